@@ -1,0 +1,40 @@
+# relance — every target installs what it needs into .venv first, from scratch when it is missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install lint test test-fast demo bench check clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check functions tests
+
+## The whole suite: lint, unit, integration and end-to-end tests.
+test: lint
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -x
+
+## The main job on the embedded default, with the sample rules and data.
+demo: $(STAMP)
+	$(BIN)/relance check --rules rules
+	$(BIN)/relance demo --rules rules
+
+## Throughput and load-time figures (not a test: nothing passes or fails on speed).
+bench: $(STAMP)
+	$(BIN)/python tests/bench/bench_planner.py
+
+check: $(STAMP)
+	$(BIN)/relance check --rules rules
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,219 @@
+"""``relance``: the command line of rule editors and operators.
+
+Exit codes: 0 done; 1 bad input (rules or data), with messages and never a traceback; 2 usage error.
+Every command takes ``--format json`` (SPEC §4); the default is a table for people, in French.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .datafile import DataError, load_book
+from .domain.model import Book
+from .domain.planner import DatedAction, Plan, Planner
+from .rules.loader import Diagnostic, LoadResult, RulesError, load_rules
+from .rules.model import Rules
+from .rules.schema import schema_text
+
+DEMO_FROM, DEMO_TO = date(2026, 10, 1), date(2026, 12, 31)
+CHANNEL_LABELS = {"email": "e-mail", "letter": "courrier", "registered_letter": "recommandé AR",
+                  "phone": "appel", "litigation": "injonction de payer"}
+
+
+def sample_data_path() -> Path:
+    return Path(str(resources.files("relance.sample").joinpath("data.json")))
+
+
+# -- arguments -------------------------------------------------------------------------------------
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (expected YYYY-MM-DD)") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--format", choices=("table", "json"), default="table",
+                        help="output: a table for people (default) or JSON")
+    rules_arg = argparse.ArgumentParser(add_help=False)
+    rules_arg.add_argument("--rules", default="rules", metavar="DIR", help="rules directory (default: rules)")
+    data_arg = argparse.ArgumentParser(add_help=False)
+    data_arg.add_argument("--data", required=True, metavar="FILE", type=Path,
+                          help="customers and invoices, JSON (SPEC §3); 'sample' for the bundled sample")
+
+    parser = argparse.ArgumentParser(prog="relance", description="Relances de factures impayées, pilotées par des "
+                                                                 "règles YAML.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("check", parents=[common, rules_arg], help="check the rule files and their templates")
+    plan = sub.add_parser("plan", parents=[common, rules_arg, data_arg], help="what one run would do on a date")
+    plan.add_argument("--on", required=True, type=_date, metavar="YYYY-MM-DD")
+    simulate = sub.add_parser("simulate", parents=[common, rules_arg, data_arg],
+                              help="every run between two dates, each action added to the history")
+    simulate.add_argument("--from", dest="start", required=True, type=_date, metavar="YYYY-MM-DD")
+    simulate.add_argument("--to", dest="end", required=True, type=_date, metavar="YYYY-MM-DD")
+    sub.add_parser("schema", parents=[common], help="print the JSON Schema of a rule file")
+    sub.add_parser("demo", parents=[common, rules_arg], help="the daily job on the bundled sample data")
+    return parser
+
+
+# -- output ----------------------------------------------------------------------------------------
+def _emit_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    # Piped or captured output gets a wide table rather than rich's 80 columns with wrapped cells.
+    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+
+
+def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    return table
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    for diagnostic in diagnostics:
+        sys.stderr.write(f"{diagnostic}\n")
+
+
+def action_json(action: Any) -> dict[str, Any]:
+    return {"invoice": action.invoice, "customer": action.customer, "segment": action.segment,
+            "scenario": action.scenario, "step": action.step, "channel": action.channel, "tone": action.tone}
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "date": plan.date.isoformat(),
+        "actions": [action_json(a) for a in plan.actions],
+        "messages": [{"customer": m.customer, "channel": m.channel, "tone": m.tone, "invoices": list(m.invoices)}
+                     for m in plan.messages],
+        "skipped": [{"invoice": s.invoice, "reason": s.reason} for s in plan.skipped],
+    }
+
+
+def simulate_json(start: date, end: date, actions: Sequence[DatedAction]) -> dict[str, Any]:
+    return {"from": start.isoformat(), "to": end.isoformat(),
+            "actions": [{"date": d.date.isoformat(), **action_json(d.action)} for d in actions]}
+
+
+# -- commands --------------------------------------------------------------------------------------
+def _load(rules_dir: str) -> Rules:
+    result = load_rules(rules_dir)
+    _print_diagnostics(result.diagnostics)
+    if not result.ok or result.rules is None:
+        raise RulesError(result.diagnostics)
+    return result.rules
+
+
+def _book(path: Path) -> Book:
+    return load_book(sample_data_path() if str(path) == "sample" else path)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    result: LoadResult = load_rules(args.rules, check_templates=True)
+    _print_diagnostics(result.diagnostics)
+    errors = len(result.errors)
+    warnings = len(result.diagnostics) - errors
+    if args.format == "json":
+        _emit_json({"ok": result.ok, "errors": errors, "warnings": warnings,
+                    "diagnostics": [d.as_json() for d in result.diagnostics]})
+    elif result.ok and result.rules is not None:
+        rules = result.rules
+        steps = sum(len(s.steps) for s in rules.scenarios.values())
+        _console().print(f"Règles valides : {len(rules.segments)} segments, {len(rules.scenarios)} scénarios, "
+                         f"{steps} étapes" + (f" ({warnings} avertissement(s))" if warnings else "") + ".")
+    else:
+        sys.stderr.write(f"{errors} erreur(s), {warnings} avertissement(s) : les règles ne sont pas utilisables.\n")
+    return 0 if result.ok else 1
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    rules = _load(args.rules)
+    plan = Planner(rules).plan(_book(args.data), args.on)
+    if args.format == "json":
+        _emit_json(plan_json(plan))
+        return 0
+    console = _console()
+    console.print(_table(f"Relances du {plan.date:%d/%m/%Y} — {len(plan.actions)} action(s)",
+                         ("Facture", "Client", "Segment", "Scénario", "Étape", "Canal", "Ton"),
+                         [(a.invoice, a.customer, a.segment, a.scenario, a.step, CHANNEL_LABELS[a.channel], a.tone)
+                          for a in plan.actions]))
+    console.print(_table(f"Messages — {len(plan.messages)}", ("Client", "Canal", "Ton", "Factures"),
+                         [(m.customer, CHANNEL_LABELS[m.channel], m.tone, ", ".join(m.invoices))
+                          for m in plan.messages]))
+    if plan.skipped:
+        console.print(_table(f"Factures non relancées — {len(plan.skipped)}", ("Facture", "Raison"),
+                             [(s.invoice, s.reason) for s in plan.skipped]))
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    rules = _load(args.rules)
+    return _show_simulation(rules, _book(args.data), args.start, args.end, args.format)
+
+
+def _show_simulation(rules: Rules, book: Book, start: date, end: date, fmt: str) -> int:
+    actions = Planner(rules).simulate(book, start, end)
+    if fmt == "json":
+        _emit_json(simulate_json(start, end, actions))
+        return 0
+    rows = [(f"{d.date:%d/%m/%Y}", d.action.invoice, d.action.customer, d.action.segment, d.action.step,
+             CHANNEL_LABELS[d.action.channel], d.action.tone) for d in actions]
+    _console().print(_table(f"Simulation du {start:%d/%m/%Y} au {end:%d/%m/%Y} — {len(actions)} action(s)",
+                            ("Date", "Facture", "Client", "Segment", "Étape", "Canal", "Ton"), rows))
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(schema_text())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    rules = _load(args.rules)
+    return _show_simulation(rules, load_book(sample_data_path()), DEMO_FROM, DEMO_TO, args.format)
+
+
+COMMANDS = {"check": cmd_check, "plan": cmd_plan, "simulate": cmd_simulate, "schema": cmd_schema,
+            "demo": cmd_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "start", None) and args.end < args.start:
+        build_parser().error("--to must not be before --from")
+    try:
+        return COMMANDS[args.command](args)
+    except RulesError as err:
+        errors = [d for d in err.diagnostics if d.severity == "error"]
+        sys.stderr.write(f"{len(errors)} erreur(s) dans les règles : corrigez-les (relance check) puis relancez.\n")
+        return 1
+    except DataError as err:
+        for problem in err.problems:
+            sys.stderr.write(problem + "\n")
+        return 1
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

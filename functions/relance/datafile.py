@@ -1,0 +1,300 @@
+"""The offline data file (SPEC §3): customers and invoices as JSON, checked field by field.
+
+Every problem names its place, e.g. ``data.json: invoices[3].due_date: '2026-02-30' is not a date``.
+Amounts are read as ``Decimal`` straight from the JSON text: no float ever holds money.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from .domain.model import INVOICE_STATUSES, Address, Book, Customer, HistoryEntry, Invoice, Payment
+
+MAX_PROBLEMS = 50
+T = TypeVar("T")
+
+
+class DataError(Exception):
+    """The data file cannot be used; ``problems`` lists every place that is wrong."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Bad(Exception):
+    pass
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Bad(f"key '{key}' appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise _Bad(f"'{name}' is not a number")
+
+
+def load_book(path: str | Path) -> Book:
+    path = Path(path)
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise DataError([f"{name}: cannot read the file ({err.strerror})"]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError([f"{name}: the file is not UTF-8 text"]) from None
+    return parse_book(text, name)
+
+
+def parse_book(text: str, name: str = "data.json") -> Book:
+    try:
+        data = json.loads(text, parse_float=Decimal, parse_int=int, object_pairs_hook=_reject_duplicates,
+                          parse_constant=_no_constant)
+    except json.JSONDecodeError as err:
+        raise DataError([f"{name}:{err.lineno}:{err.colno}: not valid JSON ({err.msg})"]) from None
+    except _Bad as err:
+        raise DataError([f"{name}: {err}"]) from None
+    except RecursionError:
+        raise DataError([f"{name}: the JSON is nested too deeply"]) from None
+    return _Reader(name).book(data)
+
+
+class _Reader:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.problems: list[str] = []
+
+    def fail(self, where: str, message: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(f"{self.name}: {where}: {message}" if where else f"{self.name}: {message}")
+
+    def book(self, data: Any) -> Book:
+        if not isinstance(data, dict):
+            raise DataError([f"{self.name}: expected an object with 'customers' and 'invoices'"])
+        for key in data:
+            if key not in ("customers", "invoices"):
+                self.fail(key, "unknown key (expected 'customers' and 'invoices')")
+        customers_raw = self._list(data, "customers")
+        invoices_raw = self._list(data, "invoices")
+        customers: dict[str, Customer] = {}
+        for i, raw in enumerate(customers_raw):
+            customer = self._guard(f"customers[{i}]", raw, self.customer)
+            if customer is None:
+                continue
+            if customer.id in customers:
+                self.fail(f"customers[{i}].id", f"'{customer.id}' is already used by another customer")
+                continue
+            customers[customer.id] = customer
+        invoices: dict[str, Invoice] = {}
+        for i, raw in enumerate(invoices_raw):
+            invoice = self._guard(f"invoices[{i}]", raw, self.invoice)
+            if invoice is None:
+                continue
+            if invoice.id in invoices:
+                self.fail(f"invoices[{i}].id", f"'{invoice.id}' is already used by another invoice")
+            elif invoice.customer_id not in customers:
+                self.fail(f"invoices[{i}].customer_id", f"unknown customer '{invoice.customer_id}'")
+            else:
+                invoices[invoice.id] = invoice
+        if self.problems:
+            raise DataError(self.problems)
+        return Book(MappingProxyType(customers), tuple(invoices.values()))
+
+    def _list(self, data: dict[str, Any], key: str) -> list[Any]:
+        value = data.get(key, [])
+        if not isinstance(value, list):
+            self.fail(key, "expected a list")
+            return []
+        return value
+
+    def _guard(self, where: str, raw: Any, build: Callable[[str, dict[str, Any]], T]) -> T | None:
+        if not isinstance(raw, dict):
+            self.fail(where, "expected an object")
+            return None
+        before = len(self.problems)
+        try:
+            built = build(where, raw)
+        except _Bad:
+            return None
+        return built if len(self.problems) == before else None
+
+    # -- fields ----------------------------------------------------------------------------------
+    def text(self, where: str, raw: dict[str, Any], key: str, *, required: bool = False, default: str = "") -> str:
+        value = raw.get(key)
+        if value is None:
+            if required:
+                self.fail(f"{where}.{key}", "is required")
+            return default
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            self.fail(f"{where}.{key}", f"{_show(value)} is not a text")
+            return default
+        text = str(value).strip()
+        if required and not text:
+            self.fail(f"{where}.{key}", "is required and cannot be empty")
+        return text
+
+    def day(self, where: str, raw: dict[str, Any], key: str, *, required: bool = False) -> date | None:
+        value = raw.get(key)
+        if value is None:
+            if required:
+                self.fail(f"{where}.{key}", "is required")
+            return None
+        try:
+            if not isinstance(value, str) or len(value) != 10:
+                raise ValueError
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{where}.{key}", f"{_show(value)} is not a date (expected YYYY-MM-DD)")
+            return None
+
+    def money(self, where: str, raw: dict[str, Any], key: str, *, required: bool = False) -> Decimal | None:
+        value = raw.get(key)
+        if value is None:
+            if required:
+                self.fail(f"{where}.{key}", "is required")
+            return None
+        if isinstance(value, bool):
+            self.fail(f"{where}.{key}", f"{_show(value)} is not an amount")
+            return None
+        try:
+            amount = Decimal(value) if isinstance(value, (str, int, Decimal)) else None
+        except InvalidOperation:
+            amount = None
+        if amount is None or not amount.is_finite():
+            self.fail(f"{where}.{key}", f"{_show(value)} is not an amount (expected e.g. \"1200.00\")")
+            return None
+        return amount
+
+    def mapping(self, where: str, raw: dict[str, Any], key: str) -> MappingProxyType[str, Any]:
+        value = raw.get(key)
+        if value is None:
+            return MappingProxyType({})
+        if not isinstance(value, dict):
+            self.fail(f"{where}.{key}", "expected an object")
+            return MappingProxyType({})
+        return MappingProxyType(value)
+
+    def unknown(self, where: str, raw: dict[str, Any], known: tuple[str, ...]) -> None:
+        for key in raw:
+            if key not in known:
+                self.fail(f"{where}.{key}", f"unknown field (known: {', '.join(known)}; free columns go in 'extra')")
+
+    # -- records ---------------------------------------------------------------------------------
+    CUSTOMER_FIELDS = ("id", "name", "kind", "email", "phone", "tags", "language", "siren", "since", "address",
+                       "account_manager", "extra")
+    INVOICE_FIELDS = ("id", "customer_id", "issue_date", "due_date", "amount", "amount_due", "currency", "status",
+                      "paid_on", "promise_to_pay_until", "completed_on", "payments", "history", "extra")
+
+    def customer(self, where: str, raw: dict[str, Any]) -> Customer:
+        self.unknown(where, raw, self.CUSTOMER_FIELDS)
+        kind = raw.get("kind")
+        if kind not in ("business", "consumer"):
+            self.fail(f"{where}.kind", f"{_show(kind)} is not a customer kind (expected 'business' or 'consumer')")
+        tags = raw.get("tags") or []
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            self.fail(f"{where}.tags", "expected a list of texts")
+            tags = []
+        address = self._address(f"{where}.address", raw.get("address"))
+        return Customer(
+            id=self.text(where, raw, "id", required=True),
+            name=self.text(where, raw, "name", required=True),
+            kind=kind if kind in ("business", "consumer") else "business",
+            email=self.text(where, raw, "email"),
+            phone=self.text(where, raw, "phone"),
+            tags=tuple(tags),
+            language=self.text(where, raw, "language", default="fr") or "fr",
+            siren=self.text(where, raw, "siren"),
+            since=self.day(where, raw, "since"),
+            address=address,
+            account_manager=self.text(where, raw, "account_manager"),
+            extra=self.mapping(where, raw, "extra"),
+        )
+
+    def _address(self, where: str, raw: Any) -> Address:
+        if raw is None:
+            return Address()
+        if not isinstance(raw, dict):
+            self.fail(where, "expected an object with line1, line2, postal_code, city, country")
+            return Address()
+        self.unknown(where, raw, ("line1", "line2", "postal_code", "city", "country"))
+        return Address(**{k: self.text(where, raw, k) for k in ("line1", "line2", "postal_code", "city")},
+                       country=self.text(where, raw, "country", default="FR") or "FR")
+
+    def invoice(self, where: str, raw: dict[str, Any]) -> Invoice:
+        self.unknown(where, raw, self.INVOICE_FIELDS)
+        invoice_id = self.text(where, raw, "id", required=True)
+        issue_date = self.day(where, raw, "issue_date", required=True)
+        due_date = self.day(where, raw, "due_date", required=True)
+        amount = self.money(where, raw, "amount", required=True)
+        payments = self._records(where, raw, "payments", self._payment)
+        history = self._records(where, raw, "history", self._history)
+        status = raw.get("status", "open")
+        if status not in INVOICE_STATUSES:
+            self.fail(f"{where}.status", f"{_show(status)} is not a status (expected one of "
+                                         f"{', '.join(INVOICE_STATUSES)})")
+        if issue_date and due_date and due_date < issue_date:
+            self.fail(f"{where}.due_date", f"'{due_date}' is before the issue date '{issue_date}'")
+        amount_due = self.money(where, raw, "amount_due")
+        if amount_due is None and amount is not None:
+            amount_due = amount - sum((p.amount for p in payments), Decimal(0))
+        if None in (issue_date, due_date, amount, amount_due):
+            raise _Bad
+        return Invoice(
+            id=invoice_id, customer_id=self.text(where, raw, "customer_id", required=True),
+            issue_date=issue_date, due_date=due_date, amount=amount, amount_due=amount_due,  # type: ignore[arg-type]
+            currency=self.text(where, raw, "currency", default="EUR") or "EUR",
+            status=status if status in INVOICE_STATUSES else "open",
+            paid_on=self.day(where, raw, "paid_on"),
+            promise_to_pay_until=self.day(where, raw, "promise_to_pay_until"),
+            completed_on=self.day(where, raw, "completed_on"),
+            payments=tuple(payments), history=tuple(sorted(history, key=lambda h: h.date)),
+            extra=self.mapping(where, raw, "extra"),
+        )
+
+    def _records(self, where: str, raw: dict[str, Any], key: str,
+                 build: Callable[[str, dict[str, Any]], T | None]) -> list[T]:
+        value = raw.get(key) or []
+        if not isinstance(value, list):
+            self.fail(f"{where}.{key}", "expected a list")
+            return []
+        out = []
+        for i, item in enumerate(value):
+            here = f"{where}.{key}[{i}]"
+            if not isinstance(item, dict):
+                self.fail(here, "expected an object")
+                continue
+            built = build(here, item)
+            if built is not None:
+                out.append(built)
+        return out
+
+    def _payment(self, where: str, raw: dict[str, Any]) -> Payment | None:
+        self.unknown(where, raw, ("date", "amount"))
+        day, amount = self.day(where, raw, "date", required=True), self.money(where, raw, "amount", required=True)
+        return Payment(day, amount) if day and amount is not None else None
+
+    def _history(self, where: str, raw: dict[str, Any]) -> HistoryEntry | None:
+        self.unknown(where, raw, ("step", "channel", "date", "delivered_on"))
+        step = self.text(where, raw, "step", required=True)
+        day = self.day(where, raw, "date", required=True)
+        delivered = self.day(where, raw, "delivered_on")
+        return HistoryEntry(step, day, self.text(where, raw, "channel"), delivered) if day and step else None
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    text = "'" + text[1:-1] + "'" if text.startswith('"') else text
+    return text if len(text) <= 60 else text[:57] + "…"

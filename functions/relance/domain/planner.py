@@ -1,0 +1,189 @@
+"""The planner: which reminder each invoice gets on a run date (SPEC §2). Pure: the date is an argument."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from ..rules.conditions import CustomerStats, Facts
+from ..rules.model import Rules, Scenario, Step
+from .calendar import ONE_DAY, BusinessCalendar
+from .legal import is_prescribed
+from .model import Book, HistoryEntry, Invoice
+
+REASON_DISPUTED = "paused: disputed"
+REASON_PROMISE = "paused: promise to pay"
+REASON_LITIGATION = "in litigation"
+REASON_PRESCRIBED = "prescribed"
+REASON_NO_SEGMENT = "no segment"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One step to carry out for one invoice."""
+
+    invoice: str
+    customer: str
+    segment: str
+    scenario: str
+    step: str
+    channel: str
+    tone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """The day's actions for one customer on one channel in one tone: one e-mail, letter or call."""
+
+    customer: str
+    channel: str
+    tone: str | None
+    invoices: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    invoice: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    date: date
+    actions: tuple[Action, ...]
+    messages: tuple[Message, ...]
+    skipped: tuple[Skipped, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DatedAction:
+    date: date
+    action: Action
+
+
+def customer_stats(book: Book, on: date) -> dict[str, CustomerStats]:
+    """Open balance and number of overdue invoices per customer, over the invoices still open on ``on``."""
+    balance: dict[str, Decimal] = defaultdict(Decimal)
+    overdue: dict[str, int] = defaultdict(int)
+    for invoice in book.invoices:
+        if invoice.is_settled_on(on):
+            continue
+        balance[invoice.customer_id] += invoice.amount_due
+        if invoice.due_date < on:
+            overdue[invoice.customer_id] += 1
+    return {cid: CustomerStats(balance[cid], overdue[cid]) for cid in balance}
+
+
+_NO_STATS = CustomerStats(Decimal(0), 0)
+
+
+class Planner:
+    """Plans runs for one set of rules; keeps the business-day calendar warm between runs."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self.calendar = BusinessCalendar(rules.calendar)
+        self._step_index = {name: {step.id: i for i, step in enumerate(s.steps)}
+                            for name, s in rules.scenarios.items()}
+        self._step_day: dict[tuple[date, int], date] = {}
+
+    def step_day(self, due_date: date, at: int) -> date:
+        """First day a step may run: due date + ``at`` days, moved to the next business day if needed."""
+        key = (due_date, at)
+        day = self._step_day.get(key)
+        if day is None:
+            day = self.calendar.on_or_after(due_date + timedelta(days=at))
+            self._step_day[key] = day
+        return day
+
+    def plan(self, book: Book, on: date) -> Plan:
+        rules = self.rules
+        stats = customer_stats(book, on)
+        can_act = self.calendar.can_act_on(on)
+        min_gap = timedelta(days=rules.calendar.min_gap_days)
+        segments, pauses, scenarios = rules.segments, rules.pauses, rules.scenarios
+        actions: list[Action] = []
+        skipped: list[Skipped] = []
+        for invoice in book.invoices:
+            status = invoice.status
+            if status == "paid" or status == "cancelled" or invoice.amount_due <= 0 or (
+                    invoice.paid_on is not None and invoice.paid_on <= on):
+                continue
+            customer = book.customers[invoice.customer_id]
+            if status == "litigation":
+                skipped.append(Skipped(invoice.id, REASON_LITIGATION))
+                continue
+            if status == "disputed":
+                skipped.append(Skipped(invoice.id, REASON_DISPUTED))
+                continue
+            if invoice.promise_to_pay_until is not None and invoice.promise_to_pay_until >= on:
+                skipped.append(Skipped(invoice.id, REASON_PROMISE))
+                continue
+            facts = Facts(invoice, customer, on, stats.get(customer.id, _NO_STATS))
+            paused = next((p.name for p in pauses if p.when(facts)), None)
+            if paused is not None:
+                skipped.append(Skipped(invoice.id, f"paused: {paused}"))
+                continue
+            if is_prescribed(invoice, customer, on):
+                skipped.append(Skipped(invoice.id, REASON_PRESCRIBED))
+                continue
+            segment = next((s for s in segments if s.when is None or s.when(facts)), None)
+            if segment is None:
+                skipped.append(Skipped(invoice.id, REASON_NO_SEGMENT))
+                continue
+            if not can_act:
+                continue
+            scenario = scenarios[segment.scenario]
+            step = self._candidate(scenario, invoice, facts, on)
+            if step is None or on < self.step_day(invoice.due_date, step.at):
+                continue
+            if invoice.history and on < max(h.date for h in invoice.history) + min_gap:
+                continue
+            actions.append(Action(invoice.id, customer.id, segment.name, scenario.name, step.id, step.channel,
+                                  step.tone))
+        actions.sort(key=lambda a: a.invoice)
+        skipped.sort(key=lambda s: s.invoice)
+        return Plan(on, tuple(actions), group_messages(actions), tuple(skipped))
+
+    def _candidate(self, scenario: Scenario, invoice: Invoice, facts: Facts, on: date) -> Step | None:
+        """The next step after the last one in history; pre-due steps drop once the due date has passed."""
+        index = self._step_index[scenario.name]
+        position = -1
+        for entry in invoice.history:
+            i = index.get(entry.step)
+            if i is not None and i > position:
+                position = i
+        past_due = on > invoice.due_date
+        for step in scenario.steps[position + 1:]:
+            if step.at < 0 and past_due:
+                continue
+            if step.when is not None and not step.when(facts):
+                continue
+            return step
+        return None
+
+    def simulate(self, book: Book, start: date, end: date) -> list[DatedAction]:
+        """Run every day from ``start`` to ``end``; each action joins its invoice's history that day."""
+        invoices = list(book.invoices)
+        where = {inv.id: i for i, inv in enumerate(invoices)}
+        out: list[DatedAction] = []
+        day = start
+        while day <= end:
+            plan = self.plan(Book(book.customers, tuple(invoices)), day)
+            for action in plan.actions:
+                i = where[action.invoice]
+                entry = HistoryEntry(step=action.step, date=day, channel=action.channel)
+                invoices[i] = replace(invoices[i], history=(*invoices[i].history, entry))
+                out.append(DatedAction(day, action))
+            day += ONE_DAY
+        return out
+
+
+def group_messages(actions: list[Action]) -> tuple[Message, ...]:
+    groups: dict[tuple[str, str, str | None], list[str]] = {}
+    for action in actions:
+        groups.setdefault((action.customer, action.channel, action.tone), []).append(action.invoice)
+    return tuple(Message(c, ch, t, tuple(sorted(ids)))
+                 for (c, ch, t), ids in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "")))

@@ -1,0 +1,116 @@
+"""What a debtor reads: template choice, the variables a template sees, and the sandboxed Jinja2 engine.
+
+Templates are written by rule editors, not developers: they run in Jinja2's ``SandboxedEnvironment``
+with ``StrictUndefined``, so they cannot reach Python internals and a misspelt variable is an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from .fmt import longdate, money, percent, shortdate
+from .model import Customer, Invoice
+
+SUBJECT_PREFIX = "Objet :"
+# Channels whose template starts with an "Objet : …" line.
+CHANNELS_WITH_SUBJECT = ("email", "letter", "registered_letter")
+DEFAULT_LANGUAGE = "fr"
+CONTEXT_NAMES = ("customer", "invoices", "total", "company", "legal", "step", "today")
+
+
+@cache
+def environment() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True,
+                               lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(money=money, longdate=longdate, shortdate=shortdate, percent=percent)
+    return env
+
+
+def template_candidates(channel: str, tone: str | None, template: str | None, language: str) -> list[str]:
+    """Template paths relative to ``templates/``, most specific first."""
+    if template:
+        return [f"{channel}/{template}.{language}.j2"]
+    names = [f"{channel}/{tone}.{language}.j2"] if tone else []
+    return [*names, f"{channel}/default.{language}.j2"]
+
+
+def find_template(templates_dir: Path, channel: str, tone: str | None, template: str | None,
+                  language: str) -> Path | None:
+    for name in template_candidates(channel, tone, template, language):
+        path = templates_dir / name
+        if path.is_file():
+            return path
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceView:
+    """An invoice as a template sees it."""
+
+    id: str
+    issue_date: date
+    due_date: date
+    amount: Decimal
+    amount_due: Decimal
+    currency: str
+    days_overdue: int
+    extra: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, invoice: Invoice, today: date) -> InvoiceView:
+        return cls(invoice.id, invoice.issue_date, invoice.due_date, invoice.amount, invoice.amount_due,
+                   invoice.currency, (today - invoice.due_date).days, invoice.extra)
+
+
+@dataclass(frozen=True, slots=True)
+class LegalView:
+    interest_rate_text: str
+    recovery_indemnity: Decimal
+    formal_notice_deadline_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    id: str
+    at: str
+    channel: str
+    tone: str | None
+
+
+def interest_rate_text(late_interest: str | Decimal) -> str:
+    if late_interest == "legal":
+        return ("le taux d’intérêt appliqué par la Banque centrale européenne à son opération de "
+                "refinancement la plus récente, majoré de 10 points de pourcentage")
+    return f"{percent(Decimal(late_interest))} l’an"
+
+
+def message_context(*, customer: Customer, invoices: Iterable[Invoice], company: Any, legal: LegalView,
+                    step: StepView, today: date) -> dict[str, Any]:
+    views = [InvoiceView.of(i, today) for i in invoices]
+    return {"customer": customer, "invoices": views, "total": sum((v.amount_due for v in views), Decimal(0)),
+            "company": company, "legal": legal, "step": step, "today": today}
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+def split_subject(text: str, channel: str) -> Rendered:
+    """Take the ``Objet : …`` first line off a rendered text (e-mails and letters)."""
+    if channel not in CHANNELS_WITH_SUBJECT:
+        return Rendered("", text.strip("\n"))
+    first, _, rest = text.lstrip("\n").partition("\n")
+    if not first.startswith(SUBJECT_PREFIX):
+        raise ValueError(f"the first line must start with « {SUBJECT_PREFIX} »")
+    return Rendered(first[len(SUBJECT_PREFIX):].strip(), rest.strip("\n"))

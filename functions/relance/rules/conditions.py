@@ -1,0 +1,360 @@
+"""Conditions (``when``) compiled once into plain Python callables.
+
+User text is never evaluated: a condition is a tree of mappings whose leaves are compared with
+typed field values. Compilation reports problems with the path inside the condition, so the
+loader can point at the exact line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import operator
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..domain.model import Customer, Invoice
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerStats:
+    open_balance: Decimal
+    overdue_invoices: int
+
+
+class Facts:
+    """What a condition can look at for one invoice on one run date."""
+
+    __slots__ = ("customer", "invoice", "on", "stats")
+
+    def __init__(self, invoice: Invoice, customer: Customer, on: date, stats: CustomerStats) -> None:
+        self.invoice = invoice
+        self.customer = customer
+        self.on = on
+        self.stats = stats
+
+
+Predicate = Callable[[Facts], bool]
+Getter = Callable[[Facts], Any]
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+# Field types drive how a rule's value is read: "300" is a number for an amount, a date for a date.
+DECIMAL, INT, DATE, TEXT, LIST = "nombre", "nombre entier", "date", "texte", "liste"
+
+
+def _seniority(f: Facts) -> Any:
+    since = f.customer.since
+    if since is None:
+        return MISSING
+    years = f.on.year - since.year - ((f.on.month, f.on.day) < (since.month, since.day))
+    return max(years, 0)
+
+
+FIELDS: dict[str, tuple[str, Getter]] = {
+    "invoice.id": (TEXT, lambda f: f.invoice.id),
+    "invoice.amount": (DECIMAL, lambda f: f.invoice.amount),
+    "invoice.amount_due": (DECIMAL, lambda f: f.invoice.amount_due),
+    "invoice.currency": (TEXT, lambda f: f.invoice.currency),
+    "invoice.status": (TEXT, lambda f: f.invoice.status),
+    "invoice.issue_date": (DATE, lambda f: f.invoice.issue_date),
+    "invoice.due_date": (DATE, lambda f: f.invoice.due_date),
+    "invoice.days_overdue": (INT, lambda f: (f.on - f.invoice.due_date).days),
+    "invoice.age_days": (INT, lambda f: (f.on - f.invoice.issue_date).days),
+    "customer.id": (TEXT, lambda f: f.customer.id),
+    "customer.name": (TEXT, lambda f: f.customer.name),
+    "customer.kind": (TEXT, lambda f: f.customer.kind),
+    "customer.tags": (LIST, lambda f: f.customer.tags),
+    "customer.language": (TEXT, lambda f: f.customer.language),
+    "customer.country": (TEXT, lambda f: f.customer.address.country),
+    "customer.account_manager": (TEXT, lambda f: f.customer.account_manager),
+    "customer.open_balance": (DECIMAL, lambda f: f.stats.open_balance),
+    "customer.overdue_invoices": (INT, lambda f: f.stats.overdue_invoices),
+    "customer.seniority_years": (INT, _seniority),
+}
+KNOWN_VALUES = {"customer.kind": ("business", "consumer"), "invoice.status": (
+    "open", "paid", "cancelled", "disputed", "litigation")}
+EXTRA_PREFIXES = ("invoice.extra.", "customer.extra.")
+COMBINATORS = ("all", "any", "not")
+OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    ">=": operator.ge, "<=": operator.le, "!=": operator.ne, ">": operator.gt, "<": operator.lt,
+}
+_COMPARISON = re.compile(r"^\s*(>=|<=|!=|>|<)\s*(.+?)\s*$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A mistake in a condition; ``path`` is relative to the condition, ``on_key`` points at the key."""
+
+    path: tuple[str | int, ...]
+    message: str
+    on_key: bool = False
+
+
+class ConditionError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+def closest(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str | None:
+    found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
+    near = closest(word, choices)
+    return f" — vouliez-vous dire « {near} » ?" if near else ""
+
+
+def _extra_getter(root: str, keys: tuple[str, ...]) -> Getter:
+    def get(f: Facts) -> Any:
+        value: Any = (f.invoice if root == "invoice" else f.customer).extra
+        for key in keys:
+            if not isinstance(value, Mapping) or key not in value:
+                return MISSING
+            value = value[key]
+        return MISSING if value is None else value
+
+    return get
+
+
+def field_of(path: str) -> tuple[str | None, Getter] | None:
+    """(type, getter) of a field path, ``None`` when unknown. Extra fields have no fixed type."""
+    if path in FIELDS:
+        return FIELDS[path]
+    for prefix in EXTRA_PREFIXES:
+        if path.startswith(prefix) and len(path) > len(prefix):
+            keys = tuple(path[len(prefix):].split("."))
+            if all(keys):
+                return None, _extra_getter(prefix.split(".")[0], keys)
+    return None
+
+
+def _parse_date(text: str) -> date | None:
+    if not _ISO_DATE.match(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _typed(value: Any, kind: str | None, where: tuple[str | int, ...], fld: str) -> Any:
+    """Read a rule's value as the field's type; ``ValueError`` carries a message for the editor."""
+    if isinstance(value, bool) and kind in (DECIMAL, INT, DATE):
+        raise ValueError(f"« {fld} » est un(e) {kind} : « {value} » ne convient pas")
+    if kind in (DECIMAL, INT):
+        try:
+            number = Decimal(str(value).strip().replace(",", ".").replace(" ", ""))
+        except InvalidOperation:
+            raise ValueError(f"« {fld} » est un {kind} : « {value} » n’en est pas un (exemple : 300 ou 1500.50)") \
+                from None
+        if not number.is_finite():
+            raise ValueError(f"« {fld} » est un {kind} : « {value} » n’en est pas un")
+        return number
+    if kind == DATE:
+        if isinstance(value, date):
+            return value
+        parsed = _parse_date(str(value).strip())
+        if parsed is None:
+            raise ValueError(f"« {fld} » est une date : écrivez-la AAAA-MM-JJ (exemple : 2026-03-31), "
+                             f"pas « {value} »")
+        return parsed
+    if kind == TEXT:
+        if isinstance(value, (dict, list)):
+            raise ValueError(f"« {fld} » est un texte : une valeur simple est attendue")
+        return str(value)
+    return value  # extra fields: kept as written, compared loosely at run time
+
+
+def _loose_equal(actual: Any, expected: Any) -> bool:
+    """Equality for free columns: '300' equals 300, '2026-01-05' equals that date, 'Oui' is text."""
+    if actual is MISSING:
+        return False
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return str(actual).lower() == str(expected).lower()
+    if actual == expected:
+        return True
+    a, b = _as_number(actual), _as_number(expected)
+    if a is not None and b is not None:
+        return a == b
+    return str(actual) == str(expected)
+
+
+def _as_number(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, Decimal)):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip().replace(",", "."))
+        except InvalidOperation:
+            return None
+        return number if number.is_finite() else None
+    return None
+
+
+def _loose_compare(op: Callable[[Any, Any], bool], actual: Any, expected: Any) -> bool:
+    if actual is MISSING:
+        return op is operator.ne
+    a, b = _as_number(actual), _as_number(expected)
+    if a is not None and b is not None:
+        return op(a, b)
+    if isinstance(expected, str) and (d := _parse_date(expected)) is not None:
+        got = actual if isinstance(actual, date) else _parse_date(str(actual))
+        return got is not None and op(got, d)
+    return op(str(actual), str(expected))
+
+
+def _leaf(fld: str, value: Any, where: tuple[str | int, ...]) -> Predicate:
+    known = field_of(fld)
+    if known is None:
+        near = closest(fld, list(FIELDS))
+        hint = f" — vouliez-vous dire « {near} » ?" if near else (
+            " Les champs libres s’écrivent invoice.extra.NOM ou customer.extra.NOM.")
+        raise ConditionError([Problem(where, f"champ inconnu « {fld} »{hint}", on_key=True)])
+    kind, get = known
+
+    try:
+        if isinstance(value, Mapping):
+            return _operator_leaf(fld, kind, get, value, where)
+        if isinstance(value, list):
+            if not value:
+                raise ValueError(f"la liste de valeurs de « {fld} » est vide : aucune facture ne pourrait "
+                                 "correspondre")
+            if kind == LIST:
+                raise ValueError(f"« {fld} » est une liste : écrivez {{contains: {value[0]}}} pour tester "
+                                 "qu’elle contient une valeur")
+            choices = [_typed(v, kind, where, fld) for v in value]
+            _check_known_values(fld, choices)
+            if kind is None:
+                return lambda f: any(_loose_equal(get(f), c) for c in choices)
+            allowed = frozenset(choices)
+            return lambda f: get(f) in allowed
+        if isinstance(value, str) and (m := _COMPARISON.match(value)):
+            op = OPERATORS[m.group(1)]
+            if kind == LIST:
+                raise ValueError(f"« {fld} » est une liste : on ne peut pas la comparer avec « {m.group(1)} »")
+            operand = _typed(m.group(2), kind, where, fld)
+            if kind is None:
+                return lambda f: _loose_compare(op, get(f), operand)
+            if op is operator.ne:
+                return lambda f: get(f) != operand
+            return lambda f: (v := get(f)) is not MISSING and op(v, operand)
+        if value is None:
+            raise ValueError(f"« {fld} » n’a pas de valeur : écrivez {{exists: false}} pour tester un champ absent")
+        if kind == LIST:
+            raise ValueError(f"« {fld} » est une liste : écrivez {{contains: {value}}} pour tester qu’elle "
+                             "contient cette valeur")
+        expected = _typed(value, kind, where, fld)
+        _check_known_values(fld, [expected])
+        if kind is None:
+            return lambda f: _loose_equal(get(f), expected)
+        return lambda f: get(f) == expected
+    except ValueError as err:
+        raise ConditionError([Problem(where, str(err))]) from None
+
+
+def _check_known_values(fld: str, values: list[Any]) -> None:
+    allowed = KNOWN_VALUES.get(fld)
+    if allowed is None:
+        return
+    for v in values:
+        if v not in allowed:
+            raise ValueError(f"« {v} » n’est pas une valeur possible de « {fld} » ({', '.join(allowed)})"
+                             + did_you_mean(str(v), allowed))
+
+
+def _operator_leaf(fld: str, kind: str | None, get: Getter, spec: Mapping[str, Any],
+                   where: tuple[str | int, ...]) -> Predicate:
+    if len(spec) != 1 or next(iter(spec)) not in ("contains", "exists"):
+        keys = ", ".join(str(k) for k in spec) or "rien"
+        raise ValueError(f"pour « {fld} », seuls {{contains: …}} et {{exists: true|false}} sont possibles, "
+                         f"pas « {keys} »")
+    (op, arg), = spec.items()
+    if op == "exists":
+        if not isinstance(arg, bool):
+            raise ValueError(f"exists attend true ou false, pas « {arg} »")
+        return (lambda f: get(f) is not MISSING) if arg else (lambda f: get(f) is MISSING)
+    if kind not in (LIST, None):
+        raise ValueError(f"« {fld} » n’est pas une liste : contains ne s’applique qu’aux listes (customer.tags…)")
+    if isinstance(arg, (dict, list)) or arg is None:
+        raise ValueError("contains attend une seule valeur")
+    needle = str(arg)
+    return lambda f: (v := get(f)) is not MISSING and isinstance(v, (list, tuple)) and \
+        any(str(x) == needle for x in v)
+
+
+def compile_condition(node: Any, where: tuple[str | int, ...] = ()) -> Predicate:
+    """Compile a ``when`` mapping; raise :class:`ConditionError` with every problem found."""
+    if not isinstance(node, Mapping) or not node:
+        raise ConditionError([Problem(where, "une condition est une liste de « champ: valeur » "
+                                             "(exemple : customer.kind: business)")])
+    parts: list[Predicate] = []
+    problems: list[Problem] = []
+    for key, value in node.items():
+        here = (*where, key)
+        try:
+            if key in ("all", "any"):
+                if not isinstance(value, list) or not value:
+                    raise ConditionError([Problem(here, f"« {key} » attend une liste de conditions (« - … »)")])
+                subs: list[Predicate] = []
+                sub_problems: list[Problem] = []
+                for i, sub in enumerate(value):
+                    try:
+                        subs.append(compile_condition(sub, (*here, i)))
+                    except ConditionError as err:
+                        sub_problems.extend(err.problems)
+                if sub_problems:
+                    raise ConditionError(sub_problems)
+                parts.append(_all(subs) if key == "all" else _any(subs))
+            elif key == "not":
+                inner = compile_condition(value, here)
+                parts.append(lambda f, inner=inner: not inner(f))
+            else:
+                parts.append(_leaf(str(key), value, here))
+        except ConditionError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise ConditionError(problems)
+    return parts[0] if len(parts) == 1 else _all(parts)
+
+
+def _all(preds: list[Predicate]) -> Predicate:
+    preds_t = tuple(preds)
+    return lambda f: all(p(f) for p in preds_t)
+
+
+def _any(preds: list[Predicate]) -> Predicate:
+    preds_t = tuple(preds)
+    return lambda f: any(p(f) for p in preds_t)
+
+
+def referenced_values(node: Any, fld: str) -> set[str]:
+    """Every literal value a condition compares ``fld`` with by equality (e.g. the languages a segment routes)."""
+    found: set[str] = set()
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key == fld:
+                if isinstance(value, list):
+                    found.update(str(v) for v in value)
+                elif isinstance(value, (str, int)) and not _COMPARISON.match(str(value)):
+                    found.add(str(value))
+            elif key in COMBINATORS:
+                for sub in value if isinstance(value, list) else [value]:
+                    found |= referenced_values(sub, fld)
+    return found

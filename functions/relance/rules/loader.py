@@ -1,0 +1,386 @@
+"""One pipeline from the rules directory to checked, compiled :class:`Rules`.
+
+read (positions, duplicate keys) → merge sections across files → JSON Schema → semantic checks
+(→ templates, for ``relance check``). Every finding is a :class:`Diagnostic` naming FILE:LINE:COL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import holidays
+
+from ..domain.calendar import CalendarSettings
+from ..domain.model import Address
+from .conditions import ConditionError, Predicate, compile_condition, did_you_mean, referenced_values
+from .model import (
+    DEFAULT_TONES,
+    POSTAL_CHANNELS,
+    TEMPLATED_CHANNELS,
+    Company,
+    Legal,
+    Pause,
+    Place,
+    Rules,
+    Scenario,
+    Segment,
+    Step,
+)
+from .schema import SECTIONS, JsonPath, schema_problems
+from .yamlfile import YamlFile, read_yaml_file
+
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Diagnostic:
+    file: str
+    line: int
+    column: int
+    severity: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.severity}: {self.message}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "column": self.column, "severity": self.severity,
+                "message": self.message}
+
+
+@dataclass(slots=True)
+class LoadResult:
+    rules: Rules | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == ERROR]
+
+    @property
+    def ok(self) -> bool:
+        return self.rules is not None and not self.errors
+
+
+class RulesError(Exception):
+    """The rules cannot be used; ``diagnostics`` says why and where."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        errors = [d for d in diagnostics if d.severity == ERROR]
+        super().__init__("\n".join(str(d) for d in errors) or "invalid rules")
+        self.diagnostics = diagnostics
+
+
+def load_rules(directory: str | Path, *, check_templates: bool = False) -> LoadResult:
+    """Load, check and compile the rules of ``directory``. Never raises on bad content."""
+    return _Loader(Path(directory)).run(check_templates)
+
+
+def load_rules_or_raise(directory: str | Path, *, check_templates: bool = False) -> Rules:
+    result = load_rules(directory, check_templates=check_templates)
+    if not result.ok or result.rules is None:
+        raise RulesError(result.diagnostics)
+    return result.rules
+
+
+def rule_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+
+
+class _Loader:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.diagnostics: list[Diagnostic] = []
+        self.section_file: dict[str, YamlFile] = {}
+
+    # -- reporting -------------------------------------------------------------------------------
+    def report(self, severity: str, where: tuple[YamlFile, JsonPath] | Place, message: str,
+               *, on_key: bool = False) -> None:
+        if isinstance(where, Place):
+            self.diagnostics.append(Diagnostic(where.file, where.line, where.column, severity, message))
+            return
+        doc, path = where
+        spot = doc.spot(path)
+        line, column = (spot.key_line, spot.key_column) if on_key else (spot.line, spot.column)
+        self.diagnostics.append(Diagnostic(doc.name, line, column, severity, message))
+
+    def error(self, path: JsonPath, message: str, *, on_key: bool = False) -> None:
+        self.report(ERROR, self.at(path), message, on_key=on_key)
+
+    def warning(self, path: JsonPath, message: str, *, on_key: bool = False) -> None:
+        self.report(WARNING, self.at(path), message, on_key=on_key)
+
+    def at(self, path: JsonPath) -> tuple[YamlFile, JsonPath]:
+        doc = self.section_file.get(str(path[0])) if path else None
+        if doc is None:
+            doc = next(iter(self.section_file.values()), YamlFile(self._display(self.directory)))
+        return doc, path
+
+    def place(self, path: JsonPath, *, on_key: bool = False) -> Place:
+        doc, _ = self.at(path)
+        spot = doc.spot(path)
+        return Place(doc.name, *((spot.key_line, spot.key_column) if on_key else (spot.line, spot.column)))
+
+    def _display(self, path: Path) -> str:
+        return str(path)
+
+    # -- pipeline --------------------------------------------------------------------------------
+    def run(self, check_templates: bool) -> LoadResult:
+        if not self.directory.is_dir():
+            name = self._display(self.directory)
+            self.diagnostics.append(Diagnostic(name, 1, 1, ERROR, "dossier de règles introuvable"))
+            return LoadResult(None, self.diagnostics)
+        files = rule_files(self.directory)
+        if not files:
+            name = self._display(self.directory)
+            self.diagnostics.append(Diagnostic(name, 1, 1, ERROR, "aucun fichier .yaml dans ce dossier de règles"))
+            return LoadResult(None, self.diagnostics)
+        merged: dict[str, Any] = {}
+        digest = hashlib.sha256()
+        for path in files:
+            doc = read_yaml_file(path, self._display(path))
+            digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.stat().st_size < 2_000_000
+                                                        else b""))
+            for p in doc.problems:
+                self.diagnostics.append(Diagnostic(doc.name, p.line, p.column, p.severity, p.message))
+            if doc.data is None:
+                continue
+            if not isinstance(doc.data, dict):
+                self.diagnostics.append(Diagnostic(doc.name, 1, 1, ERROR, "un fichier de règles est une suite de "
+                                                   "sections « nom: … » (version, segments, scenarios…)"))
+                continue
+            self._merge(doc, merged)
+            for path_, on_key, message in schema_problems(doc.data):
+                self.report(ERROR, (doc, path_), message, on_key=on_key)
+        if self._has_errors():
+            return LoadResult(None, sorted(self.diagnostics))
+        rules = self._build(merged, digest.hexdigest())
+        if rules is not None and check_templates:
+            from .templates import check_templates as run_template_checks
+
+            self.diagnostics.extend(run_template_checks(rules, self._template_uses(rules)))
+        if self._has_errors():
+            return LoadResult(None, sorted(self.diagnostics))
+        return LoadResult(rules, sorted(self.diagnostics))
+
+    def _has_errors(self) -> bool:
+        return any(d.severity == ERROR for d in self.diagnostics)
+
+    def _merge(self, doc: YamlFile, merged: dict[str, Any]) -> None:
+        for section, value in doc.data.items():
+            if section in self.section_file:
+                first = self.section_file[section]
+                spot = first.spot((section,))
+                self.report(ERROR, (doc, (section,)),
+                            f"la section « {section} » est déjà définie dans {first.name} (ligne {spot.key_line}) : "
+                            "une section ne peut figurer que dans un seul fichier", on_key=True)
+                continue
+            if section in SECTIONS:
+                self.section_file[section] = doc
+                merged[section] = value
+
+    # -- semantic checks -------------------------------------------------------------------------
+    def _build(self, data: dict[str, Any], digest: str) -> Rules | None:
+        for section in ("version", "segments", "scenarios"):
+            if section not in data:
+                doc, _ = self.at(())
+                self.report(ERROR, Place(doc.name, 1, 1),
+                            f"aucun fichier ne définit la section obligatoire « {section} »")
+        if self._has_errors():
+            return None
+        tones = tuple(data.get("tones", DEFAULT_TONES))
+        scenarios = self._scenarios(data["scenarios"], tones)
+        segments = self._segments(data["segments"], scenarios)
+        pauses = self._pauses(data.get("pause", []))
+        calendar = self._calendar(data.get("calendar", {}))
+        company = self._company(data.get("company", {}))
+        legal = self._legal(data.get("legal", {}))
+        used = {s.scenario for s in segments}
+        for name, scenario in scenarios.items():
+            if name not in used:
+                self.warning(("scenarios", name), f"le scénario « {name} » n’est utilisé par aucun segment",
+                             on_key=True)
+        channels = {step.channel for name in used if name in scenarios for step in scenarios[name].steps}
+        if channels & set(POSTAL_CHANNELS) and (missing := company.missing()):
+            where = ("company",) if "company" in data else ()
+            used_postal = ", ".join(sorted(channels & set(POSTAL_CHANNELS)))
+            self.warning(where, f"les scénarios envoient des courriers ou des dossiers ({used_postal}) mais "
+                                f"la section company est incomplète : il manque {', '.join(missing)}",
+                         on_key=True)
+        if self._has_errors() or calendar is None:
+            return None
+        return Rules(directory=self.directory, segments=tuple(segments), scenarios=scenarios, calendar=calendar,
+                     pauses=tuple(pauses), tones=tones, company=company, legal=legal, version=data["version"],
+                     digest=digest)
+
+    def _condition(self, node: Any, path: JsonPath) -> Predicate | None:
+        try:
+            return compile_condition(node, ())
+        except ConditionError as err:
+            for problem in err.problems:
+                self.error((*path, *problem.path), problem.message, on_key=problem.on_key)
+            return None
+
+    def _scenarios(self, data: dict[str, Any], tones: tuple[str, ...]) -> dict[str, Scenario]:
+        scenarios: dict[str, Scenario] = {}
+        for name, body in data.items():
+            steps: list[Step] = []
+            seen: dict[str, JsonPath] = {}
+            previous_at: int | None = None
+            previous_tone: tuple[int, str] | None = None
+            after_litigation: str | None = None
+            for i, raw in enumerate(body["steps"]):
+                path: JsonPath = ("scenarios", name, "steps", i)
+                step_id, channel = raw["id"], raw["channel"]
+                at = int(raw["at"][1:])
+                if step_id in seen:
+                    first = self.place((*seen[step_id], "id"))
+                    self.error((*path, "id"), f"l’étape « {step_id} » existe déjà dans le scénario « {name} » "
+                                              f"(ligne {first.line}) : chaque étape a un identifiant unique")
+                seen.setdefault(step_id, path)
+                if previous_at is not None and at <= previous_at:
+                    self.error((*path, "at"), f"le délai {raw['at']} doit venir après celui de l’étape précédente "
+                                              f"({_at_label(previous_at)}) : les étapes vont dans l’ordre du temps")
+                previous_at = at
+                tone = raw.get("tone")
+                if tone is None and channel != "litigation":
+                    self.error(path, f"il manque le ton (tone) de l’étape « {step_id} » ({', '.join(tones)})",
+                               on_key=True)
+                elif tone is not None and tone not in tones:
+                    self.error((*path, "tone"), f"ton inconnu « {tone} » (tons définis : {', '.join(tones)})"
+                                                + did_you_mean(str(tone), tones))
+                elif tone is not None:
+                    rank = tones.index(tone)
+                    if previous_tone is not None and rank < previous_tone[0]:
+                        self.warning((*path, "tone"), f"le ton redescend de « {previous_tone[1]} » à « {tone} » : "
+                                                      "une relance devient normalement de plus en plus ferme")
+                    previous_tone = (rank, tone)
+                if after_litigation is not None:
+                    self.warning(path, f"l’étape « {step_id} » ne sera jamais atteinte : après l’injonction de "
+                                       f"payer (« {after_litigation} »), les relances s’arrêtent", on_key=True)
+                if channel == "litigation":
+                    after_litigation = step_id
+                when = self._condition(raw["when"], (*path, "when")) if "when" in raw else None
+                steps.append(Step(id=step_id, at=at, channel=channel, tone=tone,
+                                  template=raw.get("template"), when=when, place=self.place(path)))
+            scenarios[name] = Scenario(name=name, steps=tuple(steps), place=self.place(("scenarios", name),
+                                                                                    on_key=True))
+        return scenarios
+
+    def _segments(self, data: list[dict[str, Any]], scenarios: dict[str, Scenario]) -> list[Segment]:
+        segments: list[Segment] = []
+        names: dict[str, int] = {}
+        catch_all: str | None = None
+        for i, raw in enumerate(data):
+            path: JsonPath = ("segments", i)
+            name, scenario = raw["name"], raw["scenario"]
+            if name in names:
+                self.warning((*path, "name"), f"deux segments s’appellent « {name} » (le n° {names[name] + 1} "
+                                              "et celui-ci) : donnez-leur des noms différents")
+            names.setdefault(name, i)
+            if scenario not in scenarios:
+                self.error((*path, "scenario"), f"scénario inconnu « {scenario} »"
+                                                + (did_you_mean(scenario, list(scenarios))
+                                                   or f" (scénarios définis : {', '.join(scenarios)})"))
+            if catch_all is not None:
+                self.warning(path, f"le segment « {name} » ne sera jamais utilisé : le segment « {catch_all} », "
+                                   "placé avant lui, n’a pas de condition et prend toutes les factures", on_key=True)
+            when = self._condition(raw["when"], (*path, "when")) if "when" in raw else None
+            if "when" not in raw and catch_all is None:
+                catch_all = name
+            segments.append(Segment(name=name, scenario=scenario, when=when, place=self.place(path)))
+        if catch_all is None and data:
+            self.warning(("segments", len(data) - 1), "le dernier segment a une condition : une facture qui ne "
+                         "correspond à aucun segment ne sera jamais relancée. Ajoutez en dernier un segment sans "
+                         "« when » (attrape-tout)", on_key=True)
+        return segments
+
+    def _pauses(self, data: list[dict[str, Any]]) -> list[Pause]:
+        out = []
+        for i, raw in enumerate(data):
+            when = self._condition(raw["when"], ("pause", i, "when"))
+            if when is not None:
+                out.append(Pause(name=raw["name"], when=when))
+        return out
+
+    def _calendar(self, data: dict[str, Any]) -> CalendarSettings | None:
+        timezone = data.get("timezone", "Europe/Paris")
+        if timezone not in _timezones():
+            self.error(("calendar", "timezone"), f"fuseau horaire inconnu « {timezone} »"
+                       + (did_you_mean(timezone, _timezones()) or " (exemple : Europe/Paris)"))
+        raw = data.get("holidays", "FR")
+        country: str | None
+        subdivision: str | None = None
+        if isinstance(raw, str):
+            country = None if raw.lower() == "none" else raw
+        else:
+            country, subdivision = raw["country"], raw.get("subdivision")
+        if country is not None:
+            supported = holidays.list_supported_countries()
+            if country not in supported:
+                self.error(("calendar", "holidays"), f"pays inconnu « {country} » pour les jours fériés "
+                           "(code ISO à deux lettres, par exemple FR, ou none)" + did_you_mean(country, supported))
+                return None
+            if subdivision is not None and subdivision not in supported[country]:
+                self.error(("calendar", "holidays", "subdivision"),
+                           f"subdivision « {subdivision} » inconnue pour {country} "
+                           f"(possibles : {', '.join(supported[country])})")
+                return None
+        return CalendarSettings(timezone=timezone, business_days_only=data.get("business_days_only", True),
+                                country=country, subdivision=subdivision,
+                                min_gap_days=data.get("min_gap_days", 3))
+
+    def _company(self, data: dict[str, Any]) -> Company:
+        address = Address(**{k: str(v) for k, v in data.get("address", {}).items()})
+        return Company(address=address, **{k: str(v) for k, v in data.items() if k != "address"})
+
+    def _legal(self, data: dict[str, Any]) -> Legal:
+        rate = data.get("late_interest", "legal")
+        return Legal(
+            late_interest=rate if rate == "legal" else Decimal(str(rate)),
+            recovery_indemnity=Decimal(str(data.get("recovery_indemnity", 40))),
+            formal_notice_deadline_days=data.get("formal_notice_deadline_days", 8),
+            litigation_min_amount=Decimal(str(data.get("litigation_min_amount", 0))),
+            partial_payments=data.get("partial_payments", "principal_first"),
+        )
+
+    def _template_uses(self, rules: Rules) -> dict[tuple[str, str | None, str | None, str], Place]:
+        """Each (channel, tone, template override, language) a scenario can need, with the step that needs it."""
+        uses: dict[tuple[str, str | None, str | None, str], Place] = {}
+        doc = self.section_file["segments"]
+        for index, segment in enumerate(rules.segments):
+            scenario = rules.scenarios.get(segment.scenario)
+            if scenario is None:
+                continue
+            languages = {"fr"} | referenced_values(_raw(doc.data, ("segments", index, "when")), "customer.language")
+            for step in scenario.steps:
+                if step.channel not in TEMPLATED_CHANNELS:
+                    continue
+                for language in sorted(languages):
+                    uses.setdefault((step.channel, step.tone, step.template, language), step.place or Place("?"))
+        return uses
+
+
+def _raw(data: Any, path: Iterable[str | int]) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _at_label(at: int) -> str:
+    return f"J{at:+d}" if at else "J+0"
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())

@@ -1,0 +1,113 @@
+"""The checked, compiled rules: what the planner and the channels consume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from ..domain.calendar import CalendarSettings
+from ..domain.model import Address
+from .conditions import Predicate
+
+CHANNELS = ("email", "letter", "registered_letter", "phone", "litigation")
+DEFAULT_TONES = ("courtois", "factuel", "ferme", "formel")
+# Channels whose message is written from a template (litigation builds a dossier instead).
+TEMPLATED_CHANNELS = ("email", "letter", "registered_letter", "phone")
+POSTAL_CHANNELS = ("letter", "registered_letter", "litigation")
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where something was written: 1-based line and column."""
+
+    file: str
+    line: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    id: str
+    at: int  # days relative to the due date: J-3 is -3
+    channel: str
+    tone: str | None
+    template: str | None = None
+    when: Predicate | None = None
+    place: Place | None = field(default=None, compare=False)
+
+    @property
+    def at_label(self) -> str:
+        return f"J{self.at:+d}" if self.at else "J+0"
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    steps: tuple[Step, ...]
+    place: Place | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    name: str
+    scenario: str
+    when: Predicate | None = None
+    place: Place | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    name: str
+    when: Predicate
+
+
+@dataclass(frozen=True, slots=True)
+class Company:
+    name: str = ""
+    legal_form: str = ""
+    siren: str = ""
+    address: Address = field(default_factory=Address)
+    email: str = ""
+    phone: str = ""
+    iban: str = ""
+    bic: str = ""
+    signatory: str = ""
+
+    REQUIRED_FOR_LETTERS = ("name", "legal_form", "siren", "address.line1", "address.postal_code",
+                            "address.city", "email", "iban", "signatory")
+
+    def missing(self) -> list[str]:
+        out = []
+        for name in self.REQUIRED_FOR_LETTERS:
+            obj, _, attr = name.rpartition(".")
+            holder = self.address if obj else self
+            if not getattr(holder, attr):
+                out.append(name)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Legal:
+    late_interest: str | Decimal = "legal"  # "legal" or an annual percentage from the CGV
+    recovery_indemnity: Decimal = Decimal("40")
+    formal_notice_deadline_days: int = 8
+    litigation_min_amount: Decimal = Decimal("0")
+    partial_payments: str = "principal_first"
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    directory: Path
+    segments: tuple[Segment, ...]
+    scenarios: dict[str, Scenario]
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)
+    pauses: tuple[Pause, ...] = ()
+    tones: tuple[str, ...] = DEFAULT_TONES
+    company: Company = field(default_factory=Company)
+    legal: Legal = field(default_factory=Legal)
+    version: int = 1
+    digest: str = ""  # sha256 of the rule files, recorded with what they decide

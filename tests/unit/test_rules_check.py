@@ -1,0 +1,325 @@
+"""Every error class of the rule checker comes back as FILE:LINE:COL with a plain French message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from relance.rules.loader import Diagnostic, load_rules
+
+from ..conftest import MINIMAL_RULES
+
+COMPLETE_COMPANY = """\
+company:
+  name: Atelier Test
+  legal_form: SAS
+  siren: "123456789"
+  address: {line1: 1 rue Neuve, postal_code: "69001", city: Lyon, country: FR}
+  email: compta@test.example
+  iban: FR7630006000011234567890189
+  signatory: Camille Test, présidente
+"""
+
+
+@pytest.fixture
+def rules_dir(rules_dir):
+    """Rule files plus a complete company in its own file, so letters raise no warning."""
+
+    def write(files=None, **kwargs):
+        if isinstance(files, str) and "company:" not in files:
+            files = {"rules.yaml": files, "company.yaml": COMPLETE_COMPANY}
+        return rules_dir(files, **kwargs)
+
+    return write
+
+
+def only(diagnostics: list[Diagnostic], severity: str) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.severity == severity]
+
+
+def single_error(directory: Path, **kwargs) -> Diagnostic:
+    result = load_rules(directory, **kwargs)
+    errors = only(result.diagnostics, "error")
+    assert len(errors) == 1, [str(d) for d in result.diagnostics]
+    assert result.rules is None
+    return errors[0]
+
+
+def test_minimal_rules_load_without_error(rules_dir):
+    result = load_rules(rules_dir(MINIMAL_RULES))
+    assert result.ok, [str(d) for d in result.diagnostics]
+    assert [s.id for s in result.rules.scenarios["standard"].steps] == [
+        "preventif", "relance_1", "appel", "mise_en_demeure"]
+    assert [s.at for s in result.rules.scenarios["standard"].steps] == [-3, 5, 15, 30]
+
+
+def test_message_format_is_file_line_col_severity_message(rules_dir):
+    directory = rules_dir(MINIMAL_RULES.replace("scenario: standard", "scenario: standart"))
+    error = single_error(directory)
+    assert str(error) == (f"{directory / 'rules.yaml'}:4:15: error: scénario inconnu « standart » — "
+                          "vouliez-vous dire « standard » ?")
+
+
+def test_duplicate_key_names_both_lines(rules_dir):
+    text = MINIMAL_RULES.replace("  - name: tous\n", "  - name: tous\n    name: encore\n")
+    error = single_error(rules_dir(text))
+    assert (error.line, error.column) == (4, 5)
+    assert "« name » apparaît deux fois" in error.message and "ligne 3" in error.message
+
+
+def test_section_defined_in_two_files_names_the_first(rules_dir):
+    directory = rules_dir({"a.yaml": MINIMAL_RULES, "b.yaml": "tones: [doux]\nversion: 1\n"})
+    error = single_error(directory)
+    assert error.file.endswith("b.yaml") and error.line == 2
+    assert "déjà définie" in error.message and "a.yaml (ligne 1)" in error.message
+
+
+def test_sections_merge_across_files(rules_dir):
+    scenarios = MINIMAL_RULES.split("scenarios:")[1]
+    directory = rules_dir({"base.yaml": "version: 1\n", "segments.yaml": MINIMAL_RULES.split("scenarios:")[0]
+                           .replace("version: 1\n", ""), "scenarios.yml": "scenarios:" + scenarios})
+    result = load_rules(directory)
+    assert result.ok, [str(d) for d in result.diagnostics]
+
+
+def test_missing_required_section(rules_dir):
+    error = single_error(rules_dir(MINIMAL_RULES.replace("version: 1\n", "")))
+    assert "section obligatoire « version »" in error.message
+
+
+def test_unknown_section_suggests_the_closest(rules_dir):
+    error = single_error(rules_dir(MINIMAL_RULES + "calendrier: {}\n"))
+    assert error.line == 12 and "section inconnue « calendrier »" in error.message
+    assert "« calendar »" in error.message
+
+
+def test_unknown_key_in_a_step_suggests_the_closest(rules_dir):
+    error = single_error(rules_dir(MINIMAL_RULES.replace("channel: phone", "chanel: phone")))
+    assert (error.line, error.column) == (10, 31)
+    assert "clé inconnue « chanel » — vouliez-vous dire « channel » ?" in error.message
+
+
+def test_missing_key_in_a_step(rules_dir):
+    result = load_rules(rules_dir(MINIMAL_RULES.replace("channel: phone, ", "")))
+    assert any("il manque la clé « channel »" in d.message and d.line == 10 for d in result.diagnostics)
+
+
+def test_unknown_channel_suggests_the_closest(rules_dir):
+    error = single_error(rules_dir(MINIMAL_RULES.replace("channel: phone", "channel: telephone")))
+    assert error.line == 10
+    assert "« telephone » n’est pas une valeur possible pour « channel »" in error.message
+    assert "« phone »" in error.message
+
+
+def test_unknown_tone_suggests_the_closest(rules_dir):
+    error = single_error(rules_dir(MINIMAL_RULES.replace("tone: factuel", "tone: factual")))
+    assert error.line == 10 and "ton inconnu « factual »" in error.message and "« factuel »" in error.message
+
+
+def test_custom_tones_replace_the_default_ones(rules_dir):
+    text = MINIMAL_RULES + "tones: [doux, courtois, factuel, formel]\n"
+    result = load_rules(rules_dir(text))
+    assert result.ok and result.rules.tones == ("doux", "courtois", "factuel", "formel")
+
+
+def test_step_without_tone_is_an_error_except_litigation(rules_dir):
+    text = MINIMAL_RULES.replace(", tone: factuel", "") + "      - {id: injonction, at: J+45, channel: litigation}\n"
+    error = single_error(rules_dir(text))
+    assert error.line == 10 and "il manque le ton" in error.message
+
+
+def test_duplicate_step_id(rules_dir):
+    error = single_error(rules_dir(MINIMAL_RULES.replace("id: appel", "id: relance_1")))
+    assert error.line == 10 and "« relance_1 » existe déjà" in error.message and "ligne 9" in error.message
+
+
+def test_at_not_increasing(rules_dir):
+    error = single_error(rules_dir(MINIMAL_RULES.replace("at: J+15", "at: J+5")))
+    assert error.line == 10 and "doit venir après celui de l’étape précédente (J+5)" in error.message
+
+
+def test_at_written_badly(rules_dir):
+    error = single_error(rules_dir(MINIMAL_RULES.replace("at: J+15", "at: J15")))
+    assert error.line == 10 and "délai « J15 » invalide" in error.message
+
+
+def test_step_id_with_capitals_or_spaces(rules_dir):
+    error = single_error(rules_dir(MINIMAL_RULES.replace("id: appel", "id: Appel client")))
+    assert error.line == 10 and "identifiant « Appel client » invalide" in error.message
+
+
+def test_unknown_condition_field_suggests_the_closest(rules_dir):
+    text = MINIMAL_RULES.replace("    scenario: standard", "    when: {invoice.amount_du: \">= 300\"}\n"
+                                                          "    scenario: standard\n  - name: reste\n"
+                                                          "    scenario: standard")
+    error = single_error(rules_dir(text))
+    assert (error.line, error.column) == (4, 12)
+    assert "champ inconnu « invoice.amount_du » — vouliez-vous dire « invoice.amount_due » ?" in error.message
+
+
+def test_extra_fields_are_free(rules_dir):
+    text = MINIMAL_RULES.replace("    scenario: standard", "    when: {invoice.extra.chantier: Cuisine}\n"
+                                                          "    scenario: standard\n  - name: reste\n"
+                                                          "    scenario: standard")
+    assert load_rules(rules_dir(text)).ok
+
+
+def test_condition_value_of_the_wrong_type(rules_dir):
+    text = MINIMAL_RULES.replace("    scenario: standard", "    when: {invoice.amount_due: \">= beaucoup\"}\n"
+                                                          "    scenario: standard")
+    error = single_error(rules_dir(text))
+    assert error.line == 4 and "« beaucoup » n’en est pas un" in error.message
+
+
+def test_unquoted_comparison_gets_a_quoting_hint(rules_dir):
+    text = MINIMAL_RULES.replace("    scenario: standard", "    when: {invoice.amount_due: >= 300}\n"
+                                                          "    scenario: standard")
+    error = single_error(rules_dir(text))
+    assert error.line == 4 and "entre guillemets" in error.message
+
+
+def test_unquoted_not_equal_gets_a_quoting_hint(rules_dir):
+    text = MINIMAL_RULES.replace("    scenario: standard", "    when:\n      customer.kind: != consumer\n"
+                                                          "    scenario: standard")
+    error = single_error(rules_dir(text))
+    assert (error.line, error.column) == (5, 22) and "entre guillemets" in error.message
+
+
+def test_tone_going_backwards_is_a_warning(rules_dir):
+    text = MINIMAL_RULES.replace("tone: formel", "tone: courtois")
+    result = load_rules(rules_dir(text))
+    assert result.ok
+    warning = only(result.diagnostics, "warning")[0]
+    assert warning.line == 11 and "le ton redescend de « factuel » à « courtois »" in warning.message
+
+
+def test_no_catch_all_last_segment_is_a_warning(rules_dir):
+    text = MINIMAL_RULES.replace("    scenario: standard", "    when: {customer.kind: business}\n"
+                                                          "    scenario: standard")
+    result = load_rules(rules_dir(text))
+    assert result.ok
+    (warning,) = only(result.diagnostics, "warning")
+    assert warning.line == 3 and "attrape-tout" in warning.message
+
+
+def test_segment_after_the_catch_all_is_a_warning(rules_dir):
+    text = MINIMAL_RULES.replace("    scenario: standard", "    scenario: standard\n  - name: jamais\n"
+                                                          "    when: {customer.kind: consumer}\n"
+                                                          "    scenario: standard", 1)
+    result = load_rules(rules_dir(text))
+    (warning,) = only(result.diagnostics, "warning")
+    assert warning.line == 5 and "« jamais » ne sera jamais utilisé" in warning.message
+
+
+def test_step_after_litigation_is_unreachable(rules_dir):
+    text = MINIMAL_RULES + ("      - {id: injonction, at: J+45, channel: litigation}\n"
+                            "      - {id: apres, at: J+60, channel: email, tone: formel}\n")
+    result = load_rules(rules_dir(text))
+    assert any(d.line == 13 and "ne sera jamais atteinte" in d.message for d in result.diagnostics)
+
+
+def test_company_incomplete_with_letters_is_a_warning(rules_dir):
+    result = load_rules(rules_dir(MINIMAL_RULES + "company:\n  name: Atelier\n"))
+    assert result.ok
+    (warning,) = only(result.diagnostics, "warning")
+    assert warning.line == 12 and "company est incomplète" in warning.message and "siren" in warning.message
+
+
+def test_company_not_needed_without_letters(rules_dir):
+    text = MINIMAL_RULES.replace("      - {id: mise_en_demeure, at: J+30, channel: registered_letter, tone: formel}\n",
+                                 "")
+    assert load_rules(rules_dir(text)).diagnostics == []
+
+
+def test_unknown_timezone_and_holiday_country(rules_dir):
+    result = load_rules(rules_dir(MINIMAL_RULES + "calendar:\n  timezone: Europe/Pari\n  holidays: XX\n"))
+    messages = [(d.line, d.message) for d in only(result.diagnostics, "error")]
+    assert any(line == 13 and "fuseau horaire inconnu « Europe/Pari »" in m and "Europe/Paris" in m
+               for line, m in messages)
+    assert any(line == 14 and "pays inconnu « XX »" in m for line, m in messages)
+
+
+def test_alsace_moselle_subdivision_is_accepted(rules_dir):
+    result = load_rules(rules_dir(MINIMAL_RULES + "calendar:\n  holidays: {country: FR, subdivision: \"57\"}\n"))
+    assert result.ok and result.rules.calendar.subdivision == "57"
+
+
+def test_numbers_where_text_is_expected_get_a_quoting_hint(rules_dir):
+    error = single_error(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY.replace('"123456789"', "123456789")))
+    assert error.file.endswith("rules.yaml") and error.line == 15
+    assert "« siren » doit être un texte" in error.message and "guillemets" in error.message
+
+
+def test_late_interest_accepts_legal_or_a_rate(rules_dir):
+    assert load_rules(rules_dir(MINIMAL_RULES + "legal: {late_interest: 15}\n")).ok
+    error = single_error(rules_dir(MINIMAL_RULES + "legal: {late_interest: beaucoup}\n"))
+    assert "late_interest vaut legal" in error.message
+
+
+class TestUnreadableFiles:
+    def test_tabs(self, rules_dir):
+        error = single_error(rules_dir(MINIMAL_RULES.replace("    scenario: standard", "\tscenario: standard")))
+        assert error.line == 4 and "tabulation" in error.message
+
+    def test_empty_file_is_a_warning_beside_valid_ones(self, rules_dir):
+        result = load_rules(rules_dir({"rules.yaml": MINIMAL_RULES, "vide.yaml": "", "company.yaml": COMPLETE_COMPANY}))
+        assert result.ok
+        assert [d.file.endswith("vide.yaml") and "vide" in d.message for d in result.diagnostics] == [True]
+
+    def test_only_an_empty_file(self, rules_dir):
+        result = load_rules(rules_dir(""))
+        assert not result.ok and any("section obligatoire" in d.message for d in result.diagnostics)
+
+    def test_binary(self, rules_dir):
+        directory = rules_dir({})
+        (directory / "image.yaml").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe")
+        error = single_error(directory)
+        assert error.file.endswith("image.yaml") and "UTF-8" in error.message
+
+    def test_control_characters(self, rules_dir):
+        directory = rules_dir({})
+        (directory / "r.yaml").write_bytes(b"version: 1\x00\x01\n")
+        error = single_error(directory)
+        assert "non imprimable" in error.message
+
+    def test_ten_megabytes(self, rules_dir):
+        directory = rules_dir({})
+        (directory / "enorme.yaml").write_text("# " + "x" * 10_000_000 + "\n", encoding="utf-8")
+        error = single_error(directory)
+        assert "trop volumineux" in error.message
+
+    def test_alias_bomb(self, rules_dir):
+        lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+        lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]"
+                  for i in range(1, 12)]
+        error = single_error(rules_dir("\n".join(lines) + "\n"))
+        assert "trop complexe" in error.message
+
+    def test_a_list_at_the_top(self, rules_dir):
+        error = single_error(rules_dir("- version: 1\n"))
+        assert "suite de sections" in error.message
+
+    def test_several_documents(self, rules_dir):
+        error = single_error(rules_dir(MINIMAL_RULES + "---\nversion: 1\n"))
+        assert "un seul document" in error.message
+
+    def test_missing_directory(self, tmp_path):
+        error = single_error(tmp_path / "absent")
+        assert "introuvable" in error.message
+
+    def test_directory_without_yaml(self, tmp_path):
+        error = single_error(tmp_path)
+        assert "aucun fichier .yaml" in error.message
+
+
+@pytest.mark.parametrize("broken", [
+    "version: 1\nsegments: [\n",
+    "version: 1\nsegments:\n  - name: a\n   scenario: b\n",
+    "version: 'abc\n",
+    "version: 1\nsegments: *nowhere\n",
+    "a: b: c\n",
+])
+def test_yaml_syntax_errors_have_a_line(rules_dir, broken):
+    error = single_error(rules_dir(broken))
+    assert error.line >= 1 and error.message and "Traceback" not in error.message
