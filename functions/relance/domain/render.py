@@ -1,6 +1,6 @@
 """What a debtor reads: template choice, the variables a template sees, and the sandboxed Jinja2 engine.
 
-Templates are written by rule editors, not developers: they run in Jinja2's ``SandboxedEnvironment``
+Templates are written by rule editors, not developers: they run in Jinja2's ``ImmutableSandboxedEnvironment``
 with ``StrictUndefined``, so they cannot reach Python internals and a misspelt variable is an error.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .fmt import longdate, money, percent, shortdate
 from .model import Customer, Invoice
@@ -28,8 +28,8 @@ CONTEXT_NAMES = ("customer", "invoices", "total", "company", "legal", "step", "t
 
 
 @cache
-def environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True,
+def environment() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True,
                                lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(money=money, longdate=longdate, shortdate=shortdate, percent=percent)
     return env

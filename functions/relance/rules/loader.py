@@ -203,7 +203,7 @@ class _Loader:
         company = self._company(data.get("company", {}))
         legal = self._legal(data.get("legal", {}))
         used = {s.scenario for s in segments}
-        for name, scenario in scenarios.items():
+        for name in scenarios:
             if name not in used:
                 self.warning(("scenarios", name), f"le scénario « {name} » n’est utilisé par aucun segment",
                              on_key=True)
