@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from ..rules.conditions import CustomerStats, Facts
 from ..rules.model import Rules, Scenario, Step
@@ -20,8 +21,7 @@ REASON_PRESCRIBED = "prescribed"
 REASON_NO_SEGMENT = "no segment"
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
+class Action(NamedTuple):
     """One step to carry out for one invoice."""
 
     invoice: str
@@ -33,8 +33,7 @@ class Action:
     tone: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
     """The day's actions for one customer on one channel in one tone: one e-mail, letter or call."""
 
     customer: str
@@ -43,8 +42,7 @@ class Message:
     invoices: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
+class Skipped(NamedTuple):
     invoice: str
     reason: str
 
@@ -122,14 +120,22 @@ class Planner:
                 skipped.append(Skipped(invoice.id, REASON_PROMISE))
                 continue
             facts = Facts(invoice, customer, on, stats.get(customer.id, _NO_STATS))
-            paused = next((p.name for p in pauses if p.when(facts)), None)
+            paused = None
+            for pause in pauses:
+                if pause.when(facts):
+                    paused = pause.name
+                    break
             if paused is not None:
                 skipped.append(Skipped(invoice.id, f"paused: {paused}"))
                 continue
             if is_prescribed(invoice, customer, on):
                 skipped.append(Skipped(invoice.id, REASON_PRESCRIBED))
                 continue
-            segment = next((s for s in segments if s.when is None or s.when(facts)), None)
+            segment = None
+            for candidate in segments:
+                if candidate.when is None or candidate.when(facts):
+                    segment = candidate
+                    break
             if segment is None:
                 skipped.append(Skipped(invoice.id, REASON_NO_SEGMENT))
                 continue

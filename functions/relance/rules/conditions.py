@@ -295,6 +295,8 @@ def _operator_leaf(fld: str, kind: str | None, get: Getter, spec: Mapping[str, A
     if isinstance(arg, (dict, list)) or arg is None:
         raise ValueError("contains attend une seule valeur")
     needle = str(arg)
+    if kind == LIST:  # customer.tags: always a tuple of texts
+        return lambda f: needle in get(f)
     return lambda f: (v := get(f)) is not MISSING and isinstance(v, (list, tuple)) and \
         any(str(x) == needle for x in v)
 
@@ -335,13 +337,33 @@ def compile_condition(node: Any, where: tuple[str | int, ...] = ()) -> Predicate
 
 
 def _all(preds: list[Predicate]) -> Predicate:
+    if len(preds) == 2:
+        first, second = preds
+        return lambda f: first(f) and second(f)
     preds_t = tuple(preds)
-    return lambda f: all(p(f) for p in preds_t)
+
+    def every(f: Facts) -> bool:
+        for p in preds_t:  # noqa: SIM110 — a plain loop; a generator costs more on the hot path
+            if not p(f):
+                return False
+        return True
+
+    return every
 
 
 def _any(preds: list[Predicate]) -> Predicate:
+    if len(preds) == 2:
+        first, second = preds
+        return lambda f: first(f) or second(f)
     preds_t = tuple(preds)
-    return lambda f: any(p(f) for p in preds_t)
+
+    def some(f: Facts) -> bool:
+        for p in preds_t:  # noqa: SIM110 — a plain loop; a generator costs more on the hot path
+            if p(f):
+                return True
+        return False
+
+    return some
 
 
 def referenced_values(node: Any, fld: str) -> set[str]:
