@@ -25,6 +25,7 @@ SUBJECT_PREFIX = "Objet :"
 CHANNELS_WITH_SUBJECT = ("email", "letter", "registered_letter")
 DEFAULT_LANGUAGE = "fr"
 CONTEXT_NAMES = ("customer", "invoices", "total", "company", "legal", "step", "today")
+# Templates are read from files on every render on purpose: a rule editor's fix applies at the next run.
 
 
 @cache
@@ -114,3 +115,27 @@ def split_subject(text: str, channel: str) -> Rendered:
     if not first.startswith(SUBJECT_PREFIX):
         raise ValueError(f"the first line must start with « {SUBJECT_PREFIX} »")
     return Rendered(first[len(SUBJECT_PREFIX):].strip(), rest.strip("\n"))
+
+
+class TemplateMissing(LookupError):
+    """No template for a channel × tone × language, even after falling back to French."""
+
+
+def legal_view(legal: Any) -> LegalView:
+    return LegalView(interest_rate_text(legal.late_interest), legal.recovery_indemnity,
+                     legal.formal_notice_deadline_days)
+
+
+def render_message(rules: Any, *, customer: Customer, invoices: Iterable[Invoice], channel: str, tone: str | None,
+                   step_id: str, at: str, template: str | None, today: date) -> Rendered:
+    """What the debtor reads for one message. A language without its own template falls back to French."""
+    templates_dir = rules.directory / "templates"
+    path = find_template(templates_dir, channel, tone, template, customer.language or DEFAULT_LANGUAGE)
+    if path is None and customer.language != DEFAULT_LANGUAGE:
+        path = find_template(templates_dir, channel, tone, template, DEFAULT_LANGUAGE)
+    if path is None:
+        raise TemplateMissing(f"no template for {channel}/{template or tone} in {customer.language}")
+    context = message_context(customer=customer, invoices=invoices, company=rules.company,
+                              legal=legal_view(rules.legal), step=StepView(step_id, at, channel, tone), today=today)
+    text = environment().from_string(path.read_text(encoding="utf-8-sig")).render(context)
+    return split_subject(text, channel)

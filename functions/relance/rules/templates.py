@@ -21,10 +21,9 @@ from ..domain.render import (
     CHANNELS_WITH_SUBJECT,
     CONTEXT_NAMES,
     SUBJECT_PREFIX,
-    LegalView,
     StepView,
     environment,
-    interest_rate_text,
+    legal_view,
     message_context,
     template_candidates,
 )
@@ -145,7 +144,5 @@ def _sample_context(rules: Rules, kind: str, channel: str, tone: str | None) -> 
                 extra=MappingProxyType(_AnyExtra()))
         for n in (1, 2)
     ]
-    legal = LegalView(interest_rate_text(rules.legal.late_interest), rules.legal.recovery_indemnity,
-                      rules.legal.formal_notice_deadline_days)
-    return message_context(customer=customer, invoices=invoices, company=rules.company, legal=legal,
+    return message_context(customer=customer, invoices=invoices, company=rules.company, legal=legal_view(rules.legal),
                            step=StepView("exemple", "J+15", channel, tone), today=today)
