@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import date
+from itertools import pairwise
 
 import pytest
 
@@ -93,7 +94,7 @@ def test_a_late_import_catches_up_one_step_at_a_time(book, timeline):
         days = [d.date for d in timeline if d.action.invoice == invoice.id]
         steps = [d.action.step for d in timeline if d.action.invoice == invoice.id]
         assert "mise_en_demeure" in steps, invoice.id
-        assert all((b - a).days >= 3 for a, b in zip(days, days[1:], strict=False))
+        assert all((b - a).days >= 3 for a, b in pairwise(days))
 
 
 def test_every_message_of_the_demo_renders_in_french(rules, book, timeline):
