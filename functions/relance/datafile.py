@@ -32,17 +32,37 @@ class _Bad(Exception):
     pass
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+class _Object(dict):
+    """A JSON object that remembers keys written twice, so the reader can name where."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    out = _Object()
+    twice = []
     for key, value in pairs:
         if key in out:
-            raise _Bad(f"key '{key}' appears twice in one object")
+            twice.append(key)
         out[key] = value
+    if twice:
+        out.duplicates = tuple(twice)
     return out
 
 
-def _no_constant(name: str) -> Any:
-    raise _Bad(f"'{name}' is not a number")
+class _Constant(str):
+    """NaN or Infinity written bare in the JSON: kept as text so the field that holds it is named."""
+
+
+def _walk_duplicates(value: Any, path: str, found: list[str]) -> None:
+    if isinstance(value, _Object):
+        for key in value.duplicates:
+            found.append(f"{path or 'top level'}: key '{key}' appears twice in one object")
+        for key, child in value.items():
+            _walk_duplicates(child, f"{path}.{key}" if path else key, found)
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            _walk_duplicates(child, f"{path}[{i}]", found)
 
 
 def load_book(path: str | Path) -> Book:
@@ -61,14 +81,19 @@ def load_book(path: str | Path) -> Book:
 
 def parse_book(text: str, name: str = "data.json") -> Book:
     try:
-        data = json.loads(text, parse_float=Decimal, parse_int=int, object_pairs_hook=_reject_duplicates,
-                          parse_constant=_no_constant)
+        data = json.loads(text, parse_float=Decimal, parse_int=int, object_pairs_hook=_object,
+                          parse_constant=_Constant)
     except json.JSONDecodeError as err:
         raise DataError([f"{name}:{err.lineno}:{err.colno}: not valid JSON ({err.msg})"]) from None
-    except _Bad as err:
-        raise DataError([f"{name}: {err}"]) from None
     except RecursionError:
         raise DataError([f"{name}: the JSON is nested too deeply"]) from None
+    duplicates: list[str] = []
+    try:
+        _walk_duplicates(data, "", duplicates)
+    except RecursionError:
+        raise DataError([f"{name}: the JSON is nested too deeply"]) from None
+    if duplicates:
+        raise DataError([f"{name}: {problem}" for problem in duplicates[:MAX_PROBLEMS]])
     return _Reader(name).book(data)
 
 
@@ -138,7 +163,7 @@ class _Reader:
             if required:
                 self.fail(f"{where}.{key}", "is required")
             return default
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
+        if isinstance(value, (bool, _Constant)) or not isinstance(value, (str, int)):
             self.fail(f"{where}.{key}", f"{_show(value)} is not a text")
             return default
         text = str(value).strip()
@@ -170,7 +195,8 @@ class _Reader:
             self.fail(f"{where}.{key}", f"{_show(value)} is not an amount")
             return None
         try:
-            amount = Decimal(value) if isinstance(value, (str, int, Decimal)) else None
+            amount = None if isinstance(value, _Constant) else (
+                Decimal(value) if isinstance(value, (str, int, Decimal)) else None)
         except InvalidOperation:
             amount = None
         if amount is None or not amount.is_finite():

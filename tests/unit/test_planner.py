@@ -176,6 +176,16 @@ def test_business_debt_is_prescribed_the_day_after_the_fifth_anniversary(planner
     assert reasons(plan) == {"F1": "prescribed"}
 
 
+@pytest.mark.parametrize(("kind", "due"), [
+    ("business", date(2019, 6, 10)),  # + 5 years = 2024-06-10, long before D
+    ("consumer", date(2023, 1, 10)),  # issued 2022-12-11, + 2 years = 2024-12-11
+])
+def test_debt_prescribed_years_ago_is_prescribed(planner, kind, due):
+    inv = invoice(due=due)
+    plan = planner().plan(book(inv, customers=(customer(kind=kind),)), date(2026, 3, 9))
+    assert reasons(plan) == {"F1": "prescribed"}
+
+
 @pytest.mark.parametrize(("on", "expected"), [
     (date(2026, 3, 16), {"F1": "relance_1"}),  # completed 2024-03-16 + 2 years: last day
     (date(2026, 3, 17), {}),                   # the day after: prescribed
@@ -277,10 +287,13 @@ def test_segment_on_open_balance_sums_the_customers_open_invoices(planner):
     assert segments["F3"] == "tous"
 
 
-def test_open_balance_leaves_out_paid_invoices(planner):
-    # Given C1's second invoice of 2500 is paid: open balance 3000
+@pytest.mark.parametrize("settled", [
+    {"status": "paid"}, {"status": "cancelled"}, {"paid_on": date(2026, 3, 6)}, {"amount_due": "0.00"},
+], ids=["paid", "cancelled", "paid_on_before_D", "nothing_due"])
+def test_open_balance_leaves_out_settled_invoices(planner, settled):
+    # Given C1's second invoice of 2500 is settled: open balance 3000
     data = book(invoice("F1", customer_id="C1", amount="3000.00"),
-                invoice("F2", customer_id="C1", amount="2500.00", status="paid"))
+                invoice("F2", customer_id="C1", amount="2500.00", **settled))
     (action,) = planner(OPEN_BALANCE_RULES).plan(data, date(2026, 3, 9)).actions
     assert action.segment == "tous"
 
@@ -294,9 +307,10 @@ segments:
   - name: tous
     scenario: standard
 """)
-    # Given C1 has two invoices past due on Mon 9 Mar; C2 has one past due and one due Fri 20 Mar
+    # Given C1 has two invoices past due on Mon 9 Mar; C2 has one past due and one due that very day
+    # (days_overdue 0: not overdue yet)
     data = book(invoice("F1", customer_id="C1"), invoice("F2", customer_id="C1", due=date(2026, 2, 23)),
-                invoice("F3", customer_id="C2"), invoice("F4", customer_id="C2", due=date(2026, 3, 20)))
+                invoice("F3", customer_id="C2"), invoice("F4", customer_id="C2", due=date(2026, 3, 9)))
     plan = planner(rules).plan(data, date(2026, 3, 9))
     segments = {a.invoice: a.segment for a in plan.actions}
     assert segments["F1"] == "multi_retards"
