@@ -120,7 +120,7 @@ class _Loader:
     def at(self, path: JsonPath) -> tuple[YamlFile, JsonPath]:
         doc = self.section_file.get(str(path[0])) if path else None
         if doc is None:
-            doc = next(iter(self.section_file.values()), YamlFile(self._display(self.directory)))
+            doc = next(iter(self.section_file.values()), YamlFile(str(self.directory)))
         return doc, path
 
     def place(self, path: JsonPath, *, on_key: bool = False) -> Place:
@@ -128,26 +128,22 @@ class _Loader:
         spot = doc.spot(path)
         return Place(doc.name, *((spot.key_line, spot.key_column) if on_key else (spot.line, spot.column)))
 
-    def _display(self, path: Path) -> str:
-        return str(path)
-
     # -- pipeline --------------------------------------------------------------------------------
     def run(self, check_templates: bool) -> LoadResult:
         if not self.directory.is_dir():
-            name = self._display(self.directory)
+            name = str(self.directory)
             self.diagnostics.append(Diagnostic(name, 1, 1, ERROR, "dossier de règles introuvable"))
             return LoadResult(None, self.diagnostics)
         files = rule_files(self.directory)
         if not files:
-            name = self._display(self.directory)
+            name = str(self.directory)
             self.diagnostics.append(Diagnostic(name, 1, 1, ERROR, "aucun fichier .yaml dans ce dossier de règles"))
             return LoadResult(None, self.diagnostics)
         merged: dict[str, Any] = {}
         digest = hashlib.sha256()
         for path in files:
-            doc = read_yaml_file(path, self._display(path))
-            digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.stat().st_size < 2_000_000
-                                                        else b""))
+            doc = read_yaml_file(path, str(path))
+            digest.update(path.name.encode() + b"\0" + doc.raw + b"\0")
             for p in doc.problems:
                 self.diagnostics.append(Diagnostic(doc.name, p.line, p.column, p.severity, p.message))
             if doc.data is None:

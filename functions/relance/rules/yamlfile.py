@@ -45,6 +45,7 @@ class YamlProblem:
 class YamlFile:
     name: str
     data: Any = None
+    raw: bytes = b""
     spots: dict[JsonPath, Spot] = field(default_factory=dict)
     problems: list[YamlProblem] = field(default_factory=list)
 
@@ -68,6 +69,7 @@ def read_yaml_file(path: Path, display: str) -> YamlFile:
     except OSError as err:
         out.problems.append(YamlProblem(1, 1, f"impossible de lire le fichier ({err.strerror})"))
         return out
+    out.raw = raw
     if len(raw) > MAX_FILE_BYTES:
         out.problems.append(YamlProblem(1, 1, f"fichier trop volumineux ({len(raw) // 1024} Ko) : un fichier "
                                               f"de règles dépasse rarement quelques Ko — est-ce le bon fichier ?"))
