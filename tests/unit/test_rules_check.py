@@ -323,3 +323,25 @@ class TestUnreadableFiles:
 def test_yaml_syntax_errors_have_a_line(rules_dir, broken):
     error = single_error(rules_dir(broken))
     assert error.line >= 1 and error.message and "Traceback" not in error.message
+
+
+def test_at_written_as_a_bare_number(rules_dir):
+    error = single_error(rules_dir(MINIMAL_RULES.replace("at: J+15", "at: 15")))
+    assert error.line == 10 and "délai « 15 » invalide" in error.message
+
+
+def test_badly_named_scenario_points_at_its_name(rules_dir):
+    text = MINIMAL_RULES.replace("  standard:\n", "  Standard:\n").replace("scenario: standard", "scenario: Standard")
+    result = load_rules(rules_dir(text))
+    assert any(d.line == 6 and "nom de scénario « Standard » invalide" in d.message for d in result.diagnostics)
+
+
+def test_unquoted_subdivision_gets_a_quoting_hint(rules_dir):
+    error = single_error(rules_dir(MINIMAL_RULES + "calendar:\n  holidays: {country: FR, subdivision: 57}\n"))
+    assert "« subdivision » doit être un texte" in error.message and '"57"' in error.message
+
+
+def test_condition_without_value_points_at_its_key(rules_dir):
+    text = MINIMAL_RULES.replace("    scenario: standard", "    when:\n      customer.kind:\n    scenario: standard")
+    error = single_error(rules_dir(text))
+    assert (error.line, error.column) == (5, 7) and "n’a pas de valeur" in error.message

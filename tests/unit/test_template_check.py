@@ -55,7 +55,45 @@ def test_plan_and_simulate_need_no_templates(rules_dir):
 def test_syntax_error_names_the_template_line(rules_dir):
     broken = dict(GOOD, **{"email/courtois.fr.j2": "Objet : x\n\nBonjour\n{% if total %}\n"})
     (error,) = errors(load_rules(rules_dir(RULES, templates=broken), check_templates=True))
-    assert error.file.endswith("email/courtois.fr.j2") and error.line == 4 and "syntaxe" in error.message
+    assert error.file.endswith("email/courtois.fr.j2") and error.line == 4
+    assert "n’est pas refermé : ajoutez {% endif %}" in error.message
+
+
+def test_misspelt_closing_tag_names_the_right_one(rules_dir):
+    broken = dict(GOOD, **{"phone/default.fr.j2": "{% for f in invoices %}\n{{ f.id }}\n{% endfo %}\n"})
+    (error,) = errors(load_rules(rules_dir(RULES, templates=broken), check_templates=True))
+    assert error.line == 3 and "balise inconnue « endfo »" in error.message and "{% endfor %}" in error.message
+
+
+def test_unknown_filter(rules_dir):
+    broken = dict(GOOD, **{"phone/default.fr.j2": "{{ total|monnaie }}\n"})
+    (error,) = errors(load_rules(rules_dir(RULES, templates=broken), check_templates=True))
+    assert "filtre inconnu « monnaie »" in error.message and "money" in error.message
+
+
+def test_misspelt_attribute_suggests_the_right_one(rules_dir):
+    broken = dict(GOOD, **{"phone/default.fr.j2": "{{ company.signataire }}\n"})
+    (error,) = errors(load_rules(rules_dir(RULES, templates=broken), check_templates=True))
+    assert "« company.signataire » n’existe pas — vouliez-vous dire « signatory » ?" in error.message
+
+
+def test_unprotected_free_column_is_a_warning(rules_dir):
+    broken = dict(GOOD, **{"phone/default.fr.j2": "Chantier : {{ invoices[0].extra.chantier }}\n"})
+    result = load_rules(rules_dir(RULES, templates=broken), check_templates=True)
+    assert result.ok
+    (warning,) = result.diagnostics
+    assert warning.severity == "warning" and "« chantier » peut manquer" in warning.message
+
+
+def test_protected_free_column_passes(rules_dir):
+    fine = dict(GOOD, **{"phone/default.fr.j2": "{% if invoices[0].extra.chantier is defined %}"
+                                                  "{{ invoices[0].extra.chantier }}{% endif %}\n"})
+    assert load_rules(rules_dir(RULES, templates=fine), check_templates=True).diagnostics == []
+
+
+def test_subject_line_may_use_a_no_break_space(rules_dir):
+    fine = dict(GOOD, **{"email/courtois.fr.j2": "Objet\u00a0: Facture\n\nBonjour\n"})
+    assert load_rules(rules_dir(RULES, templates=fine), check_templates=True).ok
 
 
 def test_unknown_variable_suggests_the_closest(rules_dir):
@@ -67,7 +105,7 @@ def test_unknown_variable_suggests_the_closest(rules_dir):
 def test_unknown_attribute_is_refused(rules_dir):
     broken = dict(GOOD, **{"phone/default.fr.j2": "Bonjour\n\n{{ customer.nom }}\n"})
     (error,) = errors(load_rules(rules_dir(RULES, templates=broken), check_templates=True))
-    assert error.line == 3 and "« nom » n’existe pas" in error.message
+    assert error.line == 3 and "« customer.nom » n’existe pas" in error.message and "name" in error.message
 
 
 def test_email_without_subject_line(rules_dir):

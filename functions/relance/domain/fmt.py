@@ -44,7 +44,7 @@ def shortdate(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-def percent(rate: Decimal) -> str:
+def percent(rate: Decimal | int | str) -> str:
     """``Decimal('12.15')`` → ``12,15 %``."""
-    text = f"{rate.normalize():f}".replace(".", ",")
+    text = f"{Decimal(str(rate)).normalize():f}".replace(".", ",")
     return f"{text}{NNBSP}%"

@@ -6,6 +6,7 @@ with ``StrictUndefined``, so they cannot reach Python internals and a misspelt v
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +22,7 @@ from .fmt import longdate, money, percent, shortdate
 from .model import Customer, Invoice
 
 SUBJECT_PREFIX = "Objet :"
+SUBJECT_LINE = re.compile(r"^Objet\s*:\s*")  # \s also matches the no-break spaces French typing inserts
 # Channels whose template starts with an "Objet : …" line.
 CHANNELS_WITH_SUBJECT = ("email", "letter", "registered_letter")
 DEFAULT_LANGUAGE = "fr"
@@ -112,9 +114,10 @@ def split_subject(text: str, channel: str) -> Rendered:
     if channel not in CHANNELS_WITH_SUBJECT:
         return Rendered("", text.strip("\n"))
     first, _, rest = text.lstrip("\n").partition("\n")
-    if not first.startswith(SUBJECT_PREFIX):
+    match = SUBJECT_LINE.match(first)
+    if match is None:
         raise ValueError(f"the first line must start with « {SUBJECT_PREFIX} »")
-    return Rendered(first[len(SUBJECT_PREFIX):].strip(), rest.strip("\n"))
+    return Rendered(first[match.end():].strip(), rest.strip("\n"))
 
 
 class TemplateMissing(LookupError):

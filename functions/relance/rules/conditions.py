@@ -143,6 +143,10 @@ def field_of(path: str) -> tuple[str | None, Getter] | None:
     return None
 
 
+def _present(value: Any) -> bool:
+    return value is not MISSING and value != "" and value != ()
+
+
 def _parse_date(text: str) -> date | None:
     if not _ISO_DATE.match(text):
         return None
@@ -225,7 +229,7 @@ def _leaf(fld: str, value: Any, where: tuple[str | int, ...]) -> Predicate:
     if known is None:
         near = closest(fld, list(FIELDS))
         hint = f" — vouliez-vous dire « {near} » ?" if near else (
-            " Les champs libres s’écrivent invoice.extra.NOM ou customer.extra.NOM.")
+            ". Les champs libres s’écrivent invoice.extra.NOM ou customer.extra.NOM")
         raise ConditionError([Problem(where, f"champ inconnu « {fld} »{hint}", on_key=True)])
     kind, get = known
 
@@ -256,7 +260,8 @@ def _leaf(fld: str, value: Any, where: tuple[str | int, ...]) -> Predicate:
                 return lambda f: get(f) != operand
             return lambda f: (v := get(f)) is not MISSING and op(v, operand)
         if value is None:
-            raise ValueError(f"« {fld} » n’a pas de valeur : écrivez {{exists: false}} pour tester un champ absent")
+            raise ConditionError([Problem(where, f"« {fld} » n’a pas de valeur : écrivez {{exists: false}} pour "
+                                                 "tester un champ absent", on_key=True)])
         if kind == LIST:
             raise ValueError(f"« {fld} » est une liste : écrivez {{contains: {value}}} pour tester qu’elle "
                              "contient cette valeur")
@@ -289,7 +294,8 @@ def _operator_leaf(fld: str, kind: str | None, get: Getter, spec: Mapping[str, A
     if op == "exists":
         if not isinstance(arg, bool):
             raise ValueError(f"exists attend true ou false, pas « {arg} »")
-        return (lambda f: get(f) is not MISSING) if arg else (lambda f: get(f) is MISSING)
+        # An empty text or list (no e-mail, no account manager) counts as absent.
+        return (lambda f: _present(get(f))) if arg else (lambda f: not _present(get(f)))
     if kind not in (LIST, None):
         raise ValueError(f"« {fld} » n’est pas une liste : contains ne s’applique qu’aux listes (customer.tags…)")
     if isinstance(arg, (dict, list)) or arg is None:

@@ -92,6 +92,9 @@ def _translate(err: ValidationError) -> Iterator[tuple[JsonPath, bool, str]]:
                 where = f" dans « {name} »" if path else ""
                 yield path, True, f"il manque la clé « {key} »{where}"
         return
+    if kind == "type" and name == "at":
+        yield path, False, _pattern_message(path, name, value)
+        return
     if kind == "type":
         expected = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
         wanted = " ou ".join(_TYPE_NAMES.get(t, t) for t in expected)
@@ -107,6 +110,11 @@ def _translate(err: ValidationError) -> Iterator[tuple[JsonPath, bool, str]]:
         return
     if kind == "const":
         yield path, False, f"« {name} » doit valoir {err.validator_value}, pas {_describe(value)}"
+        return
+    if kind == "pattern" and path and path[-1] in ("scenarios",) and isinstance(value, str):
+        # propertyNames: the bad value is a key of the mapping; point at it.
+        yield (*path, value), True, (f"nom de scénario « {value} » invalide : lettres minuscules sans accent, "
+                                     "chiffres et _ seulement (exemple : grands_comptes)")
         return
     if kind == "pattern":
         yield path, False, _pattern_message(path, name, value)
@@ -134,6 +142,11 @@ def _translate(err: ValidationError) -> Iterator[tuple[JsonPath, bool, str]]:
     if kind == "oneOf" and name == "late_interest":
         yield path, False, ("late_interest vaut legal (taux BCE + 10 points) ou le taux annuel de vos CGV, "
                             f"par exemple 15 — pas {_describe(value)}")
+        return
+    if kind == "oneOf" and name == "holidays" and isinstance(value, dict) and not isinstance(
+            value.get("subdivision", ""), str):
+        yield (*path, "subdivision"), False, (f"« subdivision » doit être un texte : écrivez-la entre guillemets, "
+                                              f"\"{value['subdivision']}\"")
         return
     if kind == "oneOf" and name == "holidays":
         yield path, False, ("holidays vaut FR, none, ou {country: FR, subdivision: \"57\"} — "

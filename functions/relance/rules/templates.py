@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+from dataclasses import fields
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +21,10 @@ from ..domain.model import Address, Customer, Invoice
 from ..domain.render import (
     CHANNELS_WITH_SUBJECT,
     CONTEXT_NAMES,
+    SUBJECT_LINE,
     SUBJECT_PREFIX,
+    InvoiceView,
+    LegalView,
     StepView,
     environment,
     legal_view,
@@ -28,8 +32,8 @@ from ..domain.render import (
     template_candidates,
 )
 from .conditions import did_you_mean
-from .loader import ERROR, Diagnostic
-from .model import Place, Rules
+from .loader import ERROR, WARNING, Diagnostic
+from .model import Company, Place, Rules
 
 _TEMPLATE_CHECK_DAY = date(2026, 3, 2)
 
@@ -74,7 +78,7 @@ def _check_one(path: Path, channel: str, tone: str | None, rules: Rules) -> list
         tree = env.parse(source)
         compiled = env.from_string(source)
     except TemplateSyntaxError as err:
-        return [Diagnostic(name, err.lineno or 1, 1, ERROR, f"erreur de syntaxe dans le modèle : {err.message}")]
+        return [Diagnostic(name, err.lineno or 1, 1, ERROR, _syntax_message(err.message or ""))]
     problems: list[Diagnostic] = []
     for variable in sorted(meta.find_undeclared_variables(tree) - set(CONTEXT_NAMES)):
         problems.append(Diagnostic(name, _line_of(source, variable), 1, ERROR,
@@ -82,7 +86,7 @@ def _check_one(path: Path, channel: str, tone: str | None, rules: Rules) -> list
                                    f" (variables disponibles : {', '.join(CONTEXT_NAMES)})")))
     if problems:
         return problems
-    if channel in CHANNELS_WITH_SUBJECT and not source.lstrip("\n").startswith(SUBJECT_PREFIX):
+    if channel in CHANNELS_WITH_SUBJECT and not SUBJECT_LINE.match(source.lstrip("\n")):
         problems.append(Diagnostic(name, 1, 1, ERROR, f"la première ligne d’un modèle {channel} doit être "
                                                       f"l’objet du message : « {SUBJECT_PREFIX} … »"))
     for kind in ("business", "consumer"):
@@ -95,21 +99,73 @@ def _check_one(path: Path, channel: str, tone: str | None, rules: Rules) -> list
             break
         except UndefinedError as err:
             problems.append(Diagnostic(name, _error_line(err, source), 1, ERROR,
-                                       f"élément inconnu dans le modèle ({_undefined_hint(str(err))}) pour un "
-                                       f"client {'professionnel' if kind == 'business' else 'particulier'}"))
+                                       f"{_undefined_hint(str(err))} (pour un client "
+                                       f"{'professionnel' if kind == 'business' else 'particulier'})"))
             break
         except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError) as err:
             problems.append(Diagnostic(name, _error_line(err, source), 1, ERROR,
                                        f"le modèle ne peut pas être rempli : {err}"))
             break
+    if not problems:
+        problems.extend(_unprotected_free_columns(compiled, name, source, rules, channel, tone))
     return problems
 
 
+def _unprotected_free_columns(compiled, name: str, source: str, rules: Rules, channel: str,
+                              tone: str | None) -> list[Diagnostic]:
+    """A free column missing from an export must not break a send: warn when a template needs it."""
+    try:
+        compiled.render(_sample_context(rules, "business", channel, tone, free_columns=False))
+    except UndefinedError as err:
+        column = re.search(r"has no attribute '([^']+)'|'([^']+)' is undefined", str(err))
+        label = next((g for g in column.groups() if g), "?") if column else "?"
+        return [Diagnostic(name, _error_line(err, source), 1, WARNING,
+                           f"la colonne libre « {label} » peut manquer dans l’export : protégez-la, par exemple "
+                           f"{{% if f.extra.{label} is defined %}}…{{% endif %}}")]
+    except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError, SecurityError):
+        return []
+    return []
+
+
+# What a rule editor sees when Jinja2 names one of our objects in an error.
+_OBJECT_NAMES = {"Customer": "customer", "Company": "company", "InvoiceView": "invoices[…]",
+                 "LegalView": "legal", "StepView": "step", "Address": "address", "Decimal": "un montant",
+                 "date": "une date"}
+_ATTRIBUTES = {"customer": Customer, "company": Company, "invoices[…]": InvoiceView, "legal": LegalView,
+               "step": StepView, "address": Address}
+
+
 def _undefined_hint(message: str) -> str:
-    match = re.search(r"has no attribute '([^']+)'", message)
+    match = re.search(r"'(?:[\w.]+\.)?(\w+) object' has no attribute '([^']+)'", message)
+    if match:
+        owner = _OBJECT_NAMES.get(match.group(1), match.group(1))
+        attribute = match.group(2)
+        known = _ATTRIBUTES.get(owner)
+        choices = [f.name for f in fields(known)] if known is not None else []
+        near = did_you_mean(attribute, choices)
+        listed = f" (disponibles : {', '.join(choices)})" if choices and not near else ""
+        return f"« {owner}.{attribute} » n’existe pas{near}{listed}"
+    match = re.search(r"'([^']+)' is undefined", message)
     if match:
         return f"« {match.group(1)} » n’existe pas"
-    return message.replace("is undefined", "n’existe pas")
+    return f"élément inconnu dans le modèle ({message})"
+
+
+def _syntax_message(message: str) -> str:
+    if m := re.search(r"Encountered unknown tag '(\w+)'", message):
+        ends = [t for t in re.findall(r"'(\w+)'", message.split("looking for", 1)[-1]) if t.startswith("end")]
+        hint = f" : le bloc ouvert plus haut se ferme par {{% {ends[0]} %}}" if ends else ""
+        return f"balise inconnue « {m.group(1)} »{hint}"
+    if m := re.search(r"No filter named '(\w+)'", message):
+        filters = ", ".join(("money", "longdate", "shortdate", "percent", "length", "join", "default", "upper"))
+        return f"filtre inconnu « {m.group(1)} » (filtres : {filters}…)"
+    if "Unexpected end of template" in message:
+        ends = [t for t in re.findall(r"'(\w+)'", message) if t.startswith("end")]
+        tag = ends[0] if ends else "endif / endfor"
+        return f"le modèle se termine alors qu’un bloc n’est pas refermé : ajoutez {{% {tag} %}}"
+    if "unexpected '}'" in message or "expected token" in message:
+        return f"expression mal fermée : vérifiez les {{{{ … }}}} et {{% … %}} ({message})"
+    return f"erreur de syntaxe dans le modèle : {message}"
 
 
 def _line_of(source: str, word: str) -> int:
@@ -130,18 +186,20 @@ def _error_line(err: BaseException, source: str) -> int:
     return min(max(line, 1), max(source.count("\n") + 1, 1))
 
 
-def _sample_context(rules: Rules, kind: str, channel: str, tone: str | None) -> dict[str, object]:
+def _sample_context(rules: Rules, kind: str, channel: str, tone: str | None, *,
+                    free_columns: bool = True) -> dict[str, object]:
     today = _TEMPLATE_CHECK_DAY
+    extra = MappingProxyType(_AnyExtra() if free_columns else {})
     customer = Customer(
         id="C-EXEMPLE", name="Client Exemple" if kind == "business" else "Camille Exemple", kind=kind,  # type: ignore[arg-type]
         email="compta@client.example", tags=("exemple",), siren="123456789" if kind == "business" else "",
         address=Address("1 rue de l’Exemple", "", "69001", "Lyon", "FR"), account_manager="commercial@exemple.example",
-        extra=MappingProxyType(_AnyExtra()),
+        extra=extra,
     )
     invoices = [
         Invoice(id=f"F-EX-{n}", customer_id=customer.id, issue_date=today - timedelta(days=45 + n),
                 due_date=today - timedelta(days=15 + n), amount=Decimal("1234.50"), amount_due=Decimal("1000.00"),
-                extra=MappingProxyType(_AnyExtra()))
+                extra=extra)
         for n in (1, 2)
     ]
     return message_context(customer=customer, invoices=invoices, company=rules.company, legal=legal_view(rules.legal),

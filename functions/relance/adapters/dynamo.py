@@ -1,0 +1,363 @@
+"""The DynamoDB store: one table, access patterns first.
+
+| item                | pk                | sk                                   | read by                       |
+|---------------------|-------------------|--------------------------------------|-------------------------------|
+| customer            | CUST#<id>         | PROFILE                              | BatchGetItem (shard run)      |
+| invoice + dunning   | INV#<id>          | STATE                                | GSI OpenByShard (shard run)   |
+| action (idempotent) | INV#<id>          | ACT#<step>                           | condition on record           |
+| history event       | INV#<id>          | EVT#<utc time>#<kind>#<ref>          | Query pk, begins_with EVT#    |
+| outbox entry        | OUTBOX#<shard>    | <run date>#<customer>#<channel>#…    | Query pk (next run)           |
+
+Open, unpaid invoices carry ``open_shard``/``open_due``: the sparse GSI ``OpenByShard`` lists exactly them,
+one partition per shard, so N workers read disjoint shards and nothing scans the table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..domain.model import Address, Book, Customer, HistoryEntry, Invoice, Payment
+from ..domain.sharding import shard_of
+from ..ports import ActionRecord, ShardSnapshot
+
+OPEN_INDEX = "OpenByShard"
+OPEN_STATUSES = ("open", "disputed", "litigation")
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _opt_date(item: dict[str, Any], key: str) -> date | None:
+    value = item.get(key)
+    return date.fromisoformat(value["S"]) if value and "S" in value else None
+
+
+def _json_attr(value: Any) -> dict[str, str]:
+    """Free columns are stored as JSON text: any shape from any export round-trips exactly."""
+    return {"S": json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)}
+
+
+def _from_json_attr(item: dict[str, Any], key: str) -> MappingProxyType[str, Any]:
+    raw = item.get(key)
+    if not raw:
+        return MappingProxyType({})
+    return MappingProxyType(json.loads(raw["S"], parse_float=Decimal))
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def is_conditional_failure(err: ClientError) -> bool:
+    code = err.response.get("Error", {}).get("Code", "")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = err.response.get("CancellationReasons") or []
+        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+    return False
+
+
+# -- mapping ---------------------------------------------------------------------------------------
+def customer_item(customer: Customer, shards: int) -> dict[str, Any]:
+    a = customer.address
+    return {
+        "pk": _s(f"CUST#{customer.id}"), "sk": _s("PROFILE"), "type": _s("customer"), "id": _s(customer.id),
+        "name": _s(customer.name), "kind": _s(customer.kind), "email": _s(customer.email),
+        "phone": _s(customer.phone), "tags": {"L": [_s(t) for t in customer.tags]},
+        "language": _s(customer.language), "siren": _s(customer.siren),
+        "since": _s(customer.since.isoformat()) if customer.since else {"NULL": True},
+        "address": {"M": {"line1": _s(a.line1), "line2": _s(a.line2), "postal_code": _s(a.postal_code),
+                          "city": _s(a.city), "country": _s(a.country)}},
+        "account_manager": _s(customer.account_manager), "extra": _json_attr(dict(customer.extra)),
+        "shard": {"N": str(shard_of(customer.id, shards))},
+    }
+
+
+def customer_from_item(item: dict[str, Any]) -> Customer:
+    address = item.get("address", {}).get("M", {})
+    return Customer(
+        id=item["id"]["S"], name=item["name"]["S"], kind=item["kind"]["S"],  # type: ignore[arg-type]
+        email=item.get("email", {}).get("S", ""), phone=item.get("phone", {}).get("S", ""),
+        tags=tuple(t["S"] for t in item.get("tags", {}).get("L", [])),
+        language=item.get("language", {}).get("S", "fr") or "fr", siren=item.get("siren", {}).get("S", ""),
+        since=_opt_date(item, "since"),
+        address=Address(**{k: v.get("S", "") for k, v in address.items()}),
+        account_manager=item.get("account_manager", {}).get("S", ""),
+        extra=_from_json_attr(item, "extra"),
+    )
+
+
+def invoice_from_item(item: dict[str, Any]) -> Invoice:
+    steps = tuple(
+        HistoryEntry(step=s["M"]["step"]["S"], date=date.fromisoformat(s["M"]["date"]["S"]),
+                     channel=s["M"].get("channel", {}).get("S", ""),
+                     delivered_on=_opt_date(s["M"], "delivered_on"))
+        for s in item.get("steps", {}).get("L", []))
+    payments = tuple(Payment(date.fromisoformat(p["M"]["date"]["S"]), Decimal(p["M"]["amount"]["S"]))
+                     for p in item.get("payments", {}).get("L", []))
+    return Invoice(
+        id=item["id"]["S"], customer_id=item["customer_id"]["S"],
+        issue_date=date.fromisoformat(item["issue_date"]["S"]), due_date=date.fromisoformat(item["due_date"]["S"]),
+        amount=Decimal(item["amount"]["S"]), amount_due=Decimal(item["amount_due"]["S"]),
+        currency=item.get("currency", {}).get("S", "EUR"), status=item.get("status", {}).get("S", "open"),
+        paid_on=_opt_date(item, "paid_on"), promise_to_pay_until=_opt_date(item, "promise_to_pay_until"),
+        completed_on=_opt_date(item, "completed_on"), payments=payments, history=steps,
+        extra=_from_json_attr(item, "extra"),
+    )
+
+
+def is_open(invoice: Invoice) -> bool:
+    return invoice.status in OPEN_STATUSES and invoice.amount_due > 0
+
+
+class DynamoStore:
+    """:class:`relance.ports.InvoiceStore` on one DynamoDB table."""
+
+    def __init__(self, client: Any, table: str, shards: int) -> None:
+        self.client = client
+        self.table = table
+        self.shards = shards
+
+    # -- the daily path ----------------------------------------------------------------------------
+    def open_invoices(self, shard: int) -> ShardSnapshot:
+        invoices: list[Invoice] = []
+        versions: dict[str, int] = {}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table, "IndexName": OPEN_INDEX,
+            "KeyConditionExpression": "open_shard = :s", "ExpressionAttributeValues": {":s": _s(str(shard))},
+        }
+        while True:
+            page = self.client.query(**kwargs)
+            for item in page["Items"]:
+                invoice = invoice_from_item(item)
+                invoices.append(invoice)
+                versions[invoice.id] = int(item.get("version", {}).get("N", "0"))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        customers = self.customers({i.customer_id for i in invoices})
+        known = [i for i in invoices if i.customer_id in customers]
+        return ShardSnapshot(Book(MappingProxyType(customers), tuple(known)), versions)
+
+    def customers(self, ids: Iterable[str]) -> dict[str, Customer]:
+        wanted = sorted(set(ids))
+        found: dict[str, Customer] = {}
+        for start in range(0, len(wanted), 100):
+            keys: list[dict[str, Any]] = [{"pk": _s(f"CUST#{cid}"), "sk": _s("PROFILE")}
+                                          for cid in wanted[start:start + 100]]
+            request: dict[str, Any] = {self.table: {"Keys": keys}}
+            while request:
+                answer = self.client.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self.table, []):
+                    customer = customer_from_item(item)
+                    found[customer.id] = customer
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
+    def record_action(self, action: ActionRecord, read_version: int) -> bool:
+        pk = _s(f"INV#{action.invoice}")
+        day = action.run_date.isoformat()
+        at = now_utc()
+        step_entry = {"M": {"step": _s(action.step), "date": _s(day), "channel": _s(action.channel)}}
+        details = {"run_date": _s(day), "customer": _s(action.customer), "segment": _s(action.segment),
+                   "scenario": _s(action.scenario), "step": _s(action.step), "channel": _s(action.channel),
+                   "tone": _s(action.tone or ""), "rules_digest": _s(action.rules_digest),
+                   "shard": {"N": str(action.shard)}, "invoice": _s(action.invoice)}
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
+                         "Item": {"pk": pk, "sk": _s(f"ACT#{action.step}"), "type": _s("action"),
+                                  "recorded_at": _s(at), **details}}},
+                {"Update": {"TableName": self.table, "Key": {"pk": pk, "sk": _s("STATE")},
+                            "ConditionExpression": "version = :v AND #st = :open "
+                                                   "AND attribute_exists(open_shard)",
+                            "UpdateExpression": "SET steps = list_append(if_not_exists(steps, :empty), :entry), "
+                                                "last_action_on = :day, #pos = :step, version = version + :one",
+                            "ExpressionAttributeNames": {"#st": "status", "#pos": "position"},
+                            "ExpressionAttributeValues": {
+                                ":v": {"N": str(read_version)}, ":open": _s("open"),
+                                ":empty": {"L": []}, ":entry": {"L": [step_entry]}, ":day": _s(day),
+                                ":step": _s(action.step), ":one": {"N": "1"}}}},
+                {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
+                         "Item": {"pk": pk, "sk": _s(f"EVT#{at}#action_planned#{action.step}"),
+                                  "type": _s("event"), "kind": _s("action_planned"), "at": _s(at),
+                                  "date": _s(day), **details}}},
+                {"Put": {"TableName": self.table,
+                         "Item": {"pk": _s(f"OUTBOX#{action.shard}"), "sk": _s(outbox_key(action)),
+                                  "type": _s("outbox"), "recorded_at": _s(at), **details}}},
+            ])
+        except ClientError as err:
+            if is_conditional_failure(err):
+                return False
+            raise
+        return True
+
+    def pending_outbox(self, shard: int) -> list[ActionRecord]:
+        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :p",
+                                  "ExpressionAttributeValues": {":p": _s(f"OUTBOX#{shard}")}, "ConsistentRead": True}
+        out: list[ActionRecord] = []
+        while True:
+            page = self.client.query(**kwargs)
+            out.extend(_action_from_item(item) for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def clear_outbox(self, actions: Sequence[ActionRecord]) -> None:
+        requests = [{"DeleteRequest": {"Key": {"pk": _s(f"OUTBOX#{a.shard}"), "sk": _s(outbox_key(a))}}}
+                    for a in actions]
+        for start in range(0, len(requests), 25):
+            pending: dict[str, Any] = {self.table: requests[start:start + 25]}
+            while pending:
+                answer = self.client.batch_write_item(RequestItems=pending)
+                pending = answer.get("UnprocessedItems") or {}
+
+    # -- import ------------------------------------------------------------------------------------
+    def upsert_customer(self, customer: Customer) -> str:
+        """Create or update a customer's profile; returns "created", "updated" or "unchanged"."""
+        item = customer_item(customer, self.shards)
+        digest = _digest(item)
+        names, values, sets = _set_clause({k: v for k, v in item.items() if k not in ("pk", "sk")})
+        values[":h"] = _s(digest)
+        try:
+            answer = self.client.update_item(
+                TableName=self.table, Key={"pk": item["pk"], "sk": item["sk"]},
+                UpdateExpression=f"SET {sets}, import_hash = :h", ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values, ReturnValues="UPDATED_OLD",
+                ConditionExpression="attribute_not_exists(import_hash) OR import_hash <> :h")
+        except ClientError as err:
+            if is_conditional_failure(err):
+                return "unchanged"
+            raise
+        return "updated" if answer.get("Attributes") else "created"
+
+    def upsert_invoice(self, invoice: Invoice) -> str:
+        """Create or update an invoice's accounting data, never its dunning state or history.
+
+        An invoice already settled here (a payment arrived, it was cancelled) is not reopened by an
+        export that predates it: only its figures are refreshed. Returns "created", "updated",
+        "unchanged" or "kept_settled".
+        """
+        shard = shard_of(invoice.customer_id, self.shards)
+        data = {
+            "type": _s("invoice"), "id": _s(invoice.id), "customer_id": _s(invoice.customer_id),
+            "issue_date": _s(invoice.issue_date.isoformat()), "due_date": _s(invoice.due_date.isoformat()),
+            "amount": _s(str(invoice.amount)), "amount_due": _s(str(invoice.amount_due)),
+            "currency": _s(invoice.currency), "extra": _json_attr(dict(invoice.extra)),
+            "completed_on": _s(invoice.completed_on.isoformat()) if invoice.completed_on else {"NULL": True},
+            "shard": {"N": str(shard)},
+        }
+        digest = _digest({**data, "status": _s(invoice.status),
+                          "paid_on": _s(invoice.paid_on.isoformat()) if invoice.paid_on else {"NULL": True}})
+        key = {"pk": _s(f"INV#{invoice.id}"), "sk": _s("STATE")}
+        names, values, sets = _set_clause(data)
+        values.update({":h": _s(digest), ":zero": {"N": "0"}, ":one": {"N": "1"}})
+        same = "(attribute_not_exists(import_hash) OR import_hash <> :h)"
+        if is_open(invoice):
+            names["#st"] = "status"
+            values.update({":status": _s(invoice.status), ":shard": _s(str(shard)),
+                           ":due": _s(f"{invoice.due_date.isoformat()}#{invoice.id}"), ":o": _s("open"),
+                           ":d": _s("disputed"), ":l": _s("litigation")})
+            # A status set by people (disputed, litigation) is kept; "open" never overrides it.
+            status = "#st = if_not_exists(#st, :status)" if invoice.status == "open" else "#st = :status"
+            try:
+                return self._update(key, f"SET {sets}, {status}, open_shard = :shard, open_due = :due, "
+                                         "import_hash = :h, version = if_not_exists(version, :zero) + :one",
+                                    names, values, f"{same} AND (attribute_not_exists(pk) OR #st IN (:o, :d, :l))")
+            except ClientError as err:
+                if not is_conditional_failure(err):
+                    raise
+            for k in (":status", ":shard", ":due", ":o", ":d", ":l"):
+                values.pop(k)
+            names.pop("#st")
+            result = self._update(key, f"SET {sets}, import_hash = :h, version = version + :one", names, values,
+                                  f"{same} AND attribute_exists(pk)", missing_ok=True)
+            return "kept_settled" if result == "updated" else result
+        names["#st"] = "status"
+        values[":status"] = _s(invoice.status if invoice.status in ("paid", "cancelled") else "paid")
+        paid = ", paid_on = :paid_on" if invoice.paid_on else ""
+        if invoice.paid_on:
+            values[":paid_on"] = _s(invoice.paid_on.isoformat())
+        return self._update(key, f"SET {sets}, #st = :status{paid}, import_hash = :h, "
+                                 "version = if_not_exists(version, :zero) + :one REMOVE open_shard, open_due",
+                            names, values, same, missing_ok=True)
+
+    def _update(self, key: dict[str, Any], expression: str, names: dict[str, str], values: dict[str, Any],
+                condition: str, *, missing_ok: bool = False) -> str:
+        try:
+            answer = self.client.update_item(
+                TableName=self.table, Key=key, UpdateExpression=expression, ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values, ConditionExpression=condition, ReturnValues="UPDATED_OLD")
+        except ClientError as err:
+            if missing_ok and is_conditional_failure(err):
+                return "unchanged"
+            raise
+        return "updated" if answer.get("Attributes", {}).get("import_hash") else "created"
+
+    # -- reading for people ------------------------------------------------------------------------
+    def invoice(self, invoice_id: str) -> tuple[Invoice, int] | None:
+        answer = self.client.get_item(TableName=self.table, Key={"pk": _s(f"INV#{invoice_id}"), "sk": _s("STATE")},
+                                      ConsistentRead=True)
+        item = answer.get("Item")
+        return (invoice_from_item(item), int(item.get("version", {}).get("N", "0"))) if item else None
+
+    def history(self, invoice_id: str) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :p AND begins_with(sk, :e)",
+                                  "ExpressionAttributeValues": {":p": _s(f"INV#{invoice_id}"), ":e": _s("EVT#")},
+                                  "ConsistentRead": True}
+        events: list[dict[str, Any]] = []
+        while True:
+            page = self.client.query(**kwargs)
+            events.extend({k: _plain(v) for k, v in item.items() if k not in ("pk", "sk", "type")}
+                          for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return events
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def outbox_key(action: ActionRecord) -> str:
+    return "#".join((*action.group, action.invoice, action.step))
+
+
+def _action_from_item(item: dict[str, Any]) -> ActionRecord:
+    tone = item.get("tone", {}).get("S") or None
+    return ActionRecord(run_date=date.fromisoformat(item["run_date"]["S"]), shard=int(item["shard"]["N"]),
+                        invoice=item["invoice"]["S"], customer=item["customer"]["S"], segment=item["segment"]["S"],
+                        scenario=item["scenario"]["S"], step=item["step"]["S"], channel=item["channel"]["S"],
+                        tone=tone, rules_digest=item.get("rules_digest", {}).get("S", ""))
+
+
+def _set_clause(attributes: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], str]:
+    names, values, parts = {}, {}, []
+    for i, (key, value) in enumerate(attributes.items()):
+        names[f"#a{i}"] = key
+        values[f":a{i}"] = value
+        parts.append(f"#a{i} = :a{i}")
+    return names, values, ", ".join(parts)
+
+
+def _digest(item: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(item, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _plain(value: dict[str, Any]) -> Any:
+    (kind, inner), = value.items()
+    if kind == "M":
+        return {k: _plain(v) for k, v in inner.items()}
+    if kind == "L":
+        return [_plain(v) for v in inner]
+    if kind == "NULL":
+        return None
+    if kind == "N":
+        return Decimal(inner)
+    return inner

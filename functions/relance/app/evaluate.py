@@ -1,0 +1,117 @@
+"""The daily evaluation: fan out one job per shard, then plan, record and queue each shard's actions.
+
+Record first, then queue (an outbox): an action recorded but not queued — a crash between the two —
+is queued by the next run of its shard. Recording is idempotent per invoice + step, and queued messages
+carry a deterministic key, so reruns and duplicate deliveries send nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from ..domain.planner import Planner
+from ..ports import ActionRecord, InvoiceStore, MessageQueue
+from ..rules.model import Rules
+
+RECORD_WORKERS = 8
+
+
+@dataclass(slots=True)
+class ShardReport:
+    run_date: date
+    shard: int
+    invoices: int = 0
+    planned: int = 0
+    recorded: int = 0
+    already_recorded: int = 0
+    skipped: int = 0
+    queued_messages: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    queued_actions: int = 0
+    not_queued: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {"run_date": self.run_date.isoformat(), "shard": self.shard, "invoices": self.invoices,
+                "planned": self.planned, "recorded": self.recorded, "already_recorded": self.already_recorded,
+                "skipped": self.skipped, "queued_messages": dict(self.queued_messages),
+                "queued_actions": self.queued_actions, "not_queued": self.not_queued}
+
+
+def run_date_in(timezone: str, now: datetime) -> date:
+    """The company's calendar date at ``now`` (an aware datetime)."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def shard_jobs(run_date: date, shards: int) -> list[tuple[str, str]]:
+    """(id, body) of the evaluation jobs for one run: one per shard."""
+    return [(f"shard-{n}", json.dumps({"run_date": run_date.isoformat(), "shard": n})) for n in range(shards)]
+
+
+def message_key(actions: Sequence[ActionRecord]) -> str:
+    """Deterministic id of a message: the same actions always give the same key (downstream dedup)."""
+    first = actions[0]
+    parts = [*first.group, *sorted(f"{a.invoice}:{a.step}" for a in actions)]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
+
+
+def message_body(actions: Sequence[ActionRecord]) -> str:
+    first = actions[0]
+    return json.dumps({
+        "key": message_key(actions), "run_date": first.run_date.isoformat(), "customer": first.customer,
+        "channel": first.channel, "tone": first.tone, "rules_digest": first.rules_digest,
+        "actions": [{"invoice": a.invoice, "step": a.step, "segment": a.segment, "scenario": a.scenario}
+                    for a in sorted(actions, key=lambda a: a.invoice)],
+    }, ensure_ascii=False)
+
+
+def evaluate_shard(*, rules: Rules, store: InvoiceStore, queue: MessageQueue, run_date: date, shard: int,
+                   planner: Planner | None = None) -> ShardReport:
+    report = ShardReport(run_date, shard)
+    snapshot = store.open_invoices(shard)
+    report.invoices = len(snapshot.book.invoices)
+    plan = (planner or Planner(rules)).plan(snapshot.book, run_date)
+    report.planned, report.skipped = len(plan.actions), len(plan.skipped)
+    records = [ActionRecord(run_date=run_date, shard=shard, invoice=a.invoice, customer=a.customer, segment=a.segment,
+                            scenario=a.scenario, step=a.step, channel=a.channel, tone=a.tone,
+                            rules_digest=rules.digest) for a in plan.actions]
+
+    def record(action: ActionRecord) -> bool:
+        return store.record_action(action, snapshot.versions.get(action.invoice, 0))
+
+    # Each record is one DynamoDB transaction; a few in flight at once keep a large shard within minutes.
+    if len(records) > 1:
+        with ThreadPoolExecutor(RECORD_WORKERS) as pool:
+            results = list(pool.map(record, records))
+    else:
+        results = [record(r) for r in records]
+    report.recorded = sum(results)
+    report.already_recorded = len(results) - report.recorded
+    flush_outbox(store=store, queue=queue, shard=shard, report=report)
+    return report
+
+
+def flush_outbox(*, store: InvoiceStore, queue: MessageQueue, shard: int, report: ShardReport) -> None:
+    """Queue every recorded-but-unqueued action of the shard as messages, then clear what was queued."""
+    pending = store.pending_outbox(shard)
+    groups: dict[tuple[str, str, str, str], list[ActionRecord]] = defaultdict(list)
+    for action in pending:
+        groups[action.group].append(action)
+    by_channel: dict[str, list[tuple[str, str, list[ActionRecord]]]] = defaultdict(list)
+    for actions in groups.values():
+        by_channel[actions[0].channel].append((message_key(actions), message_body(actions), actions))
+    sent: list[ActionRecord] = []
+    for channel, messages in sorted(by_channel.items()):
+        accepted = queue.send(channel, [(key, body) for key, body, _ in messages])
+        for key, _, actions in messages:
+            if key in accepted:
+                sent.extend(actions)
+                report.queued_messages[channel] += 1
+    store.clear_outbox(sent)
+    report.queued_actions = len(sent)
+    report.not_queued = len(pending) - len(sent)

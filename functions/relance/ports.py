@@ -1,0 +1,64 @@
+"""The ports between the application and the outside world; adapters implement them, tests fake them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from .domain.model import Book, Customer, Invoice
+
+
+@dataclass(frozen=True, slots=True)
+class ShardSnapshot:
+    """The open invoices of one shard with their customers, and the version each invoice was read at."""
+
+    book: Book
+    versions: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRecord:
+    """One planned action, as recorded (and then queued) by an evaluation run."""
+
+    run_date: date
+    shard: int
+    invoice: str
+    customer: str
+    segment: str
+    scenario: str
+    step: str
+    channel: str
+    tone: str | None
+    rules_digest: str = ""
+
+    @property
+    def group(self) -> tuple[str, str, str, str]:
+        """Actions of one run with the same customer, channel and tone make one message (SPEC §2.7)."""
+        return (self.run_date.isoformat(), self.customer, self.channel, self.tone or "")
+
+
+class InvoiceStore(Protocol):
+    def open_invoices(self, shard: int) -> ShardSnapshot: ...
+
+    def record_action(self, action: ActionRecord, read_version: int) -> bool:
+        """Record atomically: the action (once per invoice + step), the invoice's new state, the history
+        event and the outbox entry. ``False`` when already recorded or the invoice changed since it was read."""
+        ...
+
+    def pending_outbox(self, shard: int) -> list[ActionRecord]: ...
+
+    def clear_outbox(self, actions: Sequence[ActionRecord]) -> None: ...
+
+    def upsert_customer(self, customer: Customer) -> str: ...
+
+    def upsert_invoice(self, invoice: Invoice) -> str: ...
+
+    def history(self, invoice_id: str) -> list[dict[str, Any]]: ...
+
+
+class MessageQueue(Protocol):
+    def send(self, channel: str, bodies: Sequence[tuple[str, str]]) -> set[str]:
+        """Queue (id, body) pairs on a channel's queue; return the ids that were accepted."""
+        ...
