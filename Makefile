@@ -38,3 +38,8 @@ check: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis
+
+## `sam build` calls this for the rules layer: the rules land under /opt/rules in the functions.
+build-RulesLayer:
+	mkdir -p "$(ARTIFACTS_DIR)/rules"
+	cp -R rules/. "$(ARTIFACTS_DIR)/rules/"

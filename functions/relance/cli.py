@@ -16,13 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from .datafile import DataError, load_book
+from .domain.fmt import weekday
 from .domain.model import Book
 from .domain.planner import DatedAction, Plan, Planner
 from .rules.loader import Diagnostic, LoadResult, RulesError, load_rules
 from .rules.model import Rules
 from .rules.schema import schema_text
 
-DEMO_FROM, DEMO_TO = date(2026, 10, 1), date(2026, 12, 31)
+DEMO_FROM, DEMO_TO = date(2026, 10, 1), date(2026, 12, 31)  # the sample's whole timeline (simulate)
+DEMO_RUN_FROM, DEMO_RUN_TO = date(2026, 11, 1), date(2026, 11, 30)  # a month of daily runs on the local stack
+DEMO_RERUN = date(2026, 11, 23)
 CHANNEL_LABELS = {"email": "e-mail", "letter": "courrier", "registered_letter": "recommandé AR",
                   "phone": "appel", "litigation": "injonction de payer"}
 
@@ -60,7 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--from", dest="start", required=True, type=_date, metavar="YYYY-MM-DD")
     simulate.add_argument("--to", dest="end", required=True, type=_date, metavar="YYYY-MM-DD")
     sub.add_parser("schema", parents=[common], help="print the JSON Schema of a rule file")
-    sub.add_parser("demo", parents=[common, rules_arg], help="the daily job on the bundled sample data")
+    demo = sub.add_parser("demo", parents=[common, rules_arg],
+                          help="the daily job on the embedded local AWS, with the bundled sample data")
+    demo.add_argument("--from", dest="start", type=_date, default=DEMO_RUN_FROM, metavar="YYYY-MM-DD")
+    demo.add_argument("--to", dest="end", type=_date, default=DEMO_RUN_TO, metavar="YYYY-MM-DD")
+    demo.add_argument("--out", type=Path, default=Path("out"), help="where the demo writes what it produced")
     return parser
 
 
@@ -186,8 +193,50 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from .local.demo import DayResult, run_demo
+
     rules = _load(args.rules)
-    return _show_simulation(rules, load_book(sample_data_path()), DEMO_FROM, DEMO_TO, args.format)
+    console = _console()
+    people = load_book(sample_data_path())
+    names = {c.id: c.name for c in people.customers.values()}
+    json_mode = args.format == "json"
+
+    def show(day: DayResult) -> None:
+        if json_mode:
+            return
+        if not day.messages:
+            console.print(f"[dim]{weekday(day.day)} {day.day:%d/%m/%Y} — rien à envoyer[/dim]")
+            return
+        console.print(_table(f"{weekday(day.day)} {day.day:%d/%m/%Y} — {len(day.messages)} message(s), "
+                             f"{day.actions} facture(s)",
+                             ("Canal", "Client", "Ton", "Factures", "Étapes"),
+                             [(CHANNEL_LABELS[m["channel"]], f"{m['customer']} {names.get(m['customer'], '')}",
+                               m["tone"] or "", ", ".join(a["invoice"] for a in m["actions"]),
+                               ", ".join(sorted({a["step"] for a in m["actions"]}))) for m in day.messages]))
+
+    if not json_mode:
+        console.print(f"Pile AWS locale (moto) créée depuis template.yaml ; {len(people.invoices)} factures "
+                      f"chargées. Exécution quotidienne du {args.start:%d/%m/%Y} au {args.end:%d/%m/%Y} "
+                      f"(règles {rules.digest[:12]}).")
+    result = run_demo(book=people, rules_dir=Path(args.rules).resolve(), start=args.start, end=args.end,
+                      rerun=DEMO_RERUN if args.start <= DEMO_RERUN <= args.end else None, out_dir=args.out,
+                      on_day=show)
+    total_messages = sum(len(d.messages) for d in result.days)
+    total_actions = sum(d.actions for d in result.days)
+    if json_mode:
+        _emit_json({"from": args.start.isoformat(), "to": args.end.isoformat(),
+                    "days": [{"date": d.day.isoformat(), "messages": d.messages} for d in result.days],
+                    "rerun": ({"date": result.rerun.day.isoformat(), "messages": result.rerun.messages}
+                              if result.rerun else None),
+                    "dead_letters": result.dead_letters})
+        return 0
+    console.print(f"\nTotal : {total_messages} message(s) pour {total_actions} relance(s) de facture ; "
+                  f"{result.dead_letters} message(s) en file d’erreur.")
+    if result.rerun is not None:
+        console.print(f"Nouvelle exécution du {result.rerun.day:%d/%m/%Y} : {len(result.rerun.messages)} nouveau(x) "
+                      "message(s) — une journée relancée ne renvoie rien.")
+    console.print(f"Détail : {args.out / 'queued.json'}")
+    return 0
 
 
 COMMANDS = {"check": cmd_check, "plan": cmd_plan, "simulate": cmd_simulate, "schema": cmd_schema,

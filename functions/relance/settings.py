@@ -34,6 +34,7 @@ class Settings:
     imports_bucket: str = ""
     endpoint_url: str | None = None  # AWS_ENDPOINT_URL: the embedded local AWS, or None for real AWS
     region: str = "eu-west-3"
+    record_workers: int = 8  # DynamoDB transactions in flight per shard job
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need: tuple[str, ...] = ()) -> Settings:
@@ -51,6 +52,9 @@ class Settings:
         raw_shards = env.get("SHARDS", str(DEFAULT_SHARDS)).strip()
         if not raw_shards.isdigit() or not 1 <= int(raw_shards) <= 1000:
             raise SettingsError(f"SHARDS must be a whole number between 1 and 1000, not {raw_shards!r}")
+        raw_workers = env.get("RECORD_WORKERS", "8").strip()
+        if not raw_workers.isdigit() or not 1 <= int(raw_workers) <= 64:
+            raise SettingsError(f"RECORD_WORKERS must be a whole number between 1 and 64, not {raw_workers!r}")
         queues = {channel: env.get(var, "").strip() for channel, var in CHANNEL_QUEUE_VARIABLES.items()}
         settings = cls(
             table_name=table,
@@ -61,6 +65,7 @@ class Settings:
             imports_bucket=env.get("IMPORTS_BUCKET", "").strip(),
             endpoint_url=env.get("AWS_ENDPOINT_URL", "").strip() or None,
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "eu-west-3")).strip() or "eu-west-3",
+            record_workers=int(raw_workers),
         )
         for name in need:
             if name == "channel_queues":

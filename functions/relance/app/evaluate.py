@@ -20,7 +20,6 @@ from ..domain.planner import Planner
 from ..ports import ActionRecord, InvoiceStore, MessageQueue
 from ..rules.model import Rules
 
-RECORD_WORKERS = 8
 
 
 @dataclass(slots=True)
@@ -71,7 +70,7 @@ def message_body(actions: Sequence[ActionRecord]) -> str:
 
 
 def evaluate_shard(*, rules: Rules, store: InvoiceStore, queue: MessageQueue, run_date: date, shard: int,
-                   planner: Planner | None = None) -> ShardReport:
+                   planner: Planner | None = None, record_workers: int = 8) -> ShardReport:
     report = ShardReport(run_date, shard)
     snapshot = store.open_invoices(shard)
     report.invoices = len(snapshot.book.invoices)
@@ -85,8 +84,8 @@ def evaluate_shard(*, rules: Rules, store: InvoiceStore, queue: MessageQueue, ru
         return store.record_action(action, snapshot.versions.get(action.invoice, 0))
 
     # Each record is one DynamoDB transaction; a few in flight at once keep a large shard within minutes.
-    if len(records) > 1:
-        with ThreadPoolExecutor(RECORD_WORKERS) as pool:
+    if len(records) > 1 and record_workers > 1:
+        with ThreadPoolExecutor(record_workers) as pool:
             results = list(pool.map(record, records))
     else:
         results = [record(r) for r in records]

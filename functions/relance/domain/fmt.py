@@ -40,6 +40,13 @@ def longdate(day: date) -> str:
     return f"{number} {MONTHS[day.month - 1]} {day.year}"
 
 
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+def weekday(day: date) -> str:
+    return WEEKDAYS[day.weekday()]
+
+
 def shortdate(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 

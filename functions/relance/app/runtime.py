@@ -1,0 +1,50 @@
+"""What a function needs, built once per container (cold start) from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from ..adapters.aws import client
+from ..adapters.dynamo import DynamoStore
+from ..adapters.sqs import SqsQueues
+from ..domain.planner import Planner
+from ..rules.loader import load_rules_or_raise
+from ..rules.model import Rules
+from ..settings import CHANNEL_QUEUE_VARIABLES, Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        return client("dynamodb", self.settings)
+
+    @cached_property
+    def sqs(self) -> Any:
+        return client("sqs", self.settings)
+
+    @cached_property
+    def s3(self) -> Any:
+        return client("s3", self.settings)
+
+    @cached_property
+    def store(self) -> DynamoStore:
+        return DynamoStore(self.dynamodb, self.settings.table_name, self.settings.shards)
+
+    @cached_property
+    def queues(self) -> SqsQueues:
+        urls = {channel: self.settings.queue_for(channel) for channel in CHANNEL_QUEUE_VARIABLES}
+        return SqsQueues(self.sqs, urls)
+
+    @cached_property
+    def rules(self) -> Rules:
+        """Checked by the same pipeline as `relance check`; invalid rules raise RulesError."""
+        return load_rules_or_raise(self.settings.rules_dir)
+
+    @cached_property
+    def planner(self) -> Planner:
+        return Planner(self.rules)

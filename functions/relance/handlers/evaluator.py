@@ -1,0 +1,89 @@
+"""The daily evaluator.
+
+- Scheduled (EventBridge Scheduler, 09:00 Europe/Paris): checks the rules, computes the run date in the
+  company's time zone and queues one evaluation job per shard.
+- Evaluation queue (SQS, one job per message): plans the shard, records the actions, queues the messages.
+
+An optional ``run_date`` in the scheduled event reruns or backfills a given day.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ..app.evaluate import evaluate_shard, run_date_in, shard_jobs
+from ..app.runtime import Runtime
+from ..rules.loader import RulesError
+from ..settings import Settings
+
+logger = Logger(service="evaluator")
+metrics = Metrics(namespace="Relance", service="evaluator")
+processor = BatchProcessor(event_type=EventType.SQS)
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime(Settings.from_env(need=("evaluation_queue_url", "channel_queues")))
+    return _runtime
+
+
+def reset() -> None:
+    """Forget the cold-start state (tests and the local runner change the environment between runs)."""
+    global _runtime
+    _runtime = None
+
+
+class ShardNotFullyQueued(RuntimeError):
+    """Some messages were not accepted by SQS: fail the job so SQS retries it (recording is idempotent)."""
+
+
+def _rules_or_fail() -> Any:
+    try:
+        return runtime().rules
+    except RulesError as err:
+        metrics.add_metric(name="RulesInvalid", unit=MetricUnit.Count, value=1)
+        logger.error("rules are invalid: nothing is planned or sent",
+                     extra={"diagnostics": [str(d) for d in err.diagnostics if d.severity == "error"][:20]})
+        raise
+
+
+def _evaluate(record: SQSRecord) -> None:
+    job = json.loads(record.body)
+    rt = runtime()
+    rules = _rules_or_fail()
+    report = evaluate_shard(rules=rules, store=rt.store, queue=rt.queues, run_date=date.fromisoformat(job["run_date"]),
+                            shard=int(job["shard"]), planner=rt.planner, record_workers=rt.settings.record_workers)
+    metrics.add_metric(name="InvoicesEvaluated", unit=MetricUnit.Count, value=report.invoices)
+    metrics.add_metric(name="ActionsRecorded", unit=MetricUnit.Count, value=report.recorded)
+    for channel, count in report.queued_messages.items():
+        metrics.add_metric(name=f"MessagesQueued_{channel}", unit=MetricUnit.Count, value=count)
+    logger.info("shard evaluated", extra=report.as_dict())
+    if report.not_queued:
+        raise ShardNotFullyQueued(f"{report.not_queued} action(s) recorded but not queued yet")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "Records" in event:
+        return process_partial_response(event=event, record_handler=_evaluate, processor=processor, context=context)
+    rules = _rules_or_fail()
+    given = event.get("run_date")
+    run_date = date.fromisoformat(given) if given else run_date_in(rules.calendar.timezone, datetime.now(UTC))
+    rt = runtime()
+    accepted = rt.queues.send_to(rt.settings.evaluation_queue_url, shard_jobs(run_date, rt.settings.shards))
+    metrics.add_metric(name="ShardJobsQueued", unit=MetricUnit.Count, value=len(accepted))
+    logger.info("evaluation started", extra={"run_date": run_date.isoformat(), "shards": len(accepted)})
+    if len(accepted) != rt.settings.shards:
+        raise RuntimeError(f"only {len(accepted)} of {rt.settings.shards} shard jobs were queued")
+    return {"run_date": run_date.isoformat(), "shards": len(accepted)}

@@ -1,0 +1,1 @@
+"""Imports from accounting software: CSV exports of customers and invoices."""
