@@ -140,6 +140,13 @@ def test_simulate_json_over_the_sample(capsys):
     assert code == 0 and len(payload["actions"]) > 50
 
 
-def test_demo_prints_the_timeline(capsys):
-    assert main(["demo", "--rules", str(SAMPLE_RULES)]) == 0
-    assert "Simulation du 01/10/2026 au 31/12/2026" in capsys.readouterr().out
+def test_demo_runs_daily_on_the_local_stack_and_a_rerun_sends_nothing(capsys, tmp_path):
+    assert main(["demo", "--rules", str(SAMPLE_RULES), "--from", "2026-11-20", "--to", "2026-11-24",
+                 "--out", str(tmp_path), "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    per_day = {d["date"]: d["messages"] for d in payload["days"]}
+    assert per_day["2026-11-21"] == [] and per_day["2026-11-22"] == []  # a weekend
+    assert per_day["2026-11-20"] and per_day["2026-11-23"]
+    assert payload["rerun"] == {"date": "2026-11-23", "messages": []}
+    assert payload["dead_letters"] == 0
+    assert (tmp_path / "queued.json").is_file()

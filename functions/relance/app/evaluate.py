@@ -21,7 +21,6 @@ from ..ports import ActionRecord, InvoiceStore, MessageQueue
 from ..rules.model import Rules
 
 
-
 @dataclass(slots=True)
 class ShardReport:
     run_date: date

@@ -120,8 +120,8 @@ def _unprotected_free_columns(compiled, name: str, source: str, rules: Rules, ch
         column = re.search(r"has no attribute '([^']+)'|'([^']+)' is undefined", str(err))
         label = next((g for g in column.groups() if g), "?") if column else "?"
         return [Diagnostic(name, _error_line(err, source), 1, WARNING,
-                           f"la colonne libre « {label} » peut manquer dans l’export : protégez-la, par exemple "
-                           f"{{% if f.extra.{label} is defined %}}…{{% endif %}}")]
+                           f"la colonne libre « {label} » peut manquer dans l’export : protégez-la avec "
+                           f"« is defined », par exemple {{% if ….extra.{label} is defined %}}…{{% endif %}}")]
     except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError, SecurityError):
         return []
     return []
