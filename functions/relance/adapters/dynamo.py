@@ -315,12 +315,12 @@ class DynamoStore:
             except ClientError as err:
                 if not is_conditional_failure(err):
                     raise
-            for k in (":status", ":shard", ":due", ":o", ":d", ":l"):
+            for k in (":status", ":shard", ":due", ":o", ":d", ":l", ":zero"):
                 values.pop(k)
             names.pop("#st")
             result = self._update(key, f"SET {sets}, import_hash = :h, version = version + :one", names, values,
                                   f"{same} AND attribute_exists(pk)", missing_ok=True)
-            return "kept_settled" if result == "updated" else result
+            return "unchanged" if result == "unchanged" else "kept_settled"
         names["#st"] = "status"
         values[":status"] = _s(invoice.status if invoice.status in ("paid", "cancelled") else "paid")
         paid = ", paid_on = :paid_on" if invoice.paid_on else ""

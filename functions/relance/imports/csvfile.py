@@ -25,6 +25,7 @@ from ..domain.model import Address, Customer, Invoice
 
 KINDS = ("customers", "invoices")
 DELIMITERS = (";", "\t", ",")  # in order of preference when the header does not decide
+_DELIMITER_NAMES = {";": "point-virgule", "\t": "caractère de tabulation", ",": "virgule"}
 T = TypeVar("T")
 
 
@@ -635,7 +636,8 @@ def parse_csv(data: bytes, *, kind: str | None = None) -> ParsedFile:
         surplus = cells[len(headers):]
         if not _blank(surplus):
             errors.append(RowError(number, "", f"{len(cells)} cellules pour {len(headers)} colonnes d’en-tête "
-                                               f"(un séparateur {_q(delimiter)} de trop dans une cellule ?)"))
+                                               f"(un {_DELIMITER_NAMES[delimiter]} en trop dans une cellule, "
+                                               "sans guillemets ?)"))
             continue
         record_id = _line(row.raw("id"))
         if record_id and record_id in first_seen:

@@ -1,0 +1,170 @@
+"""The evaluator function on the local stack: fan-out, recording, queuing, reruns, crashes, bad rules."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+
+import pytest
+
+from relance.app.evaluate import evaluate_shard, message_key
+from relance.domain.sharding import shard_of
+from relance.local.runner import scheduled_event
+from relance.ports import ShardSnapshot
+from relance.rules.loader import RulesError, load_rules_or_raise
+
+from .conftest import SHARDS, book, business, invoice, queued, rules_path
+
+RUN = date(2026, 11, 2)  # a Monday
+
+
+def run_day(functions, day: date = RUN) -> dict:
+    started = functions.invoke("EvaluatorFunction", scheduled_event(day.isoformat()))
+    drained = functions.drain("EvaluationQueue", "EvaluatorFunction")
+    return {"started": started, "drained": drained}
+
+
+def seed_two_customers(store):
+    # C1 (key account, not due yet at J+7 on 2 Nov? due 15 Oct → J+18: relance_1 catch-up) and C2 standard.
+    store.seed(book([business("C1", tags=["grand_compte"]), business("C2")],
+                    [invoice("F1", "C1"), invoice("F2", "C1"), invoice("F3", "C2", due="2026-10-10"),
+                     invoice("F4", "C2", status="paid", paid_on="2026-10-20")]))
+
+
+def test_schedule_fans_out_one_job_per_shard(functions, stack):
+    result = functions.invoke("EvaluatorFunction", scheduled_event(RUN.isoformat()))
+    assert result == {"run_date": "2026-11-02", "shards": SHARDS}
+    jobs = queued(stack, "EvaluationQueue")
+    assert sorted(j["shard"] for j in jobs) == list(range(SHARDS)) and {j["run_date"] for j in jobs} == {"2026-11-02"}
+
+
+def test_a_day_queues_one_message_per_customer_channel_and_tone(functions, stack, store):
+    seed_two_customers(store)
+    outcome = run_day(functions)
+    assert outcome["drained"] == {"delivered": SHARDS, "failed": 0}
+    emails = queued(stack, "EmailQueue")
+    by_customer = {m["customer"]: m for m in emails}
+    assert sorted(a["invoice"] for a in by_customer["C1"]["actions"]) == ["F1", "F2"]
+    assert [a["invoice"] for a in by_customer["C2"]["actions"]] == ["F3"]
+    assert all(m["run_date"] == "2026-11-02" and m["key"] for m in emails)
+    assert [e["kind"] for e in store.history("F1")] == ["action_planned"]
+    assert store.history("F4") == []
+
+
+def test_rerunning_a_day_plans_nothing_new(functions, stack, store):
+    seed_two_customers(store)
+    run_day(functions)
+    queued(stack, "EmailQueue")
+    run_day(functions)
+    assert queued(stack, "EmailQueue") == [] and queued(stack, "PhoneQueue") == []
+    assert len(store.history("F1")) == 1
+
+
+def test_the_next_days_continue_the_scenario(functions, stack, store):
+    seed_two_customers(store)
+    steps = []
+    for day in (date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 9), date(2026, 11, 16)):
+        run_day(functions, day)
+        for queue in ("EmailQueue", "PhoneQueue"):
+            steps += [(day.isoformat(), a["invoice"], a["step"]) for m in queued(stack, queue) for a in m["actions"]]
+    f3 = [(d, s) for d, i, s in steps if i == "F3"]
+    # F3 (standard, due Sat 10 Oct): relance_1 on 2 Nov (catch-up), relance_2 (phone) 3 days later at the earliest.
+    assert f3[0] == ("2026-11-02", "relance_1") and f3[1][1] == "relance_2" and f3[1][0] >= "2026-11-05"
+
+
+def test_two_runs_at_once_plan_each_step_once(store, stack):
+    seed_two_customers(store)
+    rules = load_rules_or_raise(rules_path())
+    from relance.adapters.sqs import SqsQueues
+    from relance.settings import CHANNEL_QUEUE_VARIABLES
+
+    queues = SqsQueues(stack.client("sqs"), {c: stack.physical[{"email": "EmailQueue", "letter": "LetterQueue",
+                                                                 "registered_letter": "RegisteredLetterQueue",
+                                                                 "phone": "PhoneQueue",
+                                                                 "litigation": "LitigationQueue"}[c]]
+                                             for c in CHANNEL_QUEUE_VARIABLES})
+    shard = shard_of("C1", SHARDS)
+    stale = store.open_invoices(shard)  # the second run read the shard before the first one wrote
+
+    class ReadEarlier:
+        def __getattr__(self, name):
+            return getattr(store, name)
+
+        def open_invoices(self, _shard: int) -> ShardSnapshot:
+            return stale
+
+    first = evaluate_shard(rules=rules, store=store, queue=queues, run_date=RUN, shard=shard, record_workers=1)
+    second = evaluate_shard(rules=rules, store=ReadEarlier(), queue=queues, run_date=RUN, shard=shard,
+                            record_workers=1)
+    assert first.recorded == 2 and second.recorded == 0 and second.already_recorded == 2
+    messages = queued(stack, "EmailQueue")
+    assert len(messages) == 1 and len(messages[0]["actions"]) == 2
+
+
+def test_a_crash_between_recording_and_queuing_loses_nothing(store, stack, functions):
+    seed_two_customers(store)
+    rules = load_rules_or_raise(rules_path())
+
+    class Crash(RuntimeError):
+        pass
+
+    class DownQueue:
+        def send(self, channel, bodies):
+            raise Crash("the function died before SendMessageBatch")
+
+    with pytest.raises(Crash):
+        evaluate_shard(rules=rules, store=store, queue=DownQueue(), run_date=RUN, shard=shard_of("C1", SHARDS),
+                       record_workers=1)
+    assert queued(stack, "EmailQueue") == []
+    # The next run of the shard (a redelivery, or tomorrow) queues what was recorded, once.
+    run_day(functions, date(2026, 11, 3))
+    emails = queued(stack, "EmailQueue")
+    c1 = [m for m in emails if m["customer"] == "C1"]
+    assert len(c1) == 1 and c1[0]["run_date"] == "2026-11-02"
+    assert sorted(a["invoice"] for a in c1[0]["actions"]) == ["F1", "F2"]
+    run_day(functions, date(2026, 11, 3))
+    assert [m for m in queued(stack, "EmailQueue") if m["customer"] == "C1"] == []
+
+
+def test_a_message_sent_again_after_a_crash_keeps_its_key(store):
+    seed_two_customers(store)
+    shard = shard_of("C1", SHARDS)
+    snapshot = store.open_invoices(shard)
+    from relance.ports import ActionRecord
+
+    records = [ActionRecord(RUN, shard, i, "C1", "grands_comptes", "grands_comptes", "relance_1", "email",
+                            "courtois") for i in ("F1", "F2")]
+    for r in records:
+        store.record_action(r, snapshot.versions[r.invoice])
+    pending = store.pending_outbox(shard)
+    assert message_key(pending) == message_key(list(reversed(records)))
+
+
+def test_invalid_rules_fail_the_run_and_send_nothing(functions, stack, store, tmp_path, capfd, caplog):
+    seed_two_customers(store)
+    broken = tmp_path / "rules"
+    shutil.copytree(rules_path(), broken)
+    (broken / "segments.yaml").write_text((broken / "segments.yaml").read_text(encoding="utf-8")
+                                          .replace("scenario: standard", "scenario: standart"), encoding="utf-8")
+    functions.rules_dir = broken
+    with pytest.raises(RulesError):
+        functions.invoke("EvaluatorFunction", scheduled_event(RUN.isoformat()), POWERTOOLS_METRICS_DISABLED="false",
+                         POWERTOOLS_LOG_LEVEL="INFO")
+    assert '"RulesInvalid":[1.0]' in capfd.readouterr().out
+    (logged,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "scénario inconnu « standart »" in logged.diagnostics[0]
+    assert queued(stack, "EvaluationQueue") == [] and queued(stack, "EmailQueue") == []
+
+
+def test_missing_setting_is_named(functions, stack):
+    from relance.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="missing setting EMAIL_QUEUE_URL"):
+        functions.invoke("EvaluatorFunction", scheduled_event(RUN.isoformat()), EMAIL_QUEUE_URL="")
+
+
+def test_job_body_is_plain_json(functions, stack):
+    functions.invoke("EvaluatorFunction", scheduled_event(RUN.isoformat()))
+    job = queued(stack, "EvaluationQueue")[0]
+    assert json.loads(json.dumps(job)) == job and set(job) == {"run_date", "shard"}
