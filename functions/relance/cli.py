@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--from", dest="start", required=True, type=_date, metavar="YYYY-MM-DD")
     simulate.add_argument("--to", dest="end", required=True, type=_date, metavar="YYYY-MM-DD")
     sub.add_parser("schema", parents=[common], help="print the JSON Schema of a rule file")
+    importer = sub.add_parser("import", parents=[common],
+                              help="import the accounting software's CSV exports into the store "
+                                   "(AWS, or the local stack when AWS_ENDPOINT_URL is set; table from TABLE_NAME)")
+    importer.add_argument("--customers", type=Path, metavar="FILE", help="customers export (CSV)")
+    importer.add_argument("--invoices", type=Path, metavar="FILE", help="invoices export (CSV)")
     demo = sub.add_parser("demo", parents=[common, rules_arg],
                           help="the daily job on the embedded local AWS, with the bundled sample data")
     demo.add_argument("--from", dest="start", type=_date, default=DEMO_RUN_FROM, metavar="YYYY-MM-DD")
@@ -202,8 +207,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     json_mode = args.format == "json"
 
     def show(day: DayResult) -> None:
-        if json_mode:
-            return
         if not day.messages:
             console.print(f"[dim]{weekday(day.day)} {day.day:%d/%m/%Y} — rien à envoyer[/dim]")
             return
@@ -214,13 +217,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
                                m["tone"] or "", ", ".join(a["invoice"] for a in m["actions"]),
                                ", ".join(sorted({a["step"] for a in m["actions"]}))) for m in day.messages]))
 
+    def show_imports(imports: list[dict[str, object]]) -> None:
+        for imported in imports:
+            console.print(f"Import {imported['file']} : {imported['imported']} ligne(s) importée(s) sur "
+                          f"{imported.get('rows', 0)}, {imported['rejected_rows']} refusée(s)"
+                          + (f" (détail : {args.out / 'imports'})" if imported["errors"] else "")
+                          + (f" — fichier inutilisable : {imported['unusable']}" if "unusable" in imported else ""))
+
     if not json_mode:
-        console.print(f"Pile AWS locale (moto) créée depuis template.yaml ; {len(people.invoices)} factures "
-                      f"chargées. Exécution quotidienne du {args.start:%d/%m/%Y} au {args.end:%d/%m/%Y} "
-                      f"(règles {rules.digest[:12]}).")
+        console.print(f"Pile AWS locale (moto) créée depuis template.yaml ; {len(people.invoices)} factures et leur "
+                      f"historique chargés ; exports comptables déposés dans le bucket d’import. Exécution "
+                      f"quotidienne du {args.start:%d/%m/%Y} au {args.end:%d/%m/%Y} (règles {rules.digest[:12]}).")
+    exports = [sample_data_path().with_name(name) for name in ("clients.csv", "factures.csv")]
     result = run_demo(book=people, rules_dir=Path(args.rules).resolve(), start=args.start, end=args.end,
                       rerun=DEMO_RERUN if args.start <= DEMO_RERUN <= args.end else None, out_dir=args.out,
-                      on_day=show)
+                      exports=exports, on_day=show if not json_mode else None,
+                      on_imports=show_imports if not json_mode else None)
     total_messages = sum(len(d.messages) for d in result.days)
     total_actions = sum(d.actions for d in result.days)
     if json_mode:
@@ -228,7 +240,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     "days": [{"date": d.day.isoformat(), "messages": d.messages} for d in result.days],
                     "rerun": ({"date": result.rerun.day.isoformat(), "messages": result.rerun.messages}
                               if result.rerun else None),
-                    "dead_letters": result.dead_letters})
+                    "dead_letters": result.dead_letters, "imports": result.imports})
         return 0
     console.print(f"\nTotal : {total_messages} message(s) pour {total_actions} relance(s) de facture ; "
                   f"{result.dead_letters} message(s) en file d’erreur.")
@@ -239,7 +251,61 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"check": cmd_check, "plan": cmd_plan, "simulate": cmd_simulate, "schema": cmd_schema,
+def cmd_import(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from .app.importing import import_csv
+    from .app.runtime import Runtime
+    from .imports.csvfile import ImportFileError, errors_csv
+    from .settings import Settings, SettingsError
+
+    if not args.customers and not args.invoices:
+        build_parser().error("import needs --customers FILE, --invoices FILE, or both")
+    try:
+        runtime = Runtime(Settings.from_env())
+    except SettingsError as err:
+        sys.stderr.write(f"{err}\n")
+        return 1
+    summaries, failed = [], False
+    for kind, path in (("customers", args.customers), ("invoices", args.invoices)):
+        if path is None:
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            sys.stderr.write(f"{path}: impossible de lire le fichier ({err.strerror})\n")
+            failed = True
+            continue
+        try:
+            report = import_csv(data, runtime.store, kind=kind)
+        except ImportFileError as err:
+            sys.stderr.write(f"{path}: {err}\n")
+            failed = True
+            continue
+        except (BotoCoreError, ClientError) as err:
+            where = runtime.settings.endpoint_url or f"AWS ({runtime.settings.region})"
+            sys.stderr.write(f"cannot write to the table {runtime.settings.table_name} at {where}: {err}\n")
+            return 1
+        for error in report.errors:
+            sys.stderr.write(f"{path}:{error.row}: {error.column or 'ligne'}: {error.reason}\n")
+        if report.errors:
+            report_path = path.with_name(path.stem + ".erreurs.csv")
+            report_path.write_bytes(errors_csv(report.errors))
+            failed = True
+        summaries.append({"file": str(path), **report.as_dict()})
+    if args.format == "json":
+        _emit_json({"imports": summaries})
+    else:
+        for s_ in summaries:
+            _console().print(f"{s_['file']} : {s_['imported']} ligne(s) importée(s) sur {s_['rows']} "
+                             f"({s_.get('created', 0)} nouvelle(s), {s_.get('updated', 0)} mise(s) à jour, "
+                             f"{s_.get('unchanged', 0)} inchangée(s)) ; {s_['rejected_rows']} ligne(s) refusée(s)"
+                             + (f", détail dans {Path(s_['file']).with_name(Path(s_['file']).stem + '.erreurs.csv')}"
+                                if s_["errors"] else "") + ".")
+    return 1 if failed else 0
+
+
+COMMANDS = {"check": cmd_check, "plan": cmd_plan, "simulate": cmd_simulate, "schema": cmd_schema, "import": cmd_import,
             "demo": cmd_demo}
 
 

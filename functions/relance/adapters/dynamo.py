@@ -340,7 +340,7 @@ class DynamoStore:
             if missing_ok and is_conditional_failure(err):
                 return "unchanged"
             raise
-        return "updated" if answer.get("Attributes", {}).get("import_hash") else "created"
+        return "updated" if answer.get("Attributes") else "created"
 
     def seed(self, book: Book) -> None:
         """Write a whole book as it stands, dunning state included (the demo and tests start from it)."""

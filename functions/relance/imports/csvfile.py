@@ -14,8 +14,8 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
@@ -45,6 +45,8 @@ class ParsedFile:
     rows: int  # data rows read, not counting the header and blank rows
     encoding: str  # "utf-8", "utf-8-sig" or "cp1252"
     delimiter: str  # ";", "," or "\t"
+    row_of: Mapping[str, int] = field(default_factory=dict)  # record id → its row, for later checks
+    headers: Mapping[str, str] = field(default_factory=dict)  # field name → the column header as written
 
 
 class ImportFileError(ValueError):
@@ -655,6 +657,8 @@ def parse_csv(data: bytes, *, kind: str | None = None) -> ParsedFile:
         customers=tuple(r for r in built if isinstance(r, Customer)),
         invoices=tuple(r for r in built if isinstance(r, Invoice)),
         errors=tuple(errors), rows=rows, encoding=encoding, delimiter=delimiter,
+        row_of=MappingProxyType(dict(first_seen)),
+        headers=MappingProxyType({name: headers[index] for name, index in columns.items()}),
     )
 
 
