@@ -32,6 +32,7 @@ demo: $(STAMP)
 ## Throughput and load-time figures (not a test: nothing passes or fails on speed).
 bench: $(STAMP)
 	$(BIN)/python tests/bench/bench_planner.py
+	$(BIN)/python tests/bench/bench_aws.py
 
 check: $(STAMP)
 	$(BIN)/relance check --rules rules

@@ -72,7 +72,7 @@ def test_clearing_the_outbox(store):
 def test_import_upsert_keeps_dunning_state_and_history(store):
     store.seed(book([business()], [invoice("F1", history=[{"step": "relance_1", "date": "2026-10-20"}])]))
     changed = book([business()], [invoice("F1", amount="1200.00", amount_due="700.00")]).invoices[0]
-    assert store.upsert_invoice(changed) == "created"  # first import of this invoice's accounting data
+    assert store.upsert_invoice(changed) == "updated"
     stored, _ = store.invoice("F1")
     assert stored.amount_due == 700 and [h.step for h in stored.history] == ["relance_1"]
     assert store.upsert_invoice(changed) == "unchanged"

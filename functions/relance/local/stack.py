@@ -41,6 +41,7 @@ class LocalStack:
     endpoint_url: str = ""
     physical: dict[str, str] = field(default_factory=dict)
     _server: Any = None
+    _session: Any = None
 
     def __post_init__(self) -> None:
         self.template = load_template(self.template_path)
@@ -54,7 +55,7 @@ class LocalStack:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
-        self.provision()
+        self.reset()  # moto's backends live in the process: a second stack starts from nothing too
         return self
 
     def stop(self) -> None:
@@ -77,8 +78,11 @@ class LocalStack:
         self.provision()
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url,
-                            aws_access_key_id="local", aws_secret_access_key="local", aws_session_token="local")
+        """A client of the harness's own session: its calls are not counted as the functions' calls."""
+        if self._session is None:
+            self._session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local",
+                                                  aws_session_token="local", region_name=self.region)
+        return self._session.client(service, endpoint_url=self.endpoint_url)
 
     # -- resources ---------------------------------------------------------------------------------
     def provision(self) -> None:
