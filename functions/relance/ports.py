@@ -62,3 +62,30 @@ class MessageQueue(Protocol):
     def send(self, channel: str, bodies: Sequence[tuple[str, str]]) -> set[str]:
         """Queue (id, body) pairs on a channel's queue; return the ids that were accepted."""
         ...
+
+
+class ProviderError(Exception):
+    """A postal or e-mail provider refused or failed a send."""
+
+
+class TransientProviderError(ProviderError):
+    """Throttling, 5xx, timeout: retry later (SQS redelivery with backoff)."""
+
+
+class PermanentProviderError(ProviderError):
+    """Invalid address, rejected recipient: record it and surface it, never retry."""
+
+
+@dataclass(frozen=True, slots=True)
+class PostalReceipt:
+    provider: str  # "merci_facteur", "local"
+    provider_id: str  # the provider's id of the sending
+    tracking_number: str = ""  # registered letters: the La Poste tracking / AR number
+    cost: str = ""  # as reported, decimal string in euros, when known
+
+
+class LetterProvider(Protocol):
+    def send(self, *, pdf: bytes, recipient_name: str, recipient_address: Any, registered: bool,
+             reference: str) -> PostalReceipt:
+        """Post one letter. Raises TransientProviderError (retry) or PermanentProviderError (do not)."""
+        ...

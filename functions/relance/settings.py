@@ -35,6 +35,14 @@ class Settings:
     endpoint_url: str | None = None  # AWS_ENDPOINT_URL: the embedded local AWS, or None for real AWS
     region: str = "eu-west-3"
     record_workers: int = 8  # DynamoDB transactions in flight per shard job
+    idempotency_table: str = ""
+    documents_bucket: str = ""
+    ses_configuration_set: str = ""
+    email_fallback: str = "letter"  # what a message for a customer without a usable e-mail becomes: letter | none
+    letter_provider: str = "local"  # local (stores the PDF only) | merci_facteur
+    postal_api_url: str = ""
+    postal_credentials_parameter: str = ""  # SSM SecureString with the provider's credentials (JSON)
+    postal_callback_secret_parameter: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need: tuple[str, ...] = ()) -> Settings:
@@ -66,7 +74,19 @@ class Settings:
             endpoint_url=env.get("AWS_ENDPOINT_URL", "").strip() or None,
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "eu-west-3")).strip() or "eu-west-3",
             record_workers=int(raw_workers),
+            idempotency_table=env.get("IDEMPOTENCY_TABLE", "").strip(),
+            documents_bucket=env.get("DOCUMENTS_BUCKET", "").strip(),
+            ses_configuration_set=env.get("SES_CONFIGURATION_SET", "").strip(),
+            email_fallback=env.get("EMAIL_FALLBACK", "letter").strip() or "letter",
+            letter_provider=env.get("LETTER_PROVIDER", "local").strip() or "local",
+            postal_api_url=env.get("POSTAL_API_URL", "").strip(),
+            postal_credentials_parameter=env.get("POSTAL_CREDENTIALS_PARAMETER", "").strip(),
+            postal_callback_secret_parameter=env.get("POSTAL_CALLBACK_SECRET_PARAMETER", "").strip(),
         )
+        if settings.email_fallback not in ("letter", "none"):
+            raise SettingsError(f"EMAIL_FALLBACK must be letter or none, not {settings.email_fallback!r}")
+        if settings.letter_provider not in ("local", "merci_facteur"):
+            raise SettingsError(f"LETTER_PROVIDER must be local or merci_facteur, not {settings.letter_provider!r}")
         for name in need:
             if name == "channel_queues":
                 for channel, var in CHANNEL_QUEUE_VARIABLES.items():

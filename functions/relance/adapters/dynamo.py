@@ -90,7 +90,9 @@ def customer_from_item(item: dict[str, Any]) -> Customer:
     address = item.get("address", {}).get("M", {})
     return Customer(
         id=item["id"]["S"], name=item["name"]["S"], kind=item["kind"]["S"],  # type: ignore[arg-type]
-        email=item.get("email", {}).get("S", ""), phone=item.get("phone", {}).get("S", ""),
+        # A bounced address is not used again: the channels see none and fall back to a letter.
+        email="" if item.get("email_status", {}).get("S") == "bad" else item.get("email", {}).get("S", ""),
+        phone=item.get("phone", {}).get("S", ""),
         tags=tuple(t["S"] for t in item.get("tags", {}).get("L", [])),
         language=item.get("language", {}).get("S", "fr") or "fr", siren=item.get("siren", {}).get("S", ""),
         since=_opt_date(item, "since"),
@@ -270,7 +272,8 @@ class DynamoStore:
         try:
             answer = self.client.update_item(
                 TableName=self.table, Key={"pk": item["pk"], "sk": item["sk"]},
-                UpdateExpression=f"SET {sets}, import_hash = :h", ExpressionAttributeNames=names,
+                UpdateExpression=f"SET {sets}, import_hash = :h REMOVE email_status, email_status_reason",
+                ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values, ReturnValues="UPDATED_OLD",
                 ConditionExpression="attribute_not_exists(import_hash) OR import_hash <> :h")
         except ClientError as err:
@@ -351,6 +354,90 @@ class DynamoStore:
             pending: dict[str, Any] = {self.table: requests[start:start + 25]}
             while pending:
                 pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+    # -- the channels ------------------------------------------------------------------------------
+    def invoices(self, ids: Iterable[str]) -> dict[str, Invoice]:
+        """Fresh, strongly consistent reads: a channel re-checks before it sends."""
+        wanted = sorted(set(ids))
+        found: dict[str, Invoice] = {}
+        for start in range(0, len(wanted), 100):
+            request: dict[str, Any] = {self.table: {"Keys": [{"pk": _s(f"INV#{i}"), "sk": _s("STATE")}
+                                                             for i in wanted[start:start + 100]],
+                                                    "ConsistentRead": True}}
+            while request:
+                answer = self.client.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self.table, []):
+                    invoice = invoice_from_item(item)
+                    found[invoice.id] = invoice
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
+    def customer(self, customer_id: str) -> Customer | None:
+        item = self.client.get_item(TableName=self.table, Key={"pk": _s(f"CUST#{customer_id}"), "sk": _s("PROFILE")},
+                                    ConsistentRead=True).get("Item")
+        return customer_from_item(item) if item else None
+
+    def append_events(self, events: Sequence[dict[str, Any]]) -> None:
+        """Append history events: each ``{"invoice", "kind", "date", …}``; the time makes the key unique."""
+        requests = []
+        for n, event in enumerate(events):
+            at = event.get("at") or now_utc()
+            ref = event.get("step") or event.get("ref") or str(n)
+            item = {"pk": _s(f"INV#{event['invoice']}"), "sk": _s(f"EVT#{at}#{event['kind']}#{ref}#{n}"),
+                    "type": _s("event"), "at": _s(at)}
+            for key, value in event.items():
+                if key not in ("at",) and value not in (None, ""):
+                    item[key] = _s(str(value))
+            requests.append({"PutRequest": {"Item": item}})
+        for start in range(0, len(requests), 25):
+            pending: dict[str, Any] = {self.table: requests[start:start + 25]}
+            while pending:
+                pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+    def mark_email_bad(self, customer_id: str, reason: str) -> None:
+        """A bounce or complaint: the address is not used again until the next import brings a new one."""
+        self.client.update_item(TableName=self.table, Key={"pk": _s(f"CUST#{customer_id}"), "sk": _s("PROFILE")},
+                                UpdateExpression="SET email_status = :bad, email_status_reason = :why",
+                                ExpressionAttributeValues={":bad": _s("bad"), ":why": _s(reason)})
+
+    def put_record(self, pk: str, sk: str, fields: dict[str, Any]) -> None:
+        """A small side record (call task, letter, SES message): plain text fields plus a JSON payload."""
+        item = {"pk": _s(pk), "sk": _s(sk), "type": _s(fields.get("type", "record")),
+                "payload": _json_attr(fields)}
+        self.client.put_item(TableName=self.table, Item=item)
+
+    def records(self, pk: str, prefix: str = "") -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True,
+                                  "KeyConditionExpression": "pk = :p" + (" AND begins_with(sk, :s)" if prefix else ""),
+                                  "ExpressionAttributeValues": {":p": _s(pk), **({":s": _s(prefix)} if prefix else {})}}
+        out: list[dict[str, Any]] = []
+        while True:
+            page = self.client.query(**kwargs)
+            out.extend(dict(_from_json_attr(item, "payload")) for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def record_delivery(self, invoice_id: str, step: str, delivered_on: date) -> bool:
+        """Set ``delivered_on`` on the step entry of an invoice's dunning state (the AR of a formal notice)."""
+        found = self.invoice(invoice_id)
+        if found is None:
+            return False
+        invoice, version = found
+        index = next((i for i, h in enumerate(invoice.history) if h.step == step), None)
+        if index is None:
+            return False
+        try:
+            self.client.update_item(
+                TableName=self.table, Key={"pk": _s(f"INV#{invoice_id}"), "sk": _s("STATE")},
+                UpdateExpression=f"SET steps[{index}].delivered_on = :d, version = version + :one",
+                ConditionExpression="version = :v", ExpressionAttributeValues={
+                    ":d": _s(delivered_on.isoformat()), ":one": {"N": "1"}, ":v": {"N": str(version)}})
+        except ClientError as err:
+            if is_conditional_failure(err):
+                return self.record_delivery(invoice_id, step, delivered_on)
+            raise
+        return True
 
     # -- reading for people ------------------------------------------------------------------------
     def invoice(self, invoice_id: str) -> tuple[Invoice, int] | None:

@@ -40,6 +40,29 @@ class Runtime:
         urls = {channel: self.settings.queue_for(channel) for channel in CHANNEL_QUEUE_VARIABLES}
         return SqsQueues(self.sqs, urls)
 
+    def client(self, service: str) -> Any:
+        return self._clients.setdefault(service, client(service, self.settings))
+
+    @cached_property
+    def _clients(self) -> dict[str, Any]:
+        return {}
+
+    @cached_property
+    def letter_provider(self) -> Any:
+        """The postal provider of the settings: the local one stores the PDF only (the demo's default)."""
+        from ..adapters.postal import LocalLetterProvider, MerciFacteurProvider
+        from ..adapters.s3docs import S3Documents
+
+        if self.settings.letter_provider == "merci_facteur":
+            import json
+
+            parameter = self.client("ssm").get_parameter(Name=self.settings.postal_credentials_parameter,
+                                                         WithDecryption=True)
+            credentials = json.loads(parameter["Parameter"]["Value"])
+            return MerciFacteurProvider(self.settings.postal_api_url, **credentials)
+        documents = S3Documents(self.s3, self.settings.documents_bucket)
+        return LocalLetterProvider(lambda key, data: documents.put(key, data, "application/pdf"))
+
     @cached_property
     def rules(self) -> Rules:
         """Checked by the same pipeline as `relance check`; invalid rules raise RulesError."""

@@ -1,0 +1,344 @@
+"""The channels: what happens to one queued message — re-check, render, send, record.
+
+Before anything is sent, the invoices are read again: one paid, cancelled, disputed or under a promise
+since the run is dropped and recorded as cancelled, with why. Transient failures propagate (SQS retries
+with backoff, then the DLQ); permanent ones are recorded on the history and fall back or surface.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from ..domain.email import build_email
+from ..domain.fmt import shortdate
+from ..domain.model import Customer, Invoice
+from ..domain.render import Rendered, TemplateMissing, render_message
+from ..letters import LetterDocument, LetterLine, Sender
+from ..ports import LetterProvider, PermanentProviderError
+from ..rules.model import Rules, Step
+
+
+class MalformedMessage(ValueError):
+    """A queued body that is not one of ours: it cannot be retried into shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageAction:
+    invoice: str
+    step: str
+    segment: str
+    scenario: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMessage:
+    key: str
+    run_date: date
+    customer: str
+    channel: str
+    tone: str | None
+    actions: tuple[MessageAction, ...]
+    rules_digest: str = ""
+    rerouted_from: str = ""
+
+    @classmethod
+    def from_body(cls, body: str) -> ChannelMessage:
+        try:
+            raw = json.loads(body)
+            return cls(key=str(raw["key"]), run_date=date.fromisoformat(raw["run_date"]),
+                       customer=str(raw["customer"]), channel=str(raw["channel"]), tone=raw.get("tone") or None,
+                       actions=tuple(MessageAction(str(a["invoice"]), str(a["step"]), str(a.get("segment", "")),
+                                                   str(a["scenario"])) for a in raw["actions"]),
+                       rules_digest=str(raw.get("rules_digest", "")), rerouted_from=str(raw.get("rerouted_from", "")))
+        except (ValueError, KeyError, TypeError) as err:
+            raise MalformedMessage(f"not a relance message: {type(err).__name__}") from None
+
+    def body(self) -> str:
+        return json.dumps({"key": self.key, "run_date": self.run_date.isoformat(), "customer": self.customer,
+                           "channel": self.channel, "tone": self.tone, "rules_digest": self.rules_digest,
+                           "rerouted_from": self.rerouted_from,
+                           "actions": [{"invoice": a.invoice, "step": a.step, "segment": a.segment,
+                                        "scenario": a.scenario} for a in self.actions]}, ensure_ascii=False)
+
+    def rerouted(self, channel: str) -> ChannelMessage:
+        return ChannelMessage(f"{self.key}-{channel}", self.run_date, self.customer, channel, self.tone, self.actions,
+                              self.rules_digest, rerouted_from=self.channel)
+
+
+class ChannelStore(Protocol):
+    def invoices(self, ids: Sequence[str]) -> dict[str, Invoice]: ...
+    def customer(self, customer_id: str) -> Customer | None: ...
+    def append_events(self, events: Sequence[dict[str, Any]]) -> None: ...
+    def put_record(self, pk: str, sk: str, fields: dict[str, Any]) -> None: ...
+
+
+class EmailSender(Protocol):
+    def send(self, *, raw: bytes, sender: str, to: Sequence[str], reply_to: str, tags: dict[str, str]) -> str: ...
+
+
+class Documents(Protocol):
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+    def get(self, key: str) -> bytes | None: ...
+
+
+class Reroute(Protocol):
+    def __call__(self, message: ChannelMessage) -> None: ...
+
+
+def why_not_due(invoice: Invoice | None, today: date) -> str | None:
+    """Why an invoice must no longer be reminded, or ``None`` when it still must."""
+    if invoice is None:
+        return "invoice unknown"
+    if invoice.is_settled_on(today):
+        return "cancelled" if invoice.status == "cancelled" else "paid"
+    if invoice.status in ("disputed", "litigation"):
+        return invoice.status
+    if invoice.promise_to_pay_until is not None and invoice.promise_to_pay_until >= today:
+        return "promise to pay"
+    return None
+
+
+@dataclass(slots=True)
+class Prepared:
+    message: ChannelMessage
+    customer: Customer
+    invoices: list[Invoice]
+    step: Step
+    rendered: Rendered
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((i.amount_due for i in self.invoices), Decimal(0))
+
+
+@dataclass(slots=True)
+class Delivery:
+    outcome: str  # sent | cancelled | rerouted | failed
+    provider_id: str = ""
+    tracking_number: str = ""
+    reason: str = ""
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "provider_id": self.provider_id, "tracking_number": self.tracking_number,
+                "reason": self.reason, "dropped": [list(d) for d in self.dropped]}
+
+
+class Channels:
+    """The channel functions' shared logic, with the outside world passed in."""
+
+    def __init__(self, *, rules: Rules, store: ChannelStore, now: Callable[[], datetime],
+                 today: Callable[[], date]) -> None:
+        self.rules = rules
+        self.store = store
+        self.now = now
+        self.today = today
+
+    # -- shared ------------------------------------------------------------------------------------
+    def _events(self, message: ChannelMessage, kind: str, invoices: Sequence[str], **fields: Any) -> None:
+        steps = {a.invoice: a.step for a in message.actions}
+        day = self.today().isoformat()
+        self.store.append_events([{"invoice": i, "kind": kind, "date": day, "step": steps.get(i, ""),
+                                   "channel": message.channel, "message_key": message.key, **fields}
+                                  for i in invoices])
+
+    def _step(self, message: ChannelMessage) -> Step:
+        """The furthest step of the message's actions: its template speaks for the whole message."""
+        best: tuple[int, Step] | None = None
+        for action in message.actions:
+            scenario = self.rules.scenarios.get(action.scenario)
+            if scenario is None:
+                continue
+            for index, step in enumerate(scenario.steps):
+                if step.id == action.step and (best is None or index > best[0]):
+                    best = (index, step)
+        if best is None:
+            raise MalformedMessage("the message names no step of the current rules")
+        return best[1]
+
+    def prepare(self, message: ChannelMessage) -> Prepared | None:
+        today = self.today()
+        customer = self.store.customer(message.customer)
+        fresh = self.store.invoices([a.invoice for a in message.actions])
+        keep, dropped = [], []
+        for action in message.actions:
+            reason = why_not_due(fresh.get(action.invoice), today)
+            if reason is None:
+                keep.append(fresh[action.invoice])
+            else:
+                dropped.append((action.invoice, reason))
+        for invoice_id, reason in dropped:
+            self._events(message, "action_cancelled", [invoice_id], reason=reason)
+        if not keep or customer is None:
+            return None
+        step = self._step(message)
+        # A step's own template is for its own channel; a message moved to another channel (no e-mail
+        # address → letter) takes that channel's template for the tone.
+        template = step.template if step.channel == message.channel else None
+        rendered = render_message(self.rules, customer=customer, invoices=keep, channel=message.channel,
+                                  tone=message.tone, step_id=step.id, at=step.at_label, template=template, today=today)
+        return Prepared(message, customer, keep, step, rendered, dropped)
+
+    # -- e-mail ------------------------------------------------------------------------------------
+    def email(self, message: ChannelMessage, *, sender: EmailSender, documents: Documents | None,
+              reroute: Reroute | None) -> Delivery:
+        try:
+            prepared = self.prepare(message)
+        except TemplateMissing as err:
+            self._events(message, "action_failed", [a.invoice for a in message.actions], reason=str(err))
+            return Delivery("failed", reason=str(err))
+        if prepared is None:
+            return Delivery("cancelled", dropped=self._dropped(message))
+        ids = [i.id for i in prepared.invoices]
+        if not prepared.customer.email:
+            return self._fallback(message, ids, "no e-mail address", reroute, prepared.dropped)
+        company = self.rules.company
+        attachments = []
+        for invoice in prepared.invoices:
+            pdf = documents.get(f"invoices/{invoice.id}.pdf") if documents is not None else None
+            if pdf:
+                attachments.append((f"Facture-{invoice.id}.pdf", pdf))
+        raw = build_email(sender_name=company.name, sender=company.email, to=[prepared.customer.email],
+                          subject=prepared.rendered.subject, text=prepared.rendered.body,
+                          reply_to=prepared.customer.account_manager or company.email, attachments=attachments,
+                          message_id=message.key, sent_at=self.now())
+        try:
+            provider_id = sender.send(raw=raw, sender=company.email, to=[prepared.customer.email],
+                                      reply_to=prepared.customer.account_manager or company.email,
+                                      tags={"message_key": message.key, "customer": message.customer})
+        except PermanentProviderError as err:
+            self._events(message, "action_failed", ids, reason=str(err), provider="ses")
+            return self._fallback(message, ids, f"e-mail refused: {err}", reroute, prepared.dropped)
+        self._events(message, "sent", ids, provider="ses", provider_id=provider_id)
+        self.store.put_record(f"SES#{provider_id}", "META", {"type": "ses_message", "message": message.body()})
+        return Delivery("sent", provider_id=provider_id, dropped=prepared.dropped)
+
+    def _dropped(self, message: ChannelMessage) -> list[tuple[str, str]]:
+        return [(a.invoice, "no longer due") for a in message.actions]
+
+    def _fallback(self, message: ChannelMessage, ids: list[str], reason: str, reroute: Reroute | None,
+                  dropped: list[tuple[str, str]]) -> Delivery:
+        if reroute is None:
+            self._events(message, "action_failed", ids, reason=reason)
+            return Delivery("failed", reason=reason, dropped=dropped)
+        reroute(message.rerouted("letter"))
+        self._events(message, "rerouted", ids, reason=reason, to_channel="letter")
+        return Delivery("rerouted", reason=reason, dropped=dropped)
+
+    # -- letters -----------------------------------------------------------------------------------
+    def letter(self, message: ChannelMessage, *, provider: LetterProvider, documents: Documents,
+               render_pdf: Callable[[LetterDocument], bytes]) -> Delivery:
+        prepared = self.prepare(message)
+        if prepared is None:
+            return Delivery("cancelled", dropped=self._dropped(message))
+        ids = [i.id for i in prepared.invoices]
+        address = prepared.customer.address
+        if not (address.line1 and address.postal_code and address.city):
+            reason = "adresse postale incomplète : complétez-la dans la comptabilité puis réimportez les clients"
+            self._events(message, "action_failed", ids, reason=reason)
+            return Delivery("failed", reason=reason, dropped=prepared.dropped)
+        registered = message.channel == "registered_letter"
+        document = self.letter_document(prepared, registered)
+        pdf = render_pdf(document)
+        documents.put(f"letters/{message.run_date.isoformat()}/{message.key}.pdf", pdf, "application/pdf")
+        try:
+            receipt = provider.send(pdf=pdf, recipient_name=prepared.customer.name, recipient_address=address,
+                                    registered=registered, reference=message.key)
+        except PermanentProviderError as err:
+            self._events(message, "action_failed", ids, reason=str(err), provider="postal")
+            return Delivery("failed", reason=str(err), dropped=prepared.dropped)
+        self._events(message, "sent", ids, provider=receipt.provider, provider_id=receipt.provider_id,
+                     tracking_number=receipt.tracking_number,
+                     document=f"letters/{message.run_date.isoformat()}/{message.key}.pdf")
+        self.store.put_record(f"LETTER#{receipt.provider_id}", "META", {
+            "type": "letter", "message": message.body(), "tracking_number": receipt.tracking_number,
+            "registered": registered, "invoices": ids})
+        return Delivery("sent", provider_id=receipt.provider_id, tracking_number=receipt.tracking_number,
+                        dropped=prepared.dropped)
+
+    def letter_document(self, prepared: Prepared, registered: bool) -> LetterDocument:
+        company = self.rules.company
+        sender = Sender(company.name, company.legal_form, company.siren, company.address, company.email,
+                        company.phone, company.iban, company.bic, company.signatory)
+        lines = tuple(LetterLine(i.id, i.issue_date, i.due_date, i.amount, i.amount_due) for i in prepared.invoices)
+        return LetterDocument(sender=sender, recipient_name=prepared.customer.name,
+                              recipient_address=prepared.customer.address, place=company.address.city,
+                              date=self.today(), subject=prepared.rendered.subject, body=prepared.rendered.body,
+                              lines=lines, registered=registered, reference=prepared.message.key[:12],
+                              payment_reference=" ".join(i.id for i in prepared.invoices), total=prepared.total)
+
+    # -- phone -------------------------------------------------------------------------------------
+    def phone(self, message: ChannelMessage) -> Delivery:
+        prepared = self.prepare(message)
+        if prepared is None:
+            return Delivery("cancelled", dropped=self._dropped(message))
+        customer, today = prepared.customer, self.today()
+        manager = customer.account_manager or self.rules.company.email
+        task = {
+            "type": "call_task", "message_key": message.key, "account_manager": manager,
+            "customer": customer.id, "customer_name": customer.name, "phone": customer.phone,
+            "tone": message.tone, "step": prepared.step.id, "script": prepared.rendered.body,
+            "total": str(prepared.total),
+            "invoices": [{"id": i.id, "due_date": i.due_date.isoformat(), "amount_due": str(i.amount_due),
+                          "days_late": (today - i.due_date).days,
+                          "already": [f"{h.step} ({h.channel}) le {shortdate(h.date)}" for h in i.history
+                                      if h.step != prepared.step.id]}
+                         for i in prepared.invoices],
+        }
+        self.store.put_record(f"CALLS#{today.isoformat()}", f"{manager}#{customer.id}#{message.key}", task)
+        ids = [i.id for i in prepared.invoices]
+        self._events(message, "call_task", ids, account_manager=manager)
+        return Delivery("sent", provider_id=f"call-{message.key}", dropped=prepared.dropped)
+
+
+def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], company_name: str) -> tuple[str, str]:
+    """The account manager's daily digest: whom to call, how much, how late, what was sent, the script."""
+    from ..domain.fmt import longdate, money, weekday
+
+    total = sum((Decimal(t["total"]) for t in tasks), Decimal(0))
+    subject = f"Appels de relance du {weekday(day)} {longdate(day)} : {len(tasks)} client(s), {money(total)}"
+    parts = [f"Bonjour,\n\nVoici les clients à appeler aujourd’hui ({len(tasks)}), pour {money(total)} en retard."]
+    for n, task in enumerate(sorted(tasks, key=lambda t: -Decimal(t["total"])), 1):
+        phone = task["phone"] or "téléphone non renseigné"
+        lines = [f"{n}. {task['customer_name']} — {phone} — {money(Decimal(task['total']))}"]
+        for invoice in task["invoices"]:
+            already = "; ".join(invoice["already"]) or "aucune relance encore"
+            lines.append(f"– Facture {invoice['id']} : {money(Decimal(invoice['amount_due']))}, "
+                         f"{invoice['days_late']} jour(s) de retard. Déjà fait : {already}.")
+        lines.append(f"Ton : {task['tone']}. Script :")
+        lines.extend("    " + line if line else "" for line in task["script"].splitlines())
+        ids = " ".join(i["id"] for i in task["invoices"])
+        lines.append("Après l’appel, notez ce que le client a dit :")
+        lines.append(f"    relance invoice promise {ids} --until AAAA-MM-JJ   (promesse de paiement)")
+        lines.append(f"    relance invoice dispute {ids} --reason \"…\"        (litige)")
+        parts.append("\n".join(lines))
+    parts.append(f"Bonne journée,\n{company_name} — relances automatiques")
+    return subject, "\n\n".join(parts)
+
+
+def send_call_digests(*, store: Any, sender: EmailSender, rules: Rules, day: date, now: datetime) -> dict[str, str]:
+    """One e-mail per account manager with the day's call tasks; a manager already sent today is skipped."""
+    tasks = store.records(f"CALLS#{day.isoformat()}")
+    done = {r["account_manager"] for r in store.records(f"DIGEST#{day.isoformat()}")}
+    by_manager: dict[str, list[dict[str, Any]]] = {}
+    for task in tasks:
+        by_manager.setdefault(task["account_manager"], []).append(task)
+    sent: dict[str, str] = {}
+    company = rules.company
+    for manager, own in sorted(by_manager.items()):
+        if manager in done:
+            continue
+        subject, text = call_digest_text(manager, day, own, company.name)
+        raw = build_email(sender_name=company.name, sender=company.email, to=[manager], subject=subject, text=text,
+                          message_id=f"digest-{day.isoformat()}-{manager}", sent_at=now)
+        sent[manager] = sender.send(raw=raw, sender=company.email, to=[manager], reply_to=company.email,
+                                    tags={"message_key": f"digest-{day.isoformat()}"})
+        store.put_record(f"DIGEST#{day.isoformat()}", manager, {"type": "digest", "account_manager": manager,
+                                                                "provider_id": sent[manager], "tasks": len(own)})
+    return sent

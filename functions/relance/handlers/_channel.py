@@ -1,0 +1,119 @@
+"""What every channel function shares: SQS batches with partial failures, idempotency per message key,
+backoff on transient provider errors, and the company's calendar date."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ..app.deliver import ChannelMessage, Channels
+from ..app.runtime import Runtime
+from ..ports import TransientProviderError
+
+IDEMPOTENCY_DAYS = 30
+MAX_BACKOFF_S = 900
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class ChannelFunction:
+    """One channel's handler: ``deliver(channels, message) -> dict`` is all that differs."""
+
+    def __init__(self, name: str, deliver: Callable[[Runtime, Channels, ChannelMessage], dict[str, Any]]) -> None:
+        self.name = name
+        self.deliver = deliver
+        self.logger = Logger(service=name)
+        self.metrics = Metrics(namespace="Relance", service=name)
+        self.processor = BatchProcessor(event_type=EventType.SQS)
+        self._runtime: Runtime | None = None
+        self._once: Callable[..., dict[str, Any]] | None = None
+
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            from ..settings import Settings
+
+            rt = Runtime(Settings.from_env(need=("idempotency_table",)))
+            persistence = DynamoDBPersistenceLayer(table_name=rt.settings.idempotency_table, boto3_client=rt.dynamodb)
+            config = IdempotencyConfig(event_key_jmespath="key", raise_on_no_idempotency_key=True,
+                                       expires_after_seconds=IDEMPOTENCY_DAYS * 86400)
+
+            @idempotent_function(data_keyword_argument="message", persistence_store=persistence, config=config,
+                                 key_prefix=self.name)
+            def once(*, message: dict[str, Any]) -> dict[str, Any]:
+                return self._deliver(message)
+
+            self._runtime, self._once = rt, once
+            self._config = config
+        return self._runtime
+
+    def reset(self) -> None:
+        self._runtime = None
+        self._once = None
+
+    def channels(self, rt: Runtime) -> Channels:
+        zone = ZoneInfo(rt.rules.calendar.timezone)
+
+        def today() -> date:
+            return now_utc().astimezone(zone).date()
+
+        return Channels(rules=rt.rules, store=rt.store, now=now_utc, today=today)
+
+    def _deliver(self, message: dict[str, Any]) -> dict[str, Any]:
+        rt = self.runtime()
+        parsed = ChannelMessage.from_body(_json(message))
+        result = self.deliver(rt, self.channels(rt), parsed)
+        self.metrics.add_metric(name=f"Messages_{result['outcome']}", unit=MetricUnit.Count, value=1)
+        self.logger.info("message handled", extra={"message_key": parsed.key, "channel": parsed.channel,
+                                                   "outcome": result["outcome"],
+                                                   "dropped": len(result.get("dropped", []))})
+        return result
+
+    def _record(self, record: SQSRecord) -> dict[str, Any]:
+        import json
+
+        self.runtime()
+        body = json.loads(record.body)
+        ChannelMessage.from_body(record.body)  # malformed → raise: retried, then kept in the DLQ for a look
+        try:
+            assert self._once is not None
+            return self._once(message=body)
+        except TransientProviderError:
+            self._backoff(record)
+            self.metrics.add_metric(name="TransientFailures", unit=MetricUnit.Count, value=1)
+            raise
+
+    def _backoff(self, record: SQSRecord) -> None:
+        """Retry later and later: 30 s, 1 min, 2 min… (SQS moves it to the DLQ after maxReceiveCount)."""
+        rt = self.runtime()
+        attempts = int(record.attributes.approximate_receive_count or 1)
+        name = record.event_source_arn.rsplit(":", 1)[-1]
+        url = rt.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        rt.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record.receipt_handle,
+                                         VisibilityTimeout=min(MAX_BACKOFF_S, 30 * 2 ** (attempts - 1)))
+
+    def handler(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        self.runtime()
+        self._config.register_lambda_context(context)
+        return process_partial_response(event=event, record_handler=self._record, processor=self.processor,
+                                        context=context)
+
+
+def _json(message: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(message)

@@ -1,0 +1,46 @@
+"""The account managers' daily call digest (scheduled after the evaluation, 10:30 Europe/Paris)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ..adapters.ses import SesSender
+from ..app.deliver import send_call_digests
+from ..app.runtime import Runtime
+from ..settings import Settings
+
+logger = Logger(service="digest")
+metrics = Metrics(namespace="Relance", service="digest")
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime(Settings.from_env())
+    return _runtime
+
+
+def reset() -> None:
+    global _runtime
+    _runtime = None
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    rt = runtime()
+    now = datetime.now(UTC)
+    day = date.fromisoformat(event["run_date"]) if event.get("run_date") else \
+        now.astimezone(ZoneInfo(rt.rules.calendar.timezone)).date()
+    sent = send_call_digests(store=rt.store, sender=SesSender(rt.client("sesv2"), rt.settings.ses_configuration_set),
+                             rules=rt.rules, day=day, now=now)
+    metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=len(sent))
+    logger.info("call digests sent", extra={"run_date": day.isoformat(), "digests": len(sent)})
+    return {"run_date": day.isoformat(), "digests": len(sent)}

@@ -1,0 +1,32 @@
+"""Letter channel (LetterQueue and RegisteredLetterQueue): the PDF letter, stored in S3, then posted
+through the configured provider (LETTER_PROVIDER: local stores it only; merci_facteur posts it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ..adapters.s3docs import S3Documents
+from ..app.deliver import ChannelMessage, Channels
+from ..app.runtime import Runtime
+from ._channel import ChannelFunction
+
+
+def _deliver(rt: Runtime, channels: Channels, message: ChannelMessage) -> dict[str, Any]:
+    from ..letters.pdf import render_letter_pdf  # fpdf2 is paid for by this function only
+
+    documents = S3Documents(rt.s3, rt.settings.documents_bucket)
+    return channels.letter(message, provider=rt.letter_provider, documents=documents,
+                           render_pdf=render_letter_pdf).as_dict()
+
+
+function = ChannelFunction("letter", _deliver)
+logger, metrics = function.logger, function.metrics
+reset = function.reset
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return function.handler(event, context)
