@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 CHANNEL_QUEUE_VARIABLES = {
@@ -18,6 +19,15 @@ CHANNEL_QUEUE_VARIABLES = {
     "litigation": "LITIGATION_QUEUE_URL",
 }
 DEFAULT_SHARDS = 16
+
+
+def _date_or_none(text: str) -> date | None:
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise SettingsError(f"RELANCE_TODAY must be a date YYYY-MM-DD, not {text!r}") from None
 
 
 class SettingsError(RuntimeError):
@@ -43,6 +53,7 @@ class Settings:
     postal_api_url: str = ""
     postal_credentials_parameter: str = ""  # SSM SecureString with the provider's credentials (JSON)
     postal_callback_secret_parameter: str = ""
+    today_override: date | None = None  # RELANCE_TODAY: act as if it were that day (the local demo, a replay)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need: tuple[str, ...] = ()) -> Settings:
@@ -82,6 +93,7 @@ class Settings:
             postal_api_url=env.get("POSTAL_API_URL", "").strip(),
             postal_credentials_parameter=env.get("POSTAL_CREDENTIALS_PARAMETER", "").strip(),
             postal_callback_secret_parameter=env.get("POSTAL_CALLBACK_SECRET_PARAMETER", "").strip(),
+            today_override=_date_or_none(env.get("RELANCE_TODAY", "")),
         )
         if settings.email_fallback not in ("letter", "none"):
             raise SettingsError(f"EMAIL_FALLBACK must be letter or none, not {settings.email_fallback!r}")

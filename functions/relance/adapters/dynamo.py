@@ -406,6 +406,18 @@ class DynamoStore:
                 "payload": _json_attr(fields)}
         self.client.put_item(TableName=self.table, Item=item)
 
+    def claim(self, pk: str, sk: str) -> bool:
+        """Put a marker once: ``False`` when it was already there (a callback delivered twice)."""
+        try:
+            self.client.put_item(TableName=self.table, Item={"pk": _s(pk), "sk": _s(sk), "type": _s("claim"),
+                                                             "at": _s(now_utc())},
+                                 ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as err:
+            if is_conditional_failure(err):
+                return False
+            raise
+        return True
+
     def records(self, pk: str, prefix: str = "") -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True,
                                   "KeyConditionExpression": "pk = :p" + (" AND begins_with(sk, :s)" if prefix else ""),

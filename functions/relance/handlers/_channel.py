@@ -4,7 +4,7 @@ backoff on transient provider errors, and the company's calendar date."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,16 @@ MAX_BACKOFF_S = 900
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def clock(rt: Runtime) -> dict[str, Callable[[], Any]]:
+    """``now`` and ``today`` in the company's time zone; RELANCE_TODAY pins the day (the local demo)."""
+    zone = ZoneInfo(rt.rules.calendar.timezone)
+    pinned = rt.settings.today_override
+    if pinned is not None:
+        moment = datetime.combine(pinned, time(10, 0), zone).astimezone(UTC)
+        return {"now": lambda: moment, "today": lambda: pinned}
+    return {"now": now_utc, "today": lambda: now_utc().astimezone(zone).date()}
 
 
 class ChannelFunction:
@@ -66,12 +76,7 @@ class ChannelFunction:
         self._once = None
 
     def channels(self, rt: Runtime) -> Channels:
-        zone = ZoneInfo(rt.rules.calendar.timezone)
-
-        def today() -> date:
-            return now_utc().astimezone(zone).date()
-
-        return Channels(rules=rt.rules, store=rt.store, now=now_utc, today=today)
+        return Channels(rules=rt.rules, store=rt.store, **clock(rt))
 
     def _deliver(self, message: dict[str, Any]) -> dict[str, Any]:
         rt = self.runtime()
@@ -102,7 +107,8 @@ class ChannelFunction:
         rt = self.runtime()
         attempts = int(record.attributes.approximate_receive_count or 1)
         name = record.event_source_arn.rsplit(":", 1)[-1]
-        url = rt.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        known = [u for u in (rt.settings.channel_queue_urls or {}).values() if u.rstrip("/").endswith("/" + name)]
+        url = known[0] if known else rt.sqs.get_queue_url(QueueName=name)["QueueUrl"]
         rt.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record.receipt_handle,
                                          VisibilityTimeout=min(MAX_BACKOFF_S, 30 * 2 ** (attempts - 1)))
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -14,6 +13,7 @@ from ..adapters.ses import SesSender
 from ..app.deliver import send_call_digests
 from ..app.runtime import Runtime
 from ..settings import Settings
+from ._channel import clock
 
 logger = Logger(service="digest")
 metrics = Metrics(namespace="Relance", service="digest")
@@ -36,9 +36,9 @@ def reset() -> None:
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     rt = runtime()
-    now = datetime.now(UTC)
-    day = date.fromisoformat(event["run_date"]) if event.get("run_date") else \
-        now.astimezone(ZoneInfo(rt.rules.calendar.timezone)).date()
+    times = clock(rt)
+    now = times["now"]()
+    day = date.fromisoformat(event["run_date"]) if event.get("run_date") else times["today"]()
     sent = send_call_digests(store=rt.store, sender=SesSender(rt.client("sesv2"), rt.settings.ses_configuration_set),
                              rules=rt.rules, day=day, now=now)
     metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=len(sent))

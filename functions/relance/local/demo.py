@@ -21,12 +21,19 @@ from .stack import LocalStack
 
 CHANNEL_QUEUES = {"email": "EmailQueue", "letter": "LetterQueue", "registered_letter": "RegisteredLetterQueue",
                   "phone": "PhoneQueue", "litigation": "LitigationQueue"}
+# Which function drains which queue; the e-mail function may move a message to the letter queue, so letters
+# are drained after e-mails. Litigation is the dossier builder's (a later issue): its messages are kept.
+DRAIN_ORDER = (("EmailQueue", "EmailFunction"), ("PhoneQueue", "PhoneFunction"), ("LetterQueue", "LetterFunction"),
+               ("RegisteredLetterQueue", "LetterFunction"))
 
 
 @dataclass
 class DayResult:
     day: date
     messages: list[dict[str, Any]] = field(default_factory=list)
+    emails: list[Path] = field(default_factory=list)
+    letters: list[Path] = field(default_factory=list)
+    digests: list[Path] = field(default_factory=list)
 
     @property
     def actions(self) -> int:
@@ -68,26 +75,86 @@ def s3_event(bucket: str, key: str) -> dict[str, Any]:
                                 "object": {"key": key, "size": 1}}}]}
 
 
-def run_days(stack: LocalStack, functions: LocalFunctions, start: date, end: date,
+class Outputs:
+    """Brings what the functions produced back to files: e-mails (moto's SES captures), letters (S3)."""
+
+    def __init__(self, stack: LocalStack, out_dir: Path | None) -> None:
+        self.stack = stack
+        self.out_dir = out_dir
+        self.emails_seen = 0
+        self.letters_seen: set[str] = set()
+        self.messages: dict[str, dict[str, Any]] = {}
+
+    def collect(self, day: date, result: DayResult) -> None:
+        from email import message_from_bytes
+
+        from moto.ses.models import ses_backends
+
+        backend = ses_backends["123456789012"][self.stack.region]
+        sent = backend.sent_messages[self.emails_seen:]
+        self.emails_seen += len(sent)
+        for raw in sent:
+            data = raw.raw_data.encode() if isinstance(raw.raw_data, str) else raw.raw_data
+            key = message_from_bytes(data).get("Message-ID", "").strip("<>").split("@")[0]
+            if key.startswith("digest-"):
+                path = self._write("appels", f"{key}.eml", data)
+                result.digests.append(path) if path else None
+                continue
+            message = self.messages.get(key, {})
+            name = f"{day.isoformat()}_{message.get('customer', 'client')}_{message.get('tone', '')}_{key[:8]}.eml"
+            if path := self._write("emails", name, data):
+                result.emails.append(path)
+        s3 = self.stack.client("s3")
+        bucket = self.stack.physical["DocumentsBucket"]
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix="letters/").get("Contents", [])
+        for obj in sorted(listed, key=lambda o: o["Key"]):
+            if obj["Key"] in self.letters_seen or "/" not in obj["Key"][len("letters/"):]:
+                continue
+            self.letters_seen.add(obj["Key"])
+            key = Path(obj["Key"]).stem
+            message = self.messages.get(key, {})
+            name = (f"{day.isoformat()}_{message.get('customer', 'client')}_{message.get('channel', 'letter')}"
+                    f"_{key[:8]}.pdf")
+            if path := self._write("courriers", name, s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()):
+                result.letters.append(path)
+
+    def _write(self, folder: str, name: str, data: bytes) -> Path | None:
+        if self.out_dir is None:
+            return None
+        path = self.out_dir / folder / name.replace("/", "_")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return path
+
+
+def run_days(stack: LocalStack, functions: LocalFunctions, start: date, end: date, outputs: Outputs,
              on_day: Callable[[DayResult], None] | None = None) -> list[DayResult]:
     days = []
     day = start
     while day <= end:
-        days.append(run_day(stack, functions, day))
+        days.append(run_day(stack, functions, day, outputs))
         if on_day is not None:
             on_day(days[-1])
         day += timedelta(days=1)
     return days
 
 
-def run_day(stack: LocalStack, functions: LocalFunctions, day: date) -> DayResult:
+def run_day(stack: LocalStack, functions: LocalFunctions, day: date, outputs: Outputs | None = None) -> DayResult:
+    """One day: the schedule's run, the shard jobs, then the channel functions drain their queues."""
+    today = {"RELANCE_TODAY": day.isoformat()}
     functions.invoke("EvaluatorFunction", scheduled_event(day.isoformat()))
     functions.drain("EvaluationQueue", "EvaluatorFunction")
     result = DayResult(day)
-    for channel, queue in CHANNEL_QUEUES.items():
-        for message in peek_all(stack, queue):
-            result.messages.append({**message, "channel": channel})
-    result.messages.sort(key=lambda m: (m["channel"], m["customer"]))
+    seen: list[dict[str, Any]] = []
+    for queue, function in DRAIN_ORDER:
+        functions.drain(queue, function, seen=seen, **today)
+    for message in peek_all(stack, "LitigationQueue"):
+        seen.append({**message, "channel": "litigation"})
+    functions.invoke("DigestFunction", {"run_date": day.isoformat()}, **today)
+    result.messages = sorted(seen, key=lambda m: (m["channel"], m["customer"]))
+    if outputs is not None:
+        outputs.messages.update({m["key"]: m for m in seen})
+        outputs.collect(day, result)
     return result
 
 
@@ -102,8 +169,9 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
         imports = drop_exports(stack, functions, list(exports), out_dir)
         if on_imports is not None:
             on_imports(imports)
-        days = run_days(stack, functions, start, end, on_day)
-        again = run_day(stack, functions, rerun) if rerun else None
+        outputs = Outputs(stack, out_dir)
+        days = run_days(stack, functions, start, end, outputs, on_day)
+        again = run_day(stack, functions, rerun, outputs) if rerun else None
         sqs = stack.client("sqs")
         dead = sum(int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
                        ["Attributes"]["ApproximateNumberOfMessages"])

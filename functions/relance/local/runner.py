@@ -58,7 +58,8 @@ class LocalFunctions:
                 if hasattr(module, "reset"):
                     module.reset()
 
-    def drain(self, queue_logical: str, logical: str, *, max_rounds: int = 1000, **env: str) -> dict[str, int]:
+    def drain(self, queue_logical: str, logical: str, *, max_rounds: int = 1000,
+              seen: list[dict[str, Any]] | None = None, **env: str) -> dict[str, int]:
         """Deliver a queue's messages to a function in batches of 10, as the SQS event source would.
 
         Failed records (partial batch response) are made visible again and retried; after the queue's
@@ -73,6 +74,8 @@ class LocalFunctions:
                                         VisibilityTimeout=30).get("Messages", [])
             if not batch:
                 break
+            if seen is not None:
+                seen.extend(json.loads(m["Body"]) for m in batch)
             answer = self.invoke(logical, sqs_event(batch, arn), **env) or {}
             failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
             for message in batch:

@@ -87,7 +87,8 @@ class LocalStack:
     # -- resources ---------------------------------------------------------------------------------
     def provision(self) -> None:
         resources_ = self.template["Resources"]
-        order = {"AWS::SQS::Queue": 0, "AWS::DynamoDB::Table": 1, "AWS::S3::Bucket": 2}
+        order = {"AWS::SQS::Queue": 0, "AWS::DynamoDB::Table": 1, "AWS::S3::Bucket": 2,
+                 "AWS::SES::ConfigurationSet": 3, "AWS::SES::EmailIdentity": 4}
         # Dead-letter queues first: a queue's redrive policy points at its DLQ's ARN.
         queues = sorted((k for k, v in resources_.items() if v["Type"] == "AWS::SQS::Queue"),
                         key=lambda k: "RedrivePolicy" in resources_[k].get("Properties", {}))
@@ -96,12 +97,24 @@ class LocalStack:
         for logical in [*queues, *others]:
             spec = resources_[logical]
             properties = self.resolver.resolve(spec.get("Properties", {}))
-            getattr(self, "_" + spec["Type"].split("::")[1].lower())(logical, properties)
+            getattr(self, "_" + "_".join(spec["Type"].split("::")[1:]).lower())(logical, properties)
 
     def _physical_name(self, logical: str) -> str:
         return f"{self.stack_name}-{logical}"
 
-    def _sqs(self, logical: str, properties: dict[str, Any]) -> None:
+    def _ses_configurationset(self, logical: str, properties: dict[str, Any]) -> None:
+        name = properties.get("Name") or self._physical_name(logical)
+        self.client("sesv2").create_configuration_set(ConfigurationSetName=name)
+        self.physical[logical] = name
+        self.resolver.refs[logical] = name
+
+    def _ses_emailidentity(self, logical: str, properties: dict[str, Any]) -> None:
+        identity = properties["EmailIdentity"]
+        self.client("sesv2").create_email_identity(EmailIdentity=identity)
+        self.physical[logical] = identity
+        self.resolver.refs[logical] = identity
+
+    def _sqs_queue(self, logical: str, properties: dict[str, Any]) -> None:
         attributes = {k: str(properties[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod")
                       if k in properties}
         if "RedrivePolicy" in properties:
@@ -114,7 +127,7 @@ class LocalStack:
         self.resolver.attributes[(logical, "QueueName")] = name
         self.resolver.attributes[(logical, "QueueUrl")] = url
 
-    def _dynamodb(self, logical: str, properties: dict[str, Any]) -> None:
+    def _dynamodb_table(self, logical: str, properties: dict[str, Any]) -> None:
         name = properties.get("TableName") or self._physical_name(logical)
         args: dict[str, Any] = {"TableName": name, "KeySchema": properties["KeySchema"],
                                 "AttributeDefinitions": properties["AttributeDefinitions"],
@@ -126,7 +139,7 @@ class LocalStack:
         self.resolver.refs[logical] = name
         self.resolver.attributes[(logical, "Arn")] = f"arn:aws:dynamodb:{self.region}:123456789012:table/{name}"
 
-    def _s3(self, logical: str, properties: dict[str, Any]) -> None:
+    def _s3_bucket(self, logical: str, properties: dict[str, Any]) -> None:
         name = properties.get("BucketName") or self._physical_name(logical).lower()
         self.client("s3").create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region})
         self.physical[logical] = name

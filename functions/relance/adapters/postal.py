@@ -1,0 +1,763 @@
+"""Letters by post: Merci Facteur's REST API, a local stand-in for the demo, and the status callbacks.
+
+Merci Facteur (https://www.merci-facteur.com) prints and posts a PDF the same working day (validated before
+17:00), as a « lettre verte », a tracked letter, or a registered letter with acknowledgement of receipt.
+
+What this module relies on, and where it comes from
+----------------------------------------------------
+Confirmed from Merci Facteur's published documentation — the endpoint pages under
+https://www.merci-facteur.com/api/1.2/ (``?op=sendCourrier``, ``?op=listEnvois``…), the README, the
+``hash-secret-key/`` notes, the ``skills/`` and ``ai-guides/`` guides and the PHP client ``php-class/v2`` of
+https://github.com/MerciFacteur/Merci-facteur-API, and the OpenAPI 1.2.7 models as generated in
+https://github.com/epicswan/mercifacteurlibjava (``docs/``, ``src/main/java/io/swagger/client/model/``):
+
+- Base URL ``https://www.merci-facteur.com/api/1.2/prod/service``; no sandbox URL is published (a sandbox
+  *account* is opened on request), so the base URL is a setting.
+- ``GET /getToken`` with headers ``ww-service-id``, ``ww-timestamp`` (Unix seconds), ``ww-service-signature``
+  = lowercase hex HMAC-SHA256 of ``service_id + timestamp`` keyed with the secret key (the secret never
+  travels; a signature is valid 5 minutes) and ``ww-authorized-ip`` (``;``-separated IPs, or ``111.111.111``
+  once Merci Facteur has lifted the IP restriction — needed on Lambda, which has no fixed IP). Answer
+  ``{"success": true, "token": "…", "expire": <unix>}``; a token lives 24 h and getToken hands back the
+  current token while it is valid, so we cache it until ``expire`` (minus a minute) and ask again after.
+- Every other call carries ``ww-service-id`` and ``ww-access-token``. Errors come back as HTTP 400 or 401 with
+  ``{"success": false, "error": {"code": "<stable code>", "text": "…"}}`` (older pages: ``error`` a string).
+- ``POST /sendCourrier``, form-encoded: ``idUser``; ``modeEnvoi`` ``normal`` (lettre verte), ``suivi``,
+  ``lrar`` (registered, paper AR back to the sender) or ``lrare`` (registered, AR scanned and pushed by the
+  API); ``adress`` and ``content`` as JSON *strings*; ``antidoublon`` (≤ 200 chars: a second send with the same
+  value within 30 days is refused — this is what makes retrying after a timeout safe); ``designation``
+  (≤ 50 chars, a search label in Merci Facteur Pro); ``gestionNpai`` (returns handled by Merci Facteur).
+  Addresses must carry *every* key, unused ones as ``""`` (else ``INFO_ADDRESS_MISSING``); ``nom`` or
+  ``societe``, ``cp``, ``ville`` and ``pays`` are required; ``pays`` is an upper-case French label from
+  ``/getCountry`` (« FRANCE », « BELGIQUE »…); limits nom 70, société 90, lines 90, cp 12, ville 70; the
+  recipient's ``reference`` (≤ 30 chars of letters, digits, spaces, ``-`` and ``_``) comes back in every
+  webhook as ``ref_interne`` and is printed on the AR. Content: ``{"letter": {"files": "", "base64files":
+  ["<pdf>"], "print_sides": "recto"}, "photo": "", "card": ""}`` — empty values are ``""``, never ``[]``.
+  Answer: ``envoi_id`` (an integer in the guides, a one-element list in the OpenAPI model: both are read),
+  ``price.total.ht/ttc``, ``resume``.
+- ``GET /getSuiviEnvoi?idEnvoi=`` → ``statutPrintEnvoi`` and ``suiviCourrier[]`` with ``refCourrier``,
+  ``refTracking``, ``modeEnvoi``, ``lastState`` (text), ``historique``, ``pnd`` (``"1"`` when returned
+  undelivered) and ``are_base64_jpeg`` (``"pending"`` or the scanned AR, lrare only).
+- ``GET /getProof?trackingNumber=&document=depot|reception|telechargement`` → ``format_return`` (``pdf`` or
+  ``jpeg`` — a scanned AR may well be a JPEG) and ``document`` (base64). It takes the La Poste tracking
+  number, not the envoi id; the tracking number exists only once the letter is printed, and a lettre verte
+  has none — so :meth:`MerciFacteurProvider.send` can never return one (see :class:`PostalReceipt`).
+- Webhooks: ``POST`` form-encoded with two JSON-string fields, ``event`` (``name_event``, ``id_user``,
+  ``date_event`` Unix seconds) and ``detail`` (one object per letter: ``id_envoi``, ``ref_courrier``,
+  ``ref_interne``, ``tracking_number``, ``mode_envoi``, ``statut_courrier``, ``statut_description``, the
+  recipient's address, and ``are_base64_jpeg`` / ``pdd_base64_pdf`` on ``are`` / ``pdd``). Authenticity is a
+  *static shared secret* in the header ``X-Mf-Webhook-Secret-Key`` — no signature over the body, no
+  timestamp, so no replay protection; retries at +60 min and +24 h, so handling must be idempotent.
+
+Assumptions (not in the documentation we could read)
+----------------------------------------------------
+- HTTP 429 and 5xx: not documented; treated as transient like any throttling or outage.
+- The error code of an ``antidoublon`` refusal is not published: a code containing ``DOUBLON`` is taken to
+  mean « already posted » (:class:`AlreadySentError`); any other code is a plain refusal.
+- ``lastState`` is free text; « distribué » in it, with its ``dd/mm/yyyy`` date, is read as delivered. The
+  webhook (stable ``statut_courrier`` codes) is the reliable source; :meth:`~MerciFacteurProvider.tracking`
+  is for catching up.
+- Error codes are mapped to plain French messages by family (address, document); the provider's own
+  ``text`` is never repeated, since it may quote the address.
+- ``X-Relance-Signature`` (:func:`verify_status_callback`) is *our* scheme, for relays and the local demo:
+  Merci Facteur cannot produce it. Its own callbacks go through :func:`verify_merci_facteur_callback`.
+
+No PDF, address or secret ever goes into an exception message or a ``repr``; the business reference does.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import re
+import threading
+import time
+import unicodedata
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..domain.model import Address
+from ..ports import PermanentProviderError, PostalReceipt, ProviderError, TransientProviderError
+
+DEFAULT_BASE_URL = "https://www.merci-facteur.com/api/1.2/prod/service"
+NO_IP_RESTRICTION = "111.111.111"  # what the docs say to send once the account's IP restriction is lifted
+PARIS = ZoneInfo("Europe/Paris")
+SIMPLE_MODES = ("normal", "suivi")
+REGISTERED_MODES = ("lrare", "lrar")
+PRINT_SIDES = ("recto", "rectoverso")
+TOKEN_MARGIN_S = 60  # a token about to expire is renewed rather than sent
+SIGNATURE_HEADER = "X-Relance-Signature"
+MERCI_FACTEUR_SECRET_HEADER = "X-Mf-Webhook-Secret-Key"
+MAX_SIGNATURES = 8
+
+# ISO 3166 code → the label /getCountry accepts (skills/mf-envoi-courrier/references/pays.md). Extend as needed.
+COUNTRY_LABELS = {
+    "FR": "FRANCE", "MC": "MONACO", "BE": "BELGIQUE", "LU": "LUXEMBOURG", "CH": "SUISSE", "DE": "ALLEMAGNE",
+    "ES": "ESPAGNE", "IT": "ITALIE", "PT": "PORTUGAL", "NL": "PAYS-BAS", "AT": "AUTRICHE", "IE": "IRLANDE",
+    "GB": "ROYAUME-UNI", "DK": "DANEMARK", "SE": "SUEDE", "FI": "FINLANDE", "NO": "NORVEGE", "PL": "POLOGNE",
+    "CZ": "REPUBLIQUE TCHEQUE", "GR": "GRECE", "AD": "ANDORRE", "US": "ETATS-UNIS", "CA": "CANADA",
+    "MA": "MAROC", "TN": "TUNISIE", "DZ": "ALGERIE", "SN": "SENEGAL", "CI": "COTE D IVOIRE",
+    "GP": "GUADELOUPE", "MQ": "MARTINIQUE", "GF": "GUYANE FRANCAISE", "RE": "REUNION", "YT": "MAYOTTE",
+    "NC": "NOUVELLE CALEDONIE", "PF": "POLYNESIE FRANCAISE", "PM": "ST-PIERRE-MIQUELON",
+    "BL": "SAINT BARTHELEMY", "MF": "SAINT MARTIN", "WF": "WALLIS ET FUTUNA",
+}
+_ADDRESS_LIMITS = (("line1", "ligne 1", 90), ("line2", "ligne 2", 90), ("postal_code", "code postal", 12),
+                   ("city", "ville", 70))
+_REFERENCE_CHARS = re.compile(r"[^A-Za-z0-9 _-]")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_FR_DATE = re.compile(r"\b(\d{2})/(\d{2})/(\d{4})\b")
+_DELIVERED_TEXT = re.compile(r"\bdistribue\b(?!\s+a\s+l.?expediteur)")
+
+
+class ProviderConfigurationError(PermanentProviderError):
+    """The provider refuses our credentials or our URL: nothing to retry, an administrator must act."""
+
+
+class ProviderRefused(PermanentProviderError):
+    """The provider refused the request; ``code`` is its stable error code (``""`` when it sent none)."""
+
+    def __init__(self, message: str, *, code: str = "", http_status: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+        self.http_status = http_status
+
+
+class AlreadySentError(ProviderRefused):
+    """Refused as a duplicate: a letter with this reference was already posted within 30 days.
+
+    Typically the retry of a send whose answer was lost (timeout): the first one went out."""
+
+
+class ProofUnavailable(ProviderError):
+    """No proof to download (yet): not printed, not signed, or a mode without proof (lettre verte, lrar)."""
+
+
+class InvalidSignature(Exception):
+    """A status callback whose authentication is missing, wrong or stale: answer 401, do not process it."""
+
+
+class InvalidCallbackBody(ValueError):
+    """An authenticated status callback whose body is not in the expected format: answer 400."""
+
+
+# -- addresses ----------------------------------------------------------------------------------------
+
+
+def _field(address: Any, name: str) -> str:
+    value = address.get(name, "") if isinstance(address, Mapping) else getattr(address, name, "")
+    return str(value or "").strip()
+
+
+def as_address(value: Address | Mapping[str, Any]) -> Address:
+    """An :class:`Address` from itself or from a mapping with the same keys (settings come as JSON)."""
+    if isinstance(value, Address):
+        return value
+    return Address(**{name: _field(value, name) for name in ("line1", "line2", "postal_code", "city")},
+                   country=_field(value, "country") or "FR")
+
+
+def _checked_recipient(name: str, address: Any, *, who: str = "du destinataire") -> tuple[str, Address, str]:
+    """The name, the address and the country label, or a PermanentProviderError saying what is wrong.
+
+    The message names the faulty part, never its content: addresses are personal data."""
+    name = str(name or "").strip()
+    addr = as_address(address)
+    missing = [label for attr, label in (("line1", "ligne 1"), ("postal_code", "code postal"), ("city", "ville"))
+               if not getattr(addr, attr)]
+    if not name:
+        missing.insert(0, "nom")
+    if missing:
+        raise PermanentProviderError(f"adresse postale {who} incomplète ({', '.join(missing)} manquant) : "
+                                     "complétez-la dans la comptabilité puis réimportez le client")
+    if len(name) > 90:
+        raise PermanentProviderError(f"le nom {who} dépasse les 90 caractères qu’accepte La Poste")
+    for attr, label, limit in _ADDRESS_LIMITS:
+        if len(getattr(addr, attr)) > limit:
+            raise PermanentProviderError(f"adresse {who} : la {label} dépasse les {limit} caractères "
+                                         "qu’accepte La Poste")
+    country = (addr.country or "FR").upper()
+    label = COUNTRY_LABELS.get(country)
+    if label is None:
+        raise PermanentProviderError(f"pays {who} non pris en charge pour l’envoi postal (code {country[:3]!r})")
+    return name, addr, label
+
+
+def _mf_address(name: str, addr: Address, country_label: str) -> dict[str, Any]:
+    # « nom ou société » is required; a name too long for « nom » (70) still fits « société » (90).
+    nom, societe = (name, "") if len(name) <= 70 else ("", name)
+    return {"civilite": "", "nom": nom, "prenom": "", "societe": societe, "adresse1": addr.line1,
+            "adresse2": addr.line2, "adresse3": "", "cp": addr.postal_code, "ville": addr.city,
+            "pays": country_label}
+
+
+def courier_reference(reference: str) -> str:
+    """Our reference in the form Merci Facteur keeps (≤ 30 of ``A-Za-z0-9 _-``), deterministic.
+
+    It comes back as ``ref_interne`` in the webhooks and is printed on the AR."""
+    cleaned = _REFERENCE_CHARS.sub("-", reference)
+    if len(cleaned) <= 30:
+        return cleaned
+    return f"{cleaned[:21]}-{hashlib.sha256(reference.encode()).hexdigest()[:8]}"
+
+
+def antidoublon_key(reference: str) -> str:
+    """The ``antidoublon`` value (≤ 200 chars): the business key itself, identical on every retry."""
+    if len(reference) <= 200:
+        return reference
+    return f"{reference[:191]}-{hashlib.sha256(reference.encode()).hexdigest()[:8]}"
+
+
+def _is_pdf(data: bytes) -> bool:
+    return data[:1024].lstrip().startswith(b"%PDF-")
+
+
+# -- HTTP ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    body: bytes = field(repr=False)
+
+    def json(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.body, parse_float=Decimal)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    @property
+    def ok(self) -> bool:
+        data = self.json()
+        return self.status == 200 and data is not None and data.get("success") is True
+
+
+def _error_code(data: dict[str, Any] | None) -> str:
+    error = (data or {}).get("error")
+    if isinstance(error, Mapping):
+        error = error.get("code")
+    code = str(error or "").strip()
+    return code if re.fullmatch(r"[A-Za-z0-9_.-]{1,80}", code) else ""
+
+
+def _decimal_string(value: Any) -> str:
+    try:
+        return str(Decimal(str(value))) if value not in (None, "") else ""
+    except InvalidOperation:
+        return ""
+
+
+# -- Merci Facteur ------------------------------------------------------------------------------------
+
+
+class MerciFacteurProvider:
+    """:class:`relance.ports.LetterProvider` over Merci Facteur's REST API (version 1.2).
+
+    ``registered`` letters go as ``registered_mode`` (``lrare`` by default: same legal value as ``lrar``, but
+    the signed AR comes back scanned, through the API, instead of on paper); the others as ``simple_mode``
+    (``normal``, the lettre verte, or ``suivi``). Every send carries the reference as ``antidoublon``, so a
+    retry after a timeout cannot post the letter twice.
+
+    Every argument is JSON-friendly, so the credentials can come as one SSM SecureString:
+    ``{"service_id": …, "secret_key": …, "user_id": …, "sender_name": …, "sender_address": {"line1": …,
+    "postal_code": …, "city": …, "country": "FR"}}``.
+    """
+
+    provider = "merci_facteur"
+
+    def __init__(self, base_url: str, service_id: str, secret_key: str, *, user_id: int | str,
+                 sender_name: str, sender_address: Address | Mapping[str, Any], timeout: float = 20,
+                 authorized_ips: str | Sequence[str] = NO_IP_RESTRICTION, simple_mode: str = "normal",
+                 registered_mode: str = "lrare", print_sides: str = "recto", manage_returns: bool = False,
+                 clock: Callable[[], float] = time.time) -> None:
+        if not str(service_id or "").strip() or not str(secret_key or "").strip():
+            raise ValueError("Merci Facteur: service_id and secret_key are required")
+        if not str(user_id).strip().isdigit():
+            raise ValueError("Merci Facteur: user_id must be the numeric id of the sending user (menu Utilisateurs)")
+        if simple_mode not in SIMPLE_MODES:
+            raise ValueError(f"Merci Facteur: simple_mode must be one of {SIMPLE_MODES}, not {simple_mode!r}")
+        if registered_mode not in REGISTERED_MODES:
+            raise ValueError(f"Merci Facteur: registered_mode must be one of {REGISTERED_MODES}")
+        if print_sides not in PRINT_SIDES:
+            raise ValueError(f"Merci Facteur: print_sides must be one of {PRINT_SIDES}")
+        try:
+            sender, address, label = _checked_recipient(sender_name, sender_address, who="de l’expéditeur")
+        except PermanentProviderError as err:
+            raise ValueError(f"Merci Facteur: the sender is not a postal address: {err}") from None
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.service_id = str(service_id).strip()
+        self._secret = str(secret_key).strip().encode()
+        self.user_id = str(user_id).strip()
+        self.timeout = timeout
+        ips = [authorized_ips] if isinstance(authorized_ips, str) else list(authorized_ips)
+        self.authorized_ips = ";".join(ip.strip() for ip in ips if ip.strip()) or NO_IP_RESTRICTION
+        self.simple_mode = simple_mode
+        self.registered_mode = registered_mode
+        self.print_sides = print_sides
+        self.manage_returns = manage_returns
+        self._sender = {**_mf_address(sender, address, label), "nom": "", "societe": sender, "email": ""}
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token = ""
+        self._token_expire = 0.0
+        self._opener = urllib.request.build_opener()
+
+    def __repr__(self) -> str:
+        return f"MerciFacteurProvider({self.base_url!r}, service_id={self.service_id!r})"
+
+    # -- the port ------------------------------------------------------------------------------------
+    def send(self, *, pdf: bytes, recipient_name: str, recipient_address: Any, registered: bool,
+             reference: str) -> PostalReceipt:
+        if not reference:
+            raise ValueError("a letter needs its business reference (invoice + step)")
+        if not _is_pdf(pdf):
+            raise PermanentProviderError("le document de la lettre n’est pas un PDF : rien n’a été envoyé")
+        name, addr, label = _checked_recipient(recipient_name, recipient_address)
+        mode = self.registered_mode if registered else self.simple_mode
+        recipient = {**_mf_address(name, addr, label), "phone": "", "email": "", "consent": 0,
+                     "reference": courier_reference(reference)}
+        letter = {"files": "", "base64files": [base64.b64encode(pdf).decode("ascii")], "print_sides": self.print_sides}
+        form = {
+            "idUser": self.user_id,
+            "modeEnvoi": mode,
+            "adress": json.dumps({"exp": self._sender, "dest": [recipient]}, ensure_ascii=False),
+            "content": json.dumps({"letter": letter, "photo": "", "card": ""}),
+            "antidoublon": antidoublon_key(reference),
+            "designation": courier_reference(reference),
+        }
+        if self.manage_returns and mode in SIMPLE_MODES:
+            form["gestionNpai"] = "1"
+        answer = self._call("POST", "sendCourrier", form=form, sending=reference)
+        data = answer.json()
+        if data is None or not answer.ok:
+            raise self._refusal("sendCourrier", answer, data, reference)
+        envoi = data.get("envoi_id")
+        if isinstance(envoi, list):
+            envoi = envoi[0] if envoi else None
+        if envoi in (None, ""):
+            raise TransientProviderError(f"Merci Facteur a accepté la lettre {reference} sans renvoyer de numéro "
+                                         "d’envoi : un nouvel essai est sans risque (anti-doublon)")
+        total = (data.get("price") or {}).get("total") or {}
+        cost = _decimal_string(total.get("ttc", total.get("ht"))) if isinstance(total, Mapping) else ""
+        # The La Poste number exists once the letter is printed: it comes with the « printed » webhook.
+        return PostalReceipt(provider=self.provider, provider_id=str(envoi), tracking_number="", cost=cost)
+
+    # -- follow-up -----------------------------------------------------------------------------------
+    def tracking(self, provider_id: str) -> dict[str, Any]:
+        """Where a letter is: ``status`` (``pending`` until La Poste has it, ``in_transit``, ``delivered``,
+        ``returned``), ``delivered_on``, ``proof_available`` (the scanned AR, lrare), ``tracking_number``,
+        and the provider's own texts ``print_status`` and ``last_state`` for display."""
+        item, print_status = self._suivi(provider_id)
+        tracking_number = str(item.get("refTracking") or "").strip()
+        last_state = str(item.get("lastState") or "").strip()
+        are = str(item.get("are_base64_jpeg") or "").strip()
+        proof_available = bool(are) and are.lower() != "pending"
+        returned = str(item.get("pnd") or "0").strip() == "1"
+        state = _fold(last_state)
+        found = _FR_DATE.search(last_state)
+        state_date = _fr_date(found) if found else None
+        if returned:
+            status = "returned"
+        elif proof_available or _DELIVERED_TEXT.search(state):
+            status = "delivered"
+        elif tracking_number:
+            status = "in_transit"
+        else:
+            status = "pending"
+        return {"provider_id": str(provider_id), "status": status,
+                "delivered_on": state_date if status == "delivered" else None,
+                "proof_available": proof_available, "tracking_number": tracking_number, "returned": returned,
+                "print_status": str(print_status or ""), "last_state": last_state}
+
+    def proof(self, provider_id: str, *, document: str = "reception") -> bytes:
+        """The proof document of a letter: ``reception`` (the AR), ``depot`` (proof of posting).
+
+        PDF or JPEG, as Merci Facteur scanned it (see :func:`media_type`). Raises :class:`ProofUnavailable`
+        while there is none: not yet printed or signed, or a lettre verte / paper-AR ``lrar`` letter."""
+        if document not in ("reception", "depot", "telechargement"):
+            raise ValueError(f"unknown proof document {document!r}")
+        item, _ = self._suivi(provider_id)
+        tracking_number = str(item.get("refTracking") or "").strip()
+        if not tracking_number:
+            raise ProofUnavailable(f"envoi {provider_id} : pas encore de numéro de suivi La Poste (lettre non "
+                                   "imprimée, ou lettre verte sans suivi) — aucune preuve disponible")
+        answer = self._call("GET", "getProof", query={"trackingNumber": tracking_number, "document": document})
+        data = answer.json()
+        if data is None or not answer.ok:
+            if answer.status in (200, 400, 404):
+                raise ProofUnavailable(f"envoi {provider_id} : preuve « {document} » indisponible "
+                                       f"(code {_error_code(data) or answer.status})")
+            raise self._refusal("getProof", answer, data, provider_id)
+        try:
+            return base64.b64decode(str(data.get("document") or ""), validate=True)
+        except ValueError:
+            raise TransientProviderError(f"envoi {provider_id} : preuve reçue illisible (base64)") from None
+
+    def _suivi(self, provider_id: str) -> tuple[dict[str, Any], str]:
+        if not str(provider_id).isdigit():
+            raise ValueError(f"not a Merci Facteur envoi id: {provider_id!r}")
+        answer = self._call("GET", "getSuiviEnvoi", query={"idEnvoi": str(provider_id)})
+        data = answer.json()
+        if data is None or not answer.ok:
+            raise self._refusal("getSuiviEnvoi", answer, data, str(provider_id))
+        items = [i for i in (data.get("suiviCourrier") or []) if isinstance(i, Mapping)]
+        return (dict(items[0]) if items else {}), str(data.get("statutPrintEnvoi") or "")
+
+    # -- plumbing ------------------------------------------------------------------------------------
+    def _call(self, method: str, op: str, *, query: Mapping[str, str] | None = None,
+              form: Mapping[str, str] | None = None, sending: str = "") -> _Answer:
+        """One authenticated call. A refused token is renewed and the call replayed once: a 401 means the
+        request was not executed, so even a send is safe to replay (and it carries its anti-doublon)."""
+        for attempt in (1, 2):
+            token = self._access_token()
+            answer = self._http(method, op, query=query, form=form, sending=sending,
+                                headers={"ww-service-id": self.service_id, "ww-access-token": token})
+            if answer.status not in (401, 403):
+                return answer
+            self._forget(token)
+            if attempt == 2:
+                raise ProviderConfigurationError(
+                    f"Merci Facteur refuse nos identifiants sur {op} (HTTP {answer.status}, code "
+                    f"{_error_code(answer.json()) or 'aucun'}) même avec un jeton neuf : problème de configuration "
+                    "— vérifiez l’identifiant de service, la clé secrète et la restriction d’IP du compte")
+        raise AssertionError("unreachable")
+
+    def _access_token(self) -> str:
+        with self._lock:
+            if self._token and self._token_expire - TOKEN_MARGIN_S > self._clock():
+                return self._token
+            ts = str(int(self._clock()))
+            signature = hmac.new(self._secret, f"{self.service_id}{ts}".encode(), hashlib.sha256).hexdigest()
+            answer = self._http("GET", "getToken", headers={
+                "ww-service-signature": signature, "ww-timestamp": ts, "ww-service-id": self.service_id,
+                "ww-authorized-ip": self.authorized_ips})
+            data = answer.json()
+            if data is None or not answer.ok or not str(data.get("token") or ""):
+                raise ProviderConfigurationError(
+                    f"Merci Facteur refuse de délivrer un jeton d’accès (HTTP {answer.status}, code "
+                    f"{_error_code(data) or 'aucun'}) : problème de configuration — vérifiez l’identifiant de "
+                    "service, la clé secrète, l’heure du serveur et la restriction d’IP du compte")
+            self._token = str(data["token"])
+            try:
+                self._token_expire = float(data.get("expire") or 0) or float(ts) + 86400
+            except (TypeError, ValueError, ArithmeticError):
+                self._token_expire = float(ts) + 86400
+            return self._token
+
+    def _forget(self, token: str) -> None:
+        with self._lock:
+            if self._token == token:
+                self._token, self._token_expire = "", 0.0
+
+    def _http(self, method: str, op: str, *, headers: Mapping[str, str], query: Mapping[str, str] | None = None,
+              form: Mapping[str, str] | None = None, sending: str = "") -> _Answer:
+        """The request; throttling, outages and network failures become TransientProviderError here."""
+        url = f"{self.base_url}/{op}"
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        request = urllib.request.Request(url, data=data, method=method, headers={"Accept": "application/json",
+                                                                                 **headers})
+        if data is not None:
+            request.add_header("Content-Type", "application/x-www-form-urlencoded")
+        unknown = (f" ; la lettre {sending} est peut-être partie : un nouvel essai est sans risque (anti-doublon)"
+                   if sending else "")
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                answer = _Answer(response.status, response.read())
+        except urllib.error.HTTPError as err:
+            with err:
+                answer = _Answer(err.code, err.read())
+        except TimeoutError:
+            raise TransientProviderError(f"Merci Facteur n’a pas répondu à {op} en {self.timeout:g} s"
+                                         f"{unknown}") from None
+        except urllib.error.URLError as err:
+            if isinstance(err.reason, TimeoutError):
+                raise TransientProviderError(f"Merci Facteur n’a pas répondu à {op} en {self.timeout:g} s"
+                                             f"{unknown}") from None
+            raise TransientProviderError(f"Merci Facteur injoignable ({type(err.reason).__name__}) pour {op}") from None
+        except (OSError, http.client.HTTPException) as err:
+            raise TransientProviderError(f"échange interrompu avec Merci Facteur ({type(err).__name__}) "
+                                         f"pendant {op}{unknown}") from None
+        if answer.status in (408, 425, 429) or answer.status >= 500:
+            raise TransientProviderError(f"Merci Facteur indisponible pour {op} (HTTP {answer.status}) : "
+                                         "nouvel essai plus tard")
+        if answer.status == 200 and answer.json() is None:
+            raise TransientProviderError(f"réponse illisible de Merci Facteur pour {op}{unknown}")
+        return answer
+
+    def _refusal(self, op: str, answer: _Answer, data: dict[str, Any] | None, subject: str) -> ProviderRefused:
+        code = _error_code(data)
+        upper = code.upper()
+        if answer.status == 404 and not code:
+            return ProviderRefused(f"Merci Facteur ne connaît pas l’adresse {op} (HTTP 404) : problème de "
+                                   "configuration — vérifiez POSTAL_API_URL", http_status=404)
+        if "DOUBLON" in upper:
+            return AlreadySentError(f"la lettre {subject} a déjà été postée ces 30 derniers jours (anti-doublon "
+                                    f"Merci Facteur, code {code}) : retrouvez l’envoi dans Merci Facteur Pro",
+                                    code=code, http_status=answer.status)
+        if any(part in upper for part in ("ADRESS", "ADDRESS", "COUNTRY", "PAYS", "DEST", "_CP", "VILLE")):
+            what = ("Merci Facteur a refusé l’adresse du destinataire (code {code}) : vérifiez-la dans la "
+                    "comptabilité puis réimportez le client")
+        elif any(part in upper for part in ("LETTER", "FILE", "PDF", "CONTENT", "PAGE")):
+            what = "Merci Facteur a refusé le document de la lettre (code {code}) : le PDF est à vérifier"
+        elif op == "sendCourrier":
+            what = "Merci Facteur a refusé la lettre (code {code}, HTTP {status})"
+        else:
+            what = "Merci Facteur a refusé la demande {op} (code {code}, HTTP {status})"
+        message = what.format(code=code or "aucun", status=answer.status, op=op)
+        return ProviderRefused(f"{message} — référence {subject}", code=code, http_status=answer.status)
+
+
+def media_type(content: bytes) -> str:
+    """``application/pdf`` or ``image/jpeg`` from the bytes themselves (a scanned AR is often a JPEG)."""
+    if _is_pdf(content):
+        return "application/pdf"
+    if content[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    return "application/octet-stream"
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+def _fr_date(match: re.Match[str]) -> date | None:
+    day, month, year = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+# -- local stand-in -----------------------------------------------------------------------------------
+
+
+class LocalLetterProvider:
+    """The demo's provider: the letter is stored (``letters/<reference>.pdf``), nothing is posted.
+
+    It checks the address as the real provider does, so the demo surfaces the same problems; registered
+    letters get a tracking number derived from the reference, identical from one run to the next."""
+
+    provider = "local"
+
+    def __init__(self, store_pdf: Callable[[str, bytes], None]) -> None:
+        self.store_pdf = store_pdf
+
+    def send(self, *, pdf: bytes, recipient_name: str, recipient_address: Any, registered: bool,
+             reference: str) -> PostalReceipt:
+        if not reference:
+            raise ValueError("a letter needs its business reference (invoice + step)")
+        if not _is_pdf(pdf):
+            raise PermanentProviderError("le document de la lettre n’est pas un PDF : rien n’a été envoyé")
+        _checked_recipient(recipient_name, recipient_address)
+        self.store_pdf(f"letters/{reference}.pdf", pdf)
+        tracking = f"LOCAL-{hashlib.sha256(reference.encode()).hexdigest()[:12].upper()}" if registered else ""
+        return PostalReceipt(provider=self.provider, provider_id=f"local-{reference}", tracking_number=tracking)
+
+
+# -- status callbacks ---------------------------------------------------------------------------------
+
+STATUSES = ("created", "printed", "sent", "in_transit", "delivered", "incident", "returned", "proof_available",
+            "deposit_proof_available", "other")
+_MF_EVENTS = {"new": "created", "printed": "printed", "sended": "sent", "new-state": "in_transit",
+              "delivered": "delivered", "error": "incident", "pnd": "returned", "are": "proof_available",
+              "pdd": "deposit_proof_available"}
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """What a status callback says about one letter. ``provider_id`` is the id :meth:`send` returned."""
+
+    provider_id: str
+    status: str  # one of STATUSES
+    event_date: date | None
+    delivered_on: date | None
+    tracking_number: str = ""
+    proof_url: str = ""
+    reference: str = ""  # ours, as given at sending (Merci Facteur: ref_interne, shortened by courier_reference)
+    provider_status: str = ""  # the provider's own stable code (Merci Facteur: statut_courrier)
+    item: str = ""  # the provider's id of the single letter (Merci Facteur: ref_courrier)
+    proof: bytes = field(default=b"", repr=False)  # a proof carried by the callback itself (the scanned AR…)
+
+    @property
+    def dedupe_key(self) -> str:
+        """Callbacks are retried: the same letter, status and day is the same news."""
+        day = self.event_date.isoformat() if self.event_date else ""
+        return f"{self.provider_id}|{self.item}|{self.provider_status or self.status}|{day}"
+
+
+def _lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in headers.items()}
+
+
+def _expected_signature(secret: str, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def sign_status_callback(body: bytes, secrets: str | Sequence[str], *, now: datetime) -> str:
+    """The ``X-Relance-Signature`` value for ``body``: one ``v1`` per secret (old and new during a rotation)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    keys = [secrets] if isinstance(secrets, str) else list(secrets)
+    if not keys or not all(keys):
+        raise ValueError("a callback secret cannot be empty")
+    timestamp = int(now.timestamp())
+    return ",".join([f"t={timestamp}", *(f"v1={_expected_signature(k, timestamp, body)}" for k in keys)])
+
+
+def verify_status_callback(body: bytes, headers: Mapping[str, str], secret: str, *, now: datetime,
+                           tolerance_s: int = 300) -> StatusUpdate:
+    """Check our own signed status callback, then read it.
+
+    Header ``X-Relance-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>…]`` where each ``v1`` is the
+    HMAC-SHA256, keyed with a shared secret, of ``"<t>." + body`` (the raw bytes); the sender puts one ``v1``
+    per secret it knows, so a secret can be rotated without downtime. Accepted when one ``v1`` matches (in
+    constant time) and ``t`` is within ``tolerance_s`` of ``now`` either way.
+
+    Body (UTF-8 JSON object)::
+
+        {"provider_id": "123456",             required: the id the send returned
+         "status": "delivered",               required: one of STATUSES
+         "event_date": "2026-10-20",          ISO date or null
+         "delivered_on": "2026-10-20",        ISO date or null
+         "tracking_number": "2C12345678901",  string or null
+         "proof_url": "https://…",            string or null
+         "reference": "…", "provider_status": "distribue", "item": "…"}   optional strings
+
+    Raises :class:`InvalidSignature` (missing, malformed, wrong or stale) before the body is even parsed,
+    then :class:`InvalidCallbackBody` when the body is not that object.
+    """
+    if not secret:
+        raise ValueError("no status-callback secret configured")
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    raw = _lower_headers(headers).get(SIGNATURE_HEADER.lower())
+    if raw is None or not raw.strip():
+        raise InvalidSignature(f"missing {SIGNATURE_HEADER} header")
+    timestamps: list[str] = []
+    signatures: list[str] = []
+    for part in raw.split(","):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == "t":
+            timestamps.append(value.strip())
+        elif sep and key == "v1":
+            signatures.append(value.strip().lower())
+    if len(timestamps) != 1 or not timestamps[0].isdigit() or len(timestamps[0]) > 12:
+        raise InvalidSignature(f"malformed {SIGNATURE_HEADER} header: it needs exactly one t=<unix seconds>")
+    signatures = [s for s in signatures if _HEX64.fullmatch(s)]
+    if not signatures or len(signatures) > MAX_SIGNATURES:
+        raise InvalidSignature(f"malformed {SIGNATURE_HEADER} header: it needs one to {MAX_SIGNATURES} "
+                               "v1=<64 hex digits>")
+    timestamp = int(timestamps[0])
+    expected = _expected_signature(secret, timestamp, body)
+    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
+        raise InvalidSignature("signature does not match: wrong secret, or the body was altered")
+    age = now.timestamp() - timestamp
+    if age > tolerance_s:
+        raise InvalidSignature(f"signature is {int(age)} s old, more than the {tolerance_s} s allowed: "
+                               "replayed or delayed")
+    if age < -tolerance_s:
+        raise InvalidSignature(f"signature is dated {int(-age)} s in the future, more than the {tolerance_s} s "
+                               "allowed: check the sender's clock")
+    return _relance_body(body)
+
+
+def _relance_body(body: bytes) -> StatusUpdate:
+    try:
+        data = json.loads(body)
+    except ValueError as err:
+        raise InvalidCallbackBody(f"status callback body is not JSON: {type(err).__name__}") from None
+    if not isinstance(data, dict):
+        raise InvalidCallbackBody("status callback body must be a JSON object")
+    provider_id = data.get("provider_id")
+    if not isinstance(provider_id, str | int) or isinstance(provider_id, bool) or not str(provider_id).strip():
+        raise InvalidCallbackBody("status callback: provider_id is missing")
+    status = data.get("status")
+    if status not in STATUSES:
+        raise InvalidCallbackBody(f"status callback: status must be one of {', '.join(STATUSES)}")
+
+    def day(name: str) -> date | None:
+        value = data.get(name)
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise InvalidCallbackBody(f"status callback: {name} must be an ISO date (YYYY-MM-DD) or null") from None
+
+    def text(name: str) -> str:
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            raise InvalidCallbackBody(f"status callback: {name} must be a string or null")
+        return (value or "").strip()
+
+    return StatusUpdate(provider_id=str(provider_id).strip(), status=status, event_date=day("event_date"),
+                        delivered_on=day("delivered_on"), tracking_number=text("tracking_number"),
+                        proof_url=text("proof_url"), reference=text("reference"),
+                        provider_status=text("provider_status"), item=text("item"))
+
+
+def verify_merci_facteur_callback(body: bytes, headers: Mapping[str, str], secret: str | Sequence[str], *,
+                                  tz: ZoneInfo = PARIS) -> list[StatusUpdate]:
+    """Check and read a webhook as Merci Facteur sends it (one event, one update per letter in ``detail``).
+
+    Merci Facteur authenticates with a static key in ``X-Mf-Webhook-Secret-Key`` (the « webhook secret key »
+    of the API tab): compared in constant time against ``secret`` (several accepted while rotating). There is
+    no signature over the body and no timestamp, so a captured request could be replayed: handling must be
+    idempotent anyway (Merci Facteur retries at +60 min and +24 h) — use :attr:`StatusUpdate.dedupe_key`.
+    Dates are taken in ``tz``. The recipient's address, present in every ``detail``, is dropped here.
+    """
+    keys = [secret] if isinstance(secret, str) else list(secret)
+    if not keys or not all(keys):
+        raise ValueError("no Merci Facteur webhook secret configured")
+    received = _lower_headers(headers).get(MERCI_FACTEUR_SECRET_HEADER.lower(), "").strip()
+    if not received:
+        raise InvalidSignature(f"missing {MERCI_FACTEUR_SECRET_HEADER} header")
+    if not any(hmac.compare_digest(received.encode(), key.encode()) for key in keys):
+        raise InvalidSignature(f"{MERCI_FACTEUR_SECRET_HEADER} does not match the configured webhook secret")
+    try:
+        form = urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+        event = json.loads(form["event"][0])
+        detail = json.loads(form["detail"][0])
+    except (ValueError, KeyError, IndexError) as err:
+        raise InvalidCallbackBody("Merci Facteur webhook: expected a form with JSON fields event and detail "
+                                  f"({type(err).__name__})") from None
+    if not isinstance(event, dict) or not isinstance(detail, list) or not all(isinstance(d, dict) for d in detail):
+        raise InvalidCallbackBody("Merci Facteur webhook: event must be an object and detail a list of objects")
+    name = str(event.get("name_event") or "")
+    try:
+        event_date = datetime.fromtimestamp(int(event["date_event"]), tz).date()
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        raise InvalidCallbackBody("Merci Facteur webhook: event.date_event must be a Unix timestamp") from None
+    status = _MF_EVENTS.get(name, "other")
+    updates = []
+    for item in detail:
+        envoi = str(item.get("id_envoi") or "").strip()
+        if not envoi:
+            raise InvalidCallbackBody("Merci Facteur webhook: a detail has no id_envoi")
+        proof = b""
+        for key in ("are_base64_jpeg", "pdd_base64_pdf"):
+            encoded = item.get(key)
+            if isinstance(encoded, str) and encoded.strip() and encoded.strip().lower() != "pending":
+                try:
+                    proof = base64.b64decode(encoded.strip(), validate=True)
+                except ValueError:
+                    raise InvalidCallbackBody(f"Merci Facteur webhook: {key} is not base64") from None
+        updates.append(StatusUpdate(
+            provider_id=envoi, status=status, event_date=event_date,
+            delivered_on=event_date if status == "delivered" else None,
+            tracking_number=str(item.get("tracking_number") or "").strip(),
+            reference=str(item.get("ref_interne") or "").strip(),
+            provider_status=str(item.get("statut_courrier") or name).strip(),
+            item=str(item.get("ref_courrier") or "").strip(), proof=proof))
+    return updates

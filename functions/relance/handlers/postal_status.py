@@ -1,0 +1,102 @@
+"""The postal provider's status callback (HTTP API, POST /postal/status).
+
+Authenticated: either our signed scheme (``X-Relance-Signature``, HMAC over timestamp + body) or Merci
+Facteur's webhook key header. A delivery or a signed AR is recorded on the invoice's history and its
+date (``delivered_on``) on the formal notice step: the litigation step needs it. Retries change nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ..adapters.postal import (
+    InvalidCallbackBody,
+    InvalidSignature,
+    StatusUpdate,
+    verify_merci_facteur_callback,
+    verify_status_callback,
+)
+from ..app.deliver import ChannelMessage
+from ..app.runtime import Runtime
+from ..settings import Settings
+
+logger = Logger(service="postal-status")
+metrics = Metrics(namespace="Relance", service="postal-status")
+app = APIGatewayHttpResolver()
+_runtime: Runtime | None = None
+MERCI_FACTEUR_HEADER = "x-mf-webhook-secret-key"
+
+
+def runtime() -> Runtime:
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime(Settings.from_env(need=("postal_callback_secret_parameter",)))
+    return _runtime
+
+
+def reset() -> None:
+    global _runtime
+    _runtime = None
+
+
+def _json(status: int, body: str) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def apply_update(rt: Runtime, update: StatusUpdate) -> str:
+    """Record one status on the history of the letter's invoices; the same news twice is recorded once."""
+    if not rt.store.claim(f"POSTAL#{update.provider_id}", f"STATUS#{update.dedupe_key}"):
+        return "duplicate"
+    found = rt.store.records(f"LETTER#{update.provider_id}")
+    if not found:
+        logger.warning("status for an unknown letter", extra={"provider_id": update.provider_id})
+        return "unknown"
+    message = ChannelMessage.from_body(found[0]["message"])
+    kind = {"delivered": "delivered", "proof_available": "ar_signed", "returned": "returned",
+            "incident": "postal_incident"}.get(update.status, f"postal_{update.status}")
+    day = (update.delivered_on or update.event_date or datetime.now(UTC).date()).isoformat()
+    rt.store.append_events([{"invoice": a.invoice, "kind": kind, "date": day, "step": a.step,
+                             "channel": message.channel, "provider_id": update.provider_id,
+                             "tracking_number": update.tracking_number or found[0].get("tracking_number", ""),
+                             "proof_url": update.proof_url, "message_key": message.key} for a in message.actions])
+    if update.delivered_on is not None:
+        for action in message.actions:
+            rt.store.record_delivery(action.invoice, action.step, update.delivered_on)
+    metrics.add_metric(name=f"PostalStatus_{kind}", unit=MetricUnit.Count, value=1)
+    return "recorded"
+
+
+@app.post("/postal/status")
+def postal_status() -> Response:
+    rt = runtime()
+    event = app.current_event
+    raw = (event.decoded_body or "").encode("utf-8")
+    headers = {k.lower(): v for k, v in (event.headers or {}).items()}
+    secret = parameters.get_parameter(rt.settings.postal_callback_secret_parameter, decrypt=True, max_age=300)
+    try:
+        if MERCI_FACTEUR_HEADER in headers:
+            updates = verify_merci_facteur_callback(raw, headers, secret)
+        else:
+            updates = [verify_status_callback(raw, headers, secret, now=datetime.now(UTC))]
+    except InvalidSignature as err:
+        metrics.add_metric(name="CallbacksRejected", unit=MetricUnit.Count, value=1)
+        logger.warning("status callback refused", extra={"reason": str(err), "bytes": len(raw)})
+        return _json(401, '{"error": "invalid signature"}')
+    except InvalidCallbackBody as err:
+        logger.warning("status callback body refused", extra={"reason": str(err), "bytes": len(raw)})
+        return _json(400, '{"error": "malformed body"}')
+    outcomes = [apply_update(rt, update) for update in updates]
+    return _json(200, '{"outcomes": [' + ", ".join(f'"{o}"' for o in outcomes) + "]}")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

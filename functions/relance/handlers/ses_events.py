@@ -1,0 +1,73 @@
+"""SES bounces and complaints (SNS): the address is marked bad and the message goes out as a letter."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import SNSEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ..app.deliver import ChannelMessage
+from ..app.runtime import Runtime
+from ..settings import Settings
+
+logger = Logger(service="ses-events")
+metrics = Metrics(namespace="Relance", service="ses-events")
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime(Settings.from_env())
+    return _runtime
+
+
+def reset() -> None:
+    global _runtime
+    _runtime = None
+
+
+def _problem(notice: dict[str, Any]) -> str | None:
+    """Why the address must not be used again, or None (a soft bounce: the mailbox was full, say)."""
+    kind = notice.get("eventType") or notice.get("notificationType")
+    if kind == "Bounce":
+        bounce = notice.get("bounce", {})
+        return f"bounce: {bounce.get('bounceSubType', 'permanent')}" if bounce.get("bounceType") == "Permanent" \
+            else None
+    if kind == "Complaint":
+        return "complaint"
+    if kind == "Reject":
+        return "rejected by SES"
+    return None
+
+
+def handle_notice(notice: dict[str, Any]) -> str:
+    rt = runtime()
+    reason = _problem(notice)
+    if reason is None:
+        return "ignored"
+    ses_id = notice.get("mail", {}).get("messageId", "")
+    found = rt.store.records(f"SES#{ses_id}")
+    if not found:
+        logger.warning("SES event for an unknown message", extra={"ses_message_id": ses_id})
+        return "unknown"
+    message = ChannelMessage.from_body(found[0]["message"])
+    rt.store.mark_email_bad(message.customer, reason)
+    moved = message.rerouted("letter")
+    rt.queues.send_to(rt.settings.queue_for("letter"), [(moved.key, moved.body())])
+    rt.store.append_events([{"invoice": a.invoice, "kind": "email_bounced", "step": a.step, "reason": reason,
+                             "channel": "email", "provider_id": ses_id, "message_key": message.key,
+                             "to_channel": "letter"} for a in message.actions])
+    metrics.add_metric(name="AddressesMarkedBad", unit=MetricUnit.Count, value=1)
+    return "rerouted"
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    outcomes = [handle_notice(json.loads(record.sns.message)) for record in SNSEvent(event).records]
+    return {"outcomes": outcomes}

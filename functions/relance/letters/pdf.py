@@ -1,0 +1,394 @@
+"""The PDF of a postal letter: A4 portrait, French business layout, recipient placed for a DL window envelope.
+
+fpdf2 is imported here and nowhere else: only the letter function pays for it (and for parsing the fonts).
+Same ``LetterDocument`` → same bytes: the creation date comes from the letter's date and the file id is a
+hash of the content, so a re-render after a retry is byte-identical.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from decimal import Decimal
+from importlib.resources import as_file, files
+
+from fpdf import FPDF
+from fpdf.enums import Align, XPos, YPos
+
+from ..domain.fmt import NNBSP, longdate, money, shortdate
+from ..domain.model import Address
+from . import LetterDocument, LetterLine, Sender
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """A rectangle on the page, in millimetres from the top-left corner."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+
+PAGE_W, PAGE_H = 210.0, 297.0
+MARGIN = 20.0
+TOP = 15.0
+CONTENT_W = PAGE_W - 2 * MARGIN
+FOOTER_TOP = PAGE_H - 17.0
+BOTTOM_BREAK = 25.0  # the body and the table stop here, clear of the footer
+# DL envelope (110 × 220 mm) with its window on the right: the letter, folded in three, shows this area.
+# La Poste: at most 6 lines, the last one "postal code + CITY" in capitals.
+ADDRESS_BOX = Box(x=110.0, y=47.0, w=85.0, h=32.0)
+ADDRESS_MAX_LINES = 6
+REGISTERED_MENTION = "Lettre recommandée avec accusé de réception"
+DATE_Y = 92.0  # below the window, so only the address shows through it
+FOLD_MARKS_Y = (99.0, 198.0)  # A4 folded in three for a DL envelope
+
+FONT = "DejaVu"
+BODY_SIZE = 10.5
+BODY_LINE = 5.0
+SMALL_SIZE = 8.5
+GREY = (90, 90, 90)
+LIGHT = (200, 200, 200)
+TABLE_FILL = (236, 236, 236)
+
+# (heading, width mm, alignment); widths add up to CONTENT_W.
+TABLE_COLUMNS = (("Facture", 44.0, "L"), ("Date", 27.0, "C"), ("Échéance", 27.0, "C"),
+                 ("Montant TTC", 36.0, "R"), ("Reste dû", 36.0, "R"))
+ROW_H = 6.0
+PARAGRAPH_GAP = 2.5
+SIGNATURE_SPACE = 11.0  # room for a handwritten signature
+SIGNATURE_H = 2 + BODY_LINE + SIGNATURE_SPACE + 2 * BODY_LINE  # a signatory's title may wrap
+
+# The closing formula stays the body's last paragraph, after the invoice table and the payment details,
+# the way a French letter ends; a body without one gets the table after its last paragraph.
+CLOSING = re.compile(r"(agréer|salutations|sentiments|cordialement|veuillez recevoir|recevez)", re.IGNORECASE)
+
+DOMESTIC = {"", "FR", "FRA", "FRANCE"}
+COUNTRY_NAMES = {  # what La Poste wants on the last line of a foreign address, in French
+    "BE": "BELGIQUE", "CH": "SUISSE", "LU": "LUXEMBOURG", "MC": "MONACO", "DE": "ALLEMAGNE", "ES": "ESPAGNE",
+    "IT": "ITALIE", "PT": "PORTUGAL", "NL": "PAYS-BAS", "GB": "ROYAUME-UNI", "IE": "IRLANDE", "AT": "AUTRICHE",
+    "US": "ÉTATS-UNIS", "CA": "CANADA", "AD": "ANDORRE",
+}
+
+
+def render_letter_pdf(doc: LetterDocument) -> bytes:
+    """The letter as PDF bytes, ready for the postal provider (A4, DL window envelope)."""
+    pdf = _LetterPdf(doc)
+    pdf.add_page()
+    _fold_marks(pdf)
+    _sender_block(pdf, doc.sender)
+    _recipient_block(pdf, doc)
+    _date_and_subject(pdf, doc)
+    opening, closing = _split_closing(_paragraphs(doc.body))
+    for paragraph in opening:
+        _paragraph(pdf, paragraph)
+    _invoice_table(pdf, doc.lines, letter_total(doc))
+    _payment_box(pdf, doc)
+    _closing_and_signature(pdf, closing, doc.sender)
+    return bytes(pdf.output())
+
+
+def letter_total(doc: LetterDocument) -> Decimal:
+    """The « Total dû »: the document's total, or the sum of what remains due on its lines."""
+    if doc.total:
+        return doc.total
+    return sum((line.amount_due for line in doc.lines), Decimal(0))
+
+
+def recipient_lines(name: str, address: Address) -> list[str]:
+    """The address block as La Poste wants it: name, street lines, « 69003 LYON », country if abroad."""
+    lines = [name, address.line1, address.line2]
+    locality = f"{address.postal_code} {_postal_capitals(address.city)}".strip()
+    lines.append(locality)
+    if address.country.strip().upper() not in DOMESTIC:
+        code = address.country.strip().upper()
+        lines.append(COUNTRY_NAMES.get(code, _postal_capitals(address.country)))
+    return [line.strip() for line in lines if line and line.strip()]
+
+
+def group_siren(siren: str) -> str:
+    """``841273659`` → ``841 273 659``; a SIRET keeps its NIC apart: ``841 273 659 00012``."""
+    digits = re.sub(r"\s", "", siren)
+    if digits.isdigit() and len(digits) in (9, 14):
+        return " ".join([digits[0:3], digits[3:6], digits[6:9], digits[9:]]).strip()
+    return siren.strip()
+
+
+def group_iban(iban: str) -> str:
+    """``FR7630006000011234567890189`` → ``FR76 3000 6000 0112 3456 7890 189``."""
+    compact = re.sub(r"\s", "", iban).upper()
+    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
+
+
+# --- the document -------------------------------------------------------------------------------------------
+
+class _LetterPdf(FPDF):
+    def __init__(self, doc: LetterDocument) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.doc = doc
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        self.set_auto_page_break(True, margin=BOTTOM_BREAK)
+        self.set_creation_date(datetime.combine(doc.date, time(0, 0), tzinfo=UTC))
+        self.set_title(doc.subject)
+        self.set_author(doc.sender.name)
+        self.set_creator("relance")
+        self.set_lang("fr-FR")
+        self.alias_nb_pages("{nb}")
+        fonts = files("relance") / "assets" / "fonts"
+        for style, filename in (("", "DejaVuSans.ttf"), ("B", "DejaVuSans-Bold.ttf")):
+            with as_file(fonts / filename) as path:
+                self.add_font(FONT, style, path)
+        # DejaVu has U+202F today; a font swap without it must still print « 1 234,56 € » readably.
+        missing = any(ord(NNBSP) not in font.cmap for font in self.fonts.values())
+        self.nnbsp = "\u00a0" if missing else NNBSP
+        self.set_font(FONT, size=BODY_SIZE)
+        self.set_text_color(0, 0, 0)
+
+    def text_of(self, text: str) -> str:
+        return text.replace(NNBSP, self.nnbsp)
+
+    def header(self) -> None:
+        if self.page_no() == 1:
+            return
+        self.set_font(FONT, size=SMALL_SIZE)
+        self.set_text_color(*GREY)
+        self.set_xy(MARGIN, TOP)
+        running = f"{self.doc.recipient_name} – {longdate(self.doc.date)} (suite)"
+        self.cell(CONTENT_W, 4, self.text_of(_fit(self, running, CONTENT_W)), align=Align.R)
+        self.set_text_color(0, 0, 0)
+        self.set_font(FONT, size=BODY_SIZE)
+        self.set_xy(MARGIN, TOP + 10)
+
+    def footer(self) -> None:
+        sender = self.doc.sender
+        self.set_draw_color(*LIGHT)
+        self.set_line_width(0.2)
+        self.line(MARGIN, FOOTER_TOP, PAGE_W - MARGIN, FOOTER_TOP)
+        self.set_font(FONT, size=7.5)
+        self.set_text_color(*GREY)
+        self.set_xy(MARGIN, FOOTER_TOP + 1.5)
+        self.cell(CONTENT_W - 22, 4, self.text_of(_fit(self, _legal_line(sender), CONTENT_W - 22)), align=Align.L)
+        self.cell(22, 4, f"Page {self.page_no()}/{{nb}}", align=Align.R)
+        self.set_text_color(0, 0, 0)
+
+
+def _legal_line(sender: Sender) -> str:
+    address = sender.address
+    where = ", ".join(p for p in (address.line1, address.line2,
+                                  f"{address.postal_code} {address.city}".strip()) if p)
+    parts = [sender.name, sender.legal_form, f"SIREN {group_siren(sender.siren)}" if sender.siren else "", where]
+    return " – ".join(p for p in parts if p)
+
+
+# --- blocks, top to bottom ----------------------------------------------------------------------------------
+
+def _fold_marks(pdf: _LetterPdf) -> None:
+    pdf.set_draw_color(*LIGHT)
+    pdf.set_line_width(0.2)
+    for y in FOLD_MARKS_Y:
+        pdf.line(4, y, 8, y)
+
+
+def _sender_block(pdf: _LetterPdf, sender: Sender) -> None:
+    pdf.set_xy(MARGIN, TOP)
+    width = ADDRESS_BOX.x - MARGIN - 5
+    pdf.set_font(FONT, "B", 12)
+    pdf.multi_cell(width, 5.5, pdf.text_of(sender.name), align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, size=SMALL_SIZE)
+    identity = " – ".join(p for p in (sender.legal_form, f"SIREN {group_siren(sender.siren)}" if sender.siren
+                                      else "") if p)
+    address = sender.address
+    lines = [identity, address.line1, address.line2, f"{address.postal_code} {address.city}".strip()]
+    if address.country.strip().upper() not in DOMESTIC:
+        lines.append(COUNTRY_NAMES.get(address.country.strip().upper(), address.country))
+    if sender.phone:
+        lines.append(f"Tél. : {sender.phone}")
+    if sender.email:
+        lines.append(f"Courriel : {sender.email}")
+    pdf.set_text_color(*GREY)
+    for line in (ln for ln in lines if ln):
+        pdf.cell(width, 4, pdf.text_of(_fit(pdf, line, width)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
+
+
+def _recipient_block(pdf: _LetterPdf, doc: LetterDocument) -> None:
+    box = ADDRESS_BOX
+    if doc.registered:
+        pdf.set_font(FONT, "B", 8.5)
+        pdf.set_xy(box.x, box.y - 6)
+        pdf.cell(box.w, 4, REGISTERED_MENTION)
+    lines = recipient_lines(doc.recipient_name, doc.recipient_address)
+    size, wrapped = 10.5, []
+    while True:  # long names wrap; a block that would exceed La Poste's 6 lines gets a smaller type
+        pdf.set_font(FONT, size=size)
+        wrapped = [(part, index == 0) for index, line in enumerate(lines)
+                   for part in pdf.multi_cell(box.w, 5, pdf.text_of(line), dry_run=True, output="LINES")]
+        if len(wrapped) <= ADDRESS_MAX_LINES or size <= 8:
+            break
+        size -= 0.5
+    line_h = min(5.0, box.h / max(len(wrapped), 1))
+    pdf.set_xy(box.x, box.y)
+    for line, is_name in wrapped:  # never drop a line: past 6, they close up to stay inside the window
+        pdf.set_font(FONT, "B" if is_name else "", size)
+        pdf.cell(box.w, line_h, line, new_x=XPos.LEFT, new_y=YPos.NEXT)
+
+
+def _date_and_subject(pdf: _LetterPdf, doc: LetterDocument) -> None:
+    pdf.set_font(FONT, size=BODY_SIZE)
+    pdf.set_xy(MARGIN, DATE_Y)
+    place = doc.place or doc.sender.address.city
+    pdf.cell(CONTENT_W, BODY_LINE, pdf.text_of(f"Fait à {place}, le {longdate(doc.date)}"), align=Align.R,
+             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(6)
+    if doc.reference:
+        pdf.set_font(FONT, size=7.5)
+        pdf.set_text_color(*GREY)
+        pdf.cell(CONTENT_W, 4, pdf.text_of(f"Réf. : {doc.reference}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_text_color(0, 0, 0)
+    pdf.set_font(FONT, "B", BODY_SIZE)
+    pdf.multi_cell(CONTENT_W, BODY_LINE, pdf.text_of(f"Objet : {doc.subject}"), align=Align.L,
+                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(5)
+
+
+def _paragraphs(body: str) -> list[str]:
+    body = body.replace("\r\n", "\n").strip("\n")
+    return [p.strip("\n") for p in re.split(r"\n[ \t]*\n", body) if p.strip()]
+
+
+def _split_closing(paragraphs: list[str]) -> tuple[list[str], list[str]]:
+    if len(paragraphs) >= 2 and CLOSING.search(paragraphs[-1]):
+        return paragraphs[:-1], paragraphs[-1:]
+    return paragraphs, []
+
+
+def _paragraph(pdf: _LetterPdf, text: str, align: Align = Align.J) -> None:
+    pdf.set_font(FONT, size=BODY_SIZE)
+    lines = pdf.multi_cell(CONTENT_W, BODY_LINE, pdf.text_of(text), dry_run=True, output="LINES")
+    if pdf.will_page_break(min(len(lines), 2) * BODY_LINE):  # no paragraph's first line alone at a page foot
+        pdf.add_page()
+    pdf.set_x(MARGIN)
+    pdf.multi_cell(CONTENT_W, BODY_LINE, pdf.text_of(text), align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(PARAGRAPH_GAP)
+
+
+def _invoice_table(pdf: _LetterPdf, lines: tuple[LetterLine, ...], total: Decimal) -> None:
+    if not lines:
+        return
+    pdf.ln(1)
+    # Keep the heading with at least two rows (or the total) rather than alone at the foot of a page.
+    if pdf.will_page_break(ROW_H * 3 + 2):
+        pdf.add_page()
+    _table_heading(pdf)
+    for line in lines:
+        if pdf.will_page_break(ROW_H):
+            pdf.add_page()
+            _table_heading(pdf)
+        cells = (line.invoice, shortdate(line.issue_date), shortdate(line.due_date), money(line.amount),
+                 money(line.amount_due))
+        pdf.set_font(FONT, size=9.5)
+        for (_, width, align), text in zip(TABLE_COLUMNS, cells, strict=True):
+            pdf.cell(width, ROW_H, pdf.text_of(_fit(pdf, text, width - 2)), border="B", align=align)
+        pdf.ln(ROW_H)
+    if pdf.will_page_break(ROW_H + 1):
+        pdf.add_page()
+        _table_heading(pdf)
+    pdf.set_font(FONT, "B", 10)
+    pdf.set_draw_color(0, 0, 0)
+    pdf.set_line_width(0.3)
+    label_w = sum(width for _, width, _ in TABLE_COLUMNS[:-1])
+    pdf.set_fill_color(*TABLE_FILL)
+    pdf.cell(label_w, ROW_H + 1, "Total dû", border="T", align=Align.R, fill=True)
+    pdf.cell(TABLE_COLUMNS[-1][1], ROW_H + 1, pdf.text_of(money(total)), border="T", align=Align.R, fill=True)
+    pdf.ln(ROW_H + 1)
+    pdf.set_line_width(0.2)
+    pdf.ln(4)
+
+
+def _table_heading(pdf: _LetterPdf) -> None:
+    pdf.set_x(MARGIN)
+    pdf.set_font(FONT, "B", 9)
+    pdf.set_fill_color(*TABLE_FILL)
+    pdf.set_draw_color(*LIGHT)
+    pdf.set_line_width(0.2)
+    for heading, width, align in TABLE_COLUMNS:
+        pdf.cell(width, ROW_H, heading, align=align, fill=True)
+    pdf.ln(ROW_H)
+
+
+def _payment_box(pdf: _LetterPdf, doc: LetterDocument) -> None:
+    sender = doc.sender
+    if not sender.iban:
+        if doc.payment_reference:
+            _paragraph(pdf, f"Merci de rappeler la référence {doc.payment_reference} avec votre règlement.")
+        return
+    rows = [("Titulaire", sender.name), ("IBAN", group_iban(sender.iban))]
+    if sender.bic:
+        rows.append(("BIC", sender.bic.strip().upper()))
+    if doc.payment_reference:
+        rows.append(("Référence à indiquer", doc.payment_reference))
+    height = 7 + 5 * len(rows) + 3
+    if pdf.will_page_break(height):
+        pdf.add_page()
+    top = pdf.get_y()
+    pdf.set_draw_color(120, 120, 120)
+    pdf.set_line_width(0.3)
+    pdf.rect(MARGIN, top, CONTENT_W, height)
+    pdf.set_xy(MARGIN + 4, top + 2)
+    pdf.set_font(FONT, "B", 10)
+    pdf.cell(CONTENT_W - 8, 5, "Règlement par virement", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.ln(1)
+    label_w = 44.0
+    for label, value in rows:
+        pdf.set_x(MARGIN + 4)
+        pdf.set_font(FONT, size=9.5)
+        pdf.set_text_color(*GREY)
+        pdf.cell(label_w, 5, f"{label} :")
+        pdf.set_text_color(0, 0, 0)
+        pdf.set_font(FONT, "B" if label in ("IBAN", "Référence à indiquer") else "", 9.5)
+        pdf.cell(CONTENT_W - 8 - label_w, 5, pdf.text_of(_fit(pdf, value, CONTENT_W - 8 - label_w)),
+                 new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_line_width(0.2)
+    pdf.set_xy(MARGIN, top + height + 5)
+
+
+def _closing_and_signature(pdf: _LetterPdf, closing: list[str], sender: Sender) -> None:
+    """The closing formula and the signature stay together: a signature alone on a page signs nothing."""
+    pdf.set_font(FONT, size=BODY_SIZE)
+    closing_h = sum(len(pdf.multi_cell(CONTENT_W, BODY_LINE, pdf.text_of(p), dry_run=True, output="LINES"))
+                    * BODY_LINE + PARAGRAPH_GAP for p in closing)
+    if pdf.will_page_break(closing_h + SIGNATURE_H):
+        pdf.add_page()
+    for paragraph in closing:  # left-aligned: justifying a short formula only stretches its spaces
+        _paragraph(pdf, paragraph, Align.L)
+    x, width = 112.0, PAGE_W - MARGIN - 112.0
+    pdf.ln(2)
+    pdf.set_font(FONT, size=BODY_SIZE)
+    pdf.set_x(x)
+    pdf.cell(width, BODY_LINE, pdf.text_of(_fit(pdf, sender.name, width)), align=Align.C,
+             new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.ln(SIGNATURE_SPACE)
+    pdf.set_x(x)
+    pdf.set_font(FONT, "B", BODY_SIZE)
+    pdf.multi_cell(width, BODY_LINE, pdf.text_of(sender.signatory or "Le service comptabilité"), align=Align.C,
+                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+# --- text helpers -------------------------------------------------------------------------------------------
+
+def _postal_capitals(text: str) -> str:
+    """La Poste's last line: capitals without accents (« Saint-Étienne » → « SAINT-ETIENNE »)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper().strip()
+
+
+def _fit(pdf: FPDF, text: str, width: float) -> str:
+    """Shorten a one-line text with « … » so it never spills out of its cell."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "…") > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
