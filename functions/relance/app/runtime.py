@@ -61,7 +61,8 @@ class Runtime:
             credentials = json.loads(parameter["Parameter"]["Value"])
             return MerciFacteurProvider(self.settings.postal_api_url, **credentials)
         documents = S3Documents(self.s3, self.settings.documents_bucket)
-        return LocalLetterProvider(lambda key, data: documents.put(key, data, "application/pdf"))
+        # The local "provider" is a mailbox in the documents bucket: what would have been posted.
+        return LocalLetterProvider(lambda key, data: documents.put(f"postal-local/{key}", data, "application/pdf"))
 
     @cached_property
     def rules(self) -> Rules:

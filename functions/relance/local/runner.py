@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
 from .stack import LocalStack
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -76,7 +78,11 @@ class LocalFunctions:
                 break
             if seen is not None:
                 seen.extend(json.loads(m["Body"]) for m in batch)
-            answer = self.invoke(logical, sqs_event(batch, arn), **env) or {}
+            try:
+                answer = self.invoke(logical, sqs_event(batch, arn), **env) or {}
+            except BatchProcessingError:
+                # Every record failed: Lambda reports the invocation as failed and SQS keeps the whole batch.
+                answer = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in batch]}
             failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
             for message in batch:
                 if message["MessageId"] in failed:
