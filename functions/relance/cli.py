@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--from", dest="start", required=True, type=_date, metavar="YYYY-MM-DD")
     simulate.add_argument("--to", dest="end", required=True, type=_date, metavar="YYYY-MM-DD")
     sub.add_parser("schema", parents=[common], help="print the JSON Schema of a rule file")
+    render = sub.add_parser("render", parents=[common, rules_arg, data_arg],
+                            help="write what the debtor would receive for an invoice at a step, to proofread")
+    render.add_argument("--invoice", required=True, metavar="ID")
+    render.add_argument("--step", required=True, metavar="STEP", help="a step id of the invoice's scenario")
+    render.add_argument("--on", type=_date, metavar="YYYY-MM-DD", help="the date printed (default: the step's date)")
+    render.add_argument("--out", type=Path, default=Path("out/render"), help="folder for the .eml / .pdf / .txt")
     importer = sub.add_parser("import", parents=[common],
                               help="import the accounting software's CSV exports into the store "
                                    "(AWS, or the local stack when AWS_ENDPOINT_URL is set; table from TABLE_NAME)")
@@ -192,6 +198,69 @@ def _show_simulation(rules: Rules, book: Book, start: date, end: date, fmt: str)
     return 0
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    from decimal import Decimal
+
+    from .app.deliver import ChannelMessage, MessageAction, Prepared, letter_document
+    from .domain.email import build_email
+    from .domain.planner import customer_stats
+    from .domain.render import render_message
+    from .rules.conditions import CustomerStats, Facts
+
+    rules = _load(args.rules)
+    book = _book(args.data)
+    invoice = next((i for i in book.invoices if i.id == args.invoice), None)
+    if invoice is None:
+        sys.stderr.write(f"{args.data}: no invoice '{args.invoice}'\n")
+        return 1
+    customer = book.customers[invoice.customer_id]
+    on = args.on or invoice.due_date
+    facts = Facts(invoice, customer, on, customer_stats(book, on).get(customer.id, CustomerStats(Decimal(0), 0)))
+    segment = next((s for s in rules.segments if s.when is None or s.when(facts)), None)
+    if segment is None:
+        sys.stderr.write(f"invoice {invoice.id}: no segment matches it on {on}\n")
+        return 1
+    scenario = rules.scenarios[segment.scenario]
+    step = next((s for s in scenario.steps if s.id == args.step), None)
+    if step is None:
+        sys.stderr.write(f"invoice {invoice.id} follows the scenario '{scenario.name}', which has no step "
+                         f"'{args.step}' (steps: {', '.join(s.id for s in scenario.steps)})\n")
+        return 1
+    if step.channel == "litigation":
+        sys.stderr.write("the litigation step builds a dossier: use relance dossier\n")
+        return 1
+    on = args.on or Planner(rules).step_day(invoice.due_date, step.at)
+    rendered = render_message(rules, customer=customer, invoices=[invoice], channel=step.channel, tone=step.tone,
+                              step_id=step.id, at=step.at_label, template=step.template, today=on)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = f"{invoice.id}_{step.id}"
+    company = rules.company
+    if step.channel == "email":
+        path = args.out / f"{stem}.eml"
+        path.write_bytes(build_email(sender_name=company.name, sender=company.email, to=[customer.email or
+                                     "adresse-inconnue@invalid"], subject=rendered.subject, text=rendered.body,
+                                     reply_to=customer.account_manager))
+    elif step.channel in ("letter", "registered_letter"):
+        from .letters.pdf import render_letter_pdf
+
+        message = ChannelMessage("apercu", on, customer.id, step.channel, step.tone,
+                                 (MessageAction(invoice.id, step.id, segment.name, scenario.name),))
+        prepared = Prepared(message, customer, [invoice], step, rendered)
+        path = args.out / f"{stem}.pdf"
+        path.write_bytes(render_letter_pdf(letter_document(rules, prepared, step.channel == "registered_letter", on)))
+    else:
+        path = args.out / f"{stem}.txt"
+        path.write_text(rendered.body + "\n", encoding="utf-8")
+    if args.format == "json":
+        _emit_json({"invoice": invoice.id, "step": step.id, "channel": step.channel, "tone": step.tone,
+                    "subject": rendered.subject, "body": rendered.body, "path": str(path)})
+    else:
+        if rendered.subject:
+            sys.stdout.write(f"Objet : {rendered.subject}\n\n")
+        sys.stdout.write(rendered.body + f"\n\n→ {path}\n")
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     sys.stdout.write(schema_text())
     return 0
@@ -306,6 +375,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"check": cmd_check, "plan": cmd_plan, "simulate": cmd_simulate, "schema": cmd_schema, "import": cmd_import,
+            "render": cmd_render,
             "demo": cmd_demo}
 
 

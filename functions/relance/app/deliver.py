@@ -244,7 +244,7 @@ class Channels:
             self._events(message, "action_failed", ids, reason=reason)
             return Delivery("failed", reason=reason, dropped=prepared.dropped)
         registered = message.channel == "registered_letter"
-        document = self.letter_document(prepared, registered)
+        document = letter_document(self.rules, prepared, registered, self.today())
         pdf = render_pdf(document)
         documents.put(f"letters/{message.run_date.isoformat()}/{message.key}.pdf", pdf, "application/pdf")
         try:
@@ -261,17 +261,6 @@ class Channels:
             "registered": registered, "invoices": ids})
         return Delivery("sent", provider_id=receipt.provider_id, tracking_number=receipt.tracking_number,
                         dropped=prepared.dropped)
-
-    def letter_document(self, prepared: Prepared, registered: bool) -> LetterDocument:
-        company = self.rules.company
-        sender = Sender(company.name, company.legal_form, company.siren, company.address, company.email,
-                        company.phone, company.iban, company.bic, company.signatory)
-        lines = tuple(LetterLine(i.id, i.issue_date, i.due_date, i.amount, i.amount_due) for i in prepared.invoices)
-        return LetterDocument(sender=sender, recipient_name=prepared.customer.name,
-                              recipient_address=prepared.customer.address, place=company.address.city,
-                              date=self.today(), subject=prepared.rendered.subject, body=prepared.rendered.body,
-                              lines=lines, registered=registered, reference=prepared.message.key[:12],
-                              payment_reference=" ".join(i.id for i in prepared.invoices), total=prepared.total)
 
     # -- phone -------------------------------------------------------------------------------------
     def phone(self, message: ChannelMessage) -> Delivery:
@@ -295,6 +284,19 @@ class Channels:
         ids = [i.id for i in prepared.invoices]
         self._events(message, "call_task", ids, account_manager=manager)
         return Delivery("sent", provider_id=f"call-{message.key}", dropped=prepared.dropped)
+
+
+def letter_document(rules: Rules, prepared: Prepared, registered: bool, today: date) -> LetterDocument:
+    """What the PDF letter shows: the company, the debtor, the rendered text and the invoice table."""
+    company = rules.company
+    sender = Sender(company.name, company.legal_form, company.siren, company.address, company.email,
+                    company.phone, company.iban, company.bic, company.signatory)
+    lines = tuple(LetterLine(i.id, i.issue_date, i.due_date, i.amount, i.amount_due) for i in prepared.invoices)
+    return LetterDocument(sender=sender, recipient_name=prepared.customer.name,
+                          recipient_address=prepared.customer.address, place=company.address.city,
+                          date=today, subject=prepared.rendered.subject, body=prepared.rendered.body,
+                          lines=lines, registered=registered, reference=prepared.message.key[:12],
+                          payment_reference=" ".join(i.id for i in prepared.invoices), total=prepared.total)
 
 
 def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], company_name: str) -> tuple[str, str]:

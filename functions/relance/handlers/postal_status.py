@@ -59,13 +59,22 @@ def apply_update(rt: Runtime, update: StatusUpdate) -> str:
         logger.warning("status for an unknown letter", extra={"provider_id": update.provider_id})
         return "unknown"
     message = ChannelMessage.from_body(found[0]["message"])
+    proof_key = ""
+    if update.proof and rt.settings.documents_bucket:
+        from ..adapters.postal import media_type
+        from ..adapters.s3docs import S3Documents
+
+        content_type = media_type(update.proof)
+        proof_key = f"proofs/{update.provider_id}/{update.status}.{content_type.split('/')[-1]}"
+        S3Documents(rt.s3, rt.settings.documents_bucket).put(proof_key, update.proof, content_type)
     kind = {"delivered": "delivered", "proof_available": "ar_signed", "returned": "returned",
             "incident": "postal_incident"}.get(update.status, f"postal_{update.status}")
     day = (update.delivered_on or update.event_date or datetime.now(UTC).date()).isoformat()
     rt.store.append_events([{"invoice": a.invoice, "kind": kind, "date": day, "step": a.step,
                              "channel": message.channel, "provider_id": update.provider_id,
                              "tracking_number": update.tracking_number or found[0].get("tracking_number", ""),
-                             "proof_url": update.proof_url, "message_key": message.key} for a in message.actions])
+                             "proof_url": update.proof_url, "proof": proof_key, "message_key": message.key}
+                            for a in message.actions])
     if update.delivered_on is not None:
         for action in message.actions:
             rt.store.record_delivery(action.invoice, action.step, update.delivered_on)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from .stack import LocalStack
@@ -59,6 +60,9 @@ class LocalFunctions:
             finally:
                 if hasattr(module, "reset"):
                     module.reset()
+                # Metrics are disabled locally, and Powertools then keeps them (its metric set is shared by
+                # every Metrics instance) until a hundred values force a print: drop them after each call.
+                Metrics().clear_metrics()
 
     def drain(self, queue_logical: str, logical: str, *, max_rounds: int = 1000,
               seen: list[dict[str, Any]] | None = None, **env: str) -> dict[str, int]:
