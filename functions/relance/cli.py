@@ -69,6 +69,24 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--step", required=True, metavar="STEP", help="a step id of the invoice's scenario")
     render.add_argument("--on", type=_date, metavar="YYYY-MM-DD", help="the date printed (default: the step's date)")
     render.add_argument("--out", type=Path, default=Path("out/render"), help="folder for the .eml / .pdf / .txt")
+    invoice = sub.add_parser("invoice", parents=[common],
+                             help="record what you learned: paid, dispute, promise, resume (TABLE_NAME, "
+                                  "AWS_ENDPOINT_URL for the local stack)")
+    verbs = invoice.add_subparsers(dest="verb", required=True, metavar="VERB")
+    paid = verbs.add_parser("paid", parents=[common], help="a payment seen on the bank statement")
+    paid.add_argument("ids", nargs="+", metavar="INVOICE")
+    paid.add_argument("--amount", help="amount paid (default: all that is due); decimal comma or point")
+    paid.add_argument("--reference", default="", help="the bank entry's reference")
+    dispute = verbs.add_parser("dispute", parents=[common], help="the customer contests: reminders pause")
+    dispute.add_argument("ids", nargs="+", metavar="INVOICE")
+    dispute.add_argument("--reason", required=True)
+    promise = verbs.add_parser("promise", parents=[common], help="a promise to pay: reminders pause until then")
+    promise.add_argument("ids", nargs="+", metavar="INVOICE")
+    promise.add_argument("--until", required=True, type=_date, metavar="YYYY-MM-DD")
+    resume = verbs.add_parser("resume", parents=[common], help="lift a dispute or a promise")
+    resume.add_argument("ids", nargs="+", metavar="INVOICE")
+    for verb in (paid, dispute, promise, resume):
+        verb.add_argument("--on", type=_date, metavar="YYYY-MM-DD", help="the day it happened (default: today)")
     importer = sub.add_parser("import", parents=[common],
                               help="import the accounting software's CSV exports into the store "
                                    "(AWS, or the local stack when AWS_ENDPOINT_URL is set; table from TABLE_NAME)")
@@ -320,6 +338,56 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_invoice(args: argparse.Namespace) -> int:
+    from datetime import datetime
+    from decimal import Decimal, InvalidOperation
+    from zoneinfo import ZoneInfo
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from .app import people
+    from .app.runtime import Runtime
+    from .settings import Settings, SettingsError
+
+    try:
+        store = Runtime(Settings.from_env()).store
+    except SettingsError as err:
+        sys.stderr.write(f"{err}\n")
+        return 1
+    on = args.on or datetime.now(ZoneInfo("Europe/Paris")).date()
+    amount = None
+    if args.verb == "paid" and args.amount:
+        try:
+            amount = Decimal(args.amount.replace(",", ".").replace(" ", "").replace("\u202f", ""))
+        except InvalidOperation:
+            build_parser().error(f"--amount: '{args.amount}' is not an amount")
+    results, failed = {}, False
+    for invoice_id in args.ids:
+        try:
+            if args.verb == "paid":
+                outcome: object = people.record_payment(store, invoice_id, on, amount, args.reference)
+            elif args.verb == "dispute":
+                outcome = people.record_dispute(store, invoice_id, on, args.reason)
+            elif args.verb == "promise":
+                outcome = people.record_promise(store, invoice_id, on, args.until)
+            else:
+                outcome = people.resume(store, invoice_id, on)
+        except people.UnknownInvoice:
+            outcome, failed = "unknown invoice", True
+        except (BotoCoreError, ClientError) as err:
+            sys.stderr.write(f"cannot reach the table: {err}\n")
+            return 1
+        if outcome is False:
+            outcome, failed = "not changed (unknown invoice, or its status does not allow it)", True
+        results[invoice_id] = "recorded" if outcome is True else outcome
+    if args.format == "json":
+        _emit_json({"verb": args.verb, "on": on.isoformat(), "results": results})
+    else:
+        for invoice_id, outcome in results.items():
+            _console().print(f"{invoice_id} : {outcome}")
+    return 1 if failed else 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -375,7 +443,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"check": cmd_check, "plan": cmd_plan, "simulate": cmd_simulate, "schema": cmd_schema, "import": cmd_import,
-            "render": cmd_render,
+            "render": cmd_render, "invoice": cmd_invoice,
             "demo": cmd_demo}
 
 

@@ -451,6 +451,127 @@ class DynamoStore:
             raise
         return True
 
+    # -- payments and what people learn ----------------------------------------------------------
+    def apply_payment(self, *, provider: str, event_id: str, invoice_id: str, amount: Decimal, currency: str,
+                      on: date, kind: str = "payment", details: dict[str, str] | None = None) -> str:
+        """Apply a payment or refund once per provider event; returns the outcome.
+
+        "duplicate" (this event was already applied), "unmatched" (no such invoice: kept for review),
+        or the effect: "partial", "paid", "overpaid", "refund", "reopened". Two events at once are
+        serialised by the invoice's version: the loser reads again and applies on top.
+        """
+        from ..domain.payments import apply_payment, apply_refund
+
+        marker = {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
+                          "Item": {"pk": _s(f"PAYEVT#{provider}"), "sk": _s(event_id), "type": _s("payment_event"),
+                                   "invoice": _s(invoice_id), "at": _s(now_utc())}}}
+        for _ in range(10):
+            found = self.invoice(invoice_id) if invoice_id else None
+            if found is None:
+                try:
+                    self.client.transact_write_items(TransactItems=[marker, {"Put": {
+                        "TableName": self.table, "Item": {
+                            "pk": _s(f"UNMATCHED#{provider}"), "sk": _s(event_id), "type": _s("unmatched_payment"),
+                            "invoice_ref": _s(invoice_id), "amount": _s(str(amount)), "currency": _s(currency),
+                            "date": _s(on.isoformat()), "kind": _s(kind), "at": _s(now_utc())}}}])
+                except ClientError as err:
+                    if is_conditional_failure(err):
+                        return "duplicate"
+                    raise
+                return "unmatched"
+            invoice, version = found
+            effect = apply_refund(invoice, amount) if kind == "refund" else apply_payment(invoice, amount, on)
+            sets = ["amount_due = :due", "#st = :status", "version = version + :one",
+                    "payments = list_append(if_not_exists(payments, :empty), :payment)"]
+            removes: list[str] = []
+            signed = -amount if kind == "refund" else amount
+            values: dict[str, Any] = {
+                ":due": _s(str(effect.amount_due)), ":status": _s(effect.status), ":one": {"N": "1"},
+                ":v": {"N": str(version)}, ":empty": {"L": []},
+                ":payment": {"L": [{"M": {"date": _s(on.isoformat()), "amount": _s(str(signed)),
+                                          "provider": _s(provider), "event_id": _s(event_id)}}]}}
+            if effect.paid_on is not None:
+                sets.append("paid_on = :paid_on")
+                values[":paid_on"] = _s(effect.paid_on.isoformat())
+            else:
+                removes.append("paid_on")
+            if effect.overpaid > 0:
+                sets.append("overpaid = :over")
+                values[":over"] = _s(str(effect.overpaid))
+            if effect.status in OPEN_STATUSES and effect.amount_due > 0:
+                shard = shard_of(invoice.customer_id, self.shards)
+                sets += ["open_shard = :shard", "open_due = :open_due"]
+                values[":shard"] = _s(str(shard))
+                values[":open_due"] = _s(f"{invoice.due_date.isoformat()}#{invoice.id}")
+            else:
+                removes += ["open_shard", "open_due"]
+            update = f"SET {', '.join(sets)}" + (f" REMOVE {', '.join(removes)}" if removes else "")
+            event = {"pk": _s(f"INV#{invoice_id}"), "sk": _s(f"EVT#{now_utc()}#{kind}#{event_id}"),
+                     "type": _s("event"), "kind": _s(kind), "at": _s(now_utc()), "date": _s(on.isoformat()),
+                     "amount": _s(str(amount)), "currency": _s(currency), "provider": _s(provider),
+                     "provider_id": _s(event_id), "outcome": _s(effect.outcome),
+                     **{k: _s(v) for k, v in (details or {}).items() if v}}
+            try:
+                self.client.transact_write_items(TransactItems=[
+                    marker,
+                    {"Update": {"TableName": self.table, "Key": {"pk": _s(f"INV#{invoice_id}"), "sk": _s("STATE")},
+                                "UpdateExpression": update, "ConditionExpression": "version = :v",
+                                "ExpressionAttributeNames": {"#st": "status"}, "ExpressionAttributeValues": values}},
+                    {"Put": {"TableName": self.table, "Item": event}},
+                ])
+            except ClientError as err:
+                reasons = err.response.get("CancellationReasons") or []
+                if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                    return "duplicate"
+                if is_conditional_failure(err):
+                    continue  # the invoice changed meanwhile: read it again
+                raise
+            if effect.status == "paid":
+                self.cancel_pending(invoice_id, shard_of(invoice.customer_id, self.shards), "paid")
+            return effect.outcome
+        raise RuntimeError(f"invoice {invoice_id} kept changing while a payment was applied")
+
+    def cancel_pending(self, invoice_id: str, shard: int, reason: str) -> int:
+        """Drop the invoice's actions recorded but not yet queued (the senders re-check what was queued)."""
+        pending = [a for a in self.pending_outbox(shard) if a.invoice == invoice_id]
+        if pending:
+            self.clear_outbox(pending)
+            self.append_events([{"invoice": a.invoice, "kind": "action_cancelled", "date": a.run_date.isoformat(),
+                                 "step": a.step, "channel": a.channel, "reason": reason} for a in pending])
+        return len(pending)
+
+    def update_invoice_state(self, invoice_id: str, *, kind: str, on: date, sets: dict[str, Any],
+                             removes: tuple[str, ...] = (), when_status: tuple[str, ...] = (),
+                             details: dict[str, str] | None = None) -> bool:
+        """Change what people learn (dispute, promise, resume) with the history event, in one transaction."""
+        names = {f"#s{i}": k for i, k in enumerate(sets)} | {f"#r{i}": k for i, k in enumerate(removes)}
+        values: dict[str, Any] = {f":s{i}": (_s(str(v)) if not isinstance(v, dict) else v)
+                                  for i, v in enumerate(sets.values())}
+        values[":one"] = {"N": "1"}
+        update = "SET " + ", ".join([f"#s{i} = :s{i}" for i in range(len(sets))] + ["version = version + :one"])
+        if removes:
+            update += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
+        condition = "attribute_exists(pk)"
+        if when_status:
+            names["#status"] = "status"
+            condition += " AND #status IN (" + ", ".join(f":w{i}" for i in range(len(when_status))) + ")"
+            values.update({f":w{i}": _s(v) for i, v in enumerate(when_status)})
+        at = now_utc()
+        event = {"pk": _s(f"INV#{invoice_id}"), "sk": _s(f"EVT#{at}#{kind}#manual"), "type": _s("event"),
+                 "kind": _s(kind), "at": _s(at), "date": _s(on.isoformat()), "channel": _s("people"),
+                 **{k: _s(v) for k, v in (details or {}).items() if v}}
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Update": {"TableName": self.table, "Key": {"pk": _s(f"INV#{invoice_id}"), "sk": _s("STATE")},
+                            "UpdateExpression": update, "ConditionExpression": condition,
+                            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}},
+                {"Put": {"TableName": self.table, "Item": event}}])
+        except ClientError as err:
+            if is_conditional_failure(err):
+                return False
+            raise
+        return True
+
     # -- reading for people ------------------------------------------------------------------------
     def invoice(self, invoice_id: str) -> tuple[Invoice, int] | None:
         answer = self.client.get_item(TableName=self.table, Key={"pk": _s(f"INV#{invoice_id}"), "sk": _s("STATE")},

@@ -1,0 +1,52 @@
+"""What the finance assistant learns by phone, recorded through the same paths as the machines use."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+
+class UnknownInvoice(LookupError):
+    pass
+
+
+def record_payment(store: Any, invoice_id: str, on: date, amount: Decimal | None = None,
+                   reference: str = "") -> str:
+    """A payment seen on the bank statement: all that is due unless an amount is given."""
+    found = store.invoice(invoice_id)
+    if found is None:
+        raise UnknownInvoice(invoice_id)
+    invoice, _ = found
+    paid = invoice.amount_due if amount is None else amount
+    if paid <= 0:
+        return "nothing due"
+    # The same entry typed twice (same invoice, day, amount and reference) is one payment.
+    event_id = "manual-" + hashlib.sha256(f"{invoice_id}|{on}|{paid}|{reference}".encode()).hexdigest()[:24]
+    return store.apply_payment(provider="manual", event_id=event_id, invoice_id=invoice_id, amount=paid,
+                               currency=invoice.currency, on=on, details={"reference": reference})
+
+
+def record_dispute(store: Any, invoice_id: str, on: date, reason: str) -> bool:
+    """The customer contests the invoice: reminders pause until ``resume``."""
+    return store.update_invoice_state(invoice_id, kind="dispute", on=on, sets={"status": "disputed"},
+                                      when_status=("open",), details={"reason": reason})
+
+
+def record_promise(store: Any, invoice_id: str, on: date, until: date) -> bool:
+    """The customer promises to pay by ``until``: reminders pause until then."""
+    return store.update_invoice_state(invoice_id, kind="promise", on=on,
+                                      sets={"promise_to_pay_until": until.isoformat()},
+                                      when_status=("open", "disputed"), details={"until": until.isoformat()})
+
+
+def resume(store: Any, invoice_id: str, on: date) -> bool:
+    """Lift a dispute or a promise: reminders start again where they were."""
+    found = store.invoice(invoice_id)
+    if found is None:
+        raise UnknownInvoice(invoice_id)
+    invoice, _ = found
+    sets = {"status": "open"} if invoice.status == "disputed" else {}
+    return store.update_invoice_state(invoice_id, kind="resume", on=on, sets=sets,
+                                      removes=("promise_to_pay_until",), when_status=("open", "disputed"))

@@ -1,0 +1,43 @@
+"""What a payment (or a refund) does to an invoice. Pure: the store applies the effect atomically."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from .model import Invoice
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEffect:
+    amount_due: Decimal  # what is still owed after it (never negative)
+    status: str  # the invoice's status after it
+    paid_on: date | None  # set when the invoice becomes fully paid
+    overpaid: Decimal  # paid beyond what was due (flagged for a refund or an allocation)
+    reopened: bool  # a refund made a paid invoice owed again
+    outcome: str  # "partial", "paid", "overpaid", "refund", "reopened"
+
+
+def apply_payment(invoice: Invoice, amount: Decimal, on: date) -> PaymentEffect:
+    """A payment lowers what is owed; paying it all marks the invoice paid on ``on`` (the company's date)."""
+    if amount <= 0:
+        raise ValueError("a payment amount must be positive")
+    remaining = invoice.amount_due - amount
+    if remaining > 0:
+        status = invoice.status if invoice.status != "paid" else "open"
+        return PaymentEffect(remaining, status, None, Decimal(0), False, "partial")
+    overpaid = -remaining
+    return PaymentEffect(Decimal(0), "paid", invoice.paid_on or on, overpaid, False,
+                         "overpaid" if overpaid > 0 else "paid")
+
+
+def apply_refund(invoice: Invoice, amount: Decimal) -> PaymentEffect:
+    """A refund makes the refunded part owed again; a paid invoice reopens (its reminders resume)."""
+    if amount <= 0:
+        raise ValueError("a refund amount must be positive")
+    owed = min(invoice.amount, invoice.amount_due + amount)
+    reopened = invoice.status == "paid" and owed > 0
+    status = "open" if reopened else invoice.status
+    return PaymentEffect(owed, status, None if reopened else invoice.paid_on, Decimal(0), reopened,
+                         "reopened" if reopened else "refund")
