@@ -11,12 +11,13 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .datafile import DataError, load_book
-from .domain.fmt import weekday
+from .domain.fmt import money, weekday
 from .domain.model import Book
 from .domain.planner import DatedAction, Plan, Planner
 from .rules.loader import Diagnostic, LoadResult, RulesError, load_rules
@@ -26,8 +27,17 @@ from .rules.schema import schema_text
 DEMO_FROM, DEMO_TO = date(2026, 10, 1), date(2026, 12, 31)  # the sample's whole timeline (simulate)
 DEMO_RUN_FROM, DEMO_RUN_TO = date(2026, 11, 1), date(2026, 11, 30)  # a month of daily runs on the local stack
 DEMO_RERUN = date(2026, 11, 23)
+DEMO_PAYMENT = (date(2026, 11, 16), "F-2026-0412")  # halfway: a signed Stripe event pays this invoice
 CHANNEL_LABELS = {"email": "e-mail", "letter": "courrier", "registered_letter": "recommandé AR",
                   "phone": "appel", "litigation": "injonction de payer"}
+
+
+PAYMENT_OUTCOMES = {"paid": "soldée", "partial": "partiellement payée", "overpaid": "soldée avec un trop-perçu",
+                    "duplicate": "déjà enregistrée", "unmatched": "inconnue (gardée pour vérification)"}
+
+
+def _fr_date(iso: object) -> str:
+    return date.fromisoformat(str(iso)).strftime("%d/%m/%Y")
 
 
 def sample_data_path() -> Path:
@@ -311,6 +321,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
                           + (f" (détail : {args.out / 'imports'})" if imported["errors"] else "")
                           + (f" — fichier inutilisable : {imported['unusable']}" if "unusable" in imported else ""))
 
+    def show_payment(paid: dict[str, object]) -> None:
+        outcome = PAYMENT_OUTCOMES.get(str(paid.get("outcome")), str(paid.get("outcome")))
+        console.print(f"[bold]{_fr_date(paid['date'])} : paiement Stripe reçu pour {paid['invoice']} "
+                      f"({money(Decimal(str(paid['amount'])))}), webhook signé vérifié — facture {outcome}, "
+                      "ses relances suivantes n’auront pas lieu.[/bold]")
+
     if not json_mode:
         console.print(f"Pile AWS locale (moto) créée depuis template.yaml ; {len(people.invoices)} factures et leur "
                       f"historique chargés ; exports comptables déposés dans le bucket d’import. Exécution "
@@ -319,7 +335,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     result = run_demo(book=people, rules_dir=Path(args.rules).resolve(), start=args.start, end=args.end,
                       rerun=DEMO_RERUN if args.start <= DEMO_RERUN <= args.end else None, out_dir=args.out,
                       exports=exports, on_day=show if not json_mode else None,
-                      on_imports=show_imports if not json_mode else None)
+                      on_imports=show_imports if not json_mode else None,
+                      payment=DEMO_PAYMENT if args.start <= DEMO_PAYMENT[0] <= args.end else None,
+                      on_payment=show_payment if not json_mode else None)
+    paid_effect = []
+    for paid in result.payments:
+        invoice_id, day = paid["invoice"], paid["date"]
+        before = [d.day.isoformat() for d in result.days for m in d.messages
+                  if d.day.isoformat() < day and any(a["invoice"] == invoice_id for a in m["actions"])]
+        after = [d.day.isoformat() for d in result.days for m in d.messages
+                 if d.day.isoformat() >= day and any(a["invoice"] == invoice_id for a in m["actions"])]
+        paid_effect.append({**paid, "reminders_before": len(before), "reminders_after": len(after)})
     total_messages = sum(len(d.messages) for d in result.days)
     total_actions = sum(d.actions for d in result.days)
     if json_mode:
@@ -327,10 +353,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     "days": [{"date": d.day.isoformat(), "messages": d.messages} for d in result.days],
                     "rerun": ({"date": result.rerun.day.isoformat(), "messages": result.rerun.messages}
                               if result.rerun else None),
-                    "dead_letters": result.dead_letters, "imports": result.imports})
+                    "dead_letters": result.dead_letters, "imports": result.imports, "payments": paid_effect})
         return 0
     console.print(f"\nTotal : {total_messages} message(s) pour {total_actions} relance(s) de facture ; "
                   f"{result.dead_letters} message(s) en file d’erreur.")
+    for paid in paid_effect:
+        console.print(f"{paid['invoice']} payée le {_fr_date(paid['date'])} par Stripe : "
+                      f"{paid['reminders_before']} relance(s) avant, {paid['reminders_after']} après.")
     if result.rerun is not None:
         console.print(f"Nouvelle exécution du {result.rerun.day:%d/%m/%Y} : {len(result.rerun.messages)} nouveau(x) "
                       "message(s) — une journée relancée ne renvoie rien.")

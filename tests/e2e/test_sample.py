@@ -150,6 +150,10 @@ def test_demo_runs_daily_on_the_local_stack_and_a_rerun_sends_nothing(capsys, tm
     assert payload["rerun"] == {"date": "2026-11-23", "messages": []}
     assert payload["dead_letters"] == 0
     assert (tmp_path / "queued.json").is_file()
+    # Halfway (16 November), a signed Stripe event pays F-2026-0412: nothing is sent for it afterwards.
+    (paid,) = payload["payments"]
+    assert (paid["invoice"], paid["status"], paid["outcome"]) == ("F-2026-0412", 200, "paid")
+    assert paid["reminders_after"] == 0
     # What the channel functions produced: e-mails, letters (a registered formal notice among them), call digests.
     emails = sorted((tmp_path / "emails").glob("*.eml"))
     letters = sorted((tmp_path / "courriers").glob("*.pdf"))

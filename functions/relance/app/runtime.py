@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..adapters.aws import client
 from ..adapters.dynamo import DynamoStore
 from ..adapters.sqs import SqsQueues
-from ..domain.planner import Planner
-from ..rules.loader import load_rules_or_raise
-from ..rules.model import Rules
 from ..settings import CHANNEL_QUEUE_VARIABLES, Settings
+
+if TYPE_CHECKING:
+    from ..domain.planner import Planner
+    from ..rules.model import Rules
 
 
 @dataclass
@@ -66,9 +67,16 @@ class Runtime:
 
     @cached_property
     def rules(self) -> Rules:
-        """Checked by the same pipeline as `relance check`; invalid rules raise RulesError."""
+        """Checked by the same pipeline as `relance check`; invalid rules raise RulesError.
+
+        Imported here, not at the top: the functions that never read the rules (the webhook) start faster.
+        """
+        from ..rules.loader import load_rules_or_raise
+
         return load_rules_or_raise(self.settings.rules_dir)
 
     @cached_property
     def planner(self) -> Planner:
+        from ..domain.planner import Planner
+
         return Planner(self.rules)

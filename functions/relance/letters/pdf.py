@@ -392,3 +392,23 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
     while text and pdf.get_string_width(text + "…") > width:
         text = text[:-1]
     return text.rstrip() + "…"
+
+
+# --- for the other documents in the letter's house style (the litigation dossier) ---------------------------
+
+def register_fonts(pdf: FPDF) -> str:
+    """Add the bundled DejaVu faces (regular, bold) to ``pdf`` as ``FONT``, as the letter does.
+
+    Returns what to print for U+202F: itself, or a no-break space should a font swap lack it.
+    """
+    fonts = files("relance") / "assets" / "fonts"
+    for style, filename in (("", "DejaVuSans.ttf"), ("B", "DejaVuSans-Bold.ttf")):
+        with as_file(fonts / filename) as path:
+            pdf.add_font(FONT, style, path)
+    missing = any(ord(NNBSP) not in font.cmap for font in pdf.fonts.values())
+    return "\u00a0" if missing else NNBSP
+
+
+def fit_text(pdf: FPDF, text: str, width: float) -> str:
+    """Shorten a one-line text with « … » so it never spills out of its cell (the letter's own rule)."""
+    return _fit(pdf, text, width)

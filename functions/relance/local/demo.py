@@ -46,6 +46,60 @@ class DemoResult:
     rerun: DayResult | None = None
     dead_letters: int = 0
     imports: list[dict[str, Any]] = field(default_factory=list)
+    payments: list[dict[str, Any]] = field(default_factory=list)
+
+
+DEMO_SECRETS = {"/relance/stripe/webhook-secrets": "whsec_demo_local_only",
+                "/relance/payments/generic-secrets": "generic_demo_local_only",
+                "/relance/postal/callback-secret": "postal_demo_local_only"}
+
+
+def put_demo_secrets(stack: LocalStack) -> None:
+    ssm = stack.client("ssm")
+    for name, value in DEMO_SECRETS.items():
+        ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+
+
+def stripe_invoice_paid(invoice_id: str, amount: Any, day: date) -> bytes:
+    """An `invoice.paid` event as Stripe sends it, for one of our invoices (metadata.invoice_id)."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    paid_at = int(datetime.combine(day, time(9, 42), ZoneInfo("Europe/Paris")).timestamp())
+    cents = int((amount * 100).to_integral_value())
+    return json.dumps({
+        "id": f"evt_demo_{invoice_id}", "object": "event", "api_version": "2024-06-20", "created": paid_at,
+        "type": "invoice.paid", "livemode": False,
+        "data": {"object": {"id": f"in_demo_{invoice_id}", "object": "invoice", "amount_paid": cents,
+                            "currency": "eur", "number": invoice_id, "metadata": {"invoice_id": invoice_id},
+                            "status": "paid", "status_transitions": {"paid_at": paid_at}}},
+    }).encode()
+
+
+def signed_http_event(path: str, body: bytes, header: str, signature: str) -> dict[str, Any]:
+    return {"version": "2.0", "routeKey": f"POST {path}", "rawPath": path, "rawQueryString": "",
+            "headers": {"content-type": "application/json", header: signature},
+            "requestContext": {"http": {"method": "POST", "path": path, "sourceIp": "127.0.0.1"},
+                               "requestId": "demo", "routeKey": f"POST {path}", "stage": "$default"},
+            "body": body.decode(), "isBase64Encoded": False}
+
+
+def pay_with_stripe(functions: LocalFunctions, store: DynamoStore, invoice_id: str, day: date) -> dict[str, Any]:
+    """Send a signed Stripe event that pays the whole invoice, through the real webhook function."""
+    import hashlib
+    import hmac
+    import time as clock
+
+    found = store.invoice(invoice_id)
+    amount = found[0].amount_due if found else 0
+    body = stripe_invoice_paid(invoice_id, amount, day)
+    stamp = str(int(clock.time()))
+    secret = DEMO_SECRETS["/relance/stripe/webhook-secrets"]
+    v1 = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    answer = functions.invoke("WebhookFunction", signed_http_event("/webhooks/stripe", body, "stripe-signature",
+                                                                    f"t={stamp},v1={v1}"))
+    return {"date": day.isoformat(), "invoice": invoice_id, "amount": str(amount),
+            "status": answer["statusCode"], **json.loads(answer["body"])}
 
 
 def drop_exports(stack: LocalStack, functions: LocalFunctions, exports: list[Path],
@@ -128,10 +182,13 @@ class Outputs:
 
 
 def run_days(stack: LocalStack, functions: LocalFunctions, start: date, end: date, outputs: Outputs,
-             on_day: Callable[[DayResult], None] | None = None) -> list[DayResult]:
+             on_day: Callable[[DayResult], None] | None = None,
+             before_day: Callable[[date], None] | None = None) -> list[DayResult]:
     days = []
     day = start
     while day <= end:
+        if before_day is not None:
+            before_day(day)
         days.append(run_day(stack, functions, day, outputs))
         if on_day is not None:
             on_day(days[-1])
@@ -160,23 +217,34 @@ def run_day(stack: LocalStack, functions: LocalFunctions, day: date, outputs: Ou
 
 def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date | None, out_dir: Path | None,
              exports: list[Path] = (), on_day: Callable[[DayResult], None] | None = None,
-             on_imports: Callable[[list[dict[str, Any]]], None] | None = None) -> DemoResult:
+             on_imports: Callable[[list[dict[str, Any]]], None] | None = None,
+             payment: tuple[date, str] | None = None,
+             on_payment: Callable[[dict[str, Any]], None] | None = None) -> DemoResult:
     with LocalStack() as stack:
         store = DynamoStore(stack.client("dynamodb"), stack.physical["DataTable"],
                             int(stack.resolver.parameters["Shards"]))
         store.seed(book)
+        put_demo_secrets(stack)
         functions = LocalFunctions(stack, rules_dir)
+        payments: list[dict[str, Any]] = []
+
+        def before_day(day: date) -> None:
+            if payment is not None and day == payment[0]:
+                payments.append(pay_with_stripe(functions, store, payment[1], day))
+                if on_payment is not None:
+                    on_payment(payments[-1])
+
         imports = drop_exports(stack, functions, list(exports), out_dir)
         if on_imports is not None:
             on_imports(imports)
         outputs = Outputs(stack, out_dir)
-        days = run_days(stack, functions, start, end, outputs, on_day)
+        days = run_days(stack, functions, start, end, outputs, on_day, before_day)
         again = run_day(stack, functions, rerun, outputs) if rerun else None
         sqs = stack.client("sqs")
         dead = sum(int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
                        ["Attributes"]["ApproximateNumberOfMessages"])
                    for logical, url in stack.physical.items() if logical.endswith("DLQ"))
-    result = DemoResult(days, again, dead, imports)
+    result = DemoResult(days, again, dead, imports, payments)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "queued.json").write_text(json.dumps(

@@ -1,0 +1,437 @@
+"""What a late payer owes under French law, and whether the invoice can go to court (SPEC §5).
+
+Pure: the day of the computation (``on``, written D below), the rules' ``legal`` section and the
+rate tables are arguments; nothing here reads the clock, the environment or the network.
+
+Who pays what
+-------------
+- **Business debtor** (Code de commerce L441-10, D441-5): penalties from the day after the due date
+  to D inclusive, no reminder needed, at the ECB main refinancing rate in force on 1 January (for
+  January–June) or 1 July (July–December) + 10 points, unless the CGV set a rate
+  (``legal.late_interest`` as a ``Decimal``), which then applies to every half-year. Plus the fixed
+  recovery indemnity (``legal.recovery_indemnity``, 40 €) once per invoice, as soon as D is past the
+  due date: not pro-rated, and outside the interest base.
+- **Consumer debtor**: interest at the taux légal *for a professional creditor* ("autres cas": the
+  creditor, not the debtor, selects the column) from the day after the formal notice to D. The
+  formal notice is the latest ``registered_letter`` of the history dated on or before D; its day is
+  its ``delivered_on`` when known, else the day it was sent. No formal notice, no interest; no 40 €.
+  Interest never starts before the day after the due date, even for a notice sent earlier.
+
+How interest is counted
+-----------------------
+Simple interest; each day bears the rate of its half-year; ``amount = base × rate × days / 365``
+(365 in leap years too, as SPEC §5 writes it). The pieces are summed unrounded and the sum is rounded
+once, half up, to the cent. ``periods`` are split at 30 June, at 31 December and after each payment.
+
+The principal:
+
+- The *opening principal* is ``min(amount, amount_due + Σ payments)``. When ``amount_due`` was left
+  to its default (``amount`` minus the payments) this is ``amount``; a lower ``amount_due`` (a credit
+  note, a payment the export does not list) is honoured from the start; and a stale ``amount_due``
+  that still equals ``amount`` while payments are listed never makes us claim more than the invoice.
+  Without payments it is simply ``amount_due``.
+- A payment dated P counts from P + 1: day P still accrues on the old base (SPEC §5). Payments dated
+  after D are ignored; ``principal`` in the claim is what is left after the payments up to D.
+- ``partial_payments: principal_first`` — a payment reduces the principal; only what exceeds the
+  principal settles interest accrued so far.
+- ``partial_payments: interest_first`` (Code civil 1343-1) — a payment first settles the interest
+  accrued up to and including P that is still unpaid, rounded half up to the cent (a payment is made in
+  cents), then the principal. Interest settled that way is deducted from the claimed ``interest``:
+  ``interest = round(Σ period amounts − interest already paid)``, and a warning says how much.
+- The recovery indemnity is never paid by a partial payment here: it is claimed as it stands.
+
+Dossier eligibility
+-------------------
+:func:`eligibility` lists every reason that applies, in this order: ``closed`` (paid, cancelled,
+nothing left due or ``paid_on`` ≤ D, as for the planner), ``disputed``, ``prescribed``,
+``no_formal_notice``, ``notice_deadline_pending`` (D < notice day + ``formal_notice_deadline_days``,
+the notice day being its ``delivered_on`` when known, else its sending date), ``below_minimum``
+(claim total < ``litigation_min_amount``), ``company_incomplete``.
+
+Rates and adding a half-year
+----------------------------
+The figures ship in ``rates.json`` next to this module (see ``RATES.md`` for where they are
+published). Twice a year, once the new taux légal is published (Journal officiel, late June and late
+December) and the ECB rate in force on 1 January / 1 July is known:
+
+1. append ``{"half_year": "2026-H2", "professional": "…", "consumer": "…"}`` to ``legal_rate``;
+2. append ``{"from": "YYYY-MM-DD", "rate": "…"}`` to ``ecb_main_refinancing_rate`` for every ECB
+   decision since the last line (none if the rate did not move);
+3. move ``verified_until`` to the last day of the new half-year (``2026-12-31``);
+4. run ``pytest tests/unit/test_claim.py``: the loader refuses gaps and unsorted lines.
+
+Past ``verified_until`` the last known rate is used and the claim carries a French warning saying so;
+a date before the first figure raises :class:`RateUnknown`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+from .fmt import cents, money, money_json, percent, shortdate
+from .legal import is_prescribed, prescription_date
+from .model import Customer, HistoryEntry, Invoice
+
+if TYPE_CHECKING:
+    from ..rules.model import Legal
+
+Creditor = Literal["professional", "consumer"]
+CREDITORS: tuple[Creditor, ...] = ("professional", "consumer")
+PAYMENT_ORDERS = ("principal_first", "interest_first")
+FORMAL_NOTICE_CHANNEL = "registered_letter"
+DEFAULT_RATE_MARGIN = Decimal(10)  # L441-10: ECB rate + 10 points
+SMALL_CLAIMS_CEILING = Decimal(5000)
+REASONS = ("closed", "disputed", "prescribed", "no_formal_notice", "notice_deadline_pending", "below_minimum",
+           "company_incomplete")
+
+_ZERO = Decimal(0)
+_HALF_YEAR = re.compile(r"(\d{4})-H([12])")
+
+
+class RateUnknown(ValueError):
+    """A date before the first figure of the rate tables: nothing sensible to fall back on."""
+
+
+class Quote(NamedTuple):
+    """A rate (annual percentage) and, when it had to be guessed, the French warning that says so."""
+
+    rate: Decimal
+    warning: str | None = None
+
+
+# -- half-years ----------------------------------------------------------------------------------
+
+def half_year_start(day: date) -> date:
+    return date(day.year, 1 if day.month <= 6 else 7, 1)
+
+
+def half_year_end(day: date) -> date:
+    return date(day.year, 6, 30) if day.month <= 6 else date(day.year, 12, 31)
+
+
+def half_year_label(day: date) -> str:
+    """``date(2026, 3, 1)`` → ``premier semestre 2026``."""
+    return f"{'premier' if day.month <= 6 else 'second'} semestre {day.year}"
+
+
+# -- rates ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class LegalRate:
+    """The taux légal of one half-year, for a professional creditor ("autres cas") and a consumer one."""
+
+    start: date
+    professional: Decimal
+    consumer: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    ecb: tuple[tuple[date, Decimal], ...]  # (in force from, rate), ascending
+    legal: tuple[LegalRate, ...]  # one per half-year, contiguous, ascending
+    verified_until: date
+
+    @classmethod
+    def load(cls) -> Rates:
+        """The figures shipped with the package (``relance/domain/rates.json``)."""
+        return _packaged()
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], source: str = "rates.json") -> Rates:
+        """Parse and check the rate tables; a malformed table is a ``ValueError`` naming the line."""
+        try:
+            verified_until = date.fromisoformat(data["verified_until"])
+            ecb = tuple((date.fromisoformat(row["from"]), Decimal(row["rate"]))
+                        for row in data["ecb_main_refinancing_rate"])
+            legal = tuple(LegalRate(_half_year(row["half_year"]), Decimal(row["professional"]),
+                                    Decimal(row["consumer"])) for row in data["legal_rate"])
+        except (KeyError, TypeError, ArithmeticError, ValueError) as error:
+            raise ValueError(f"{source}: malformed rate table ({error!r})") from error
+        if not ecb or not legal:
+            raise ValueError(f"{source}: ecb_main_refinancing_rate and legal_rate must not be empty")
+        for (before, _), (after, _) in pairwise(ecb):
+            if after <= before:
+                raise ValueError(f"{source}: ecb_main_refinancing_rate: {after} is not after {before}")
+        for before, after in pairwise(legal):
+            if after.start != half_year_end(before.start) + timedelta(days=1):
+                raise ValueError(f"{source}: legal_rate: {_half_year_name(after.start)} does not follow "
+                                 f"{_half_year_name(before.start)}")
+        if half_year_end(legal[-1].start) < verified_until:
+            raise ValueError(f"{source}: verified_until {verified_until} is past the last legal_rate half-year "
+                             f"({_half_year_name(legal[-1].start)})")
+        return cls(ecb=ecb, legal=legal, verified_until=verified_until)
+
+    def ecb_on(self, day: date) -> Quote:
+        """The ECB main refinancing rate in force on ``day``."""
+        index = bisect_right([start for start, _ in self.ecb], day)
+        if index == 0:
+            raise RateUnknown(f"no ECB main refinancing rate known before {self.ecb[0][0]} (asked for {day})")
+        rate = self.ecb[index - 1][1]
+        if day <= self.verified_until:
+            return Quote(rate)
+        return Quote(rate, f"taux BCE non vérifié après le {shortdate(self.verified_until)} : "
+                           f"dernier taux connu ({percent(rate)}) utilisé")
+
+    def legal_rate(self, half_year_start: date, creditor: Creditor = "professional") -> Quote:
+        """The taux légal of the half-year that contains ``half_year_start`` (any day of it will do)."""
+        if creditor not in CREDITORS:
+            raise ValueError(f"creditor must be one of {', '.join(CREDITORS)}, not {creditor!r}")
+        start = date(half_year_start.year, 1 if half_year_start.month <= 6 else 7, 1)
+        if start < self.legal[0].start:
+            raise RateUnknown(f"no taux légal known before {_half_year_name(self.legal[0].start)} "
+                              f"(asked for {_half_year_name(start)})")
+        known = [row for row in self.legal if row.start <= start][-1]
+        rate: Decimal = getattr(known, creditor)
+        if known.start == start and start <= self.verified_until:
+            return Quote(rate)
+        return Quote(rate, f"taux légal non vérifié après le {shortdate(self.verified_until)} : "
+                           f"dernier taux connu ({percent(rate)}) utilisé")
+
+
+@cache
+def _packaged() -> Rates:
+    text = resources.files(__package__).joinpath("rates.json").read_text(encoding="utf-8")
+    return Rates.from_json(json.loads(text))
+
+
+def _half_year(text: str) -> date:
+    match = _HALF_YEAR.fullmatch(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a half-year (expected e.g. '2026-H1')")
+    return date(int(match[1]), 1 if match[2] == "1" else 7, 1)
+
+
+def _half_year_name(start: date) -> str:
+    return f"{start.year}-H{1 if start.month <= 6 else 2}"
+
+
+def half_year_rate(start: date, customer: Customer, legal: Legal, rates: Rates) -> Quote:
+    """The annual percentage that applies to every day of the half-year beginning ``start``."""
+    if customer.kind == "consumer":
+        return rates.legal_rate(start, "professional")
+    if legal.late_interest != "legal":
+        return Quote(Decimal(str(legal.late_interest)))
+    ecb = rates.ecb_on(half_year_start(start))
+    return Quote(ecb.rate + DEFAULT_RATE_MARGIN, ecb.warning)
+
+
+# -- the formal notice ---------------------------------------------------------------------------
+
+def formal_notice(invoice: Invoice, on: date) -> HistoryEntry | None:
+    """The latest registered letter of the history sent on or before ``on`` (SPEC §5)."""
+    letters = [entry for entry in invoice.history if entry.channel == FORMAL_NOTICE_CHANNEL and entry.date <= on]
+    # max() keeps the first of equal dates; the history is in date order, so take the last one.
+    return max(reversed(letters), key=lambda entry: entry.date, default=None)
+
+
+def notice_day(notice: HistoryEntry) -> date:
+    """The day the formal notice counts from: delivered when we know it, else sent."""
+    return notice.delivered_on or notice.date
+
+
+def accrual_start(invoice: Invoice, customer: Customer, on: date) -> date | None:
+    """First day that bears interest; ``None`` when nothing accrues (a consumer without formal notice)."""
+    if customer.kind != "consumer":
+        return invoice.due_date + timedelta(days=1)
+    notice = formal_notice(invoice, on)
+    if notice is None:
+        return None
+    return max(notice_day(notice), invoice.due_date) + timedelta(days=1)
+
+
+# -- the claim -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Days ``start``..``end`` (inclusive) at one rate on one base; ``amount`` is not rounded."""
+
+    start: date
+    end: date
+    days: int
+    rate: Decimal  # annual percentage: 13.15 means 13.15 %
+    base: Decimal
+    amount: Decimal
+
+    def as_json(self) -> dict[str, Any]:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "days": self.days,
+                "rate": rate_json(self.rate), "base": money_json(self.base), "amount": money_json(self.amount)}
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    invoice: str
+    on: date
+    kind: str
+    principal: Decimal  # still due on D, after the payments up to D
+    interest: Decimal  # rounded once, half up, to the cent
+    indemnity: Decimal
+    total: Decimal
+    periods: tuple[Period, ...]
+    warnings: tuple[str, ...]
+    accrued: Decimal  # Σ period amounts, unrounded
+    interest_paid: Decimal  # interest already settled by partial payments, unrounded
+
+    def as_json(self) -> dict[str, Any]:
+        """SPEC §4, ``relance claim``."""
+        return {"invoice": self.invoice, "on": self.on.isoformat(), "kind": self.kind,
+                "principal": money_json(self.principal), "interest": money_json(self.interest),
+                "indemnity": money_json(self.indemnity), "total": money_json(self.total),
+                "periods": [period.as_json() for period in self.periods], "warnings": list(self.warnings)}
+
+
+def rate_json(rate: Decimal) -> str:
+    """``Decimal('13.15')`` → ``"13.15"``; ``Decimal('15')`` → ``"15.00"``; finer rates keep their digits."""
+    two = rate.quantize(Decimal("0.01"))
+    return f"{two:f}" if two == rate else f"{rate.normalize():f}"
+
+
+class _Ledger:
+    """Principal and interest of one invoice as the days go by (mutable, local to one computation)."""
+
+    def __init__(self, principal: Decimal, order: str) -> None:
+        self.principal = principal
+        self.order = order
+        self.accrued = _ZERO
+        self.interest_paid = _ZERO
+
+    def accrue(self, amount: Decimal) -> None:
+        self.accrued += amount
+
+    def pay(self, amount: Decimal) -> None:
+        if amount <= 0:  # a reversal puts the money back on the principal
+            self.principal -= amount
+            return
+        unpaid = self.accrued - self.interest_paid
+        interest_due = cents(unpaid) if unpaid > 0 else _ZERO
+        if self.order == "interest_first":
+            to_interest = min(amount, interest_due)
+            to_principal = min(amount - to_interest, self.principal)
+        else:
+            to_principal = min(amount, self.principal)
+            to_interest = min(amount - to_principal, interest_due)
+        self.principal -= to_principal
+        # The interest was settled in cents: a half cent that the rounding added is not owed back.
+        self.interest_paid += min(to_interest, unpaid) if to_interest > 0 else _ZERO
+
+
+def compute_claim(invoice: Invoice, customer: Customer, legal: Legal, on: date, rates: Rates) -> Claim:
+    """Principal, late interest and recovery indemnity owed on ``on`` (SPEC §5; see the module docstring)."""
+    if legal.partial_payments not in PAYMENT_ORDERS:
+        raise ValueError(f"partial_payments must be one of {', '.join(PAYMENT_ORDERS)}, "
+                         f"not {legal.partial_payments!r}")
+    paid_by_day: dict[date, Decimal] = {}
+    for payment in invoice.payments:
+        if payment.date <= on:
+            paid_by_day[payment.date] = paid_by_day.get(payment.date, _ZERO) + payment.amount
+    pay_days = sorted(paid_by_day)
+    opening = min(invoice.amount, invoice.amount_due + sum((p.amount for p in invoice.payments), _ZERO))
+    ledger = _Ledger(max(opening, _ZERO), legal.partial_payments)
+    periods: list[Period] = []
+    warnings: list[str] = []
+
+    def settle_through(day: date) -> None:
+        while pay_days and pay_days[0] <= day:
+            ledger.pay(paid_by_day[pay_days.pop(0)])
+
+    start = accrual_start(invoice, customer, on)
+    if start is None:
+        warnings.append("aucune mise en demeure (lettre recommandée) : pas d’intérêts de retard pour un "
+                        "particulier")
+    elif start <= on:
+        settle_through(start - timedelta(days=1))
+        cursor = start
+        while cursor <= on:
+            end = min(on, half_year_end(cursor), pay_days[0] if pay_days else on)
+            if ledger.principal > 0:
+                quote = half_year_rate(half_year_start(cursor), customer, legal, rates)
+                if quote.warning:
+                    warnings.append(quote.warning)
+                days = (end - cursor).days + 1
+                amount = ledger.principal * quote.rate * days / Decimal(36500)
+                periods.append(Period(cursor, end, days, quote.rate, ledger.principal, amount))
+                ledger.accrue(amount)
+            settle_through(end)
+            cursor = end + timedelta(days=1)
+    settle_through(on)
+
+    if ledger.interest_paid > 0:
+        warnings.append(f"paiements partiels : {money(ledger.interest_paid)} d’intérêts déjà réglés, déduits des "
+                        f"intérêts réclamés")
+    if is_prescribed(invoice, customer, on):
+        warnings.append(f"créance prescrite : le délai a expiré le {shortdate(prescription_date(invoice, customer))}")
+    late = customer.kind != "consumer" and on > invoice.due_date
+    indemnity = cents(legal.recovery_indemnity) if late else _ZERO
+    principal = cents(ledger.principal)
+    interest = cents(ledger.accrued - ledger.interest_paid)
+    return Claim(invoice=invoice.id, on=on, kind=customer.kind, principal=principal, interest=interest,
+                 indemnity=indemnity, total=principal + interest + indemnity, periods=tuple(periods),
+                 warnings=tuple(_unique(warnings)), accrued=ledger.accrued, interest_paid=ledger.interest_paid)
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+# -- going to court ------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    eligible: bool
+    reasons: list[str]  # codes from REASONS, in that order
+    claim: Claim  # the claim the decision was made on (``below_minimum``)
+
+
+def eligibility(invoice: Invoice, customer: Customer, legal: Legal, company_missing: list[str], on: date,
+                rates: Rates) -> Eligibility:
+    """Can the invoice go into an injonction de payer dossier on ``on``? Every applicable reason is listed."""
+    claim = compute_claim(invoice, customer, legal, on, rates)
+    notice = formal_notice(invoice, on)
+    deadline = timedelta(days=legal.formal_notice_deadline_days)
+    applies = {
+        "closed": invoice.is_settled_on(on),
+        "disputed": invoice.status == "disputed",
+        "prescribed": is_prescribed(invoice, customer, on),
+        "no_formal_notice": notice is None,
+        "notice_deadline_pending": notice is not None and on < notice_day(notice) + deadline,
+        "below_minimum": claim.total < legal.litigation_min_amount,
+        "company_incomplete": bool(company_missing),
+    }
+    reasons = [reason for reason in REASONS if applies[reason]]
+    return Eligibility(eligible=not reasons, reasons=reasons, claim=claim)
+
+
+def court(customer: Customer) -> dict[str, str]:
+    """The court that hears an injonction de payer: the debtor's, by its kind."""
+    kind = "tribunal_judiciaire" if customer.kind == "consumer" else "tribunal_de_commerce"
+    return {"type": kind, "city": customer.address.city}
+
+
+def small_claims_eligible(claim: Claim) -> bool:
+    return claim.total <= SMALL_CLAIMS_CEILING
+
+
+def cgv_rate_warning(late_interest: str | Decimal, rates: Rates, on: date) -> str | None:
+    """French warning when the CGV rate is below 3 × the taux légal of the half-year of ``on`` (L441-10)."""
+    if late_interest == "legal":
+        return None
+    rate = Decimal(str(late_interest))
+    legal_rate = rates.legal_rate(on, "professional")
+    floor = 3 * legal_rate.rate
+    if rate >= floor:
+        return None
+    message = (f"le taux de pénalités de retard des CGV ({percent(rate)}) est inférieur à trois fois le taux "
+               f"d’intérêt légal du {half_year_label(on)} (3 × {percent(legal_rate.rate)} = {percent(floor)}), "
+               f"minimum imposé par l’article L441-10 du Code de commerce")
+    if legal_rate.warning:
+        message += f" ({legal_rate.warning})"
+    return message

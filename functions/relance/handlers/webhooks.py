@@ -1,0 +1,124 @@
+"""Payment webhooks (HTTP API): POST /webhooks/stripe and POST /webhooks/generic.
+
+The signature is checked on the exact raw body before anything else; the secrets come from SSM
+Parameter Store through Powertools Parameters (cached). 401 for a missing or bad signature, 400 for a
+malformed body, 200 for a verified event — applied, duplicate, ignored, or about an unknown invoice (kept
+as unmatched for review). Never a 500 for bad input, and a rejected body is never logged.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ..app.runtime import Runtime
+from ..payments.webhooks import (
+    InvalidSignature,
+    MalformedPayload,
+    PaymentNotice,
+    stripe_notice,
+    verify_generic,
+    verify_stripe,
+)
+from ..settings import Settings
+
+logger = Logger(service="webhooks")
+metrics = Metrics(namespace="Relance", service="webhooks")
+app = APIGatewayHttpResolver()
+_runtime: Runtime | None = None
+SECRETS_MAX_AGE_S = 300
+
+
+def runtime() -> Runtime:
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime(Settings.from_env(need=("stripe_secrets_parameter", "generic_secrets_parameter")))
+    return _runtime
+
+
+def reset() -> None:
+    global _runtime
+    _runtime = None
+
+
+def _secrets(name: str) -> list[str]:
+    value = parameters.get_parameter(name, decrypt=True, max_age=SECRETS_MAX_AGE_S) or ""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _answer(status: int, payload: dict[str, Any]) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(payload))
+
+
+def _raw_body() -> bytes:
+    return (app.current_event.decoded_body or "").encode("utf-8")
+
+
+def _headers() -> dict[str, str]:
+    return {k.lower(): v for k, v in (app.current_event.headers or {}).items()}
+
+
+def _rejected(source: str, reason: str, size: int) -> None:
+    metrics.add_metric(name="WebhooksRejected", unit=MetricUnit.Count, value=1)
+    logger.warning("webhook rejected", extra={"source": source, "reason": reason, "bytes": size})
+
+
+def apply(notice: PaymentNotice) -> str:
+    rt = runtime()
+    outcome = rt.store.apply_payment(provider=notice.provider, event_id=notice.event_id,
+                                     invoice_id=notice.invoice_ref, amount=abs(notice.amount),
+                                     currency=notice.currency, on=notice.paid_on, kind=notice.kind,
+                                     details={"event_type": notice.raw_type})
+    metrics.add_metric(name=f"Payments_{outcome}", unit=MetricUnit.Count, value=1)
+    logger.info("payment notice", extra={"source": notice.provider, "event_id": notice.event_id,
+                                         "outcome": outcome, "kind": notice.kind})
+    return outcome
+
+
+@app.post("/webhooks/stripe")
+def stripe() -> Response:
+    rt = runtime()
+    raw = _raw_body()
+    try:
+        event = verify_stripe(raw, _headers().get("stripe-signature"), _secrets(rt.settings.stripe_secrets_parameter),
+                              now=datetime.now(UTC))
+    except InvalidSignature as err:
+        _rejected("stripe", str(err), len(raw))
+        return _answer(401, {"error": "invalid signature"})
+    except MalformedPayload as err:
+        _rejected("stripe", str(err), len(raw))
+        return _answer(400, {"error": "malformed payload"})
+    notice = stripe_notice(event, tz=ZoneInfo(rt.settings.timezone))
+    if notice is None:
+        return _answer(200, {"outcome": "ignored", "type": str(event.get("type", ""))})
+    return _answer(200, {"outcome": apply(notice)})
+
+
+@app.post("/webhooks/generic")
+def generic() -> Response:
+    rt = runtime()
+    raw = _raw_body()
+    try:
+        notice = verify_generic(raw, _headers(), _secrets(rt.settings.generic_secrets_parameter),
+                                now=datetime.now(UTC))
+    except InvalidSignature as err:
+        _rejected("generic", str(err), len(raw))
+        return _answer(401, {"error": "invalid signature"})
+    except MalformedPayload as err:
+        _rejected("generic", str(err), len(raw))
+        return _answer(400, {"error": "malformed payload"})
+    return _answer(200, {"outcome": apply(notice)})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

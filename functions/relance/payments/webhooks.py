@@ -1,0 +1,464 @@
+"""Webhook signatures and payment notices: pure functions, no AWS, no clock (``now`` is an argument).
+
+Two entry points feed the same ``PaymentNotice``:
+
+* **Stripe** — ``verify_stripe`` checks the ``Stripe-Signature`` header on the exact raw body, then
+  ``stripe_notice`` maps the event to a notice (or ``None`` for an event relance ignores).
+* **Generic** — ``verify_generic`` checks relance's own ``Relance-Signature`` header (the same scheme) and
+  reads the documented JSON notice (see ``GENERIC_WEBHOOK.md``) for banks, aggregators and other PSPs.
+
+The signature scheme (Stripe's, documented at docs.stripe.com/webhooks#verify-manually)::
+
+    header  = "t=<unix seconds>,v1=<hex>[,v1=<hex>…]"     other elements (v0=…) are ignored
+    v1      = hex(HMAC-SHA256(key=secret as UTF-8, msg=b"<t>." + raw body))
+
+A request passes when one ``v1`` matches one configured secret (both may be several while a secret
+rotates) and ``t`` is within ``tolerance_s`` of ``now`` — in the past *and* in the future (Stripe's own
+library only rejects old timestamps; a timestamp from the future is as suspicious as a stale one).
+
+Failures raise ``InvalidSignature`` (answer 401) or ``MalformedPayload`` (answer 400), never anything else
+for any body or header. Their message never contains the body. A misconfiguration — no secret, a naive
+``now`` — raises ``ValueError``/``TypeError``: that is our fault, not the caller's, and a 5xx makes the
+provider retry once it is fixed.
+
+How a Stripe event names *our* invoice (documented for users)
+-------------------------------------------------------------
+Put relance's invoice id in the ``invoice_id`` metadata key of the Stripe object you create: it wins
+wherever it is present. Per event type:
+
+* ``invoice.paid`` → ``metadata.invoice_id``, else the Stripe invoice ``number``; amount ``amount_paid``;
+  paid on ``status_transitions.paid_at``.
+* ``payment_intent.succeeded`` → ``metadata.invoice_id``; amount ``amount_received``.
+* ``checkout.session.completed`` and ``checkout.session.async_payment_succeeded`` (SEPA debits and other
+  delayed methods complete there) → ``metadata.invoice_id``, else ``client_reference_id``; amount
+  ``amount_total``; only when ``payment_status == "paid"``.
+* ``charge.refunded`` → ``metadata.invoice_id``; a *refund* of the part newly refunded (``amount_refunded``
+  is cumulative, so ``data.previous_attributes.amount_refunded`` is subtracted), as a negative amount.
+* Any other event type → ``None`` (acknowledged, ignored).
+
+Where to put the reference:
+
+* Payment Links and Checkout: pass ``client_reference_id=F-2026-0042`` (a Payment Link accepts it in its
+  URL), or session ``metadata[invoice_id]``. Checkout does not copy the session's metadata to the
+  PaymentIntent: set ``payment_intent_data[metadata][invoice_id]`` too if refunds must find the invoice.
+* PaymentIntents: ``metadata[invoice_id]``; Stripe copies a PaymentIntent's metadata to its charge when it
+  is confirmed, so ``charge.refunded`` finds the invoice as well. The free-text ``description`` is never
+  read as a reference.
+* Stripe Invoicing: the invoice ``number`` is used when it *is* relance's invoice id (invoices issued in
+  Stripe and imported into relance), otherwise set ``metadata[invoice_id]``.
+* A PaymentIntent that a Stripe invoice created (its ``invoice`` field, API versions before 2025-03-31)
+  is ignored: the ``invoice.paid`` event reports the same money.
+* Subscribe the endpoint to the events of the flow you use, not to all of them: a checkout payment also
+  emits ``payment_intent.succeeded``, and the same money reported twice under two references would be
+  counted twice.
+* No reference → a notice with ``invoice_ref == ""``, kept as unmatched for a person to review.
+* ``paid_on`` is the company's local date (``tz``) of ``status_transitions.paid_at`` for an invoice,
+  otherwise of the event's ``created``.
+* Amounts use the currency's minor unit as Stripe does: 100 for EUR, 1 for zero-decimal currencies
+  (XPF, XOF, XAF, JPY…), 1000 for three-decimal ones. A currency other than EUR is kept (upper-cased) for
+  the caller to flag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+STRIPE_SIGNATURE_HEADER = "Stripe-Signature"
+GENERIC_SIGNATURE_HEADER = "Relance-Signature"
+DEFAULT_TOLERANCE_S = 300
+METADATA_KEY = "invoice_id"
+
+NoticeKind = Literal["payment", "refund"]
+SignatureFailure = Literal["missing", "malformed", "no_v1", "mismatch", "stale", "future"]
+PayloadFailure = Literal["not_json", "not_event", "invalid_field"]
+
+
+class WebhookError(Exception):
+    """A request to reject. ``reason`` is a stable code for logs and metrics; ``detail`` never holds the body."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class InvalidSignature(WebhookError):
+    """Missing, malformed, unmatched, stale or future signature: answer 401."""
+
+    reason: SignatureFailure
+
+
+class MalformedPayload(WebhookError):
+    """Authentic request whose body is not JSON, not an event, or has an unusable field: answer 400."""
+
+    reason: PayloadFailure
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentNotice:
+    """Money a provider reports for one of our invoices.
+
+    ``amount`` is signed: a refund is negative. ``invoice_ref`` is ``""`` when the provider did not say
+    which invoice (kept as unmatched). ``provider_ref`` is the provider's own object id (``in_…``, ``pi_…``,
+    ``cs_…``, ``ch_…``) for the history and for a person reconciling by hand. ``payer`` is only filled by the
+    generic notice, and is personal data: keep it out of logs.
+    """
+
+    provider: Literal["stripe", "generic"]
+    event_id: str
+    invoice_ref: str
+    amount: Decimal
+    currency: str
+    paid_on: date
+    kind: NoticeKind
+    raw_type: str
+    provider_ref: str = ""
+    payer: str = ""
+
+
+# -- the signature scheme -----------------------------------------------------------------------------------
+
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _hex_signature(secret: str, timestamp: str, payload: bytes) -> str:
+    message = timestamp.encode("ascii") + b"." + payload
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def _check_config(secrets: Sequence[str], now: datetime, tolerance_s: int) -> None:
+    if isinstance(secrets, str | bytes):
+        raise TypeError("secrets must be a sequence of secrets, not one string")
+    if not secrets or not all(isinstance(secret, str) and secret for secret in secrets):
+        raise ValueError("no webhook secret configured")
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    if tolerance_s < 0:
+        raise ValueError("tolerance_s must not be negative")
+
+
+def _parse_header(header: str) -> tuple[str, list[str]]:
+    """``t`` and the ``v1`` values; elements without ``=`` and other schemes (``v0``) are ignored."""
+    timestamp: str | None = None
+    candidates: list[str] = []
+    for element in header.split(","):
+        key, sep, value = element.strip().partition("=")
+        if not sep:
+            continue
+        if key == "t":
+            if timestamp is not None or not _TIMESTAMP.fullmatch(value):
+                raise InvalidSignature("malformed", "bad or repeated timestamp")
+            timestamp = value
+        elif key == "v1":
+            candidates.append(value)
+    if timestamp is None:
+        raise InvalidSignature("malformed", "no timestamp")
+    if not candidates:
+        raise InvalidSignature("no_v1", "no v1 signature")
+    return timestamp, candidates
+
+
+def _verify(payload: bytes, header: str | None, secrets: Sequence[str], now: datetime, tolerance_s: int) -> None:
+    _check_config(secrets, now, tolerance_s)
+    if not isinstance(payload, bytes):
+        raise TypeError("payload must be the raw body as bytes")
+    if header is None or not header.strip():
+        raise InvalidSignature("missing", "no signature header")
+    timestamp, candidates = _parse_header(header)
+    # A candidate that is not 64 lowercase hex digits cannot match; skipping it keeps compare_digest on ASCII.
+    offered = [c.encode("ascii") for c in candidates if _HEX_SHA256.fullmatch(c)]
+    expected = [_hex_signature(secret, timestamp, payload).encode("ascii") for secret in secrets]
+    if not any(hmac.compare_digest(mine, theirs) for mine in expected for theirs in offered):
+        raise InvalidSignature("mismatch", "no signature matches")
+    age = now.timestamp() - int(timestamp)
+    if age > tolerance_s:
+        raise InvalidSignature("stale", f"timestamp {int(age)} s old")
+    if -age > tolerance_s:
+        raise InvalidSignature("future", f"timestamp {int(-age)} s ahead")
+
+
+def sign_generic(payload: bytes, secret: str, *, now: datetime) -> str:
+    """The ``Relance-Signature`` value for ``payload`` signed at ``now`` (same scheme as Stripe's)."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    timestamp = str(int(now.timestamp()))
+    return f"t={timestamp},v1={_hex_signature(secret, timestamp, payload)}"
+
+
+# -- JSON ---------------------------------------------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> Any:
+    raise MalformedPayload("not_json", f"{name} is not a number")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Two "amount" keys would let two parsers read two different amounts from one signed body.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise MalformedPayload("not_json", "duplicate key")
+    return obj
+
+
+def _load_json(payload: bytes) -> Any:
+    try:
+        return json.loads(payload, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise MalformedPayload("not_json", "body is not JSON") from exc
+
+
+def _invalid(field: str, expected: str) -> MalformedPayload:
+    return MalformedPayload("invalid_field", f"{field}: expected {expected}")
+
+
+# -- Stripe -------------------------------------------------------------------------------------------------
+
+# docs.stripe.com/currencies: amounts are in the currency's minor unit, with these exceptions.
+_ZERO_DECIMAL = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
+)
+_THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
+_MAX_MINOR = 10**15
+_CURRENCY = re.compile(r"[A-Za-z]{3}")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_TIMESTAMP = int((datetime(9999, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds())
+
+
+def verify_stripe(
+    payload: bytes,
+    sig_header: str | None,
+    secrets: Sequence[str],
+    *,
+    now: datetime,
+    tolerance_s: int = DEFAULT_TOLERANCE_S,
+) -> dict[str, Any]:
+    """The verified Stripe event (numbers with a fraction as ``Decimal``), from the exact raw body."""
+    _verify(payload, sig_header, secrets, now, tolerance_s)
+    event = _load_json(payload)
+    _check_event(event)
+    return event
+
+
+def _check_event(event: Any) -> None:
+    if not isinstance(event, dict) or event.get("object", "event") != "event":
+        raise MalformedPayload("not_event", "not a Stripe event object")
+    for field in ("id", "type"):
+        if not isinstance(event.get(field), str) or not event[field]:
+            raise _invalid(field, "a non-empty string")
+    _timestamp(event, "created")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise _invalid("data.object", "an object")
+
+
+def _timestamp(obj: Mapping[str, Any], field: str) -> int:
+    value = obj.get(field)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _MAX_TIMESTAMP:
+        raise _invalid(field, "a unix timestamp")
+    return value
+
+
+def _local_date(timestamp: int, tz: ZoneInfo) -> date:
+    return (_EPOCH + timedelta(seconds=timestamp)).astimezone(tz).date()
+
+
+def _currency(obj: Mapping[str, Any]) -> str:
+    value = obj.get("currency")
+    if not isinstance(value, str) or not _CURRENCY.fullmatch(value):
+        raise _invalid("currency", "an ISO 4217 code")
+    return value.upper()
+
+
+def _minor_units(obj: Mapping[str, Any], field: str) -> int:
+    value = obj.get(field)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _MAX_MINOR:
+        raise _invalid(field, "an amount in minor units")
+    return value
+
+
+def _major(minor: int, currency: str) -> Decimal:
+    places = 0 if currency in _ZERO_DECIMAL else 3 if currency in _THREE_DECIMAL else 2
+    return Decimal(minor).scaleb(-places)
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _metadata_ref(obj: Mapping[str, Any]) -> str:
+    metadata = obj.get("metadata")
+    return _text(metadata.get(METADATA_KEY)) if isinstance(metadata, dict) else ""
+
+
+def _expect_object(obj: Mapping[str, Any], kind: str) -> None:
+    if obj.get("object", kind) != kind:
+        raise _invalid("data.object.object", repr(kind))
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    invoice_ref: str
+    minor: int
+    paid_at: int
+    kind: NoticeKind = "payment"
+
+
+def _invoice_paid(event: Mapping[str, Any], obj: Mapping[str, Any]) -> _Reading | None:
+    _expect_object(obj, "invoice")
+    paid_at = event["created"]
+    transitions = obj.get("status_transitions")
+    if isinstance(transitions, dict) and transitions.get("paid_at") is not None:
+        paid_at = _timestamp(transitions, "paid_at")
+    ref = _metadata_ref(obj) or _text(obj.get("number"))
+    return _Reading(ref, _minor_units(obj, "amount_paid"), paid_at)
+
+
+def _payment_intent_succeeded(event: Mapping[str, Any], obj: Mapping[str, Any]) -> _Reading | None:
+    _expect_object(obj, "payment_intent")
+    if obj.get("invoice"):
+        return None  # created by a Stripe invoice: its invoice.paid reports the same money
+    return _Reading(_metadata_ref(obj), _minor_units(obj, "amount_received"), event["created"])
+
+
+def _checkout_session(event: Mapping[str, Any], obj: Mapping[str, Any]) -> _Reading | None:
+    _expect_object(obj, "checkout.session")
+    if obj.get("payment_status") != "paid":
+        return None  # "unpaid" (a SEPA debit still pending: async_payment_succeeded follows) or nothing to pay
+    ref = _metadata_ref(obj) or _text(obj.get("client_reference_id"))
+    return _Reading(ref, _minor_units(obj, "amount_total"), event["created"])
+
+
+def _charge_refunded(event: Mapping[str, Any], obj: Mapping[str, Any]) -> _Reading | None:
+    _expect_object(obj, "charge")
+    # amount_refunded is cumulative: a second partial refund must only count its own part.
+    refunded = _minor_units(obj, "amount_refunded")
+    previous = event["data"].get("previous_attributes")
+    before = 0
+    if isinstance(previous, dict) and "amount_refunded" in previous:
+        before = _minor_units(previous, "amount_refunded")
+    if refunded <= before:
+        return None
+    return _Reading(_metadata_ref(obj), refunded - before, event["created"], "refund")
+
+
+_STRIPE_EVENTS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], _Reading | None]] = {
+    "invoice.paid": _invoice_paid,
+    "payment_intent.succeeded": _payment_intent_succeeded,
+    "checkout.session.completed": _checkout_session,
+    "checkout.session.async_payment_succeeded": _checkout_session,
+    "charge.refunded": _charge_refunded,
+}
+STRIPE_EVENT_TYPES = tuple(_STRIPE_EVENTS)
+
+
+def stripe_notice(event: dict[str, Any], *, tz: ZoneInfo) -> PaymentNotice | None:
+    """The payment notice a verified Stripe event carries, or ``None`` for an event relance ignores.
+
+    Raises ``MalformedPayload`` when a handled event lacks a field relance needs (an amount, a currency).
+    """
+    _check_event(event)
+    read = _STRIPE_EVENTS.get(event["type"])
+    if read is None:
+        return None
+    obj = event["data"]["object"]
+    reading = read(event, obj)
+    if reading is None:
+        return None
+    currency = _currency(obj)
+    amount = _major(reading.minor, currency)
+    return PaymentNotice(
+        provider="stripe",
+        event_id=event["id"],
+        invoice_ref=reading.invoice_ref,
+        amount=-amount if reading.kind == "refund" else amount,
+        currency=currency,
+        paid_on=_local_date(reading.paid_at, tz),
+        kind=reading.kind,
+        raw_type=event["type"],
+        provider_ref=_text(obj.get("id")),
+    )
+
+
+# -- the generic notice -------------------------------------------------------------------------------------
+
+_AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CENT = Decimal("0.01")
+_MAX_AMOUNT = Decimal(10**12)
+_MAX_TEXT = 255
+
+
+def verify_generic(
+    payload: bytes,
+    headers: Mapping[str, str],
+    secrets: Sequence[str],
+    *,
+    now: datetime,
+    tolerance_s: int = DEFAULT_TOLERANCE_S,
+) -> PaymentNotice:
+    """The notice of a ``Relance-Signature``-signed body (GENERIC_WEBHOOK.md). Header names: any case."""
+    wanted = GENERIC_SIGNATURE_HEADER.lower()
+    header = next((value for name, value in headers.items() if name.lower() == wanted), None)
+    _verify(payload, header, secrets, now, tolerance_s)
+    body = _load_json(payload)
+    if not isinstance(body, dict):
+        raise MalformedPayload("not_event", "body is not a JSON object")
+    kind = body.get("kind", "payment")
+    if kind not in ("payment", "refund"):
+        raise _invalid("kind", '"payment" or "refund"')
+    amount = _generic_amount(body.get("amount"))
+    return PaymentNotice(
+        provider="generic",
+        event_id=_generic_text(body, "id", allow_empty=False),
+        invoice_ref=_generic_text(body, "invoice_id", allow_empty=True),
+        amount=-amount if kind == "refund" else amount,
+        currency=_currency(body),
+        paid_on=_generic_date(body.get("paid_on")),
+        kind=kind,
+        raw_type=f"generic.{kind}",
+        payer="" if body.get("payer") is None else _generic_text(body, "payer", allow_empty=True),
+    )
+
+
+def _generic_text(body: Mapping[str, Any], field: str, *, allow_empty: bool) -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or len(value) > _MAX_TEXT or not (allow_empty or value.strip()):
+        expected = "a string" if allow_empty else "a non-empty string"
+        raise _invalid(field, f"{expected} of at most {_MAX_TEXT} characters")
+    return value.strip()
+
+
+def _generic_amount(value: Any) -> Decimal:
+    expected = 'a positive amount with at most 2 decimals, as a string like "1200.00"'
+    if isinstance(value, str):
+        if not _AMOUNT.fullmatch(value):
+            raise _invalid("amount", expected)
+        amount = Decimal(value)
+    elif isinstance(value, int | Decimal) and not isinstance(value, bool):
+        amount = Decimal(value)
+        if not amount.is_finite() or abs(amount) >= _MAX_AMOUNT or amount != amount.quantize(_CENT):
+            raise _invalid("amount", expected)
+    else:
+        raise _invalid("amount", expected)
+    if not 0 < amount < _MAX_AMOUNT:
+        raise _invalid("amount", expected)
+    return amount.quantize(_CENT)
+
+
+def _generic_date(value: Any) -> date:
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _invalid("paid_on", "a date as YYYY-MM-DD")

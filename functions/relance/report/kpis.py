@@ -1,0 +1,416 @@
+"""The collection figures at a date, from the invoices and their dunning history. Pure: the date is an argument.
+
+Definitions (the report's footnotes say the same in French):
+
+- *Open on D*: issued on or before D, not cancelled, and a balance left at the end of D. The balance on a
+  day is ``amount_due`` plus the payments dated after that day; an invoice whose ``paid_on`` (or, for a paid
+  one, last payment) is on or before that day has none.
+- *Aged balance*: open invoices by days late on D (D − due date): not yet due (≤ 0), 1–30, 31–60, 61–90, > 90.
+- *DSO* (simple method): open balance on D ÷ amounts invoiced over the 90 days up to D × 90.
+- *Average days late*: over open invoices past their due date, plain and weighted by their balance.
+- *Recovery rate*: of the balances left unpaid at the due date by invoices falling due in the 90 days before
+  D, the share paid by D.
+- *Stages*: each open invoice sits in exactly one, the first that applies: prescribed, litigation, disputed,
+  promise to pay, formal notice sent, reminded, not reminded — so the stages add up to the open balance.
+- *Step effectiveness*: each history entry dated D − 7 or earlier counts once for its (segment, step); it is
+  "paid within 7 days" when the invoice was settled in [step date, step date + 7]. The segment is the first
+  whose ``when`` held at the step date; the tone is that step's in the segment's scenario.
+
+Only euro invoices are counted; the others are reported as a number.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from ..domain.legal import is_prescribed
+from ..domain.model import Book, Customer, HistoryEntry, Invoice
+from ..domain.planner import customer_stats
+from ..rules.conditions import CustomerStats, Facts
+from ..rules.model import Rules, Segment, Step
+
+CURRENCY = "EUR"
+EFFECT_WINDOW_DAYS = 7
+DSO_PERIOD_DAYS = 90
+RECOVERY_WINDOW_DAYS = 90
+TOP_DEBTORS = 10
+
+ZERO = Decimal(0)
+_TENTH = Decimal("0.1")
+
+# (key, French label, lowest days late, highest days late); None = unbounded.
+BUCKETS: tuple[tuple[str, str, int | None, int | None], ...] = (
+    ("not_due", "Non échu", None, 0),
+    ("late_1_30", "1 à 30 jours", 1, 30),
+    ("late_31_60", "31 à 60 jours", 31, 60),
+    ("late_61_90", "61 à 90 jours", 61, 90),
+    ("late_over_90", "Plus de 90 jours", 91, None),
+)
+# In priority order: an open invoice takes the first stage that applies.
+STAGES: tuple[tuple[str, str], ...] = (
+    ("prescribed", "Prescrites"),
+    ("litigation", "Au contentieux"),
+    ("disputed", "Contestées"),
+    ("promise", "Promesse de paiement en cours"),
+    ("formal_notice", "Mise en demeure envoyée"),
+    ("reminded", "Relancées"),
+    ("not_reminded", "Sans relance"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    key: str
+    label: str
+    amount: Decimal
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    key: str
+    label: str
+    amount: Decimal
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Debtor:
+    customer_id: str
+    name: str
+    overdue_amount: Decimal
+    overdue_count: int
+    oldest_days_late: int
+    open_amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    window_days: int
+    fell_overdue: Decimal  # balances left unpaid at the due date
+    recovered: Decimal  # of which paid by the report date
+    count: int  # invoices that fell overdue in the window
+    rate: Decimal | None  # percentage, one decimal; None when nothing fell overdue
+
+
+@dataclass(frozen=True, slots=True)
+class StepEffect:
+    """How one step of one segment's scenario did: invoices paid within the window after it."""
+
+    segment: str | None  # None: no segment matched at the step date
+    step: str
+    at: str | None  # "J+5"; None when the step is not in the segment's scenario
+    channel: str
+    tone: str | None
+    carried_out: int  # every history entry up to the report date
+    counted: int  # those whose window is over
+    paid_within: int
+    recovered: Decimal
+
+    @property
+    def share(self) -> Decimal | None:
+        return _percentage(self.paid_within, self.counted)
+
+
+@dataclass(frozen=True, slots=True)
+class ToneEffect:
+    tone: str | None
+    carried_out: int
+    counted: int
+    paid_within: int
+    recovered: Decimal
+
+    @property
+    def share(self) -> Decimal | None:
+        return _percentage(self.paid_within, self.counted)
+
+
+@dataclass(frozen=True, slots=True)
+class Kpis:
+    on: date
+    open_total: Decimal
+    open_count: int
+    overdue_total: Decimal
+    overdue_count: int
+    overdue_share: Decimal | None  # percentage of the open balance that is late
+    aged: tuple[Bucket, ...]
+    dso_days: Decimal | None  # None when nothing was invoiced over the period
+    dso_sales: Decimal  # amounts invoiced over the DSO period
+    average_days_late: Decimal | None
+    weighted_days_late: Decimal | None
+    recovery: Recovery
+    stages: tuple[Stage, ...]
+    top_debtors: tuple[Debtor, ...]
+    effectiveness: tuple[StepEffect, ...]
+    by_tone: tuple[ToneEffect, ...]
+    other_currency_count: int  # invoices left out because they are not in euros
+    effect_window_days: int = EFFECT_WINDOW_DAYS
+    dso_period_days: int = DSO_PERIOD_DAYS
+
+    @property
+    def pending_steps(self) -> int:
+        """Steps carried out too recently for their window to be over."""
+        return sum(e.carried_out - e.counted for e in self.effectiveness)
+
+
+def compute_kpis(book: Book, rules: Rules, on: date) -> Kpis:
+    invoices = [inv for inv in book.invoices if inv.status != "cancelled"]
+    euro = [inv for inv in invoices if inv.currency == CURRENCY]
+    open_now = [(inv, balance) for inv in euro if inv.issue_date <= on and (balance := balance_on(inv, on)) > 0]
+    channels = _step_channels(rules)
+
+    aged = _aged(open_now, on)
+    open_total = sum((b.amount for b in aged), ZERO)
+    overdue = [(inv, balance) for inv, balance in open_now if inv.due_date < on]
+    overdue_total = sum((balance for _, balance in overdue), ZERO)
+
+    sales_from = on - timedelta(days=DSO_PERIOD_DAYS - 1)
+    sales = sum((inv.amount for inv in euro if sales_from <= inv.issue_date <= on), ZERO)
+    dso = _tenth(open_total * DSO_PERIOD_DAYS / sales) if sales > 0 else None
+
+    effects = _effectiveness(euro, book, rules, channels, on)
+    days_late = [((on - inv.due_date).days, balance) for inv, balance in overdue]
+    average = _tenth(Decimal(sum(d for d, _ in days_late)) / len(days_late)) if days_late else None
+    weighted = _tenth(sum((d * b for d, b in days_late), ZERO) / overdue_total) if overdue_total > 0 else None
+
+    return Kpis(
+        on=on,
+        open_total=open_total,
+        open_count=len(open_now),
+        overdue_total=overdue_total,
+        overdue_count=len(overdue),
+        overdue_share=_tenth(overdue_total * 100 / open_total) if open_total > 0 else None,
+        aged=aged,
+        dso_days=dso,
+        dso_sales=sales,
+        average_days_late=average,
+        weighted_days_late=weighted,
+        recovery=_recovery(euro, on),
+        stages=_stages(open_now, book, channels, on),
+        top_debtors=_top_debtors(overdue, book, on),
+        effectiveness=effects,
+        by_tone=_by_tone(effects, rules.tones),
+        other_currency_count=len(invoices) - len(euro),
+    )
+
+
+# --- balances -------------------------------------------------------------------------------------------
+
+def paid_date(invoice: Invoice) -> date | None:
+    """The day the invoice was settled, when known: ``paid_on``, else the last payment of a paid invoice."""
+    if invoice.paid_on is not None:
+        return invoice.paid_on
+    if invoice.status == "paid" or invoice.amount_due <= 0:
+        return max((p.date for p in invoice.payments), default=None)
+    return None
+
+
+def settled_by(invoice: Invoice, day: date) -> bool:
+    paid = paid_date(invoice)
+    if paid is not None:
+        return paid <= day
+    return invoice.status == "paid" or invoice.amount_due <= 0
+
+
+def balance_on(invoice: Invoice, day: date) -> Decimal:
+    """What was left to pay at the end of ``day``: the amount due plus the payments made after it."""
+    if settled_by(invoice, day):
+        return ZERO
+    later = sum((p.amount for p in invoice.payments if p.date > day), ZERO)
+    return max(invoice.amount_due + later, ZERO)
+
+
+# --- figures --------------------------------------------------------------------------------------------
+
+def _aged(open_now: list[tuple[Invoice, Decimal]], on: date) -> tuple[Bucket, ...]:
+    amounts = [ZERO] * len(BUCKETS)
+    counts = [0] * len(BUCKETS)
+    for inv, balance in open_now:
+        late = (on - inv.due_date).days
+        for i, (_, _, low, high) in enumerate(BUCKETS):
+            if (low is None or late >= low) and (high is None or late <= high):
+                amounts[i] += balance
+                counts[i] += 1
+                break
+    return tuple(Bucket(key, label, amounts[i], counts[i]) for i, (key, label, _, _) in enumerate(BUCKETS))
+
+
+def _recovery(invoices: list[Invoice], on: date) -> Recovery:
+    first_due = on - timedelta(days=RECOVERY_WINDOW_DAYS)
+    fell = recovered = ZERO
+    count = 0
+    for inv in invoices:
+        due = inv.due_date
+        if not first_due <= due < on or inv.issue_date > on:
+            continue
+        unpaid = balance_on(inv, due)
+        if unpaid <= 0:
+            continue
+        count += 1
+        fell += unpaid
+        if settled_by(inv, on):
+            recovered += unpaid
+        else:
+            recovered += min(unpaid, sum((p.amount for p in inv.payments if due < p.date <= on), ZERO))
+    rate = _tenth(recovered * 100 / fell) if fell > 0 else None
+    return Recovery(RECOVERY_WINDOW_DAYS, fell, recovered, count, rate)
+
+
+def _stages(open_now: list[tuple[Invoice, Decimal]], book: Book, channels: dict[str, str],
+            on: date) -> tuple[Stage, ...]:
+    amounts: dict[str, Decimal] = defaultdict(Decimal)
+    counts: dict[str, int] = defaultdict(int)
+    for inv, balance in open_now:
+        key = _stage_of(inv, book.customers[inv.customer_id], channels, on)
+        amounts[key] += balance
+        counts[key] += 1
+    return tuple(Stage(key, label, amounts[key], counts[key]) for key, label in STAGES)
+
+
+def _stage_of(inv: Invoice, customer: Customer, channels: dict[str, str], on: date) -> str:
+    done = [h for h in inv.history if h.date <= on]
+    used = {_channel_of(h, channels) for h in done}
+    if is_prescribed(inv, customer, on):
+        return "prescribed"
+    if inv.status == "litigation" or "litigation" in used:
+        return "litigation"
+    if inv.status == "disputed":
+        return "disputed"
+    if inv.promise_to_pay_until is not None and inv.promise_to_pay_until >= on:
+        return "promise"
+    if "registered_letter" in used:
+        return "formal_notice"
+    return "reminded" if done else "not_reminded"
+
+
+def _top_debtors(overdue: list[tuple[Invoice, Decimal]], book: Book, on: date) -> tuple[Debtor, ...]:
+    amounts: dict[str, Decimal] = defaultdict(Decimal)
+    counts: dict[str, int] = defaultdict(int)
+    oldest: dict[str, int] = defaultdict(int)
+    for inv, balance in overdue:
+        cid = inv.customer_id
+        amounts[cid] += balance
+        counts[cid] += 1
+        oldest[cid] = max(oldest[cid], (on - inv.due_date).days)
+    open_amounts: dict[str, Decimal] = defaultdict(Decimal)
+    for inv in book.invoices:
+        if inv.customer_id in amounts and inv.status != "cancelled" and inv.currency == CURRENCY \
+                and inv.issue_date <= on:
+            open_amounts[inv.customer_id] += balance_on(inv, on)
+    ranked = sorted(amounts, key=lambda cid: (-amounts[cid], book.customers[cid].name, cid))[:TOP_DEBTORS]
+    return tuple(Debtor(cid, book.customers[cid].name, amounts[cid], counts[cid], oldest[cid], open_amounts[cid])
+                 for cid in ranked)
+
+
+# --- step effectiveness ---------------------------------------------------------------------------------
+
+def _effectiveness(invoices: list[Invoice], book: Book, rules: Rules, channels: dict[str, str],
+                   on: date) -> tuple[StepEffect, ...]:
+    window = timedelta(days=EFFECT_WINDOW_DAYS)
+    last_counted = on - window
+    steps = {name: {step.id: (i, step) for i, step in enumerate(s.steps)} for name, s in rules.scenarios.items()}
+    stats_on: dict[date, dict[str, CustomerStats]] = {}
+    rows: dict[tuple[str | None, str], _Tally] = {}
+    for inv in invoices:
+        paid = paid_date(inv)
+        if paid is None and settled_by(inv, on):
+            continue  # paid on an unknown day: nothing to measure
+        customer = book.customers[inv.customer_id]
+        for entry in inv.history:
+            if entry.date > on or (paid is not None and paid < entry.date):
+                continue
+            if entry.date not in stats_on:
+                stats_on[entry.date] = customer_stats(book, entry.date)
+            stats = stats_on[entry.date].get(customer.id, CustomerStats(ZERO, 0))
+            segment = _segment_at(rules.segments, Facts(inv, customer, entry.date, stats))
+            found = steps.get(segment.scenario, {}).get(entry.step) if segment else None
+            step: Step | None = found[1] if found else None
+            key = (segment.name if segment else None, entry.step)
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = _Tally(step.at_label if step else None, _channel_of(entry, channels),
+                                         step.tone if step else None)
+            row.carried_out += 1
+            if entry.date > last_counted:
+                continue
+            row.counted += 1
+            end = entry.date + window
+            if paid is not None and entry.date <= paid <= end:
+                row.paid_within += 1
+                # Everything still due before the step was paid inside the window.
+                row.recovered += inv.amount_due + sum((p.amount for p in inv.payments if p.date >= entry.date),
+                                                      ZERO)
+            else:
+                row.recovered += sum((p.amount for p in inv.payments if entry.date <= p.date <= end), ZERO)
+
+    segment_rank = {s.name: i for i, s in enumerate(rules.segments)}
+    scenario_of = {s.name: s.scenario for s in rules.segments}
+
+    def order(key: tuple[str | None, str]) -> tuple[int, int, str]:
+        segment, step_id = key
+        if segment is None:
+            return len(segment_rank), 0, step_id
+        found = steps.get(scenario_of[segment], {}).get(step_id)
+        return segment_rank[segment], found[0] if found else len(steps), step_id
+
+    return tuple(rows[key].effect(*key) for key in sorted(rows, key=order))
+
+
+@dataclass(slots=True)
+class _Tally:
+    at: str | None
+    channel: str
+    tone: str | None
+    carried_out: int = 0
+    counted: int = 0
+    paid_within: int = 0
+    recovered: Decimal = ZERO
+
+    def effect(self, segment: str | None, step: str) -> StepEffect:
+        return StepEffect(segment, step, self.at, self.channel, self.tone, self.carried_out, self.counted,
+                          self.paid_within, self.recovered)
+
+
+def _segment_at(segments: Iterable[Segment], facts: Facts) -> Segment | None:
+    for segment in segments:
+        if segment.when is None or segment.when(facts):
+            return segment
+    return None
+
+
+def _by_tone(effects: tuple[StepEffect, ...], tones: tuple[str, ...]) -> tuple[ToneEffect, ...]:
+    rank = {tone: i for i, tone in enumerate(tones)}
+    present = sorted({e.tone for e in effects}, key=lambda t: (t is None, rank.get(t or "", len(rank)), t or ""))
+    out = []
+    for tone in present:
+        mine = [e for e in effects if e.tone == tone]
+        out.append(ToneEffect(tone, sum(e.carried_out for e in mine), sum(e.counted for e in mine),
+                              sum(e.paid_within for e in mine), sum((e.recovered for e in mine), ZERO)))
+    return tuple(out)
+
+
+# --- helpers --------------------------------------------------------------------------------------------
+
+def _step_channels(rules: Rules) -> dict[str, str]:
+    """The channel of each step id, for history entries recorded without one."""
+    out: dict[str, str] = {}
+    for scenario in rules.scenarios.values():
+        for step in scenario.steps:
+            out.setdefault(step.id, step.channel)
+    return out
+
+
+def _channel_of(entry: HistoryEntry, channels: dict[str, str]) -> str:
+    return entry.channel or channels.get(entry.step, "")
+
+
+def _tenth(value: Decimal) -> Decimal:
+    return value.quantize(_TENTH, rounding=ROUND_HALF_UP)
+
+
+def _percentage(part: int, whole: int) -> Decimal | None:
+    return _tenth(Decimal(part) * 100 / whole) if whole else None
