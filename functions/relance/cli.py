@@ -73,6 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--from", dest="start", required=True, type=_date, metavar="YYYY-MM-DD")
     simulate.add_argument("--to", dest="end", required=True, type=_date, metavar="YYYY-MM-DD")
     sub.add_parser("schema", parents=[common], help="print the JSON Schema of a rule file")
+    claim = sub.add_parser("claim", parents=[common, rules_arg, data_arg],
+                           help="what an invoice is worth in court on a date: principal, penalties, indemnity")
+    claim.add_argument("--invoice", required=True, metavar="ID")
+    claim.add_argument("--on", required=True, type=_date, metavar="YYYY-MM-DD")
+    dossier = sub.add_parser("dossier", parents=[common, rules_arg, data_arg],
+                             help="the injonction de payer dossier (ZIP), or why the invoice is not eligible")
+    dossier.add_argument("--invoice", required=True, metavar="ID")
+    dossier.add_argument("--on", required=True, type=_date, metavar="YYYY-MM-DD")
+    dossier.add_argument("--out", type=Path, default=Path("out/dossiers"), help="folder for the ZIP")
     render = sub.add_parser("render", parents=[common, rules_arg, data_arg],
                             help="write what the debtor would receive for an invoice at a step, to proofread")
     render.add_argument("--invoice", required=True, metavar="ID")
@@ -289,6 +298,81 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _invoice_of(book: Book, invoice_id: str, source: Path) -> Any:
+    invoice = next((i for i in book.invoices if i.id == invoice_id), None)
+    if invoice is None:
+        raise DataError([f"{source}: no invoice '{invoice_id}'"])
+    return invoice
+
+
+def cmd_claim(args: argparse.Namespace) -> int:
+    from .domain.claim import RateUnknown, Rates, compute_claim
+
+    rules = _load(args.rules)
+    book = _book(args.data)
+    invoice = _invoice_of(book, args.invoice, args.data)
+    try:
+        claim = compute_claim(invoice, book.customers[invoice.customer_id], rules.legal, args.on, Rates.load())
+    except RateUnknown as err:
+        sys.stderr.write(f"{err}\n")
+        return 1
+    if args.format == "json":
+        _emit_json(claim.as_json())
+        return 0
+    _show_claim(claim)
+    return 0
+
+
+def _show_claim(claim: Any) -> None:
+    from .domain.fmt import percent, shortdate
+
+    console = _console()
+    kind = "professionnel" if claim.kind == "business" else "particulier"
+    console.print(_table(f"Créance {claim.invoice} au {shortdate(claim.on)} (débiteur {kind})",
+                         ("Du", "Au", "Jours", "Taux", "Base", "Intérêts"),
+                         [(shortdate(p.start), shortdate(p.end), p.days, percent(p.rate), money(p.base),
+                           money(p.amount)) for p in claim.periods]))
+    console.print(f"Principal {money(claim.principal)} + intérêts {money(claim.interest)} + indemnité "
+                  f"{money(claim.indemnity)} = [bold]{money(claim.total)}[/bold]")
+    for warning in claim.warnings:
+        console.print(f"[yellow]Attention : {warning}[/yellow]")
+
+
+def cmd_dossier(args: argparse.Namespace) -> int:
+    from .domain.claim import RateUnknown, Rates, court, eligibility, small_claims_eligible
+    from .litigation.dossier import build_from_book
+
+    rules = _load(args.rules)
+    book = _book(args.data)
+    invoice = _invoice_of(book, args.invoice, args.data)
+    customer = book.customers[invoice.customer_id]
+    try:
+        verdict = eligibility(invoice, customer, rules.legal, rules.company.missing(), args.on, Rates.load())
+    except RateUnknown as err:
+        sys.stderr.write(f"{err}\n")
+        return 1
+    path = None
+    if verdict.eligible:
+        path = build_from_book(rules=rules, book=book, invoice=invoice, claim=verdict.claim, on=args.on,
+                               out_dir=args.out)
+    payload = {"invoice": invoice.id, "eligible": verdict.eligible, "reasons": list(verdict.reasons),
+               "court": court(customer), "small_claims_eligible": small_claims_eligible(verdict.claim),
+               "claim": verdict.claim.as_json(), "path": str(path) if path else None}
+    if args.format == "json":
+        _emit_json(payload)
+    elif verdict.eligible:
+        _show_claim(verdict.claim)
+        _console().print(f"Dossier d’injonction de payer : {path}")
+    else:
+        labels = {"closed": "facture soldée ou annulée", "disputed": "facture en litige",
+                  "prescribed": "créance prescrite", "no_formal_notice": "aucune mise en demeure envoyée",
+                  "notice_deadline_pending": "le délai laissé par la mise en demeure n’est pas écoulé",
+                  "below_minimum": "montant inférieur au minimum fixé dans les règles (legal.litigation_min_amount)",
+                  "company_incomplete": "informations de l’entreprise incomplètes (section company)"}
+        _console().print(f"{invoice.id} : pas de dossier — " + " ; ".join(labels.get(r, r) for r in verdict.reasons))
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     sys.stdout.write(schema_text())
     return 0
@@ -472,7 +556,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"check": cmd_check, "plan": cmd_plan, "simulate": cmd_simulate, "schema": cmd_schema, "import": cmd_import,
-            "render": cmd_render, "invoice": cmd_invoice,
+            "render": cmd_render, "invoice": cmd_invoice, "claim": cmd_claim, "dossier": cmd_dossier,
             "demo": cmd_demo}
 
 

@@ -345,3 +345,11 @@ def test_condition_without_value_points_at_its_key(rules_dir):
     text = MINIMAL_RULES.replace("    scenario: standard", "    when:\n      customer.kind:\n    scenario: standard")
     error = single_error(rules_dir(text))
     assert (error.line, error.column) == (5, 7) and "n’a pas de valeur" in error.message
+
+
+def test_cgv_rate_below_three_times_the_legal_rate_is_a_warning(rules_dir):
+    result = load_rules(rules_dir(MINIMAL_RULES + "legal: {late_interest: 5}\n"))
+    assert result.ok
+    (warning,) = only(result.diagnostics, "warning")
+    assert warning.line == 12 and "inférieur à trois fois le taux d’intérêt légal" in warning.message
+    assert not only(load_rules(rules_dir(MINIMAL_RULES + "legal: {late_interest: 15}\n")).diagnostics, "warning")

@@ -339,6 +339,13 @@ class _Loader:
 
     def _legal(self, data: dict[str, Any]) -> Legal:
         rate = data.get("late_interest", "legal")
+        if rate != "legal":
+            from ..domain.claim import Rates, cgv_rate_warning
+
+            rates = Rates.load()
+            # The latest half-year the rate tables cover: what the CGV are measured against today.
+            if message := cgv_rate_warning(Decimal(str(rate)), rates, rates.verified_until):
+                self.warning(("legal", "late_interest"), message)
         return Legal(
             late_interest=rate if rate == "legal" else Decimal(str(rate)),
             recovery_indemnity=Decimal(str(data.get("recovery_indemnity", 40))),
