@@ -306,7 +306,7 @@ def _invoice_of(book: Book, invoice_id: str, source: Path) -> Any:
 
 
 def cmd_claim(args: argparse.Namespace) -> int:
-    from .domain.claim import RateUnknown, Rates, compute_claim
+    from .domain.claim import Rates, RateUnknown, compute_claim
 
     rules = _load(args.rules)
     book = _book(args.data)
@@ -339,7 +339,7 @@ def _show_claim(claim: Any) -> None:
 
 
 def cmd_dossier(args: argparse.Namespace) -> int:
-    from .domain.claim import RateUnknown, Rates, court, eligibility, small_claims_eligible
+    from .domain.claim import Rates, RateUnknown, court, eligibility, small_claims_eligible
     from .litigation.dossier import build_from_book
 
     rules = _load(args.rules)
