@@ -204,6 +204,13 @@ def test_authentic_json_that_is_not_a_stripe_event_is_malformed(body):
         verify_stripe(body, signed(body), [SECRET], now=NOW)
 
 
+@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000, b"1" * 5000, b"\xff\xfe{}"])
+def test_pathological_authentic_bodies_are_malformed_without_crashing(body):
+    # nesting beyond the recursion limit, an integer beyond Python's digit limit, invalid UTF-8
+    with pytest.raises(MalformedPayload):
+        verify_stripe(body, signed(body), [SECRET], now=NOW)
+
+
 def test_a_forged_body_is_reported_as_a_bad_signature_before_its_content_is_read():
     with pytest.raises(InvalidSignature):
         verify_stripe(b"not json", signed(b"something else"), [SECRET], now=NOW)
@@ -571,6 +578,7 @@ def test_a_generic_refund_is_a_negative_amount():
 
 def test_a_generic_notice_is_a_payment_unless_told_otherwise():
     assert generic(generic_body(kind=...)).kind == "payment"
+    assert generic(generic_body(kind=None)).kind == "payment"
 
 
 def test_a_generic_notice_may_leave_the_invoice_unknown_and_the_payer_out():

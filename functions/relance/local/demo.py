@@ -16,15 +16,15 @@ from typing import Any
 
 from ..adapters.dynamo import DynamoStore
 from ..domain.model import Book
-from .runner import LocalFunctions, peek_all, scheduled_event
+from .runner import LocalFunctions, scheduled_event
 from .stack import LocalStack
 
 CHANNEL_QUEUES = {"email": "EmailQueue", "letter": "LetterQueue", "registered_letter": "RegisteredLetterQueue",
                   "phone": "PhoneQueue", "litigation": "LitigationQueue"}
 # Which function drains which queue; the e-mail function may move a message to the letter queue, so letters
-# are drained after e-mails. Litigation is the dossier builder's (a later issue): its messages are kept.
+# are drained after e-mails.
 DRAIN_ORDER = (("EmailQueue", "EmailFunction"), ("PhoneQueue", "PhoneFunction"), ("LetterQueue", "LetterFunction"),
-               ("RegisteredLetterQueue", "LetterFunction"))
+               ("RegisteredLetterQueue", "LetterFunction"), ("LitigationQueue", "LitigationFunction"))
 
 
 @dataclass
@@ -34,6 +34,7 @@ class DayResult:
     emails: list[Path] = field(default_factory=list)
     letters: list[Path] = field(default_factory=list)
     digests: list[Path] = field(default_factory=list)
+    dossiers: list[Path] = field(default_factory=list)
 
     @property
     def actions(self) -> int:
@@ -172,6 +173,14 @@ class Outputs:
             if path := self._write("courriers", name, s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()):
                 result.letters.append(path)
 
+        for obj in s3.list_objects_v2(Bucket=bucket, Prefix="dossiers/").get("Contents", []):
+            if obj["Key"] in self.letters_seen:
+                continue
+            self.letters_seen.add(obj["Key"])
+            data = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+            if path := self._write("dossiers", Path(obj["Key"]).name, data):
+                result.dossiers.append(path)
+
     def _write(self, folder: str, name: str, data: bytes) -> Path | None:
         if self.out_dir is None:
             return None
@@ -205,8 +214,6 @@ def run_day(stack: LocalStack, functions: LocalFunctions, day: date, outputs: Ou
     seen: list[dict[str, Any]] = []
     for queue, function in DRAIN_ORDER:
         functions.drain(queue, function, seen=seen, **today)
-    for message in peek_all(stack, "LitigationQueue"):
-        seen.append({**message, "channel": "litigation"})
     functions.invoke("DigestFunction", {"run_date": day.isoformat()}, **today)
     result.messages = sorted(seen, key=lambda m: (m["channel"], m["customer"]))
     if outputs is not None:

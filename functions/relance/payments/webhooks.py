@@ -413,7 +413,7 @@ def verify_generic(
     body = _load_json(payload)
     if not isinstance(body, dict):
         raise MalformedPayload("not_event", "body is not a JSON object")
-    kind = body.get("kind", "payment")
+    kind = "payment" if body.get("kind") is None else body["kind"]
     if kind not in ("payment", "refund"):
         raise _invalid("kind", '"payment" or "refund"')
     amount = _generic_amount(body.get("amount"))

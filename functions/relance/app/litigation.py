@@ -1,0 +1,101 @@
+"""The litigation step: check eligibility when the dossier is built, then build, store, tell, and stop reminders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from ..domain.claim import Rates, eligibility
+from ..domain.email import build_email
+from ..domain.fmt import longdate, money
+from ..litigation.dossier import Piece, build_dossier, case_name
+from ..rules.model import Rules
+from .deliver import ChannelMessage, EmailSender
+
+REASON_LABELS = {"closed": "facture soldée ou annulée", "disputed": "facture en litige", "prescribed": "créance prescrite",
+                 "no_formal_notice": "aucune mise en demeure envoyée",
+                 "notice_deadline_pending": "le délai laissé par la mise en demeure n’est pas encore écoulé",
+                 "below_minimum": "montant inférieur au minimum fixé (legal.litigation_min_amount)",
+                 "company_incomplete": "informations de l’entreprise incomplètes (section company des règles)"}
+
+
+@dataclass(slots=True)
+class LitigationOutcome:
+    built: list[str] = field(default_factory=list)
+    refused: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"outcome": "built" if self.built else "refused", "built": self.built, "refused": self.refused}
+
+
+def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, documents: Any, sender: EmailSender,
+                      presign: Callable[[str], str], today: date, now: Any) -> LitigationOutcome:
+    outcome = LitigationOutcome()
+    customer = store.customer(message.customer)
+    rates = Rates.load()
+    for action in message.actions:
+        found = store.invoice(action.invoice)
+        if found is None or customer is None:
+            outcome.refused[action.invoice] = ["closed"]
+            continue
+        invoice, _ = found
+        verdict = eligibility(invoice, customer, rules.legal, rules.company.missing(), today, rates)
+        if not verdict.eligible:
+            outcome.refused[invoice.id] = list(verdict.reasons)
+            store.append_events([{"invoice": invoice.id, "kind": "litigation_refused", "date": today.isoformat(),
+                                  "step": action.step, "channel": "litigation",
+                                  "reason": ", ".join(verdict.reasons), "message_key": message.key}])
+            continue
+        history = store.history(invoice.id)
+        chronology = [{k: str(v) for k, v in e.items() if v is not None and k in (
+            "date", "kind", "channel", "step", "provider_id", "tracking_number", "message_key", "amount", "reason")}
+            for e in sorted(history, key=lambda e: (e.get("date", ""), e.get("at", "")))]
+        notice_event = next((e for e in reversed(history) if e.get("kind") == "sent"
+                             and e.get("channel") == "registered_letter" and e.get("document")), None)
+        notice = proof = None
+        if notice_event is not None:
+            pdf = documents.get(notice_event["document"])
+            if pdf:
+                notice = Piece("mise-en-demeure.pdf", f"Mise en demeure par lettre recommandée avec AR du "
+                               f"{longdate(date.fromisoformat(notice_event['date']))}", pdf)
+            proof_event = next((e for e in reversed(history) if e.get("proof")), None)
+            if proof_event is not None and (data := documents.get(proof_event["proof"])):
+                proof = Piece("accuse-de-reception." + proof_event["proof"].rsplit(".", 1)[-1],
+                              "Accusé de réception signé", data)
+        invoice_pdf = documents.get(f"invoices/{invoice.id}.pdf")
+        archive, manifest = build_dossier(rules=rules, invoice=invoice, customer=customer, claim=verdict.claim,
+                                          on=today, chronology=chronology,
+                                          invoice_pdfs={invoice.id: invoice_pdf} if invoice_pdf else {},
+                                          notice=notice, proof=proof)
+        key = f"dossiers/{case_name(invoice, customer, today)}.zip"
+        documents.put(key, archive, "application/zip")
+        store.update_invoice_state(invoice.id, kind="litigation", on=today, sets={"status": "litigation"},
+                                   when_status=("open", "litigation"), details={"document": key})
+        outcome.built.append(invoice.id)
+        company = rules.company
+        text = (f"Bonjour,\n\nLe dossier de requête en injonction de payer contre {customer.name} pour la facture "
+                f"{invoice.id} est prêt : {money(verdict.claim.total)} (principal {money(verdict.claim.principal)}, "
+                f"pénalités {money(verdict.claim.interest)}, indemnité {money(verdict.claim.indemnity)}).\n\n"
+                f"Tribunal compétent : {manifest['court']['type'].replace('_', ' ')} de {manifest['court']['city']}.\n"
+                f"Téléchargement (lien valable 7 jours) :\n{presign(key)}\n\n"
+                "Relisez la requête, joignez les pièces listées dans pieces/A-JOINDRE.txt s’il y en a, signez-la "
+                "et déposez-la au greffe. Les relances de cette facture sont arrêtées.\n\nrelance")
+        raw = build_email(sender_name=company.name, sender=company.email, to=[company.email],
+                          subject=f"Dossier d’injonction de payer prêt : {customer.name}, facture {invoice.id}",
+                          text=text, message_id=f"dossier-{message.key}-{invoice.id}", sent_at=now)
+        sender.send(raw=raw, sender=company.email, to=[company.email], reply_to=company.email,
+                    tags={"message_key": message.key})
+    if outcome.refused:
+        company = rules.company
+        lines = [f"– {i} : " + " ; ".join(REASON_LABELS.get(r, r) for r in reasons)
+                 for i, reasons in outcome.refused.items()]
+        raw = build_email(sender_name=company.name, sender=company.email, to=[company.email],
+                          subject=f"Injonction de payer non engagée pour {customer.name if customer else message.customer}",
+                          text="Bonjour,\n\nL’étape d’injonction de payer n’a pas produit de dossier :\n\n"
+                               + "\n".join(lines) + "\n\nCorrigez ce qui peut l’être puis lancez « relance dossier ».\n",
+                          message_id=f"dossier-refused-{message.key}", sent_at=now)
+        sender.send(raw=raw, sender=company.email, to=[company.email], reply_to=company.email,
+                    tags={"message_key": message.key})
+    return outcome
