@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install lint test test-fast demo bench check clean
+.PHONY: install lint test test-fast test-faults demo bench check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ lint: $(STAMP)
 ## The whole suite: lint, unit, integration and end-to-end tests.
 test: lint
 	$(BIN)/python -m pytest
+
+## The fault-injection suite at full size (`make test` runs its short form).
+test-faults: $(STAMP)
+	RELANCE_FAULTS=full $(BIN)/python -m pytest tests/faults
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -x
