@@ -115,3 +115,41 @@ def test_policies_use_sam_templates_and_no_wildcard(template):
         for policy in spec["Properties"].get("Policies", []):
             assert isinstance(policy, dict) and len(policy) == 1, logical  # a SAM policy template
             assert "*" not in json.dumps(policy), logical
+
+
+def test_iam_has_no_wildcard_that_aws_does_not_require(monkeypatch):
+    """Every role the transform produces: no '*' action, no service-wide 'svc:*', no '*' resource except
+    for the few actions AWS only grants on '*' (X-Ray, CloudWatch metrics)."""
+    from samtranslator.translator.transform import transform
+    from samtranslator.yaml_helper import yaml_parse
+
+    class NoIam:
+        def load(self):
+            return {"AWSLambdaBasicExecutionRole": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-3")
+    document = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
+    document["Globals"]["Function"]["CodeUri"] = "s3://artifacts/code.zip"
+    for resource in document["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::LayerVersion":
+            resource["Properties"]["ContentUri"] = "s3://artifacts/layer.zip"
+    output = transform(document, {}, NoIam())
+    # ssm:DescribeParameters has no resource-level permission: AWS only grants it on "*".
+    star_only = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData",
+                 "ssm:DescribeParameters"}
+    offenders = []
+    for name, resource in output["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        for policy in resource["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = statement.get("Action", [])
+                actions = [actions] if isinstance(actions, str) else actions
+                resources = statement.get("Resource", [])
+                resources = [resources] if not isinstance(resources, list) else resources
+                for action in actions:
+                    if action == "*" or action.endswith(":*"):
+                        offenders.append((name, action))
+                if "*" in resources and not set(actions) <= star_only:
+                    offenders.append((name, actions, "Resource *"))
+    assert offenders == []

@@ -56,7 +56,8 @@ def import_object(bucket: str, key: str) -> dict[str, Any]:
                      Body=json.dumps(summary, ensure_ascii=False, indent=2).encode())
     metrics.add_metric(name="RowsImported", unit=MetricUnit.Count, value=summary["imported"])
     metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=len(errors))
-    logger.info("import done", extra={k: v for k, v in summary.items() if k != "unusable"})
+    # Nested: a summary key such as "created" would clash with the log record's own attributes.
+    logger.info("import done", extra={"import_summary": {k: v for k, v in summary.items() if k != "unusable"}})
     return summary
 
 

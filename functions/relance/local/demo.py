@@ -226,13 +226,14 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
              exports: list[Path] = (), on_day: Callable[[DayResult], None] | None = None,
              on_imports: Callable[[list[dict[str, Any]]], None] | None = None,
              payment: tuple[date, str] | None = None,
-             on_payment: Callable[[dict[str, Any]], None] | None = None) -> DemoResult:
+             on_payment: Callable[[dict[str, Any]], None] | None = None,
+             function_env: dict[str, str] | None = None) -> DemoResult:
     with LocalStack() as stack:
         store = DynamoStore(stack.client("dynamodb"), stack.physical["DataTable"],
                             int(stack.resolver.parameters["Shards"]))
         store.seed(book)
         put_demo_secrets(stack)
-        functions = LocalFunctions(stack, rules_dir)
+        functions = LocalFunctions(stack, rules_dir, function_env)
         payments: list[dict[str, Any]] = []
 
         def before_day(day: date) -> None:

@@ -45,12 +45,13 @@ def load_handler(dotted: str) -> tuple[Callable[[dict[str, Any], Any], Any], Any
 class LocalFunctions:
     """Invoke the template's functions by logical id, with the environment the template gives them."""
 
-    def __init__(self, stack: LocalStack, rules_dir: Path) -> None:
+    def __init__(self, stack: LocalStack, rules_dir: Path, env: dict[str, str] | None = None) -> None:
         self.stack = stack
         self.rules_dir = rules_dir
+        self.env = dict(env or {})  # added to every invocation (e.g. a log level)
 
     def invoke(self, logical: str, event: dict[str, Any], **env: str) -> Any:
-        with self.stack.environment(logical, self.rules_dir, **env):
+        with self.stack.environment(logical, self.rules_dir, **{**self.env, **env}):
             # Imported inside the function's environment, as Lambda does: Powertools reads it at import.
             handler, module = load_handler(self.stack.handler_of(logical))
             if hasattr(module, "reset"):
