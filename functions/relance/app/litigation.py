@@ -14,8 +14,8 @@ from ..litigation.dossier import Piece, build_dossier, case_name
 from ..rules.model import Rules
 from .deliver import ChannelMessage, EmailSender
 
-REASON_LABELS = {"closed": "facture soldée ou annulée", "disputed": "facture en litige", "prescribed": "créance prescrite",
-                 "no_formal_notice": "aucune mise en demeure envoyée",
+REASON_LABELS = {"closed": "facture soldée ou annulée", "disputed": "facture en litige",
+                 "prescribed": "créance prescrite", "no_formal_notice": "aucune mise en demeure envoyée",
                  "notice_deadline_pending": "le délai laissé par la mise en demeure n’est pas encore écoulé",
                  "below_minimum": "montant inférieur au minimum fixé (legal.litigation_min_amount)",
                  "company_incomplete": "informations de l’entreprise incomplètes (section company des règles)"}
@@ -91,10 +91,11 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
         company = rules.company
         lines = [f"– {i} : " + " ; ".join(REASON_LABELS.get(r, r) for r in reasons)
                  for i, reasons in outcome.refused.items()]
+        who = customer.name if customer else message.customer
+        text = ("Bonjour,\n\nL’étape d’injonction de payer n’a pas produit de dossier :\n\n" + "\n".join(lines)
+                + "\n\nCorrigez ce qui peut l’être puis lancez « relance dossier ».\n")
         raw = build_email(sender_name=company.name, sender=company.email, to=[company.email],
-                          subject=f"Injonction de payer non engagée pour {customer.name if customer else message.customer}",
-                          text="Bonjour,\n\nL’étape d’injonction de payer n’a pas produit de dossier :\n\n"
-                               + "\n".join(lines) + "\n\nCorrigez ce qui peut l’être puis lancez « relance dossier ».\n",
+                          subject=f"Injonction de payer non engagée pour {who}", text=text,
                           message_id=f"dossier-refused-{message.key}", sent_at=now)
         sender.send(raw=raw, sender=company.email, to=[company.email], reply_to=company.email,
                     tags={"message_key": message.key})
