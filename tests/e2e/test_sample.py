@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from collections import defaultdict
 from datetime import date
 from itertools import pairwise
@@ -141,12 +142,15 @@ def test_simulate_json_over_the_sample(capsys):
 
 
 def test_demo_runs_daily_on_the_local_stack_and_a_rerun_sends_nothing(capsys, tmp_path):
-    assert main(["demo", "--rules", str(SAMPLE_RULES), "--from", "2026-11-16", "--to", "2026-11-24",
+    assert main(["demo", "--rules", str(SAMPLE_RULES), "--from", "2026-11-12", "--to", "2026-11-24",
                  "--out", str(tmp_path), "--format", "json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     per_day = {d["date"]: d["messages"] for d in payload["days"]}
     assert per_day["2026-11-21"] == [] and per_day["2026-11-22"] == []  # a weekend
-    assert per_day["2026-11-16"]  # the first run catches up with what the sample's history left due
+    assert per_day["2026-11-12"]  # the first run catches up with what the sample's history left due
+    # One invoice of the sample reaches litigation: its dossier lands in out/dossiers.
+    dossiers = sorted((tmp_path / "dossiers").glob("injonction_*.zip"))
+    assert dossiers and all(zipfile.is_zipfile(d) for d in dossiers)
     assert payload["rerun"] == {"date": "2026-11-23", "messages": []}
     assert payload["dead_letters"] == 0
     assert (tmp_path / "queued.json").is_file()

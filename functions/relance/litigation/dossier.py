@@ -24,6 +24,7 @@ from ..letters import LetterLine, Sender
 from ..rules.model import Rules
 
 ZIP_DATE = (2026, 1, 1, 0, 0, 0)  # fixed entry times: the same case gives the same archive
+REQUETE, DECOMPTE, CHRONOLOGIE = "01-requete-injonction-de-payer.pdf", "02-decompte.pdf", "03-chronologie.pdf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,17 +60,17 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
     """The dossier's ZIP and its manifest."""
     from .documents import DossierFacts, Exhibit, render_chronologie, render_decompte, render_requete
 
-    pieces: list[Piece] = [Piece(f"piece-{n:02d}-facture-{invoice.id}.pdf",
+    pieces: list[Piece] = [Piece(f"pieces/piece-01-facture-{invoice.id}.pdf",
                                  f"Facture n° {invoice.id} du {longdate(invoice.issue_date)}",
-                                 invoice_pdfs.get(invoice.id)) for n in (1,)]
+                                 invoice_pdfs.get(invoice.id))]
     for extra in (notice, proof):
         if extra is not None:
-            n = len(pieces) + 1
-            pieces.append(Piece(f"piece-{n:02d}-{extra.filename}", extra.title, extra.data))
-    n = len(pieces)
-    pieces += [Piece(f"piece-{n + 1:02d}-decompte.pdf", f"Décompte des sommes dues au {longdate(on)}", None),
-               Piece(f"piece-{n + 2:02d}-chronologie.pdf", "Chronologie des relances et des paiements", None)]
-    exhibits = tuple(Exhibit(i + 1, p.title, p.filename) for i, p in enumerate(pieces))
+            pieces.append(Piece(f"pieces/piece-{len(pieces) + 1:02d}-{extra.filename}", extra.title, extra.data))
+    # The décompte and the chronology are exhibits too; they sit at the top of the archive.
+    generated = [Piece(DECOMPTE, f"Décompte des sommes dues au {longdate(on)}", None),
+                 Piece(CHRONOLOGIE, "Chronologie des relances et des paiements", None)]
+    exhibits = tuple(Exhibit(i + 1, p.title, p.filename.rsplit("/", 1)[-1])
+                     for i, p in enumerate([*pieces, *generated]))
     facts = DossierFacts(
         creditor=sender_of(rules), debtor_name=customer.name, debtor_kind=customer.kind,
         debtor_legal_form=str(customer.extra.get("legal_form", "")) if customer.extra else "",
@@ -78,20 +79,13 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
         claim=claim.as_json(), court=court(customer), small_claims_eligible=small_claims_eligible(claim),
         chronology=tuple(chronology), exhibits=exhibits, place=rules.company.address.city, on=on,
         cgv_rate=None if rules.legal.late_interest == "legal" else str(rules.legal.late_interest))
-    decompte, chronologie = render_decompte(facts), render_chronologie(facts)
-    files: list[tuple[str, bytes]] = [("01-requete-injonction-de-payer.pdf", render_requete(facts)),
-                                      ("02-decompte.pdf", decompte), ("03-chronologie.pdf", chronologie)]
-    missing = []
-    for piece in pieces:
-        data = {"decompte": decompte, "chronologie": chronologie}.get(piece.filename.rsplit("-", 1)[-1][:-4],
-                                                                       piece.data)
-        if data is None:
-            missing.append(piece)
-        else:
-            files.append((f"pieces/{piece.filename}", data))
+    files: list[tuple[str, bytes]] = [(REQUETE, render_requete(facts)), (DECOMPTE, render_decompte(facts)),
+                                      (CHRONOLOGIE, render_chronologie(facts))]
+    missing = [p for p in pieces if p.data is None]
+    files += [(p.filename, p.data) for p in pieces if p.data is not None]
     if missing:
         note = ("Pièces à joindre avant le dépôt (elles ne sont pas conservées par relance) :\n"
-                + "".join(f"- {p.filename} : {p.title}\n" for p in missing))
+                + "".join(f"- {p.filename.rsplit('/', 1)[-1]} : {p.title}\n" for p in missing))
         files.append(("pieces/A-JOINDRE.txt", note.encode("utf-8")))
     manifest = {
         "invoice": invoice.id, "customer": customer.id, "on": on.isoformat(), "claim": claim.as_json(),
@@ -99,7 +93,7 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
         "rules_version": rules.digest,
         "pieces": [{"file": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
                    for name, data in files],
-        "missing": [p.filename for p in missing],
+        "missing": [p.filename.rsplit("/", 1)[-1] for p in missing],
     }
     files.append(("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")))
     buffer = io.BytesIO()

@@ -8,6 +8,7 @@ through the same function — and collects what each day queued per channel.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -150,10 +151,14 @@ class Outputs:
         self.emails_seen += len(sent)
         for raw in sent:
             data = raw.raw_data.encode() if isinstance(raw.raw_data, str) else raw.raw_data
-            key = message_from_bytes(data).get("Message-ID", "").strip("<>").split("@")[0]
+            found = re.search(r"<([^@>\s]+)@", " ".join(str(message_from_bytes(data).get("Message-ID", "")).split()))
+            key = found.group(1) if found else ""
             if key.startswith("digest-"):
-                path = self._write("appels", f"{key}.eml", data)
-                result.digests.append(path) if path else None
+                if path := self._write("appels", f"{key}.eml", data):
+                    result.digests.append(path)
+                continue
+            if key.startswith("dossier-"):
+                self._write("dossiers", f"{day.isoformat()}_{key[:40]}.eml", data)
                 continue
             message = self.messages.get(key, {})
             name = f"{day.isoformat()}_{message.get('customer', 'client')}_{message.get('tone', '')}_{key[:8]}.eml"

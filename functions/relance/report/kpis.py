@@ -14,7 +14,9 @@ Definitions (the report's footnotes say the same in French):
   promise to pay, formal notice sent, reminded, not reminded — so the stages add up to the open balance.
 - *Step effectiveness*: each history entry dated D − 7 or earlier counts once for its (segment, step); it is
   "paid within 7 days" when the invoice was settled in [step date, step date + 7]. The segment is the first
-  whose ``when`` held at the step date; the tone is that step's in the segment's scenario.
+  whose ``when`` held at the step date, on the invoice and customer figures rebuilt for that day (amount then
+  due, open balance and overdue invoices from the payments' dates); the tone is that step's in the segment's
+  scenario.
 
 Only euro invoices are counted; the others are reported as a number.
 """
@@ -23,13 +25,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from ..domain.legal import is_prescribed
 from ..domain.model import Book, Customer, HistoryEntry, Invoice
-from ..domain.planner import customer_stats
 from ..rules.conditions import CustomerStats, Facts
 from ..rules.model import Rules, Segment, Step
 
@@ -61,6 +62,11 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("not_reminded", "Sans relance"),
 )
 
+CHANNEL_LABELS = {"email": "e-mail", "letter": "courrier", "registered_letter": "recommandé", "phone": "appel",
+                  "litigation": "injonction de payer"}
+NO_SEGMENT = "aucun segment"
+NO_TONE = "sans ton"
+
 
 @dataclass(frozen=True, slots=True)
 class Bucket:
@@ -68,6 +74,7 @@ class Bucket:
     label: str
     amount: Decimal
     count: int
+    share: Decimal | None  # percentage of the open balance
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +83,7 @@ class Stage:
     label: str
     amount: Decimal
     count: int
+    share: Decimal | None  # percentage of the open balance
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +123,24 @@ class StepEffect:
     def share(self) -> Decimal | None:
         return _percentage(self.paid_within, self.counted)
 
+    @property
+    def segment_label(self) -> str:
+        return self.segment if self.segment is not None else NO_SEGMENT
+
+    @property
+    def channel_label(self) -> str:
+        return CHANNEL_LABELS.get(self.channel, self.channel or "—")
+
+    @property
+    def tone_label(self) -> str:
+        return self.tone or NO_TONE
+
+    @property
+    def label(self) -> str:
+        """« standard · relance_1 (J+5, e-mail, courtois) »"""
+        details = ", ".join(x for x in (self.at, self.channel_label, self.tone_label) if x)
+        return f"{self.segment_label} · {self.step} ({details})"
+
 
 @dataclass(frozen=True, slots=True)
 class ToneEffect:
@@ -127,6 +153,10 @@ class ToneEffect:
     @property
     def share(self) -> Decimal | None:
         return _percentage(self.paid_within, self.counted)
+
+    @property
+    def tone_label(self) -> str:
+        return self.tone or NO_TONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +202,7 @@ def compute_kpis(book: Book, rules: Rules, on: date) -> Kpis:
     sales = sum((inv.amount for inv in euro if sales_from <= inv.issue_date <= on), ZERO)
     dso = _tenth(open_total * DSO_PERIOD_DAYS / sales) if sales > 0 else None
 
-    effects = _effectiveness(euro, book, rules, channels, on)
+    effects = _effectiveness(invoices, euro, book, rules, channels, on)
     days_late = [((on - inv.due_date).days, balance) for inv, balance in overdue]
     average = _tenth(Decimal(sum(d for d, _ in days_late)) / len(days_late)) if days_late else None
     weighted = _tenth(sum((d * b for d, b in days_late), ZERO) / overdue_total) if overdue_total > 0 else None
@@ -183,7 +213,7 @@ def compute_kpis(book: Book, rules: Rules, on: date) -> Kpis:
         open_count=len(open_now),
         overdue_total=overdue_total,
         overdue_count=len(overdue),
-        overdue_share=_tenth(overdue_total * 100 / open_total) if open_total > 0 else None,
+        overdue_share=_share(overdue_total, open_total),
         aged=aged,
         dso_days=dso,
         dso_sales=sales,
@@ -236,7 +266,9 @@ def _aged(open_now: list[tuple[Invoice, Decimal]], on: date) -> tuple[Bucket, ..
                 amounts[i] += balance
                 counts[i] += 1
                 break
-    return tuple(Bucket(key, label, amounts[i], counts[i]) for i, (key, label, _, _) in enumerate(BUCKETS))
+    total = sum(amounts, ZERO)
+    return tuple(Bucket(key, label, amounts[i], counts[i], _share(amounts[i], total))
+                 for i, (key, label, _, _) in enumerate(BUCKETS))
 
 
 def _recovery(invoices: list[Invoice], on: date) -> Recovery:
@@ -256,8 +288,7 @@ def _recovery(invoices: list[Invoice], on: date) -> Recovery:
             recovered += unpaid
         else:
             recovered += min(unpaid, sum((p.amount for p in inv.payments if due < p.date <= on), ZERO))
-    rate = _tenth(recovered * 100 / fell) if fell > 0 else None
-    return Recovery(RECOVERY_WINDOW_DAYS, fell, recovered, count, rate)
+    return Recovery(RECOVERY_WINDOW_DAYS, fell, recovered, count, _share(recovered, fell))
 
 
 def _stages(open_now: list[tuple[Invoice, Decimal]], book: Book, channels: dict[str, str],
@@ -268,7 +299,8 @@ def _stages(open_now: list[tuple[Invoice, Decimal]], book: Book, channels: dict[
         key = _stage_of(inv, book.customers[inv.customer_id], channels, on)
         amounts[key] += balance
         counts[key] += 1
-    return tuple(Stage(key, label, amounts[key], counts[key]) for key, label in STAGES)
+    total = sum(amounts.values(), ZERO)
+    return tuple(Stage(key, label, amounts[key], counts[key], _share(amounts[key], total)) for key, label in STAGES)
 
 
 def _stage_of(inv: Invoice, customer: Customer, channels: dict[str, str], on: date) -> str:
@@ -308,25 +340,30 @@ def _top_debtors(overdue: list[tuple[Invoice, Decimal]], book: Book, on: date) -
 
 # --- step effectiveness ---------------------------------------------------------------------------------
 
-def _effectiveness(invoices: list[Invoice], book: Book, rules: Rules, channels: dict[str, str],
-                   on: date) -> tuple[StepEffect, ...]:
+def _effectiveness(invoices: list[Invoice], euro: list[Invoice], book: Book, rules: Rules,
+                   channels: dict[str, str], on: date) -> tuple[StepEffect, ...]:
     window = timedelta(days=EFFECT_WINDOW_DAYS)
     last_counted = on - window
     steps = {name: {step.id: (i, step) for i, step in enumerate(s.steps)} for name, s in rules.scenarios.items()}
-    stats_on: dict[date, dict[str, CustomerStats]] = {}
-    rows: dict[tuple[str | None, str], _Tally] = {}
+    of_customer: dict[str, list[Invoice]] = defaultdict(list)
     for inv in invoices:
+        of_customer[inv.customer_id].append(inv)
+    stats_on: dict[tuple[str, date], CustomerStats] = {}
+    rows: dict[tuple[str | None, str], _Tally] = {}
+    for inv in euro:
         paid = paid_date(inv)
         if paid is None and settled_by(inv, on):
             continue  # paid on an unknown day: nothing to measure
         customer = book.customers[inv.customer_id]
         for entry in inv.history:
-            if entry.date > on or (paid is not None and paid < entry.date):
+            day = entry.date
+            if day > on or (paid is not None and paid < day):
                 continue
-            if entry.date not in stats_on:
-                stats_on[entry.date] = customer_stats(book, entry.date)
-            stats = stats_on[entry.date].get(customer.id, CustomerStats(ZERO, 0))
-            segment = _segment_at(rules.segments, Facts(inv, customer, entry.date, stats))
+            stats = stats_on.get((customer.id, day))
+            if stats is None:
+                stats = stats_on[(customer.id, day)] = _customer_stats_on(of_customer[customer.id], day)
+            facts = Facts(_as_on(inv, day), customer, day, stats)
+            segment = _segment_at(rules.segments, facts)
             found = steps.get(segment.scenario, {}).get(entry.step) if segment else None
             step: Step | None = found[1] if found else None
             key = (segment.name if segment else None, entry.step)
@@ -335,17 +372,15 @@ def _effectiveness(invoices: list[Invoice], book: Book, rules: Rules, channels: 
                 row = rows[key] = _Tally(step.at_label if step else None, _channel_of(entry, channels),
                                          step.tone if step else None)
             row.carried_out += 1
-            if entry.date > last_counted:
+            if day > last_counted:
                 continue
             row.counted += 1
-            end = entry.date + window
-            if paid is not None and entry.date <= paid <= end:
+            end = day + window
+            if paid is not None and day <= paid <= end:
                 row.paid_within += 1
-                # Everything still due before the step was paid inside the window.
-                row.recovered += inv.amount_due + sum((p.amount for p in inv.payments if p.date >= entry.date),
-                                                      ZERO)
+                row.recovered += _balance_before(inv, day)  # everything still due was paid in the window
             else:
-                row.recovered += sum((p.amount for p in inv.payments if entry.date <= p.date <= end), ZERO)
+                row.recovered += sum((p.amount for p in inv.payments if day <= p.date <= end), ZERO)
 
     segment_rank = {s.name: i for i, s in enumerate(rules.segments)}
     scenario_of = {s.name: s.scenario for s in rules.segments}
@@ -373,6 +408,30 @@ class _Tally:
     def effect(self, segment: str | None, step: str) -> StepEffect:
         return StepEffect(segment, step, self.at, self.channel, self.tone, self.carried_out, self.counted,
                           self.paid_within, self.recovered)
+
+
+def _balance_before(invoice: Invoice, day: date) -> Decimal:
+    """What was due at the start of ``day``."""
+    return balance_on(invoice, day - timedelta(days=1))
+
+
+def _as_on(invoice: Invoice, day: date) -> Invoice:
+    """The invoice as the planner saw it on ``day``: its amount then due, not yet paid."""
+    status = "open" if invoice.status == "paid" else invoice.status
+    return replace(invoice, amount_due=_balance_before(invoice, day), status=status)
+
+
+def _customer_stats_on(invoices: list[Invoice], day: date) -> CustomerStats:
+    """One customer's open balance and overdue invoices at the start of ``day``, rebuilt from the payments."""
+    balance = ZERO
+    overdue = 0
+    for inv in invoices:
+        if inv.issue_date > day or (due := _balance_before(inv, day)) <= 0:
+            continue
+        balance += due
+        if inv.due_date < day:
+            overdue += 1
+    return CustomerStats(balance, overdue)
 
 
 def _segment_at(segments: Iterable[Segment], facts: Facts) -> Segment | None:
@@ -410,6 +469,10 @@ def _channel_of(entry: HistoryEntry, channels: dict[str, str]) -> str:
 
 def _tenth(value: Decimal) -> Decimal:
     return value.quantize(_TENTH, rounding=ROUND_HALF_UP)
+
+
+def _share(part: Decimal, whole: Decimal) -> Decimal | None:
+    return _tenth(part * 100 / whole) if whole > 0 else None
 
 
 def _percentage(part: int, whole: int) -> Decimal | None:

@@ -1,0 +1,96 @@
+"""The litigation function on the local stack, and `relance dossier` offline."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import date
+from email import message_from_bytes, policy
+
+from moto.ses.models import ses_backends
+from pypdf import PdfReader
+
+from relance.app.deliver import ChannelMessage, MessageAction
+from relance.cli import main, sample_data_path
+
+from ..conftest import SAMPLE_RULES
+from .conftest import book, business, invoice
+
+TODAY = {"RELANCE_TODAY": "2026-11-30"}
+
+
+def litigation_message(invoice_id: str, customer: str = "C1") -> ChannelMessage:
+    return ChannelMessage(f"lit-{invoice_id}", date(2026, 11, 30), customer, "litigation", "formel",
+                          (MessageAction(invoice_id, "injonction", "standard", "standard"),))
+
+
+def seed(store):
+    address = {"line1": "31 cours Charlemagne", "postal_code": "69002", "city": "Lyon"}
+    store.seed(book([business("C1", siren="839451200", address=address)], [
+        invoice("F1", due="2026-08-26", amount="2890.00", issue_date="2026-07-27",
+                history=[{"step": "relance_1", "date": "2026-08-31", "channel": "email"},
+                         {"step": "mise_en_demeure", "date": "2026-09-25", "channel": "registered_letter",
+                          "delivered_on": "2026-09-28"}]),
+        invoice("F2", due="2026-08-26", amount="900.00", issue_date="2026-07-27")]))
+
+
+def test_an_eligible_case_gets_a_dossier_a_link_and_no_more_reminders(stack, functions, store):
+    seed(store)
+    ses_backends["123456789012"][stack.region].sent_messages.clear()
+    stack.client("sqs").send_message(QueueUrl=stack.physical["LitigationQueue"],
+                                     MessageBody=litigation_message("F1").body())
+    functions.drain("LitigationQueue", "LitigationFunction", **TODAY)
+    assert store.invoice("F1")[0].status == "litigation"
+    (event,) = [e for e in store.history("F1") if e["kind"] == "litigation"]
+    s3 = stack.client("s3")
+    archive = s3.get_object(Bucket=stack.physical["DocumentsBucket"], Key=event["document"])["Body"].read()
+    names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    assert any(n.endswith("01-requete-injonction-de-payer.pdf") for n in names)
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(archive)).read(next(n for n in names
+                                                                         if n.endswith("manifest.json"))))
+    assert manifest["claim"]["principal"] == "2890.00" and all(len(p["sha256"]) == 64 for p in manifest["pieces"])
+    (mail,) = [message_from_bytes(m.raw_data.encode(), policy=policy.default)
+               for m in ses_backends["123456789012"][stack.region].sent_messages]
+    assert mail["To"] == "compta@atelier-bois-fils.example" and "injonction de payer" in mail["Subject"].lower()
+    assert "X-Amz-Signature" in mail.get_body(("plain",)).get_content()
+    # Still owed, so still in the daily run — where the planner skips it: no more reminders.
+    from relance.domain.planner import Planner
+    from relance.domain.sharding import shard_of
+    from relance.rules.loader import load_rules_or_raise
+
+    plan = Planner(load_rules_or_raise(SAMPLE_RULES)).plan(store.open_invoices(shard_of("C1", 16)).book,
+                                                             date(2026, 12, 1))
+    assert [(s.invoice, s.reason) for s in plan.skipped] == [("F1", "in litigation")]
+
+def test_a_case_without_formal_notice_is_refused_with_its_reason(stack, functions, store):
+    seed(store)
+    stack.client("sqs").send_message(QueueUrl=stack.physical["LitigationQueue"],
+                                     MessageBody=litigation_message("F2").body())
+    functions.drain("LitigationQueue", "LitigationFunction", **TODAY)
+    (refused,) = [e for e in store.history("F2") if e["kind"] == "litigation_refused"]
+    assert refused["reason"] == "no_formal_notice" and store.invoice("F2")[0].status == "open"
+
+
+def test_rebuilding_the_same_case_gives_the_same_archive(tmp_path, capsys):
+    argv = ["dossier", "--rules", str(SAMPLE_RULES), "--data", str(sample_data_path()), "--invoice", "F-2026-0260",
+            "--on", "2026-11-30", "--format", "json"]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert main([*argv, "--out", str(tmp_path / "b")]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert first["eligible"] and first["court"] == {"type": "tribunal_de_commerce", "city": "Lyon"}
+    a, b = (open(p, "rb").read() for p in (first["path"], second["path"]))
+    assert a == b
+    archive = zipfile.ZipFile(io.BytesIO(a))
+    requete = next(n for n in archive.namelist() if n.endswith("01-requete-injonction-de-payer.pdf"))
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(archive.read(requete))).pages)
+    text = text.replace("\u202f", " ").replace("\u00a0", " ")
+    assert "REQUÊTE EN INJONCTION DE PAYER" in text and "3 022,35 €" in text and "L441-10" in text
+
+
+def test_dossier_refuses_with_the_reason(capsys):
+    assert main(["dossier", "--rules", str(SAMPLE_RULES), "--data", str(sample_data_path()), "--invoice",
+                 "F-2026-0388", "--on", "2026-11-30", "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["eligible"] is False and "disputed" in payload["reasons"] and payload["path"] is None
