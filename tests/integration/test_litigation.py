@@ -7,6 +7,7 @@ import json
 import zipfile
 from datetime import date
 from email import message_from_bytes, policy
+from pathlib import Path
 
 from moto.ses.models import ses_backends
 from pypdf import PdfReader
@@ -80,7 +81,7 @@ def test_rebuilding_the_same_case_gives_the_same_archive(tmp_path, capsys):
     assert main([*argv, "--out", str(tmp_path / "b")]) == 0
     second = json.loads(capsys.readouterr().out)
     assert first["eligible"] and first["court"] == {"type": "tribunal_de_commerce", "city": "Lyon"}
-    a, b = (open(p, "rb").read() for p in (first["path"], second["path"]))
+    a, b = (Path(p).read_bytes() for p in (first["path"], second["path"]))
     assert a == b
     archive = zipfile.ZipFile(io.BytesIO(a))
     requete = next(n for n in archive.namelist() if n.endswith("01-requete-injonction-de-payer.pdf"))
