@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install lint test test-fast test-faults demo bench check clean
+.PHONY: install lint chromium test test-fast test-faults demo bench check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,13 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check functions tests
 
+## Headless Chromium renders the dashboard in a test (Debian's package; skipped with a reason if absent).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "warning: could not install chromium: the dashboard screenshot test will be skipped"; }
+
 ## The whole suite: lint, unit, integration and end-to-end tests.
-test: lint
+test: lint chromium
 	$(BIN)/python -m pytest
 
 ## The fault-injection suite at full size (`make test` runs its short form).

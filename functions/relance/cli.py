@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--from", dest="start", required=True, type=_date, metavar="YYYY-MM-DD")
     simulate.add_argument("--to", dest="end", required=True, type=_date, metavar="YYYY-MM-DD")
     sub.add_parser("schema", parents=[common], help="print the JSON Schema of a rule file")
+    report = sub.add_parser("report", parents=[common, rules_arg, data_arg],
+                            help="the collection dashboard at a date: a self-contained HTML page and a CSV")
+    report.add_argument("--on", required=True, type=_date, metavar="YYYY-MM-DD")
+    report.add_argument("--out", type=Path, default=Path("out"), help="folder for report.html and report.csv")
     claim = sub.add_parser("claim", parents=[common, rules_arg, data_arg],
                            help="what an invoice is worth in court on a date: principal, penalties, indemnity")
     claim.add_argument("--invoice", required=True, metavar="ID")
@@ -303,6 +307,22 @@ def _invoice_of(book: Book, invoice_id: str, source: Path) -> Any:
     if invoice is None:
         raise DataError([f"{source}: no invoice '{invoice_id}'"])
     return invoice
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .app.report import build_report
+
+    rules = _load(args.rules)
+    report = build_report(_book(args.data), rules, args.on)
+    args.out.mkdir(parents=True, exist_ok=True)
+    html_path, csv_path = args.out / "report.html", args.out / "report.csv"
+    html_path.write_text(report.html, encoding="utf-8")
+    csv_path.write_bytes(report.csv)
+    if args.format == "json":
+        _emit_json({"on": args.on.isoformat(), "html": str(html_path), "csv": str(csv_path)})
+    else:
+        _console().print(f"Tableau de bord au {args.on:%d/%m/%Y} : {html_path} (et {csv_path} pour Excel)")
+    return 0
 
 
 def cmd_claim(args: argparse.Namespace) -> int:
@@ -557,6 +577,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 COMMANDS = {"check": cmd_check, "plan": cmd_plan, "simulate": cmd_simulate, "schema": cmd_schema, "import": cmd_import,
             "render": cmd_render, "invoice": cmd_invoice, "claim": cmd_claim, "dossier": cmd_dossier,
+            "report": cmd_report,
             "demo": cmd_demo}
 
 

@@ -572,6 +572,27 @@ class DynamoStore:
             raise
         return True
 
+    def whole_book(self) -> Book:
+        """Every customer and invoice, paid ones included: the weekly report (never the daily path)."""
+        customers: dict[str, Customer] = {}
+        invoices: list[Invoice] = []
+        kwargs: dict[str, Any] = {"TableName": self.table, "FilterExpression": "#t IN (:c, :i)",
+                                  "ExpressionAttributeNames": {"#t": "type"},
+                                  "ExpressionAttributeValues": {":c": _s("customer"), ":i": _s("invoice")}}
+        while True:
+            page = self.client.scan(**kwargs)
+            for item in page["Items"]:
+                if item["type"]["S"] == "customer":
+                    customer = customer_from_item(item)
+                    customers[customer.id] = customer
+                else:
+                    invoices.append(invoice_from_item(item))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        known = sorted((i for i in invoices if i.customer_id in customers), key=lambda i: i.id)
+        return Book(MappingProxyType(customers), tuple(known))
+
     # -- reading for people ------------------------------------------------------------------------
     def invoice(self, invoice_id: str) -> tuple[Invoice, int] | None:
         answer = self.client.get_item(TableName=self.table, Key={"pk": _s(f"INV#{invoice_id}"), "sk": _s("STATE")},

@@ -49,6 +49,16 @@ class Runtime:
         return {}
 
     @cached_property
+    def parameters(self) -> Any:
+        """SSM parameters through Powertools (cached five minutes), on this runtime's own client."""
+        from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+        return SSMProvider(boto3_client=self.client("ssm"))
+
+    def secret(self, name: str) -> str:
+        return self.parameters.get(name, decrypt=True, max_age=300) or ""
+
+    @cached_property
     def letter_provider(self) -> Any:
         """The postal provider of the settings: the local one stores the PDF only (the demo's default)."""
         from ..adapters.postal import LocalLetterProvider, MerciFacteurProvider

@@ -13,7 +13,6 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..adapters.postal import (
@@ -88,7 +87,7 @@ def postal_status() -> Response:
     event = app.current_event
     raw = (event.decoded_body or "").encode("utf-8")
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
-    secret = parameters.get_parameter(rt.settings.postal_callback_secret_parameter, decrypt=True, max_age=300)
+    secret = rt.secret(rt.settings.postal_callback_secret_parameter)
     try:
         if MERCI_FACTEUR_HEADER in headers:
             updates = verify_merci_facteur_callback(raw, headers, secret)

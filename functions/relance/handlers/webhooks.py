@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..app.runtime import Runtime
@@ -34,7 +33,6 @@ logger = Logger(service="webhooks")
 metrics = Metrics(namespace="Relance", service="webhooks")
 app = APIGatewayHttpResolver()
 _runtime: Runtime | None = None
-SECRETS_MAX_AGE_S = 300
 
 
 def runtime() -> Runtime:
@@ -50,8 +48,7 @@ def reset() -> None:
 
 
 def _secrets(name: str) -> list[str]:
-    value = parameters.get_parameter(name, decrypt=True, max_age=SECRETS_MAX_AGE_S) or ""
-    return [part.strip() for part in value.split(",") if part.strip()]
+    return [part.strip() for part in runtime().secret(name).split(",") if part.strip()]
 
 
 def _answer(status: int, payload: dict[str, Any]) -> Response:

@@ -253,6 +253,14 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
         outputs = Outputs(stack, out_dir)
         days = run_days(stack, functions, start, end, outputs, on_day, before_day)
         again = run_day(stack, functions, rerun, outputs) if rerun else None
+        if out_dir is not None:
+            # The weekly report function, as on the Monday after the period: out/report.html and .csv.
+            functions.invoke("ReportFunction", {"on": end.isoformat()}, RELANCE_TODAY=end.isoformat())
+            s3, bucket = stack.client("s3"), stack.physical["DocumentsBucket"]
+            for suffix in ("html", "csv"):
+                data = s3.get_object(Bucket=bucket, Key=f"reports/{end.isoformat()}.{suffix}")["Body"].read()
+                out_dir.mkdir(parents=True, exist_ok=True)
+                (out_dir / f"report.{suffix}").write_bytes(data)
         sqs = stack.client("sqs")
         dead = sum(int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
                        ["Attributes"]["ApproximateNumberOfMessages"])

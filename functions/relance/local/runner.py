@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +56,7 @@ class LocalFunctions:
         with self.stack.environment(logical, self.rules_dir, **{**self.env, **env}):
             # Imported inside the function's environment, as Lambda does: Powertools reads it at import.
             handler, module = load_handler(self.stack.handler_of(logical))
+            _point_logs_at_stdout(module, os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"))
             if hasattr(module, "reset"):
                 module.reset()  # a fresh container: settings are read from this environment
             try:
@@ -98,6 +101,18 @@ class LocalFunctions:
                     counts["delivered"] += 1
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         return counts
+
+
+def _point_logs_at_stdout(module: Any, level: str) -> None:
+    """A module is imported once per process here, not once per container: give its Powertools logger this
+    invocation's level and the current standard output, as a fresh Lambda container would."""
+    logger = getattr(module, "logger", None)
+    if logger is None:
+        return
+    logger.setLevel(level)
+    for handler in logging.getLogger(logger.name).handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.stream = sys.stdout  # not setStream(): it would flush the old stream, maybe closed by now
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:

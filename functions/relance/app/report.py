@@ -1,0 +1,48 @@
+"""The collection report: KPIs at a date, as a self-contained HTML page and a CSV of the same figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from ..domain.email import build_email
+from ..domain.fmt import longdate
+from ..domain.model import Book
+from ..report.csv import render_csv
+from ..report.html import render_html
+from ..report.kpis import compute_kpis
+from ..rules.model import Rules
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    html: str
+    csv: bytes
+
+
+def build_report(book: Book, rules: Rules, on: date) -> Report:
+    kpis = compute_kpis(book, rules, on)
+    return Report(render_html(kpis, company_name=rules.company.name, on=on), render_csv(kpis))
+
+
+def email_report(report: Report, *, rules: Rules, on: date, sender: Any, now: datetime) -> str:
+    """The weekly e-mail to the company contact, the page and the CSV attached."""
+    from email.message import EmailMessage
+
+    company = rules.company
+    text = (f"Bonjour,\n\nVoici le tableau de bord des relances au {longdate(on)} : encours, retards par "
+            "ancienneté, DSO, taux de recouvrement, et quelle relance fait payer.\n\nOuvrez la pièce jointe "
+            "« tableau-de-bord.html » dans votre navigateur ; les mêmes chiffres sont dans le fichier CSV "
+            "pour Excel.\n\nrelance")
+    raw = build_email(sender_name=company.name, sender=company.email, to=[company.email],
+                      subject=f"Tableau de bord des relances au {longdate(on)}", text=text,
+                      attachments=(), message_id=f"report-{on.isoformat()}", sent_at=now)
+    from email import message_from_bytes, policy
+
+    message: EmailMessage = message_from_bytes(raw, policy=policy.default)  # type: ignore[assignment]
+    message.add_attachment(report.html.encode("utf-8"), maintype="text", subtype="html",
+                           filename=f"tableau-de-bord-{on.isoformat()}.html")
+    message.add_attachment(report.csv, maintype="text", subtype="csv", filename=f"tableau-de-bord-{on.isoformat()}.csv")
+    return sender.send(raw=message.as_bytes(), sender=company.email, to=[company.email], reply_to=company.email,
+                       tags={"message_key": f"report-{on.isoformat()}"})
