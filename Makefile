@@ -40,8 +40,7 @@ demo: $(STAMP)
 
 ## Throughput and load-time figures (not a test: nothing passes or fails on speed).
 bench: $(STAMP)
-	$(BIN)/python tests/bench/bench_planner.py
-	$(BIN)/python tests/bench/bench_aws.py
+	cd tests/bench && ../../$(BIN)/python bench_all.py
 
 check: $(STAMP)
 	$(BIN)/relance check --rules rules

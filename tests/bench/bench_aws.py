@@ -57,6 +57,20 @@ def measure(n_invoices: int, per_customer: int, due: date, shards: int) -> tuple
     return counter, seconds, queued
 
 
+def measure_rows() -> list[tuple[str, str, str]]:
+    quiet, _, _ = measure(10_000, 4, RUN + timedelta(days=60), shards=4)
+    rows = [("AWS requests, nothing due (10 000 open invoices, 4 shards)",
+             f"{quiet.total() / 10:.2f} per 1 000 invoices ({quiet.total()} in all)", "≤ 10")]
+    for per_customer in (1, 3):
+        busy, _, _ = measure(300, per_customer, RUN - timedelta(days=7), shards=1)
+        actions = busy.total("dynamodb", ("TransactWriteItems",))
+        rows += [(f"DynamoDB writes per action ({per_customer} invoice(s) per customer)",
+                  f"{busy.total('dynamodb', WRITES) / actions:.3f}", "≤ 2"),
+                 (f"SQS requests per action ({per_customer} invoice(s) per customer)",
+                  f"{busy.total('sqs') / actions:.3f}", "≤ 0.1")]
+    return rows
+
+
 def main() -> None:
     quiet, q_seconds, _ = measure(10_000, 4, RUN + timedelta(days=60), shards=4)
     rows = [
