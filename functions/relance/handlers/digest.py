@@ -11,25 +11,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..adapters.ses import SesSender
 from ..app.deliver import send_call_digests
-from ..app.runtime import Runtime
-from ..settings import Settings
 from ._channel import clock
+from ._runtime import LazyRuntime
 
 logger = Logger(service="digest")
 metrics = Metrics(namespace="Relance", service="digest")
-_runtime: Runtime | None = None
-
-
-def runtime() -> Runtime:
-    global _runtime
-    if _runtime is None:
-        _runtime = Runtime(Settings.from_env())
-    return _runtime
-
-
-def reset() -> None:
-    global _runtime
-    _runtime = None
+runtime = LazyRuntime()
+reset = runtime.reset
 
 
 @logger.inject_lambda_context(clear_state=True)

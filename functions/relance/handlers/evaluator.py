@@ -20,27 +20,14 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..app.evaluate import evaluate_shard, run_date_in, shard_jobs
-from ..app.runtime import Runtime
 from ..rules.loader import RulesError
-from ..settings import Settings
+from ._runtime import LazyRuntime
 
 logger = Logger(service="evaluator")
 metrics = Metrics(namespace="Relance", service="evaluator")
 processor = BatchProcessor(event_type=EventType.SQS)
-_runtime: Runtime | None = None
-
-
-def runtime() -> Runtime:
-    global _runtime
-    if _runtime is None:
-        _runtime = Runtime(Settings.from_env(need=("evaluation_queue_url", "channel_queues")))
-    return _runtime
-
-
-def reset() -> None:
-    """Forget the cold-start state (tests and the local runner change the environment between runs)."""
-    global _runtime
-    _runtime = None
+runtime = LazyRuntime(need=("evaluation_queue_url", "channel_queues"))
+reset = runtime.reset
 
 
 class ShardNotFullyQueued(RuntimeError):

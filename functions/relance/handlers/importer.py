@@ -13,27 +13,15 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..app.importing import import_csv
-from ..app.runtime import Runtime
 from ..imports.csvfile import ImportFileError, RowError, errors_csv
-from ..settings import Settings
+from ._runtime import LazyRuntime
 
 logger = Logger(service="importer")
 metrics = Metrics(namespace="Relance", service="importer")
-_runtime: Runtime | None = None
+runtime = LazyRuntime()
+reset = runtime.reset
 ERRORS_SUFFIX = ".erreurs.csv"
 REPORT_SUFFIX = ".rapport.json"
-
-
-def runtime() -> Runtime:
-    global _runtime
-    if _runtime is None:
-        _runtime = Runtime(Settings.from_env())
-    return _runtime
-
-
-def reset() -> None:
-    global _runtime
-    _runtime = None
 
 
 def import_object(bucket: str, key: str) -> dict[str, Any]:

@@ -24,25 +24,14 @@ from ..adapters.postal import (
 )
 from ..app.deliver import ChannelMessage
 from ..app.runtime import Runtime
-from ..settings import Settings
+from ._runtime import LazyRuntime
 
 logger = Logger(service="postal-status")
 metrics = Metrics(namespace="Relance", service="postal-status")
 app = APIGatewayHttpResolver()
-_runtime: Runtime | None = None
+runtime = LazyRuntime(need=("postal_callback_secret_parameter",))
+reset = runtime.reset
 MERCI_FACTEUR_HEADER = "x-mf-webhook-secret-key"
-
-
-def runtime() -> Runtime:
-    global _runtime
-    if _runtime is None:
-        _runtime = Runtime(Settings.from_env(need=("postal_callback_secret_parameter",)))
-    return _runtime
-
-
-def reset() -> None:
-    global _runtime
-    _runtime = None
 
 
 def _json(status: int, body: str) -> Response:

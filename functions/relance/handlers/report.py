@@ -12,25 +12,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ..adapters.s3docs import S3Documents
 from ..adapters.ses import SesSender
 from ..app.report import build_report, email_report
-from ..app.runtime import Runtime
-from ..settings import Settings
 from ._channel import clock
+from ._runtime import LazyRuntime
 
 logger = Logger(service="report")
 metrics = Metrics(namespace="Relance", service="report")
-_runtime: Runtime | None = None
-
-
-def runtime() -> Runtime:
-    global _runtime
-    if _runtime is None:
-        _runtime = Runtime(Settings.from_env())
-    return _runtime
-
-
-def reset() -> None:
-    global _runtime
-    _runtime = None
+runtime = LazyRuntime()
+reset = runtime.reset
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -11,24 +11,12 @@ from aws_lambda_powertools.utilities.data_classes import SNSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..app.deliver import ChannelMessage
-from ..app.runtime import Runtime
-from ..settings import Settings
+from ._runtime import LazyRuntime
 
 logger = Logger(service="ses-events")
 metrics = Metrics(namespace="Relance", service="ses-events")
-_runtime: Runtime | None = None
-
-
-def runtime() -> Runtime:
-    global _runtime
-    if _runtime is None:
-        _runtime = Runtime(Settings.from_env())
-    return _runtime
-
-
-def reset() -> None:
-    global _runtime
-    _runtime = None
+runtime = LazyRuntime()
+reset = runtime.reset
 
 
 def _problem(notice: dict[str, Any]) -> str | None:

@@ -18,7 +18,6 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..app.runtime import Runtime
 from ..payments.webhooks import (
     InvalidSignature,
     MalformedPayload,
@@ -27,24 +26,13 @@ from ..payments.webhooks import (
     verify_generic,
     verify_stripe,
 )
-from ..settings import Settings
+from ._runtime import LazyRuntime
 
 logger = Logger(service="webhooks")
 metrics = Metrics(namespace="Relance", service="webhooks")
 app = APIGatewayHttpResolver()
-_runtime: Runtime | None = None
-
-
-def runtime() -> Runtime:
-    global _runtime
-    if _runtime is None:
-        _runtime = Runtime(Settings.from_env(need=("stripe_secrets_parameter", "generic_secrets_parameter")))
-    return _runtime
-
-
-def reset() -> None:
-    global _runtime
-    _runtime = None
+runtime = LazyRuntime(need=("stripe_secrets_parameter", "generic_secrets_parameter"))
+reset = runtime.reset
 
 
 def _secrets(name: str) -> list[str]:
