@@ -319,6 +319,7 @@ def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], c
         lines.append("Après l’appel, notez ce que le client a dit :")
         lines.append(f"    relance invoice promise {ids} --until AAAA-MM-JJ   (promesse de paiement)")
         lines.append(f"    relance invoice dispute {ids} --reason \"…\"        (litige)")
+        lines.append(f"    relance invoice paid {ids}                          (déjà payé : virement vu sur le relevé)")
         parts.append("\n".join(lines))
     parts.append(f"Bonne journée,\n{company_name} — relances automatiques")
     return subject, "\n\n".join(parts)
