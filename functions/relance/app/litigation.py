@@ -93,8 +93,8 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
                  for i, reasons in outcome.refused.items()]
         who = customer.name if customer else message.customer
         text = ("Bonjour,\n\nL’étape d’injonction de payer n’a pas produit de dossier :\n\n" + "\n".join(lines)
-                + "\n\nCorrigez ce qui peut l’être : l’étape d’injonction sera proposée à nouveau à la prochaine "
-                "relance de cette facture, ou préparez le dossier vous-même avec « relance dossier ».\n")
+                + "\n\nCette étape ne sera pas reprise automatiquement. Une fois le motif levé (délai de la mise en "
+                "demeure écoulé, informations complétées…), préparez le dossier avec « relance dossier ».\n")
         raw = build_email(sender_name=company.name, sender=company.email, to=[company.email],
                           subject=f"Injonction de payer non engagée pour {who}", text=text,
                           message_id=f"dossier-refused-{message.key}", sent_at=now)
