@@ -46,7 +46,7 @@ def package_size() -> tuple[float, list[tuple[str, float]]]:
         return total, biggest[:5]
 
 
-def pipeline(n_invoices: int) -> tuple[float, int, int]:
+def pipeline(n_invoices: int, due_every: int = 50) -> tuple[float, int, int]:
     """Seed n invoices on the local stack and run one day end to end: evaluation, then every channel."""
     from decimal import Decimal
     from types import MappingProxyType
@@ -61,10 +61,11 @@ def pipeline(n_invoices: int) -> tuple[float, int, int]:
     customers = {f"C{i}": Customer(id=f"C{i}", name=f"Client {i}", kind="business", email=f"c{i}@x.example",
                                    address=Address("1 rue A", "", "69001", "Lyon"))
                  for i in range(n_invoices // 4)}
-    # About 2 % fall due on the run day (relance_1 at J+5, a Monday): a busy but ordinary day.
+    # One invoice in ``due_every`` falls due on the run day (relance_1 at J+5, a Monday).
     invoices = tuple(Invoice(id=f"F{i:06d}", customer_id=f"C{i % len(customers)}",
                              issue_date=run - timedelta(days=60),
-                             due_date=run - timedelta(days=7) if i % 50 == 0 else run + timedelta(days=20 + i % 40),
+                             due_date=(run - timedelta(days=7) if i % due_every == 0
+                                       else run + timedelta(days=20 + i % 40)),
                              amount=Decimal("480.00"), amount_due=Decimal("480.00"), extra=MappingProxyType({}))
                      for i in range(n_invoices))
     with LocalStack() as stack:
