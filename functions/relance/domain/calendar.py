@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-
-import holidays
+from typing import Any
 
 ONE_DAY = timedelta(days=1)
 
@@ -24,7 +23,7 @@ class BusinessCalendar:
     """Answers "is this a business day?" quickly; holiday years are loaded on first use."""
 
     settings: CalendarSettings
-    _holidays: holidays.HolidayBase | None = field(default=None, init=False)
+    _holidays: Any = field(default=None, init=False)  # holidays.HolidayBase, imported on first use
     _cache: dict[date, bool] = field(default_factory=dict, init=False)
     _forward: dict[date, date] = field(default_factory=dict, init=False)
 
@@ -32,6 +31,8 @@ class BusinessCalendar:
         if self.settings.country is None:
             return False
         if self._holidays is None:
+            import holidays  # ~50 ms: paid by the first run that needs a holiday, not by every import
+
             self._holidays = holidays.country_holidays(
                 self.settings.country, subdiv=self.settings.subdivision, language="fr"
             )

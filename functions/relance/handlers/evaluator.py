@@ -20,7 +20,6 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..app.evaluate import evaluate_shard, run_date_in, shard_jobs
-from ..rules.loader import RulesError
 from ._runtime import LazyRuntime
 
 logger = Logger(service="evaluator")
@@ -35,6 +34,8 @@ class ShardNotFullyQueued(RuntimeError):
 
 
 def _rules_or_fail() -> Any:
+    from ..rules.loader import RulesError  # the rules pipeline is loaded by the first run, with the rules
+
     try:
         return runtime().rules
     except RulesError as err:
