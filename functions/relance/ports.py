@@ -76,6 +76,10 @@ class PermanentProviderError(ProviderError):
     """Invalid address, rejected recipient: record it and surface it, never retry."""
 
 
+class AlreadySent(PermanentProviderError):
+    """The provider already holds this sending (a retry after an answer that timed out): it was posted."""
+
+
 @dataclass(frozen=True, slots=True)
 class PostalReceipt:
     provider: str  # "merci_facteur", "local"

@@ -86,7 +86,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..domain.model import Address
-from ..ports import PermanentProviderError, PostalReceipt, ProviderError, TransientProviderError
+from ..ports import AlreadySent, PermanentProviderError, PostalReceipt, ProviderError, TransientProviderError
 
 DEFAULT_BASE_URL = "https://www.merci-facteur.com/api/1.2/prod/service"
 NO_IP_RESTRICTION = "111.111.111"  # what the docs say to send once the account's IP restriction is lifted
@@ -131,7 +131,7 @@ class ProviderRefused(PermanentProviderError):
         self.http_status = http_status
 
 
-class AlreadySentError(ProviderRefused):
+class AlreadySentError(ProviderRefused, AlreadySent):
     """Refused as a duplicate: a letter with this reference was already posted within 30 days.
 
     Typically the retry of a send whose answer was lost (timeout): the first one went out."""

@@ -19,7 +19,7 @@ from ..domain.fmt import shortdate
 from ..domain.model import Customer, Invoice
 from ..domain.render import Rendered, TemplateMissing, render_message
 from ..letters import LetterDocument, LetterLine, Sender
-from ..ports import LetterProvider, PermanentProviderError
+from ..ports import AlreadySent, LetterProvider, PermanentProviderError
 from ..rules.model import Rules, Step
 
 
@@ -148,6 +148,16 @@ class Channels:
                                    "channel": message.channel, "message_key": message.key, **fields}
                                   for i in invoices])
 
+    def _superseded(self, action: MessageAction, invoice: Invoice) -> str | None:
+        """A message held back (a DLQ redrive days later) whose invoice has moved on to a later step is stale."""
+        scenario = self.rules.scenarios.get(action.scenario)
+        if scenario is None:
+            return None
+        order = {step.id: i for i, step in enumerate(scenario.steps)}
+        mine = order.get(action.step, -1)
+        later = [h.step for h in invoice.history if order.get(h.step, -1) > mine]
+        return f"superseded by {later[-1]}" if later else None
+
     def _step(self, message: ChannelMessage) -> Step:
         """The furthest step of the message's actions: its template speaks for the whole message."""
         best: tuple[int, Step] | None = None
@@ -168,7 +178,7 @@ class Channels:
         fresh = self.store.invoices([a.invoice for a in message.actions])
         keep, dropped = [], []
         for action in message.actions:
-            reason = why_not_due(fresh.get(action.invoice), today)
+            reason = why_not_due(fresh.get(action.invoice), today) or self._superseded(action, fresh[action.invoice])
             if reason is None:
                 keep.append(fresh[action.invoice])
             else:
@@ -250,6 +260,11 @@ class Channels:
         try:
             receipt = provider.send(pdf=pdf, recipient_name=prepared.customer.name, recipient_address=address,
                                     registered=registered, reference=message.key)
+        except AlreadySent:
+            # An earlier attempt was posted but its answer was lost (timeout): it is sent, not failed.
+            self._events(message, "sent", ids, provider="postal", provider_id="", note="already posted (retry)",
+                         document=f"letters/{message.run_date.isoformat()}/{message.key}.pdf")
+            return Delivery("sent", dropped=prepared.dropped)
         except PermanentProviderError as err:
             self._events(message, "action_failed", ids, reason=str(err), provider="postal")
             return Delivery("failed", reason=str(err), dropped=prepared.dropped)

@@ -71,8 +71,9 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
                                           notice=notice, proof=proof)
         key = f"dossiers/{case_name(invoice, customer, today)}.zip"
         documents.put(key, archive, "application/zip")
+        # Once only: a retry (the notification e-mail failed, say) rebuilds the same archive but records nothing.
         store.update_invoice_state(invoice.id, kind="litigation", on=today, sets={"status": "litigation"},
-                                   when_status=("open", "litigation"), details={"document": key})
+                                   when_status=("open",), details={"document": key})
         outcome.built.append(invoice.id)
         company = rules.company
         text = (f"Bonjour,\n\nLe dossier de requête en injonction de payer contre {customer.name} pour la facture "
