@@ -153,7 +153,10 @@ class Channels:
         scenario = self.rules.scenarios.get(action.scenario)
         if scenario is None:
             return None
-        order = {step.id: i for i, step in enumerate(scenario.steps)}
+        step = next((st for st in scenario.steps if st.id == action.step), None)
+        if step is not None and step.at < 0 and self.today() > invoice.due_date:
+            return "past due"  # a pre-due reminder held back past the due date (SPEC §2: dropped)
+        order = {st.id: i for i, st in enumerate(scenario.steps)}
         mine = order.get(action.step, -1)
         later = [h.step for h in invoice.history if order.get(h.step, -1) > mine]
         return f"superseded by {later[-1]}" if later else None
