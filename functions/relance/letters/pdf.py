@@ -137,13 +137,8 @@ class _LetterPdf(FPDF):
         self.set_creator("relance")
         self.set_lang("fr-FR")
         self.alias_nb_pages("{nb}")
-        fonts = files("relance") / "assets" / "fonts"
-        for style, filename in (("", "DejaVuSans.ttf"), ("B", "DejaVuSans-Bold.ttf")):
-            with as_file(fonts / filename) as path:
-                self.add_font(FONT, style, path)
         # DejaVu has U+202F today; a font swap without it must still print « 1 234,56 € » readably.
-        missing = any(ord(NNBSP) not in font.cmap for font in self.fonts.values())
-        self.nnbsp = "\u00a0" if missing else NNBSP
+        self.nnbsp = register_fonts(self)
         self.set_font(FONT, size=BODY_SIZE)
         self.set_text_color(0, 0, 0)
 
