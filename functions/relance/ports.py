@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -78,6 +80,21 @@ class PermanentProviderError(ProviderError):
 
 class AlreadySent(PermanentProviderError):
     """The provider already holds this sending (a retry after an answer that timed out): it was posted."""
+
+
+_REFERENCE_CHARS = re.compile(r"[^A-Za-z0-9 _-]")
+
+
+def letter_reference(reference: str) -> str:
+    """The short, deterministic form of a letter's business reference that postal providers keep and echo in
+    their status callbacks (Merci Facteur: ≤ 30 of ``A-Za-z0-9 _-``, returned as ``ref_interne``).
+
+    Applying it twice changes nothing, so a callback's reference can be normalised the same way whatever
+    form it came in: this is how a letter whose sending id was never received is found again."""
+    cleaned = _REFERENCE_CHARS.sub("-", reference)
+    if len(cleaned) <= 30:
+        return cleaned
+    return f"{cleaned[:21]}-{hashlib.sha256(reference.encode()).hexdigest()[:8]}"
 
 
 @dataclass(frozen=True, slots=True)

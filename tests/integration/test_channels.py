@@ -11,6 +11,7 @@ from moto.ses.models import ses_backends
 from pypdf import PdfReader
 
 from relance.app.deliver import ChannelMessage, MessageAction
+from relance.local.demo import http_post_event
 
 from .conftest import book, business, invoice, queued
 
@@ -198,11 +199,7 @@ def test_a_bounce_marks_the_address_bad_and_sends_a_letter(stack, functions, see
 
 
 def http_event(body: bytes, headers: dict[str, str]) -> dict:
-    return {"version": "2.0", "routeKey": "POST /postal/status", "rawPath": "/postal/status", "rawQueryString": "",
-            "headers": {"content-type": "application/json", **headers},
-            "requestContext": {"http": {"method": "POST", "path": "/postal/status", "sourceIp": "192.0.2.1"},
-                               "requestId": "r1", "routeKey": "POST /postal/status", "stage": "$default"},
-            "body": body.decode(), "isBase64Encoded": False}
+    return http_post_event("/postal/status", body, headers)
 
 
 def test_postal_status_callback_records_the_signed_ar(stack, functions, seeded):
@@ -227,6 +224,30 @@ def test_postal_status_callback_records_the_signed_ar(stack, functions, seeded):
     assert json.loads(again["body"]) == {"outcomes": ["duplicate"]}
     stored, _ = seeded.invoice("F5")
     assert history_kinds(seeded, "F5").count("delivered") == 1
+    assert [(h.step, h.delivered_on.isoformat()) for h in stored.history] == [("mise_en_demeure", "2026-11-05")]
+
+
+def test_a_status_for_a_letter_not_yet_recorded_is_applied_when_the_provider_retries(stack, functions, seeded):
+    """A callback can overtake the record of its letter: it is answered « unknown » and not claimed, so the
+    provider's retry, once the letter is recorded, is applied rather than taken for a duplicate."""
+    from datetime import UTC, datetime
+
+    from relance.adapters.postal import sign_status_callback
+
+    stack.client("ssm").put_parameter(Name="/relance/postal/callback-secret", Value="s3cret", Type="SecureString")
+    letter = message("F5", channel="registered_letter", tone="formel", step="mise_en_demeure", key="k-early")
+    body = json.dumps({"provider_id": "local-k-early", "status": "delivered", "event_date": "2026-11-05",
+                       "delivered_on": "2026-11-05"}).encode()
+
+    def post() -> list[str]:
+        signed = {"x-relance-signature": sign_status_callback(body, "s3cret", now=datetime.now(UTC))}
+        return json.loads(functions.invoke("PostalStatusFunction", http_event(body, signed))["body"])["outcomes"]
+
+    assert post() == ["unknown"]
+    enqueue(stack, "RegisteredLetterQueue", letter)
+    functions.drain("RegisteredLetterQueue", "LetterFunction", **DAY)
+    assert post() == ["recorded"]
+    stored, _ = seeded.invoice("F5")
     assert [(h.step, h.delivered_on.isoformat()) for h in stored.history] == [("mise_en_demeure", "2026-11-05")]
 
 

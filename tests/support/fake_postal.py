@@ -30,10 +30,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from datetime import time as dt_time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 PREFIX = "/api/1.2/prod/service"
 FAULTS = ("429", "500", "503", "slow", "invalid_address", "401")
@@ -257,6 +258,24 @@ class FakeMerciFacteur:
         envoi = self.envois[int(envoi_id)]
         envoi.returned = True
         envoi.last_state = f"{on:%d/%m/%Y} : Distribué à l'expéditeur"
+
+    def webhook(self, envoi_id: int | str, name_event: str, *, on: date, secret: str) -> tuple[bytes, dict[str, str]]:
+        """The webhook Merci Facteur would POST about this letter (``printed``, ``delivered``, ``are``…): the
+        form-encoded ``event`` / ``detail`` JSON strings with the recipient's address and ``ref_interne``, and
+        the static secret header."""
+        envoi = self.envois[int(envoi_id)]
+        at = int(datetime.combine(on, dt_time(10, 30)).timestamp())
+        detail = {**{k: envoi.dest[k] for k in EXP_KEYS}, "ref_courrier": envoi.ref_courrier,
+                  "ref_interne": envoi.dest["reference"], "mode_envoi": envoi.mode,
+                  "tracking_number": envoi.tracking_number, "id_envoi": str(envoi.id),
+                  "statut_courrier": {"printed": "imprime", "delivered": "distribue", "are": "retour_are",
+                                      "pnd": "pnd"}.get(name_event, name_event),
+                  "statut_description": envoi.last_state}
+        if name_event == "are" and envoi.ar:
+            detail["are_base64_jpeg"] = base64.b64encode(envoi.ar).decode()
+        event = {"name_event": name_event, "id_user": self.user_id, "date_event": at}
+        body = urlencode({"event": json.dumps(event), "detail": json.dumps([detail])}).encode()
+        return body, {"content-type": "application/x-www-form-urlencoded", "x-mf-webhook-secret-key": secret}
 
     # -- what happened -------------------------------------------------------------------------------
     @property

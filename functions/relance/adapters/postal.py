@@ -86,7 +86,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..domain.model import Address
-from ..ports import AlreadySent, PermanentProviderError, PostalReceipt, ProviderError, TransientProviderError
+from ..ports import (
+    AlreadySent,
+    PermanentProviderError,
+    PostalReceipt,
+    ProviderError,
+    TransientProviderError,
+    letter_reference,
+)
 
 DEFAULT_BASE_URL = "https://www.merci-facteur.com/api/1.2/prod/service"
 NO_IP_RESTRICTION = "111.111.111"  # what the docs say to send once the account's IP restriction is lifted
@@ -112,7 +119,6 @@ COUNTRY_LABELS = {
 }
 _ADDRESS_LIMITS = (("line1", "ligne 1", 90), ("line2", "ligne 2", 90), ("postal_code", "code postal", 12),
                    ("city", "ville", 70))
-_REFERENCE_CHARS = re.compile(r"[^A-Za-z0-9 _-]")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _FR_DATE = re.compile(r"\b(\d{2})/(\d{2})/(\d{4})\b")
 _DELIVERED_TEXT = re.compile(r"\bdistribue\b(?!\s+a\s+l.?expediteur)")
@@ -203,10 +209,7 @@ def courier_reference(reference: str) -> str:
     """Our reference in the form Merci Facteur keeps (≤ 30 of ``A-Za-z0-9 _-``), deterministic.
 
     It comes back as ``ref_interne`` in the webhooks and is printed on the AR."""
-    cleaned = _REFERENCE_CHARS.sub("-", reference)
-    if len(cleaned) <= 30:
-        return cleaned
-    return f"{cleaned[:21]}-{hashlib.sha256(reference.encode()).hexdigest()[:8]}"
+    return letter_reference(reference)
 
 
 def antidoublon_key(reference: str) -> str:

@@ -19,7 +19,7 @@ from ..domain.fmt import shortdate
 from ..domain.model import Customer, Invoice
 from ..domain.render import Rendered, TemplateMissing, render_message
 from ..letters import LetterDocument, LetterLine, Sender
-from ..ports import AlreadySent, LetterProvider, PermanentProviderError
+from ..ports import AlreadySent, LetterProvider, PermanentProviderError, letter_reference
 from ..rules.model import Rules, Step
 
 
@@ -264,9 +264,15 @@ class Channels:
             receipt = provider.send(pdf=pdf, recipient_name=prepared.customer.name, recipient_address=address,
                                     registered=registered, reference=message.key)
         except AlreadySent:
-            # An earlier attempt was posted but its answer was lost (timeout): it is sent, not failed.
+            # An earlier attempt was posted but its answer was lost (timeout): it is sent, not failed. Its
+            # sending id never reached us, so the letter is kept under the reference the provider echoes in its
+            # status callbacks: the first callback binds it to its id (handlers.postal_status).
+            reference = letter_reference(message.key)
             self._events(message, "sent", ids, provider="postal", provider_id="", note="already posted (retry)",
-                         document=f"letters/{message.run_date.isoformat()}/{message.key}.pdf")
+                         reference=reference, document=f"letters/{message.run_date.isoformat()}/{message.key}.pdf")
+            self.store.put_record(f"LETTERREF#{reference}", "META", {
+                "type": "letter", "message": message.body(), "tracking_number": "", "registered": registered,
+                "invoices": ids})
             return Delivery("sent", dropped=prepared.dropped)
         except PermanentProviderError as err:
             self._events(message, "action_failed", ids, reason=str(err), provider="postal")

@@ -24,6 +24,7 @@ from ..adapters.postal import (
 )
 from ..app.deliver import ChannelMessage
 from ..app.runtime import Runtime
+from ..ports import letter_reference
 from ._runtime import LazyRuntime
 
 logger = Logger(service="postal-status")
@@ -39,13 +40,23 @@ def _json(status: int, body: str) -> Response:
 
 
 def apply_update(rt: Runtime, update: StatusUpdate) -> str:
-    """Record one status on the history of the letter's invoices; the same news twice is recorded once."""
-    if not rt.store.claim(f"POSTAL#{update.provider_id}", f"STATUS#{update.dedupe_key}"):
-        return "duplicate"
+    """Record one status on the history of the letter's invoices; the same news twice is recorded once.
+
+    A letter is found by the provider's sending id; one whose id never reached us (the answer to the send was
+    lost, the retry refused as a duplicate) by the reference the callback echoes, and is then bound to its id.
+    An unknown letter is not claimed: should its record appear, the provider's retry is still applied."""
     found = rt.store.records(f"LETTER#{update.provider_id}")
+    if not found and update.reference:
+        found = rt.store.records(f"LETTERREF#{letter_reference(update.reference)}")
+        if found:
+            rt.store.put_record(f"LETTER#{update.provider_id}", "META", {
+                **found[0], "tracking_number": update.tracking_number or found[0].get("tracking_number", "")})
+            logger.info("letter identified by its reference", extra={"provider_id": update.provider_id})
     if not found:
         logger.warning("status for an unknown letter", extra={"provider_id": update.provider_id})
         return "unknown"
+    if not rt.store.claim(f"POSTAL#{update.provider_id}", f"STATUS#{update.dedupe_key}"):
+        return "duplicate"
     message = ChannelMessage.from_body(found[0]["message"])
     proof_key = ""
     if update.proof and rt.settings.documents_bucket:

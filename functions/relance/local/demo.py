@@ -78,12 +78,17 @@ def stripe_invoice_paid(invoice_id: str, amount: Any, day: date) -> bytes:
     }).encode()
 
 
-def signed_http_event(path: str, body: bytes, header: str, signature: str) -> dict[str, Any]:
+def http_post_event(path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    """A POST as the HTTP API (payload 2.0) hands it to a function."""
     return {"version": "2.0", "routeKey": f"POST {path}", "rawPath": path, "rawQueryString": "",
-            "headers": {"content-type": "application/json", header: signature},
+            "headers": {"content-type": "application/json", **headers},
             "requestContext": {"http": {"method": "POST", "path": path, "sourceIp": "127.0.0.1"},
                                "requestId": "demo", "routeKey": f"POST {path}", "stage": "$default"},
             "body": body.decode(), "isBase64Encoded": False}
+
+
+def signed_http_event(path: str, body: bytes, header: str, signature: str) -> dict[str, Any]:
+    return http_post_event(path, body, {header: signature})
 
 
 def pay_with_stripe(functions: LocalFunctions, store: DynamoStore, invoice_id: str, day: date) -> dict[str, Any]:
