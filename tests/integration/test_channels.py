@@ -178,6 +178,21 @@ def test_a_call_task_then_one_digest_per_account_manager(stack, functions, seede
     assert "Client C1" in text and "F1" in text and "relance invoice promise F1 F2" in text
 
 
+def test_a_digest_retried_after_midnight_still_lists_the_calls_of_its_day(stack, functions, seeded):
+    """EventBridge Scheduler retries for up to 24 hours: the digest meant for Monday 10:30 (09:30 UTC) arrives on
+    Tuesday. It is Monday's digest, with Monday's call tasks, not an empty Tuesday one."""
+    enqueue(stack, "PhoneQueue", message("F1", channel="phone", tone="factuel", step="relance_2"))
+    functions.drain("PhoneQueue", "PhoneFunction", **DAY)
+
+    answer = functions.invoke("DigestFunction", {"scheduled_time": "2026-11-02T09:30:00Z"},
+                              RELANCE_TODAY="2026-11-03")
+
+    assert answer == {"run_date": "2026-11-02", "digests": 1}
+    (digest,) = sent_emails(stack)
+    assert "lundi 2 novembre 2026" in digest["Subject"]
+    assert "F1" in digest.get_body(("plain",)).get_content()
+
+
 def test_a_malformed_message_goes_to_the_dead_letter_queue(stack, functions):
     stack.client("sqs").send_message(QueueUrl=stack.physical["EmailQueue"], MessageBody='{"hello": 1}')
     for _ in range(6):

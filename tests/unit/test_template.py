@@ -76,6 +76,22 @@ def test_daily_schedule_at_nine_paris_time(template):
     assert daily["Properties"]["ScheduleExpressionTimezone"] == "Europe/Paris"
 
 
+def test_every_schedule_tells_its_function_the_time_it_was_meant_for(template):
+    """A retry hours later (after midnight) must still run the day it was scheduled for: each schedule passes
+    Scheduler's scheduled-time, and that is the day the function reads, in Paris time."""
+    from datetime import UTC, date, datetime
+
+    from relance.app.schedule import scheduled_day
+
+    schedules = {logical: event["Properties"] for logical, spec in functions(template).items()
+                 for event in spec["Properties"].get("Events", {}).values() if event["Type"] == "ScheduleV2"}
+    assert set(schedules) == {"EvaluatorFunction", "DigestFunction", "ReportFunction"}
+    arrived = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
+    for logical, schedule in schedules.items():
+        payload = json.loads(schedule["Input"].replace("<aws.scheduler.scheduled-time>", "2026-11-02T23:30:00Z"))
+        assert scheduled_day(payload, "Europe/Paris", arrived) == date(2026, 11, 3), logical
+
+
 def test_evaluation_queue_has_bounded_concurrency(template):
     shards = template["Resources"]["EvaluatorFunction"]["Properties"]["Events"]["Shards"]["Properties"]
     assert shards["BatchSize"] == 1 and shards["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

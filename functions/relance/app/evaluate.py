@@ -13,8 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from ..domain.planner import Planner
 from ..ports import ActionRecord, InvoiceStore, MessageQueue
@@ -39,11 +38,6 @@ class ShardReport:
                 "planned": self.planned, "recorded": self.recorded, "already_recorded": self.already_recorded,
                 "skipped": self.skipped, "queued_messages": dict(self.queued_messages),
                 "queued_actions": self.queued_actions, "not_queued": self.not_queued}
-
-
-def run_date_in(timezone: str, now: datetime) -> date:
-    """The company's calendar date at ``now`` (an aware datetime)."""
-    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 def shard_jobs(run_date: date, shards: int) -> list[tuple[str, str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -11,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..adapters.ses import SesSender
 from ..app.deliver import send_call_digests
+from ..app.schedule import scheduled_day
 from ._channel import clock
 from ._runtime import LazyRuntime
 
@@ -26,7 +26,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     rt = runtime()
     times = clock(rt)
     now = times["now"]()
-    day = date.fromisoformat(event["run_date"]) if event.get("run_date") else times["today"]()
+    day = scheduled_day(event, rt.rules.calendar.timezone, now)
     sent = send_call_digests(store=rt.store, sender=SesSender(rt.client("sesv2"), rt.settings.ses_configuration_set),
                              rules=rt.rules, day=day, now=now)
     metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=len(sent))

@@ -1,7 +1,8 @@
 """The daily evaluator.
 
-- Scheduled (EventBridge Scheduler, 09:00 Europe/Paris): checks the rules, computes the run date in the
-  company's time zone and queues one evaluation job per shard.
+- Scheduled (EventBridge Scheduler, 09:00 Europe/Paris): checks the rules, takes the run date from the time
+  the schedule was meant to fire (a retry hours later still runs that day, see app.schedule) in the company's
+  time zone, and queues one evaluation job per shard.
 - Evaluation queue (SQS, one job per message): plans the shard, records the actions, queues the messages.
 
 An optional ``run_date`` in the scheduled event reruns or backfills a given day.
@@ -19,7 +20,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..app.evaluate import evaluate_shard, run_date_in, shard_jobs
+from ..app.evaluate import evaluate_shard, shard_jobs
+from ..app.schedule import scheduled_day
 from ._runtime import LazyRuntime
 
 logger = Logger(service="evaluator")
@@ -66,8 +68,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
         return process_partial_response(event=event, record_handler=_evaluate, processor=processor, context=context)
     rules = _rules_or_fail()
-    given = event.get("run_date")
-    run_date = date.fromisoformat(given) if given else run_date_in(rules.calendar.timezone, datetime.now(UTC))
+    run_date = scheduled_day(event, rules.calendar.timezone, datetime.now(UTC))
     rt = runtime()
     accepted = rt.queues.send_to(rt.settings.evaluation_queue_url, shard_jobs(run_date, rt.settings.shards))
     metrics.add_metric(name="ShardJobsQueued", unit=MetricUnit.Count, value=len(accepted))

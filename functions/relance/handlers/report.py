@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -12,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ..adapters.s3docs import S3Documents
 from ..adapters.ses import SesSender
 from ..app.report import build_report, email_report
+from ..app.schedule import scheduled_day
 from ._channel import clock
 from ._runtime import LazyRuntime
 
@@ -26,7 +26,7 @@ reset = runtime.reset
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     rt = runtime()
     times = clock(rt)
-    on = date.fromisoformat(event["on"]) if event.get("on") else times["today"]()
+    on = scheduled_day(event, rt.rules.calendar.timezone, times["now"](), day_key="on")
     report = build_report(rt.store.whole_book(), rt.rules, on)
     documents = S3Documents(rt.s3, rt.settings.documents_bucket)
     documents.put(f"reports/{on.isoformat()}.html", report.html.encode("utf-8"), "text/html; charset=utf-8")
