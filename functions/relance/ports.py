@@ -74,6 +74,11 @@ class TransientProviderError(ProviderError):
     """Throttling, 5xx, timeout: retry later (SQS redelivery with backoff)."""
 
 
+class OutcomeUnknown(TransientProviderError):
+    """The request may have been carried out but its answer was lost (a read timeout, a connection closed
+    mid-answer): retrying blindly could send twice, so the caller must first find out what happened."""
+
+
 class PermanentProviderError(ProviderError):
     """Invalid address, rejected recipient: record it and surface it, never retry."""
 
@@ -95,6 +100,12 @@ def letter_reference(reference: str) -> str:
     if len(cleaned) <= 30:
         return cleaned
     return f"{cleaned[:21]}-{hashlib.sha256(reference.encode()).hexdigest()[:8]}"
+
+
+def tag_safe(value: str) -> str:
+    """A value as SES keeps it in a message tag (letters, digits, ``_ - . @``; 256 at most): the message key
+    its « Send » event brings back, by which a retry finds out that an e-mail did go out."""
+    return "".join(c if c.isalnum() or c in "_-.@" else "_" for c in value)[:256]
 
 
 @dataclass(frozen=True, slots=True)

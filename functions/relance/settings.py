@@ -30,6 +30,13 @@ def _date_or_none(text: str) -> date | None:
         raise SettingsError(f"RELANCE_TODAY must be a date YYYY-MM-DD, not {text!r}") from None
 
 
+def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default)).strip() or str(default)
+    if not raw.isdigit() or int(raw) > 3600:
+        raise SettingsError(f"{name} must be a whole number of seconds between 0 and 3600, not {raw!r}")
+    return int(raw)
+
+
 class SettingsError(RuntimeError):
     """A setting is missing or wrong; the message names the variable and what is expected."""
 
@@ -48,6 +55,7 @@ class Settings:
     idempotency_table: str = ""
     documents_bucket: str = ""
     ses_configuration_set: str = ""
+    ses_confirmation_wait_s: int = 120  # after a lost SES answer, how long a retry waits for SES's Send event
     email_fallback: str = "letter"  # what a message for a customer without a usable e-mail becomes: letter | none
     letter_provider: str = "local"  # local (stores the PDF only) | merci_facteur
     postal_api_url: str = ""
@@ -91,6 +99,7 @@ class Settings:
             idempotency_table=env.get("IDEMPOTENCY_TABLE", "").strip(),
             documents_bucket=env.get("DOCUMENTS_BUCKET", "").strip(),
             ses_configuration_set=env.get("SES_CONFIGURATION_SET", "").strip(),
+            ses_confirmation_wait_s=_seconds(env, "SES_CONFIRMATION_WAIT_S", 120),
             email_fallback=env.get("EMAIL_FALLBACK", "letter").strip() or "letter",
             letter_provider=env.get("LETTER_PROVIDER", "local").strip() or "local",
             postal_api_url=env.get("POSTAL_API_URL", "").strip(),

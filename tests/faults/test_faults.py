@@ -18,7 +18,7 @@ from relance.adapters.sqs import SqsQueues
 from relance.app.evaluate import evaluate_shard
 from relance.app.runtime import Runtime
 from relance.local.demo import CHANNEL_QUEUES, DEMO_SECRETS, http_post_event, pay_with_stripe, put_demo_secrets
-from relance.local.runner import scheduled_event
+from relance.local.runner import LocalFunctions, scheduled_event
 from relance.ports import TransientProviderError
 from relance.settings import Settings
 
@@ -90,6 +90,58 @@ def test_an_ses_outage_for_a_day_parks_its_mail_in_the_dead_letter_queue_until_a
     assert figures.dead_letters > 0, "the outage day had e-mails to send"
     assert figures.violations == []
     assert figures.lost == 0 and figures.duplicates == 0 and figures.late > 0
+
+
+@pytest.mark.parametrize("sent", [True, pytest.param(False, marks=full_only)], ids=["answer_lost", "request_lost"])
+def test_ses_timing_out_sends_each_email_once(harness, monkeypatch, sent):
+    """Every third SendEmail times out. ``answer_lost``: SES accepted the e-mail and only its answer was lost;
+    as SES does, its « Send » event reaches the SES events function, and the retry must find it rather than
+    send again. ``request_lost``: SES never got it, no event comes, and the retry sends it after the wait
+    (shortened to nothing here)."""
+    fail = harness.fault(Every(3))
+    tags: dict[str, list[dict[str, str]]] = {}
+    notices: list[dict[str, Any]] = []
+    if not sent:
+        harness.functions.env["SES_CONFIRMATION_WAIT_S"] = "0"
+
+    def before_call(params: dict[str, Any], **_: Any) -> None:
+        tags["last"] = params.get("EmailTags", [])
+
+    def after_call(http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
+        if http_response.status_code != 200 or not fail():
+            return
+        if sent:
+            notices.append({"eventType": "Send", "send": {}, "mail": {
+                "messageId": parsed["MessageId"], "tags": {t["Name"]: [t["Value"]] for t in tags["last"]}}})
+        else:  # a message SES never received: forget it, as if the request had been lost on the way
+            from moto.ses.models import ses_backends
+
+            ses_backends["123456789012"][harness.stack.region].sent_messages.pop()
+        raise ReadTimeoutError(endpoint_url="https://email.eu-west-3.amazonaws.com")
+
+    invoke = LocalFunctions.invoke
+
+    def invoke_after_ses_events(self: LocalFunctions, logical: str, event: dict[str, Any], **env: str) -> Any:
+        # SES publishes its events within seconds: before SQS, Lambda or the Scheduler retries anything.
+        while notices:
+            notice = notices.pop(0)
+            record = {"EventSource": "aws:sns", "Sns": {"Message": json.dumps(notice), "MessageId": "n",
+                                                        "Type": "Notification", "TopicArn": "arn:ses-events"}}
+            assert invoke(self, "SesEventsFunction", {"Records": [record]}) == {"outcomes": ["confirmed"]}
+        return invoke(self, logical, event, **env)
+
+    monkeypatch.setattr(LocalFunctions, "invoke", invoke_after_ses_events)
+    with botocore_hook("before-parameter-build.sesv2.SendEmail", before_call), \
+            botocore_hook("after-call.sesv2.SendEmail", after_call):
+        harness.run()
+    figures = harness.check()
+
+    assert fail.fired > 0
+    assert figures.violations == []
+    assert figures.lost == 0 and figures.duplicates == 0 and figures.late == 0
+    confirmed = [e for i in harness.book.invoices for e in events_of(harness, i.id, "sent")
+                 if e.get("note") == "confirmed by SES after a lost answer"]
+    assert bool(confirmed) is sent
 
 
 # -- 2. the letter provider failing -----------------------------------------------------------------------------

@@ -14,5 +14,12 @@ _CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeou
                  max_pool_connections=32)
 
 
+# Sending is not idempotent: botocore retrying a SendEmail whose answer timed out could send it twice. The
+# SES adapter retries what SES certainly refused and reports a lost answer (ses.SesSender).
+_SINGLE_ATTEMPT = _CONFIG.merge(Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+_NOT_IDEMPOTENT = frozenset({"sesv2"})
+
+
 def client(service: str, settings: Settings) -> Any:
-    return boto3.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url, config=_CONFIG)
+    config = _SINGLE_ATTEMPT if service in _NOT_IDEMPOTENT else _CONFIG
+    return boto3.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url, config=config)

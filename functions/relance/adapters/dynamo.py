@@ -400,10 +400,14 @@ class DynamoStore:
                                 UpdateExpression="SET email_status = :bad, email_status_reason = :why",
                                 ExpressionAttributeValues={":bad": _s("bad"), ":why": _s(reason)})
 
-    def put_record(self, pk: str, sk: str, fields: dict[str, Any]) -> None:
-        """A small side record (call task, letter, SES message): plain text fields plus a JSON payload."""
+    def put_record(self, pk: str, sk: str, fields: dict[str, Any], *, expires_at: int | None = None) -> None:
+        """A small side record (call task, letter, SES message): plain text fields plus a JSON payload.
+
+        ``expires_at`` (Unix seconds) lets DynamoDB's TTL delete a record that only matters for a while."""
         item = {"pk": _s(pk), "sk": _s(sk), "type": _s(fields.get("type", "record")),
                 "payload": _json_attr(fields)}
+        if expires_at is not None:
+            item["expiration"] = {"N": str(int(expires_at))}
         self.client.put_item(TableName=self.table, Item=item)
 
     def claim(self, pk: str, sk: str) -> bool:

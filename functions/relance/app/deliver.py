@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -19,8 +19,21 @@ from ..domain.fmt import shortdate
 from ..domain.model import Customer, Invoice
 from ..domain.render import Rendered, TemplateMissing, render_message
 from ..letters import LetterDocument, LetterLine, Sender
-from ..ports import AlreadySent, LetterProvider, PermanentProviderError, letter_reference
+from ..ports import (
+    AlreadySent,
+    LetterProvider,
+    OutcomeUnknown,
+    PermanentProviderError,
+    TransientProviderError,
+    letter_reference,
+    tag_safe,
+)
 from ..rules.model import Rules, Step
+from .notify import send_once
+
+# How long a retry waits for SES's « Send » event after a lost answer before sending again. The queue's backoff
+# hands the message over at +30 s, +90 s, +210 s: the third attempt sends, two are left before the DLQ.
+CONFIRMATION_WAIT_S = 120
 
 
 class MalformedMessage(ValueError):
@@ -134,11 +147,15 @@ class Channels:
     """The channel functions' shared logic, with the outside world passed in."""
 
     def __init__(self, *, rules: Rules, store: ChannelStore, now: Callable[[], datetime],
-                 today: Callable[[], date]) -> None:
+                 today: Callable[[], date], attempt: int = 1, confirmation_wait_s: float = CONFIRMATION_WAIT_S,
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.rules = rules
         self.store = store
         self.now = now
         self.today = today
+        self.attempt = attempt  # how many times the queue has handed this message over (1: the first time)
+        self.confirmation_wait_s = confirmation_wait_s
+        self.wall_clock = wall_clock  # real time, even when the day is pinned (RELANCE_TODAY)
 
     # -- shared ------------------------------------------------------------------------------------
     def _events(self, message: ChannelMessage, kind: str, invoices: Sequence[str], **fields: Any) -> None:
@@ -201,6 +218,10 @@ class Channels:
     # -- e-mail ------------------------------------------------------------------------------------
     def email(self, message: ChannelMessage, *, sender: EmailSender, documents: Documents | None,
               reroute: Reroute | None) -> Delivery:
+        if self.attempt > 1:
+            earlier = self._sent_by_an_earlier_attempt(message)
+            if earlier is not None:
+                return earlier
         try:
             prepared = self.prepare(message)
         except TemplateMissing as err:
@@ -225,12 +246,37 @@ class Channels:
             provider_id = sender.send(raw=raw, sender=company.email, to=[prepared.customer.email],
                                       reply_to=prepared.customer.account_manager or company.email,
                                       tags={"message_key": message.key, "customer": message.customer})
+        except OutcomeUnknown:
+            # SES may have sent it: the retry first looks for SES's « Send » event (handlers.ses_events).
+            self.store.put_record(f"SENDING#{message.key}", "META", {
+                "type": "send_outcome_unknown", "at": self.wall_clock().isoformat(), "invoices": ids})
+            raise
         except PermanentProviderError as err:
             self._events(message, "action_failed", ids, reason=str(err), provider="ses")
             return self._fallback(message, ids, f"e-mail refused: {err}", reroute, prepared.dropped)
         self._events(message, "sent", ids, provider="ses", provider_id=provider_id)
         self.store.put_record(f"SES#{provider_id}", "META", {"type": "ses_message", "message": message.body()})
         return Delivery("sent", provider_id=provider_id, dropped=prepared.dropped)
+
+    def _sent_by_an_earlier_attempt(self, message: ChannelMessage) -> Delivery | None:
+        """A retried e-mail that SES did accept before (its answer was lost, or the function stopped before
+        recording): recorded as sent, not sent again. While an earlier answer is known to be lost and SES has
+        not confirmed yet, wait (a transient failure: the queue hands the message over later)."""
+        confirmed = self.store.records(f"SESKEY#{tag_safe(message.key)}")
+        unknown = self.store.records(f"SENDING#{message.key}")
+        if confirmed:
+            provider_id = str(confirmed[0]["provider_id"])
+            ids = list(unknown[0]["invoices"]) if unknown else [a.invoice for a in message.actions]
+            self._events(message, "sent", ids, provider="ses", provider_id=provider_id,
+                         note="confirmed by SES after a lost answer")
+            self.store.put_record(f"SES#{provider_id}", "META", {"type": "ses_message", "message": message.body()})
+            return Delivery("sent", provider_id=provider_id)
+        if unknown:
+            waited = (self.wall_clock() - datetime.fromisoformat(unknown[0]["at"])).total_seconds()
+            if waited < self.confirmation_wait_s:
+                raise TransientProviderError(f"SES's answer for {message.key} was lost {int(waited)} s ago: "
+                                             "waiting for its confirmation before sending again")
+        return None
 
     def _dropped(self, message: ChannelMessage) -> list[tuple[str, str]]:
         return [(a.invoice, "no longer due") for a in message.actions]
@@ -361,11 +407,12 @@ def send_call_digests(*, store: Any, sender: EmailSender, rules: Rules, day: dat
     for manager, own in sorted(by_manager.items()):
         if manager in done:
             continue
+        key = f"digest-{day.isoformat()}-{manager}"
         subject, text = call_digest_text(manager, day, own, company.name)
-        raw = build_email(sender_name=company.name, sender=company.email, to=[manager], subject=subject, text=text,
-                          message_id=f"digest-{day.isoformat()}-{manager}", sent_at=now)
-        sent[manager] = sender.send(raw=raw, sender=company.email, to=[manager], reply_to=company.email,
-                                    tags={"message_key": f"digest-{day.isoformat()}"})
+        raw = build_email(sender_name=company.name, sender=company.email, to=[manager], subject=subject,
+                          text=text, message_id=key, sent_at=now)
+        sent[manager] = send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[manager],
+                                  reply_to=company.email)
         store.put_record(f"DIGEST#{day.isoformat()}", manager, {"type": "digest", "account_manager": manager,
                                                                 "provider_id": sent[manager], "tasks": len(own)})
     return sent

@@ -13,6 +13,7 @@ from ..domain.fmt import longdate, money
 from ..litigation.dossier import Piece, build_dossier, case_name
 from ..rules.model import Rules
 from .deliver import ChannelMessage, EmailSender
+from .notify import send_once
 
 REASON_LABELS = {"closed": "facture soldée ou annulée", "disputed": "facture en litige",
                  "prescribed": "créance prescrite", "no_formal_notice": "aucune mise en demeure envoyée",
@@ -83,11 +84,12 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
                 f"Téléchargement (lien valable 7 jours) :\n{presign(key)}\n\n"
                 "Relisez la requête, joignez les pièces listées dans pieces/A-JOINDRE.txt s’il y en a, signez-la "
                 "et déposez-la au greffe. Les relances de cette facture sont arrêtées.\n\nrelance")
+        key = f"dossier-{message.key}-{invoice.id}"
         raw = build_email(sender_name=company.name, sender=company.email, to=[company.email],
                           subject=f"Dossier d’injonction de payer prêt : {customer.name}, facture {invoice.id}",
-                          text=text, message_id=f"dossier-{message.key}-{invoice.id}", sent_at=now)
-        sender.send(raw=raw, sender=company.email, to=[company.email], reply_to=company.email,
-                    tags={"message_key": message.key})
+                          text=text, message_id=key, sent_at=now)
+        send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[company.email],
+                  reply_to=company.email)
     if outcome.refused:
         company = rules.company
         lines = [f"– {i} : " + " ; ".join(REASON_LABELS.get(r, r) for r in reasons)
@@ -96,9 +98,9 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
         text = ("Bonjour,\n\nL’étape d’injonction de payer n’a pas produit de dossier :\n\n" + "\n".join(lines)
                 + "\n\nCette étape ne sera pas reprise automatiquement. Une fois le motif levé (délai de la mise en "
                 "demeure écoulé, informations complétées…), préparez le dossier avec « relance dossier ».\n")
+        key = f"dossier-refused-{message.key}"
         raw = build_email(sender_name=company.name, sender=company.email, to=[company.email],
-                          subject=f"Injonction de payer non engagée pour {who}", text=text,
-                          message_id=f"dossier-refused-{message.key}", sent_at=now)
-        sender.send(raw=raw, sender=company.email, to=[company.email], reply_to=company.email,
-                    tags={"message_key": message.key})
+                          subject=f"Injonction de payer non engagée pour {who}", text=text, message_id=key, sent_at=now)
+        send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[company.email],
+                  reply_to=company.email)
     return outcome

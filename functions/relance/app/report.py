@@ -13,6 +13,7 @@ from ..report.csv import render_csv
 from ..report.html import render_html
 from ..report.kpis import compute_kpis
 from ..rules.model import Rules
+from .notify import send_once
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,7 @@ def build_report(book: Book, rules: Rules, on: date) -> Report:
     return Report(render_html(kpis, company_name=rules.company.name, on=on), render_csv(kpis))
 
 
-def email_report(report: Report, *, rules: Rules, on: date, sender: Any, now: datetime) -> str:
+def email_report(report: Report, *, rules: Rules, on: date, sender: Any, now: datetime, store: Any) -> str:
     """The weekly e-mail to the company contact, the page and the CSV attached."""
     from email.message import EmailMessage
 
@@ -44,5 +45,5 @@ def email_report(report: Report, *, rules: Rules, on: date, sender: Any, now: da
     message.add_attachment(report.html.encode("utf-8"), maintype="text", subtype="html",
                            filename=f"tableau-de-bord-{on.isoformat()}.html")
     message.add_attachment(report.csv, maintype="text", subtype="csv", filename=f"tableau-de-bord-{on.isoformat()}.csv")
-    return sender.send(raw=message.as_bytes(), sender=company.email, to=[company.email], reply_to=company.email,
-                       tags={"message_key": f"report-{on.isoformat()}"})
+    return send_once(store, sender, key=f"report-{on.isoformat()}", raw=message.as_bytes(),
+                     sender_address=company.email, to=[company.email], reply_to=company.email)

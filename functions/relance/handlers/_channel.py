@@ -51,6 +51,7 @@ class ChannelFunction:
         self.metrics = Metrics(namespace="Relance", service=name)
         self.processor = BatchProcessor(event_type=EventType.SQS)
         self._runtime: Runtime | None = None
+        self._attempt = 1  # the SQS receive count of the record being handled
         self._once: Callable[..., dict[str, Any]] | None = None
 
     def runtime(self) -> Runtime:
@@ -76,7 +77,8 @@ class ChannelFunction:
         self._once = None
 
     def channels(self, rt: Runtime) -> Channels:
-        return Channels(rules=rt.rules, store=rt.store, **clock(rt))
+        return Channels(rules=rt.rules, store=rt.store, attempt=self._attempt,
+                        confirmation_wait_s=rt.settings.ses_confirmation_wait_s, **clock(rt))
 
     def _deliver(self, message: dict[str, Any]) -> dict[str, Any]:
         rt = self.runtime()
@@ -94,6 +96,7 @@ class ChannelFunction:
         self.runtime()
         body = json.loads(record.body)
         ChannelMessage.from_body(record.body)  # malformed → raise: retried, then kept in the DLQ for a look
+        self._attempt = int(record.attributes.approximate_receive_count or 1)
         try:
             assert self._once is not None
             return self._once(message=body)

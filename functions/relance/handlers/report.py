@@ -33,7 +33,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     documents.put(f"reports/{on.isoformat()}.csv", report.csv, "text/csv; charset=utf-8")
     message_id = email_report(report, rules=rt.rules, on=on,
                               sender=SesSender(rt.client("sesv2"), rt.settings.ses_configuration_set),
-                              now=times["now"]())
+                              now=times["now"](), store=rt.store)
     metrics.add_metric(name="ReportsSent", unit=MetricUnit.Count, value=1)
     logger.info("weekly report sent", extra={"on": on.isoformat()})
     return {"on": on.isoformat(), "provider_id": message_id}

@@ -1,8 +1,14 @@
-"""SES bounces and complaints (SNS): the address is marked bad and the message goes out as a letter."""
+"""SES events (SNS), from the configuration set every e-mail is sent with.
+
+- Send: SES accepted a message. Kept for a week under the message key (its tag), so an e-mail function
+  retrying after a lost answer finds that the e-mail did go out and records it instead of sending it again.
+- Bounce (permanent), complaint, reject: the address is marked bad and the message goes out as a letter.
+"""
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -33,8 +39,24 @@ def _problem(notice: dict[str, Any]) -> str | None:
     return None
 
 
+CONFIRMATION_KEPT_S = 7 * 86400
+
+
+def _confirm(rt: Any, notice: dict[str, Any]) -> str:
+    mail = notice.get("mail") or {}
+    keys = (mail.get("tags") or {}).get("message_key") or []
+    ses_id = str(mail.get("messageId") or "")
+    if not keys or not ses_id:
+        return "ignored"  # not sent by relance: no message key to confirm
+    rt.store.put_record(f"SESKEY#{keys[0]}", "META", {"type": "ses_sent", "provider_id": ses_id},
+                        expires_at=int(time.time()) + CONFIRMATION_KEPT_S)
+    return "confirmed"
+
+
 def handle_notice(notice: dict[str, Any]) -> str:
     rt = runtime()
+    if (notice.get("eventType") or notice.get("notificationType")) == "Send":
+        return _confirm(rt, notice)
     reason = _problem(notice)
     if reason is None:
         return "ignored"
