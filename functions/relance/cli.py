@@ -411,12 +411,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if not day.messages:
             console.print(f"[dim]{weekday(day.day)} {day.day:%d/%m/%Y} — rien à envoyer[/dim]")
             return
-        console.print(_table(f"{weekday(day.day)} {day.day:%d/%m/%Y} — {len(day.messages)} message(s), "
-                             f"{day.actions} facture(s)",
+        resumed = sum(1 for m in day.messages if m.get("resumes"))
+        fresh = len(day.messages) - resumed
+        head = ", ".join(part for part in (
+            f"{fresh} message(s), {day.actions} facture(s)" if fresh else "",
+            f"{resumed} injonction(s) reprise(s) après le délai de la mise en demeure" if resumed else ""
+        ) if part)
+        console.print(_table(f"{weekday(day.day)} {day.day:%d/%m/%Y} — {head}",
                              ("Canal", "Client", "Ton", "Factures", "Étapes"),
                              [(CHANNEL_LABELS[m["channel"]], f"{m['customer']} {names.get(m['customer'], '')}",
                                m["tone"] or "", ", ".join(a["invoice"] for a in m["actions"]),
-                               ", ".join(sorted({a["step"] for a in m["actions"]}))) for m in day.messages]))
+                               ", ".join(sorted({a["step"] for a in m["actions"]}))
+                               + (" (reprise)" if m.get("resumes") else ""))
+                              for m in day.messages]))
 
     def show_imports(imports: list[dict[str, object]]) -> None:
         for imported in imports:
@@ -450,7 +457,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         after = [d.day.isoformat() for d in result.days for m in d.messages
                  if d.day.isoformat() >= day and any(a["invoice"] == invoice_id for a in m["actions"])]
         paid_effect.append({**paid, "reminders_before": len(before), "reminders_after": len(after)})
-    total_messages = sum(len(d.messages) for d in result.days)
+    total_messages = sum(1 for d in result.days for m in d.messages if not m.get("resumes"))
     total_actions = sum(d.actions for d in result.days)
     if json_mode:
         _emit_json({"from": args.start.isoformat(), "to": args.end.isoformat(),

@@ -484,20 +484,23 @@ def oracle(rules: Rules, book: Book, days: tuple[date, ...], *, paid: dict[str, 
 
 
 # -- the one checker ---------------------------------------------------------------------------------------
-TERMINAL = {"sent", "call_task", "action_cancelled", "action_failed", "litigation_refused", "litigation"}
+TERMINAL = {"sent", "call_task", "action_cancelled", "action_failed", "litigation_refused", "litigation",
+            "litigation_parked"}
 SENDS = {"sent", "call_task"}
 
 
 def _terminal_and_extra(events: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The outcome of one planned step and anything recorded beyond it. An e-mail refused and moved to a
-    letter (``action_failed`` then ``rerouted``) waits for the letter's outcome."""
+    letter (``action_failed`` then ``rerouted``) waits for the letter's outcome; a litigation step parked until
+    its formal notice's deadline, for the outcome on that day (still parked when the window ends)."""
     terminal, extra = None, []
     for i, event in enumerate(events):
         if terminal is not None:
             extra.append(event)
             continue
         moved = event["kind"] == "rerouted" or (
-            event["kind"] == "action_failed" and any(e["kind"] == "rerouted" for e in events[i + 1:]))
+            event["kind"] == "action_failed" and any(e["kind"] == "rerouted" for e in events[i + 1:])) or (
+            event["kind"] == "litigation_parked" and any(e["kind"] in TERMINAL for e in events[i + 1:]))
         if not moved and event["kind"] in TERMINAL:
             terminal = event
     return terminal, extra

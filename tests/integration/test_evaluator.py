@@ -34,7 +34,7 @@ def seed_two_customers(store):
 
 def test_schedule_fans_out_one_job_per_shard(functions, stack):
     result = functions.invoke("EvaluatorFunction", scheduled_event(RUN.isoformat()))
-    assert result == {"run_date": "2026-11-02", "shards": SHARDS}
+    assert result == {"run_date": "2026-11-02", "shards": SHARDS, "litigation_released": 0}
     jobs = queued(stack, "EvaluationQueue")
     assert sorted(j["shard"] for j in jobs) == list(range(SHARDS)) and {j["run_date"] for j in jobs} == {"2026-11-02"}
 

@@ -6,6 +6,7 @@ import io
 import json
 import zipfile
 from datetime import date
+from decimal import Decimal
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -71,6 +72,65 @@ def test_a_case_without_formal_notice_is_refused_with_its_reason(stack, function
     functions.drain("LitigationQueue", "LitigationFunction", **TODAY)
     (refused,) = [e for e in store.history("F2") if e["kind"] == "litigation_refused"]
     assert refused["reason"] == "no_formal_notice" and store.invoice("F2")[0].status == "open"
+
+
+def test_a_case_whose_notice_deadline_runs_is_parked_then_built_by_the_daily_run_on_its_day(stack, functions,
+                                                                                            store):
+    """A late import catches up its steps spaced by min_gap_days: the injonction step comes three days after the
+    formal notice, before the eight days it gave the debtor. The case waits, and the company is told when; the
+    daily run of the day the deadline ends brings it back and the dossier is built then, once."""
+    from relance.local.runner import scheduled_event
+
+    address = {"line1": "31 cours Charlemagne", "postal_code": "69002", "city": "Lyon"}
+    store.seed(book([business("C1", siren="839451200", address=address)], [
+        invoice("F3", due="2026-08-26", amount="2890.00", issue_date="2026-07-27",
+                history=[{"step": "relance_1", "date": "2026-11-18", "channel": "email"},
+                         {"step": "mise_en_demeure", "date": "2026-11-24", "channel": "registered_letter",
+                          "delivered_on": "2026-11-25"}])]))
+    ses = ses_backends["123456789012"][stack.region].sent_messages
+    ses.clear()
+    stack.client("sqs").send_message(QueueUrl=stack.physical["LitigationQueue"],
+                                     MessageBody=litigation_message("F3").body())
+    functions.drain("LitigationQueue", "LitigationFunction", RELANCE_TODAY="2026-11-27")
+
+    (parked,) = [e for e in store.history("F3") if e["kind"] == "litigation_parked"]
+    assert parked["until"] == "2026-12-03" and store.invoice("F3")[0].status == "open"  # delivered 25/11 + 8 days
+    (notice,) = [message_from_bytes(m.raw_data.encode(), policy=policy.default) for m in ses]
+    assert "programmée" in notice["Subject"] and "3 décembre 2026" in notice["Subject"]
+    assert "préparé automatiquement le 3 décembre 2026" in notice.get_body(("plain",)).get_content()
+
+    for day in ("2026-12-01", "2026-12-02"):  # not yet
+        assert functions.invoke("EvaluatorFunction", scheduled_event(day))["litigation_released"] == 0
+    assert functions.invoke("EvaluatorFunction", scheduled_event("2026-12-03"))["litigation_released"] == 1
+    assert functions.invoke("EvaluatorFunction", scheduled_event("2026-12-04"))["litigation_released"] == 0
+    functions.drain("LitigationQueue", "LitigationFunction", RELANCE_TODAY="2026-12-03")
+
+    assert store.invoice("F3")[0].status == "litigation"
+    assert [e["kind"] for e in store.history("F3") if e["kind"].startswith("litigation")] == [
+        "litigation_parked", "litigation"]
+
+
+def test_a_parked_case_paid_meanwhile_is_not_built(stack, functions, store):
+    from relance.app.parked import PARKED
+    from relance.local.runner import scheduled_event
+
+    address = {"line1": "31 cours Charlemagne", "postal_code": "69002", "city": "Lyon"}
+    store.seed(book([business("C1", siren="839451200", address=address)], [
+        invoice("F3", due="2026-08-26", amount="2890.00", issue_date="2026-07-27",
+                history=[{"step": "mise_en_demeure", "date": "2026-11-24", "channel": "registered_letter"}])]))
+    stack.client("sqs").send_message(QueueUrl=stack.physical["LitigationQueue"],
+                                     MessageBody=litigation_message("F3").body())
+    functions.drain("LitigationQueue", "LitigationFunction", RELANCE_TODAY="2026-11-27")
+    assert [fields["ready_on"] for _, fields in store.records_through(PARKED, "9999")] == ["2026-12-02"]
+    store.apply_payment(provider="stripe", event_id="evt_f3", invoice_id="F3", amount=Decimal("2890.00"),
+                        currency="EUR", on=date(2026, 11, 30))
+
+    functions.invoke("EvaluatorFunction", scheduled_event("2026-12-02"))
+    functions.drain("LitigationQueue", "LitigationFunction", RELANCE_TODAY="2026-12-02")
+
+    assert store.records_through(PARKED, "9999") == []
+    (refused,) = [e for e in store.history("F3") if e["kind"] == "litigation_refused"]
+    assert refused["reason"].startswith("closed") and store.invoice("F3")[0].status == "paid"
 
 
 def test_rebuilding_the_same_case_gives_the_same_archive(tmp_path, capsys):

@@ -434,6 +434,22 @@ class DynamoStore:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def records_through(self, pk: str, last_sk: str) -> list[tuple[str, dict[str, Any]]]:
+        """(sk, fields) of the side records of ``pk`` whose sort key is at most ``last_sk``, in key order."""
+        kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True,
+                                  "KeyConditionExpression": "pk = :p AND sk <= :s",
+                                  "ExpressionAttributeValues": {":p": _s(pk), ":s": _s(last_sk)}}
+        out: list[tuple[str, dict[str, Any]]] = []
+        while True:
+            page = self.client.query(**kwargs)
+            out.extend((item["sk"]["S"], dict(_from_json_attr(item, "payload"))) for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def delete_record(self, pk: str, sk: str) -> None:
+        self.client.delete_item(TableName=self.table, Key={"pk": _s(pk), "sk": _s(sk)})
+
     def record_delivery(self, invoice_id: str, step: str, delivered_on: date) -> bool:
         """Set ``delivered_on`` on the step entry of an invoice's dunning state (the AR of a formal notice)."""
         found = self.invoice(invoice_id)

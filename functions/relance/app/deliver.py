@@ -58,6 +58,7 @@ class ChannelMessage:
     actions: tuple[MessageAction, ...]
     rules_digest: str = ""
     rerouted_from: str = ""
+    resumes: str = ""  # the key of the message this one takes up again after waiting (a parked litigation step)
 
     @classmethod
     def from_body(cls, body: str) -> ChannelMessage:
@@ -67,14 +68,15 @@ class ChannelMessage:
                        customer=str(raw["customer"]), channel=str(raw["channel"]), tone=raw.get("tone") or None,
                        actions=tuple(MessageAction(str(a["invoice"]), str(a["step"]), str(a.get("segment", "")),
                                                    str(a["scenario"])) for a in raw["actions"]),
-                       rules_digest=str(raw.get("rules_digest", "")), rerouted_from=str(raw.get("rerouted_from", "")))
+                       rules_digest=str(raw.get("rules_digest", "")), rerouted_from=str(raw.get("rerouted_from", "")),
+                       resumes=str(raw.get("resumes", "")))
         except (ValueError, KeyError, TypeError) as err:
             raise MalformedMessage(f"not a relance message: {type(err).__name__}") from None
 
     def body(self) -> str:
         return json.dumps({"key": self.key, "run_date": self.run_date.isoformat(), "customer": self.customer,
                            "channel": self.channel, "tone": self.tone, "rules_digest": self.rules_digest,
-                           "rerouted_from": self.rerouted_from,
+                           "rerouted_from": self.rerouted_from, **({"resumes": self.resumes} if self.resumes else {}),
                            "actions": [{"invoice": a.invoice, "step": a.step, "segment": a.segment,
                                         "scenario": a.scenario} for a in self.actions]}, ensure_ascii=False)
 

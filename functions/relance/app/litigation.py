@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from ..domain.claim import Rates, eligibility
+from ..domain.claim import Rates, eligibility, formal_notice, notice_day
 from ..domain.email import build_email
 from ..domain.fmt import longdate, money
 from ..litigation.dossier import Piece, build_dossier, case_name
 from ..rules.model import Rules
 from .deliver import ChannelMessage, EmailSender
 from .notify import send_once
+from .parked import park
 
 REASON_LABELS = {"closed": "facture soldée ou annulée", "disputed": "facture en litige",
                  "prescribed": "créance prescrite", "no_formal_notice": "aucune mise en demeure envoyée",
@@ -26,9 +28,12 @@ REASON_LABELS = {"closed": "facture soldée ou annulée", "disputed": "facture e
 class LitigationOutcome:
     built: list[str] = field(default_factory=list)
     refused: dict[str, list[str]] = field(default_factory=dict)
+    parked: dict[str, date] = field(default_factory=dict)  # invoice → the day the formal notice's deadline ends
 
     def as_dict(self) -> dict[str, Any]:
-        return {"outcome": "built" if self.built else "refused", "built": self.built, "refused": self.refused}
+        outcome = "built" if self.built else "parked" if self.parked and not self.refused else "refused"
+        return {"outcome": outcome, "built": self.built, "refused": self.refused,
+                "parked": {k: v.isoformat() for k, v in self.parked.items()}}
 
 
 def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, documents: Any, sender: EmailSender,
@@ -43,6 +48,19 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
             continue
         invoice, _ = found
         verdict = eligibility(invoice, customer, rules.legal, rules.company.missing(), today, rates)
+        notice = formal_notice(invoice, today)
+        if verdict.reasons == ["notice_deadline_pending"] and notice is not None:
+            # Only a matter of days: the daily run brings the step back when the deadline has passed.
+            ready_on = notice_day(notice) + timedelta(days=rules.legal.formal_notice_deadline_days)
+            key = hashlib.sha256(f"{message.key}|{invoice.id}|{ready_on}".encode()).hexdigest()[:40]
+            later = ChannelMessage(key, message.run_date, message.customer, message.channel, message.tone, (action,),
+                                   message.rules_digest, resumes=message.resumes or message.key)
+            park(store, key=key, body=later.body(), invoice=invoice.id, ready_on=ready_on)
+            outcome.parked[invoice.id] = ready_on
+            store.append_events([{"invoice": invoice.id, "kind": "litigation_parked", "date": today.isoformat(),
+                                  "step": action.step, "channel": "litigation", "until": ready_on.isoformat(),
+                                  "reason": "notice_deadline_pending", "message_key": message.key}])
+            continue
         if not verdict.eligible:
             outcome.refused[invoice.id] = list(verdict.reasons)
             store.append_events([{"invoice": invoice.id, "kind": "litigation_refused", "date": today.isoformat(),
@@ -90,17 +108,29 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
                           text=text, message_id=key, sent_at=now)
         send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[company.email],
                   reply_to=company.email)
-    if outcome.refused:
+    if outcome.refused or outcome.parked:
         company = rules.company
-        lines = [f"– {i} : " + " ; ".join(REASON_LABELS.get(r, r) for r in reasons)
-                 for i, reasons in outcome.refused.items()]
         who = customer.name if customer else message.customer
-        text = ("Bonjour,\n\nL’étape d’injonction de payer n’a pas produit de dossier :\n\n" + "\n".join(lines)
-                + "\n\nCette étape ne sera pas reprise automatiquement. Une fois le motif levé (délai de la mise en "
-                "demeure écoulé, informations complétées…), préparez le dossier avec « relance dossier ».\n")
-        key = f"dossier-refused-{message.key}"
+        parts = ["Bonjour,"]
+        if outcome.parked:
+            lines = [f"– {i} : le délai laissé par la mise en demeure court jusqu’au "
+                     f"{longdate(day - timedelta(days=1))} ; le dossier sera préparé automatiquement le "
+                     f"{longdate(day)}." for i, day in sorted(outcome.parked.items())]
+            parts.append("L’étape d’injonction de payer attend la fin du délai de la mise en demeure :\n\n"
+                         + "\n".join(lines) + "\n\nRien à faire d’ici là : si le client paie entre-temps, "
+                         "le dossier ne sera pas préparé.")
+        if outcome.refused:
+            lines = [f"– {i} : " + " ; ".join(REASON_LABELS.get(r, r) for r in reasons)
+                     for i, reasons in outcome.refused.items()]
+            parts.append("L’étape d’injonction de payer n’a pas produit de dossier :\n\n" + "\n".join(lines)
+                         + "\n\nCette étape ne sera pas reprise automatiquement. Une fois le motif levé "
+                         "(informations complétées…), préparez le dossier avec « relance dossier ».")
+        text = "\n\n".join(parts) + "\n"
+        subject = (f"Injonction de payer non engagée pour {who}" if outcome.refused else
+                   f"Injonction de payer programmée pour {who} le {longdate(min(outcome.parked.values()))}")
+        key = f"dossier-{'refused' if outcome.refused else 'parked'}-{message.key}"
         raw = build_email(sender_name=company.name, sender=company.email, to=[company.email],
-                          subject=f"Injonction de payer non engagée pour {who}", text=text, message_id=key, sent_at=now)
+                          subject=subject, text=text, message_id=key, sent_at=now)
         send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[company.email],
                   reply_to=company.email)
     return outcome

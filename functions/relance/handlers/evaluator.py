@@ -2,7 +2,8 @@
 
 - Scheduled (EventBridge Scheduler, 09:00 Europe/Paris): checks the rules, takes the run date from the time
   the schedule was meant to fire (a retry hours later still runs that day, see app.schedule) in the company's
-  time zone, and queues one evaluation job per shard.
+  time zone, and queues one evaluation job per shard; then puts back on the litigation queue the steps parked
+  until their formal notice's deadline (app.parked) whose day has come.
 - Evaluation queue (SQS, one job per message): plans the shard, records the actions, queues the messages.
 
 An optional ``run_date`` in the scheduled event reruns or backfills a given day.
@@ -21,6 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..app.evaluate import evaluate_shard, shard_jobs
+from ..app.parked import release_parked
 from ..app.schedule import scheduled_day
 from ._runtime import LazyRuntime
 
@@ -75,4 +77,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.info("evaluation started", extra={"run_date": run_date.isoformat(), "shards": len(accepted)})
     if len(accepted) != rt.settings.shards:
         raise RuntimeError(f"only {len(accepted)} of {rt.settings.shards} shard jobs were queued")
-    return {"run_date": run_date.isoformat(), "shards": len(accepted)}
+    released = release_parked(rt.store, lambda bodies: rt.queues.send_to(rt.settings.queue_for("litigation"), bodies),
+                              run_date)
+    if released:
+        metrics.add_metric(name="LitigationReleased", unit=MetricUnit.Count, value=released)
+        logger.info("parked litigation steps released", extra={"run_date": run_date.isoformat(),
+                                                                "released": released})
+    return {"run_date": run_date.isoformat(), "shards": len(accepted), "litigation_released": released}

@@ -818,6 +818,7 @@ KIND_LABELS = {
     "paused": "Relances suspendues", "litigation": "Passage au contentieux",
     "not_eligible": "Dossier contentieux non constitué", "dossier_built": "Dossier d’injonction de payer constitué",
     "litigation_refused": "Dossier contentieux non constitué",
+    "litigation_parked": "Dossier contentieux reporté à l’expiration du délai de la mise en demeure",
 }
 PAYMENT_KINDS = ("payment", "payment_received", "partial_payment", "payment_unmatched", "refund")
 CALL_KINDS = ("call_task", "call", "call_done", "call_made")

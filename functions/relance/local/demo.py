@@ -39,7 +39,8 @@ class DayResult:
 
     @property
     def actions(self) -> int:
-        return sum(len(m["actions"]) for m in self.messages)
+        """The invoice reminders of the day; a step taken up again after waiting (``resumes``) is not a new one."""
+        return sum(len(m["actions"]) for m in self.messages if not m.get("resumes"))
 
 
 @dataclass
