@@ -151,6 +151,15 @@ def test_the_creditor_is_identified_with_form_siren_registered_office_and_legal_
             "son représentant légal en exercice, Hélène Bois, Présidente") in requete
 
 
+def test_a_registered_creditor_is_identified_with_its_capital_and_its_registry():
+    creditor = dataclasses.replace(CREDITOR, rcs_city="Lyon", share_capital="7500,50")
+    text = text_of(render_requete(business(creditor=creditor)))
+
+    assert ("La société Atelier Bois & Fils, société par actions simplifiée (SAS) au capital de 7 500,50 €, "
+            "immatriculée au registre du commerce et des sociétés de Lyon sous le numéro 841 273 659, dont le "
+            "siège social est situé") in text
+
+
 def test_the_debtor_company_is_identified_with_form_siren_and_registered_office(requete):
     assert ("La société Cuisines Saône Design, société à responsabilité limitée (SARL), immatriculée sous le "
             "numéro SIREN 512 345 678, dont le siège social est situé 45 rue Garibaldi, 69003 Lyon") in requete

@@ -101,6 +101,16 @@ def test_the_sender_is_identified_with_its_siren_grouped_by_three(standard_text)
     assert "compta@atelier-bois.fr" in standard_text
 
 
+def test_a_company_with_its_registry_and_capital_prints_the_mentions_r123_237_asks_for():
+    registered = dataclasses.replace(SENDER, rcs_city="Lyon", share_capital="50000", vat_number="FR08841273659")
+    (first, *_) = pages_text(render_letter_pdf(letter(sender=registered)))
+    text = first.replace("\u202f", " ")
+
+    assert "SAS au capital de 50 000 € – RCS Lyon 841 273 659" in text  # the letterhead
+    assert "TVA FR08841273659" in text  # the footer
+    assert "SIREN 841 273 659" not in text
+
+
 def test_the_debtor_address_is_printed_as_la_poste_wants_it(standard_text):
     assert "Menuiserie Martin SARL\n3 rue des Lilas\n69003 LYON" in standard_text
 

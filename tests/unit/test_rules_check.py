@@ -251,6 +251,19 @@ def test_numbers_where_text_is_expected_get_a_quoting_hint(rules_dir):
     assert "« siren » doit être un texte" in error.message and "guillemets" in error.message
 
 
+def test_the_company_mentions_are_read_and_a_malformed_one_says_how_to_write_it(rules_dir):
+    mentions = '  rcs_city: Lyon\n  share_capital: "50000"\n  vat_number: FR08841273659\n'
+    result = load_rules(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY + mentions))
+    assert result.ok
+    company = result.rules.company
+    assert (company.rcs_city, company.share_capital, company.vat_number) == ("Lyon", "50000", "FR08841273659")
+
+    error = single_error(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY + mentions.replace('"50000"', "50000")))
+    assert "« share_capital » doit être un texte" in error.message and '"50000"' in error.message
+    error = single_error(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY + mentions.replace("FR08", "FR 08")))
+    assert "numéro de TVA « FR 08841273659 » invalide" in error.message and "FR08841273659" in error.message
+
+
 def test_late_interest_accepts_legal_or_a_rate(rules_dir):
     assert load_rules(rules_dir(MINIMAL_RULES + "legal: {late_interest: 15}\n")).ok
     error = single_error(rules_dir(MINIMAL_RULES + "legal: {late_interest: beaucoup}\n"))

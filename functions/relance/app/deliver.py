@@ -18,7 +18,7 @@ from ..domain.email import build_email
 from ..domain.fmt import shortdate
 from ..domain.model import Customer, Invoice
 from ..domain.render import Rendered, TemplateMissing, render_message
-from ..letters import LetterDocument, LetterLine, Sender
+from ..letters import LetterDocument, LetterLine, sender_from
 from ..ports import (
     AlreadySent,
     LetterProvider,
@@ -362,8 +362,7 @@ class Channels:
 def letter_document(rules: Rules, prepared: Prepared, registered: bool, today: date) -> LetterDocument:
     """What the PDF letter shows: the company, the debtor, the rendered text and the invoice table."""
     company = rules.company
-    sender = Sender(company.name, company.legal_form, company.siren, company.address, company.email,
-                    company.phone, company.iban, company.bic, company.signatory)
+    sender = sender_from(company)
     lines = tuple(LetterLine(i.id, i.issue_date, i.due_date, i.amount, i.amount_due) for i in prepared.invoices)
     return LetterDocument(sender=sender, recipient_name=prepared.customer.name,
                           recipient_address=prepared.customer.address, place=company.address.city,

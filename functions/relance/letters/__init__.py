@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from ..domain.model import Address
 
@@ -31,6 +32,44 @@ class Sender:
     iban: str = ""
     bic: str = ""
     signatory: str = ""
+    rcs_city: str = ""
+    share_capital: str = ""
+    vat_number: str = ""
+
+
+def capital_text(share_capital: str) -> str:
+    """``"50000"`` → ``50 000 €``; cents only when there are some (``"1500,50"`` → ``1 500,50 €``)."""
+    from ..domain.fmt import money
+
+    written = money(Decimal(share_capital.replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+                            .replace(",", ".")))
+    return written.replace(",00\u202f€", "\u202f€")
+
+
+def registration_text(sender: Sender) -> str:
+    """« RCS Lyon 841 273 659 » when the registry's city is known, else « SIREN 841 273 659 » (R123-237)."""
+    from .pdf import group_siren
+
+    if not sender.siren:
+        return ""
+    return f"RCS {sender.rcs_city} {group_siren(sender.siren)}" if sender.rcs_city else \
+        f"SIREN {group_siren(sender.siren)}"
+
+
+def identity_text(sender: Sender) -> str:
+    """The creditor's legal identity on a business letter: form and capital, registration, VAT number."""
+    form = sender.legal_form.strip()
+    if form and sender.share_capital:
+        form = f"{form} au capital de {capital_text(sender.share_capital)}"
+    vat = f"TVA {sender.vat_number}" if sender.vat_number else ""
+    return " – ".join(p for p in (form, registration_text(sender), vat) if p)
+
+
+def sender_from(company: Any) -> Sender:
+    """The creditor as its letters and dossiers show it, from the rules' ``company`` section."""
+    return Sender(company.name, company.legal_form, company.siren, company.address, company.email, company.phone,
+                  company.iban, company.bic, company.signatory, company.rcs_city, company.share_capital,
+                  company.vat_number)
 
 
 @dataclass(frozen=True, slots=True)

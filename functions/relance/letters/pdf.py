@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 from decimal import Decimal
 from importlib.resources import as_file, files
@@ -19,7 +19,7 @@ from fpdf.enums import Align, XPos, YPos
 
 from ..domain.fmt import NNBSP, longdate, money, shortdate
 from ..domain.model import Address
-from . import LetterDocument, LetterLine, Sender
+from . import LetterDocument, LetterLine, Sender, identity_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,17 +165,27 @@ class _LetterPdf(FPDF):
         self.set_font(FONT, size=7.5)
         self.set_text_color(*GREY)
         self.set_xy(MARGIN, FOOTER_TOP + 1.5)
-        self.cell(CONTENT_W - 22, 4, self.text_of(_fit(self, _legal_line(sender), CONTENT_W - 22)), align=Align.L)
+        self.cell(CONTENT_W - 22, 4, self.text_of(first_that_fits(self, _legal_lines(sender), CONTENT_W - 22)),
+                  align=Align.L)
         self.cell(22, 4, f"Page {self.page_no()}/{{nb}}", align=Align.R)
         self.set_text_color(0, 0, 0)
 
 
-def _legal_line(sender: Sender) -> str:
+def _legal_lines(sender: Sender) -> list[str]:
+    """The footer, longest first: with the address when it fits (the letterhead carries it anyway)."""
     address = sender.address
     where = ", ".join(p for p in (address.line1, address.line2,
                                   f"{address.postal_code} {address.city}".strip()) if p)
-    parts = [sender.name, sender.legal_form, f"SIREN {group_siren(sender.siren)}" if sender.siren else "", where]
-    return " – ".join(p for p in parts if p)
+    identity = " – ".join(p for p in (sender.name, identity_text(sender)) if p)
+    return [" – ".join(p for p in (identity, where) if p), identity]
+
+
+def first_that_fits(pdf: FPDF, texts: list[str], width: float) -> str:
+    """The first text that fits ``width`` whole; else the last one, shortened."""
+    for text in texts:
+        if pdf.get_string_width(text) <= width:
+            return text
+    return _fit(pdf, texts[-1], width)
 
 
 # --- blocks, top to bottom ----------------------------------------------------------------------------------
@@ -193,8 +203,7 @@ def _sender_block(pdf: _LetterPdf, sender: Sender) -> None:
     pdf.set_font(FONT, "B", 12)
     pdf.multi_cell(width, 5.5, pdf.text_of(sender.name), align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=SMALL_SIZE)
-    identity = " – ".join(p for p in (sender.legal_form, f"SIREN {group_siren(sender.siren)}" if sender.siren
-                                      else "") if p)
+    identity = identity_text(replace(sender, vat_number=""))  # the VAT number goes in the footer
     address = sender.address
     lines = [identity, address.line1, address.line2, f"{address.postal_code} {address.city}".strip()]
     if address.country.strip().upper() not in DOMESTIC:

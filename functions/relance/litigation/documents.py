@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,7 +24,7 @@ from fpdf.fonts import FontFace
 
 from ..domain.fmt import NNBSP, longdate, money, percent, shortdate
 from ..domain.model import Address
-from ..letters import LetterLine, Sender
+from ..letters import LetterLine, Sender, capital_text, identity_text
 from ..letters.pdf import (
     BODY_LINE,
     BODY_SIZE,
@@ -43,6 +43,7 @@ from ..letters.pdf import (
     TABLE_COLUMNS,
     TABLE_FILL,
     TOP,
+    first_that_fits,
     fit_text,
     group_siren,
     register_fonts,
@@ -509,9 +510,12 @@ def _creditor_identity(c: Sender) -> str:
     individual = _form_key(c.legal_form) in INDIVIDUAL_FORMS
     parts = [_capitalised(_designation(c.name, c.legal_form))]
     if c.legal_form.strip():
-        parts.append(_form_text(c.legal_form))
+        capital = f" au capital de {capital_text(c.share_capital)}" if c.share_capital and not individual else ""
+        parts.append(_form_text(c.legal_form) + capital)
     if c.siren:
-        parts.append(f"immatriculé{'' if individual else 'e'} sous le numéro SIREN {group_siren(c.siren)}")
+        registry = f"au registre du commerce et des sociétés de {c.rcs_city} " if c.rcs_city else ""
+        number = "numéro" if c.rcs_city else "numéro SIREN"
+        parts.append(f"immatriculé{'' if individual else 'e'} {registry}sous le {number} {group_siren(c.siren)}")
     where = "domicilié professionnellement" if individual else "dont le siège social est situé"
     parts.append(f"{where} {_address_text(c.address)}")
     if not individual:
@@ -946,11 +950,11 @@ class _DossierPdf(FPDF):
         self.set_font(FONT, size=8)
         self.set_text_color(*GREY)
         self.cell(CONTENT_W * 0.4, 5, self.t(self.short), align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        identity = " – ".join(p for p in (creditor.legal_form, f"SIREN {group_siren(creditor.siren)}"
-                                          if creditor.siren else "", _address_text(creditor.address)) if p)
+        identity = identity_text(replace(creditor, vat_number=""))
+        lines = [" – ".join(p for p in (identity, _address_text(creditor.address)) if p), identity]
         self.set_font(FONT, size=7.5)
         self.set_x(MARGIN)
-        self.cell(CONTENT_W, 4, self.t(fit_text(self, identity, CONTENT_W)))
+        self.cell(CONTENT_W, 4, self.t(first_that_fits(self, [self.t(line) for line in lines], CONTENT_W)))
         self.set_text_color(0, 0, 0)
         self.set_draw_color(*LIGHT)
         self.set_line_width(0.2)

@@ -20,7 +20,7 @@ from typing import Any
 from ..domain.claim import Claim, court, small_claims_eligible
 from ..domain.fmt import longdate
 from ..domain.model import Book, Customer, Invoice
-from ..letters import LetterLine, Sender
+from ..letters import LetterLine, Sender, sender_from
 from ..rules.model import Rules
 
 ZIP_DATE = (2026, 1, 1, 0, 0, 0)  # fixed entry times: the same case gives the same archive
@@ -46,8 +46,7 @@ def chronology_from_invoice(invoice: Invoice) -> list[dict[str, str]]:
 
 
 def sender_of(rules: Rules) -> Sender:
-    c = rules.company
-    return Sender(c.name, c.legal_form, c.siren, c.address, c.email, c.phone, c.iban, c.bic, c.signatory)
+    return sender_from(rules.company)
 
 
 def case_name(invoice: Invoice, customer: Customer, on: date) -> str:

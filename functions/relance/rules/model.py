@@ -76,6 +76,9 @@ class Company:
     iban: str = ""
     bic: str = ""
     signatory: str = ""
+    rcs_city: str = ""  # the registry's city: « RCS Lyon 841 273 659 » (R123-237 Code de commerce)
+    share_capital: str = ""  # euros, as written in the rules: « SAS au capital de 50 000 € »
+    vat_number: str = ""
 
     REQUIRED_FOR_LETTERS = ("name", "legal_form", "siren", "address.line1", "address.postal_code",
                             "address.city", "email", "iban", "signatory")

@@ -172,4 +172,9 @@ def _pattern_message(path: JsonPath, name: str, value: Any) -> str:
         return f"nom de modèle « {value} » invalide : lettres minuscules, chiffres, - et _ (exemple : preventif)"
     if name == "postal_code":
         return f"code postal « {value} » invalide"
+    if name == "vat_number":
+        return (f"numéro de TVA « {value} » invalide : le code pays puis le numéro, sans espace "
+                "(exemple : FR08841273659)")
+    if name == "share_capital":
+        return f"capital social « {value} » invalide : un montant en euros, sans symbole (exemple : \"50000\")"
     return f"« {value} » n’a pas la forme attendue pour « {name} »"
