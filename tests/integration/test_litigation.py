@@ -150,6 +150,40 @@ def test_rebuilding_the_same_case_gives_the_same_archive(tmp_path, capsys):
     assert "REQUÊTE EN INJONCTION DE PAYER" in text and "3 022,35 €" in text and "L441-10" in text
 
 
+def test_the_dossier_opens_with_what_the_person_filing_it_does(tmp_path, capsys):
+    argv = ["dossier", "--rules", str(SAMPLE_RULES), "--data", str(sample_data_path()), "--invoice", "F-2026-0260",
+            "--on", "2026-11-30", "--format", "json", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    archive = zipfile.ZipFile(json.loads(capsys.readouterr().out)["path"])
+    first, *_ = archive.namelist()
+    guide = archive.read(first).decode("utf-8").replace("\u202f", " ")
+
+    assert first.endswith("/00-LISEZ-MOI.txt")
+    assert "Somme réclamée : 3 022,35 €" in guide  # the same figure as the requête
+    assert "tribunal de commerce de Lyon" in guide and "article 1406" in guide
+    assert "tribunaux des activités économiques" in guide and "tribunal-digital.fr" in guide
+    assert "petites créances" in guide  # 3 022,35 € ≤ 5 000 €
+    assert "six mois" in guide and "relance invoice paid F-2026-0260" in guide
+    manifest = json.loads(archive.read(next(n for n in archive.namelist() if n.endswith("manifest.json"))))
+    assert any(p["file"] == "00-LISEZ-MOI.txt" for p in manifest["pieces"])
+
+
+def test_a_consumer_dossier_goes_to_the_tribunal_judiciaire_without_the_commercial_court_notes(tmp_path, capsys):
+    data = json.loads(sample_data_path().read_text(encoding="utf-8"))
+    (roche,) = [i for i in data["invoices"] if i["id"] == "F-2026-0433"]  # Camille et Julien Roche, consumers
+    roche["history"] = [{"step": "mise_en_demeure", "date": "2026-11-18", "channel": "registered_letter",
+                         "delivered_on": "2026-11-20"}]
+    (tmp_path / "data.json").write_text(json.dumps(data), encoding="utf-8")
+    assert main(["dossier", "--rules", str(SAMPLE_RULES), "--data", str(tmp_path / "data.json"), "--invoice",
+                 "F-2026-0433", "--on", "2026-12-15", "--format", "json", "--out", str(tmp_path)]) == 0
+    archive = zipfile.ZipFile(json.loads(capsys.readouterr().out)["path"])
+    guide = archive.read(archive.namelist()[0]).decode("utf-8").replace("\u202f", " ")
+
+    assert "tribunal judiciaire de Lyon" in guide and "greffe du tribunal judiciaire" in guide
+    assert "activités économiques" not in guide and "tribunal-digital" not in guide
+    assert "petites créances" not in guide  # 5 960 € and more: above the 5 000 € ceiling
+
+
 def test_dossier_refuses_with_the_reason(capsys):
     assert main(["dossier", "--rules", str(SAMPLE_RULES), "--data", str(sample_data_path()), "--invoice",
                  "F-2026-0388", "--on", "2026-11-30", "--format", "json"]) == 0

@@ -17,14 +17,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..domain.claim import Claim, court, small_claims_eligible
-from ..domain.fmt import longdate
+from ..domain.claim import SMALL_CLAIMS_CEILING, Claim, court, small_claims_eligible
+from ..domain.fmt import longdate, money
 from ..domain.model import Book, Customer, Invoice
 from ..letters import LetterLine, Sender, sender_from
 from ..rules.model import Rules
 
 ZIP_DATE = (2026, 1, 1, 0, 0, 0)  # fixed entry times: the same case gives the same archive
 REQUETE, DECOMPTE, CHRONOLOGIE = "01-requete-injonction-de-payer.pdf", "02-decompte.pdf", "03-chronologie.pdf"
+GUIDE = "00-LISEZ-MOI.txt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,61 @@ def sender_of(rules: Rules) -> Sender:
 
 def case_name(invoice: Invoice, customer: Customer, on: date) -> str:
     return f"injonction_{customer.id}_{invoice.id}_{on.isoformat()}"
+
+
+COURT_NAMES = {"tribunal_de_commerce": "tribunal de commerce", "tribunal_judiciaire": "tribunal judiciaire"}
+
+
+def filing_guide(*, rules: Rules, invoice: Invoice, customer: Customer, claim: Claim, on: date,
+                 court_of: dict[str, str], exhibits: Sequence[str], missing: bool) -> str:
+    """``00-LISEZ-MOI.txt``: what the person who files the dossier does with it, step by step."""
+    company = rules.company
+    court_name = f"{COURT_NAMES.get(court_of['type'], court_of['type'])} de {court_of['city']}"
+    commercial = court_of["type"] == "tribunal_de_commerce"
+    lines = [
+        f"Requête en injonction de payer — {company.name} contre {customer.name}, facture {invoice.id}",
+        f"Préparée le {longdate(on)} par relance. Somme réclamée : {money(claim.total)} (principal "
+        f"{money(claim.principal)}, pénalités de retard {money(claim.interest)}, indemnité forfaitaire "
+        f"{money(claim.indemnity)}), détaillée dans {DECOMPTE}.",
+        "",
+        "AVANT DE DÉPOSER",
+        f"1. Relisez la requête ({REQUETE}) et signez-la"
+        + (f" : elle est présentée par {company.signatory}." if company.signatory else "."),
+        f"2. Vérifiez le tribunal. La requête est adressée au {court_name}, la ville du débiteur. Le tribunal "
+        "compétent est celui du lieu où demeure le débiteur (article 1406 du code de procédure civile) : si sa "
+        "commune n’a pas de tribunal, c’est celui dont elle dépend (annuaire des juridictions : "
+        "https://www.justice.fr/recherche/annuaires) ; corrigez alors l’en-tête de la requête.",
+    ]
+    if commercial:
+        lines.append("   Depuis le 1er janvier 2025, douze tribunaux de commerce, dont ceux de Paris, Lyon et "
+                     "Marseille, sont devenus à titre expérimental des tribunaux des activités économiques : "
+                     "adressez-leur la requête sous ce nom.")
+    lines += [
+        "3. Joignez les pièces, dans l’ordre du bordereau : " + " ; ".join(exhibits) + "."
+        + (" Celles que relance ne conserve pas sont listées dans pieces/A-JOINDRE.txt." if missing else ""),
+        "",
+        "DÉPOSER",
+        ("Au greffe du tribunal, ou en ligne sur https://www.tribunal-digital.fr (tribunaux de commerce), avec le "
+         "règlement des frais de greffe." if commercial else
+         "Au greffe du tribunal judiciaire, sur place ou par courrier."),
+    ]
+    if small_claims_eligible(claim):
+        lines.append(f"La créance ne dépasse pas {money(SMALL_CLAIMS_CEILING)} : la procédure simplifiée de "
+                     "recouvrement des petites créances, confiée à un commissaire de justice, est une autre voie, "
+                     "sans juge (article L125-1 du code des procédures civiles d’exécution).")
+    lines += [
+        "",
+        "APRÈS",
+        "- Si le juge rend une ordonnance portant injonction de payer, faites-la signifier au débiteur par un "
+        "commissaire de justice dans les six mois de sa date, sinon elle est non avenue (article 1411 du code de "
+        "procédure civile). Le débiteur a ensuite un mois pour former opposition (article 1416).",
+        "- Si le débiteur paie entre-temps, prévenez le greffe (ou le commissaire de justice) et notez le "
+        f"paiement dans relance : « relance invoice paid {invoice.id} ».",
+        "",
+        "manifest.json donne l’empreinte (sha256) de chaque fichier et la version des règles qui ont produit le "
+        "dossier.",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: Claim, on: date,
@@ -81,6 +137,9 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
     files: list[tuple[str, bytes]] = [(REQUETE, render_requete(facts)), (DECOMPTE, render_decompte(facts)),
                                       (CHRONOLOGIE, render_chronologie(facts))]
     missing = [p for p in pieces if p.data is None]
+    files.insert(0, (GUIDE, filing_guide(rules=rules, invoice=invoice, customer=customer, claim=claim, on=on,
+                                         court_of=court(customer), exhibits=[e.title for e in exhibits],
+                                         missing=bool(missing)).encode("utf-8")))
     files += [(p.filename, p.data) for p in pieces if p.data is not None]
     if missing:
         note = ("Pièces à joindre avant le dépôt (elles ne sont pas conservées par relance) :\n"
