@@ -89,7 +89,7 @@ class ChannelStore(Protocol):
     def invoices(self, ids: Sequence[str]) -> dict[str, Invoice]: ...
     def customer(self, customer_id: str) -> Customer | None: ...
     def append_events(self, events: Sequence[dict[str, Any]]) -> None: ...
-    def put_record(self, pk: str, sk: str, fields: dict[str, Any]) -> None: ...
+    def put_record(self, pk: str, sk: str, fields: dict[str, Any], *, expires_at: int | None = None) -> None: ...
     def records(self, pk: str, prefix: str = "") -> list[dict[str, Any]]: ...
 
 
@@ -251,8 +251,10 @@ class Channels:
                                       tags={"message_key": message.key, "customer": message.customer})
         except OutcomeUnknown:
             # SES may have sent it: the retry first looks for SES's « Send » event (handlers.ses_events).
+            now = self.wall_clock()
             self.store.put_record(f"SENDING#{message.key}", "META", {
-                "type": "send_outcome_unknown", "at": self.wall_clock().isoformat(), "invoices": ids})
+                "type": "send_outcome_unknown", "at": now.isoformat(), "invoices": ids},
+                expires_at=int(now.timestamp()) + 7 * 86400)
             raise
         except PermanentProviderError as err:
             self._events(message, "action_failed", ids, reason=str(err), provider="ses")
