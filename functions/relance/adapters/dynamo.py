@@ -423,22 +423,17 @@ class DynamoStore:
         return True
 
     def records(self, pk: str, prefix: str = "") -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True,
-                                  "KeyConditionExpression": "pk = :p" + (" AND begins_with(sk, :s)" if prefix else ""),
-                                  "ExpressionAttributeValues": {":p": _s(pk), **({":s": _s(prefix)} if prefix else {})}}
-        out: list[dict[str, Any]] = []
-        while True:
-            page = self.client.query(**kwargs)
-            out.extend(dict(_from_json_attr(item, "payload")) for item in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        condition = "pk = :p" + (" AND begins_with(sk, :s)" if prefix else "")
+        values = {":p": _s(pk), **({":s": _s(prefix)} if prefix else {})}
+        return [fields for _, fields in self._side_records(condition, values)]
 
     def records_through(self, pk: str, last_sk: str) -> list[tuple[str, dict[str, Any]]]:
         """(sk, fields) of the side records of ``pk`` whose sort key is at most ``last_sk``, in key order."""
+        return self._side_records("pk = :p AND sk <= :s", {":p": _s(pk), ":s": _s(last_sk)})
+
+    def _side_records(self, condition: str, values: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True,
-                                  "KeyConditionExpression": "pk = :p AND sk <= :s",
-                                  "ExpressionAttributeValues": {":p": _s(pk), ":s": _s(last_sk)}}
+                                  "KeyConditionExpression": condition, "ExpressionAttributeValues": values}
         out: list[tuple[str, dict[str, Any]]] = []
         while True:
             page = self.client.query(**kwargs)

@@ -197,6 +197,16 @@ def _checked_recipient(name: str, address: Any, *, who: str = "du destinataire")
     return name, addr, label
 
 
+def _checked_letter(pdf: bytes, reference: str, recipient_name: str, recipient_address: Any
+                    ) -> tuple[str, Address, str]:
+    """What every provider checks before posting: a business reference, a PDF, a complete address."""
+    if not reference:
+        raise ValueError("a letter needs its business reference (invoice + step)")
+    if not _is_pdf(pdf):
+        raise PermanentProviderError("le document de la lettre n’est pas un PDF : rien n’a été envoyé")
+    return _checked_recipient(recipient_name, recipient_address)
+
+
 def _mf_address(name: str, addr: Address, country_label: str) -> dict[str, Any]:
     # « nom ou société » is required; a name too long for « nom » (70) still fits « société » (90).
     nom, societe = (name, "") if len(name) <= 70 else ("", name)
@@ -320,11 +330,7 @@ class MerciFacteurProvider:
     # -- the port ------------------------------------------------------------------------------------
     def send(self, *, pdf: bytes, recipient_name: str, recipient_address: Any, registered: bool,
              reference: str) -> PostalReceipt:
-        if not reference:
-            raise ValueError("a letter needs its business reference (invoice + step)")
-        if not _is_pdf(pdf):
-            raise PermanentProviderError("le document de la lettre n’est pas un PDF : rien n’a été envoyé")
-        name, addr, label = _checked_recipient(recipient_name, recipient_address)
+        name, addr, label = _checked_letter(pdf, reference, recipient_name, recipient_address)
         mode = self.registered_mode if registered else self.simple_mode
         recipient = {**_mf_address(name, addr, label), "phone": "", "email": "", "consent": 0,
                      "reference": courier_reference(reference)}
@@ -558,11 +564,7 @@ class LocalLetterProvider:
 
     def send(self, *, pdf: bytes, recipient_name: str, recipient_address: Any, registered: bool,
              reference: str) -> PostalReceipt:
-        if not reference:
-            raise ValueError("a letter needs its business reference (invoice + step)")
-        if not _is_pdf(pdf):
-            raise PermanentProviderError("le document de la lettre n’est pas un PDF : rien n’a été envoyé")
-        _checked_recipient(recipient_name, recipient_address)
+        _checked_letter(pdf, reference, recipient_name, recipient_address)
         self.store_pdf(f"letters/{reference}.pdf", pdf)
         tracking = f"LOCAL-{hashlib.sha256(reference.encode()).hexdigest()[:12].upper()}" if registered else ""
         return PostalReceipt(provider=self.provider, provider_id=f"local-{reference}", tracking_number=tracking)

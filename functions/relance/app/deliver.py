@@ -26,10 +26,9 @@ from ..ports import (
     PermanentProviderError,
     TransientProviderError,
     letter_reference,
-    tag_safe,
 )
 from ..rules.model import Rules, Step
-from .notify import send_once
+from .notify import confirmed_by_ses, send_once
 
 # How long a retry waits for SES's « Send » event after a lost answer before sending again. The queue's backoff
 # hands the message over at +30 s, +90 s, +210 s: the third attempt sends, two are left before the DLQ.
@@ -267,10 +266,9 @@ class Channels:
         """A retried e-mail that SES did accept before (its answer was lost, or the function stopped before
         recording): recorded as sent, not sent again. While an earlier answer is known to be lost and SES has
         not confirmed yet, wait (a transient failure: the queue hands the message over later)."""
-        confirmed = self.store.records(f"SESKEY#{tag_safe(message.key)}")
+        provider_id = confirmed_by_ses(self.store, message.key)
         unknown = self.store.records(f"SENDING#{message.key}")
-        if confirmed:
-            provider_id = str(confirmed[0]["provider_id"])
+        if provider_id is not None:
             ids = list(unknown[0]["invoices"]) if unknown else [a.invoice for a in message.actions]
             self._events(message, "sent", ids, provider="ses", provider_id=provider_id,
                          note="confirmed by SES after a lost answer")

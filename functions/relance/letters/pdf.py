@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from importlib.resources import as_file, files
 
@@ -130,17 +130,7 @@ class _LetterPdf(FPDF):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.doc = doc
         self.set_margins(MARGIN, MARGIN, MARGIN)
-        self.set_auto_page_break(True, margin=BOTTOM_BREAK)
-        self.set_creation_date(datetime.combine(doc.date, time(0, 0), tzinfo=UTC))
-        self.set_title(doc.subject)
-        self.set_author(doc.sender.name)
-        self.set_creator("relance")
-        self.set_lang("fr-FR")
-        self.alias_nb_pages("{nb}")
-        # DejaVu has U+202F today; a font swap without it must still print « 1 234,56 € » readably.
-        self.nnbsp = register_fonts(self)
-        self.set_font(FONT, size=BODY_SIZE)
-        self.set_text_color(0, 0, 0)
+        self.nnbsp = set_up_document(self, title=doc.subject, author=doc.sender.name, on=doc.date)
 
     def text_of(self, text: str) -> str:
         return text.replace(NNBSP, self.nnbsp)
@@ -399,6 +389,23 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
 
 
 # --- for the other documents in the letter's house style (the litigation dossier) ---------------------------
+
+def set_up_document(pdf: FPDF, *, title: str, author: str, on: date) -> str:
+    """The house style's settings for a new A4 document: page breaks, metadata dated ``on`` (a rebuild gives the
+    same bytes), the fonts, body text. Returns what to print for U+202F (see :func:`register_fonts`)."""
+    pdf.set_auto_page_break(True, margin=BOTTOM_BREAK)
+    pdf.set_creation_date(datetime.combine(on, time(0, 0), tzinfo=UTC))
+    pdf.set_title(title)
+    pdf.set_author(author)
+    pdf.set_creator("relance")
+    pdf.set_lang("fr-FR")
+    pdf.alias_nb_pages("{nb}")
+    # DejaVu has U+202F today; a font swap without it must still print « 1 234,56 € » readably.
+    nnbsp = register_fonts(pdf)
+    pdf.set_font(FONT, size=BODY_SIZE)
+    pdf.set_text_color(0, 0, 0)
+    return nnbsp
+
 
 def register_fonts(pdf: FPDF) -> str:
     """Add the bundled DejaVu faces (regular, bold) to ``pdf`` as ``FONT``, as the letter does.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +28,6 @@ from ..letters import LetterLine, Sender, capital_text, identity_text
 from ..letters.pdf import (
     BODY_LINE,
     BODY_SIZE,
-    BOTTOM_BREAK,
     CONTENT_W,
     COUNTRY_NAMES,
     DOMESTIC,
@@ -46,7 +45,7 @@ from ..letters.pdf import (
     first_that_fits,
     fit_text,
     group_siren,
-    register_fonts,
+    set_up_document,
 )
 
 
@@ -928,16 +927,8 @@ class _DossierPdf(FPDF):
         self.numbered = numbered  # the request's own page count, when an unnumbered note follows it
         self.note_page = False
         self.set_margins(MARGIN, HEADER_BOTTOM + 4, MARGIN)
-        self.set_auto_page_break(True, margin=BOTTOM_BREAK)
-        self.set_creation_date(datetime.combine(f.on, time(0, 0), tzinfo=UTC))
-        self.set_title(f"{title} – {f.creditor.name} c/ {f.debtor_name}")
-        self.set_author(f.creditor.name)
-        self.set_creator("relance")
-        self.set_lang("fr-FR")
-        self.alias_nb_pages("{nb}")
-        self.nnbsp = register_fonts(self)
-        self.set_font(FONT, size=BODY_SIZE)
-        self.set_text_color(0, 0, 0)
+        self.nnbsp = set_up_document(self, title=f"{title} – {f.creditor.name} c/ {f.debtor_name}",
+                                     author=f.creditor.name, on=f.on)
 
     def t(self, text: str) -> str:
         return text.replace(NNBSP, self.nnbsp)

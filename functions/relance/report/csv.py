@@ -90,20 +90,13 @@ def figures(kpis: Kpis) -> tuple[Figure, ...]:
         add(DEBTORS, f"n° {rank} — factures en retard", number_cell(debtor.overdue_count), INVOICES)
         add(DEBTORS, f"n° {rank} — plus ancien retard", number_cell(debtor.oldest_days_late), DAYS)
         add(DEBTORS, f"n° {rank} — encours total", money_cell(debtor.open_amount), EURO)
-    for effect in kpis.effectiveness:
-        label = effect.label
-        add(EFFECT, f"{label} — envoyées", number_cell(effect.carried_out), REMINDERS)
-        add(EFFECT, f"{label} — mesurées", number_cell(effect.counted), REMINDERS)
-        add(EFFECT, f"{label} — payées sous {window} jours", number_cell(effect.paid_within), INVOICES)
-        add(EFFECT, f"{label} — part payée sous {window} jours", number_cell(effect.share), PERCENT)
-        add(EFFECT, f"{label} — montant recouvré", money_cell(effect.recovered), EURO)
-    for tone in kpis.by_tone:
-        label = tone.tone_label
-        add(TONES, f"{label} — envoyées", number_cell(tone.carried_out), REMINDERS)
-        add(TONES, f"{label} — mesurées", number_cell(tone.counted), REMINDERS)
-        add(TONES, f"{label} — payées sous {window} jours", number_cell(tone.paid_within), INVOICES)
-        add(TONES, f"{label} — part payée sous {window} jours", number_cell(tone.share), PERCENT)
-        add(TONES, f"{label} — montant recouvré", money_cell(tone.recovered), EURO)
+    measured = [(EFFECT, e.label, e) for e in kpis.effectiveness] + [(TONES, t.tone_label, t) for t in kpis.by_tone]
+    for section, label, row in measured:
+        add(section, f"{label} — envoyées", number_cell(row.carried_out), REMINDERS)
+        add(section, f"{label} — mesurées", number_cell(row.counted), REMINDERS)
+        add(section, f"{label} — payées sous {window} jours", number_cell(row.paid_within), INVOICES)
+        add(section, f"{label} — part payée sous {window} jours", number_cell(row.share), PERCENT)
+        add(section, f"{label} — montant recouvré", money_cell(row.recovered), EURO)
     return tuple(out)
 
 

@@ -70,6 +70,8 @@ NO_TONE = "sans ton"
 
 @dataclass(frozen=True, slots=True)
 class Bucket:
+    """A slice of the open balance: an age bucket, or a stage of the dunning process (:data:`Stage`)."""
+
     key: str
     label: str
     amount: Decimal
@@ -77,13 +79,7 @@ class Bucket:
     share: Decimal | None  # percentage of the open balance
 
 
-@dataclass(frozen=True, slots=True)
-class Stage:
-    key: str
-    label: str
-    amount: Decimal
-    count: int
-    share: Decimal | None  # percentage of the open balance
+Stage = Bucket
 
 
 @dataclass(frozen=True, slots=True)
