@@ -423,7 +423,7 @@ def test_an_event_without_an_invoice_reference_gives_an_unmatched_notice(name, r
 
 @pytest.mark.parametrize(
     ("minor", "euros"),
-    [(0, "0.00"), (1, "0.01"), (99, "0.99"), (120000, "1200.00"), (123456789, "1234567.89")],
+    [(1, "0.01"), (99, "0.99"), (120000, "1200.00"), (123456789, "1234567.89")],
 )
 def test_stripe_minor_units_become_exact_euros(minor, euros):
     doc = event("stripe_invoice_paid.json")
@@ -489,8 +489,20 @@ def test_verify_then_map_the_signed_samples_end_to_end():
         assert notice is not None and notice.amount > 0
 
 
+@pytest.mark.parametrize("name", ["stripe_invoice_paid.json", "stripe_payment_intent_succeeded.json",
+                                  "stripe_checkout_session_completed.json"])
+def test_a_payment_of_nothing_is_ignored_not_applied(name):
+    """An invoice settled by the customer's credit balance or a 100 % coupon sends invoice.paid with
+    amount_paid 0: nothing to apply, and a 2xx so that Stripe does not retry it for three days."""
+    doc = event(name)
+    field = {"invoice": "amount_paid", "payment_intent": "amount_received"}.get(doc["data"]["object"]["object"],
+                                                                                "amount_total")
+    doc["data"]["object"][field] = 0
+    assert stripe_notice(doc, tz=PARIS) is None
+
+
 @SETTINGS
-@given(minor=st.integers(0, 10**12))
+@given(minor=st.integers(1, 10**12))
 def test_any_amount_in_cents_converts_exactly(minor):
     doc = event("stripe_invoice_paid.json")
     doc["data"]["object"]["amount_paid"] = minor

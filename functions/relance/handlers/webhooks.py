@@ -26,6 +26,7 @@ from ..payments.webhooks import (
     verify_generic,
     verify_stripe,
 )
+from ._http import UndecodableBody, raw_body
 from ._runtime import LazyRuntime
 
 logger = Logger(service="webhooks")
@@ -41,10 +42,6 @@ def _secrets(name: str) -> list[str]:
 
 def _answer(status: int, payload: dict[str, Any]) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(payload))
-
-
-def _raw_body() -> bytes:
-    return (app.current_event.decoded_body or "").encode("utf-8")
 
 
 def _headers() -> dict[str, str]:
@@ -68,29 +65,39 @@ def apply(notice: PaymentNotice) -> str:
     return outcome
 
 
+def _malformed(source: str, err: Exception, size: int) -> Response:
+    _rejected(source, str(err), size)
+    return _answer(400, {"error": "malformed payload", "reason": str(err)})
+
+
 @app.post("/webhooks/stripe")
 def stripe() -> Response:
     rt = runtime()
-    raw = _raw_body()
+    try:
+        raw = raw_body(app.current_event)
+    except UndecodableBody as err:
+        return _malformed("stripe", err, 0)
     try:
         event = verify_stripe(raw, _headers().get("stripe-signature"), _secrets(rt.settings.stripe_secrets_parameter),
                               now=datetime.now(UTC))
+        notice = stripe_notice(event, tz=ZoneInfo(rt.settings.timezone))
     except InvalidSignature as err:
         _rejected("stripe", str(err), len(raw))
         return _answer(401, {"error": "invalid signature"})
     except MalformedPayload as err:
-        _rejected("stripe", str(err), len(raw))
-        return _answer(400, {"error": "malformed payload"})
-    notice = stripe_notice(event, tz=ZoneInfo(rt.settings.timezone))
+        return _malformed("stripe", err, len(raw))
     if notice is None:
-        return _answer(200, {"outcome": "ignored", "type": str(event.get("type", ""))})
+        return _answer(200, {"outcome": "ignored", "type": event["type"]})
     return _answer(200, {"outcome": apply(notice)})
 
 
 @app.post("/webhooks/generic")
 def generic() -> Response:
     rt = runtime()
-    raw = _raw_body()
+    try:
+        raw = raw_body(app.current_event)
+    except UndecodableBody as err:
+        return _malformed("generic", err, 0)
     try:
         notice = verify_generic(raw, _headers(), _secrets(rt.settings.generic_secrets_parameter),
                                 now=datetime.now(UTC))
@@ -98,8 +105,7 @@ def generic() -> Response:
         _rejected("generic", str(err), len(raw))
         return _answer(401, {"error": "invalid signature"})
     except MalformedPayload as err:
-        _rejected("generic", str(err), len(raw))
-        return _answer(400, {"error": "malformed payload"})
+        return _malformed("generic", err, len(raw))
     return _answer(200, {"outcome": apply(notice)})
 
 

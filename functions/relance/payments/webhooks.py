@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -71,6 +70,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
+
+from .. import strictjson
+from ..domain.bounds import AMOUNT_MAX, amount_problem, date_problem
 
 STRIPE_SIGNATURE_HEADER = "Stripe-Signature"
 GENERIC_SIGNATURE_HEADER = "Relance-Signature"
@@ -198,27 +200,35 @@ def sign_generic(payload: bytes, secret: str, *, now: datetime) -> str:
 # -- JSON ---------------------------------------------------------------------------------------------------
 
 
-def _reject_constant(name: str) -> Any:
-    raise MalformedPayload("not_json", f"{name} is not a number")
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Two "amount" keys would let two parsers read two different amounts from one signed body.
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise MalformedPayload("not_json", "duplicate key")
-    return obj
-
-
 def _load_json(payload: bytes) -> Any:
     try:
-        return json.loads(payload, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise MalformedPayload("not_json", "body is not JSON") from exc
+        return strictjson.loads(payload)
+    except strictjson.NotStrictJson as exc:
+        raise MalformedPayload("not_json", f"body is not strict JSON ({exc})") from None
 
 
 def _invalid(field: str, expected: str) -> MalformedPayload:
     return MalformedPayload("invalid_field", f"{field}: expected {expected}")
+
+
+# An event id is a DynamoDB sort key (with a prefix, and inside the history key): 255 bytes leave room.
+MAX_ID_BYTES = 255
+# A reference is only looked up (``INV#<ref>``, a 2 048-byte partition key) and kept as text.
+MAX_REF_BYTES = 1024
+
+
+def _checked_text(value: str, field: str, max_bytes: int) -> str:
+    problem = strictjson.text_problem(value, max_bytes=max_bytes)
+    if problem:
+        raise _invalid(field, f"text, {problem}")
+    return value
+
+
+def _checked_day(day: date, field: str) -> date:
+    problem = date_problem(day)
+    if problem:
+        raise _invalid(field, f"a date between 1900 and 2199 ({problem})")
+    return day
 
 
 # -- Stripe -------------------------------------------------------------------------------------------------
@@ -255,6 +265,7 @@ def _check_event(event: Any) -> None:
     for field in ("id", "type"):
         if not isinstance(event.get(field), str) or not event[field]:
             raise _invalid(field, "a non-empty string")
+        _checked_text(event[field], field, MAX_ID_BYTES)
     _timestamp(event, "created")
     data = event.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
@@ -291,13 +302,13 @@ def _major(minor: int, currency: str) -> Decimal:
     return Decimal(minor).scaleb(-places)
 
 
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
+def _text(value: Any, field: str = "reference") -> str:
+    return _checked_text(value.strip(), field, MAX_REF_BYTES) if isinstance(value, str) else ""
 
 
 def _metadata_ref(obj: Mapping[str, Any]) -> str:
     metadata = obj.get("metadata")
-    return _text(metadata.get(METADATA_KEY)) if isinstance(metadata, dict) else ""
+    return _text(metadata.get(METADATA_KEY), "metadata.invoice_id") if isinstance(metadata, dict) else ""
 
 
 def _expect_object(obj: Mapping[str, Any], kind: str) -> None:
@@ -375,14 +386,21 @@ def stripe_notice(event: dict[str, Any], *, tz: ZoneInfo) -> PaymentNotice | Non
     if reading is None:
         return None
     currency = _currency(obj)
+    if reading.minor == 0:
+        # invoice.paid of an invoice settled by the customer's credit balance or a 100 % coupon: no money moved.
+        # Acknowledged (Stripe retries anything but a 2xx for three days), nothing to apply.
+        return None
     amount = _major(reading.minor, currency)
+    problem = amount_problem(amount)
+    if problem:
+        raise _invalid("amount", f"an amount below 10^12 ({problem})")
     return PaymentNotice(
         provider="stripe",
         event_id=event["id"],
         invoice_ref=reading.invoice_ref,
         amount=-amount if reading.kind == "refund" else amount,
         currency=currency,
-        paid_on=_local_date(reading.paid_at, tz),
+        paid_on=_checked_day(_local_date(reading.paid_at, tz), "paid_at"),
         kind=reading.kind,
         raw_type=event["type"],
         provider_ref=_text(obj.get("id")),
@@ -394,7 +412,7 @@ def stripe_notice(event: dict[str, Any], *, tz: ZoneInfo) -> PaymentNotice | Non
 _AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CENT = Decimal("0.01")
-_MAX_AMOUNT = Decimal(10**12)
+_MAX_AMOUNT = AMOUNT_MAX
 _MAX_TEXT = 255
 
 
@@ -432,9 +450,10 @@ def verify_generic(
 
 def _generic_text(body: Mapping[str, Any], field: str, *, allow_empty: bool) -> str:
     value = body.get(field)
-    if not isinstance(value, str) or len(value) > _MAX_TEXT or not (allow_empty or value.strip()):
+    if (not isinstance(value, str) or len(value) > _MAX_TEXT or not (allow_empty or value.strip())
+            or strictjson.text_problem(value, max_bytes=_MAX_TEXT)):
         expected = "a string" if allow_empty else "a non-empty string"
-        raise _invalid(field, f"{expected} of at most {_MAX_TEXT} characters")
+        raise _invalid(field, f"{expected} of at most {_MAX_TEXT} characters, {_MAX_TEXT} bytes in UTF-8")
     return value.strip()
 
 
@@ -458,7 +477,9 @@ def _generic_amount(value: Any) -> Decimal:
 def _generic_date(value: Any) -> date:
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             pass
+        else:
+            return _checked_day(day, "paid_on")
     raise _invalid("paid_on", "a date as YYYY-MM-DD")
