@@ -472,10 +472,12 @@ class DynamoStore:
         """Apply a payment or refund once per provider event; returns the outcome.
 
         "duplicate" (this event was already applied), "unmatched" (no such invoice: kept for review),
-        or the effect: "partial", "paid", "overpaid", "refund", "reopened". Two events at once are
-        serialised by the invoice's version: the loser reads again and applies on top.
+        "review" (a provider's payment in another currency than the invoice's, or not in euros: kept for
+        review under ``REVIEW#<provider>``, never applied), or the effect: "partial", "paid", "overpaid",
+        "refund", "reopened". Two events at once are serialised by the invoice's version: the loser reads
+        again and applies on top.
         """
-        from ..domain.payments import apply_payment, apply_refund
+        from ..domain.payments import apply_payment, apply_refund, currency_problem
 
         marker = {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
                           "Item": {"pk": _s(f"PAYEVT#{provider}"), "sk": _s(event_id), "type": _s("payment_event"),
@@ -495,6 +497,12 @@ class DynamoStore:
                     raise
                 return "unmatched"
             invoice, version = found
+            # What a person records by hand is in the invoice's currency; what a provider reports is checked.
+            problem = None if provider == "manual" else currency_problem(invoice.currency, currency)
+            if problem is not None:
+                return self._keep_for_review(marker, provider=provider, event_id=event_id, invoice=invoice,
+                                             amount=amount, currency=currency, on=on, kind=kind, reason=problem,
+                                             details=details)
             effect = apply_refund(invoice, amount) if kind == "refund" else apply_payment(invoice, amount, on)
             sets = ["amount_due = :due", "#st = :status", "version = version + :one",
                     "payments = list_append(if_not_exists(payments, :empty), :payment)"]
@@ -545,6 +553,48 @@ class DynamoStore:
                 self.cancel_pending(invoice_id, shard_of(invoice.customer_id, self.shards), "paid")
             return effect.outcome
         raise RuntimeError(f"invoice {invoice_id} kept changing while a payment was applied")
+
+    def _keep_for_review(self, marker: dict[str, Any], *, provider: str, event_id: str, invoice: Invoice,
+                         amount: Decimal, currency: str, on: date, kind: str, reason: str,
+                         details: dict[str, str] | None) -> str:
+        """Keep a payment relance must not apply (``reason``) next to the unmatched ones, and say so on the
+        invoice's history; the invoice itself is untouched. Once per provider event."""
+        fields = {"invoice_ref": _s(invoice.id), "amount": _s(str(amount)), "currency": _s(currency),
+                  "invoice_currency": _s(invoice.currency), "date": _s(on.isoformat()), "kind": _s(kind),
+                  "reason": _s(reason), "at": _s(now_utc())}
+        event = {"pk": _s(f"INV#{invoice.id}"), "sk": _s(f"EVT#{now_utc()}#payment_review#{event_id}"),
+                 "type": _s("event"), "kind": _s("payment_review"), "date": _s(on.isoformat()),
+                 "provider": _s(provider), "provider_id": _s(event_id), "payment_kind": _s(kind),
+                 "outcome": _s(reason), **{k: v for k, v in fields.items() if k not in ("invoice_ref", "kind")},
+                 **{k: _s(v) for k, v in (details or {}).items() if v}}
+        try:
+            self.client.transact_write_items(TransactItems=[marker, {"Put": {"TableName": self.table, "Item": {
+                "pk": _s(f"REVIEW#{provider}"), "sk": _s(event_id), "type": _s("payment_review"), **fields}}},
+                {"Put": {"TableName": self.table, "Item": event}}])
+        except ClientError as err:
+            if is_conditional_failure(err):
+                return "duplicate"
+            raise
+        return "review"
+
+    def review_payments(self, providers: Sequence[str] = ("stripe", "generic")) -> list[dict[str, str]]:
+        """What providers reported that relance did not apply, for a person to look at: payments in another
+        currency (``REVIEW#``, with their reason) and payments of no known invoice (``UNMATCHED#``)."""
+        kept: list[dict[str, str]] = []
+        for provider in providers:
+            for prefix, reason in (("REVIEW", ""), ("UNMATCHED", "unmatched")):
+                kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :p",
+                                          "ExpressionAttributeValues": {":p": _s(f"{prefix}#{provider}")},
+                                          "ConsistentRead": True}
+                while True:
+                    page = self.client.query(**kwargs)
+                    kept.extend({"provider": provider, "event_id": item["sk"]["S"], "reason": reason,
+                                 **{k: v["S"] for k, v in item.items() if "S" in v and k not in ("pk", "sk", "type")}}
+                                for item in page["Items"])
+                    if "LastEvaluatedKey" not in page:
+                        break
+                    kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return kept
 
     def cancel_pending(self, invoice_id: str, shard: int, reason: str) -> int:
         """Drop the invoice's actions recorded but not yet queued (the senders re-check what was queued)."""

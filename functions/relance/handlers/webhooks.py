@@ -60,6 +60,10 @@ def apply(notice: PaymentNotice) -> str:
                                      currency=notice.currency, on=notice.paid_on, kind=notice.kind,
                                      details={"event_type": notice.raw_type})
     metrics.add_metric(name=f"Payments_{outcome}", unit=MetricUnit.Count, value=1)
+    if outcome == "review":  # another currency than the invoice's, or not euros: kept, never applied
+        metrics.add_metric(name="PaymentsCurrencyReview", unit=MetricUnit.Count, value=1)
+        logger.warning("payment kept for review", extra={"source": notice.provider, "event_id": notice.event_id,
+                                                         "currency": notice.currency, "kind": notice.kind})
     logger.info("payment notice", extra={"source": notice.provider, "event_id": notice.event_id,
                                          "outcome": outcome, "kind": notice.kind})
     return outcome

@@ -55,8 +55,12 @@ Where to put the reference:
 * ``paid_on`` is the company's local date (``tz``) of ``status_transitions.paid_at`` for an invoice,
   otherwise of the event's ``created``.
 * Amounts use the currency's minor unit as Stripe does: 100 for EUR, 1 for zero-decimal currencies
-  (XPF, XOF, XAF, JPY…), 1000 for three-decimal ones. A currency other than EUR is kept (upper-cased) for
-  the caller to flag.
+  (XPF, XOF, XAF, JPY…), 1000 for three-decimal ones (BHD, JOD, KWD, OMR, TND). Stripe's special cases
+  ISK, HUF and TWD stay two-decimal in its API (100 = one króna or forint; only payouts are whole units).
+  A currency other than EUR is kept (upper-cased): the store never applies it, it keeps the notice for
+  review (``REVIEW#<provider>``, reason ``currency_mismatch`` or ``currency_not_euro``).
+* An amount of 0 (``invoice.paid`` of an invoice settled by the customer's credit balance or a 100 %
+  coupon) gives ``None``: acknowledged with a 2xx, since Stripe retries anything else for three days.
 """
 
 from __future__ import annotations
