@@ -388,6 +388,22 @@ def test_charge_refunded_is_a_negative_refund_of_the_newly_refunded_part():
     assert notice.provider_ref == "ch_3QyA7dLkdIwHu7ix1aQ0cVbN"
 
 
+def test_a_refund_carries_the_charge_and_its_cumulative_refunded_total_for_the_store_to_reconcile():
+    notice = stripe_notice(event("stripe_charge_refunded.json"), tz=PARIS)
+    assert (notice.charge, notice.charge_refunded, notice.refund_ids) == (
+        "ch_3QyA7dLkdIwHu7ix1aQ0cVbN", Decimal("140.00"), ())
+
+
+def test_the_refunds_a_charge_lists_are_named_by_their_own_ids_failed_ones_left_out():
+    doc = event("stripe_charge_refunded.json")
+    doc["data"]["object"]["refunds"] = {"object": "list", "has_more": False, "data": [
+        {"id": "re_2", "object": "refund", "amount": 10000, "status": "succeeded"},
+        {"id": "re_x", "object": "refund", "amount": 500, "status": "failed"},
+        {"id": "re_1", "object": "refund", "amount": 4000, "status": "succeeded"},
+        {"id": 12, "object": "refund"}, "junk"]}
+    assert stripe_notice(doc, tz=PARIS).refund_ids == ("re_2", "re_1")
+
+
 def test_a_first_refund_without_previous_attributes_counts_the_whole_refunded_amount():
     doc = event("stripe_charge_refunded.json")
     del doc["data"]["previous_attributes"]

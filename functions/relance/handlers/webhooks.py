@@ -58,7 +58,8 @@ def apply(notice: PaymentNotice) -> str:
     outcome = rt.store.apply_payment(provider=notice.provider, event_id=notice.event_id,
                                      invoice_id=notice.invoice_ref, amount=abs(notice.amount),
                                      currency=notice.currency, on=notice.paid_on, kind=notice.kind,
-                                     details={"event_type": notice.raw_type})
+                                     details={"event_type": notice.raw_type}, charge=notice.charge,
+                                     charge_refunded=notice.charge_refunded, refund_ids=notice.refund_ids)
     metrics.add_metric(name=f"Payments_{outcome}", unit=MetricUnit.Count, value=1)
     if outcome == "review":  # another currency than the invoice's, or not euros: kept, never applied
         metrics.add_metric(name="PaymentsCurrencyReview", unit=MetricUnit.Count, value=1)

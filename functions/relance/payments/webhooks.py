@@ -129,6 +129,11 @@ class PaymentNotice:
     raw_type: str
     provider_ref: str = ""
     payer: str = ""
+    # A Stripe refund: the charge, the total refunded on it so far (``amount_refunded``, cumulative) and the
+    # ids of the refunds the event lists. The store counts what it has not yet counted for that charge.
+    charge: str = ""
+    charge_refunded: Decimal | None = None
+    refund_ids: tuple[str, ...] = ()
 
 
 # -- the signature scheme -----------------------------------------------------------------------------------
@@ -326,6 +331,9 @@ class _Reading:
     minor: int
     paid_at: int
     kind: NoticeKind = "payment"
+    charge: str = ""
+    charge_refunded_minor: int | None = None
+    refund_ids: tuple[str, ...] = ()
 
 
 def _invoice_paid(event: Mapping[str, Any], obj: Mapping[str, Any]) -> _Reading | None:
@@ -354,8 +362,15 @@ def _checkout_session(event: Mapping[str, Any], obj: Mapping[str, Any]) -> _Read
 
 
 def _charge_refunded(event: Mapping[str, Any], obj: Mapping[str, Any]) -> _Reading | None:
+    """A refund of the charge's invoice.
+
+    ``amount_refunded`` is cumulative (docs.stripe.com/api/charges/object): the notice carries it whole, and
+    the store counts only what it has not counted yet for this charge — so a replay, the same change under a
+    second event id, or two events for two refunds in either order, each count every refund once. The amount
+    of the notice itself is the part this event added when ``previous_attributes`` says so (the figure kept
+    for an unmatched refund). The refunds' own ids (``refunds.data[]``, present when the endpoint expands it
+    or on API versions before 2022-11-15) go on the history."""
     _expect_object(obj, "charge")
-    # amount_refunded is cumulative: a second partial refund must only count its own part.
     refunded = _minor_units(obj, "amount_refunded")
     previous = event["data"].get("previous_attributes")
     before = 0
@@ -363,7 +378,30 @@ def _charge_refunded(event: Mapping[str, Any], obj: Mapping[str, Any]) -> _Readi
         before = _minor_units(previous, "amount_refunded")
     if refunded <= before:
         return None
-    return _Reading(_metadata_ref(obj), refunded - before, event["created"], "refund")
+    charge = _text(obj.get("id"), "id")
+    if not charge or strictjson.text_problem(charge, max_bytes=MAX_ID_BYTES):
+        raise _invalid("id", f"the charge's id, at most {MAX_ID_BYTES} bytes")
+    return _Reading(_metadata_ref(obj), refunded - before, event["created"], "refund", charge, refunded,
+                    _refund_ids(obj))
+
+
+_MAX_REFUNDS = 100
+
+
+def _refund_ids(charge: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ids of the refunds listed on the charge (not failed or canceled); informative, never required."""
+    refunds = charge.get("refunds")
+    data = refunds.get("data") if isinstance(refunds, dict) else None
+    if not isinstance(data, list):
+        return ()
+    ids = []
+    for refund in data[:_MAX_REFUNDS]:
+        if not isinstance(refund, dict) or refund.get("status") in ("failed", "canceled"):
+            continue
+        rid = refund.get("id")
+        if isinstance(rid, str) and rid and not strictjson.text_problem(rid, max_bytes=MAX_ID_BYTES):
+            ids.append(rid)
+    return tuple(ids)
 
 
 _STRIPE_EVENTS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], _Reading | None]] = {
@@ -408,6 +446,10 @@ def stripe_notice(event: dict[str, Any], *, tz: ZoneInfo) -> PaymentNotice | Non
         kind=reading.kind,
         raw_type=event["type"],
         provider_ref=_text(obj.get("id")),
+        charge=reading.charge,
+        charge_refunded=(None if reading.charge_refunded_minor is None
+                         else _major(reading.charge_refunded_minor, currency)),
+        refund_ids=reading.refund_ids,
     )
 
 
