@@ -132,6 +132,18 @@ def ready(stack, store):
     put_demo_secrets(stack)
     store.seed(book([business()], [invoice("F1", amount="1200.00"),
                                    invoice("FUSD", amount="1200.00", currency="USD")]))
+    # A registered letter the postal callbacks can be about, by its id or by the reference it echoes
+    from datetime import date
+
+    from relance.app.deliver import ChannelMessage, MessageAction
+    from relance.ports import letter_reference
+
+    letter = ChannelMessage("k1", date(2026, 11, 2), "C1", "registered_letter", "formel",
+                            (MessageAction("F1", "mise_en_demeure", "standard", "standard"),))
+    record = {"type": "letter", "message": letter.body(), "tracking_number": "2C1", "registered": True,
+              "invoices": ["F1"]}
+    store.put_record("LETTER#local-k1", "META", record)
+    store.put_record(f"LETTERREF#{letter_reference('F1-mise_en_demeure')}", "META", record)
     return store
 
 

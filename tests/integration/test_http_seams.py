@@ -241,6 +241,8 @@ def mf_callback(functions, event: Any, detail: Any, *, raw_event: str | None = N
 @pytest.mark.parametrize(("event", "detail", "raw"), [
     ({"name_event": "delivered", "date_event": 10**15}, [{"id_envoi": "1"}], None),
     ({"name_event": "delivered", "date_event": -10**12}, [{"id_envoi": "1"}], None),
+    (None, [{"id_envoi": "1"}], '{"name_event": "delivered", "date_event": 1e999999999}'),
+    (None, [{"id_envoi": "1"}], '{"name_event": "delivered", "date_event": 1796000000.5}'),
     ({"name_event": "delivered", "date_event": 1796000000}, [{"id_envoi": "𝄞" * 600}], None),
     ({"name_event": "delivered", "date_event": 1796000000}, [{"id_envoi": "1\ud800"}], None),
     (None, [{"id_envoi": "1"}], "[" * 50_000 + "]" * 50_000),

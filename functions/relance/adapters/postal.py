@@ -778,9 +778,13 @@ def verify_merci_facteur_callback(body: bytes, headers: Mapping[str, str], secre
     if len(detail) > _MAX_DETAILS:
         raise InvalidCallbackBody(f"Merci Facteur webhook: more than {_MAX_DETAILS} letters in one detail")
     name = _callback_text(event.get("name_event") or "", "event.name_event", max_bytes=_MAX_ID_BYTES)
+    stamp = event.get("date_event")
     try:
-        event_date = datetime.fromtimestamp(int(event["date_event"]), tz).date()
-    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        if isinstance(stamp, bool) or not (isinstance(stamp, int) or (isinstance(stamp, str) and stamp.isdigit())) \
+                or len(str(stamp)) > 12:  # an exponent (1e999999999) would make int() build a billion digits
+            raise ValueError("not a Unix timestamp")
+        event_date = datetime.fromtimestamp(int(stamp), tz).date()
+    except (TypeError, ValueError, OverflowError, OSError):
         raise InvalidCallbackBody("Merci Facteur webhook: event.date_event must be a Unix timestamp") from None
     _callback_day(event_date, "event.date_event")
     status = _MF_EVENTS.get(name, "other")
