@@ -33,7 +33,8 @@ CHANNEL_LABELS = {"email": "e-mail", "letter": "courrier", "registered_letter": 
 
 
 PAYMENT_OUTCOMES = {"paid": "soldée", "partial": "partiellement payée", "overpaid": "soldée avec un trop-perçu",
-                    "duplicate": "déjà enregistrée", "unmatched": "inconnue (gardée pour vérification)"}
+                    "duplicate": "déjà enregistrée", "unmatched": "inconnue (gardée pour vérification)",
+                    "review": "dans une autre devise (gardée pour vérification, non imputée)"}
 
 
 def _fr_date(iso: object) -> str:
@@ -108,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     promise.add_argument("--until", required=True, type=_date, metavar="YYYY-MM-DD")
     resume = verbs.add_parser("resume", parents=[common], help="lift a dispute or a promise")
     resume.add_argument("ids", nargs="+", metavar="INVOICE")
+    verbs.add_parser("review", parents=[common],
+                     help="list the payments kept for review: unknown invoice, or another currency (never applied)")
     for verb in (paid, dispute, promise, resume):
         verb.add_argument("--on", type=_date, metavar="YYYY-MM-DD", help="the day it happened (default: today)")
     importer = sub.add_parser("import", parents=[common],
@@ -494,6 +497,8 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     except SettingsError as err:
         sys.stderr.write(f"{err}\n")
         return 1
+    if args.verb == "review":
+        return _review_payments(store, args.format)
     on = args.on or datetime.now(ZoneInfo("Europe/Paris")).date()
     amount = None
     if args.verb == "paid" and args.amount:
@@ -526,6 +531,34 @@ def cmd_invoice(args: argparse.Namespace) -> int:
         for invoice_id, outcome in results.items():
             _console().print(f"{invoice_id} : {outcome}")
     return 1 if failed else 0
+
+
+REVIEW_REASONS = {"unmatched": "facture inconnue", "currency_mismatch": "devise différente de la facture",
+                  "currency_not_euro": "paiement hors euros"}
+
+
+def _review_payments(store: Any, output: str) -> int:
+    """What the webhooks kept without applying it, for the finance assistant to reconcile by hand."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        kept = store.review_payments()
+    except (BotoCoreError, ClientError) as err:
+        sys.stderr.write(f"cannot reach the table: {err}\n")
+        return 1
+    if output == "json":
+        _emit_json({"verb": "review", "payments": kept})
+        return 0
+    if not kept:
+        _console().print("Aucun paiement à vérifier.")
+    for k in kept:
+        sign = "-" if k.get("kind") == "refund" else ""
+        what = "remboursement" if k.get("kind") == "refund" else "paiement"
+        money_text = f"{sign}{k.get('amount', '')} {k.get('currency', '')}"
+        _console().print(f"{k.get('date', '')} · {k['provider']} {k['event_id']} · {what} de {money_text} · "
+                         f"facture « {k.get('invoice_ref', '')} » · {REVIEW_REASONS.get(k['reason'], k['reason'])}",
+                         markup=False)
+    return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -41,3 +41,19 @@ def apply_refund(invoice: Invoice, amount: Decimal) -> PaymentEffect:
     status = "open" if reopened else invoice.status
     return PaymentEffect(owed, status, None if reopened else invoice.paid_on, Decimal(0), reopened,
                          "reopened" if reopened else "refund")
+
+
+PAYMENT_CURRENCY = "EUR"
+
+
+def currency_problem(invoice_currency: str, payment_currency: str) -> str | None:
+    """Why a payment reported by a provider cannot be applied to the invoice at face value, or None.
+
+    ``"currency_mismatch"``: ¥1 200 are not 1 200 €, and relance converts nothing. ``"currency_not_euro"``:
+    relance's figures (the claim, the dashboard) are in euros, so a payment is only applied in euros.
+    Either way the payment is kept for a person to review, and marks nothing paid."""
+    if payment_currency.upper() != invoice_currency.upper():
+        return "currency_mismatch"
+    if payment_currency.upper() != PAYMENT_CURRENCY:
+        return "currency_not_euro"
+    return None

@@ -7,6 +7,7 @@ date (``delivered_on``) on the formal notice step: the litigation step needs it.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from ..adapters.postal import (
 from ..app.deliver import ChannelMessage
 from ..app.runtime import Runtime
 from ..ports import letter_reference
+from ._http import UndecodableBody, raw_body
 from ._runtime import LazyRuntime
 
 logger = Logger(service="postal-status")
@@ -85,9 +87,12 @@ def apply_update(rt: Runtime, update: StatusUpdate) -> str:
 def postal_status() -> Response:
     rt = runtime()
     event = app.current_event
-    raw = (event.decoded_body or "").encode("utf-8")
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
     secret = rt.secret(rt.settings.postal_callback_secret_parameter)
+    try:
+        raw = raw_body(event)
+    except UndecodableBody as err:
+        return _json(400, json.dumps({"error": "malformed body", "reason": str(err)}))
     try:
         if MERCI_FACTEUR_HEADER in headers:
             updates = verify_merci_facteur_callback(raw, headers, secret)
@@ -99,7 +104,7 @@ def postal_status() -> Response:
         return _json(401, '{"error": "invalid signature"}')
     except InvalidCallbackBody as err:
         logger.warning("status callback body refused", extra={"reason": str(err), "bytes": len(raw)})
-        return _json(400, '{"error": "malformed body"}')
+        return _json(400, json.dumps({"error": "malformed body", "reason": str(err)}))
     outcomes = [apply_update(rt, update) for update in updates]
     return _json(200, '{"outcomes": [' + ", ".join(f'"{o}"' for o in outcomes) + "]}")
 
