@@ -314,6 +314,9 @@ class _Reader:
         if amount_due is None and amount is not None:
             # Out of bounds, the subtraction could overflow: the invoice is set aside anyway.
             amount_due = amount if self.aside else amount - sum((p.amount for p in payments), Decimal(0))
+            problem = amount_problem(amount_due)
+            if problem:
+                self.aside.append((f"{where}.amount_due", f"{problem} : montant dû calculé (amount − payments)"))
         if None in (issue_date, due_date, amount, amount_due):
             raise _Bad
         return Invoice(

@@ -136,3 +136,115 @@ def test_schema_is_a_json_schema(capsys):
     schema = json.loads(out)
     assert code == 0 and schema["$schema"].startswith("https://json-schema.org/")
     assert {"segments", "scenarios", "calendar", "pause", "tones", "company", "legal"} <= set(schema["properties"])
+
+
+# -- One poisoned invoice never stops a command (SPEC §3) -------------------------------------------------
+
+NO_DUE_DATE = {"id": "F-9", "customer_id": "C1", "issue_date": "2026-04-01", "due_date": "9999-12-31",
+               "amount": "500.00"}
+
+
+@pytest.fixture
+def poisoned_file(tmp_path: Path) -> Path:
+    path = tmp_path / "poisoned.json"
+    path.write_text(json.dumps({**DATA, "invoices": [*DATA["invoices"], NO_DUE_DATE]}), encoding="utf-8")
+    return path
+
+
+def test_plan_lists_a_no_due_date_invoice_as_invalid_data_and_plans_the_others(capsys, rules_dir, data_file,
+                                                                               poisoned_file):
+    rules = str(rules_dir())
+    _, clean, _ = run(capsys, "plan", "--rules", rules, "--data", str(data_file), "--on", "2026-05-06",
+                      "--format", "json")
+    code, out, err = run(capsys, "plan", "--rules", rules, "--data", str(poisoned_file), "--on", "2026-05-06",
+                         "--format", "json")
+    assert code == 0
+    payload, before = json.loads(out), json.loads(clean)
+    assert payload["actions"] == before["actions"] and payload["messages"] == before["messages"]
+    assert payload["skipped"] == [{"invoice": "F-3", "reason": "paused: disputed"},
+                                  {"invoice": "F-9", "reason": "invalid data: due_date"}]
+    assert f"{poisoned_file}: invoices[3].due_date" in err and "F-9" in err and "31/12/9999" in err
+    assert "Traceback" not in err
+
+
+def test_simulate_lists_the_invoice_set_aside_and_simulates_the_others(capsys, rules_dir, data_file, poisoned_file):
+    rules = str(rules_dir())
+    window = ("--from", "2026-04-20", "--to", "2026-06-30", "--format", "json")
+    _, clean, _ = run(capsys, "simulate", "--rules", rules, "--data", str(data_file), *window)
+    code, out, err = run(capsys, "simulate", "--rules", rules, "--data", str(poisoned_file), *window)
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["actions"] == json.loads(clean)["actions"]
+    assert payload["skipped"] == [{"invoice": "F-9", "reason": "invalid data: due_date"}]
+    assert "F-9" in err and "Traceback" not in err
+
+
+def test_plan_table_shows_the_invoice_set_aside(capsys, rules_dir, poisoned_file):
+    code, out, err = run(capsys, "plan", "--rules", str(rules_dir()), "--data", str(poisoned_file),
+                         "--on", "2026-05-06")
+    assert code == 0 and "invalid data: due_date" in out and "F-9" in err
+
+
+def _sample_with_poison(tmp_path: Path) -> Path:
+    """The bundled sample, plus an invoice with no due date and one with an absurd amount, for a debtor
+    whose other invoices are good."""
+    from relance.cli import sample_data_path
+
+    sample = json.loads(sample_data_path().read_text(encoding="utf-8"))
+    base = {"customer_id": "C002", "issue_date": "2026-06-01", "currency": "EUR", "status": "open"}
+    sample["invoices"] += [{**base, "id": "F-NO-DUE", "due_date": "9999-12-31", "amount": "900.00"},
+                           {**base, "id": "F-HUGE", "due_date": "2026-07-01", "amount": "__HUGE__"}]
+    path = tmp_path / "sample.json"
+    path.write_text(json.dumps(sample, ensure_ascii=False).replace('"__HUGE__"', "1e999999999"), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", [
+    ["plan", "--on", "2026-11-23"],
+    ["simulate", "--from", "2026-10-01", "--to", "2026-12-31"],
+    ["report", "--on", "2026-11-30", "--out", "{tmp}/report"],
+    ["claim", "--invoice", "F-2026-0305", "--on", "2026-11-30"],
+    ["dossier", "--invoice", "F-2026-0305", "--on", "2026-11-30", "--out", "{tmp}/dossiers"],
+    ["render", "--invoice", "F-2026-0305", "--step", "mise_en_demeure", "--out", "{tmp}/render"],
+], ids=lambda argv: argv[0])
+@pytest.mark.parametrize("fmt", ["json", "table"])
+def test_every_command_goes_on_past_the_poisoned_invoices(capsys, tmp_path, command, fmt):
+    from ..conftest import SAMPLE_RULES
+
+    data = _sample_with_poison(tmp_path)
+    argv = [part.format(tmp=tmp_path) for part in command]
+    code, _, err = run(capsys, *argv, "--rules", str(SAMPLE_RULES), "--data", str(data), "--format", fmt)
+    assert code == 0, err
+    assert "F-NO-DUE" in err and "F-HUGE" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [
+    ["claim", "--on", "2026-11-30"],
+    ["dossier", "--on", "2026-11-30", "--out", "{tmp}/dossiers"],
+    ["render", "--step", "relance_1", "--out", "{tmp}/render"],
+], ids=lambda argv: argv[0])
+@pytest.mark.parametrize(("invoice", "field"), [("F-NO-DUE", "due_date"), ("F-HUGE", "amount")])
+def test_asking_for_the_poisoned_invoice_itself_is_a_clean_error(capsys, tmp_path, command, invoice, field):
+    from ..conftest import SAMPLE_RULES
+
+    data = _sample_with_poison(tmp_path)
+    argv = [part.format(tmp=tmp_path) for part in command]
+    code, out, err = run(capsys, *argv, "--invoice", invoice, "--rules", str(SAMPLE_RULES), "--data", str(data))
+    assert code == 1 and out == ""
+    assert f"{invoice} : facture inutilisable" in err and f"invalid data: {field}" in err
+    assert "Traceback" not in err
+
+
+def test_the_installed_command_prints_no_traceback_on_poisoned_data(tmp_path):
+    import subprocess
+    import sys
+
+    from ..conftest import SAMPLE_RULES
+
+    data = _sample_with_poison(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "relance.cli", "plan", "--rules", str(SAMPLE_RULES), "--data",
+                           str(data), "--on", "2026-11-23", "--format", "json"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    skipped = {s["invoice"]: s["reason"] for s in json.loads(done.stdout)["skipped"]}
+    assert skipped["F-NO-DUE"] == "invalid data: due_date" and skipped["F-HUGE"] == "invalid data: amount"

@@ -291,3 +291,9 @@ def test_a_structural_error_is_still_a_file_error_even_next_to_a_bound():
 def test_an_invoice_set_aside_still_takes_its_id():
     message = single_problem(data(invoice(id="F1", due_date="9999-12-31"), invoice(id="F1")))
     assert "invoices[1].id" in message
+
+
+def test_an_amount_due_computed_beyond_bounds_sets_the_invoice_aside():
+    # Both within bounds, but amount − payments is not: a negative payment (a reversal) of the maximum.
+    book = parse_book(data(invoice(amount="0.01", payments=[{"date": "2026-02-10", "amount": "-999999999999.99"}])))
+    assert book.invoices == () and [u.reason for u in book.unusable] == ["invalid data: amount_due"]
