@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .datafile import DataError, load_book
+from .domain.bounds import date_problem
 from .domain.fmt import money, weekday
 from .domain.model import Book, Unusable
 from .domain.planner import DatedAction, Plan, Planner
@@ -47,9 +48,13 @@ def sample_data_path() -> Path:
 # -- arguments -------------------------------------------------------------------------------------
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (expected YYYY-MM-DD)") from None
+    problem = date_problem(day)  # SPEC §3: past them, calendar arithmetic overflows
+    if problem:
+        raise argparse.ArgumentTypeError(f"'{text}' : {problem}")
+    return day
 
 
 def build_parser() -> argparse.ArgumentParser:

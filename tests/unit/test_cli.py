@@ -248,3 +248,13 @@ def test_the_installed_command_prints_no_traceback_on_poisoned_data(tmp_path):
     assert done.returncode == 0 and "Traceback" not in done.stderr
     skipped = {s["invoice"]: s["reason"] for s in json.loads(done.stdout)["skipped"]}
     assert skipped["F-NO-DUE"] == "invalid data: due_date" and skipped["F-HUGE"] == "invalid data: amount"
+
+
+@pytest.mark.parametrize("on", ["9999-12-31", "0001-01-01", "2200-01-01"])
+@pytest.mark.parametrize("command", [
+    ["plan", "--on"], ["claim", "--invoice", "F-1", "--on"], ["dossier", "--invoice", "F-1", "--on"],
+    ["report", "--on"], ["simulate", "--from", "2026-05-01", "--to"],
+], ids=lambda argv: argv[0])
+def test_a_run_date_out_of_bounds_is_a_usage_error_not_a_traceback(capsys, rules_dir, data_file, command, on):
+    code, _, err = run(capsys, *command, on, "--rules", str(rules_dir()), "--data", str(data_file))
+    assert code == 2 and "hors des bornes" in err and "Traceback" not in err
