@@ -308,7 +308,8 @@ class _Reader:
         if status not in INVOICE_STATUSES:
             self.fail(f"{where}.status", f"{_show(status)} is not a status (expected one of "
                                          f"{', '.join(INVOICE_STATUSES)})")
-        if issue_date and due_date and due_date < issue_date:
+        # 01/01/0001 as a due date is a sentinel too: the invoice is set aside for its bound, not the file refused.
+        if issue_date and due_date and due_date < issue_date and not self.aside:
             self.fail(f"{where}.due_date", f"'{due_date}' is before the issue date '{issue_date}'")
         amount_due = self.money(where, raw, "amount_due")
         if amount_due is None and amount is not None:

@@ -258,3 +258,37 @@ def test_the_installed_command_prints_no_traceback_on_poisoned_data(tmp_path):
 def test_a_run_date_out_of_bounds_is_a_usage_error_not_a_traceback(capsys, rules_dir, data_file, command, on):
     code, _, err = run(capsys, *command, on, "--rules", str(rules_dir()), "--data", str(data_file))
     assert code == 2 and "hors des bornes" in err and "Traceback" not in err
+
+
+POISON_DATES = ["9999-12-31", "0001-01-01", "1899-12-31", "2200-01-01"]
+POISON_AMOUNTS = ['"1e999999999"', "1e999999999", '"-1E+999999999"', '"1000000000000"', '"0.001"', '"1E-999999"',
+                  "1" + "0" * 5000]
+POISON_CASES = ([(f, f'"{d}"') for f in ("issue_date", "due_date", "paid_on", "promise_to_pay_until", "completed_on",
+                                         "payments[0].date", "history[0].date", "history[0].delivered_on",
+                                         "customer.since") for d in POISON_DATES]
+                + [(f, a) for f in ("amount", "amount_due", "payments[0].amount") for a in POISON_AMOUNTS])
+
+
+@pytest.mark.parametrize(("field", "raw"), POISON_CASES, ids=[f"{f}={r[:14]}" for f, r in POISON_CASES])
+def test_plan_names_the_poisoned_field_whatever_it_is(capsys, rules_dir, tmp_path, field, raw):
+    # Given a third customer whose one invoice carries the poison in one field
+    poisoned = {"id": "F-9", "customer_id": "C3", "issue_date": "2026-04-01", "due_date": "2026-05-01",
+                "amount": "500.00", "payments": [{"date": "2026-05-02", "amount": "10.00"}],
+                "history": [{"step": "preventif", "date": "2026-04-28", "delivered_on": "2026-04-29"}]}
+    customer = {"id": "C3", "name": "Tiers", "kind": "business"}
+    target = customer if field == "customer.since" else poisoned
+    if "[0]." in field:
+        listed, key = field.split("[0].")
+        target[listed][0][key] = "__POISON__"
+    else:
+        target[field.removeprefix("customer.")] = "__POISON__"
+    document = {"customers": [*DATA["customers"], customer], "invoices": [*DATA["invoices"], poisoned]}
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(document).replace('"__POISON__"', raw), encoding="utf-8")
+    # When planning, Then the others are planned and that invoice is listed with the field to blame
+    code, out, err = run(capsys, "plan", "--rules", str(rules_dir()), "--data", str(path), "--on", "2026-05-06",
+                         "--format", "json")
+    assert code == 0 and "Traceback" not in err
+    payload = json.loads(out)
+    assert [a["invoice"] for a in payload["actions"]] == ["F-1", "F-2"]
+    assert {"invoice": "F-9", "reason": f"invalid data: {field}"} in payload["skipped"]

@@ -271,6 +271,13 @@ def test_each_bounded_field_is_named_in_the_reason(fields, field):
     assert [(u.invoice, u.reason) for u in book.unusable] == [("F2", f"invalid data: {field}")]
 
 
+@pytest.mark.parametrize(("fields", "field"), [({"due_date": "0001-01-01"}, "due_date"),
+                                               ({"issue_date": "9999-12-31"}, "issue_date")])
+def test_a_sentinel_before_the_issue_date_sets_the_invoice_aside_not_the_file(fields, field):
+    book = parse_book(data(invoice(id="F1"), invoice(id="F2", **fields)))
+    assert [(u.invoice, u.reason) for u in book.unusable] == [("F2", f"invalid data: {field}")]
+
+
 def test_dates_on_the_bounds_are_usable():
     book = parse_book(data(invoice(issue_date="1900-01-01", due_date="2199-12-31", amount="999999999999.99")))
     assert [i.id for i in book.invoices] == ["F1"] and book.unusable == ()
