@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from .datafile import DataError, load_book
+from .domain.bounds import date_problem
 from .domain.fmt import money, weekday
-from .domain.model import Book
+from .domain.model import Book, Unusable
 from .domain.planner import DatedAction, Plan, Planner
 from .rules.loader import Diagnostic, LoadResult, RulesError, load_rules
 from .rules.model import Rules
@@ -48,9 +49,13 @@ def sample_data_path() -> Path:
 # -- arguments -------------------------------------------------------------------------------------
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (expected YYYY-MM-DD)") from None
+    problem = date_problem(day)  # SPEC §3: past them, calendar arithmetic overflows
+    if problem:
+        raise argparse.ArgumentTypeError(f"'{text}' : {problem}")
+    return day
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,9 +174,12 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def simulate_json(start: date, end: date, actions: Sequence[DatedAction]) -> dict[str, Any]:
+def simulate_json(start: date, end: date, actions: Sequence[DatedAction],
+                  unusable: Sequence[Unusable] = ()) -> dict[str, Any]:
+    """SPEC §4, plus ``skipped``: the invoices set aside for their data or a failed computation (SPEC §3)."""
     return {"from": start.isoformat(), "to": end.isoformat(),
-            "actions": [{"date": d.date.isoformat(), **action_json(d.action)} for d in actions]}
+            "actions": [{"date": d.date.isoformat(), **action_json(d.action)} for d in actions],
+            "skipped": [{"invoice": u.invoice, "reason": u.reason} for u in unusable]}
 
 
 # -- commands --------------------------------------------------------------------------------------
@@ -184,7 +192,16 @@ def _load(rules_dir: str) -> Rules:
 
 
 def _book(path: Path) -> Book:
-    return load_book(sample_data_path() if str(path) == "sample" else path)
+    """The data file; each invoice it sets aside (SPEC §3) is named on stderr, in French, and the rest goes on."""
+    book = load_book(sample_data_path() if str(path) == "sample" else path)
+    _warn_unusable(book.unusable)
+    return book
+
+
+def _warn_unusable(unusable: Sequence[Unusable], already: Sequence[Unusable] = ()) -> None:
+    for aside in unusable:
+        if aside not in already:
+            sys.stderr.write(aside.message() + "\n")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -207,7 +224,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     rules = _load(args.rules)
-    plan = Planner(rules).plan(_book(args.data), args.on)
+    book = _book(args.data)
+    plan = Planner(rules).plan(book, args.on)
+    _warn_unusable(plan.unusable, book.unusable)
     if args.format == "json":
         _emit_json(plan_json(plan))
         return 0
@@ -231,14 +250,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _show_simulation(rules: Rules, book: Book, start: date, end: date, fmt: str) -> int:
-    actions = Planner(rules).simulate(book, start, end)
+    run = Planner(rules).simulate_run(book, start, end)
+    _warn_unusable(run.unusable, book.unusable)
+    actions = run.actions
     if fmt == "json":
-        _emit_json(simulate_json(start, end, actions))
+        _emit_json(simulate_json(start, end, actions, run.unusable))
         return 0
     rows = [(f"{d.date:%d/%m/%Y}", d.action.invoice, d.action.customer, d.action.segment, d.action.step,
              CHANNEL_LABELS[d.action.channel], d.action.tone) for d in actions]
-    _console().print(_table(f"Simulation du {start:%d/%m/%Y} au {end:%d/%m/%Y} — {len(actions)} action(s)",
-                            ("Date", "Facture", "Client", "Segment", "Étape", "Canal", "Ton"), rows))
+    console = _console()
+    console.print(_table(f"Simulation du {start:%d/%m/%Y} au {end:%d/%m/%Y} — {len(actions)} action(s)",
+                         ("Date", "Facture", "Client", "Segment", "Étape", "Canal", "Ton"), rows))
+    if run.unusable:
+        console.print(_table(f"Factures mises de côté — {len(run.unusable)}", ("Facture", "Raison"),
+                             [(u.invoice, u.reason) for u in run.unusable]))
     return 0
 
 
@@ -253,10 +278,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     rules = _load(args.rules)
     book = _book(args.data)
-    invoice = next((i for i in book.invoices if i.id == args.invoice), None)
-    if invoice is None:
-        sys.stderr.write(f"{args.data}: no invoice '{args.invoice}'\n")
-        return 1
+    invoice = _invoice_of(book, args.invoice, args.data)
     customer = book.customers[invoice.customer_id]
     on = args.on or invoice.due_date
     facts = Facts(invoice, customer, on, customer_stats(book, on).get(customer.id, CustomerStats(Decimal(0), 0)))
@@ -308,6 +330,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 def _invoice_of(book: Book, invoice_id: str, source: Path) -> Any:
     invoice = next((i for i in book.invoices if i.id == invoice_id), None)
     if invoice is None:
+        aside = next((u for u in book.unusable if u.invoice == invoice_id), None)
+        if aside is not None:
+            raise DataError([f"{invoice_id} : facture inutilisable ({aside.reason}) — {aside.where} : {aside.problem}"
+                             " ; corrigez-la dans l’export puis relancez"])
         raise DataError([f"{source}: no invoice '{invoice_id}'"])
     return invoice
 
@@ -329,15 +355,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_claim(args: argparse.Namespace) -> int:
-    from .domain.claim import Rates, RateUnknown, compute_claim
+    from .domain.claim import Rates, RateUnknown, UnusableInvoice, compute_claim
 
     rules = _load(args.rules)
     book = _book(args.data)
     invoice = _invoice_of(book, args.invoice, args.data)
     try:
         claim = compute_claim(invoice, book.customers[invoice.customer_id], rules.legal, args.on, Rates.load())
-    except RateUnknown as err:
-        sys.stderr.write(f"{err}\n")
+    except (RateUnknown, UnusableInvoice) as err:
+        sys.stderr.write(f"{invoice.id} : créance impossible à calculer — {err}\n")
         return 1
     if args.format == "json":
         _emit_json(claim.as_json())
@@ -362,7 +388,7 @@ def _show_claim(claim: Any) -> None:
 
 
 def cmd_dossier(args: argparse.Namespace) -> int:
-    from .domain.claim import Rates, RateUnknown, court, eligibility, small_claims_eligible
+    from .domain.claim import Rates, RateUnknown, UnusableInvoice, court, eligibility, small_claims_eligible
     from .litigation.dossier import build_from_book
 
     rules = _load(args.rules)
@@ -371,8 +397,8 @@ def cmd_dossier(args: argparse.Namespace) -> int:
     customer = book.customers[invoice.customer_id]
     try:
         verdict = eligibility(invoice, customer, rules.legal, rules.company.missing(), args.on, Rates.load())
-    except RateUnknown as err:
-        sys.stderr.write(f"{err}\n")
+    except (RateUnknown, UnusableInvoice) as err:
+        sys.stderr.write(f"{invoice.id} : créance impossible à calculer — {err}\n")
         return 1
     path = None
     if verdict.eligible:

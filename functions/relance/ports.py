@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from .domain.model import Book, Customer, Invoice
+from .domain.model import Book, Customer, Invoice, Unusable
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,11 @@ class InvoiceStore(Protocol):
     def record_action(self, action: ActionRecord, read_version: int) -> bool:
         """Record atomically: the action (once per invoice + step), the invoice's new state, the history
         event and the outbox entry. ``False`` when already recorded or the invoice changed since it was read."""
+        ...
+
+    def record_unusable(self, aside: Unusable, run_date: date) -> bool:
+        """Record on the invoice's history that it was set aside and why, once per problem; ``False`` when
+        this problem was already recorded."""
         ...
 
     def pending_outbox(self, shard: int) -> list[ActionRecord]: ...

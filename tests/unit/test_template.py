@@ -169,3 +169,9 @@ def test_iam_has_no_wildcard_that_aws_does_not_require(monkeypatch):
                 if "*" in resources and not set(actions) <= star_only:
                     offenders.append((name, actions, "Resource *"))
     assert offenders == []
+
+
+def test_invoices_set_aside_by_the_daily_run_raise_an_alarm(template):
+    alarms = [a["Properties"] for a in template["Resources"].values() if a["Type"] == "AWS::CloudWatch::Alarm"]
+    (alarm,) = [a for a in alarms if a["Namespace"] == "Relance" and a["MetricName"] == "InvoicesInError"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "evaluator"}] and alarm["AlarmActions"]

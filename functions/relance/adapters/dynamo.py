@@ -26,12 +26,25 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..domain.model import Address, Book, Customer, HistoryEntry, Invoice, Payment
+from ..domain.model import (
+    Address,
+    Book,
+    Customer,
+    HistoryEntry,
+    Invoice,
+    Payment,
+    Unusable,
+    customer_problems,
+    invoice_problems,
+)
 from ..domain.sharding import shard_of
 from ..ports import ActionRecord, ShardSnapshot
 
 OPEN_INDEX = "OpenByShard"
 OPEN_STATUSES = ("open", "disputed", "litigation")
+# What an item written by hand or by an older version can make the mapping raise: a missing attribute
+# (KeyError), another type (TypeError), a bad date (ValueError), a bad number (decimal.InvalidOperation).
+ITEM_FAULTS: tuple[type[Exception], ...] = (KeyError, TypeError, ValueError, ArithmeticError)
 
 
 def _s(value: str) -> dict[str, str]:
@@ -121,6 +134,81 @@ def invoice_from_item(item: dict[str, Any]) -> Invoice:
     )
 
 
+def _first_unreadable(checks: Iterable[tuple[str, Any]]) -> str | None:
+    for field, check in checks:
+        try:
+            check()
+        except ITEM_FAULTS:
+            return field
+    return None
+
+
+def _invoice_checks(item: dict[str, Any]) -> Iterable[tuple[str, Any]]:
+    """Each field of an invoice item read alone, in model order: which one an item cannot give."""
+    def day(m: dict[str, Any], key: str, optional: bool = False) -> Any:
+        return lambda: (optional and not m.get(key)) or date.fromisoformat(m[key]["S"])
+
+    yield "id", lambda: item["id"]["S"]
+    yield "customer_id", lambda: item["customer_id"]["S"]
+    yield "issue_date", day(item, "issue_date")
+    yield "due_date", day(item, "due_date")
+    yield "amount", lambda: Decimal(item["amount"]["S"])
+    yield "amount_due", lambda: Decimal(item["amount_due"]["S"])
+    for key in ("paid_on", "promise_to_pay_until", "completed_on"):
+        yield key, day(item, key, optional=True)
+    for i, payment in enumerate(item.get("payments", {}).get("L", [])):
+        yield f"payments[{i}].date", day(payment["M"], "date")
+        yield f"payments[{i}].amount", lambda p=payment: Decimal(p["M"]["amount"]["S"])
+    for i, step in enumerate(item.get("steps", {}).get("L", [])):
+        yield f"history[{i}].step", lambda s=step: s["M"]["step"]["S"]
+        yield f"history[{i}].date", day(step["M"], "date")
+        yield f"history[{i}].delivered_on", day(step["M"], "delivered_on", optional=True)
+    yield "extra", lambda: _from_json_attr(item, "extra")
+
+
+def _key_id(item: dict[str, Any], prefix: str) -> str:
+    """The record's id from its key, which every item has (its ``id`` attribute may be what is wrong)."""
+    return str(item.get("pk", {}).get("S", "")).removeprefix(prefix)
+
+
+def read_invoice(item: dict[str, Any]) -> Invoice | Unusable:
+    """The invoice of an item, or why it is set aside: an attribute that cannot be read, or a date or an
+    amount outside SPEC §3's bounds (31/12/9999, 1e999999999), named as in the data file."""
+    invoice_id = _key_id(item, "INV#")
+    customer_id = item.get("customer_id", {}).get("S", "") if isinstance(item.get("customer_id"), dict) else ""
+    where = f"table item INV#{invoice_id}"
+    try:
+        invoice = invoice_from_item(item)
+    except ITEM_FAULTS as err:
+        try:
+            field = _first_unreadable(_invoice_checks(item)) or "item"
+        except ITEM_FAULTS:  # the lists themselves are not lists of maps
+            field = "item"
+        return Unusable.field(invoice_id, customer_id, field,
+                              f"valeur illisible dans la table ({type(err).__name__} : {err})", where)
+    problems = invoice_problems(invoice)
+    if problems:
+        return Unusable.field(invoice.id, invoice.customer_id, *problems[0], where)
+    return invoice
+
+
+def read_customer(item: dict[str, Any]) -> Customer | tuple[str, str, str]:
+    """The customer of an item, or (its id, the field, the French reason) that sets its invoices aside."""
+    try:
+        customer = customer_from_item(item)
+    except ITEM_FAULTS as err:
+        field = _first_unreadable((
+            ("id", lambda: item["id"]["S"]), ("name", lambda: item["name"]["S"]),
+            ("kind", lambda: item["kind"]["S"]),
+            ("since", lambda: _opt_date(item, "since")), ("extra", lambda: _from_json_attr(item, "extra")),
+        )) or "item"
+        return _key_id(item, "CUST#"), f"customer.{field}", f"valeur illisible dans la table ({type(err).__name__})"
+    problems = customer_problems(customer)
+    if problems:
+        return (customer.id, *problems[0])
+    return customer
+
+
 def invoice_item(invoice: Invoice, shards: int) -> dict[str, Any]:
     """The whole invoice item, dunning state included."""
     shard = shard_of(invoice.customer_id, shards)
@@ -163,6 +251,8 @@ class DynamoStore:
 
     # -- the daily path ----------------------------------------------------------------------------
     def open_invoices(self, shard: int) -> ShardSnapshot:
+        """The shard's open invoices and their customers; an item no planner can use is set aside
+        (``Book.unusable``) with its reason, and the others are read as usual."""
         invoices: list[Invoice] = []
         versions: dict[str, int] = {}
         kwargs: dict[str, Any] = {
@@ -170,28 +260,55 @@ class DynamoStore:
             "KeyConditionExpression": "open_shard = :s", "ExpressionAttributeValues": {":s": _s(str(shard))},
         }
         customers: dict[str, Customer] = {}
+        bad_customers: dict[str, tuple[str, str]] = {}
+        unusable: list[Unusable] = []
         while True:
             page = self.client.query(**kwargs)
             for item in page["Items"]:
                 if item["type"]["S"] == "customer":
-                    customer = customer_from_item(item)
-                    customers[customer.id] = customer
+                    self._take_customer(item, customers, bad_customers)
                     continue
-                invoice = invoice_from_item(item)
+                invoice = read_invoice(item)
+                if isinstance(invoice, Unusable):
+                    unusable.append(invoice)
+                    continue
                 invoices.append(invoice)
                 versions[invoice.id] = int(item.get("version", {}).get("N", "0"))
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        missing = {i.customer_id for i in invoices} - set(customers)
+        missing = {i.customer_id for i in invoices} - set(customers) - set(bad_customers)
         if missing:  # written before customers carried their shard key, or a shard count change
-            customers.update(self.customers(missing))
-        known = [i for i in invoices if i.customer_id in customers]
-        return ShardSnapshot(Book(MappingProxyType(customers), tuple(known)), versions)
+            self._fetch_customers(missing, customers, bad_customers)
+        known = []
+        for invoice in invoices:
+            if invoice.customer_id in customers:
+                known.append(invoice)
+                continue
+            field, problem = bad_customers.get(invoice.customer_id, (
+                "customer_id", f"client « {invoice.customer_id} » introuvable dans la table"))
+            unusable.append(Unusable.field(invoice.id, invoice.customer_id, field, problem,
+                                           f"table item CUST#{invoice.customer_id}"))
+        return ShardSnapshot(Book(MappingProxyType(customers), tuple(known), tuple(unusable)), versions)
+
+    @staticmethod
+    def _take_customer(item: dict[str, Any], customers: dict[str, Customer],
+                       bad: dict[str, tuple[str, str]]) -> None:
+        customer = read_customer(item)
+        if isinstance(customer, Customer):
+            customers[customer.id] = customer
+        else:
+            customer_id, field, problem = customer
+            bad[customer_id] = (field, problem)
 
     def customers(self, ids: Iterable[str]) -> dict[str, Customer]:
-        wanted = sorted(set(ids))
         found: dict[str, Customer] = {}
+        self._fetch_customers(ids, found, {})
+        return found
+
+    def _fetch_customers(self, ids: Iterable[str], found: dict[str, Customer],
+                         bad: dict[str, tuple[str, str]]) -> None:
+        wanted = sorted(set(ids))
         for start in range(0, len(wanted), 100):
             keys: list[dict[str, Any]] = [{"pk": _s(f"CUST#{cid}"), "sk": _s("PROFILE")}
                                           for cid in wanted[start:start + 100]]
@@ -199,10 +316,35 @@ class DynamoStore:
             while request:
                 answer = self.client.batch_get_item(RequestItems=request)
                 for item in answer["Responses"].get(self.table, []):
-                    customer = customer_from_item(item)
-                    found[customer.id] = customer
+                    self._take_customer(item, found, bad)
                 request = answer.get("UnprocessedKeys") or {}
-        return found
+
+    def record_unusable(self, aside: Unusable, run_date: date) -> bool:
+        """Record on the invoice's history that it is set aside and why (kind ``invalid_data``), once per
+        problem: a marker item ``INV#<id>``/``INVALID`` keeps the last one recorded, so a poisoned invoice
+        does not add an event every day, and a new problem (or the same after another) is recorded again.
+        ``False`` when this problem was already recorded."""
+        pk = _s(f"INV#{aside.invoice}")
+        at = now_utc()
+        digest = hashlib.sha256(f"{aside.reason}|{aside.problem}".encode()).hexdigest()[:32]
+        details = {"invoice": _s(aside.invoice), "customer": _s(aside.customer), "reason": _s(aside.reason),
+                   "problem": _s(aside.problem[:1000]), "where": _s(aside.where[:300] or "-"),
+                   "date": _s(run_date.isoformat())}
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk) OR digest <> :d",
+                         "ExpressionAttributeValues": {":d": _s(digest)},
+                         "Item": {"pk": pk, "sk": _s("INVALID"), "type": _s("invalid_data"), "digest": _s(digest),
+                                  "recorded_at": _s(at), **details}}},
+                {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
+                         "Item": {"pk": pk, "sk": _s(f"EVT#{at}#invalid_data#{digest[:12]}"), "type": _s("event"),
+                                  "kind": _s("invalid_data"), "at": _s(at), **details}}},
+            ])
+        except ClientError as err:
+            if is_conditional_failure(err):
+                return False
+            raise
+        return True
 
     def record_action(self, action: ActionRecord, read_version: int) -> bool:
         pk = _s(f"INV#{action.invoice}")
@@ -691,19 +833,24 @@ class DynamoStore:
         kwargs: dict[str, Any] = {"TableName": self.table, "FilterExpression": "#t IN (:c, :i)",
                                   "ExpressionAttributeNames": {"#t": "type"},
                                   "ExpressionAttributeValues": {":c": _s("customer"), ":i": _s("invoice")}}
+        bad_customers: dict[str, tuple[str, str]] = {}
+        unusable: list[Unusable] = []
         while True:
             page = self.client.scan(**kwargs)
             for item in page["Items"]:
                 if item["type"]["S"] == "customer":
-                    customer = customer_from_item(item)
-                    customers[customer.id] = customer
+                    self._take_customer(item, customers, bad_customers)
+                    continue
+                invoice = read_invoice(item)
+                if isinstance(invoice, Unusable):
+                    unusable.append(invoice)
                 else:
-                    invoices.append(invoice_from_item(item))
+                    invoices.append(invoice)
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         known = sorted((i for i in invoices if i.customer_id in customers), key=lambda i: i.id)
-        return Book(MappingProxyType(customers), tuple(known))
+        return Book(MappingProxyType(customers), tuple(known), tuple(sorted(unusable, key=lambda u: u.invoice)))
 
     # -- reading for people ------------------------------------------------------------------------
     def invoice(self, invoice_id: str) -> tuple[Invoice, int] | None:

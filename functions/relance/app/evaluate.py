@@ -32,12 +32,15 @@ class ShardReport:
     queued_messages: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     queued_actions: int = 0
     not_queued: int = 0
+    in_error: int = 0  # invoices set aside: data out of bounds or unreadable, or a computation that failed
+    set_aside: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {"run_date": self.run_date.isoformat(), "shard": self.shard, "invoices": self.invoices,
                 "planned": self.planned, "recorded": self.recorded, "already_recorded": self.already_recorded,
                 "skipped": self.skipped, "queued_messages": dict(self.queued_messages),
-                "queued_actions": self.queued_actions, "not_queued": self.not_queued}
+                "queued_actions": self.queued_actions, "not_queued": self.not_queued, "in_error": self.in_error,
+                "set_aside": self.set_aside}
 
 
 def shard_jobs(run_date: date, shards: int) -> list[tuple[str, str]]:
@@ -69,6 +72,12 @@ def evaluate_shard(*, rules: Rules, store: InvoiceStore, queue: MessageQueue, ru
     report.invoices = len(snapshot.book.invoices)
     plan = (planner or Planner(rules)).plan(snapshot.book, run_date)
     report.planned, report.skipped = len(plan.actions), len(plan.skipped)
+    # One poisoned invoice is set aside by the planner, recorded on its history once, and counted; the
+    # others of the shard go on.
+    report.in_error = len(plan.unusable)
+    report.set_aside = [{"invoice": u.invoice, "reason": u.reason} for u in plan.unusable[:100]]
+    for aside in plan.unusable:
+        store.record_unusable(aside, run_date)
     records = [ActionRecord(run_date=run_date, shard=shard, invoice=a.invoice, customer=a.customer, segment=a.segment,
                             scenario=a.scenario, step=a.step, channel=a.channel, tone=a.tone,
                             rules_digest=rules.digest) for a in plan.actions]
