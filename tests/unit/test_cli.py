@@ -136,3 +136,13 @@ def test_schema_is_a_json_schema(capsys):
     schema = json.loads(out)
     assert code == 0 and schema["$schema"].startswith("https://json-schema.org/")
     assert {"segments", "scenarios", "calendar", "pause", "tones", "company", "legal"} <= set(schema["properties"])
+
+
+@pytest.mark.parametrize("body", ["{{ 'x' * 10**10 }}", "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+                                  "{{ customer.name|truncate(-1) }}"])
+def test_render_of_a_template_over_its_budget_is_a_message_not_a_traceback(capsys, rules_dir, data_file, body):
+    directory = rules_dir(MINIMAL_RULES, templates={"email/courtois.fr.j2": f"Objet : Rappel\n\n{body}\n"})
+    code, _, err = run(capsys, "render", "--rules", str(directory), "--data", str(data_file), "--invoice", "F-1",
+                       "--step", "relance_1", "--out", str(directory.parent / "out"))
+    assert code == 1 and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("modèle email/courtois.fr.j2, ligne 3 : ")

@@ -63,6 +63,10 @@ class BudgetExceeded(TemplateRuntimeError):
         self.reason = reason
 
 
+class FilterMisuse(TemplateRuntimeError):
+    """A filter given what it cannot work with (``truncate(-1)``); the message is French."""
+
+
 def _n(value: int) -> str:
     return f"{value:,}".replace(",", "\u202f")
 
@@ -243,18 +247,18 @@ def _pre_replace(budget: _Budget, a: dict[str, Any]) -> None:
 def _pre_truncate(budget: _Budget, a: dict[str, Any]) -> None:
     end = str(a["end"])
     if not isinstance(a["length"], int) or a["length"] < len(end):
-        raise TemplateRuntimeError(f"truncate({a['length']!r}) : la longueur doit être un nombre au moins égal à "
+        raise FilterMisuse(f"truncate({a['length']!r}) : la longueur doit être un nombre au moins égal à "
                                    f"celle de la fin « {end} » ({len(end)})")
     leeway = a["leeway"]
     if leeway is not None and (not isinstance(leeway, int) or leeway < 0):
-        raise TemplateRuntimeError(f"truncate : leeway={leeway!r} doit être un nombre positif")
+        raise FilterMisuse(f"truncate : leeway={leeway!r} doit être un nombre positif")
 
 
 def _pre_wordwrap(budget: _Budget, a: dict[str, Any]) -> None:
     text = _text(a["s"], budget)
     width = a["width"]
     if not isinstance(width, int) or width < 1:
-        raise TemplateRuntimeError(f"wordwrap({width!r}) : la largeur doit être un nombre d’au moins 1")
+        raise FilterMisuse(f"wordwrap({width!r}) : la largeur doit être un nombre d’au moins 1")
     wrap = str(a["wrapstring"] if a["wrapstring"] is not None else "\n")
     budget.chars(len(text) + (len(text) // width + text.count("\n") + 1) * len(wrap))
 
@@ -267,7 +271,7 @@ def _pre_count(name: str, key: str) -> Callable[[_Budget, dict[str, Any]], None]
     def check(budget: _Budget, a: dict[str, Any]) -> None:
         value = a[key]
         if not isinstance(value, int) or value < 1:
-            raise TemplateRuntimeError(f"{name}({value!r}) : il faut un nombre d’au moins 1")
+            raise FilterMisuse(f"{name}({value!r}) : il faut un nombre d’au moins 1")
         budget.items(value)
     return check
 
@@ -275,12 +279,12 @@ def _pre_count(name: str, key: str) -> Callable[[_Budget, dict[str, Any]], None]
 def _pre_tojson(budget: _Budget, a: dict[str, Any]) -> None:
     indent = a["indent"]
     if indent is not None and not (isinstance(indent, int) and 0 <= indent <= 16):
-        raise TemplateRuntimeError(f"tojson(indent={indent!r}) : un retrait de 0 à 16")
+        raise FilterMisuse(f"tojson(indent={indent!r}) : un retrait de 0 à 16")
 
 
 def _pre_sum(budget: _Budget, a: dict[str, Any]) -> None:
     if not isinstance(a["start"], (int, Decimal, float)):
-        raise TemplateRuntimeError("sum additionne des nombres : pour assembler des textes, utilisez join")
+        raise FilterMisuse("sum additionne des nombres : pour assembler des textes, utilisez join")
 
 
 def _pre_int(budget: _Budget, a: dict[str, Any]) -> None:
@@ -584,6 +588,8 @@ def describe_failure(err: BaseException) -> str:
     """What went wrong, in French, for a rule editor (``relance check``) or on the invoice's history."""
     if isinstance(err, BudgetExceeded):
         return err.reason
+    if isinstance(err, FilterMisuse):
+        return str(err)
     if isinstance(err, TemplateSyntaxError):
         return f"erreur de syntaxe dans le modèle : {err.message}"
     if isinstance(err, UndefinedError):
