@@ -9,11 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jinja2 import StrictUndefined
 
 from relance.domain.model import Customer, Invoice
 from relance.domain.render import RenderFailed, environment, render_message, split_subject
-from relance.domain.sandbox import BudgetedSandbox, BudgetExceeded, RenderLimits
+from relance.domain.sandbox import RENDER_FAILURES, BudgetedSandbox, BudgetExceeded, RenderLimits, describe_failure
 from relance.rules.loader import load_rules_or_raise
 
 from ..conftest import SAMPLE_RULES
@@ -112,3 +114,32 @@ def test_the_sample_templates_write_what_they_wrote():
 def test_a_subject_is_one_line_whatever_the_data_put_in_it():
     text = "Objet : Facture F1 – Bâtir\u2028Rénover\r\x0bSARL\u00a0\u202f!\r\n\nBonjour\n"
     assert split_subject(text, "email").subject == "Facture F1 – Bâtir Rénover SARL\u00a0\u202f!"
+
+
+FRAGMENTS = [
+    "{{ customer.name }}", "{{ total|money }}", "{% for f in invoices %}{{ f.id }}{% endfor %}", "{{ x }}",
+    "{% set x = 'ab' * 400 %}", "{% set x = x ~ x %}", "{% set x = x + x %}", "{{ x|replace('a', 'aaaa') }}",
+    "{{ [x] * 300 }}", "{{ ([x] * 300)|join(x) }}", "{{ x|center(99999) }}", "{{ x|indent(999) }}",
+    "{{ x|wordwrap(1) }}", "{{ x|truncate(-5) }}", "{{ '%099999d' % 1 }}", "{{ '{:>99999}'.format(x) }}",
+    "{{ 9 ** 9 ** 9 }}", "{{ x.ljust(99999) }}", "{{ x.expandtabs(99999) }}", "{{ range(99999)|list }}",
+    "{% for i in range(9999) %}{% for j in range(9999) %}{{ i }}{% endfor %}{% endfor %}",
+    "{% macro m(s) %}{{ m(s ~ s) }}{% endmacro %}{{ m(x) }}", "{% set ns = namespace(s=x) %}",
+    "{% for i in range(99) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+    "{{ x|tojson(indent=99) }}", "{{ [x]|batch(99999, x)|list }}", "{{ x|list|sum(start=[]) }}",
+    "{{ x.translate({97: x}) }}", "{{ (" * 40 + "1" + ")" * 40 + " }}", "{{ x|int * x|length }}",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=6))
+def test_any_mix_of_template_pieces_renders_or_fails_cleanly(pieces):
+    """Whatever a rule editor strings together, rendering ends, within its budget, with text or a known failure."""
+    env = BudgetedSandbox(undefined=StrictUndefined, limits=RenderLimits(
+        max_chars=100_000, max_work_chars=1_000_000, max_loop_turns=20_000, max_seconds=0.5))
+    context = {"customer": CUSTOMER, "invoices": INVOICES, "total": Decimal("2400.00"), "x": "ab"}
+    try:
+        text = env.from_string("\n".join(pieces)).render(context)
+    except RENDER_FAILURES as err:
+        assert describe_failure(err)
+    else:
+        assert len(text) <= 100_000

@@ -254,8 +254,13 @@ def _pre_truncate(budget: _Budget, a: dict[str, Any]) -> None:
         raise FilterMisuse(f"truncate : leeway={leeway!r} doit être un nombre positif")
 
 
+_WORDWRAP_MAX_CHARS = 100_000  # textwrap cuts a long word in time quadratic in its length
+
+
 def _pre_wordwrap(budget: _Budget, a: dict[str, Any]) -> None:
     text = _text(a["s"], budget)
+    if len(text) > _WORDWRAP_MAX_CHARS:
+        raise BudgetExceeded(f"wordwrap sur un texte de plus de {_n(_WORDWRAP_MAX_CHARS)} caractères")
     width = a["width"]
     if not isinstance(width, int) or width < 1:
         raise FilterMisuse(f"wordwrap({width!r}) : la largeur doit être un nombre d’au moins 1")
