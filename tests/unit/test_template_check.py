@@ -159,11 +159,31 @@ def test_a_template_no_step_uses_is_checked_too(rules_dir):
     ("{% if invoices|length > 10 %}", "douze factures"),
 ])
 def test_a_branch_the_first_debtor_never_takes_is_rendered_too(rules_dir, branch, who):
+    """An error only rendering finds (an attribute named in a string), in a branch one debtor takes."""
     broken = dict(GOOD, **{"phone/default.fr.j2": f"Appeler {{{{ customer.name }}}}.\n{branch}\n"
-                                                  "{{ invoices[0].montant }}\n{% endif %}\n"})
+                                                  "{{ invoices|map(attribute='montant')|join }}\n{% endif %}\n"})
     (error,) = errors(load_rules(rules_dir(RULES, templates=broken), check_templates=True))
     assert error.file.endswith("phone/default.fr.j2") and error.line == 3
     assert "« invoices[…].montant » n’existe pas" in error.message and who in error.message
+
+
+@pytest.mark.parametrize(("body", "path"), [
+    ("{% if today.month == 12 %}{{ customer.nmae }}{% endif %}", "customer.nmae"),
+    ("{% if customer.extra.vip == 'oui' %}{{ company.address.rue }}{% endif %}", "company.address.rue"),
+    ("{% for f in invoices|selectattr('days_overdue', '>', 400) %}{{ f.montant }}{% endfor %}",
+     "invoices[…].montant"),
+    ("{% if step.id == 'relance_9' %}{{ legal.taux }}{% endif %}", "legal.taux"),
+])
+def test_a_misspelt_attribute_is_found_in_a_branch_no_debtor_takes(rules_dir, body, path):
+    broken = dict(GOOD, **{"phone/default.fr.j2": f"Appeler {{{{ customer.name }}}}.\n{body}\n"})
+    (error,) = errors(load_rules(rules_dir(RULES, templates=broken), check_templates=True))
+    assert error.line == 2 and f"« {path} » n’existe pas" in error.message
+
+
+def test_a_name_the_template_sets_itself_is_not_checked_as_a_variable(rules_dir):
+    fine = dict(GOOD, **{"phone/default.fr.j2": "{% for customer in invoices %}{{ customer.amount }}{% endfor %}\n"
+                                                "{% set step = {'x': 1} %}{{ step.x }}\n"})
+    assert load_rules(rules_dir(RULES, templates=fine), check_templates=True).ok
 
 
 def test_a_template_outside_the_channel_folders_is_a_warning(rules_dir):

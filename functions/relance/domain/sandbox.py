@@ -437,11 +437,20 @@ class _BudgetedCodeGenerator(CodeGenerator):
         node.context_names = frozenset(self.context_names)  # type: ignore[attr-defined]
 
 
-def compile_template(env: BudgetedSandbox, source: str) -> tuple[Template, frozenset[str]]:
-    """The compiled template and the names it reads from its context, in one compilation."""
+def compile_template(env: BudgetedSandbox, source: str) -> tuple[Template, frozenset[str], nodes.Template]:
+    """The compiled template, the names it reads from its context (one compilation for both), and its tree
+    (instrumented: a loop's iterable is the first argument of a ``budget_loop`` call)."""
     tree = env.parse(source)
     template = env.from_string(tree)
-    return template, tree.context_names  # type: ignore[attr-defined]
+    return template, tree.context_names, tree  # type: ignore[attr-defined]
+
+
+def loop_iterable(node: nodes.For) -> nodes.Expr:
+    """What an instrumented ``{% for %}`` iterates over, as the template wrote it."""
+    iterable = node.iter
+    if isinstance(iterable, nodes.Call) and isinstance(iterable.node, nodes.EnvironmentAttribute):
+        return iterable.args[0]
+    return iterable
 
 
 class _BudgetedTemplate(Template):

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, UndefinedError
+from jinja2 import TemplateSyntaxError, UndefinedError, nodes
 
 from ..domain.model import Address, Customer, Invoice
 from ..domain.render import (
@@ -35,7 +35,14 @@ from ..domain.render import (
     message_context,
     template_candidates,
 )
-from ..domain.sandbox import LIMITS, RENDER_FAILURES, compile_template, describe_failure, template_line
+from ..domain.sandbox import (
+    LIMITS,
+    RENDER_FAILURES,
+    compile_template,
+    describe_failure,
+    loop_iterable,
+    template_line,
+)
 from .conditions import did_you_mean
 from .loader import ERROR, WARNING, Diagnostic
 from .model import TEMPLATED_CHANNELS, Company, Place, Rules
@@ -113,7 +120,7 @@ def _check_one(path: Path, channel: str, steps: list[StepView], language: str, r
                                               "milliers — est-ce le bon fichier ?")]
     env = environment()
     try:
-        compiled, undeclared = compile_template(env, source)
+        compiled, undeclared, tree = compile_template(env, source)
     except TemplateSyntaxError as err:
         return [Diagnostic(name, err.lineno or 1, 1, ERROR, _syntax_message(err.message or ""))]
     except (RecursionError, MemoryError) as err:
@@ -125,6 +132,7 @@ def _check_one(path: Path, channel: str, steps: list[StepView], language: str, r
         problems.append(Diagnostic(name, _line_of(source, variable), 1, ERROR,
                                    f"variable inconnue « {variable} »" + (did_you_mean(variable, CONTEXT_NAMES) or
                                    f" (variables disponibles : {', '.join(CONTEXT_NAMES)})")))
+    problems.extend(_unknown_attributes(tree, name))
     if problems:
         return problems
     if channel in CHANNELS_WITH_SUBJECT and not SUBJECT_LINE.match(source.lstrip("\n")):
@@ -136,6 +144,69 @@ def _check_one(path: Path, channel: str, steps: list[StepView], language: str, r
     if not problems:
         problems.extend(_unprotected_free_columns(compiled, name, source, rules, steps[0], language))
     return problems
+
+
+# The shape of each variable, for the attribute check that covers every branch (rendering covers the branches
+# the made-up debtors take). ``extra`` holds the export's free columns: any name may exist.
+_SHAPES: dict[str, type] = {"customer": Customer, "company": Company, "legal": LegalView, "step": StepView}
+_NESTED: dict[tuple[type, str], type] = {(Customer, "address"): Address, (Company, "address"): Address}
+_ORDER_KEEPING = frozenset({"sort", "reverse", "list", "unique", "selectattr", "rejectattr", "select", "reject"})
+
+
+def _unknown_attributes(tree: nodes.Template, name: str) -> list[Diagnostic]:
+    """``customer.nmae`` in any branch, even one no made-up debtor takes (``{% if today.month == 12 %}``)."""
+    rebound = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    out: dict[tuple[int, str], Diagnostic] = {}
+
+    def shape(node: nodes.Node, scope: dict[str, tuple[type, str]]) -> tuple[type, str] | None:
+        if isinstance(node, nodes.Name):
+            if node.name in scope:
+                return scope[node.name]
+            known = _SHAPES.get(node.name)
+            return (known, node.name) if known is not None and node.name not in rebound else None
+        if isinstance(node, nodes.Getitem) and isinstance(node.node, nodes.Name) and node.node.name == "invoices" \
+                and "invoices" not in rebound and not isinstance(node.arg, nodes.Slice):
+            return InvoiceView, "invoices[…]"
+        if isinstance(node, nodes.Getattr):
+            owner = shape(node.node, scope)
+            nested = _NESTED.get((owner[0], node.attr)) if owner else None
+            return (nested, f"{owner[1]}.{node.attr}") if owner and nested else None
+        return None
+
+    def iterates_invoices(node: nodes.Node) -> bool:
+        while isinstance(node, nodes.Filter) and node.name in _ORDER_KEEPING:
+            node = node.node
+        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Slice):
+            node = node.node
+        return isinstance(node, nodes.Name) and node.name == "invoices" and "invoices" not in rebound
+
+    def visit(node: nodes.Node, scope: dict[str, tuple[type, str]]) -> None:
+        if isinstance(node, nodes.For):
+            iterable = loop_iterable(node)
+            visit(iterable, scope)
+            inner = dict(scope)
+            if isinstance(node.target, nodes.Name):
+                if iterates_invoices(iterable):
+                    inner[node.target.name] = (InvoiceView, "invoices[…]")
+                else:
+                    inner.pop(node.target.name, None)
+            for child in (*node.body, *node.else_, *([node.test] if node.test else [])):
+                visit(child, inner)
+            return
+        if isinstance(node, nodes.Getattr):
+            owner = shape(node.node, scope)
+            if owner is not None and node.attr not in {f.name for f in fields(owner[0])} \
+                    and not hasattr(owner[0], node.attr):
+                choices = [f.name for f in fields(owner[0])]
+                near = did_you_mean(node.attr, choices)
+                listed = "" if near else f" (disponibles : {', '.join(choices)})"
+                out.setdefault((node.lineno, node.attr), Diagnostic(
+                    name, node.lineno, 1, ERROR, f"« {owner[1]}.{node.attr} » n’existe pas{near}{listed}"))
+        for child in node.iter_child_nodes():
+            visit(child, scope)
+
+    visit(tree, {})
+    return list(out.values())
 
 
 def _first_failure(compiled: Any, source: str, name: str, rules: Rules, steps: list[StepView],
