@@ -217,6 +217,8 @@ MILLION = "1\u202f000\u202f000"  # numbers in messages are grouped with narrow n
     ("{% set x = 1 %}{% set x.y = 2 %}", 2, "namespace"),
     ("{% for x in invoices recursive %}{{ loop(invoices) }}{% endfor %}", 2, "recursive"),
     ("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}", 1, "trop imbriqué"),
+    ("{{ cycler().next() }}", 2, "at least one item"),
+    ("{{ 1[1:] }}", 2, "not subscriptable"),
 ])
 def test_a_template_over_its_budget_is_a_french_error_at_its_line(rules_dir, body, line, says):
     broken = dict(GOOD, **{"phone/default.fr.j2": f"Appeler {{{{ customer.name }}}}.\n{body}\n"})
@@ -224,3 +226,9 @@ def test_a_template_over_its_budget_is_a_french_error_at_its_line(rules_dir, bod
     (error,) = errors(result)
     assert error.file.endswith("phone/default.fr.j2") and error.line == line, str(error)
     assert says in error.message, error.message
+
+
+def test_a_slice_of_a_literal_warns_nothing_on_the_terminal(rules_dir, recwarn):
+    broken = dict(GOOD, **{"phone/default.fr.j2": "Appeler {{ customer.name }}.\n{{ 1[1:] }}\n"})
+    (error,) = errors(load_rules(rules_dir(RULES, templates=broken), check_templates=True))
+    assert error.line == 2 and not [w for w in recwarn if issubclass(w.category, SyntaxWarning)]
