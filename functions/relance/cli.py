@@ -18,9 +18,11 @@ from typing import Any
 
 from .datafile import DataError, load_book
 from .domain.bounds import date_problem
+from .domain.email import HeaderError
 from .domain.fmt import money, weekday
 from .domain.model import Book, Unusable
 from .domain.planner import DatedAction, Plan, Planner
+from .domain.render import RenderFailed, TemplateMissing
 from .rules.loader import Diagnostic, LoadResult, RulesError, load_rules
 from .rules.model import Rules
 from .rules.schema import schema_text
@@ -660,6 +662,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DataError as err:
         for problem in err.problems:
             sys.stderr.write(problem + "\n")
+        return 1
+    except (RenderFailed, TemplateMissing, HeaderError) as err:
+        # `render` and `dossier` write a message from a template: one that cannot make it says why and where.
+        sys.stderr.write(f"{err}\n")
         return 1
     except BrokenPipeError:
         sys.stderr.close()

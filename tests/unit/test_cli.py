@@ -292,3 +292,11 @@ def test_plan_names_the_poisoned_field_whatever_it_is(capsys, rules_dir, tmp_pat
     payload = json.loads(out)
     assert [a["invoice"] for a in payload["actions"]] == ["F-1", "F-2"]
     assert {"invoice": "F-9", "reason": f"invalid data: {field}"} in payload["skipped"]
+@pytest.mark.parametrize("body", ["{{ 'x' * 10**10 }}", "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+                                  "{{ customer.name|truncate(-1) }}"])
+def test_render_of_a_template_over_its_budget_is_a_message_not_a_traceback(capsys, rules_dir, data_file, body):
+    directory = rules_dir(MINIMAL_RULES, templates={"email/courtois.fr.j2": f"Objet : Rappel\n\n{body}\n"})
+    code, _, err = run(capsys, "render", "--rules", str(directory), "--data", str(data_file), "--invoice", "F-1",
+                       "--step", "relance_1", "--out", str(directory.parent / "out"))
+    assert code == 1 and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("modèle email/courtois.fr.j2, ligne 3 : ")

@@ -264,6 +264,41 @@ def test_the_company_mentions_are_read_and_a_malformed_one_says_how_to_write_it(
     assert "numéro de TVA « FR 08841273659 » invalide" in error.message and "FR08841273659" in error.message
 
 
+class TestCompanyValuesGoIntoEmailHeaders:
+    """The company's name and address are in every e-mail's From header, which refuses a line break: what
+    `check` lets through must not fail every e-mail at send time (issue 12, item 6)."""
+
+    def company(self, name_lines: str) -> str:
+        return COMPLETE_COMPANY.replace("  name: Atelier Test\n", name_lines)
+
+    def test_a_folded_name_keeps_no_trailing_newline(self, rules_dir):
+        result = load_rules(rules_dir(MINIMAL_RULES + self.company("  name: >\n    Atelier Test\n    et Fils\n")))
+        assert result.ok, [str(d) for d in result.diagnostics]
+        assert result.rules.company.name == "Atelier Test et Fils"
+
+    @pytest.mark.parametrize("name_lines", [
+        "  name: |\n    Atelier Test\n    et Fils\n",
+        '  name: "Atelier Test\\r\\nBcc: victime@example.com"\n',
+        '  name: "Atelier\\u2028Test"\n',
+        '  name: "Atelier\\x0bTest"\n',
+    ])
+    def test_a_line_break_inside_is_an_error_with_the_one_line_spelling(self, rules_dir, name_lines):
+        error = single_error(rules_dir(MINIMAL_RULES + self.company(name_lines)))
+        assert error.file.endswith("rules.yaml") and error.line == 13 and error.column == 9
+        assert "« company.name »" in error.message and "une seule ligne" in error.message
+        assert 'name: "Atelier' in error.message
+
+    def test_an_address_line_with_a_line_break_is_an_error(self, rules_dir):
+        text = COMPLETE_COMPANY.replace("line1: 1 rue Neuve", 'line1: "1 rue Neuve\\nBât. A"')
+        error = single_error(rules_dir(MINIMAL_RULES + text))
+        assert "« company.address.line1 »" in error.message and error.line == 16
+
+    def test_an_email_that_is_no_address_is_an_error(self, rules_dir):
+        error = single_error(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY.replace("compta@test.example",
+                                                                                "compta chez test.example")))
+        assert error.line == 17 and "n’est pas une adresse e-mail" in error.message
+
+
 def test_late_interest_accepts_legal_or_a_rate(rules_dir):
     assert load_rules(rules_dir(MINIMAL_RULES + "legal: {late_interest: 15}\n")).ok
     error = single_error(rules_dir(MINIMAL_RULES + "legal: {late_interest: beaucoup}\n"))

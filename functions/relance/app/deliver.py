@@ -14,10 +14,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ..domain.email import build_email
+from ..domain.email import HeaderError, build_email
 from ..domain.fmt import shortdate
 from ..domain.model import Customer, Invoice
-from ..domain.render import Rendered, TemplateMissing, render_message
+from ..domain.render import Rendered, RenderFailed, TemplateMissing, render_message
 from ..letters import LetterDocument, LetterLine, sender_from
 from ..ports import (
     AlreadySent,
@@ -194,7 +194,10 @@ class Channels:
             raise MalformedMessage("the message names no step of the current rules")
         return best[1]
 
-    def prepare(self, message: ChannelMessage) -> Prepared | None:
+    def prepare(self, message: ChannelMessage) -> Prepared | Delivery:
+        """The message made ready to send, or what became of it: cancelled (nothing left to remind), or
+        failed for good when its template cannot make it — recorded on the history, never retried, since the
+        same template and data would fail the same way on every attempt."""
         today = self.today()
         customer = self.store.customer(message.customer)
         fresh = self.store.invoices([a.invoice for a in message.actions])
@@ -208,13 +211,18 @@ class Channels:
         for invoice_id, reason in dropped:
             self._events(message, "action_cancelled", [invoice_id], reason=reason)
         if not keep or customer is None:
-            return None
+            return Delivery("cancelled", dropped=self._dropped(message))
         step = self._step(message)
         # A step's own template is for its own channel; a message moved to another channel (no e-mail
         # address → letter) takes that channel's template for the tone.
         template = step.template if step.channel == message.channel else None
-        rendered = render_message(self.rules, customer=customer, invoices=keep, channel=message.channel,
-                                  tone=message.tone, step_id=step.id, at=step.at_label, template=template, today=today)
+        try:
+            rendered = render_message(self.rules, customer=customer, invoices=keep, channel=message.channel,
+                                      tone=message.tone, step_id=step.id, at=step.at_label, template=template,
+                                      today=today)
+        except (TemplateMissing, RenderFailed) as err:
+            self._events(message, "action_failed", [i.id for i in keep], reason=str(err))
+            return Delivery("failed", reason=str(err), dropped=dropped)
         return Prepared(message, customer, keep, step, rendered, dropped)
 
     # -- e-mail ------------------------------------------------------------------------------------
@@ -224,13 +232,9 @@ class Channels:
             earlier = self._sent_by_an_earlier_attempt(message)
             if earlier is not None:
                 return earlier
-        try:
-            prepared = self.prepare(message)
-        except TemplateMissing as err:
-            self._events(message, "action_failed", [a.invoice for a in message.actions], reason=str(err))
-            return Delivery("failed", reason=str(err))
-        if prepared is None:
-            return Delivery("cancelled", dropped=self._dropped(message))
+        prepared = self.prepare(message)
+        if isinstance(prepared, Delivery):
+            return prepared
         ids = [i.id for i in prepared.invoices]
         if not prepared.customer.email:
             return self._fallback(message, ids, "no e-mail address", reroute, prepared.dropped)
@@ -240,10 +244,15 @@ class Channels:
             pdf = documents.get(f"invoices/{invoice.id}.pdf") if documents is not None else None
             if pdf:
                 attachments.append((f"Facture-{invoice.id}.pdf", pdf))
-        raw = build_email(sender_name=company.name, sender=company.email, to=[prepared.customer.email],
-                          subject=prepared.rendered.subject, text=prepared.rendered.body,
-                          reply_to=prepared.customer.account_manager or company.email, attachments=attachments,
-                          message_id=message.key, sent_at=self.now())
+        try:
+            raw = build_email(sender_name=company.name, sender=company.email, to=[prepared.customer.email],
+                              subject=prepared.rendered.subject, text=prepared.rendered.body,
+                              reply_to=prepared.customer.account_manager or company.email, attachments=attachments,
+                              message_id=message.key, sent_at=self.now())
+        except HeaderError as err:
+            # An address no e-mail can carry: the same on every attempt, so recorded, not retried.
+            self._events(message, "action_failed", ids, reason=str(err))
+            return Delivery("failed", reason=str(err), dropped=prepared.dropped)
         try:
             provider_id = sender.send(raw=raw, sender=company.email, to=[prepared.customer.email],
                                       reply_to=prepared.customer.account_manager or company.email,
@@ -297,8 +306,8 @@ class Channels:
     def letter(self, message: ChannelMessage, *, provider: LetterProvider, documents: Documents,
                render_pdf: Callable[[LetterDocument], bytes]) -> Delivery:
         prepared = self.prepare(message)
-        if prepared is None:
-            return Delivery("cancelled", dropped=self._dropped(message))
+        if isinstance(prepared, Delivery):
+            return prepared
         ids = [i.id for i in prepared.invoices]
         address = prepared.customer.address
         if not (address.line1 and address.postal_code and address.city):
@@ -338,8 +347,8 @@ class Channels:
     # -- phone -------------------------------------------------------------------------------------
     def phone(self, message: ChannelMessage) -> Delivery:
         prepared = self.prepare(message)
-        if prepared is None:
-            return Delivery("cancelled", dropped=self._dropped(message))
+        if isinstance(prepared, Delivery):
+            return prepared
         customer, today = prepared.customer, self.today()
         manager = customer.account_manager or self.rules.company.email
         task = {

@@ -18,6 +18,7 @@ from typing import Any
 import holidays
 
 from ..domain.calendar import CalendarSettings
+from ..domain.email import address_problem, header_problem
 from ..domain.model import Address
 from .conditions import ConditionError, Predicate, compile_condition, did_you_mean, referenced_values
 from .model import (
@@ -334,8 +335,27 @@ class _Loader:
                                 min_gap_days=data.get("min_gap_days", 3))
 
     def _company(self, data: dict[str, Any]) -> Company:
-        address = Address(**{k: str(v) for k, v in data.get("address", {}).items()})
-        return Company(address=address, **{k: str(v) for k, v in data.items() if k != "address"})
+        """Every company value is one line: the name and the address go into every e-mail's headers, which
+        refuse a line break, and into the letters' letterhead. The trailing newline of a folded scalar
+        (``name: >``) is dropped; a line break or a control character inside is an error here rather than
+        a failed e-mail at send time."""
+        address = Address(**{k: self._one_line(("company", "address", k), v)
+                             for k, v in data.get("address", {}).items()})
+        company = Company(address=address, **{k: self._one_line(("company", k), v)
+                                               for k, v in data.items() if k != "address"})
+        if company.email and (problem := address_problem(company.email)):
+            self.error(("company", "email"), f"l’adresse « {company.email} » {problem} : c’est l’expéditeur des "
+                                             "e-mails, par exemple compta@votre-entreprise.fr")
+        return company
+
+    def _one_line(self, path: JsonPath, value: Any) -> str:
+        text = str(value).strip()
+        if problem := header_problem(text):
+            field_ = ".".join(str(p) for p in path)
+            suggestion = " ".join(text.split())
+            self.error(path, f"« {field_} » {problem} : il doit tenir sur une seule ligne (il va dans l’en-tête des "
+                             f"e-mails et sur les courriers). Écrivez par exemple {path[-1]}: \"{suggestion}\"")
+        return text
 
     def _legal(self, data: dict[str, Any]) -> Legal:
         rate = data.get("late_interest", "legal")

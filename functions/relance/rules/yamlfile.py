@@ -205,6 +205,10 @@ class _Walker:
                         f"« {tag} » est lu comme une étiquette YAML : mettez la valeur entre guillemets, "
                         f"par exemple \"{tag} {text}\"".replace("  ", " "))
         kind = tag[len(YAML_TAG):]
+        if node.style == ">":
+            # ruamel.yaml's round-trip scanner marks where a folded scalar was folded with BEL characters, which
+            # its constructor removes; reading the nodes ourselves, so must we (a « name: > » kept a \a).
+            text = text.replace("\a", "")
         if node.style is not None and node.style in ("'", '"'):
             return text
         if kind == "int":
