@@ -33,7 +33,7 @@ from .model import (
     Segment,
     Step,
 )
-from .schema import SECTIONS, JsonPath, schema_problems
+from .schema import MAX_AT_DAYS, SECTIONS, JsonPath, far_delay_message, schema_problems
 from .yamlfile import YamlFile, read_yaml_file
 
 ERROR, WARNING = "error", "warning"
@@ -244,6 +244,8 @@ class _Loader:
                 if previous_at is not None and at <= previous_at:
                     self.error((*path, "at"), f"le délai {raw['at']} doit venir après celui de l’étape précédente "
                                               f"({_at_label(previous_at)}) : les étapes vont dans l’ordre du temps")
+                if abs(at) > MAX_AT_DAYS:
+                    self.error((*path, "at"), far_delay_message(raw["at"]))
                 previous_at = at
                 tone = raw.get("tone")
                 if tone is None and channel != "litigation":
