@@ -20,25 +20,27 @@ from relance.rules.model import Legal
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 FIELDS = ["invoice.amount_due", "invoice.amount", "invoice.days_overdue", "invoice.due_date", "customer.kind",
-          "customer.tags", "customer.language", "customer.open_balance", "customer.seniority_years",
+          "customer.tags", "customer.language", "customer.country", "invoice.currency", "customer.open_balance",
+          "customer.seniority_years",
           "invoice.extra.x", "customer.extra.y.z", "invoice.montant", "all", "any", "not"]
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=12),
                     st.sampled_from([">= 300", "< 0", "!= business", "> 2026-01-01", "J+5", "J-3", "legal", "FR",
-                                     "email", "courtois", "business", "consumer", "none", "57"]))
+                                     "email", "courtois", "business", "consumer", "none", "57", "!= robot",
+                                     "2026-02-30", ">= 2026-13-01", "FR", "fr", "EUR", "33", "J+45\n"]))
 
 
 def condition(depth: int = 2):
     leaf = st.one_of(scalars, st.lists(scalars, max_size=3),
                      st.fixed_dictionaries({}, optional={"contains": scalars, "exists": st.booleans()}))
     if depth == 0:
-        return st.dictionaries(st.sampled_from(FIELDS[:12]), leaf, max_size=3)
+        return st.dictionaries(st.sampled_from(FIELDS[:-3]), leaf, max_size=3)
     inner = condition(depth - 1)
     return st.dictionaries(st.sampled_from(FIELDS), st.one_of(leaf, inner, st.lists(inner, max_size=2)), max_size=3)
 
 
 steps = st.lists(st.fixed_dictionaries(
     {"id": st.sampled_from(["a", "b", "relance_1", "Bad Id", "c"]),
-     "at": st.sampled_from(["J-3", "J+0", "J+5", "J+15", "J5", "J+30", 5]),
+     "at": st.sampled_from(["J-3", "J+0", "J+5", "J+15", "J5", "J+30", 5, "J+45\n", "J-9999", "J+99999"]),
      "tone": st.sampled_from(["courtois", "factuel", "ferme", "formel", "gentil"]),
      "channel": st.sampled_from(["email", "letter", "registered_letter", "phone", "litigation", "fax"])},
     optional={"when": condition(1), "template": st.sampled_from(["preventif", "x y"])}), min_size=1, max_size=4,
