@@ -49,6 +49,7 @@ class Settings:
     evaluation_queue_url: str = ""
     channel_queue_urls: Mapping[str, str] | None = None
     imports_bucket: str = ""
+    import_queue_url: str = ""  # IMPORT_QUEUE_URL: the chunks of a big export, one message each
     endpoint_url: str | None = None  # AWS_ENDPOINT_URL: the embedded local AWS, or None for real AWS
     region: str = "eu-west-3"
     record_workers: int = 8  # DynamoDB transactions in flight per shard job
@@ -93,6 +94,7 @@ class Settings:
             evaluation_queue_url=env.get("EVALUATION_QUEUE_URL", "").strip(),
             channel_queue_urls=queues,
             imports_bucket=env.get("IMPORTS_BUCKET", "").strip(),
+            import_queue_url=env.get("IMPORT_QUEUE_URL", "").strip(),
             endpoint_url=env.get("AWS_ENDPOINT_URL", "").strip() or None,
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "eu-west-3")).strip() or "eu-west-3",
             record_workers=int(raw_workers),
