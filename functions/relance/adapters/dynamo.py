@@ -381,6 +381,11 @@ class DynamoStore:
         item = answer["Attributes"]
         return {k: int(item[k]["N"]) for k in ("chunks", "rows", "chunks_done", "rows_done")}
 
+    def chunk_counted(self, import_id: str, chunk: int) -> bool:
+        item = self.client.get_item(TableName=self.table, ConsistentRead=True,
+                                    Key={"pk": _s(f"IMPORT#{import_id}"), "sk": _s("PROGRESS")}).get("Item") or {}
+        return str(chunk) in item.get("done", {}).get("NS", [])
+
     def _state_items(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         wanted = sorted(set(ids))
         found: dict[str, dict[str, Any]] = {}

@@ -129,7 +129,7 @@ class ImportSpace(Protocol):
 
     bucket: str
 
-    def get(self, key: str) -> bytes: ...
+    def get(self, key: str) -> bytes | None: ...  # None: no such object
 
     def put(self, key: str, body: bytes, content_type: str) -> None: ...
 
@@ -178,16 +178,21 @@ def import_chunk(message: dict[str, Any], store: Any, space: ImportSpace) -> dic
     """
     import_id, n = message["import"], int(message["chunk"])
     lots = f"{LOTS_PREFIX}{import_id}/"
-    kind, rows = chunks.decode(space.get(f"{lots}{n:05d}.json"))
+    body = space.get(f"{lots}{n:05d}.json")
+    if body is None:
+        if store.chunk_counted(import_id, n):
+            return None  # delivered again after the import finished and cleaned up
+        raise LookupError(f"import chunk {lots}{n:05d}.json is missing")
+    kind, rows = chunks.decode(body)
     part = ImportReport(kind, 0)
     apply_rows(kind, rows, store, part)
     space.put(f"{lots}{n:05d}.result.json", part.to_json(), "application/json")
     progress = store.chunk_done(import_id, n, rows=len(rows))
     if progress is None or progress["chunks_done"] < progress["chunks"]:
         return None  # counted before (a redelivery), or other chunks still to come
-    report = ImportReport.from_json(space.get(lots + "prepared.json"))
+    report = ImportReport.from_json(_present(space, lots + "prepared.json"))
     for m in range(progress["chunks"]):
-        report.add(ImportReport.from_json(space.get(f"{lots}{m:05d}.result.json")))
+        report.add(ImportReport.from_json(_present(space, f"{lots}{m:05d}.result.json")))
     summary = {"file": message["file"], "status": "terminé", **report.as_dict(),
                "progress": {"chunks_done": progress["chunks_done"], "chunks": progress["chunks"],
                             "rows_done": progress["rows_done"], "rows_to_write": progress["rows"]}}
@@ -195,3 +200,10 @@ def import_chunk(message: dict[str, Any], store: Any, space: ImportSpace) -> dic
     space.delete([lots + "prepared.json", *(f"{lots}{m:05d}{s}" for m in range(progress["chunks"])
                                             for s in (".json", ".result.json"))])
     return summary
+
+
+def _present(space: ImportSpace, key: str) -> bytes:
+    body = space.get(key)
+    if body is None:
+        raise LookupError(f"{key} is missing")
+    return body

@@ -1,6 +1,6 @@
 """The import function, two events:
 
-- S3 (an export dropped under imports/): parse and check the file. Up to ``CHUNK_ROWS`` rows it is merged
+- S3 (an export dropped under imports/): parse and check the file. Up to ``IMPORT_CHUNK_ROWS`` rows it is merged
   right away; a bigger one is stored as chunks queued on the import queue, and the report says « en cours »
   with its progress. Bad rows are reported in ``<file>.erreurs.csv`` (row, column, reason), which the
   finance assistant opens in Excel, and the summary with the disagreements in ``<file>.rapport.json``.
@@ -23,7 +23,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..adapters.importspace import S3ImportSpace
 from ..app.importing import ERRORS_SUFFIX, REPORT_SUFFIX, apply_rows, import_chunk, prepare, split_import, write_report
-from ..imports import chunks
 from ..imports.csvfile import ImportFileError, RowError
 from ._runtime import LazyRuntime
 
@@ -51,15 +50,19 @@ def _count(summary: dict[str, Any]) -> None:
 def import_object(bucket: str, key: str, import_id: str) -> dict[str, Any]:
     rt = runtime()
     space = _space(bucket)
+    data = space.get(key)
+    if data is None:  # deleted before we read it: nothing to import, nothing to report
+        logger.warning("dropped export vanished before it was read", extra={"file": key})
+        return {"file": key, "imported": 0, "rejected_rows": 0, "errors": 0, "missing": True}
     try:
-        prepared = prepare(space.get(key), rt.store)
+        prepared = prepare(data, rt.store)
     except ImportFileError as err:
         summary: dict[str, Any] = {"file": key, "imported": 0, "rejected_rows": 0, "errors": 1, "unusable": str(err)}
         write_report(space, key, summary, [RowError(0, "", str(err))])
         _count(summary)
         return summary
-    if len(prepared.rows) > chunks.CHUNK_ROWS:
-        summary = split_import(prepared, key, import_id, rt.store, space)
+    if len(prepared.rows) > rt.settings.import_chunk_rows:
+        summary = split_import(prepared, key, import_id, rt.store, space, chunk_rows=rt.settings.import_chunk_rows)
         logger.info("import split", extra={"file": key, "progress": summary["progress"]})
         return summary
     apply_rows(prepared.report.kind, prepared.rows, rt.store, prepared.report)
