@@ -87,3 +87,30 @@ def test_the_import_queue_delivers_one_chunk_per_invocation_with_partial_failure
     template = yaml.load((Path(__file__).parents[2] / "template.yaml").read_text(), Loader=Loader)
     chunks = template["Resources"]["ImportFunction"]["Properties"]["Events"]["Chunks"]["Properties"]
     assert chunks["BatchSize"] == 1 and chunks["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_a_last_chunk_that_died_before_its_report_writes_it_when_delivered_again(stack, functions, store,
+                                                                                 monkeypatch):
+    from relance.app import importing
+
+    s3 = stack.client("s3")
+    bucket = stack.physical["ImportsBucket"]
+    env = {"IMPORT_CHUNK_ROWS": str(CHUNK)}
+    s3.put_object(Bucket=bucket, Key="imports/clients.csv", Body=CUSTOMERS)
+    s3.put_object(Bucket=bucket, Key="imports/factures.csv", Body=export(120))
+    functions.invoke("ImportFunction", s3_event(bucket, "imports/clients.csv"), **env)
+    functions.invoke("ImportFunction", s3_event(bucket, "imports/factures.csv"), **env)
+    real = importing.write_report
+    crashed = []
+
+    def dies_once(space, key, summary, errors):
+        if summary.get("status") == "terminé" and not crashed:
+            crashed.append(key)
+            raise ConnectionError("the function's container died here")
+        real(space, key, summary, errors)
+
+    monkeypatch.setattr(importing, "write_report", dies_once)
+    drained = functions.drain("ImportQueue", "ImportFunction", batch_size=1, **env)
+    assert crashed and drained == {"delivered": 3, "failed": 1}  # the last chunk failed once, then finished
+    final = json.loads(s3_text(stack, "imports/factures.rapport.json"))
+    assert final["status"] == "terminé" and final["progress"]["rows_done"] == 120

@@ -382,9 +382,15 @@ class DynamoStore:
         return {k: int(item[k]["N"]) for k in ("chunks", "rows", "chunks_done", "rows_done")}
 
     def chunk_counted(self, import_id: str, chunk: int) -> bool:
-        item = self.client.get_item(TableName=self.table, ConsistentRead=True,
+        return str(chunk) in self._progress_item(import_id).get("done", {}).get("NS", [])
+
+    def import_progress(self, import_id: str) -> dict[str, int]:
+        item = self._progress_item(import_id)
+        return {k: int(item[k]["N"]) for k in ("chunks", "rows", "chunks_done", "rows_done")}
+
+    def _progress_item(self, import_id: str) -> dict[str, Any]:
+        return self.client.get_item(TableName=self.table, ConsistentRead=True,
                                     Key={"pk": _s(f"IMPORT#{import_id}"), "sk": _s("PROGRESS")}).get("Item") or {}
-        return str(chunk) in item.get("done", {}).get("NS", [])
 
     def _state_items(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         wanted = sorted(set(ids))

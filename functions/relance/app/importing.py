@@ -188,8 +188,12 @@ def import_chunk(message: dict[str, Any], store: Any, space: ImportSpace) -> dic
     apply_rows(kind, rows, store, part)
     space.put(f"{lots}{n:05d}.result.json", part.to_json(), "application/json")
     progress = store.chunk_done(import_id, n, rows=len(rows))
-    if progress is None or progress["chunks_done"] < progress["chunks"]:
-        return None  # counted before (a redelivery), or other chunks still to come
+    if progress is None:  # counted before: a redelivery, maybe of a last chunk that died before its report
+        progress = store.import_progress(import_id)
+        if space.get(lots + "prepared.json") is None:
+            return None  # the report was written and the chunks cleaned up
+    if progress["chunks_done"] < progress["chunks"]:
+        return None  # other chunks still to come
     report = ImportReport.from_json(_present(space, lots + "prepared.json"))
     for m in range(progress["chunks"]):
         report.add(ImportReport.from_json(_present(space, f"{lots}{m:05d}.result.json")))
