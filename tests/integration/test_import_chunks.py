@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import math
 
-import yaml
-
 from relance.local.demo import s3_event
 from relance.local.metering import RequestCounter
 
@@ -75,18 +73,6 @@ def test_a_chunk_delivered_twice_is_counted_once(stack, functions, store):
     assert functions.drain("ImportQueue", "ImportFunction", batch_size=1, **env) == {"delivered": 4, "failed": 0}
     final = json.loads(s3_text(stack, "imports/factures.rapport.json"))
     assert final["status"] == "terminé" and final["progress"]["rows_done"] == 120 and final["imported"] == 120
-
-
-def test_the_import_queue_delivers_one_chunk_per_invocation_with_partial_failures():
-    from pathlib import Path
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    template = yaml.load((Path(__file__).parents[2] / "template.yaml").read_text(), Loader=Loader)
-    chunks = template["Resources"]["ImportFunction"]["Properties"]["Events"]["Chunks"]["Properties"]
-    assert chunks["BatchSize"] == 1 and chunks["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
 def test_a_last_chunk_that_died_before_its_report_writes_it_when_delivered_again(stack, functions, store,
