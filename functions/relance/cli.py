@@ -640,6 +640,11 @@ def cmd_import(args: argparse.Namespace) -> int:
                              f"{s_.get('unchanged', 0)} inchangée(s)) ; {s_['rejected_rows']} ligne(s) refusée(s)"
                              + (f", détail dans {Path(s_['file']).with_name(Path(s_['file']).stem + '.erreurs.csv')}"
                                 if s_["errors"] else "") + ".")
+            if s_["disagreements"]:
+                _console().print(f"{s_['disagreements']} désaccord(s) entre l’export et ce que relance a enregistré "
+                                 "(relance garde son enregistrement) :", markup=False)
+                for d in s_["disagreement_details"]:
+                    _console().print(f"  ligne {d['row']}, facture {d['invoice']} : {d['reason']}", markup=False)
     return 1 if failed else 0
 
 

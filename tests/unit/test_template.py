@@ -129,7 +129,14 @@ def test_open_invoice_index_is_a_sharded_gsi(template):
 def test_policies_use_sam_templates_and_no_wildcard(template):
     for logical, spec in functions(template).items():
         for policy in spec["Properties"].get("Policies", []):
-            assert isinstance(policy, dict) and len(policy) == 1, logical  # a SAM policy template
+            assert isinstance(policy, dict) and len(policy) == 1, logical  # a SAM template or a statement list
+            if "Statement" in policy:  # least privilege: named actions, objects under a prefix, keys by prefix
+                for statement in policy["Statement"]:
+                    assert not any("*" in a for a in statement["Action"]), logical
+                    resources = statement["Resource"] if isinstance(statement["Resource"], list) else [
+                        statement["Resource"]]
+                    assert all(r != "*" and "*" not in json.dumps(r).replace("/*", "") for r in resources), logical
+                continue
             assert "*" not in json.dumps(policy), logical
 
 

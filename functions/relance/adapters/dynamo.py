@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import MappingProxyType
@@ -37,6 +38,7 @@ from ..domain.model import (
     customer_problems,
     invoice_problems,
 )
+from ..domain.reconcile import Upserted, merge_export
 from ..domain.sharding import shard_of
 from ..ports import ActionRecord, ShardSnapshot
 
@@ -45,6 +47,7 @@ OPEN_STATUSES = ("open", "disputed", "litigation")
 # What an item written by hand or by an older version can make the mapping raise: a missing attribute
 # (KeyError), another type (TypeError), a bad date (ValueError), a bad number (decimal.InvalidOperation).
 ITEM_FAULTS: tuple[type[Exception], ...] = (KeyError, TypeError, ValueError, ArithmeticError)
+IMPORT_WORKERS = 16  # conditional UpdateItems in flight per import invocation
 
 
 def _s(value: str) -> dict[str, str]:
@@ -131,6 +134,7 @@ def invoice_from_item(item: dict[str, Any]) -> Invoice:
         paid_on=_opt_date(item, "paid_on"), promise_to_pay_until=_opt_date(item, "promise_to_pay_until"),
         completed_on=_opt_date(item, "completed_on"), payments=payments, history=steps,
         extra=_from_json_attr(item, "extra"),
+        booked_due=Decimal(item["booked_due"]["S"]) if "booked_due" in item else None,
     )
 
 
@@ -224,6 +228,8 @@ def invoice_item(invoice: Invoice, shards: int) -> dict[str, Any]:
                         for h in invoice.history]},
         "extra": _json_attr(dict(invoice.extra)), "shard": {"N": str(shard)}, "version": {"N": "1"},
     }
+    if invoice.booked_due is not None:
+        item["booked_due"] = _s(str(invoice.booked_due))
     for name in ("paid_on", "promise_to_pay_until", "completed_on"):
         value = getattr(invoice, name)
         if value is not None:
@@ -425,67 +431,122 @@ class DynamoStore:
         return "updated" if answer.get("Attributes") else "created"
 
     def upsert_invoice(self, invoice: Invoice) -> str:
-        """Create or update an invoice's accounting data, never its dunning state or history.
+        """One row of an export; see :meth:`upsert_invoices`."""
+        return self.upsert_invoices([invoice])[0].outcome
 
-        An invoice already settled here (a payment arrived, it was cancelled) is not reopened by an
-        export that predates it: only its figures are refreshed. Returns "created", "updated",
-        "unchanged" or "kept_settled".
+    def upsert_customers(self, customers: Sequence[Customer], *, workers: int = IMPORT_WORKERS) -> list[str]:
+        """``upsert_customer`` over a small thread pool (a boto3 client is thread-safe)."""
+        if len(customers) <= 1:
+            return [self.upsert_customer(c) for c in customers]
+        with ThreadPoolExecutor(min(workers, len(customers))) as pool:
+            return list(pool.map(self.upsert_customer, customers))
+
+    def upsert_invoices(self, invoices: Sequence[Invoice], *, workers: int = IMPORT_WORKERS) -> list[Upserted]:
+        """Merge export rows into what relance recorded (``domain.reconcile``), in the order given.
+
+        Each invoice is read (one consistent BatchGetItem per 100), merged, and written only if something
+        changed, by an UpdateItem guarded on the version it read (``attribute_not_exists(pk)`` for a new
+        one). A webhook or a person changing the invoice meanwhile bumps the version: the guard fails, the
+        import reads again and merges on top, so a payment racing an import is never undone. The writes run
+        on a small thread pool: BatchWriteItem cannot carry the guards.
         """
-        shard = shard_of(invoice.customer_id, self.shards)
-        data = {
-            "type": _s("invoice"), "id": _s(invoice.id), "customer_id": _s(invoice.customer_id),
-            "issue_date": _s(invoice.issue_date.isoformat()), "due_date": _s(invoice.due_date.isoformat()),
-            "amount": _s(str(invoice.amount)), "amount_due": _s(str(invoice.amount_due)),
-            "currency": _s(invoice.currency), "extra": _json_attr(dict(invoice.extra)),
-            "completed_on": _s(invoice.completed_on.isoformat()) if invoice.completed_on else {"NULL": True},
-            "shard": {"N": str(shard)},
-        }
-        digest = _digest({**data, "status": _s(invoice.status),
-                          "paid_on": _s(invoice.paid_on.isoformat()) if invoice.paid_on else {"NULL": True}})
-        key = {"pk": _s(f"INV#{invoice.id}"), "sk": _s("STATE")}
-        names, values, sets = _set_clause(data)
-        values.update({":h": _s(digest), ":zero": {"N": "0"}, ":one": {"N": "1"}})
-        same = "(attribute_not_exists(import_hash) OR import_hash <> :h)"
-        if is_open(invoice):
-            names["#st"] = "status"
-            values.update({":status": _s(invoice.status), ":shard": _s(str(shard)),
-                           ":due": _s(f"{invoice.due_date.isoformat()}#{invoice.id}"), ":o": _s("open"),
-                           ":d": _s("disputed"), ":l": _s("litigation")})
-            # A status set by people (disputed, litigation) is kept; "open" never overrides it.
-            status = "#st = if_not_exists(#st, :status)" if invoice.status == "open" else "#st = :status"
-            try:
-                return self._update(key, f"SET {sets}, {status}, open_shard = :shard, open_due = :due, "
-                                         "import_hash = :h, version = if_not_exists(version, :zero) + :one",
-                                    names, values, f"{same} AND (attribute_not_exists(pk) OR #st IN (:o, :d, :l))")
-            except ClientError as err:
-                if not is_conditional_failure(err):
-                    raise
-            for k in (":status", ":shard", ":due", ":o", ":d", ":l", ":zero"):
-                values.pop(k)
-            names.pop("#st")
-            result = self._update(key, f"SET {sets}, import_hash = :h, version = version + :one", names, values,
-                                  f"{same} AND attribute_exists(pk)", missing_ok=True)
-            return "unchanged" if result == "unchanged" else "kept_settled"
-        names["#st"] = "status"
-        values[":status"] = _s(invoice.status if invoice.status in ("paid", "cancelled") else "paid")
-        paid = ", paid_on = :paid_on" if invoice.paid_on else ""
-        if invoice.paid_on:
-            values[":paid_on"] = _s(invoice.paid_on.isoformat())
-        return self._update(key, f"SET {sets}, #st = :status{paid}, import_hash = :h, "
-                                 "version = if_not_exists(version, :zero) + :one REMOVE open_shard, open_due",
-                            names, values, same, missing_ok=True)
+        items = self._state_items(i.id for i in invoices)
+        if len(invoices) <= 1:
+            return [self._upsert_one(i, items.get(i.id)) for i in invoices]
+        with ThreadPoolExecutor(min(workers, len(invoices))) as pool:
+            return list(pool.map(lambda i: self._upsert_one(i, items.get(i.id)), invoices))
 
-    def _update(self, key: dict[str, Any], expression: str, names: dict[str, str], values: dict[str, Any],
-                condition: str, *, missing_ok: bool = False) -> str:
+    def _upsert_one(self, invoice: Invoice, item: dict[str, Any] | None) -> Upserted:
+        key = {"pk": _s(f"INV#{invoice.id}"), "sk": _s("STATE")}
+        for _ in range(10):
+            merged = merge_export(invoice, invoice_from_item(item) if item else None)
+            kept = "kept_settled" if merged.kept_settled else None
+            attributes, removes = _import_attributes(merged.invoice, merged.booked_due, self.shards)
+            if item is not None and all(item.get(k) == v for k, v in attributes.items()) \
+                    and not any(k in item for k in removes):
+                return Upserted(kept or "unchanged", merged.disagreements)
+            names, values, sets = _set_clause(attributes)
+            values.update({":zero": {"N": "0"}, ":one": {"N": "1"}})
+            if item is None:
+                condition = "attribute_not_exists(pk)"
+            elif "version" in item:
+                condition, values[":v"] = "version = :v", item["version"]
+            else:
+                condition = "attribute_exists(pk) AND attribute_not_exists(version)"
+            removed = [f"#r{i}" for i in range(len(removes))]
+            names.update({f"#r{i}": k for i, k in enumerate(removes)})
+            update = (f"SET {sets}, version = if_not_exists(version, :zero) + :one"
+                      + (f" REMOVE {', '.join(removed)}" if removed else ""))
+            try:
+                self.client.update_item(TableName=self.table, Key=key, UpdateExpression=update,
+                                        ConditionExpression=condition, ExpressionAttributeNames=names,
+                                        ExpressionAttributeValues=values)
+            except ClientError as err:
+                if is_conditional_failure(err):  # changed meanwhile (a payment, a person): merge on top
+                    item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+                    continue
+                if err.response.get("Error", {}).get("Code") == "ValidationException":
+                    return Upserted("rejected", (), "ligne refusée par la base de données (valeur trop "
+                                                    "volumineuse ou invalide) : rien n’a été écrit")
+                raise
+            return Upserted(kept or ("updated" if item is not None else "created"), merged.disagreements)
+        raise RuntimeError(f"invoice {invoice.id} kept changing while an import merged it")
+
+    def start_import(self, import_id: str, *, chunks: int, rows: int) -> None:
+        """The progress counter of an import split into chunks (kept a month, then TTL); a retry keeps it."""
+        try:
+            self._put_progress(import_id, chunks=chunks, rows=rows)
+        except ClientError as err:
+            if not is_conditional_failure(err):
+                raise
+
+    def _put_progress(self, import_id: str, *, chunks: int, rows: int) -> None:
+        self.client.put_item(TableName=self.table, ConditionExpression="attribute_not_exists(pk)", Item={
+            "pk": _s(f"IMPORT#{import_id}"), "sk": _s("PROGRESS"), "type": _s("import"), "at": _s(now_utc()),
+            "chunks": {"N": str(chunks)}, "rows": {"N": str(rows)}, "chunks_done": {"N": "0"},
+            "rows_done": {"N": "0"}, "expiration": {"N": str(int(datetime.now(UTC).timestamp()) + 31 * 86400)}})
+
+    def chunk_done(self, import_id: str, chunk: int, *, rows: int) -> dict[str, int] | None:
+        """Count a chunk once (guarded on the set of chunks done); None when it was counted already."""
         try:
             answer = self.client.update_item(
-                TableName=self.table, Key=key, UpdateExpression=expression, ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values, ConditionExpression=condition, ReturnValues="UPDATED_OLD")
+                TableName=self.table, Key={"pk": _s(f"IMPORT#{import_id}"), "sk": _s("PROGRESS")},
+                UpdateExpression="ADD chunks_done :one, rows_done :rows, done :chunk",
+                ConditionExpression="attribute_exists(pk) AND NOT contains(done, :n)",
+                ExpressionAttributeValues={":one": {"N": "1"}, ":rows": {"N": str(rows)},
+                                           ":chunk": {"NS": [str(chunk)]}, ":n": {"N": str(chunk)}},
+                ReturnValues="ALL_NEW")
         except ClientError as err:
-            if missing_ok and is_conditional_failure(err):
-                return "unchanged"
+            if is_conditional_failure(err):
+                return None
             raise
-        return "updated" if answer.get("Attributes") else "created"
+        item = answer["Attributes"]
+        return {k: int(item[k]["N"]) for k in ("chunks", "rows", "chunks_done", "rows_done")}
+
+    def chunk_counted(self, import_id: str, chunk: int) -> bool:
+        return str(chunk) in self._progress_item(import_id).get("done", {}).get("NS", [])
+
+    def import_progress(self, import_id: str) -> dict[str, int]:
+        item = self._progress_item(import_id)
+        return {k: int(item[k]["N"]) for k in ("chunks", "rows", "chunks_done", "rows_done")}
+
+    def _progress_item(self, import_id: str) -> dict[str, Any]:
+        return self.client.get_item(TableName=self.table, ConsistentRead=True,
+                                    Key={"pk": _s(f"IMPORT#{import_id}"), "sk": _s("PROGRESS")}).get("Item") or {}
+
+    def _state_items(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        wanted = sorted(set(ids))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), 100):
+            request: dict[str, Any] = {self.table: {"Keys": [{"pk": _s(f"INV#{i}"), "sk": _s("STATE")}
+                                                             for i in wanted[start:start + 100]],
+                                                    "ConsistentRead": True}}
+            while request:
+                answer = self.client.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self.table, []):
+                    found[item["id"]["S"]] = item
+                request = answer.get("UnprocessedKeys") or {}
+        return found
 
     def seed(self, book: Book) -> None:
         """Write a whole book as it stands, dunning state included (the demo and tests start from it)."""
@@ -883,6 +944,31 @@ def _action_from_item(item: dict[str, Any]) -> ActionRecord:
                         invoice=item["invoice"]["S"], customer=item["customer"]["S"], segment=item["segment"]["S"],
                         scenario=item["scenario"]["S"], step=item["step"]["S"], channel=item["channel"]["S"],
                         tone=tone, rules_digest=item.get("rules_digest", {}).get("S", ""))
+
+
+def _import_attributes(invoice: Invoice, booked_due: Decimal, shards: int) -> tuple[dict[str, Any], list[str]]:
+    """What an import writes on an invoice item (never payments, steps, promise or history), and removes."""
+    shard = shard_of(invoice.customer_id, shards)
+    attributes: dict[str, Any] = {
+        "type": _s("invoice"), "id": _s(invoice.id), "customer_id": _s(invoice.customer_id),
+        "issue_date": _s(invoice.issue_date.isoformat()), "due_date": _s(invoice.due_date.isoformat()),
+        "amount": _s(str(invoice.amount)), "amount_due": _s(str(invoice.amount_due)),
+        "booked_due": _s(str(booked_due)), "currency": _s(invoice.currency), "status": _s(invoice.status),
+        "extra": _json_attr(dict(invoice.extra)),
+        "completed_on": _s(invoice.completed_on.isoformat()) if invoice.completed_on else {"NULL": True},
+        "shard": {"N": str(shard)},
+    }
+    removes = []
+    if invoice.paid_on is not None:
+        attributes["paid_on"] = _s(invoice.paid_on.isoformat())
+    else:
+        removes.append("paid_on")
+    if is_open(invoice):
+        attributes["open_shard"] = _s(str(shard))
+        attributes["open_due"] = _s(f"{invoice.due_date.isoformat()}#{invoice.id}")
+    else:
+        removes += ["open_shard", "open_due"]
+    return attributes, removes
 
 
 def _set_clause(attributes: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], str]:

@@ -80,6 +80,9 @@ class Invoice:
     payments: tuple[Payment, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
     extra: MappingProxyType[str, Any] = field(default_factory=lambda: _EMPTY)
+    # The accounting export's own remaining figure, when the invoice came from one: amount_due is then
+    # min(booked_due, amount − payments recorded), so a payment both sides saw counts once (domain.reconcile).
+    booked_due: Decimal | None = None
 
     @property
     def work_completed_on(self) -> date:
