@@ -7,6 +7,7 @@
 | action (idempotent) | INV#<id>          | ACT#<step>                           | condition on record           |
 | history event       | INV#<id>          | EVT#<utc time>#<kind>#<ref>          | Query pk, begins_with EVT#    |
 | outbox entry        | OUTBOX#<shard>    | <run date>#<customer>#<channel>#…    | Query pk (next run)           |
+| message's actions   | MSGACTIONS#<key>  | PART#<n>                             | Query pk (channel, by ref.)   |
 
 Open, unpaid invoices carry ``open_shard``/``open_due``: the sparse GSI ``OpenByShard`` lists exactly them,
 one partition per shard, so N workers read disjoint shards and nothing scans the table. Customers carry
@@ -156,10 +157,13 @@ def is_open(invoice: Invoice) -> bool:
 class DynamoStore:
     """:class:`relance.ports.InvoiceStore` on one DynamoDB table."""
 
-    def __init__(self, client: Any, table: str, shards: int) -> None:
+    def __init__(self, client: Any, table: str, shards: int, *, batch_writes: bool = True) -> None:
         self.client = client
         self.table = table
         self.shards = shards
+        # False: one item per write request, for the functions that face the internet — they hold no
+        # BatchWriteItem permission, which would let them delete any item (template.yaml, least privilege).
+        self.batch_writes = batch_writes
 
     # -- the daily path ----------------------------------------------------------------------------
     def open_invoices(self, shard: int) -> ShardSnapshot:
@@ -242,7 +246,7 @@ class DynamoStore:
             raise
         return True
 
-    def pending_outbox(self, shard: int) -> list[ActionRecord]:
+    def pending_outbox(self, shard: int, *, with_cancelled: bool = False) -> list[ActionRecord]:
         kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :p",
                                   "ExpressionAttributeValues": {":p": _s(f"OUTBOX#{shard}")}, "ConsistentRead": True}
         out: list[ActionRecord] = []
@@ -250,7 +254,7 @@ class DynamoStore:
             page = self.client.query(**kwargs)
             out.extend(_action_from_item(item) for item in page["Items"])
             if "LastEvaluatedKey" not in page:
-                return out
+                return out if with_cancelled else [a for a in out if not a.cancelled]
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def clear_outbox(self, actions: Sequence[ActionRecord]) -> None:
@@ -261,6 +265,17 @@ class DynamoStore:
             while pending:
                 answer = self.client.batch_write_item(RequestItems=pending)
                 pending = answer.get("UnprocessedItems") or {}
+
+    def put_message_actions(self, key: str, actions: Sequence[dict[str, str]]) -> None:
+        """The actions of a message sent by reference, in parts well under DynamoDB's 400 KB item.
+
+        Written before the message is queued; the same key always holds the same actions, so a rerun
+        writes the same parts again."""
+        for n, part in enumerate(_parts(actions, MESSAGE_PART_BYTES)):
+            self.put_record(f"MSGACTIONS#{key}", f"PART#{n:05d}", {"type": "message_actions", "actions": part})
+
+    def message_actions(self, key: str) -> list[dict[str, str]]:
+        return [action for part in self.records(f"MSGACTIONS#{key}", "PART#") for action in part["actions"]]
 
     # -- import ------------------------------------------------------------------------------------
     def upsert_customer(self, customer: Customer) -> str:
@@ -379,16 +394,12 @@ class DynamoStore:
 
     def append_events(self, events: Sequence[dict[str, Any]]) -> None:
         """Append history events: each ``{"invoice", "kind", "date", …}``; the time makes the key unique."""
-        requests = []
-        for n, event in enumerate(events):
-            at = event.get("at") or now_utc()
-            ref = event.get("step") or event.get("ref") or str(n)
-            item = {"pk": _s(f"INV#{event['invoice']}"), "sk": _s(f"EVT#{at}#{event['kind']}#{ref}#{n}"),
-                    "type": _s("event"), "at": _s(at)}
-            for key, value in event.items():
-                if key not in ("at",) and value not in (None, ""):
-                    item[key] = _s(str(value))
-            requests.append({"PutRequest": {"Item": item}})
+        items = [_event_item(event, n) for n, event in enumerate(events)]
+        if not self.batch_writes:
+            for item in items:
+                self.client.put_item(TableName=self.table, Item=item)
+            return
+        requests = [{"PutRequest": {"Item": item}} for item in items]
         for start in range(0, len(requests), 25):
             pending: dict[str, Any] = {self.table: requests[start:start + 25]}
             while pending:
@@ -547,13 +558,29 @@ class DynamoStore:
         raise RuntimeError(f"invoice {invoice_id} kept changing while a payment was applied")
 
     def cancel_pending(self, invoice_id: str, shard: int, reason: str) -> int:
-        """Drop the invoice's actions recorded but not yet queued (the senders re-check what was queued)."""
-        pending = [a for a in self.pending_outbox(shard) if a.invoice == invoice_id]
-        if pending:
-            self.clear_outbox(pending)
-            self.append_events([{"invoice": a.invoice, "kind": "action_cancelled", "date": a.run_date.isoformat(),
-                                 "step": a.step, "channel": a.channel, "reason": reason} for a in pending])
-        return len(pending)
+        """Cancel the invoice's actions recorded but not yet queued (the senders re-check what was queued).
+
+        Each is marked cancelled with its history event in one transaction, and the next flush drops it: marked,
+        not deleted, because the payment webhook that calls this may delete nothing (least privilege)."""
+        cancelled = 0
+        for action in (a for a in self.pending_outbox(shard) if a.invoice == invoice_id):
+            event = _event_item({"invoice": action.invoice, "kind": "action_cancelled",
+                                 "date": action.run_date.isoformat(), "step": action.step, "channel": action.channel,
+                                 "reason": reason}, 0)
+            try:
+                self.client.transact_write_items(TransactItems=[
+                    {"Update": {"TableName": self.table,
+                                "Key": {"pk": _s(f"OUTBOX#{action.shard}"), "sk": _s(outbox_key(action))},
+                                "UpdateExpression": "SET cancelled = :why",
+                                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(cancelled)",
+                                "ExpressionAttributeValues": {":why": _s(reason)}}},
+                    {"Put": {"TableName": self.table, "Item": event}}])
+            except ClientError as err:
+                if is_conditional_failure(err):
+                    continue  # queued (and cleared) or cancelled meanwhile
+                raise
+            cancelled += 1
+        return cancelled
 
     def update_invoice_state(self, invoice_id: str, *, kind: str, on: date, sets: dict[str, Any],
                              removes: tuple[str, ...] = (), when_status: tuple[str, ...] = (),
@@ -629,6 +656,33 @@ class DynamoStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+MESSAGE_PART_BYTES = 256 * 1024
+
+
+def _parts(actions: Sequence[dict[str, str]], size: int) -> list[list[dict[str, str]]]:
+    parts: list[list[dict[str, str]]] = [[]]
+    total = 0
+    for action in actions:
+        length = len(json.dumps(action, ensure_ascii=False).encode("utf-8")) + 2
+        if parts[-1] and total + length > size:
+            parts.append([])
+            total = 0
+        parts[-1].append(action)
+        total += length
+    return parts
+
+
+def _event_item(event: dict[str, Any], n: int) -> dict[str, Any]:
+    at = event.get("at") or now_utc()
+    ref = event.get("step") or event.get("ref") or str(n)
+    item = {"pk": _s(f"INV#{event['invoice']}"), "sk": _s(f"EVT#{at}#{event['kind']}#{ref}#{n}"),
+            "type": _s("event"), "at": _s(at)}
+    for key, value in event.items():
+        if key not in ("at",) and value not in (None, ""):
+            item[key] = _s(str(value))
+    return item
+
+
 def outbox_key(action: ActionRecord) -> str:
     return "#".join((*action.group, action.invoice, action.step))
 
@@ -638,7 +692,8 @@ def _action_from_item(item: dict[str, Any]) -> ActionRecord:
     return ActionRecord(run_date=date.fromisoformat(item["run_date"]["S"]), shard=int(item["shard"]["N"]),
                         invoice=item["invoice"]["S"], customer=item["customer"]["S"], segment=item["segment"]["S"],
                         scenario=item["scenario"]["S"], step=item["step"]["S"], channel=item["channel"]["S"],
-                        tone=tone, rules_digest=item.get("rules_digest", {}).get("S", ""))
+                        tone=tone, rules_digest=item.get("rules_digest", {}).get("S", ""),
+                        cancelled=item.get("cancelled", {}).get("S", ""))
 
 
 def _set_clause(attributes: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], str]:
