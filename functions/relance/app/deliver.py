@@ -85,9 +85,9 @@ class ChannelMessage:
                                                    str(a["scenario"])) for a in listed),
                        rules_digest=str(raw.get("rules_digest", "")), rerouted_from=str(raw.get("rerouted_from", "")),
                        resumes=str(raw.get("resumes", "")), actions_ref=ref)
+        except MalformedMessage:
+            raise
         except (ValueError, KeyError, TypeError, AttributeError) as err:
-            if isinstance(err, MalformedMessage):
-                raise
             raise MalformedMessage(f"not a relance message: {type(err).__name__}") from None
 
     def body(self) -> str:
