@@ -83,3 +83,24 @@ def test_a_message_by_reference_follows_its_letter_fallback(functions, stack, st
     assert functions.drain("EmailQueue", "EmailFunction", **DAY) == {"delivered": 1, "failed": 0}
     (moved,) = queued(stack, "LetterQueue")
     assert moved["customer"] == big and moved["channel"] == "letter" and "actions" not in moved
+
+
+def test_a_call_task_for_thousands_of_invoices_is_kept_and_digested(functions, stack, store):
+    """The call task lists every invoice for the account manager: far over DynamoDB's 400 KB item, it is kept
+    in parts, and the day's digest still reads it."""
+    from relance.app.deliver import ChannelMessage, MessageAction
+
+    ses_backends["123456789012"][stack.region].sent_messages.clear()
+    big = business("BIG", account_manager="julie@atelier.example")
+    store.seed(book([big], [invoice(big_invoice(n), "BIG") for n in range(MANY)]))
+    actions = tuple(MessageAction(big_invoice(n), "relance_2", "standard", "standard") for n in range(MANY))
+    store.put_message_actions("k-phone", [{"invoice": a.invoice, "step": a.step, "segment": a.segment,
+                                           "scenario": a.scenario} for a in actions])
+    call = ChannelMessage("k-phone", RUN, "BIG", "phone", "factuel", actions, actions_ref="k-phone")
+    stack.client("sqs").send_message(QueueUrl=stack.physical["PhoneQueue"], MessageBody=call.body())
+
+    assert functions.drain("PhoneQueue", "PhoneFunction", **DAY) == {"delivered": 1, "failed": 0}
+    (task,) = store.records(f"CALLS#{RUN.isoformat()}")
+    assert len(task["invoices"]) == MANY and task["invoices"][-1]["id"] == big_invoice(MANY - 1)
+    assert functions.invoke("DigestFunction", {"run_date": RUN.isoformat()}, **DAY)["digests"] == 1
+    assert len(emails_sent(stack)) == 1

@@ -7,7 +7,7 @@
 | action (idempotent) | INV#<id>          | ACT#<step>                           | condition on record           |
 | history event       | INV#<id>          | EVT#<utc time>#<kind>#<ref>          | Query pk, begins_with EVT#    |
 | outbox entry        | OUTBOX#<shard>    | <run date>#<customer>#<channel>#…    | Query pk (next run)           |
-| message's actions   | MSGACTIONS#<key>  | PART#<n>                             | Query pk (channel, by ref.)   |
+| message's actions   | MSGACTIONS#<key>  | ACTIONS (+ parts, as side records)   | Query pk (channel, by ref.)   |
 
 Open, unpaid invoices carry ``open_shard``/``open_due``: the sparse GSI ``OpenByShard`` lists exactly them,
 one partition per shard, so N workers read disjoint shards and nothing scans the table. Customers carry
@@ -267,15 +267,15 @@ class DynamoStore:
                 pending = answer.get("UnprocessedItems") or {}
 
     def put_message_actions(self, key: str, actions: Sequence[dict[str, str]]) -> None:
-        """The actions of a message sent by reference, in parts well under DynamoDB's 400 KB item.
+        """The actions of a message sent by reference (a side record, in parts past DynamoDB's 400 KB item).
 
         Written before the message is queued; the same key always holds the same actions, so a rerun
-        writes the same parts again."""
-        for n, part in enumerate(_parts(actions, MESSAGE_PART_BYTES)):
-            self.put_record(f"MSGACTIONS#{key}", f"PART#{n:05d}", {"type": "message_actions", "actions": part})
+        writes the same record again."""
+        self.put_record(f"MSGACTIONS#{key}", "ACTIONS", {"type": "message_actions", "actions": list(actions)})
 
     def message_actions(self, key: str) -> list[dict[str, str]]:
-        return [action for part in self.records(f"MSGACTIONS#{key}", "PART#") for action in part["actions"]]
+        found = self.records(f"MSGACTIONS#{key}", "ACTIONS")
+        return list(found[0]["actions"]) if found else []
 
     # -- import ------------------------------------------------------------------------------------
     def upsert_customer(self, customer: Customer) -> str:
@@ -412,13 +412,22 @@ class DynamoStore:
                                 ExpressionAttributeValues={":bad": _s("bad"), ":why": _s(reason)})
 
     def put_record(self, pk: str, sk: str, fields: dict[str, Any], *, expires_at: int | None = None) -> None:
-        """A small side record (call task, letter, SES message): plain text fields plus a JSON payload.
+        """A side record (call task, letter, SES message): plain text fields plus a JSON payload.
 
+        A payload too large for one DynamoDB item (400 KB: the call task of a customer with thousands of
+        invoices) is kept in parts, written before the record that counts them; readers put them back together.
         ``expires_at`` (Unix seconds) lets DynamoDB's TTL delete a record that only matters for a while."""
-        item = {"pk": _s(pk), "sk": _s(sk), "type": _s(fields.get("type", "record")),
-                "payload": _json_attr(fields)}
-        if expires_at is not None:
-            item["expiration"] = {"N": str(int(expires_at))}
+        payload = _json_attr(fields)["S"]
+        chunks = [payload[i:i + RECORD_CHUNK_CHARS] for i in range(0, len(payload), RECORD_CHUNK_CHARS)] or [""]
+        expiration = {"expiration": {"N": str(int(expires_at))}} if expires_at is not None else {}
+        for n, chunk in enumerate(chunks[1:], 1):
+            self.client.put_item(TableName=self.table, Item={
+                "pk": _s(pk), "sk": _s(f"{sk}{PART_MARK}{n:04d}"), "type": _s("record_part"), "part_of": _s(sk),
+                "payload": _s(chunk), **expiration})
+        item = {"pk": _s(pk), "sk": _s(sk), "type": _s(fields.get("type", "record")), "payload": _s(chunks[0]),
+                **expiration}
+        if len(chunks) > 1:
+            item["payload_parts"] = {"N": str(len(chunks))}
         self.client.put_item(TableName=self.table, Item=item)
 
     def claim(self, pk: str, sk: str) -> bool:
@@ -443,17 +452,37 @@ class DynamoStore:
         return self._side_records("pk = :p AND sk <= :s", {":p": _s(pk), ":s": _s(last_sk)})
 
     def _side_records(self, condition: str, values: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        items = self._query_all(condition, values)
+        parts = {(item["part_of"]["S"], item["sk"]["S"]): item["payload"]["S"] for item in items if "part_of" in item}
+        out: list[tuple[str, dict[str, Any]]] = []
+        for item in items:
+            if "part_of" in item:
+                continue
+            sk, payload = item["sk"]["S"], item.get("payload", {}).get("S", "")
+            count = int(item.get("payload_parts", {}).get("N", "1"))
+            if count > 1:
+                wanted = [f"{sk}{PART_MARK}{n:04d}" for n in range(1, count)]
+                if any((sk, w) not in parts for w in wanted):  # cut off by the key range: read them
+                    parts.update({(sk, p["sk"]["S"]): p["payload"]["S"] for p in self._query_all(
+                        "pk = :p AND begins_with(sk, :m)", {":p": item["pk"], ":m": _s(sk + PART_MARK)})})
+                payload += "".join(parts[(sk, w)] for w in wanted)
+            out.append((sk, dict(json.loads(payload, parse_float=Decimal)) if payload else {}))
+        return out
+
+    def _query_all(self, condition: str, values: dict[str, Any]) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True,
                                   "KeyConditionExpression": condition, "ExpressionAttributeValues": values}
-        out: list[tuple[str, dict[str, Any]]] = []
+        items: list[dict[str, Any]] = []
         while True:
             page = self.client.query(**kwargs)
-            out.extend((item["sk"]["S"], dict(_from_json_attr(item, "payload"))) for item in page["Items"])
+            items.extend(page["Items"])
             if "LastEvaluatedKey" not in page:
-                return out
+                return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def delete_record(self, pk: str, sk: str) -> None:
+        for part in self._query_all("pk = :p AND begins_with(sk, :m)", {":p": _s(pk), ":m": _s(sk + PART_MARK)}):
+            self.client.delete_item(TableName=self.table, Key={"pk": part["pk"], "sk": part["sk"]})
         self.client.delete_item(TableName=self.table, Key={"pk": _s(pk), "sk": _s(sk)})
 
     def record_delivery(self, invoice_id: str, step: str, delivered_on: date) -> bool:
@@ -656,20 +685,9 @@ class DynamoStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-MESSAGE_PART_BYTES = 256 * 1024
-
-
-def _parts(actions: Sequence[dict[str, str]], size: int) -> list[list[dict[str, str]]]:
-    parts: list[list[dict[str, str]]] = [[]]
-    total = 0
-    for action in actions:
-        length = len(json.dumps(action, ensure_ascii=False).encode("utf-8")) + 2
-        if parts[-1] and total + length > size:
-            parts.append([])
-            total = 0
-        parts[-1].append(action)
-        total += length
-    return parts
+# A side record's payload beyond this many characters (4 bytes each at most in UTF-8) goes on in parts.
+RECORD_CHUNK_CHARS = 90_000
+PART_MARK = "#~part#"
 
 
 def _event_item(event: dict[str, Any], n: int) -> dict[str, Any]:
