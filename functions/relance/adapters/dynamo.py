@@ -7,6 +7,7 @@
 | action (idempotent) | INV#<id>          | ACT#<step>                           | condition on record           |
 | history event       | INV#<id>          | EVT#<utc time>#<kind>#<ref>          | Query pk, begins_with EVT#    |
 | outbox entry        | OUTBOX#<shard>    | <run date>#<customer>#<channel>#…    | Query pk (next run)           |
+| message's actions   | MSGACTIONS#<key>  | ACTIONS (+ parts, as side records)   | Query pk (channel, by ref.)   |
 
 Open, unpaid invoices carry ``open_shard``/``open_due``: the sparse GSI ``OpenByShard`` lists exactly them,
 one partition per shard, so N workers read disjoint shards and nothing scans the table. Customers carry
@@ -250,10 +251,13 @@ def is_open(invoice: Invoice) -> bool:
 class DynamoStore:
     """:class:`relance.ports.InvoiceStore` on one DynamoDB table."""
 
-    def __init__(self, client: Any, table: str, shards: int) -> None:
+    def __init__(self, client: Any, table: str, shards: int, *, batch_writes: bool = True) -> None:
         self.client = client
         self.table = table
         self.shards = shards
+        # False: one item per write request, for the functions that face the internet — they hold no
+        # BatchWriteItem permission, which would let them delete any item (template.yaml, least privilege).
+        self.batch_writes = batch_writes
 
     # -- the daily path ----------------------------------------------------------------------------
     def open_invoices(self, shard: int) -> ShardSnapshot:
@@ -390,7 +394,7 @@ class DynamoStore:
             raise
         return True
 
-    def pending_outbox(self, shard: int) -> list[ActionRecord]:
+    def pending_outbox(self, shard: int, *, with_cancelled: bool = False) -> list[ActionRecord]:
         kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :p",
                                   "ExpressionAttributeValues": {":p": _s(f"OUTBOX#{shard}")}, "ConsistentRead": True}
         out: list[ActionRecord] = []
@@ -398,7 +402,7 @@ class DynamoStore:
             page = self.client.query(**kwargs)
             out.extend(_action_from_item(item) for item in page["Items"])
             if "LastEvaluatedKey" not in page:
-                return out
+                return out if with_cancelled else [a for a in out if not a.cancelled]
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def clear_outbox(self, actions: Sequence[ActionRecord]) -> None:
@@ -409,6 +413,17 @@ class DynamoStore:
             while pending:
                 answer = self.client.batch_write_item(RequestItems=pending)
                 pending = answer.get("UnprocessedItems") or {}
+
+    def put_message_actions(self, key: str, actions: Sequence[dict[str, str]]) -> None:
+        """The actions of a message sent by reference (a side record, in parts past DynamoDB's 400 KB item).
+
+        Written before the message is queued; the same key always holds the same actions, so a rerun
+        writes the same record again."""
+        self.put_record(f"MSGACTIONS#{key}", "ACTIONS", {"type": "message_actions", "actions": list(actions)})
+
+    def message_actions(self, key: str) -> list[dict[str, str]]:
+        found = self.records(f"MSGACTIONS#{key}", "ACTIONS")
+        return list(found[0]["actions"]) if found else []
 
     # -- import ------------------------------------------------------------------------------------
     def upsert_customer(self, customer: Customer) -> str:
@@ -582,16 +597,12 @@ class DynamoStore:
 
     def append_events(self, events: Sequence[dict[str, Any]]) -> None:
         """Append history events: each ``{"invoice", "kind", "date", …}``; the time makes the key unique."""
-        requests = []
-        for n, event in enumerate(events):
-            at = event.get("at") or now_utc()
-            ref = event.get("step") or event.get("ref") or str(n)
-            item = {"pk": _s(f"INV#{event['invoice']}"), "sk": _s(f"EVT#{at}#{event['kind']}#{ref}#{n}"),
-                    "type": _s("event"), "at": _s(at)}
-            for key, value in event.items():
-                if key not in ("at",) and value not in (None, ""):
-                    item[key] = _s(str(value))
-            requests.append({"PutRequest": {"Item": item}})
+        items = [_event_item(event, n) for n, event in enumerate(events)]
+        if not self.batch_writes:
+            for item in items:
+                self.client.put_item(TableName=self.table, Item=item)
+            return
+        requests = [{"PutRequest": {"Item": item}} for item in items]
         for start in range(0, len(requests), 25):
             pending: dict[str, Any] = {self.table: requests[start:start + 25]}
             while pending:
@@ -604,13 +615,22 @@ class DynamoStore:
                                 ExpressionAttributeValues={":bad": _s("bad"), ":why": _s(reason)})
 
     def put_record(self, pk: str, sk: str, fields: dict[str, Any], *, expires_at: int | None = None) -> None:
-        """A small side record (call task, letter, SES message): plain text fields plus a JSON payload.
+        """A side record (call task, letter, SES message): plain text fields plus a JSON payload.
 
+        A payload too large for one DynamoDB item (400 KB: the call task of a customer with thousands of
+        invoices) is kept in parts, written before the record that counts them; readers put them back together.
         ``expires_at`` (Unix seconds) lets DynamoDB's TTL delete a record that only matters for a while."""
-        item = {"pk": _s(pk), "sk": _s(sk), "type": _s(fields.get("type", "record")),
-                "payload": _json_attr(fields)}
-        if expires_at is not None:
-            item["expiration"] = {"N": str(int(expires_at))}
+        payload = _json_attr(fields)["S"]
+        chunks = [payload[i:i + RECORD_CHUNK_CHARS] for i in range(0, len(payload), RECORD_CHUNK_CHARS)] or [""]
+        expiration = {"expiration": {"N": str(int(expires_at))}} if expires_at is not None else {}
+        for n, chunk in enumerate(chunks[1:], 1):
+            self.client.put_item(TableName=self.table, Item={
+                "pk": _s(pk), "sk": _s(f"{sk}{PART_MARK}{n:04d}"), "type": _s("record_part"), "part_of": _s(sk),
+                "payload": _s(chunk), **expiration})
+        item = {"pk": _s(pk), "sk": _s(sk), "type": _s(fields.get("type", "record")), "payload": _s(chunks[0]),
+                **expiration}
+        if len(chunks) > 1:
+            item["payload_parts"] = {"N": str(len(chunks))}
         self.client.put_item(TableName=self.table, Item=item)
 
     def claim(self, pk: str, sk: str) -> bool:
@@ -635,17 +655,37 @@ class DynamoStore:
         return self._side_records("pk = :p AND sk <= :s", {":p": _s(pk), ":s": _s(last_sk)})
 
     def _side_records(self, condition: str, values: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        items = self._query_all(condition, values)
+        parts = {(item["part_of"]["S"], item["sk"]["S"]): item["payload"]["S"] for item in items if "part_of" in item}
+        out: list[tuple[str, dict[str, Any]]] = []
+        for item in items:
+            if "part_of" in item:
+                continue
+            sk, payload = item["sk"]["S"], item.get("payload", {}).get("S", "")
+            count = int(item.get("payload_parts", {}).get("N", "1"))
+            if count > 1:
+                wanted = [f"{sk}{PART_MARK}{n:04d}" for n in range(1, count)]
+                if any((sk, w) not in parts for w in wanted):  # cut off by the key range: read them
+                    parts.update({(sk, p["sk"]["S"]): p["payload"]["S"] for p in self._query_all(
+                        "pk = :p AND begins_with(sk, :m)", {":p": item["pk"], ":m": _s(sk + PART_MARK)})})
+                payload += "".join(parts[(sk, w)] for w in wanted)
+            out.append((sk, dict(json.loads(payload, parse_float=Decimal)) if payload else {}))
+        return out
+
+    def _query_all(self, condition: str, values: dict[str, Any]) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True,
                                   "KeyConditionExpression": condition, "ExpressionAttributeValues": values}
-        out: list[tuple[str, dict[str, Any]]] = []
+        items: list[dict[str, Any]] = []
         while True:
             page = self.client.query(**kwargs)
-            out.extend((item["sk"]["S"], dict(_from_json_attr(item, "payload"))) for item in page["Items"])
+            items.extend(page["Items"])
             if "LastEvaluatedKey" not in page:
-                return out
+                return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def delete_record(self, pk: str, sk: str) -> None:
+        for part in self._query_all("pk = :p AND begins_with(sk, :m)", {":p": _s(pk), ":m": _s(sk + PART_MARK)}):
+            self.client.delete_item(TableName=self.table, Key={"pk": part["pk"], "sk": part["sk"]})
         self.client.delete_item(TableName=self.table, Key={"pk": _s(pk), "sk": _s(sk)})
 
     def record_delivery(self, invoice_id: str, step: str, delivered_on: date) -> bool:
@@ -847,13 +887,29 @@ class DynamoStore:
         return kept
 
     def cancel_pending(self, invoice_id: str, shard: int, reason: str) -> int:
-        """Drop the invoice's actions recorded but not yet queued (the senders re-check what was queued)."""
-        pending = [a for a in self.pending_outbox(shard) if a.invoice == invoice_id]
-        if pending:
-            self.clear_outbox(pending)
-            self.append_events([{"invoice": a.invoice, "kind": "action_cancelled", "date": a.run_date.isoformat(),
-                                 "step": a.step, "channel": a.channel, "reason": reason} for a in pending])
-        return len(pending)
+        """Cancel the invoice's actions recorded but not yet queued (the senders re-check what was queued).
+
+        Each is marked cancelled with its history event in one transaction, and the next flush drops it: marked,
+        not deleted, because the payment webhook that calls this may delete nothing (least privilege)."""
+        cancelled = 0
+        for action in (a for a in self.pending_outbox(shard) if a.invoice == invoice_id):
+            event = _event_item({"invoice": action.invoice, "kind": "action_cancelled",
+                                 "date": action.run_date.isoformat(), "step": action.step, "channel": action.channel,
+                                 "reason": reason}, 0)
+            try:
+                self.client.transact_write_items(TransactItems=[
+                    {"Update": {"TableName": self.table,
+                                "Key": {"pk": _s(f"OUTBOX#{action.shard}"), "sk": _s(outbox_key(action))},
+                                "UpdateExpression": "SET cancelled = :why",
+                                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(cancelled)",
+                                "ExpressionAttributeValues": {":why": _s(reason)}}},
+                    {"Put": {"TableName": self.table, "Item": event}}])
+            except ClientError as err:
+                if is_conditional_failure(err):
+                    continue  # queued (and cleared) or cancelled meanwhile
+                raise
+            cancelled += 1
+        return cancelled
 
     def update_invoice_state(self, invoice_id: str, *, kind: str, on: date, sets: dict[str, Any],
                              removes: tuple[str, ...] = (), when_status: tuple[str, ...] = (),
@@ -934,6 +990,22 @@ class DynamoStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+# A side record's payload beyond this many characters (4 bytes each at most in UTF-8) goes on in parts.
+RECORD_CHUNK_CHARS = 90_000
+PART_MARK = "#~part#"
+
+
+def _event_item(event: dict[str, Any], n: int) -> dict[str, Any]:
+    at = event.get("at") or now_utc()
+    ref = event.get("step") or event.get("ref") or str(n)
+    item = {"pk": _s(f"INV#{event['invoice']}"), "sk": _s(f"EVT#{at}#{event['kind']}#{ref}#{n}"),
+            "type": _s("event"), "at": _s(at)}
+    for key, value in event.items():
+        if key not in ("at",) and value not in (None, ""):
+            item[key] = _s(str(value))
+    return item
+
+
 def outbox_key(action: ActionRecord) -> str:
     return "#".join((*action.group, action.invoice, action.step))
 
@@ -943,7 +1015,8 @@ def _action_from_item(item: dict[str, Any]) -> ActionRecord:
     return ActionRecord(run_date=date.fromisoformat(item["run_date"]["S"]), shard=int(item["shard"]["N"]),
                         invoice=item["invoice"]["S"], customer=item["customer"]["S"], segment=item["segment"]["S"],
                         scenario=item["scenario"]["S"], step=item["step"]["S"], channel=item["channel"]["S"],
-                        tone=tone, rules_digest=item.get("rules_digest", {}).get("S", ""))
+                        tone=tone, rules_digest=item.get("rules_digest", {}).get("S", ""),
+                        cancelled=item.get("cancelled", {}).get("S", ""))
 
 
 def _import_attributes(invoice: Invoice, booked_due: Decimal, shards: int) -> tuple[dict[str, Any], list[str]]:

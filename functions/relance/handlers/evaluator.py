@@ -64,9 +64,11 @@ def _evaluate(record: SQSRecord) -> None:
                               "in_error": report.in_error, "set_aside": report.set_aside})
     for channel, count in report.queued_messages.items():
         metrics.add_metric(name=f"MessagesQueued_{channel}", unit=MetricUnit.Count, value=count)
-    logger.info("shard evaluated", extra=report.as_dict())
+    errors = sorted(set(rt.queues.take_errors()))
+    logger.info("shard evaluated", extra={**report.as_dict(), "queue_errors": errors})
     if report.not_queued:
-        raise ShardNotFullyQueued(f"{report.not_queued} action(s) recorded but not queued yet")
+        raise ShardNotFullyQueued(f"{report.not_queued} action(s) recorded but not queued yet "
+                                  f"(SQS: {', '.join(errors) or 'no answer'})")
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -47,19 +47,20 @@ def apply_update(rt: Runtime, update: StatusUpdate) -> str:
     A letter is found by the provider's sending id; one whose id never reached us (the answer to the send was
     lost, the retry refused as a duplicate) by the reference the callback echoes, and is then bound to its id.
     An unknown letter is not claimed: should its record appear, the provider's retry is still applied."""
-    found = rt.store.records(f"LETTER#{update.provider_id}")
+    store = rt.single_item_store
+    found = store.records(f"LETTER#{update.provider_id}")
     if not found and update.reference:
-        found = rt.store.records(f"LETTERREF#{letter_reference(update.reference)}")
+        found = store.records(f"LETTERREF#{letter_reference(update.reference)}")
         if found:
-            rt.store.put_record(f"LETTER#{update.provider_id}", "META", {
+            store.put_record(f"LETTER#{update.provider_id}", "META", {
                 **found[0], "tracking_number": update.tracking_number or found[0].get("tracking_number", "")})
             logger.info("letter identified by its reference", extra={"provider_id": update.provider_id})
     if not found:
         logger.warning("status for an unknown letter", extra={"provider_id": update.provider_id})
         return "unknown"
-    if not rt.store.claim(f"POSTAL#{update.provider_id}", f"STATUS#{update.dedupe_key}"):
+    if not store.claim(f"POSTAL#{update.provider_id}", f"STATUS#{update.dedupe_key}"):
         return "duplicate"
-    message = ChannelMessage.from_body(found[0]["message"])
+    message = ChannelMessage.from_body(found[0]["message"], store)
     proof_key = ""
     if update.proof and rt.settings.documents_bucket:
         from ..adapters.postal import media_type
@@ -71,14 +72,14 @@ def apply_update(rt: Runtime, update: StatusUpdate) -> str:
     kind = {"delivered": "delivered", "proof_available": "ar_signed", "returned": "returned",
             "incident": "postal_incident"}.get(update.status, f"postal_{update.status}")
     day = (update.delivered_on or update.event_date or datetime.now(UTC).date()).isoformat()
-    rt.store.append_events([{"invoice": a.invoice, "kind": kind, "date": day, "step": a.step,
+    store.append_events([{"invoice": a.invoice, "kind": kind, "date": day, "step": a.step,
                              "channel": message.channel, "provider_id": update.provider_id,
                              "tracking_number": update.tracking_number or found[0].get("tracking_number", ""),
                              "proof_url": update.proof_url, "proof": proof_key, "message_key": message.key}
                             for a in message.actions])
     if update.delivered_on is not None:
         for action in message.actions:
-            rt.store.record_delivery(action.invoice, action.step, update.delivered_on)
+            store.record_delivery(action.invoice, action.step, update.delivered_on)
     metrics.add_metric(name=f"PostalStatus_{kind}", unit=MetricUnit.Count, value=1)
     return "recorded"
 

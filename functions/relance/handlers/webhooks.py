@@ -55,7 +55,7 @@ def _rejected(source: str, reason: str, size: int) -> None:
 
 def apply(notice: PaymentNotice) -> str:
     rt = runtime()
-    outcome = rt.store.apply_payment(provider=notice.provider, event_id=notice.event_id,
+    outcome = rt.single_item_store.apply_payment(provider=notice.provider, event_id=notice.event_id,
                                      invoice_id=notice.invoice_ref, amount=abs(notice.amount),
                                      currency=notice.currency, on=notice.paid_on, kind=notice.kind,
                                      details={"event_type": notice.raw_type}, charge=notice.charge,
