@@ -79,8 +79,8 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .fmt import cents, money, money_json, percent, shortdate
-from .legal import is_prescribed, prescription_date
-from .model import Customer, HistoryEntry, Invoice
+from .legal import is_prescribed, notice_last_day, prescription_date
+from .model import Customer, HistoryEntry, Invoice, Payment
 
 if TYPE_CHECKING:
     from ..rules.model import Legal
@@ -140,6 +140,7 @@ class Rates:
     ecb: tuple[tuple[date, Decimal], ...]  # (in force from, rate), ascending
     legal: tuple[LegalRate, ...]  # one per half-year, contiguous, ascending
     verified_until: date
+    source: str = "rates.json"  # where the figures come from, said by ``relance claim``
 
     @classmethod
     def load(cls) -> Rates:
@@ -169,7 +170,34 @@ class Rates:
         if half_year_end(legal[-1].start) < verified_until:
             raise ValueError(f"{source}: verified_until {verified_until} is past the last legal_rate half-year "
                              f"({_half_year_name(legal[-1].start)})")
-        return cls(ecb=ecb, legal=legal, verified_until=verified_until)
+        return cls(ecb=ecb, legal=legal, verified_until=verified_until, source=source)
+
+    def describe(self) -> str:
+        """« taux livrés avec relance (rates.json), vérifiés jusqu’au 30/06/2026 », for ``relance claim``."""
+        return f"{self.source}, vérifiés jusqu’au {shortdate(self.verified_until)}"
+
+    def extended(self, data: Mapping[str, Any], source: str) -> Rates:
+        """These tables completed by a rule editor's ``rates`` section (SPEC §5): its half-years and ECB lines
+        are added, or replace the same half-year / the same day; its ``verified_until``, when later, moves
+        this one's. The result is checked like the shipped table (no gap, no disorder): a ``ValueError``
+        naming ``source`` otherwise."""
+        ecb = {start.isoformat(): f"{rate:f}" for start, rate in self.ecb}
+        legal = {_half_year_name(row.start): (f"{row.professional:f}", f"{row.consumer:f}") for row in self.legal}
+        try:
+            for row in data.get("ecb_main_refinancing_rate", []) or []:
+                ecb[date.fromisoformat(str(row["from"])).isoformat()] = str(row["rate"])
+            for row in data.get("legal_rate", []) or []:
+                legal[str(row["half_year"])] = (str(row["professional"]), str(row["consumer"]))
+            until = data.get("verified_until")
+            verified_until = max(self.verified_until, date.fromisoformat(str(until))) if until else self.verified_until
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"{source}: malformed rate table ({error!r})") from error
+        merged = {
+            "verified_until": verified_until.isoformat(),
+            "ecb_main_refinancing_rate": [{"from": k, "rate": v} for k, v in sorted(ecb.items())],
+            "legal_rate": [{"half_year": k, "professional": v[0], "consumer": v[1]} for k, v in sorted(legal.items())],
+        }
+        return Rates.from_json(merged, f"{self.source} complétés par {source}")
 
     def ecb_on(self, day: date) -> Quote:
         """The ECB main refinancing rate in force on ``day``."""
@@ -201,7 +229,7 @@ class Rates:
 @cache
 def _packaged() -> Rates:
     text = resources.files(__package__).joinpath("rates.json").read_text(encoding="utf-8")
-    return Rates.from_json(json.loads(text))
+    return Rates.from_json(json.loads(text), "taux livrés avec relance (rates.json)")
 
 
 def _half_year(text: str) -> date:
@@ -235,8 +263,16 @@ def formal_notice(invoice: Invoice, on: date) -> HistoryEntry | None:
 
 
 def notice_day(notice: HistoryEntry) -> date:
-    """The day the formal notice counts from: delivered when we know it, else sent."""
+    """The day a consumer's interest counts from (SPEC §5): delivered when we know it, else sent."""
     return notice.delivered_on or notice.date
+
+
+def notice_deadline(notice: HistoryEntry, customer: Customer, legal: Legal) -> date:
+    """The last day the formal notice gives the debtor (CPC 640-642, see :func:`legal.notice_last_day`): the
+    dossier may be prepared from the day after. The litigation function parks a case until then."""
+    return notice_last_day(notice.date, notice.delivered_on, customer,
+                           deadline_days=legal.formal_notice_deadline_days,
+                           postal_delay_days=legal.postal_delay_days)
 
 
 def accrual_start(invoice: Invoice, customer: Customer, on: date) -> date | None:
@@ -329,15 +365,22 @@ def compute_claim(invoice: Invoice, customer: Customer, legal: Legal, on: date, 
     if legal.partial_payments not in PAYMENT_ORDERS:
         raise ValueError(f"partial_payments must be one of {', '.join(PAYMENT_ORDERS)}, "
                          f"not {legal.partial_payments!r}")
+    if invoice.status == "cancelled":
+        return Claim(invoice=invoice.id, on=on, kind=customer.kind, principal=_ZERO, interest=_ZERO,
+                     indemnity=_ZERO, total=_ZERO, periods=(), warnings=("facture annulée : aucune somme n’est due",),
+                     accrued=_ZERO, interest_paid=_ZERO)
+    payments = settlements(invoice)
     paid_by_day: dict[date, Decimal] = {}
-    for payment in invoice.payments:
+    for payment in payments:
         if payment.date <= on:
             paid_by_day[payment.date] = paid_by_day.get(payment.date, _ZERO) + payment.amount
     pay_days = sorted(paid_by_day)
-    opening = min(invoice.amount, invoice.amount_due + sum((p.amount for p in invoice.payments), _ZERO))
-    ledger = _Ledger(max(opening, _ZERO), legal.partial_payments)
+    ledger = _Ledger(opening_principal(invoice), legal.partial_payments)
     periods: list[Period] = []
     warnings: list[str] = []
+    # D441-5: the 40 € are owed by a debtor who had not paid everything by the due date.
+    on_time = sum((amount for day, amount in paid_by_day.items() if day <= invoice.due_date), _ZERO)
+    paid_by_due_date = ledger.principal <= 0 or on_time >= ledger.principal
 
     def settle_through(day: date) -> None:
         while pay_days and pay_days[0] <= day:
@@ -367,15 +410,34 @@ def compute_claim(invoice: Invoice, customer: Customer, legal: Legal, on: date, 
     if ledger.interest_paid > 0:
         warnings.append(f"paiements partiels : {money(ledger.interest_paid)} d’intérêts déjà réglés, déduits des "
                         f"intérêts réclamés")
+    if customer.kind != "consumer" and (floor := cgv_floor_warning(legal.late_interest, rates, periods)):
+        warnings.append(floor)
     if is_prescribed(invoice, customer, on):
-        warnings.append(f"créance prescrite : le délai a expiré le {shortdate(prescription_date(invoice, customer))}")
-    late = customer.kind != "consumer" and on > invoice.due_date
+        warnings.append(f"créance prescrite : le délai a expiré le "
+                        f"{shortdate(prescription_date(invoice, customer, on))}")
+    late = customer.kind != "consumer" and on > invoice.due_date and not paid_by_due_date
     indemnity = cents(legal.recovery_indemnity) if late else _ZERO
     principal = cents(ledger.principal)
     interest = cents(ledger.accrued - ledger.interest_paid)
     return Claim(invoice=invoice.id, on=on, kind=customer.kind, principal=principal, interest=interest,
                  indemnity=indemnity, total=principal + interest + indemnity, periods=tuple(periods),
                  warnings=tuple(_unique(warnings)), accrued=ledger.accrued, interest_paid=ledger.interest_paid)
+
+
+def settlements(invoice: Invoice) -> tuple[Payment, ...]:
+    """The payments the claim follows: the listed ones, or, for an invoice whose ``paid_on`` is set without
+    any, one payment of the whole opening principal on ``paid_on`` (SPEC §5)."""
+    if invoice.payments or invoice.paid_on is None:
+        return invoice.payments
+    return (Payment(invoice.paid_on, opening_principal(invoice)),)
+
+
+def opening_principal(invoice: Invoice) -> Decimal:
+    """What was due at the due date before any payment (see the module docstring)."""
+    listed = sum((p.amount for p in invoice.payments), _ZERO)
+    if invoice.paid_on is not None and not invoice.payments and invoice.amount_due <= 0:
+        return max(invoice.amount, _ZERO)  # paid in full: the export already brought amount_due to 0
+    return max(min(invoice.amount, invoice.amount_due + listed), _ZERO)
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -396,13 +458,12 @@ def eligibility(invoice: Invoice, customer: Customer, legal: Legal, company_miss
     """Can the invoice go into an injonction de payer dossier on ``on``? Every applicable reason is listed."""
     claim = compute_claim(invoice, customer, legal, on, rates)
     notice = formal_notice(invoice, on)
-    deadline = timedelta(days=legal.formal_notice_deadline_days)
     applies = {
         "closed": invoice.is_settled_on(on),
         "disputed": invoice.status == "disputed",
         "prescribed": is_prescribed(invoice, customer, on),
         "no_formal_notice": notice is None,
-        "notice_deadline_pending": notice is not None and on < notice_day(notice) + deadline,
+        "notice_deadline_pending": notice is not None and on <= notice_deadline(notice, customer, legal),
         "below_minimum": claim.total < legal.litigation_min_amount,
         "company_incomplete": bool(company_missing),
     }
@@ -418,6 +479,36 @@ def court(customer: Customer) -> dict[str, str]:
 
 def small_claims_eligible(claim: Claim) -> bool:
     return claim.total <= SMALL_CLAIMS_CEILING
+
+
+def cgv_floor_warning(late_interest: str | Decimal, rates: Rates, periods: Iterable[Period]) -> str | None:
+    """French warning naming every half-year the claim covers whose 3 × taux légal the CGV rate is below
+    (L441-10); ``None`` when the rate is the legal one or above every floor."""
+    if late_interest == "legal":
+        return None
+    rate = Decimal(str(late_interest))
+    below, unknown = [], []
+    for start in sorted({half_year_start(p.start) for p in periods}):
+        try:
+            legal_rate = rates.legal_rate(start, "professional").rate
+        except RateUnknown:
+            unknown.append(half_year_label(start))
+            continue
+        if rate < 3 * legal_rate:
+            below.append(f"du {half_year_label(start)} (3 × {percent(legal_rate)} = {percent(3 * legal_rate)})")
+    parts = []
+    if below:
+        parts.append(f"le taux de pénalités de retard des CGV ({percent(rate)}) est inférieur à trois fois le taux "
+                     f"d’intérêt légal {_enumerate(below)}, minimum imposé par l’article L441-10 du Code de "
+                     f"commerce : le juge pourrait le ramener à ce minimum")
+    if unknown:
+        parts.append(f"taux d’intérêt légal inconnu pour le {_enumerate(unknown)} : le plancher de trois fois ce "
+                     f"taux n’a pas pu être vérifié")
+    return " ; ".join(parts) or None
+
+
+def _enumerate(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " et " + items[-1]
 
 
 def cgv_rate_warning(late_interest: str | Decimal, rates: Rates, on: date) -> str | None:

@@ -350,6 +350,7 @@ class _Loader:
             late_interest=rate if rate == "legal" else Decimal(str(rate)),
             recovery_indemnity=Decimal(str(data.get("recovery_indemnity", 40))),
             formal_notice_deadline_days=data.get("formal_notice_deadline_days", 8),
+            postal_delay_days=data.get("postal_delay_days", 3),
             litigation_min_amount=Decimal(str(data.get("litigation_min_amount", 0))),
             partial_payments=data.get("partial_payments", "principal_first"),
         )

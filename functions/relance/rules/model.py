@@ -98,6 +98,7 @@ class Legal:
     late_interest: str | Decimal = "legal"  # "legal" or an annual percentage from the CGV
     recovery_indemnity: Decimal = Decimal("40")
     formal_notice_deadline_days: int = 8
+    postal_delay_days: int = 3  # no AR on record: the notice counts as received this many days after posting
     litigation_min_amount: Decimal = Decimal("0")
     partial_payments: str = "principal_first"
 
