@@ -94,16 +94,18 @@ def test_a_case_whose_notice_deadline_runs_is_parked_then_built_by_the_daily_run
     functions.drain("LitigationQueue", "LitigationFunction", RELANCE_TODAY="2026-11-27")
 
     (parked,) = [e for e in store.history("F3") if e["kind"] == "litigation_parked"]
-    assert parked["until"] == "2026-12-03" and store.invoice("F3")[0].status == "open"  # delivered 25/11 + 8 days
+    # Delivered Wed 25/11 + 8 days = Thu 3/12, the last day (CPC 640-642, SPEC §5): ready on 4/12.
+    assert parked["until"] == "2026-12-04" and store.invoice("F3")[0].status == "open"
     (notice,) = [message_from_bytes(m.raw_data.encode(), policy=policy.default) for m in ses]
-    assert "programmée" in notice["Subject"] and "3 décembre 2026" in notice["Subject"]
-    assert "préparé automatiquement le 3 décembre 2026" in notice.get_body(("plain",)).get_content()
+    assert "programmée" in notice["Subject"] and "4 décembre 2026" in notice["Subject"]
+    body = notice.get_body(("plain",)).get_content()
+    assert "court jusqu’au 3 décembre 2026" in body and "préparé automatiquement le 4 décembre 2026" in body
 
-    for day in ("2026-12-01", "2026-12-02"):  # not yet
+    for day in ("2026-12-02", "2026-12-03"):  # not yet
         assert functions.invoke("EvaluatorFunction", scheduled_event(day))["litigation_released"] == 0
-    assert functions.invoke("EvaluatorFunction", scheduled_event("2026-12-03"))["litigation_released"] == 1
-    assert functions.invoke("EvaluatorFunction", scheduled_event("2026-12-04"))["litigation_released"] == 0
-    functions.drain("LitigationQueue", "LitigationFunction", RELANCE_TODAY="2026-12-03")
+    assert functions.invoke("EvaluatorFunction", scheduled_event("2026-12-04"))["litigation_released"] == 1
+    assert functions.invoke("EvaluatorFunction", scheduled_event("2026-12-05"))["litigation_released"] == 0
+    functions.drain("LitigationQueue", "LitigationFunction", RELANCE_TODAY="2026-12-04")
 
     assert store.invoice("F3")[0].status == "litigation"
     assert [e["kind"] for e in store.history("F3") if e["kind"].startswith("litigation")] == [
@@ -121,12 +123,13 @@ def test_a_parked_case_paid_meanwhile_is_not_built(stack, functions, store):
     stack.client("sqs").send_message(QueueUrl=stack.physical["LitigationQueue"],
                                      MessageBody=litigation_message("F3").body())
     functions.drain("LitigationQueue", "LitigationFunction", RELANCE_TODAY="2026-11-27")
-    assert [fields["ready_on"] for _, fields in store.records_through(PARKED, "9999")] == ["2026-12-02"]
+    # Posted Tue 24/11, no AR: received Fri 27/11, + 8 = Sat 5/12 → Mon 7/12, the last day: ready on 8/12.
+    assert [fields["ready_on"] for _, fields in store.records_through(PARKED, "9999")] == ["2026-12-08"]
     store.apply_payment(provider="stripe", event_id="evt_f3", invoice_id="F3", amount=Decimal("2890.00"),
                         currency="EUR", on=date(2026, 11, 30))
 
-    functions.invoke("EvaluatorFunction", scheduled_event("2026-12-02"))
-    functions.drain("LitigationQueue", "LitigationFunction", RELANCE_TODAY="2026-12-02")
+    functions.invoke("EvaluatorFunction", scheduled_event("2026-12-08"))
+    functions.drain("LitigationQueue", "LitigationFunction", RELANCE_TODAY="2026-12-08")
 
     assert store.records_through(PARKED, "9999") == []
     (refused,) = [e for e in store.history("F3") if e["kind"] == "litigation_refused"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from ..domain.claim import Rates, eligibility, formal_notice, notice_day
+from ..domain.claim import Rates, eligibility, formal_notice, notice_deadline
 from ..domain.email import build_email
 from ..domain.fmt import longdate, money
 from ..litigation.dossier import Piece, build_dossier, case_name
@@ -51,7 +51,8 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
         notice = formal_notice(invoice, today)
         if verdict.reasons == ["notice_deadline_pending"] and notice is not None:
             # Only a matter of days: the daily run brings the step back when the deadline has passed.
-            ready_on = notice_day(notice) + timedelta(days=rules.legal.formal_notice_deadline_days)
+            # The same last day as the eligibility's (CPC 640-642): the dossier may be prepared the day after.
+            ready_on = notice_deadline(notice, customer, rules.legal) + timedelta(days=1)
             key = hashlib.sha256(f"{message.key}|{invoice.id}|{ready_on}".encode()).hexdigest()[:40]
             later = ChannelMessage(key, message.run_date, message.customer, message.channel, message.tone, (action,),
                                    message.rules_digest, resumes=message.resumes or message.key)
