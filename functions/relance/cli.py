@@ -326,20 +326,23 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_claim(args: argparse.Namespace) -> int:
-    from .domain.claim import Rates, RateUnknown, compute_claim
+    from .domain.claim import RateUnknown, compute_claim, rates_of
 
     rules = _load(args.rules)
     book = _book(args.data)
     invoice = _invoice_of(book, args.invoice, args.data)
+    rates = rates_of(rules)
     try:
-        claim = compute_claim(invoice, book.customers[invoice.customer_id], rules.legal, args.on, Rates.load())
+        claim = compute_claim(invoice, book.customers[invoice.customer_id], rules.legal, args.on, rates)
     except RateUnknown as err:
         sys.stderr.write(f"{err}\n")
         return 1
     if args.format == "json":
-        _emit_json(claim.as_json())
+        _emit_json(claim.as_json() | {"rates": {"source": rates.source,
+                                                "verified_until": rates.verified_until.isoformat()}})
         return 0
     _show_claim(claim)
+    _console().print(f"[dim]Taux utilisés : {rates.describe()}[/dim]")
     return 0
 
 
@@ -359,7 +362,8 @@ def _show_claim(claim: Any) -> None:
 
 
 def cmd_dossier(args: argparse.Namespace) -> int:
-    from .domain.claim import Rates, RateUnknown, court, eligibility, small_claims_eligible
+    from .domain.claim import RateUnknown, eligibility, rates_of, small_claims_eligible
+    from .domain.courts import court_for, courts_of
     from .litigation.dossier import build_from_book
 
     rules = _load(args.rules)
@@ -367,7 +371,7 @@ def cmd_dossier(args: argparse.Namespace) -> int:
     invoice = _invoice_of(book, args.invoice, args.data)
     customer = book.customers[invoice.customer_id]
     try:
-        verdict = eligibility(invoice, customer, rules.legal, rules.company.missing(), args.on, Rates.load())
+        verdict = eligibility(invoice, customer, rules.legal, rules.company.missing(), args.on, rates_of(rules))
     except RateUnknown as err:
         sys.stderr.write(f"{err}\n")
         return 1
@@ -375,9 +379,13 @@ def cmd_dossier(args: argparse.Namespace) -> int:
     if verdict.eligible:
         path = build_from_book(rules=rules, book=book, invoice=invoice, claim=verdict.claim, on=args.on,
                                out_dir=args.out)
+    court = court_for(customer, courts_of(rules), verdict.claim.total, args.on)
+    if court.warning:
+        sys.stderr.write(f"Attention : {court.warning}\n")
     payload = {"invoice": invoice.id, "eligible": verdict.eligible, "reasons": list(verdict.reasons),
-               "court": court(customer), "small_claims_eligible": small_claims_eligible(verdict.claim),
-               "claim": verdict.claim.as_json(), "path": str(path) if path else None}
+               "court": court.as_json(), "small_claims_eligible": small_claims_eligible(verdict.claim),
+               "claim": verdict.claim.as_json(), "path": str(path) if path else None,
+               "warnings": [court.warning] if court.warning else []}
     if args.format == "json":
         _emit_json(payload)
     elif verdict.eligible:

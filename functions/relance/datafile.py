@@ -14,7 +14,17 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from .domain.model import INVOICE_STATUSES, Address, Book, Customer, HistoryEntry, Invoice, Payment
+from .domain.model import (
+    ACTIVITIES,
+    INVOICE_STATUSES,
+    Address,
+    Book,
+    Customer,
+    HistoryEntry,
+    Invoice,
+    Payment,
+    activity_key,
+)
 
 MAX_PROBLEMS = 50
 T = TypeVar("T")
@@ -220,7 +230,7 @@ class _Reader:
 
     # -- records ---------------------------------------------------------------------------------
     CUSTOMER_FIELDS = ("id", "name", "kind", "email", "phone", "tags", "language", "siren", "since", "address",
-                       "account_manager", "extra")
+                       "account_manager", "extra", "legal_form", "activity")
     INVOICE_FIELDS = ("id", "customer_id", "issue_date", "due_date", "amount", "amount_due", "currency", "status",
                       "paid_on", "promise_to_pay_until", "completed_on", "payments", "history", "extra")
 
@@ -247,7 +257,17 @@ class _Reader:
             address=address,
             account_manager=self.text(where, raw, "account_manager"),
             extra=self.mapping(where, raw, "extra"),
+            legal_form=self.text(where, raw, "legal_form"),
+            activity=self._activity(where, raw),
         )
+
+    def _activity(self, where: str, raw: dict[str, Any]) -> str:
+        text = self.text(where, raw, "activity")
+        key = activity_key(text)
+        if text and key is None:
+            self.fail(f"{where}.activity", f"{_show(text)} is not an activity (expected one of "
+                                           f"{', '.join(ACTIVITIES)})")
+        return key or ""
 
     def _address(self, where: str, raw: Any) -> Address:
         if raw is None:

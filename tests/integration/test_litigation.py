@@ -143,7 +143,9 @@ def test_rebuilding_the_same_case_gives_the_same_archive(tmp_path, capsys):
     first = json.loads(capsys.readouterr().out)
     assert main([*argv, "--out", str(tmp_path / "b")]) == 0
     second = json.loads(capsys.readouterr().out)
-    assert first["eligible"] and first["court"] == {"type": "tribunal_de_commerce", "city": "Lyon"}
+    # SPEC §5 now: the exact name of the court, Lyon's tribunal des activités économiques since 2025.
+    assert first["eligible"] and first["court"] == {"type": "tribunal_de_commerce", "city": "Lyon",
+                                                    "name": "tribunal des activités économiques de Lyon"}
     a, b = (Path(p).read_bytes() for p in (first["path"], second["path"]))
     assert a == b
     archive = zipfile.ZipFile(io.BytesIO(a))
@@ -163,8 +165,8 @@ def test_the_dossier_opens_with_what_the_person_filing_it_does(tmp_path, capsys)
 
     assert first.endswith("/00-LISEZ-MOI.txt")
     assert "Somme réclamée : 3 022,35 €" in guide  # the same figure as the requête
-    assert "tribunal de commerce de Lyon" in guide and "article 1406" in guide
-    assert "tribunaux des activités économiques" in guide and "tribunal-digital.fr" in guide
+    assert "tribunal des activités économiques de Lyon" in guide and "article 1406" in guide  # SPEC §5 now
+    assert "tribunal-digital.fr" in guide
     assert "petites créances" in guide  # 3 022,35 € ≤ 5 000 €
     assert "six mois" in guide and "relance invoice paid F-2026-0260" in guide
     manifest = json.loads(archive.read(next(n for n in archive.namelist() if n.endswith("manifest.json"))))

@@ -23,7 +23,6 @@ from relance.domain.claim import (
     RateUnknown,
     cgv_rate_warning,
     compute_claim,
-    court,
     eligibility,
     small_claims_eligible,
 )
@@ -428,11 +427,6 @@ def test_every_applicable_reason_is_listed_in_spec_order():
     # no_formal_notice and notice_deadline_pending exclude each other; the first has its own test.
     assert result.reasons == [reason for reason in REASONS if reason != "no_formal_notice"]
     assert result.eligible is False
-
-
-def test_court_follows_the_debtors_kind_and_city():
-    assert court(customer("business", "Lyon")) == {"type": "tribunal_de_commerce", "city": "Lyon"}
-    assert court(customer("consumer", "Nantes")) == {"type": "tribunal_judiciaire", "city": "Nantes"}
 
 
 def test_small_claims_up_to_five_thousand_euros_inclusive():

@@ -73,7 +73,8 @@ def business(**changes) -> DossierFacts:
         creditor=CREDITOR, debtor_name="Cuisines Saône Design", debtor_kind="business",
         debtor_legal_form="SARL", debtor_siren="512345678",
         debtor_address=Address(line1="45 rue Garibaldi", postal_code="69003", city="Lyon"),
-        invoices=(INVOICE,), claim=CLAIM, court={"type": "tribunal_de_commerce", "city": "Lyon"},
+        invoices=(INVOICE,), claim=CLAIM, court={"type": "tribunal_de_commerce", "city": "Lyon",
+                                                "name": "tribunal des activités économiques de Lyon"},
         small_claims_eligible=False, chronology=CHRONOLOGY, exhibits=EXHIBITS, place="Lyon", on=date(2025, 10, 1),
     )
     return dataclasses.replace(facts, **changes)
@@ -97,7 +98,8 @@ def consumer(**changes) -> DossierFacts:
     facts = business(
         debtor_name="Julien Moreau", debtor_kind="consumer", debtor_legal_form="", debtor_siren="",
         debtor_address=Address(line1="8 rue des Capucins", postal_code="69001", city="Lyon"),
-        invoices=(CONSUMER_INVOICE,), claim=CONSUMER_CLAIM, court={"type": "tribunal_judiciaire", "city": "Lyon"},
+        invoices=(CONSUMER_INVOICE,), claim=CONSUMER_CLAIM, court={"type": "tribunal_judiciaire", "city": "Lyon",
+                                                                    "name": "tribunal judiciaire de Lyon"},
         small_claims_eligible=True,
         exhibits=(Exhibit(1, "Facture n° F-2025-0107 du 20 février 2025", "piece-01-facture-F-2025-0107.pdf"),
                   *EXHIBITS[1:]),
@@ -140,7 +142,8 @@ def chronologie() -> str:
 # --- the requête: every mention of CPC art. 1407 ------------------------------------------------------------
 
 def test_the_request_is_addressed_to_the_president_of_the_commercial_court_of_the_debtor_city(requete):
-    assert "À Madame, Monsieur le Président du Tribunal de commerce de Lyon" in requete
+    # SPEC §5 now: Lyon's commercial court is a tribunal des activités économiques since 2025.
+    assert "À Madame, Monsieur le Président du tribunal des activités économiques de Lyon" in requete
     assert "REQUÊTE EN INJONCTION DE PAYER" in requete
     assert "articles 1405 et suivants du Code de procédure civile" in requete
 
@@ -238,15 +241,19 @@ def test_a_cgv_rate_is_the_basis_named_instead_of_the_ecb_rate():
     assert "majoré de dix points" not in text
 
 
-def test_a_court_city_starting_with_a_vowel_is_elided():
-    text = text_of(render_requete(business(court={"type": "tribunal_de_commerce", "city": "Annecy"})))
-    assert "du Tribunal de commerce d’Annecy" in text
+def test_the_court_is_named_as_the_table_of_courts_names_it_never_from_the_city_alone():
+    text = text_of(render_requete(business(court={"type": "tribunal_de_commerce", "city": "Metz",
+                                                  "name": "chambre commerciale du tribunal judiciaire de Metz"})))
+    assert "Président de la chambre commerciale du tribunal judiciaire de Metz" in text
+    text = text_of(render_requete(business(court={"type": "tribunal_de_commerce", "city": None, "name": None})))
+    assert "du tribunal de commerce compétent" in text and "de Lyon" not in text.split("REQUÊTE")[0]
 
 
 def test_a_place_with_an_article_reads_as_french_does():
-    text = text_of(render_requete(business(court={"type": "tribunal_de_commerce", "city": "Le Havre"},
+    text = text_of(render_requete(business(court={"type": "tribunal_de_commerce", "city": "Le Havre",
+                                                  "name": "tribunal des activités économiques du Havre"},
                                            place="Le Havre")))
-    assert "du Tribunal de commerce du Havre" in text
+    assert "du tribunal des activités économiques du Havre" in text
     assert "Fait au Havre, le 1er octobre 2025" in text
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from ..domain.claim import Rates, eligibility, formal_notice, notice_deadline
+from ..domain.claim import eligibility, formal_notice, notice_deadline, rates_of
 from ..domain.email import build_email
 from ..domain.fmt import longdate, money
 from ..litigation.dossier import Piece, build_dossier, case_name
@@ -40,7 +40,7 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
                       presign: Callable[[str], str], today: date, now: Any) -> LitigationOutcome:
     outcome = LitigationOutcome()
     customer = store.customer(message.customer)
-    rates = Rates.load()
+    rates = rates_of(rules)
     for action in message.actions:
         found = store.invoice(action.invoice)
         if found is None or customer is None:
@@ -99,7 +99,7 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
         text = (f"Bonjour,\n\nLe dossier de requête en injonction de payer contre {customer.name} pour la facture "
                 f"{invoice.id} est prêt : {money(verdict.claim.total)} (principal {money(verdict.claim.principal)}, "
                 f"pénalités {money(verdict.claim.interest)}, indemnité {money(verdict.claim.indemnity)}).\n\n"
-                f"Tribunal compétent : {manifest['court']['type'].replace('_', ' ')} de {manifest['court']['city']}.\n"
+                f"Tribunal compétent : {manifest['court']['name'] or 'à déterminer (voir 00-LISEZ-MOI.txt)'}.\n"
                 f"Téléchargement (lien valable 7 jours) :\n{presign(key)}\n\n"
                 "Relisez la requête, joignez les pièces listées dans pieces/A-JOINDRE.txt s’il y en a, signez-la "
                 "et déposez-la au greffe. Les relances de cette facture sont arrêtées.\n\nrelance")

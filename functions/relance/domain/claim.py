@@ -83,7 +83,7 @@ from .legal import is_prescribed, notice_last_day, prescription_date
 from .model import Customer, HistoryEntry, Invoice, Payment
 
 if TYPE_CHECKING:
-    from ..rules.model import Legal
+    from ..rules.model import Legal, Rules
 
 Creditor = Literal["professional", "consumer"]
 CREDITORS: tuple[Creditor, ...] = ("professional", "consumer")
@@ -224,6 +224,11 @@ class Rates:
             return Quote(rate)
         return Quote(rate, f"taux légal non vérifié après le {shortdate(self.verified_until)} : "
                            f"dernier taux connu ({percent(rate)}) utilisé")
+
+
+def rates_of(rules: Rules) -> Rates:
+    """The rates a run uses: the shipped ones, completed by the rules' ``rates`` section when there is one."""
+    return rules.rates or _packaged()
 
 
 @cache
@@ -469,12 +474,6 @@ def eligibility(invoice: Invoice, customer: Customer, legal: Legal, company_miss
     }
     reasons = [reason for reason in REASONS if applies[reason]]
     return Eligibility(eligible=not reasons, reasons=reasons, claim=claim)
-
-
-def court(customer: Customer) -> dict[str, str]:
-    """The court that hears an injonction de payer: the debtor's, by its kind."""
-    kind = "tribunal_judiciaire" if customer.kind == "consumer" else "tribunal_de_commerce"
-    return {"type": kind, "city": customer.address.city}
 
 
 def small_claims_eligible(claim: Claim) -> bool:

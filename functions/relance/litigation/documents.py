@@ -70,7 +70,7 @@ class DossierFacts:
     debtor_address: Address
     invoices: tuple[LetterLine, ...]
     claim: dict[str, Any]  # SPEC §4 ``relance claim`` JSON: money as strings, ``periods``, ``warnings``
-    court: dict[str, str]  # {"type": "tribunal_de_commerce" | "tribunal_judiciaire", "city": "Lyon"}
+    court: dict[str, str | None]  # {"type": "tribunal_de_commerce" | "tribunal_judiciaire" | None, "city", "name"}
     small_claims_eligible: bool
     chronology: tuple[dict[str, Any], ...]  # history events: {"date", "kind", "channel", "step", …} as strings
     exhibits: tuple[Exhibit, ...]
@@ -226,11 +226,15 @@ def _court_type(f: DossierFacts) -> str:
 
 
 def _court_name(f: DossierFacts) -> str:
-    """« du Tribunal de commerce de Lyon », « du tribunal judiciaire d’Annecy »."""
-    city = f.court.get("city", "").strip()
+    """« du tribunal des activités économiques de Lyon », « de la chambre commerciale du tribunal judiciaire de
+    Metz »: the exact name from the table of courts; never a court made up from the debtor's city — unknown,
+    the header says « compétent » and the filing guide says how to find it."""
+    name = (f.court.get("name") or "").strip()
+    if name:
+        return f"de la {name}" if name.lower().startswith("chambre") else f"du {name}"
     if _court_type(f) == "tribunal_judiciaire":
-        return f"du tribunal judiciaire {_of(city)}"
-    return f"du Tribunal de commerce {_of(city)}"
+        return "du tribunal judiciaire compétent"
+    return "du tribunal de commerce compétent"
 
 
 def _facts_paragraph(f: DossierFacts) -> str:

@@ -17,7 +17,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..domain.claim import SMALL_CLAIMS_CEILING, Claim, court, small_claims_eligible
+from ..domain.claim import SMALL_CLAIMS_CEILING, Claim, small_claims_eligible
+from ..domain.courts import court_for, courts_of
 from ..domain.fmt import longdate, money
 from ..domain.model import Book, Customer, Invoice
 from ..letters import LetterLine, Sender, sender_from
@@ -54,14 +55,11 @@ def case_name(invoice: Invoice, customer: Customer, on: date) -> str:
     return f"injonction_{customer.id}_{invoice.id}_{on.isoformat()}"
 
 
-COURT_NAMES = {"tribunal_de_commerce": "tribunal de commerce", "tribunal_judiciaire": "tribunal judiciaire"}
-
-
 def filing_guide(*, rules: Rules, invoice: Invoice, customer: Customer, claim: Claim, on: date,
-                 court_of: dict[str, str], exhibits: Sequence[str], missing: bool) -> str:
+                 court_of: dict[str, str | None], exhibits: Sequence[str], missing: bool) -> str:
     """``00-LISEZ-MOI.txt``: what the person who files the dossier does with it, step by step."""
     company = rules.company
-    court_name = f"{COURT_NAMES.get(court_of['type'], court_of['type'])} de {court_of['city']}"
+    court_name = court_of.get("name") or "tribunal compétent (non déterminé : voir ci-dessous)"
     commercial = court_of["type"] == "tribunal_de_commerce"
     lines = [
         f"Requête en injonction de payer — {company.name} contre {customer.name}, facture {invoice.id}",
@@ -72,12 +70,12 @@ def filing_guide(*, rules: Rules, invoice: Invoice, customer: Customer, claim: C
         "AVANT DE DÉPOSER",
         f"1. Relisez la requête ({REQUETE}) et signez-la"
         + (f" : elle est présentée par {company.signatory}." if company.signatory else "."),
-        f"2. Vérifiez le tribunal. La requête est adressée au {court_name}, la ville du débiteur. Le tribunal "
-        "compétent est celui du lieu où demeure le débiteur (article 1406 du code de procédure civile) : si sa "
-        "commune n’a pas de tribunal, c’est celui dont elle dépend (annuaire des juridictions : "
+        f"2. Vérifiez le tribunal. La requête est adressée au {court_name}. Le tribunal compétent est celui du "
+        "lieu où demeure le débiteur (article 1406 du code de procédure civile) : si sa commune n’a pas de "
+        "tribunal, c’est celui dont elle dépend (annuaire des juridictions : "
         "https://www.justice.fr/recherche/annuaires) ; corrigez alors l’en-tête de la requête.",
     ]
-    if commercial:
+    if commercial and not court_of.get("name"):
         lines.append("   Depuis le 1er janvier 2025, douze tribunaux de commerce, dont ceux de Paris, Lyon et "
                      "Marseille, sont devenus à titre expérimental des tribunaux des activités économiques : "
                      "adressez-leur la requête sous ce nom.")
@@ -126,19 +124,20 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
                  Piece(CHRONOLOGIE, "Chronologie des relances et des paiements", None)]
     exhibits = tuple(Exhibit(i + 1, p.title, p.filename.rsplit("/", 1)[-1])
                      for i, p in enumerate([*pieces, *generated]))
+    court_of = court_for(customer, courts_of(rules), claim.total, on).as_json()
     facts = DossierFacts(
         creditor=sender_of(rules), debtor_name=customer.name, debtor_kind=customer.kind,
-        debtor_legal_form=str(customer.extra.get("legal_form", "")) if customer.extra else "",
+        debtor_legal_form=customer.legal_form or (str(customer.extra.get("legal_form", "")) if customer.extra else ""),
         debtor_siren=customer.siren, debtor_address=customer.address,
         invoices=(LetterLine(invoice.id, invoice.issue_date, invoice.due_date, invoice.amount, invoice.amount_due),),
-        claim=claim.as_json(), court=court(customer), small_claims_eligible=small_claims_eligible(claim),
+        claim=claim.as_json(), court=court_of, small_claims_eligible=small_claims_eligible(claim),
         chronology=tuple(chronology), exhibits=exhibits, place=rules.company.address.city, on=on,
         cgv_rate=None if rules.legal.late_interest == "legal" else str(rules.legal.late_interest))
     files: list[tuple[str, bytes]] = [(REQUETE, render_requete(facts)), (DECOMPTE, render_decompte(facts)),
                                       (CHRONOLOGIE, render_chronologie(facts))]
     missing = [p for p in pieces if p.data is None]
     files.insert(0, (GUIDE, filing_guide(rules=rules, invoice=invoice, customer=customer, claim=claim, on=on,
-                                         court_of=court(customer), exhibits=[e.title for e in exhibits],
+                                         court_of=court_of, exhibits=[e.title for e in exhibits],
                                          missing=bool(missing)).encode("utf-8")))
     files += [(p.filename, p.data) for p in pieces if p.data is not None]
     if missing:
@@ -147,7 +146,7 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
         files.append(("pieces/A-JOINDRE.txt", note.encode("utf-8")))
     manifest = {
         "invoice": invoice.id, "customer": customer.id, "on": on.isoformat(), "claim": claim.as_json(),
-        "court": court(customer), "small_claims_eligible": small_claims_eligible(claim),
+        "court": court_of, "small_claims_eligible": small_claims_eligible(claim),
         "rules_version": rules.digest,
         "pieces": [{"file": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
                    for name, data in files],

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import holidays
 
@@ -35,6 +35,10 @@ from .model import (
 )
 from .schema import SECTIONS, JsonPath, schema_problems
 from .yamlfile import YamlFile, read_yaml_file
+
+if TYPE_CHECKING:
+    from ..domain.claim import Rates
+    from ..domain.courts import CourtTable
 
 ERROR, WARNING = "error", "warning"
 
@@ -198,6 +202,8 @@ class _Loader:
         calendar = self._calendar(data.get("calendar", {}))
         company = self._company(data.get("company", {}))
         legal = self._legal(data.get("legal", {}))
+        rates = self._rates(data["rates"]) if "rates" in data else None
+        courts = self._courts(data["courts"]) if "courts" in data else None
         used = {s.scenario for s in segments}
         for name in scenarios:
             if name not in used:
@@ -214,7 +220,7 @@ class _Loader:
             return None
         return Rules(directory=self.directory, segments=tuple(segments), scenarios=scenarios, calendar=calendar,
                      pauses=tuple(pauses), tones=tones, company=company, legal=legal, version=data["version"],
-                     digest=digest)
+                     digest=digest, rates=rates, courts=courts)
 
     def _condition(self, node: Any, path: JsonPath) -> Predicate | None:
         try:
@@ -354,6 +360,29 @@ class _Loader:
             litigation_min_amount=Decimal(str(data.get("litigation_min_amount", 0))),
             partial_payments=data.get("partial_payments", "principal_first"),
         )
+
+    def _rates(self, data: dict[str, Any]) -> Rates | None:
+        """The shipped rates completed by the rule editor's ``rates`` section (SPEC §5), checked like them."""
+        from ..domain.claim import Rates
+
+        name = self.section_file["rates"].name
+        try:
+            return Rates.load().extended(data, name)
+        except ValueError as error:
+            self.error(("rates",), f"taux incohérents : {error} (les semestres se suivent sans trou, les lignes BCE "
+                                   "sont dans l’ordre des dates, verified_until ne dépasse pas le dernier semestre)",
+                       on_key=True)
+            return None
+
+    def _courts(self, data: list[dict[str, Any]]) -> CourtTable | None:
+        """The shipped table of courts completed by the rule editor's ``courts`` section."""
+        from ..domain.courts import CourtTable
+
+        try:
+            return CourtTable.load().extended(data, self.section_file["courts"].name)
+        except ValueError as error:
+            self.error(("courts",), str(error), on_key=True)
+            return None
 
     def _template_uses(self, rules: Rules) -> dict[tuple[str, str | None, str | None, str], Place]:
         """Each (channel, tone, template override, language) a scenario can need, with the step that needs it."""

@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..domain.calendar import CalendarSettings
 from ..domain.model import Address
 from .conditions import Predicate
+
+if TYPE_CHECKING:
+    from ..domain.claim import Rates
+    from ..domain.courts import CourtTable
 
 CHANNELS = ("email", "letter", "registered_letter", "phone", "litigation")
 DEFAULT_TONES = ("courtois", "factuel", "ferme", "formel")
@@ -115,3 +120,5 @@ class Rules:
     legal: Legal = field(default_factory=Legal)
     version: int = 1
     digest: str = ""  # sha256 of the rule files, recorded with what they decide
+    rates: Rates | None = None  # the shipped rates completed by a ``rates`` section; None: the shipped ones
+    courts: CourtTable | None = None  # the shipped courts completed by a ``courts`` section; None: the shipped ones

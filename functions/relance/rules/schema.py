@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from .conditions import closest, did_you_mean
 
 JsonPath = tuple[str | int, ...]
-SECTIONS = ("version", "segments", "scenarios", "calendar", "pause", "tones", "company", "legal")
+SECTIONS = ("version", "segments", "scenarios", "calendar", "pause", "tones", "company", "legal", "rates", "courts")
 _TYPE_NAMES = {"string": "un texte", "integer": "un nombre entier", "number": "un nombre", "boolean": "true ou false",
                "object": "un bloc de clés (« clé: valeur »)", "array": "une liste (lignes commençant par « - »)",
                "null": "vide"}
