@@ -201,8 +201,8 @@ class _Loader:
         pauses = self._pauses(data.get("pause", []))
         calendar = self._calendar(data.get("calendar", {}))
         company = self._company(data.get("company", {}))
-        legal = self._legal(data.get("legal", {}))
         rates = self._rates(data["rates"]) if "rates" in data else None
+        legal = self._legal(data.get("legal", {}), rates)
         courts = self._courts(data["courts"]) if "courts" in data else None
         used = {s.scenario for s in segments}
         for name in scenarios:
@@ -343,12 +343,12 @@ class _Loader:
         address = Address(**{k: str(v) for k, v in data.get("address", {}).items()})
         return Company(address=address, **{k: str(v) for k, v in data.items() if k != "address"})
 
-    def _legal(self, data: dict[str, Any]) -> Legal:
+    def _legal(self, data: dict[str, Any], extended: Rates | None) -> Legal:
         rate = data.get("late_interest", "legal")
         if rate != "legal":
             from ..domain.claim import Rates, cgv_rate_warning
 
-            rates = Rates.load()
+            rates = extended or Rates.load()
             # The latest half-year the rate tables cover: what the CGV are measured against today.
             if message := cgv_rate_warning(Decimal(str(rate)), rates, rates.verified_until):
                 self.warning(("legal", "late_interest"), message)
