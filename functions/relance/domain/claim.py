@@ -8,9 +8,13 @@ Who pays what
 - **Business debtor** (Code de commerce L441-10, D441-5): penalties from the day after the due date
   to D inclusive, no reminder needed, at the ECB main refinancing rate in force on 1 January (for
   January–June) or 1 July (July–December) + 10 points, unless the CGV set a rate
-  (``legal.late_interest`` as a ``Decimal``), which then applies to every half-year. Plus the fixed
-  recovery indemnity (``legal.recovery_indemnity``, 40 €) once per invoice, as soon as D is past the
-  due date: not pro-rated, and outside the interest base.
+  (``legal.late_interest`` as a ``Decimal``), which then applies to every half-year; a CGV rate below
+  3 × the taux légal of any half-year the claim covers is warned, naming each one. Plus the fixed
+  recovery indemnity (``legal.recovery_indemnity``, 40 €) once per invoice, when D is past the due date
+  and the invoice was not fully paid by then: not pro-rated, and outside the interest base.
+- **Settled invoices**: interest runs to the day of each payment, not to D; an invoice whose ``paid_on``
+  is set without a ``payments`` list was paid in full on ``paid_on`` (:func:`settlements`). A
+  ``cancelled`` invoice has no claim at all.
 - **Consumer debtor**: interest at the taux légal *for a professional creditor* ("autres cas": the
   creditor, not the debtor, selects the column) from the day after the formal notice to D. The
   formal notice is the latest ``registered_letter`` of the history dated on or before D; its day is
@@ -44,8 +48,9 @@ Dossier eligibility
 -------------------
 :func:`eligibility` lists every reason that applies, in this order: ``closed`` (paid, cancelled,
 nothing left due or ``paid_on`` ≤ D, as for the planner), ``disputed``, ``prescribed``,
-``no_formal_notice``, ``notice_deadline_pending`` (D < notice day + ``formal_notice_deadline_days``,
-the notice day being its ``delivered_on`` when known, else its sending date), ``below_minimum``
+``no_formal_notice``, ``notice_deadline_pending`` (D on or before the notice's last day, CPC 640-642:
+receipt = ``delivered_on``, else posting + ``postal_delay_days``; receipt day not counted; moved past
+weekends and the public holidays where the debtor lives — :func:`notice_deadline`), ``below_minimum``
 (claim total < ``litigation_min_amount``), ``company_incomplete``.
 
 Rates and adding a half-year
@@ -61,7 +66,8 @@ December) and the ECB rate in force on 1 January / 1 July is known:
 4. run ``pytest tests/unit/test_claim.py``: the loader refuses gaps and unsorted lines.
 
 Past ``verified_until`` the last known rate is used and the claim carries a French warning saying so;
-a date before the first figure raises :class:`RateUnknown`.
+a date before the first figure raises :class:`RateUnknown`. A rule editor can add the new half-years in
+the rules directory (a ``rates`` section, :meth:`Rates.extended`) without waiting for a release.
 """
 
 from __future__ import annotations
@@ -157,18 +163,18 @@ class Rates:
             legal = tuple(LegalRate(_half_year(row["half_year"]), Decimal(row["professional"]),
                                     Decimal(row["consumer"])) for row in data["legal_rate"])
         except (KeyError, TypeError, ArithmeticError, ValueError) as error:
-            raise ValueError(f"{source}: malformed rate table ({error!r})") from error
+            raise ValueError(f"{source} : table de taux mal formée ({error})") from error
         if not ecb or not legal:
-            raise ValueError(f"{source}: ecb_main_refinancing_rate and legal_rate must not be empty")
+            raise ValueError(f"{source} : ecb_main_refinancing_rate et legal_rate ne peuvent pas être vides")
         for (before, _), (after, _) in pairwise(ecb):
             if after <= before:
-                raise ValueError(f"{source}: ecb_main_refinancing_rate: {after} is not after {before}")
+                raise ValueError(f"{source} : ecb_main_refinancing_rate : le {after} ne suit pas le {before}")
         for before, after in pairwise(legal):
             if after.start != half_year_end(before.start) + timedelta(days=1):
-                raise ValueError(f"{source}: legal_rate: {_half_year_name(after.start)} does not follow "
-                                 f"{_half_year_name(before.start)}")
+                raise ValueError(f"{source} : legal_rate : {_half_year_name(after.start)} ne suit pas "
+                                 f"{_half_year_name(before.start)} (un semestre manque)")
         if half_year_end(legal[-1].start) < verified_until:
-            raise ValueError(f"{source}: verified_until {verified_until} is past the last legal_rate half-year "
+            raise ValueError(f"{source} : verified_until {verified_until} dépasse le dernier semestre de legal_rate "
                              f"({_half_year_name(legal[-1].start)})")
         return cls(ecb=ecb, legal=legal, verified_until=verified_until, source=source)
 
@@ -191,13 +197,14 @@ class Rates:
             until = data.get("verified_until")
             verified_until = max(self.verified_until, date.fromisoformat(str(until))) if until else self.verified_until
         except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"{source}: malformed rate table ({error!r})") from error
+            raise ValueError(f"{source} : table de taux mal formée ({error})") from error
         merged = {
             "verified_until": verified_until.isoformat(),
             "ecb_main_refinancing_rate": [{"from": k, "rate": v} for k, v in sorted(ecb.items())],
             "legal_rate": [{"half_year": k, "professional": v[0], "consumer": v[1]} for k, v in sorted(legal.items())],
         }
-        return Rates.from_json(merged, f"{self.source} complétés par {source}")
+        cited = str(data.get("source") or "").strip()
+        return Rates.from_json(merged, f"{self.source} complétés par {source}" + (f" ({cited})" if cited else ""))
 
     def ecb_on(self, day: date) -> Quote:
         """The ECB main refinancing rate in force on ``day``."""
@@ -240,7 +247,7 @@ def _packaged() -> Rates:
 def _half_year(text: str) -> date:
     match = _HALF_YEAR.fullmatch(text)
     if not match:
-        raise ValueError(f"{text!r} is not a half-year (expected e.g. '2026-H1')")
+        raise ValueError(f"« {text} » n’est pas un semestre (par exemple 2026-H1)")
     return date(int(match[1]), 1 if match[2] == "1" else 7, 1)
 
 
