@@ -110,6 +110,12 @@ def test_a_case_whose_notice_deadline_runs_is_parked_then_built_by_the_daily_run
     assert store.invoice("F3")[0].status == "litigation"
     assert [e["kind"] for e in store.history("F3") if e["kind"].startswith("litigation")] == [
         "litigation_parked", "litigation"]
+    ready = [message_from_bytes(m.raw_data.encode(), policy=policy.default) for m in ses]
+    (built,) = [m for m in ready if m["Subject"].startswith("Dossier d’injonction de payer prêt")]
+    body = built.get_body(("plain",)).get_content()
+    # December 2026 is past the shipped rates' verified_until: told to the company, not written for the court.
+    assert "Tribunal compétent : tribunal des activités économiques de Lyon" in body
+    assert "Attention : taux BCE non vérifié après le 30/06/2026" in body
 
 
 def test_a_parked_case_paid_meanwhile_is_not_built(stack, functions, store):

@@ -112,3 +112,23 @@ def test_dossier_json_gives_the_court_type_city_and_name(rules_dir, tmp_path, ca
                               "name": "tribunal de proximité de Villeurbanne"}
     assert court_of("F2") == {"type": "tribunal_judiciaire", "city": "Lyon", "name": "tribunal judiciaire de Lyon"}
     assert court_of("F3") == {"type": None, "city": None, "name": None}  # an EI without activity
+
+
+def test_a_rate_past_verified_until_is_told_to_the_company_never_written_in_the_decompte(tmp_path, capsys):
+    import io
+    import zipfile
+    from pathlib import Path
+
+    from pypdf import PdfReader
+
+    from relance.cli import sample_data_path
+
+    rules = Path(__file__).resolve().parents[2] / "rules"
+    assert main(["dossier", "--rules", str(rules), "--data", str(sample_data_path()), "--invoice", "F-2026-0260",
+                 "--on", "2026-11-30", "--format", "json", "--out", str(tmp_path)]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert any("non vérifié" in w for w in payload["claim"]["warnings"])  # the CLI says it
+    archive = zipfile.ZipFile(payload["path"])
+    decompte = next(n for n in archive.namelist() if n.endswith("02-decompte.pdf"))
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(archive.read(decompte))).pages)
+    assert "non vérifié" not in text and "2 890,00" in text.replace("\u202f", " ")

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from ..domain.claim import eligibility, formal_notice, notice_deadline, rates_of
+from ..domain.claim import Claim, eligibility, formal_notice, notice_deadline, rates_of
+from ..domain.courts import court_for, courts_of
 from ..domain.email import build_email
 from ..domain.fmt import longdate, money
+from ..domain.model import Customer
 from ..litigation.dossier import Piece, build_dossier, case_name
 from ..rules.model import Rules
 from .deliver import ChannelMessage, EmailSender
@@ -34,6 +36,13 @@ class LitigationOutcome:
         outcome = "built" if self.built else "parked" if self.parked and not self.refused else "refused"
         return {"outcome": outcome, "built": self.built, "refused": self.refused,
                 "parked": {k: v.isoformat() for k, v in self.parked.items()}}
+
+
+def _for_the_company(claim: Claim, customer: Customer, rules: Rules, today: date) -> list[str]:
+    """What the company must check before filing, never written in the documents the court reads: a rate
+    past its ``verified_until``, a CGV rate below the floor, a court the table could not name."""
+    court = court_for(customer, courts_of(rules), claim.total, today)
+    return [*claim.for_creditor, *([court.warning] if court.warning else [])]
 
 
 def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, documents: Any, sender: EmailSender,
@@ -102,7 +111,9 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
                 f"Tribunal compétent : {manifest['court']['name'] or 'à déterminer (voir 00-LISEZ-MOI.txt)'}.\n"
                 f"Téléchargement (lien valable 7 jours) :\n{presign(key)}\n\n"
                 "Relisez la requête, joignez les pièces listées dans pieces/A-JOINDRE.txt s’il y en a, signez-la "
-                "et déposez-la au greffe. Les relances de cette facture sont arrêtées.\n\nrelance")
+                "et déposez-la au greffe. Les relances de cette facture sont arrêtées.\n\n"
+                + "".join(f"Attention : {w}\n\n" for w in _for_the_company(verdict.claim, customer, rules, today))
+                + "relance")
         key = f"dossier-{message.key}-{invoice.id}"
         raw = build_email(sender_name=company.name, sender=company.email, to=[company.email],
                           subject=f"Dossier d’injonction de payer prêt : {customer.name}, facture {invoice.id}",

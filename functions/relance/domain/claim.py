@@ -328,6 +328,13 @@ class Claim:
     warnings: tuple[str, ...]
     accrued: Decimal  # Σ period amounts, unrounded
     interest_paid: Decimal  # interest already settled by partial payments, unrounded
+    # Among ``warnings``, those for the creditor only (a rate past ``verified_until``, a CGV rate below the
+    # floor): said by the CLI and the e-mail to the company, never in the documents the court reads.
+    for_creditor: tuple[str, ...] = ()
+
+    def court_json(self) -> dict[str, Any]:
+        """``as_json()`` without the warnings meant for the creditor only: what the dossier's documents show."""
+        return self.as_json() | {"warnings": [w for w in self.warnings if w not in self.for_creditor]}
 
     def as_json(self) -> dict[str, Any]:
         """SPEC §4, ``relance claim``."""
@@ -390,6 +397,7 @@ def compute_claim(invoice: Invoice, customer: Customer, legal: Legal, on: date, 
     ledger = _Ledger(opening_principal(invoice), legal.partial_payments)
     periods: list[Period] = []
     warnings: list[str] = []
+    creditor_only: list[str] = []
     # D441-5: the 40 € are owed by a debtor who had not paid everything by the due date.
     on_time = sum((amount for day, amount in paid_by_day.items() if day <= invoice.due_date), _ZERO)
     paid_by_due_date = ledger.principal <= 0 or on_time >= ledger.principal
@@ -411,6 +419,7 @@ def compute_claim(invoice: Invoice, customer: Customer, legal: Legal, on: date, 
                 quote = half_year_rate(half_year_start(cursor), customer, legal, rates)
                 if quote.warning:
                     warnings.append(quote.warning)
+                    creditor_only.append(quote.warning)
                 days = (end - cursor).days + 1
                 amount = ledger.principal * quote.rate * days / Decimal(36500)
                 periods.append(Period(cursor, end, days, quote.rate, ledger.principal, amount))
@@ -424,6 +433,7 @@ def compute_claim(invoice: Invoice, customer: Customer, legal: Legal, on: date, 
                         f"intérêts réclamés")
     if customer.kind != "consumer" and (floor := cgv_floor_warning(legal.late_interest, rates, periods)):
         warnings.append(floor)
+        creditor_only.append(floor)
     if is_prescribed(invoice, customer, on):
         warnings.append(f"créance prescrite : le délai a expiré le "
                         f"{shortdate(prescription_date(invoice, customer, on))}")
@@ -433,7 +443,8 @@ def compute_claim(invoice: Invoice, customer: Customer, legal: Legal, on: date, 
     interest = cents(ledger.accrued - ledger.interest_paid)
     return Claim(invoice=invoice.id, on=on, kind=customer.kind, principal=principal, interest=interest,
                  indemnity=indemnity, total=principal + interest + indemnity, periods=tuple(periods),
-                 warnings=tuple(_unique(warnings)), accrued=ledger.accrued, interest_paid=ledger.interest_paid)
+                 warnings=tuple(_unique(warnings)), accrued=ledger.accrued, interest_paid=ledger.interest_paid,
+                 for_creditor=tuple(_unique(creditor_only)))
 
 
 def settlements(invoice: Invoice) -> tuple[Payment, ...]:

@@ -56,7 +56,8 @@ def case_name(invoice: Invoice, customer: Customer, on: date) -> str:
 
 
 def filing_guide(*, rules: Rules, invoice: Invoice, customer: Customer, claim: Claim, on: date,
-                 court_of: dict[str, str | None], exhibits: Sequence[str], missing: bool) -> str:
+                 court_of: dict[str, str | None], exhibits: Sequence[str], missing: bool,
+                 court_warning: str | None = None) -> str:
     """``00-LISEZ-MOI.txt``: what the person who files the dossier does with it, step by step."""
     company = rules.company
     court_name = court_of.get("name") or "tribunal compétent (non déterminé : voir ci-dessous)"
@@ -75,6 +76,8 @@ def filing_guide(*, rules: Rules, invoice: Invoice, customer: Customer, claim: C
         "tribunal, c’est celui dont elle dépend (annuaire des juridictions : "
         "https://www.justice.fr/recherche/annuaires) ; corrigez alors l’en-tête de la requête.",
     ]
+    if court_warning:
+        lines.append(f"   Attention : {court_warning}.")
     if commercial and not court_of.get("name"):
         lines.append("   Depuis le 1er janvier 2025, douze tribunaux de commerce, dont ceux de Paris, Lyon et "
                      "Marseille, sont devenus à titre expérimental des tribunaux des activités économiques : "
@@ -124,20 +127,22 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
                  Piece(CHRONOLOGIE, "Chronologie des relances et des paiements", None)]
     exhibits = tuple(Exhibit(i + 1, p.title, p.filename.rsplit("/", 1)[-1])
                      for i, p in enumerate([*pieces, *generated]))
-    court_of = court_for(customer, courts_of(rules), claim.total, on).as_json()
+    court = court_for(customer, courts_of(rules), claim.total, on)
+    court_of = court.as_json()
     facts = DossierFacts(
         creditor=sender_of(rules), debtor_name=customer.name, debtor_kind=customer.kind,
         debtor_legal_form=customer.legal_form or (str(customer.extra.get("legal_form", "")) if customer.extra else ""),
         debtor_siren=customer.siren, debtor_address=customer.address,
         invoices=(LetterLine(invoice.id, invoice.issue_date, invoice.due_date, invoice.amount, invoice.amount_due),),
-        claim=claim.as_json(), court=court_of, small_claims_eligible=small_claims_eligible(claim),
+        claim=claim.court_json(), court=court_of, small_claims_eligible=small_claims_eligible(claim),
         chronology=tuple(chronology), exhibits=exhibits, place=rules.company.address.city, on=on,
         cgv_rate=None if rules.legal.late_interest == "legal" else str(rules.legal.late_interest))
     files: list[tuple[str, bytes]] = [(REQUETE, render_requete(facts)), (DECOMPTE, render_decompte(facts)),
                                       (CHRONOLOGIE, render_chronologie(facts))]
     missing = [p for p in pieces if p.data is None]
     files.insert(0, (GUIDE, filing_guide(rules=rules, invoice=invoice, customer=customer, claim=claim, on=on,
-                                         court_of=court_of, exhibits=[e.title for e in exhibits],
+                                         court_of=court_of, court_warning=court.warning,
+                                         exhibits=[e.title for e in exhibits],
                                          missing=bool(missing)).encode("utf-8")))
     files += [(p.filename, p.data) for p in pieces if p.data is not None]
     if missing:
