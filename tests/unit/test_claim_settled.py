@@ -86,6 +86,13 @@ def test_a_part_paid_by_the_due_date_still_owes_the_indemnity():
         "1400.00", "97.31", "40.00", "1537.31")
 
 
+def test_an_invoice_marked_paid_without_any_date_is_not_claimed_again():
+    claim = compute_claim(invoice(status="paid"), debtor(), LEGAL, date(2025, 10, 1), RATES)
+
+    assert figures(claim) == ("0.00", "0.00", "0.00", "0.00")
+    assert "sans date de paiement" in claim.warnings[0]
+
+
 def test_a_cancelled_invoice_has_no_claim():
     claim = compute_claim(invoice(status="cancelled"), debtor(), LEGAL, date(2025, 10, 1), RATES)
 

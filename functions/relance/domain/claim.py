@@ -210,7 +210,8 @@ class Rates:
         """The ECB main refinancing rate in force on ``day``."""
         index = bisect_right([start for start, _ in self.ecb], day)
         if index == 0:
-            raise RateUnknown(f"no ECB main refinancing rate known before {self.ecb[0][0]} (asked for {day})")
+            raise RateUnknown(f"taux BCE inconnu avant le {shortdate(self.ecb[0][0])} (demandé pour le "
+                              f"{shortdate(day)}) : ajoutez-le dans la section rates des règles")
         rate = self.ecb[index - 1][1]
         if day <= self.verified_until:
             return Quote(rate)
@@ -223,8 +224,9 @@ class Rates:
             raise ValueError(f"creditor must be one of {', '.join(CREDITORS)}, not {creditor!r}")
         start = date(half_year_start.year, 1 if half_year_start.month <= 6 else 7, 1)
         if start < self.legal[0].start:
-            raise RateUnknown(f"no taux légal known before {_half_year_name(self.legal[0].start)} "
-                              f"(asked for {_half_year_name(start)})")
+            raise RateUnknown(f"taux d’intérêt légal inconnu avant le {half_year_label(self.legal[0].start)} "
+                              f"(demandé pour le {half_year_label(start)}) : ajoutez-le dans la section rates des "
+                              "règles")
         known = [row for row in self.legal if row.start <= start][-1]
         rate: Decimal = getattr(known, creditor)
         if known.start == start and start <= self.verified_until:
@@ -387,6 +389,14 @@ def compute_claim(invoice: Invoice, customer: Customer, legal: Legal, on: date, 
     if invoice.status == "cancelled":
         return Claim(invoice=invoice.id, on=on, kind=customer.kind, principal=_ZERO, interest=_ZERO,
                      indemnity=_ZERO, total=_ZERO, periods=(), warnings=("facture annulée : aucune somme n’est due",),
+                     accrued=_ZERO, interest_paid=_ZERO)
+    if invoice.status == "paid" and invoice.paid_on is None and not invoice.payments:
+        # Paid, but on a day nobody recorded: what was paid is never claimed again, and the interest (and
+        # whether the 40 € are owed) cannot be computed without that day.
+        return Claim(invoice=invoice.id, on=on, kind=customer.kind, principal=_ZERO, interest=_ZERO,
+                     indemnity=_ZERO, total=_ZERO, periods=(),
+                     warnings=("facture payée sans date de paiement connue : les pénalités de retard ne peuvent "
+                               "pas être calculées (renseignez paid_on ou la liste des paiements)",),
                      accrued=_ZERO, interest_paid=_ZERO)
     payments = settlements(invoice)
     paid_by_day: dict[date, Decimal] = {}
