@@ -200,3 +200,26 @@ def test_dossier_refuses_with_the_reason(capsys):
                  "F-2026-0388", "--on", "2026-11-30", "--format", "json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["eligible"] is False and "disputed" in payload["reasons"] and payload["path"] is None
+
+
+def test_one_debtor_gets_one_dossier_with_every_eligible_invoice(tmp_path, capsys):
+    """SPEC §5: C009's two invoices covered by one mise en demeure go in one requête, one ZIP; `eligible` and
+    `reasons` describe the invoice asked for, `invoices` the dossier's, and the total is the dossier's."""
+    data = json.loads(sample_data_path().read_text(encoding="utf-8"))
+    notice = [{"step": "mise_en_demeure", "date": "2026-10-26", "channel": "registered_letter",
+               "delivered_on": "2026-10-28"}]
+    for item in data["invoices"]:
+        if item["id"] in ("F-2026-0288", "F-2026-0301"):
+            item["history"] = notice
+    (tmp_path / "data.json").write_text(json.dumps(data), encoding="utf-8")
+    assert main(["dossier", "--rules", str(SAMPLE_RULES), "--data", str(tmp_path / "data.json"), "--invoice",
+                 "F-2026-0301", "--on", "2026-11-30", "--format", "json", "--out", str(tmp_path / "out")]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["eligible"] and payload["invoices"] == ["F-2026-0301", "F-2026-0288"]  # A first
+    assert len(list((tmp_path / "out").glob("*.zip"))) == 1
+    # 3 780 + 1 260 of principal: the dossier's total is above 5 000 €, so no small-claims route.
+    assert Decimal(payload["claim"]["principal"]) == Decimal("5040.00") and not payload["small_claims_eligible"]
+    archive = zipfile.ZipFile(payload["path"])
+    requete = next(n for n in archive.namelist() if n.endswith("01-requete-injonction-de-payer.pdf"))
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(archive.read(requete))).pages)
+    assert "F-2026-0288" in text and "F-2026-0301" in text
