@@ -223,3 +223,32 @@ def test_one_debtor_gets_one_dossier_with_every_eligible_invoice(tmp_path, capsy
     requete = next(n for n in archive.namelist() if n.endswith("01-requete-injonction-de-payer.pdf"))
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(archive.read(requete))).pages)
     assert "F-2026-0288" in text and "F-2026-0301" in text
+
+
+def test_the_litigation_function_builds_one_dossier_per_debtor_from_the_imported_history(stack, functions, store):
+    """Two invoices of one debtor under one mise en demeure (imported history, as the data file gives it): one ZIP,
+    whose requête and chronology state the formal notice and its AR."""
+    address = {"line1": "31 cours Charlemagne", "postal_code": "69002", "city": "Lyon"}
+    notice = [{"step": "relance_1", "date": "2026-08-31", "channel": "email"},
+              {"step": "mise_en_demeure", "date": "2026-09-25", "channel": "registered_letter",
+               "delivered_on": "2026-09-28"}]
+    store.seed(book([business("C1", siren="839451200", address=address)], [
+        invoice("F1", due="2026-08-26", amount="2890.00", issue_date="2026-07-27", history=notice),
+        invoice("F4", due="2026-08-26", amount="900.00", issue_date="2026-07-27", history=notice)]))
+    message = ChannelMessage("lit-C1", date(2026, 11, 30), "C1", "litigation", "formel",
+                             (MessageAction("F1", "injonction", "standard", "standard"),
+                              MessageAction("F4", "injonction", "standard", "standard")))
+    stack.client("sqs").send_message(QueueUrl=stack.physical["LitigationQueue"], MessageBody=message.body())
+    functions.drain("LitigationQueue", "LitigationFunction", **TODAY)
+    documents = {e["document"] for i in ("F1", "F4") for e in store.history(i) if e["kind"] == "litigation"}
+    assert len(documents) == 1
+    archive = zipfile.ZipFile(io.BytesIO(stack.client("s3").get_object(
+        Bucket=stack.physical["DocumentsBucket"], Key=documents.pop())["Body"].read()))
+
+    def text(suffix: str) -> str:
+        name = next(n for n in archive.namelist() if n.endswith(suffix))
+        return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(archive.read(name))).pages).split())
+
+    requete, chronology = text("01-requete-injonction-de-payer.pdf"), text("03-chronologie.pdf")
+    assert "F1" in requete and "F4" in requete and "25 septembre 2026" in requete and "28 septembre 2026" in requete
+    assert "25/09/2026" in chronology and "28/09/2026" in chronology and "31/08/2026" in chronology

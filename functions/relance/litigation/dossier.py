@@ -284,3 +284,11 @@ def debtor_dossier(book: Book, invoice: Invoice, rules: Rules,
     if reasons:
         others = []
     return Eligibility(eligible=not reasons, reasons=reasons, claim=lead.claim), others
+
+
+def chronology_events(invoice: Invoice, events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The dossier's facts for one invoice, whoever recorded them: relance's own events, and the steps of the
+    history it did not carry out itself (imported from the accounting or the data file) with their delivery."""
+    own_steps = {e.get("step") for e in events if e.get("step")}
+    imported = [e for e in chronology_from_invoice(invoice) if e.get("step") and e["step"] not in own_steps]
+    return [{**e, "invoice": invoice.id} for e in (*events, *imported)]
