@@ -368,12 +368,26 @@ def test_the_chronology_is_sorted_by_date_with_french_labels(chronologie):
     assert positions == sorted(positions)
 
 
-def test_the_chronology_gives_channels_and_references(chronologie):
+def test_the_chronology_gives_channels_and_the_tracking_number_but_no_internal_ids(chronologie):
+    # Issue 15: no message keys, SES or provider ids, step codes or raw reason codes in what the court reads.
     assert "Recommandé AR N° de suivi : 1A12345678901" in chronologie
-    assert "Message : F-2025-0042/mise_en_demeure" in chronologie
-    assert "E-mail Message : F-2025-0042/relance_1" in chronologie
-    assert "Id. prestataire : LTR-7F3A21" in chronologie
     assert "Téléphone" in chronologie
+    for internal in ("F-2025-0042/", "ses-000000", "LTR-7F3A21", "Message :", "Id. prestataire", "Étape :",
+                     "relance_1", "mise_en_demeure"):
+        assert internal not in chronologie
+
+
+def test_no_planned_step_or_raw_code_is_presented_as_a_fact():
+    chronology = (*CHRONOLOGY,
+                  {"date": "2025-05-20", "kind": "action_planned", "channel": "letter", "step": "relance_courrier"},
+                  {"date": "2025-05-21", "kind": "litigation_parked", "channel": "litigation",
+                   "reason": "notice_deadline_pending"})
+    facts = business(chronology=chronology)
+    chronologie = text_of(render_chronologie(facts))
+    assert "Relance programmée" not in chronologie and "notice_deadline_pending" not in chronologie
+    requete = " ".join(text_of(render_requete(facts)).split())
+    # The call was only queued for the account manager (call_task): the requête does not say it was made.
+    assert "téléphonique" not in requete
 
 
 def test_a_planned_action_that_was_sent_shows_once(chronologie):
