@@ -14,7 +14,7 @@ COMPLETE_COMPANY = """\
 company:
   name: Atelier Test
   legal_form: SAS
-  siren: "123456789"
+  siren: "732829320"
   address: {line1: 1 rue Neuve, postal_code: "69001", city: Lyon, country: FR}
   email: compta@test.example
   iban: FR7630006000011234567890189
@@ -246,7 +246,7 @@ def test_alsace_moselle_subdivision_is_accepted(rules_dir):
 
 
 def test_numbers_where_text_is_expected_get_a_quoting_hint(rules_dir):
-    error = single_error(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY.replace('"123456789"', "123456789")))
+    error = single_error(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY.replace('"732829320"', "732829320")))
     assert error.file.endswith("rules.yaml") and error.line == 15
     assert "« siren » doit être un texte" in error.message and "guillemets" in error.message
 
@@ -366,3 +366,14 @@ def test_cgv_rate_below_three_times_the_legal_rate_is_a_warning(rules_dir):
     (warning,) = only(result.diagnostics, "warning")
     assert warning.line == 12 and "inférieur à trois fois le taux d’intérêt légal" in warning.message
     assert not only(load_rules(rules_dir(MINIMAL_RULES + "legal: {late_interest: 15}\n")).diagnostics, "warning")
+
+
+def test_the_company_iban_siren_and_vat_keys_are_checked_and_a_spaced_iban_is_normalised(rules_dir):
+    """Issue 15: a wrong key in the company's IBAN, SIREN or VAT number is an error in check (python-stdnum)."""
+    spaced = COMPLETE_COMPANY.replace("FR7630006000011234567890189", "FR76 3000 6000 0112 3456 7890 189")
+    result = load_rules(rules_dir(MINIMAL_RULES + spaced))
+    assert result.ok and result.rules.company.iban == "FR7630006000011234567890189"
+    for good, bad in (("FR7630006000011234567890189", "FR7630006000011234567890188"),
+                      ('"732829320"', '"732829321"')):
+        error = single_error(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY.replace(good, bad)))
+        assert "invalide" in error.message

@@ -340,8 +340,25 @@ class _Loader:
                                 min_gap_days=data.get("min_gap_days", 3))
 
     def _company(self, data: dict[str, Any]) -> Company:
+        from stdnum import iban as iban_number
+        from stdnum.fr import siren as siren_number
+        from stdnum.fr import tva as vat
+
         address = Address(**{k: str(v) for k, v in data.get("address", {}).items()})
-        return Company(address=address, **{k: str(v) for k, v in data.items() if k != "address"})
+        fields = {k: str(v) for k, v in data.items() if k != "address"}
+        if fields.get("iban"):  # written in groups of four, as on a RIB: normalised
+            fields["iban"] = "".join(fields["iban"].split()).upper()
+            if not iban_number.is_valid(fields["iban"]):
+                self.error(("company", "iban"), f"IBAN « {data['iban']} » invalide (clé de contrôle fausse) : "
+                                                "recopiez-le depuis le RIB de la banque")
+        # The SIREN's Luhn key (La Poste's SIREN, 356000000, excepted by the library).
+        if fields.get("siren") and not siren_number.is_valid(fields["siren"]):
+            self.error(("company", "siren"), f"SIREN « {fields['siren']} » invalide (clé de contrôle fausse) : "
+                                             "recopiez-le depuis l’extrait Kbis ou l’avis de situation INSEE")
+        if fields.get("vat_number", "").upper().startswith("FR") and not vat.is_valid(fields["vat_number"]):
+            self.error(("company", "vat_number"), f"numéro de TVA « {fields['vat_number']} » invalide : sa clé ne "
+                                                  "correspond pas au SIREN")
+        return Company(address=address, **fields)
 
     def _legal(self, data: dict[str, Any], extended: Rates | None) -> Legal:
         rate = data.get("late_interest", "legal")
