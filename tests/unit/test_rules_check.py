@@ -377,3 +377,18 @@ def test_the_company_iban_siren_and_vat_keys_are_checked_and_a_spaced_iban_is_no
                       ('"732829320"', '"732829321"')):
         error = single_error(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY.replace(good, bad)))
         assert "invalide" in error.message
+
+
+def test_a_litigation_step_without_a_formal_notice_before_it_is_a_warning(tmp_path):
+    import shutil
+
+    from ..conftest import SAMPLE_RULES
+
+    shutil.copytree(SAMPLE_RULES, tmp_path / "rules")
+    scenarios = tmp_path / "rules" / "scenarios.yaml"
+    scenarios.write_text(scenarios.read_text(encoding="utf-8").replace("channel: registered_letter",
+                                                                         "channel: letter"), encoding="utf-8")
+    result = load_rules(tmp_path / "rules")
+    assert result.ok
+    assert any("aucune mise en demeure" in d.message for d in result.diagnostics if d.severity == "warning")
+    assert not any("aucune mise en demeure" in d.message for d in load_rules(SAMPLE_RULES).diagnostics)

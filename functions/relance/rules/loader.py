@@ -269,6 +269,11 @@ class _Loader:
                                        f"payer (« {after_litigation} »), les relances s’arrêtent", on_key=True)
                 if channel == "litigation":
                     after_litigation = step_id
+                    if not any(st.channel == "registered_letter" for st in steps):
+                        # A warning, not an error: the notice may have been sent outside relance.
+                        self.warning(path, f"l’injonction de payer « {step_id} » n’est précédée d’aucune mise en "
+                                           "demeure (étape registered_letter) dans ce scénario : sans mise en "
+                                           "demeure enregistrée, le dossier sera refusé", on_key=True)
                 when = self._condition(raw["when"], (*path, "when")) if "when" in raw else None
                 steps.append(Step(id=step_id, at=at, channel=channel, tone=tone,
                                   template=raw.get("template"), when=when, place=self.place(path)))
