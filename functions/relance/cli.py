@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from .datafile import DataError, load_book
+from .domain.bounds import date_problem
+from .domain.email import HeaderError
 from .domain.fmt import money, weekday
-from .domain.model import Book
+from .domain.model import Book, Unusable
 from .domain.planner import DatedAction, Plan, Planner
+from .domain.render import RenderFailed, TemplateMissing
 from .rules.loader import Diagnostic, LoadResult, RulesError, load_rules
 from .rules.model import Rules
 from .rules.schema import schema_text
@@ -33,7 +36,8 @@ CHANNEL_LABELS = {"email": "e-mail", "letter": "courrier", "registered_letter": 
 
 
 PAYMENT_OUTCOMES = {"paid": "soldée", "partial": "partiellement payée", "overpaid": "soldée avec un trop-perçu",
-                    "duplicate": "déjà enregistrée", "unmatched": "inconnue (gardée pour vérification)"}
+                    "duplicate": "déjà enregistrée", "unmatched": "inconnue (gardée pour vérification)",
+                    "review": "dans une autre devise (gardée pour vérification, non imputée)"}
 
 
 def _fr_date(iso: object) -> str:
@@ -47,9 +51,13 @@ def sample_data_path() -> Path:
 # -- arguments -------------------------------------------------------------------------------------
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (expected YYYY-MM-DD)") from None
+    problem = date_problem(day)  # SPEC §3: past them, calendar arithmetic overflows
+    if problem:
+        raise argparse.ArgumentTypeError(f"'{text}' : {problem}")
+    return day
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     promise.add_argument("--until", required=True, type=_date, metavar="YYYY-MM-DD")
     resume = verbs.add_parser("resume", parents=[common], help="lift a dispute or a promise")
     resume.add_argument("ids", nargs="+", metavar="INVOICE")
+    verbs.add_parser("review", parents=[common],
+                     help="list the payments kept for review: unknown invoice, or another currency (never applied)")
     for verb in (paid, dispute, promise, resume):
         verb.add_argument("--on", type=_date, metavar="YYYY-MM-DD", help="the day it happened (default: today)")
     importer = sub.add_parser("import", parents=[common],
@@ -166,9 +176,12 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def simulate_json(start: date, end: date, actions: Sequence[DatedAction]) -> dict[str, Any]:
+def simulate_json(start: date, end: date, actions: Sequence[DatedAction],
+                  unusable: Sequence[Unusable] = ()) -> dict[str, Any]:
+    """SPEC §4, plus ``skipped``: the invoices set aside for their data or a failed computation (SPEC §3)."""
     return {"from": start.isoformat(), "to": end.isoformat(),
-            "actions": [{"date": d.date.isoformat(), **action_json(d.action)} for d in actions]}
+            "actions": [{"date": d.date.isoformat(), **action_json(d.action)} for d in actions],
+            "skipped": [{"invoice": u.invoice, "reason": u.reason} for u in unusable]}
 
 
 # -- commands --------------------------------------------------------------------------------------
@@ -181,7 +194,16 @@ def _load(rules_dir: str) -> Rules:
 
 
 def _book(path: Path) -> Book:
-    return load_book(sample_data_path() if str(path) == "sample" else path)
+    """The data file; each invoice it sets aside (SPEC §3) is named on stderr, in French, and the rest goes on."""
+    book = load_book(sample_data_path() if str(path) == "sample" else path)
+    _warn_unusable(book.unusable)
+    return book
+
+
+def _warn_unusable(unusable: Sequence[Unusable], already: Sequence[Unusable] = ()) -> None:
+    for aside in unusable:
+        if aside not in already:
+            sys.stderr.write(aside.message() + "\n")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -204,7 +226,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     rules = _load(args.rules)
-    plan = Planner(rules).plan(_book(args.data), args.on)
+    book = _book(args.data)
+    plan = Planner(rules).plan(book, args.on)
+    _warn_unusable(plan.unusable, book.unusable)
     if args.format == "json":
         _emit_json(plan_json(plan))
         return 0
@@ -228,14 +252,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _show_simulation(rules: Rules, book: Book, start: date, end: date, fmt: str) -> int:
-    actions = Planner(rules).simulate(book, start, end)
+    run = Planner(rules).simulate_run(book, start, end)
+    _warn_unusable(run.unusable, book.unusable)
+    actions = run.actions
     if fmt == "json":
-        _emit_json(simulate_json(start, end, actions))
+        _emit_json(simulate_json(start, end, actions, run.unusable))
         return 0
     rows = [(f"{d.date:%d/%m/%Y}", d.action.invoice, d.action.customer, d.action.segment, d.action.step,
              CHANNEL_LABELS[d.action.channel], d.action.tone) for d in actions]
-    _console().print(_table(f"Simulation du {start:%d/%m/%Y} au {end:%d/%m/%Y} — {len(actions)} action(s)",
-                            ("Date", "Facture", "Client", "Segment", "Étape", "Canal", "Ton"), rows))
+    console = _console()
+    console.print(_table(f"Simulation du {start:%d/%m/%Y} au {end:%d/%m/%Y} — {len(actions)} action(s)",
+                         ("Date", "Facture", "Client", "Segment", "Étape", "Canal", "Ton"), rows))
+    if run.unusable:
+        console.print(_table(f"Factures mises de côté — {len(run.unusable)}", ("Facture", "Raison"),
+                             [(u.invoice, u.reason) for u in run.unusable]))
     return 0
 
 
@@ -250,10 +280,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     rules = _load(args.rules)
     book = _book(args.data)
-    invoice = next((i for i in book.invoices if i.id == args.invoice), None)
-    if invoice is None:
-        sys.stderr.write(f"{args.data}: no invoice '{args.invoice}'\n")
-        return 1
+    invoice = _invoice_of(book, args.invoice, args.data)
     customer = book.customers[invoice.customer_id]
     on = args.on or invoice.due_date
     facts = Facts(invoice, customer, on, customer_stats(book, on).get(customer.id, CustomerStats(Decimal(0), 0)))
@@ -305,6 +332,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 def _invoice_of(book: Book, invoice_id: str, source: Path) -> Any:
     invoice = next((i for i in book.invoices if i.id == invoice_id), None)
     if invoice is None:
+        aside = next((u for u in book.unusable if u.invoice == invoice_id), None)
+        if aside is not None:
+            raise DataError([f"{invoice_id} : facture inutilisable ({aside.reason}) — {aside.where} : {aside.problem}"
+                             " ; corrigez-la dans l’export puis relancez"])
         raise DataError([f"{source}: no invoice '{invoice_id}'"])
     return invoice
 
@@ -326,7 +357,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_claim(args: argparse.Namespace) -> int:
-    from .domain.claim import RateUnknown, compute_claim, rates_of
+    from .domain.claim import RateUnknown, UnusableInvoice, compute_claim, rates_of
 
     rules = _load(args.rules)
     book = _book(args.data)
@@ -334,8 +365,8 @@ def cmd_claim(args: argparse.Namespace) -> int:
     rates = rates_of(rules)
     try:
         claim = compute_claim(invoice, book.customers[invoice.customer_id], rules.legal, args.on, rates)
-    except RateUnknown as err:
-        sys.stderr.write(f"{err}\n")
+    except (RateUnknown, UnusableInvoice) as err:
+        sys.stderr.write(f"{invoice.id} : créance impossible à calculer — {err}\n")
         return 1
     if args.format == "json":
         _emit_json(claim.as_json() | {"rates": {"source": rates.source,
@@ -362,7 +393,7 @@ def _show_claim(claim: Any) -> None:
 
 
 def cmd_dossier(args: argparse.Namespace) -> int:
-    from .domain.claim import SMALL_CLAIMS_CEILING, RateUnknown
+    from .domain.claim import SMALL_CLAIMS_CEILING, RateUnknown, UnusableInvoice
     from .domain.courts import court_for, courts_of
     from .litigation.dossier import build_from_book, debtor_dossier, dossier_claim
 
@@ -372,8 +403,8 @@ def cmd_dossier(args: argparse.Namespace) -> int:
     customer = book.customers[invoice.customer_id]
     try:
         verdict, others = debtor_dossier(book, invoice, rules, args.on)
-    except RateUnknown as err:
-        sys.stderr.write(f"{err}\n")
+    except (RateUnknown, UnusableInvoice) as err:
+        sys.stderr.write(f"{invoice.id} : créance impossible à calculer — {err}\n")
         return 1
     path = None
     if verdict.eligible:
@@ -505,6 +536,8 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     except SettingsError as err:
         sys.stderr.write(f"{err}\n")
         return 1
+    if args.verb == "review":
+        return _review_payments(store, args.format)
     on = args.on or datetime.now(ZoneInfo("Europe/Paris")).date()
     amount = None
     if args.verb == "paid" and args.amount:
@@ -537,6 +570,34 @@ def cmd_invoice(args: argparse.Namespace) -> int:
         for invoice_id, outcome in results.items():
             _console().print(f"{invoice_id} : {outcome}")
     return 1 if failed else 0
+
+
+REVIEW_REASONS = {"unmatched": "facture inconnue", "currency_mismatch": "devise différente de la facture",
+                  "currency_not_euro": "paiement hors euros"}
+
+
+def _review_payments(store: Any, output: str) -> int:
+    """What the webhooks kept without applying it, for the finance assistant to reconcile by hand."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        kept = store.review_payments()
+    except (BotoCoreError, ClientError) as err:
+        sys.stderr.write(f"cannot reach the table: {err}\n")
+        return 1
+    if output == "json":
+        _emit_json({"verb": "review", "payments": kept})
+        return 0
+    if not kept:
+        _console().print("Aucun paiement à vérifier.")
+    for k in kept:
+        sign = "-" if k.get("kind") == "refund" else ""
+        what = "remboursement" if k.get("kind") == "refund" else "paiement"
+        money_text = f"{sign}{k.get('amount', '')} {k.get('currency', '')}"
+        _console().print(f"{k.get('date', '')} · {k['provider']} {k['event_id']} · {what} de {money_text} · "
+                         f"facture « {k.get('invoice_ref', '')} » · {REVIEW_REASONS.get(k['reason'], k['reason'])}",
+                         markup=False)
+    return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -590,6 +651,11 @@ def cmd_import(args: argparse.Namespace) -> int:
                              f"{s_.get('unchanged', 0)} inchangée(s)) ; {s_['rejected_rows']} ligne(s) refusée(s)"
                              + (f", détail dans {Path(s_['file']).with_name(Path(s_['file']).stem + '.erreurs.csv')}"
                                 if s_["errors"] else "") + ".")
+            if s_["disagreements"]:
+                _console().print(f"{s_['disagreements']} désaccord(s) entre l’export et ce que relance a enregistré "
+                                 "(relance garde son enregistrement) :", markup=False)
+                for d in s_["disagreement_details"]:
+                    _console().print(f"  ligne {d['row']}, facture {d['invoice']} : {d['reason']}", markup=False)
     return 1 if failed else 0
 
 
@@ -612,6 +678,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DataError as err:
         for problem in err.problems:
             sys.stderr.write(problem + "\n")
+        return 1
+    except (RenderFailed, TemplateMissing, HeaderError) as err:
+        # `render` and `dossier` write a message from a template: one that cannot make it says why and where.
+        sys.stderr.write(f"{err}\n")
         return 1
     except BrokenPipeError:
         sys.stderr.close()

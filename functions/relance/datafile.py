@@ -2,6 +2,10 @@
 
 Every problem names its place, e.g. ``data.json: invoices[3].due_date: '2026-02-30' is not a date``.
 Amounts are read as ``Decimal`` straight from the JSON text: no float ever holds money.
+
+A well-formed value outside SPEC §3's bounds (31/12/9999, an accounting "no due date"; 1e999999999) is
+not a file error: that invoice alone is set aside (``Book.unusable``, reason ``invalid data: <field>``)
+and the others are planned. A customer's date out of bounds sets its invoices aside the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from .domain.bounds import amount_problem, date_problem
 from .domain.model import (
     ACTIVITIES,
     INVOICE_STATUSES,
@@ -23,6 +28,7 @@ from .domain.model import (
     HistoryEntry,
     Invoice,
     Payment,
+    Unusable,
     activity_key,
 )
 
@@ -64,6 +70,14 @@ class _Constant(str):
     """NaN or Infinity written bare in the JSON: kept as text so the field that holds it is named."""
 
 
+def _integer(text: str) -> int | Decimal:
+    """A JSON integer; one too long for ``int`` (over 4 300 digits) stays a Decimal, to be refused by its field."""
+    try:
+        return int(text)
+    except ValueError:
+        return Decimal(text)
+
+
 def _walk_duplicates(value: Any, path: str, found: list[str]) -> None:
     if isinstance(value, _Object):
         for key in value.duplicates:
@@ -91,7 +105,7 @@ def load_book(path: str | Path) -> Book:
 
 def parse_book(text: str, name: str = "data.json") -> Book:
     try:
-        data = json.loads(text, parse_float=Decimal, parse_int=int, object_pairs_hook=_object,
+        data = json.loads(text, parse_float=Decimal, parse_int=_integer, object_pairs_hook=_object,
                           parse_constant=_Constant)
     except json.JSONDecodeError as err:
         raise DataError([f"{name}:{err.lineno}:{err.colno}: not valid JSON ({err.msg})"]) from None
@@ -111,6 +125,7 @@ class _Reader:
     def __init__(self, name: str) -> None:
         self.name = name
         self.problems: list[str] = []
+        self.aside: list[tuple[str, str]] = []  # (place, French reason): the current record's values out of bounds
 
     def fail(self, where: str, message: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -125,6 +140,7 @@ class _Reader:
         customers_raw = self._list(data, "customers")
         invoices_raw = self._list(data, "invoices")
         customers: dict[str, Customer] = {}
+        customers_aside: dict[str, tuple[str, str, str]] = {}  # id → (field, reason, place)
         for i, raw in enumerate(customers_raw):
             customer = self._guard(f"customers[{i}]", raw, self.customer)
             if customer is None:
@@ -133,20 +149,34 @@ class _Reader:
                 self.fail(f"customers[{i}].id", f"'{customer.id}' is already used by another customer")
                 continue
             customers[customer.id] = customer
+            if self.aside:
+                place, problem = self.aside[0]
+                customers_aside[customer.id] = ("customer." + place.split(".", 1)[1], problem, place)
         invoices: dict[str, Invoice] = {}
+        seen: set[str] = set()
+        unusable: list[Unusable] = []
         for i, raw in enumerate(invoices_raw):
             invoice = self._guard(f"invoices[{i}]", raw, self.invoice)
             if invoice is None:
                 continue
-            if invoice.id in invoices:
+            if invoice.id in seen:
                 self.fail(f"invoices[{i}].id", f"'{invoice.id}' is already used by another invoice")
             elif invoice.customer_id not in customers:
                 self.fail(f"invoices[{i}].customer_id", f"unknown customer '{invoice.customer_id}'")
+            elif self.aside:
+                place, problem = self.aside[0]
+                unusable.append(Unusable.field(invoice.id, invoice.customer_id, place.split(".", 1)[1], problem,
+                                               f"{self.name}: {place}"))
+            elif invoice.customer_id in customers_aside:
+                field, problem, place = customers_aside[invoice.customer_id]
+                unusable.append(Unusable.field(invoice.id, invoice.customer_id, field, problem,
+                                               f"{self.name}: {place}"))
             else:
                 invoices[invoice.id] = invoice
+            seen.add(invoice.id)
         if self.problems:
             raise DataError(self.problems)
-        return Book(MappingProxyType(customers), tuple(invoices.values()))
+        return Book(MappingProxyType(customers), tuple(invoices.values()), tuple(unusable))
 
     def _list(self, data: dict[str, Any], key: str) -> list[Any]:
         value = data.get(key, [])
@@ -160,6 +190,7 @@ class _Reader:
             self.fail(where, "expected an object")
             return None
         before = len(self.problems)
+        self.aside = []
         try:
             built = build(where, raw)
         except _Bad:
@@ -190,10 +221,14 @@ class _Reader:
         try:
             if not isinstance(value, str) or len(value) != 10:
                 raise ValueError
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             self.fail(f"{where}.{key}", f"{_show(value)} is not a date (expected YYYY-MM-DD)")
             return None
+        problem = date_problem(day)
+        if problem:
+            self.aside.append((f"{where}.{key}", problem))
+        return day
 
     def money(self, where: str, raw: dict[str, Any], key: str, *, required: bool = False) -> Decimal | None:
         value = raw.get(key)
@@ -212,6 +247,9 @@ class _Reader:
         if amount is None or not amount.is_finite():
             self.fail(f"{where}.{key}", f"{_show(value)} is not an amount (expected e.g. \"1200.00\")")
             return None
+        problem = amount_problem(amount)
+        if problem:
+            self.aside.append((f"{where}.{key}", problem))
         return amount
 
     def mapping(self, where: str, raw: dict[str, Any], key: str) -> MappingProxyType[str, Any]:
@@ -291,11 +329,16 @@ class _Reader:
         if status not in INVOICE_STATUSES:
             self.fail(f"{where}.status", f"{_show(status)} is not a status (expected one of "
                                          f"{', '.join(INVOICE_STATUSES)})")
-        if issue_date and due_date and due_date < issue_date:
+        # 01/01/0001 as a due date is a sentinel too: the invoice is set aside for its bound, not the file refused.
+        if issue_date and due_date and due_date < issue_date and not self.aside:
             self.fail(f"{where}.due_date", f"'{due_date}' is before the issue date '{issue_date}'")
         amount_due = self.money(where, raw, "amount_due")
         if amount_due is None and amount is not None:
-            amount_due = amount - sum((p.amount for p in payments), Decimal(0))
+            # Out of bounds, the subtraction could overflow: the invoice is set aside anyway.
+            amount_due = amount if self.aside else amount - sum((p.amount for p in payments), Decimal(0))
+            problem = amount_problem(amount_due)
+            if problem:
+                self.aside.append((f"{where}.amount_due", f"{problem} : montant dû calculé (amount − payments)"))
         if None in (issue_date, due_date, amount, amount_due):
             raise _Bad
         return Invoice(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from .domain.model import Book, Customer, Invoice
+from .domain.model import Book, Customer, Invoice, Unusable
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,7 @@ class ActionRecord:
     channel: str
     tone: str | None
     rules_digest: str = ""
+    cancelled: str = ""  # why it must not be queued any more (a payment arrived): the next flush drops it
 
     @property
     def group(self) -> tuple[str, str, str, str]:
@@ -49,9 +50,20 @@ class InvoiceStore(Protocol):
         event and the outbox entry. ``False`` when already recorded or the invoice changed since it was read."""
         ...
 
-    def pending_outbox(self, shard: int) -> list[ActionRecord]: ...
+    def record_unusable(self, aside: Unusable, run_date: date) -> bool:
+        """Record on the invoice's history that it was set aside and why, once per problem; ``False`` when
+        this problem was already recorded."""
+        ...
+
+    def pending_outbox(self, shard: int, *, with_cancelled: bool = False) -> list[ActionRecord]:
+        """The shard's actions recorded but not queued; ``with_cancelled`` adds those cancelled meanwhile."""
+        ...
 
     def clear_outbox(self, actions: Sequence[ActionRecord]) -> None: ...
+
+    def put_message_actions(self, key: str, actions: Sequence[dict[str, str]]) -> None:
+        """Keep the actions of a message too large to list them (sent by reference) under its key."""
+        ...
 
     def upsert_customer(self, customer: Customer) -> str: ...
 

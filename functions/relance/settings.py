@@ -37,6 +37,13 @@ def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, str(default)).strip() or str(default)
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise SettingsError(f"{name} must be a whole number between {low} and {high}, not {raw!r}")
+    return int(raw)
+
+
 class SettingsError(RuntimeError):
     """A setting is missing or wrong; the message names the variable and what is expected."""
 
@@ -49,6 +56,8 @@ class Settings:
     evaluation_queue_url: str = ""
     channel_queue_urls: Mapping[str, str] | None = None
     imports_bucket: str = ""
+    import_queue_url: str = ""  # IMPORT_QUEUE_URL: the chunks of a big export, one message each
+    import_chunk_rows: int = 2000  # IMPORT_CHUNK_ROWS: rows per chunk (one worker invocation each)
     endpoint_url: str | None = None  # AWS_ENDPOINT_URL: the embedded local AWS, or None for real AWS
     region: str = "eu-west-3"
     record_workers: int = 8  # DynamoDB transactions in flight per shard job
@@ -93,6 +102,8 @@ class Settings:
             evaluation_queue_url=env.get("EVALUATION_QUEUE_URL", "").strip(),
             channel_queue_urls=queues,
             imports_bucket=env.get("IMPORTS_BUCKET", "").strip(),
+            import_queue_url=env.get("IMPORT_QUEUE_URL", "").strip(),
+            import_chunk_rows=_whole(env, "IMPORT_CHUNK_ROWS", 2000, 1, 100_000),
             endpoint_url=env.get("AWS_ENDPOINT_URL", "").strip() or None,
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "eu-west-3")).strip() or "eu-west-3",
             record_workers=int(raw_workers),

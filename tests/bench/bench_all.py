@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bench_aws
+import bench_import
 import bench_planner
 import bench_runtime
 
@@ -31,6 +32,8 @@ def main() -> None:
     show("function package (one CodeUri: every function)",
          f"{total:.1f} MB unzipped; largest: " + ", ".join(f"{k} {v:.1f}" for k, v in biggest), "< 250 MB")
     for row in bench_aws.measure_rows():
+        show(*row)
+    for row in bench_import.measure_rows():
         show(*row)
     seconds, messages, actions = bench_runtime.pipeline(10_000, due_every=200)
     show("local pipeline end to end, 10 000 invoices, one day",

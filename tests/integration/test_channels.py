@@ -275,3 +275,55 @@ def test_postal_status_with_a_malformed_body_is_a_400(stack, functions):
     body = b"not json"
     signed = {"x-relance-signature": sign_status_callback(body, "s3cret", now=datetime.now(UTC))}
     assert functions.invoke("PostalStatusFunction", http_event(body, signed))["statusCode"] == 400
+
+
+# -- a template that cannot make the message, at send time (issue 12, items 6 and 7) ---------------------------
+@pytest.fixture
+def rules_copy(tmp_path):
+    """The sample rules, copied so that a test can spoil one file."""
+    import shutil
+
+    from .conftest import rules_path
+
+    directory = tmp_path / "rules"
+    shutil.copytree(rules_path(), directory)
+    return directory
+
+
+@pytest.mark.parametrize(("queue", "function", "sent", "template"), [
+    ("EmailQueue", "EmailFunction", message("F1"), "email/courtois.fr.j2"),
+    ("LetterQueue", "LetterFunction", message("F1", channel="letter", tone="ferme", step="relance_3"),
+     "letter/ferme.fr.j2"),
+    ("PhoneQueue", "PhoneFunction", message("F1", channel="phone", tone="factuel", step="relance_2"),
+     "phone/factuel.fr.j2"),
+])
+@pytest.mark.parametrize("body", [
+    "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
+    "{{ 'x' * 10**10 }}",
+    "{% macro relance() %}{{ relance() }}{% endmacro %}{{ relance() }}",
+    "{{ customer.nom }}",
+])
+def test_a_template_that_cannot_make_the_message_fails_it_for_good_with_the_reason(
+        stack, seeded, rules_copy, queue, function, sent, template, body):
+    from relance.local.runner import LocalFunctions
+
+    (rules_copy / "templates" / template).write_text(f"Objet : Rappel\n\nBonjour,\n{body}\n", encoding="utf-8")
+    enqueue(stack, queue, sent)
+    assert LocalFunctions(stack, rules_copy).drain(queue, function, **DAY) == {"delivered": 1, "failed": 0}
+    (failed,) = [e for e in seeded.history("F1") if e["kind"] == "action_failed"]
+    assert failed["reason"].startswith(f"modèle {template}, ligne 4 : ")
+    assert history_kinds(seeded, "F1") == ["action_failed"] and sent_emails(stack) == []
+    assert queued(stack, queue) == [] and queued(stack, queue.replace("Queue", "DLQ")) == []
+
+
+def test_a_folded_company_name_still_sends_every_email(stack, seeded, rules_copy):
+    from relance.local.runner import LocalFunctions
+
+    rules_file = rules_copy / "relance.yaml"
+    text = rules_file.read_text(encoding="utf-8")
+    rules_file.write_text(text.replace("  name: Atelier Bois & Fils\n", "  name: >\n    Atelier Bois\n    & Fils\n"),
+                          encoding="utf-8")
+    enqueue(stack, "EmailQueue", message("F1"))
+    LocalFunctions(stack, rules_copy).drain("EmailQueue", "EmailFunction", **DAY)
+    (mail,) = sent_emails(stack)
+    assert mail["From"] == "Atelier Bois & Fils <compta@atelier-bois-fils.example>"

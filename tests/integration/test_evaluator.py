@@ -168,3 +168,88 @@ def test_job_body_is_plain_json(functions, stack):
     functions.invoke("EvaluatorFunction", scheduled_event(RUN.isoformat()))
     job = queued(stack, "EvaluationQueue")[0]
     assert json.loads(json.dumps(job)) == job and set(job) == {"run_date", "shard"}
+
+
+# -- One poisoned invoice never stops its shard (SPEC §3) -------------------------------------------------
+
+def _poison(store, stack, invoice_id: str, **attributes) -> None:
+    """Write an invoice item of C1 straight into the table, as an old import or a hand edit could have."""
+    from relance.adapters.dynamo import invoice_item
+
+    good = book([business("C1")], [invoice(invoice_id, "C1")]).invoices[0]
+    item = invoice_item(good, SHARDS)
+    for name, value in attributes.items():
+        if value is None:
+            item.pop(name)
+        else:
+            item[name] = {"S": value}
+    stack.client("dynamodb").put_item(TableName=stack.physical["DataTable"], Item=item)
+
+
+def test_poisoned_invoices_are_set_aside_and_the_rest_of_their_shard_is_reminded(functions, stack, store,
+                                                                                monkeypatch):
+    from relance.handlers import evaluator
+
+    emitted: list[tuple[str, float]] = []
+    add_metric = evaluator.metrics.add_metric
+    monkeypatch.setattr(evaluator.metrics, "add_metric",
+                        lambda **kw: (emitted.append((kw["name"], kw["value"])), add_metric(**kw)))
+    # Given C1's good invoices F1 and F2, C2's F3, and in C1's shard three invoice items no planner can use
+    seed_two_customers(store)
+    _poison(store, stack, "F-NO-DUE", due_date="9999-12-31", open_due="9999-12-31#F-NO-DUE")
+    _poison(store, stack, "F-BAD-AMOUNT", amount="beaucoup", amount_due="beaucoup")
+    _poison(store, stack, "F-HUGE", amount="1e999999999", amount_due="1e999999999")
+    _poison(store, stack, "F-NO-ISSUE", issue_date=None)
+    # When the day runs
+    outcome = run_day(functions)
+    # Then no shard job fails and the good invoices get their reminders
+    assert outcome["drained"] == {"delivered": SHARDS, "failed": 0}
+    by_customer = {m["customer"]: m for m in queued(stack, "EmailQueue")}
+    assert sorted(a["invoice"] for a in by_customer["C1"]["actions"]) == ["F1", "F2"]
+    assert [a["invoice"] for a in by_customer["C2"]["actions"]] == ["F3"]
+    # and each poisoned invoice is recorded as set aside, with its reason, on its history
+    for invoice_id, field in (("F-NO-DUE", "due_date"), ("F-BAD-AMOUNT", "amount"), ("F-HUGE", "amount"),
+                              ("F-NO-ISSUE", "issue_date")):
+        (event,) = store.history(invoice_id)
+        assert (event["kind"], event["reason"], event["date"]) == ("invalid_data", f"invalid data: {field}",
+                                                                  "2026-11-02")
+        assert event["problem"]
+    assert ("InvoicesInError", 4) in emitted
+
+
+def test_a_poisoned_invoice_is_recorded_once_not_every_day(functions, stack, store):
+    seed_two_customers(store)
+    _poison(store, stack, "F-NO-DUE", due_date="9999-12-31")
+    for day in (date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4)):
+        assert run_day(functions, day)["drained"]["failed"] == 0
+    assert [e["kind"] for e in store.history("F-NO-DUE")] == ["invalid_data"]
+
+
+def test_a_shard_report_counts_the_invoices_set_aside(store, stack):
+    seed_two_customers(store)
+    _poison(store, stack, "F-NO-DUE", due_date="9999-12-31")
+    from relance.adapters.sqs import SqsQueues
+    from relance.settings import CHANNEL_QUEUE_VARIABLES
+
+    queues = SqsQueues(stack.client("sqs"), {c: stack.physical[{"email": "EmailQueue", "letter": "LetterQueue",
+                                                                "registered_letter": "RegisteredLetterQueue",
+                                                                "phone": "PhoneQueue",
+                                                                "litigation": "LitigationQueue"}[c]]
+                                             for c in CHANNEL_QUEUE_VARIABLES})
+    report = evaluate_shard(rules=load_rules_or_raise(rules_path()), store=store, queue=queues, run_date=RUN,
+                            shard=shard_of("C1", SHARDS), record_workers=1)
+    assert report.recorded == 2 and report.in_error == 1
+    assert report.as_dict()["set_aside"] == [{"invoice": "F-NO-DUE", "reason": "invalid data: due_date"}]
+
+
+def test_an_unreadable_customer_sets_its_invoices_aside_and_the_others_are_reminded(functions, stack, store):
+    seed_two_customers(store)
+    stack.client("dynamodb").update_item(TableName=stack.physical["DataTable"],
+                                         Key={"pk": {"S": "CUST#C2"}, "sk": {"S": "PROFILE"}},
+                                         UpdateExpression="REMOVE kind")
+    outcome = run_day(functions)
+    assert outcome["drained"] == {"delivered": SHARDS, "failed": 0}
+    emails = queued(stack, "EmailQueue")
+    assert [sorted(a["invoice"] for a in m["actions"]) for m in emails] == [["F1", "F2"]]
+    (event,) = store.history("F3")
+    assert (event["kind"], event["reason"]) == ("invalid_data", "invalid data: customer.kind")

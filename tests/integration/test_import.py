@@ -111,3 +111,29 @@ def test_cli_import_needs_a_file(argv, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(argv)
     assert exit_.value.code == 2
+
+
+HEADER = "N° facture;Code client;Date facture;Échéance;Montant TTC;Note 1;Note 2;Note 3;Note 4"
+
+
+@pytest.mark.parametrize("bad_row, reason", [
+    ("F" * 2100 + ";C1;05/10/2026;04/11/2026;10,00;;;;", "trop long"),  # over DynamoDB's 2 KB key
+    ("F-BIG;C1;05/10/2026;04/11/2026;10,00;" + ";".join(["z" * 110_000] * 4), "volumineuse"),  # over 400 KB
+    ("F-CELL;C1;05/10/2026;04/11/2026;10,00;" + "c" * 140_000 + ";;;", "cellule trop longue"),  # over 128 KB
+])
+def test_a_row_the_store_cannot_hold_is_refused_and_later_rows_imported(stack, functions, store, bad_row, reason):
+    drop(stack, functions, "clients.csv", CUSTOMERS)
+    data = "\r\n".join([HEADER, "F-1;C1;05/10/2026;04/11/2026;10,00;;;;", bad_row,
+                        "F-3;C1;05/10/2026;04/11/2026;30,00;;;;"]).encode() + b"\r\n"
+    result = drop(stack, functions, "factures.csv", data)
+    assert result["imported"] == 2 and result["rejected_rows"] == 1
+    rows = list(csv.reader(io.StringIO(s3_text(stack, "imports/factures.erreurs.csv")), delimiter=";"))
+    assert rows[1][0] == "3" and reason in rows[1][2]
+    assert store.invoice("F-3")[0].amount == 30
+
+
+def test_a_utf8_export_with_one_windows_1252_row_stores_no_mojibake(stack, functions, store):
+    data = ("Code client;Raison sociale\r\nC1;Bâtir Ensemble\r\n".encode()
+            + "C2;Société Générale\r\n".encode("cp1252"))
+    assert drop(stack, functions, "clients.csv", data)["imported"] == 2
+    assert store.customer("C1").name == "Bâtir Ensemble" and store.customer("C2").name == "Société Générale"

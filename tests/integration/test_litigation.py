@@ -74,6 +74,20 @@ def test_a_case_without_formal_notice_is_refused_with_its_reason(stack, function
     assert refused["reason"] == "no_formal_notice" and store.invoice("F2")[0].status == "open"
 
 
+def test_a_case_whose_amount_went_out_of_bounds_is_refused_with_its_field_not_retried(stack, functions, store):
+    # Given an eligible case whose amount due an edit of the table made absurd after the run planned it
+    seed(store)
+    stack.client("dynamodb").update_item(TableName=stack.physical["DataTable"],
+                                         Key={"pk": {"S": "INV#F1"}, "sk": {"S": "STATE"}},
+                                         UpdateExpression="SET amount_due = :huge",
+                                         ExpressionAttributeValues={":huge": {"S": "1e999999999"}})
+    stack.client("sqs").send_message(QueueUrl=stack.physical["LitigationQueue"],
+                                     MessageBody=litigation_message("F1").body())
+    assert functions.drain("LitigationQueue", "LitigationFunction", **TODAY) == {"delivered": 1, "failed": 0}
+    (refused,) = [e for e in store.history("F1") if e["kind"] == "litigation_refused"]
+    assert refused["reason"] == "invalid data: amount_due" and store.invoice("F1")[0].status == "open"
+
+
 def test_a_case_whose_notice_deadline_runs_is_parked_then_built_by_the_daily_run_on_its_day(stack, functions,
                                                                                             store):
     """A late import catches up its steps spaced by min_gap_days: the injonction step comes three days after the

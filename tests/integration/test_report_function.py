@@ -40,3 +40,18 @@ def test_relance_report_writes_the_page_and_the_same_figures_as_csv(tmp_path, ca
         value = row[2]
         if value and value[0].isdigit():
             assert f'value="{value}"' in html, row
+
+
+def test_the_weekly_report_is_built_past_a_poisoned_invoice_item(stack, functions, store):
+    # Given the sample and one invoice item whose amount no sum survives, written straight into the table
+    from relance.adapters.dynamo import invoice_item
+
+    book = load_book(sample_data_path())
+    store.seed(book)
+    item = invoice_item(next(i for i in book.invoices if i.status == "open"), store.shards)
+    item.update({"pk": {"S": "INV#F-HUGE"}, "id": {"S": "F-HUGE"}, "amount": {"S": "1e999999999"},
+                 "amount_due": {"S": "1e999999999"}})
+    stack.client("dynamodb").put_item(TableName=stack.physical["DataTable"], Item=item)
+    # When the weekly report runs, Then it is built from the others
+    assert functions.invoke("ReportFunction", {"on": "2026-11-30"})["on"] == "2026-11-30"
+    assert stack.client("s3").get_object(Bucket=stack.physical["DocumentsBucket"], Key="reports/2026-11-30.html")

@@ -21,6 +21,7 @@ from relance.domain.claim import (
     Claim,
     Rates,
     RateUnknown,
+    UnusableInvoice,
     cgv_rate_warning,
     compute_claim,
     eligibility,
@@ -485,3 +486,25 @@ def test_interest_accrued_grows_with_the_run_date(case):
     assert after.accrued >= before.accrued
     if before.interest_paid == after.interest_paid == 0:  # no payment settled interest in between
         assert after.interest >= before.interest
+
+
+# -- data out of SPEC §3's bounds never reaches the arithmetic --------------------------------------------
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"amount": Decimal("1e999999999"), "amount_due": Decimal("1e999999999")}, "amount"),
+    ({"amount_due": Decimal("1e999999999")}, "amount_due"),
+    ({"due_date": date(9999, 12, 31)}, "due_date"),
+    ({"payments": (Payment(date(2025, 4, 1), Decimal("-9e999999")),)}, "payments[0].amount"),
+], ids=["amount", "amount_due", "due_date", "payment"])
+@pytest.mark.parametrize("compute", ["claim", "eligibility"])
+def test_an_invoice_out_of_bounds_is_refused_with_its_field_never_an_overflow(fields, field, compute):
+    base = {"id": "F-2025-0007", "customer_id": "C1", "issue_date": date(2025, 2, 13), "due_date": date(2025, 3, 15),
+            "amount": Decimal("12000.00"), "amount_due": Decimal("12000.00")}
+    inv = Invoice(**{**base, **fields})
+    with pytest.raises(UnusableInvoice) as caught:
+        if compute == "claim":
+            claim_on(inv, date(2025, 6, 30))
+        else:
+            eligibility(inv, customer(), LEGAL, [], date(2025, 6, 30), RATES)
+    assert caught.value.field == field
+    assert "F-2025-0007" in str(caught.value) and "hors des bornes" in str(caught.value)

@@ -118,6 +118,14 @@ def test_all_any_not():
     ({"any": {"customer.kind": "business"}}, "« any » attend une liste"),
     ({"customer.language": []}, "est vide"),
     ({"invoice.amount": None}, "exists: false"),
+    ({"customer.kind": "!= robot"}, "« robot » n’est pas une valeur possible de « customer.kind »"),
+    ({"customer.country": ["FR", 33]}, "« 33 » n’est pas un code pays"),
+    ({"customer.language": "!= francais"}, "vouliez-vous dire « fr » ?"),
+    ({"invoice.currency": "<= EURO"}, "vouliez-vous dire « EUR » ?"),
+    ({"customer.account_manager": True}, "entre guillemets"),
+    ({"invoice.due_date": ">= 2026-02-30"}, "le 30 février 2026 n’existe pas"),
+    ({"invoice.extra.x": ">= 2026-13-01"}, "vouliez-vous dire « 2026-01-13 » (jour et mois inversés) ?"),
+    ({"customer.extra.y": ["2026-02-29"]}, "vouliez-vous dire « 2026-02-28 » (le dernier jour du mois) ?"),
 ])
 def test_mistakes_are_refused_with_a_plain_message(condition, message):
     with pytest.raises(ConditionError) as caught:
@@ -129,3 +137,15 @@ def test_every_mistake_is_reported_with_its_path():
     with pytest.raises(ConditionError) as caught:
         compile_condition({"all": [{"invoice.montant": 1}, {"customer.kinds": "business"}]})
     assert [p.path for p in caught.value.problems] == [("all", 0, "invoice.montant"), ("all", 1, "customer.kinds")]
+
+
+def test_codes_compare_as_written_in_the_data():
+    assert holds({"customer.language": "!= en"})
+    assert not holds({"customer.language": ["en", "de"]})
+    assert holds({"invoice.currency": "EUR", "customer.country": "!= BE"})
+
+
+def test_a_mistake_in_a_list_points_at_the_item():
+    with pytest.raises(ConditionError) as caught:
+        compile_condition({"customer.country": ["FR", "BE", "33"]})
+    assert [p.path for p in caught.value.problems] == [("customer.country", 2)]

@@ -18,6 +18,7 @@ from relance.imports.csvfile import (
     ImportFileError,
     ParsedFile,
     RowError,
+    decode_export,
     errors_csv,
     parse_amount,
     parse_csv,
@@ -441,7 +442,7 @@ def test_the_error_report_always_reads_back_to_what_was_written_apart_from_the_a
 
 def check_consistent(data: bytes, parsed: ParsedFile) -> None:
     """Every error points at a real, non-blank data row of the file; every data row gives a record or errors."""
-    text = data.decode(parsed.encoding)
+    text = decode_export(data)
     text = text.split("\n", 1)[1] if text.lower().startswith("sep=") else text
     records = list(csv.reader(io.StringIO(text, newline=""), delimiter=parsed.delimiter))
     numbered = [(n, cells) for n, cells in enumerate(records, start=1) if any(c.strip() for c in cells)]
@@ -507,3 +508,68 @@ def test_any_rows_of_text_cells_give_a_parsed_file_or_an_import_file_error(heade
     check_consistent(data, parsed)
     wrote = {i + 2 for i, row in enumerate(rows) if any(c.strip() for c in row)}
     assert {e.row for e in parsed.errors} <= wrote
+
+
+# -- what the store could not hold, and values out of bounds: the row is refused, the file goes on --------
+
+def test_an_invoice_number_over_the_key_limit_is_refused_and_the_next_row_read():
+    parsed = invoices("F" * 2100 + ";C1;05/10/2026;04/11/2026;10,00", "F-2;C1;05/10/2026;04/11/2026;10,00")
+    error = only_error(parsed)
+    assert (error.row, error.column) == (2, "N° facture") and "trop long" in error.reason
+    assert [i.id for i in parsed.invoices] == ["F-2"]
+
+
+def test_a_cell_over_128_kb_is_refused_without_losing_the_file():
+    note = "x" * 140_000
+    parsed = invoices(f"F-1;C1;05/10/2026;04/11/2026;10,00;{note}", "F-2;C1;05/10/2026;04/11/2026;10,00",
+                      header=INVOICE_HEADER + ";Note")
+    error = only_error(parsed)
+    assert (error.row, error.column) == (2, "Note") and "cellule trop longue" in error.reason
+    assert [i.id for i in parsed.invoices] == ["F-2"]
+
+
+def test_free_columns_over_the_item_limit_are_refused():
+    cells = ";".join("y" * 30_000 for _ in range(14))
+    header = INVOICE_HEADER + "".join(f";Note {n}" for n in range(14))
+    parsed = invoices(f"F-1;C1;05/10/2026;04/11/2026;10,00;{cells}", "F-2;C1;05/10/2026;04/11/2026;10,00",
+                      header=header)
+    error = only_error(parsed)
+    assert error.row == 2 and "ligne trop volumineuse" in error.reason
+    assert [i.id for i in parsed.invoices] == ["F-2"]
+
+
+def test_a_utf8_file_with_one_windows_1252_row_is_never_mangled():
+    data = ("Code client;Raison sociale\r\nC1;Bâtir Ensemble\r\n".encode()
+            + "C2;Société Générale\r\n".encode("cp1252") + "C3;Crème & Café\r\n".encode())
+    parsed = parse_csv(data)
+    assert [c.name for c in parsed.customers] == ["Bâtir Ensemble", "Société Générale", "Crème & Café"]
+    assert not any("Ã" in c.name for c in parsed.customers)
+
+
+def test_a_row_in_neither_encoding_is_refused_with_a_reason():
+    data = "Code client;Raison sociale\r\nC1;Bâtir\r\n".encode() + b"C2;Soci\x81t\xc3\r\n"
+    parsed = parse_csv(data)
+    assert [c.name for c in parsed.customers] == ["Bâtir"]
+    error = only_error(parsed)
+    assert error.row == 3 and "illisible" in error.reason
+
+
+def test_amount_due_above_the_amount_is_refused():
+    parsed = invoices("F-1;C1;05/10/2026;04/11/2026;100,00;150,00", header=INVOICE_HEADER + ";Reste à payer")
+    error = only_error(parsed)
+    assert error.column == "Reste à payer" and "supérieur au montant" in error.reason
+    assert parsed.invoices == ()
+
+
+@pytest.mark.parametrize("due", ["31/12/9999", "01/01/1899", "9999-12-31"])
+def test_a_date_out_of_bounds_is_refused(due):
+    parsed = invoices(f"F-1;C1;05/10/2026;{due};10,00", "F-2;C1;05/10/2026;04/11/2026;10,00")
+    error = only_error(parsed)
+    assert error.column == "Échéance" and "hors des bornes" in error.reason
+    assert [i.id for i in parsed.invoices] == ["F-2"]
+
+
+@pytest.mark.parametrize("amount", ["1" + "0" * 12, "9" * 40, "1 000 000 000 000,00"])
+def test_an_absurd_amount_is_refused(amount):
+    error = only_error(invoices(f"F-1;C1;05/10/2026;04/11/2026;{amount}"))
+    assert error.column == "Montant TTC" and "hors des bornes" in error.reason

@@ -229,3 +229,78 @@ def test_error_message_is_the_text_of_the_exception():
     with pytest.raises(DataError) as caught:
         parse_book(data(invoice(due_date="2026-02-30"), invoice(id="F2", customer_id="C9")))
     assert str(caught.value) == "\n".join(caught.value.problems)
+
+
+# -- out of SPEC §3's bounds: that invoice alone is set aside --------------------------------------------
+
+def test_a_no_due_date_sentinel_sets_that_invoice_alone_aside():
+    # Accounting packages write 31/12/9999 for "no due date".
+    book = parse_book(data(invoice(id="F1"), invoice(id="F2", due_date="9999-12-31"), invoice(id="F3")))
+    assert [i.id for i in book.invoices] == ["F1", "F3"]
+    (aside,) = book.unusable
+    assert (aside.invoice, aside.customer, aside.reason) == ("F2", "C1", "invalid data: due_date")
+    assert "31/12/9999" in aside.problem
+    assert aside.where == "data.json: invoices[1].due_date"
+
+
+@pytest.mark.parametrize("amount", ['"1e999999999"', "1e999999999", '"-1E+999999999"', '"1000000000000.00"',
+                                    "1" + "0" * 5000], ids=["text", "number", "negative", "a_trillion", "5001_digits"])
+def test_an_amount_beyond_bounds_sets_that_invoice_alone_aside(amount):
+    text = data(invoice(id="F1"), invoice(id="F2", amount="__X__")).replace('"__X__"', amount)
+    book = parse_book(text)
+    assert [i.id for i in book.invoices] == ["F1"]
+    assert [(u.invoice, u.reason) for u in book.unusable] == [("F2", "invalid data: amount")]
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"amount_due": "1e999999999"}, "amount_due"),
+    ({"issue_date": "1899-12-31"}, "issue_date"),
+    ({"paid_on": "9999-12-31"}, "paid_on"),
+    ({"promise_to_pay_until": "9999-12-31"}, "promise_to_pay_until"),
+    ({"completed_on": "0001-01-01"}, "completed_on"),
+    ({"payments": [{"date": "2026-02-10", "amount": "10.00"}, {"date": "2026-02-11", "amount": "9e99999"}]},
+     "payments[1].amount"),
+    ({"payments": [{"date": "9999-12-31", "amount": "10.00"}]}, "payments[0].date"),
+    ({"history": [{"step": "relance_1", "date": "2200-01-01"}]}, "history[0].date"),
+    ({"history": [{"step": "relance_1", "date": "2026-02-09", "delivered_on": "9999-12-31"}]},
+     "history[0].delivered_on"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_each_bounded_field_is_named_in_the_reason(fields, field):
+    book = parse_book(data(invoice(id="F1"), invoice(id="F2", **fields)))
+    assert [i.id for i in book.invoices] == ["F1"]
+    assert [(u.invoice, u.reason) for u in book.unusable] == [("F2", f"invalid data: {field}")]
+
+
+@pytest.mark.parametrize(("fields", "field"), [({"due_date": "0001-01-01"}, "due_date"),
+                                               ({"issue_date": "9999-12-31"}, "issue_date")])
+def test_a_sentinel_before_the_issue_date_sets_the_invoice_aside_not_the_file(fields, field):
+    book = parse_book(data(invoice(id="F1"), invoice(id="F2", **fields)))
+    assert [(u.invoice, u.reason) for u in book.unusable] == [("F2", f"invalid data: {field}")]
+
+
+def test_dates_on_the_bounds_are_usable():
+    book = parse_book(data(invoice(issue_date="1900-01-01", due_date="2199-12-31", amount="999999999999.99")))
+    assert [i.id for i in book.invoices] == ["F1"] and book.unusable == ()
+
+
+def test_a_customer_date_beyond_bounds_sets_its_invoices_aside():
+    customers = [CUSTOMER, {"id": "C2", "name": "Autre", "kind": "business", "since": "9999-12-31"}]
+    book = parse_book(data(invoice(id="F1"), invoice(id="F2", customer_id="C2"), customers=customers))
+    assert [i.id for i in book.invoices] == ["F1"]
+    assert [(u.invoice, u.reason) for u in book.unusable] == [("F2", "invalid data: customer.since")]
+
+
+def test_a_structural_error_is_still_a_file_error_even_next_to_a_bound():
+    message = single_problem(data(invoice(id="F1", due_date="2026-02-30", amount="1e999999999")))
+    assert "invoices[0].due_date" in message and "'2026-02-30' is not a date" in message
+
+
+def test_an_invoice_set_aside_still_takes_its_id():
+    message = single_problem(data(invoice(id="F1", due_date="9999-12-31"), invoice(id="F1")))
+    assert "invoices[1].id" in message
+
+
+def test_an_amount_due_computed_beyond_bounds_sets_the_invoice_aside():
+    # Both within bounds, but amount − payments is not: a negative payment (a reversal) of the maximum.
+    book = parse_book(data(invoice(amount="0.01", payments=[{"date": "2026-02-10", "amount": "-999999999999.99"}])))
+    assert book.invoices == () and [u.reason for u in book.unusable] == ["invalid data: amount_due"]

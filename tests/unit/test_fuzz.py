@@ -2,40 +2,45 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relance.datafile import DataError, parse_book
+from relance.domain.claim import Rates, RateUnknown, compute_claim
 from relance.domain.planner import Planner
 from relance.rules.loader import load_rules
+from relance.rules.model import Legal
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 FIELDS = ["invoice.amount_due", "invoice.amount", "invoice.days_overdue", "invoice.due_date", "customer.kind",
-          "customer.tags", "customer.language", "customer.open_balance", "customer.seniority_years",
+          "customer.tags", "customer.language", "customer.country", "invoice.currency", "customer.open_balance",
+          "customer.seniority_years",
           "invoice.extra.x", "customer.extra.y.z", "invoice.montant", "all", "any", "not"]
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=12),
                     st.sampled_from([">= 300", "< 0", "!= business", "> 2026-01-01", "J+5", "J-3", "legal", "FR",
-                                     "email", "courtois", "business", "consumer", "none", "57"]))
+                                     "email", "courtois", "business", "consumer", "none", "57", "!= robot",
+                                     "2026-02-30", ">= 2026-13-01", "FR", "fr", "EUR", "33", "J+45\n"]))
 
 
 def condition(depth: int = 2):
     leaf = st.one_of(scalars, st.lists(scalars, max_size=3),
                      st.fixed_dictionaries({}, optional={"contains": scalars, "exists": st.booleans()}))
     if depth == 0:
-        return st.dictionaries(st.sampled_from(FIELDS[:12]), leaf, max_size=3)
+        return st.dictionaries(st.sampled_from(FIELDS[:-3]), leaf, max_size=3)
     inner = condition(depth - 1)
     return st.dictionaries(st.sampled_from(FIELDS), st.one_of(leaf, inner, st.lists(inner, max_size=2)), max_size=3)
 
 
 steps = st.lists(st.fixed_dictionaries(
     {"id": st.sampled_from(["a", "b", "relance_1", "Bad Id", "c"]),
-     "at": st.sampled_from(["J-3", "J+0", "J+5", "J+15", "J5", "J+30", 5]),
+     "at": st.sampled_from(["J-3", "J+0", "J+5", "J+15", "J5", "J+30", 5, "J+45\n", "J-9999", "J+99999"]),
      "tone": st.sampled_from(["courtois", "factuel", "ferme", "formel", "gentil"]),
      "channel": st.sampled_from(["email", "letter", "registered_letter", "phone", "litigation", "fax"])},
     optional={"when": condition(1), "template": st.sampled_from(["preventif", "x y"])}), min_size=1, max_size=4,
@@ -148,3 +153,76 @@ def test_any_text_as_data_file_is_handled(text):
         parse_book(text, "data.json")
     except DataError as err:
         assert all(p.startswith("data.json") for p in err.problems)
+
+
+# -- dates and amounts within and beyond SPEC §3's bounds: the data file and the planner never raise ---------
+
+any_day = st.one_of(st.dates(date(1, 1, 1), date(9999, 12, 31)),
+                    st.sampled_from([date(1900, 1, 1), date(2199, 12, 31), date(1899, 12, 31), date(2200, 1, 1),
+                                     date(9999, 12, 31), date(1, 1, 1), date(2026, 3, 2)]))
+any_amount = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False).map(str),
+    st.integers(-10**15, 10**15).map(lambda n: f"{n / 100:.2f}" if abs(n) < 10**14 else str(n)),
+    st.sampled_from(["1e999999999", "-1E+999999999", "999999999999.99", "1000000000000", "0.001", "1E-999999",
+                     "12.50", "0", "-15.00", "1" + "0" * 5000]))
+POISON_RULES = """\
+version: 1
+segments:
+  - name: gros
+    when: {customer.open_balance: ">= 5000"}
+    scenario: standard
+  - name: tous
+    scenario: standard
+scenarios:
+  standard:
+    steps:
+      - {id: preventif, at: J-3, channel: email, tone: courtois}
+      - {id: relance_1, at: J+5, channel: email, tone: courtois}
+      - {id: mise_en_demeure, at: J+30, channel: registered_letter, tone: formel}
+"""
+RATES = Rates.load()
+POISON_PLANNER = Planner(_load_text({"rules.yaml": POISON_RULES}, check_templates=False).rules)
+poison_invoices = st.lists(st.fixed_dictionaries(
+    {"customer_id": st.sampled_from(["C1", "C2"]), "issue_date": any_day, "due_date": any_day,
+     "amount": any_amount},
+    optional={"amount_due": any_amount, "paid_on": any_day, "promise_to_pay_until": any_day,
+              "payments": st.lists(st.fixed_dictionaries({"date": any_day, "amount": any_amount}), max_size=2),
+              "history": st.lists(st.fixed_dictionaries({"step": st.sampled_from(["preventif", "relance_1"]),
+                                                         "date": any_day}, optional={"delivered_on": any_day}),
+                                  max_size=2)}), min_size=1, max_size=5)
+
+
+def _as_json(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+@SETTINGS
+@given(poison_invoices, st.dates(date(1900, 1, 1), date(2199, 12, 31)), st.sampled_from(["1900-01-01", "9999-12-31"]))
+def test_dates_and_amounts_beyond_bounds_set_invoices_aside_and_never_raise(invoices, on, since):
+    # Given invoices whose dates and amounts fall anywhere, bounds included and far beyond
+    document = {"customers": [{"id": "C1", "name": "A", "kind": "business"},
+                              {"id": "C2", "name": "B", "kind": "consumer", "since": since}],
+                "invoices": [{"id": f"F{i}", **{k: (_as_json(v) if not isinstance(v, list) else
+                                                  [{kk: _as_json(vv) for kk, vv in e.items()} for e in v])
+                                               for k, v in raw.items()}} for i, raw in enumerate(invoices)]}
+    text = json.dumps(document).replace('"1' + "0" * 5000 + '"', "1" + "0" * 5000)
+    try:
+        book = parse_book(text, "data.json")
+    except DataError as err:  # only what is malformed (a due date before the issue date): never a bound
+        assert all(p.startswith("data.json") and "is before the issue date" in p for p in err.problems)
+        return
+    # Then every invoice is either usable or set aside with the field to blame
+    assert {i.id for i in book.invoices} | {u.invoice for u in book.unusable} == {f"F{i}" for i in range(len(invoices))}
+    assert all(u.reason.startswith("invalid data: ") and u.problem for u in book.unusable)
+    # and planning a day and simulating a week plan the usable ones and list every one set aside
+    plan = POISON_PLANNER.plan(book, on)
+    skipped = {s.invoice: s.reason for s in plan.skipped}
+    assert all(skipped[u.invoice] == u.reason for u in book.unusable)
+    assert {a.invoice for a in plan.actions}.isdisjoint(skipped)
+    end = min(on + timedelta(days=6), date(2199, 12, 31))
+    run = POISON_PLANNER.simulate_run(book, on, end)
+    assert {u.invoice for u in book.unusable} <= {u.invoice for u in run.unusable}
+    # and the claim of a usable invoice is a figure, or a date before the first known rate
+    for invoice in book.invoices:
+        with contextlib.suppress(RateUnknown):
+            compute_claim(invoice, book.customers[invoice.customer_id], Legal(), on, RATES)

@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 import pytest
 
-from relance.domain.model import Book, Customer, HistoryEntry, Invoice
+from relance.domain.model import Book, Customer, HistoryEntry, Invoice, Unusable
 from relance.domain.planner import Message, Plan, Planner
 from relance.rules.loader import load_rules_or_raise
 
@@ -670,3 +670,72 @@ def test_simulate_continues_from_the_existing_history(planner):
         (date(2026, 3, 17), "appel"),
         (date(2026, 4, 1), "mise_en_demeure"),
     ]
+
+
+# -- One poisoned invoice never costs the others their run (SPEC §3) ----------------------------------------
+
+def test_an_invoice_whose_dates_overflow_is_skipped_and_the_others_planned(planner):
+    # 31/12/9999, an accounting "no due date", reached the planner: preventif sent, relance_1 is 9999-12-31 + 5
+    poisoned = invoice("F2", due=date(9999, 12, 31), issue=DUE, history=[sent("preventif", date(2026, 2, 27))])
+    plan = planner().plan(book(invoice("F1"), poisoned, invoice("F3")), date(2026, 3, 9))
+    assert steps(plan) == {"F1": "relance_1", "F3": "relance_1"}
+    assert reasons(plan) == {"F2": "invalid data: due_date"}
+    (aside,) = plan.unusable
+    assert aside.invoice == "F2" and "31/12/9999" in aside.problem
+
+
+def test_a_huge_amount_costs_only_its_own_invoice_the_open_balance(planner):
+    # The customer's open balance sums every open invoice: 1e999999999 would overflow it for the whole shard.
+    poisoned = invoice("F2", amount="1e999999999")
+    rules = with_segments("segments:\n  - name: gros\n    when: {customer.open_balance: '>= 2000'}\n"
+                          "    scenario: special\n  - name: tous\n    scenario: standard\n")
+    plan = planner(rules).plan(book(invoice("F1"), poisoned, invoice("F3")), date(2026, 3, 9))
+    assert steps(plan) == {"F1": "relance_speciale", "F3": "relance_speciale"}
+    assert reasons(plan) == {"F2": "invalid data: amount"}
+
+
+class _Failing(Planner):
+    """A computation that fails on one invoice for a reason no field explains."""
+
+    def step_day(self, due_date: date, at: int) -> date:
+        if due_date == date(2026, 3, 3):
+            raise ArithmeticError("boom")
+        return super().step_day(due_date, at)
+
+
+def test_an_invoice_whose_computation_fails_is_skipped_as_an_error_and_the_others_planned(rules_dir):
+    plan = _Failing(load_rules_or_raise(rules_dir())).plan(
+        book(invoice("F1"), invoice("F2", due=date(2026, 3, 3)), invoice("F3")), date(2026, 3, 9))
+    assert steps(plan) == {"F1": "relance_1", "F3": "relance_1"}
+    assert reasons(plan) == {"F2": "error: ArithmeticError"}
+    (aside,) = plan.unusable
+    assert aside.invoice == "F2" and aside.customer == "C1" and "boom" in aside.problem
+
+
+def test_a_bug_outside_the_named_failures_is_not_hidden(rules_dir):
+    class Buggy(Planner):
+        def step_day(self, due_date: date, at: int) -> date:
+            raise AttributeError("a bug")
+
+    with pytest.raises(AttributeError):
+        Buggy(load_rules_or_raise(rules_dir())).plan(book(invoice("F1")), date(2026, 3, 9))
+
+
+def test_invoices_the_data_set_aside_are_listed_as_skipped_with_their_reason(planner):
+    aside = Unusable.field("F0", "C1", "due_date", "date hors des bornes admises")
+    data = Book(book(invoice("F1")).customers, (invoice("F1"),), (aside,))
+    plan = planner().plan(data, date(2026, 3, 9))
+    assert steps(plan) == {"F1": "relance_1"}
+    assert reasons(plan) == {"F0": "invalid data: due_date"}
+    assert plan.unusable == (aside,)
+
+
+def test_a_simulation_lists_each_invoice_set_aside_once_and_plans_the_others(planner):
+    poisoned = invoice("F2", due=date(9999, 12, 31), issue=DUE, history=[sent("preventif", date(2026, 2, 27))])
+    aside = Unusable.field("F0", "C1", "amount", "montant hors des bornes admises")
+    data = Book(book(invoice("F1"), poisoned).customers, (invoice("F1"), poisoned), (aside,))
+    run = planner().simulate_run(data, date(2026, 3, 1), date(2026, 4, 30))
+    assert [(d.action.invoice, d.action.step) for d in run.actions] == [
+        ("F1", "preventif"), ("F1", "relance_1"), ("F1", "appel"), ("F1", "mise_en_demeure")]
+    assert [(u.invoice, u.reason) for u in run.unusable] == [("F0", "invalid data: amount"),
+                                                             ("F2", "invalid data: due_date")]

@@ -264,6 +264,41 @@ def test_the_company_mentions_are_read_and_a_malformed_one_says_how_to_write_it(
     assert "numéro de TVA « FR 08841273659 » invalide" in error.message and "FR08841273659" in error.message
 
 
+class TestCompanyValuesGoIntoEmailHeaders:
+    """The company's name and address are in every e-mail's From header, which refuses a line break: what
+    `check` lets through must not fail every e-mail at send time (issue 12, item 6)."""
+
+    def company(self, name_lines: str) -> str:
+        return COMPLETE_COMPANY.replace("  name: Atelier Test\n", name_lines)
+
+    def test_a_folded_name_keeps_no_trailing_newline(self, rules_dir):
+        result = load_rules(rules_dir(MINIMAL_RULES + self.company("  name: >\n    Atelier Test\n    et Fils\n")))
+        assert result.ok, [str(d) for d in result.diagnostics]
+        assert result.rules.company.name == "Atelier Test et Fils"
+
+    @pytest.mark.parametrize("name_lines", [
+        "  name: |\n    Atelier Test\n    et Fils\n",
+        '  name: "Atelier Test\\r\\nBcc: victime@example.com"\n',
+        '  name: "Atelier\\u2028Test"\n',
+        '  name: "Atelier\\x0bTest"\n',
+    ])
+    def test_a_line_break_inside_is_an_error_with_the_one_line_spelling(self, rules_dir, name_lines):
+        error = single_error(rules_dir(MINIMAL_RULES + self.company(name_lines)))
+        assert error.file.endswith("rules.yaml") and error.line == 13 and error.column == 9
+        assert "« company.name »" in error.message and "une seule ligne" in error.message
+        assert 'name: "Atelier' in error.message
+
+    def test_an_address_line_with_a_line_break_is_an_error(self, rules_dir):
+        text = COMPLETE_COMPANY.replace("line1: 1 rue Neuve", 'line1: "1 rue Neuve\\nBât. A"')
+        error = single_error(rules_dir(MINIMAL_RULES + text))
+        assert "« company.address.line1 »" in error.message and error.line == 16
+
+    def test_an_email_that_is_no_address_is_an_error(self, rules_dir):
+        error = single_error(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY.replace("compta@test.example",
+                                                                                "compta chez test.example")))
+        assert error.line == 17 and "n’est pas une adresse e-mail" in error.message
+
+
 def test_late_interest_accepts_legal_or_a_rate(rules_dir):
     assert load_rules(rules_dir(MINIMAL_RULES + "legal: {late_interest: 15}\n")).ok
     error = single_error(rules_dir(MINIMAL_RULES + "legal: {late_interest: beaucoup}\n"))
@@ -392,3 +427,141 @@ def test_a_litigation_step_without_a_formal_notice_before_it_is_a_warning(tmp_pa
     assert result.ok
     assert any("aucune mise en demeure" in d.message for d in result.diagnostics if d.severity == "warning")
     assert not any("aucune mise en demeure" in d.message for d in load_rules(SAMPLE_RULES).diagnostics)
+# -- loose checks (issue 12, item 8) ---------------------------------------------------------------------------------
+
+def _segment_when(condition: str) -> str:
+    """MINIMAL_RULES with a first segment under ``condition`` (line 4) and a catch-all after it."""
+    return MINIMAL_RULES.replace("    scenario: standard", f"    when: {condition}\n    scenario: standard\n"
+                                                          "  - name: reste\n    scenario: standard")
+
+
+@pytest.mark.parametrize("written", ['"J+45\\n"', "'J+45\n\n'", ">\n          J+45"])
+def test_a_delay_ending_with_a_line_break_is_refused(rules_dir, written):
+    text = MINIMAL_RULES.replace("      - {id: mise_en_demeure, at: J+30, channel: registered_letter, tone: formel}\n",
+                                 f"      - id: mise_en_demeure\n        at: {written}\n"
+                                 "        channel: registered_letter\n        tone: formel\n")
+    error = single_error(rules_dir(text))
+    assert (error.line, error.column) == (12, 13)
+    assert "délai « J+45\\n » invalide" in error.message and "retour à la ligne" in error.message
+    assert "at: J+45" in error.message
+
+
+@pytest.mark.parametrize("pattern_field", [
+    ('"relance_1\\n"', "id: relance_1", "identifiant"),
+    ('"preventif\\n"', "id: relance_1, template: preventif", "nom de modèle"),
+])
+def test_any_patterned_value_ending_with_a_line_break_is_refused(rules_dir, pattern_field):
+    written, where, label = pattern_field
+    key = "template" if "template" in where else "id"
+    text = MINIMAL_RULES.replace("id: relance_1", where).replace(f"{key}: {where.split(': ')[-1]}",
+                                                                 f"{key}: {written}")
+    error = single_error(rules_dir(text))
+    assert error.line == 9 and label in error.message and "retour à la ligne" in error.message
+
+
+def test_a_siren_ending_with_a_line_break_is_refused(rules_dir):
+    error = single_error(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY.replace('"123456789"', '"123456789\\n"')))
+    assert error.line == 15 and "SIREN" in error.message and "retour à la ligne" in error.message
+
+
+@pytest.mark.parametrize("at", ["J-9999", "J+99999", "J+3651", "J-3651"])
+def test_a_delay_beyond_ten_years_is_refused(rules_dir, at):
+    text = MINIMAL_RULES.replace("      - {id: preventif, at: J-3,", f"      - {{id: preventif, at: {at},")
+    if at.startswith("J+"):
+        text = MINIMAL_RULES + f"      - {{id: tard, at: {at}, channel: registered_letter, tone: formel}}\n"
+    error = single_error(rules_dir(text))
+    assert error.line in (8, 12)
+    assert f"délai {at}" in error.message or f"délai « {at} »" in error.message
+    assert "3650" in error.message
+
+
+def test_a_delay_of_ten_years_is_accepted(rules_dir):
+    text = MINIMAL_RULES.replace("at: J-3,", "at: J-3650,") + \
+        "      - {id: tard, at: J+3650, channel: registered_letter, tone: formel}\n"
+    assert load_rules(rules_dir(text)).ok
+
+
+def test_not_equal_to_an_impossible_kind_is_refused(rules_dir):
+    error = single_error(rules_dir(_segment_when('{customer.kind: "!= robot"}')))
+    assert (error.line, error.column) == (4, 27)
+    assert "« robot » n’est pas une valeur possible de « customer.kind » (business, consumer)" in error.message
+
+
+def test_not_equal_to_a_misspelt_status_suggests_the_closest(rules_dir):
+    error = single_error(rules_dir(_segment_when('{invoice.status: "!= payed"}')))
+    assert "« payed »" in error.message and "vouliez-vous dire « paid » ?" in error.message
+
+
+def test_a_number_in_a_list_of_countries_is_refused(rules_dir):
+    error = single_error(rules_dir(_segment_when("{customer.country: [FR, 33]}")))
+    assert (error.line, error.column) == (4, 35)  # at « 33 » itself
+    assert "« 33 » n’est pas un code pays" in error.message
+
+
+@pytest.mark.parametrize(("condition", "expected"), [
+    ("{customer.country: fr}", "vouliez-vous dire « FR » ?"),
+    ("{customer.country: UK}", "vouliez-vous dire « GB » ?"),
+    ('{customer.country: "!= FRA"}', "code pays"),
+    ("{customer.language: [fr, english]}", "vouliez-vous dire « en » ?"),
+    ("{customer.language: FR}", "vouliez-vous dire « fr » ?"),
+    ('{invoice.currency: "!= EURO"}', "vouliez-vous dire « EUR » ?"),
+    ("{invoice.currency: [EUR, €]}", "vouliez-vous dire « EUR » ?"),
+])
+def test_codes_outside_the_iso_lists_are_refused_with_the_closest_code(rules_dir, condition, expected):
+    error = single_error(rules_dir(_segment_when(condition)))
+    assert error.line == 4 and expected in error.message
+
+
+def test_valid_codes_are_accepted(rules_dir):
+    condition = '{customer.country: [FR, BE, CH], customer.language: "!= de", invoice.currency: [EUR, USD]}'
+    assert load_rules(rules_dir(_segment_when(condition))).ok
+
+
+def test_an_unquoted_number_for_a_text_field_gets_a_quoting_hint(rules_dir):
+    error = single_error(rules_dir(_segment_when("{customer.id: [C001, 1e3]}")))
+    assert error.line == 4 and "entre guillemets" in error.message and "customer.id" in error.message
+
+
+@pytest.mark.parametrize(("condition", "reason"), [
+    ('{invoice.due_date: ">= 2026-02-30"}', "le 30 février 2026 n’existe pas"),
+    ('{invoice.extra.x: ">= 2026-13-01"}', "il n’y a pas de mois 13"),
+    ("{invoice.extra.x: 2026-04-31}", "le 31 avril 2026 n’existe pas"),
+    ('{customer.extra.fin_contrat: ["2026-01-01", "2026-00-10"]}', "il n’y a pas de mois 0"),
+    ('{invoice.issue_date: "< 9999-12-31"}', "hors des bornes"),
+])
+def test_an_impossible_date_is_refused(rules_dir, condition, reason):
+    error = single_error(rules_dir(_segment_when(condition)))
+    assert error.line == 4 and reason in error.message
+
+
+def test_a_real_date_on_an_extra_field_is_accepted(rules_dir):
+    assert load_rules(rules_dir(_segment_when('{invoice.extra.x: ">= 2028-02-29"}'))).ok
+
+
+def test_no_pattern_of_the_published_schema_lets_a_line_break_through():
+    """Python's ``$`` matches before a final line break, ECMA-262's (editors') does not: patterns avoid it."""
+    import re
+
+    from jsonschema import Draft202012Validator
+
+    from relance.rules.schema import schema
+
+    patterns: list[str] = []
+
+    def collect(node):
+        if isinstance(node, dict):
+            patterns.extend(v for k, v in node.items() if k == "pattern")
+            for k, v in node.items():
+                if k != "pattern":
+                    collect(v)
+        elif isinstance(node, list):
+            for v in node:
+                collect(v)
+
+    collect(schema())
+    assert len(patterns) >= 9
+    for pattern in patterns:
+        sample = next(s for s in ("J+45", "123456789", "FR08841273659", "50000", "relance_1") if re.search(pattern, s))
+        validator = Draft202012Validator({"type": "string", "pattern": pattern})
+        assert validator.is_valid(sample), pattern
+        assert not validator.is_valid(sample + "\n") and not validator.is_valid(sample + "\r\n"), pattern

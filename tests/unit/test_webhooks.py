@@ -388,6 +388,22 @@ def test_charge_refunded_is_a_negative_refund_of_the_newly_refunded_part():
     assert notice.provider_ref == "ch_3QyA7dLkdIwHu7ix1aQ0cVbN"
 
 
+def test_a_refund_carries_the_charge_and_its_cumulative_refunded_total_for_the_store_to_reconcile():
+    notice = stripe_notice(event("stripe_charge_refunded.json"), tz=PARIS)
+    assert (notice.charge, notice.charge_refunded, notice.refund_ids) == (
+        "ch_3QyA7dLkdIwHu7ix1aQ0cVbN", Decimal("140.00"), ())
+
+
+def test_the_refunds_a_charge_lists_are_named_by_their_own_ids_failed_ones_left_out():
+    doc = event("stripe_charge_refunded.json")
+    doc["data"]["object"]["refunds"] = {"object": "list", "has_more": False, "data": [
+        {"id": "re_2", "object": "refund", "amount": 10000, "status": "succeeded"},
+        {"id": "re_x", "object": "refund", "amount": 500, "status": "failed"},
+        {"id": "re_1", "object": "refund", "amount": 4000, "status": "succeeded"},
+        {"id": 12, "object": "refund"}, "junk"]}
+    assert stripe_notice(doc, tz=PARIS).refund_ids == ("re_2", "re_1")
+
+
 def test_a_first_refund_without_previous_attributes_counts_the_whole_refunded_amount():
     doc = event("stripe_charge_refunded.json")
     del doc["data"]["previous_attributes"]
@@ -423,7 +439,7 @@ def test_an_event_without_an_invoice_reference_gives_an_unmatched_notice(name, r
 
 @pytest.mark.parametrize(
     ("minor", "euros"),
-    [(0, "0.00"), (1, "0.01"), (99, "0.99"), (120000, "1200.00"), (123456789, "1234567.89")],
+    [(1, "0.01"), (99, "0.99"), (120000, "1200.00"), (123456789, "1234567.89")],
 )
 def test_stripe_minor_units_become_exact_euros(minor, euros):
     doc = event("stripe_invoice_paid.json")
@@ -489,8 +505,20 @@ def test_verify_then_map_the_signed_samples_end_to_end():
         assert notice is not None and notice.amount > 0
 
 
+@pytest.mark.parametrize("name", ["stripe_invoice_paid.json", "stripe_payment_intent_succeeded.json",
+                                  "stripe_checkout_session_completed.json"])
+def test_a_payment_of_nothing_is_ignored_not_applied(name):
+    """An invoice settled by the customer's credit balance or a 100 % coupon sends invoice.paid with
+    amount_paid 0: nothing to apply, and a 2xx so that Stripe does not retry it for three days."""
+    doc = event(name)
+    field = {"invoice": "amount_paid", "payment_intent": "amount_received"}.get(doc["data"]["object"]["object"],
+                                                                                "amount_total")
+    doc["data"]["object"][field] = 0
+    assert stripe_notice(doc, tz=PARIS) is None
+
+
 @SETTINGS
-@given(minor=st.integers(0, 10**12))
+@given(minor=st.integers(1, 10**12))
 def test_any_amount_in_cents_converts_exactly(minor):
     doc = event("stripe_invoice_paid.json")
     doc["data"]["object"]["amount_paid"] = minor

@@ -85,6 +85,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .. import strictjson
+from ..domain.bounds import date_problem
 from ..domain.model import Address
 from ..ports import (
     AlreadySent,
@@ -677,11 +679,38 @@ def verify_status_callback(body: bytes, headers: Mapping[str, str], secret: str,
     return _relance_body(body)
 
 
-def _relance_body(body: bytes) -> StatusUpdate:
+# Ids end up in DynamoDB keys (``LETTER#<id>``; ``STATUS#<id>|<item>|<status>|<day>``, a sort key of at most
+# 1 024 bytes): each is bounded so that the key always fits. Other texts are only stored.
+_MAX_ID_BYTES = 255
+_MAX_TEXT_BYTES = 2048
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MAX_DETAILS = 1000
+
+
+def _callback_json(body: bytes | str, what: str) -> Any:
     try:
-        data = json.loads(body)
-    except ValueError as err:
-        raise InvalidCallbackBody(f"status callback body is not JSON: {type(err).__name__}") from None
+        return strictjson.loads(body)
+    except strictjson.NotStrictJson as err:
+        raise InvalidCallbackBody(f"{what} is not strict JSON: {err}") from None
+
+
+def _callback_text(value: Any, name: str, *, max_bytes: int = _MAX_TEXT_BYTES) -> str:
+    text = "" if value is None else str(value)
+    problem = strictjson.text_problem(text, max_bytes=max_bytes)
+    if problem:
+        raise InvalidCallbackBody(f"status callback: {name} must be text, {problem}")
+    return text.strip()
+
+
+def _callback_day(day: date, name: str) -> date:
+    problem = date_problem(day)
+    if problem:
+        raise InvalidCallbackBody(f"status callback: {name} out of bounds, between 1900 and 2199 ({problem})")
+    return day
+
+
+def _relance_body(body: bytes) -> StatusUpdate:
+    data = _callback_json(body, "status callback body")
     if not isinstance(data, dict):
         raise InvalidCallbackBody("status callback body must be a JSON object")
     provider_id = data.get("provider_id")
@@ -695,21 +724,26 @@ def _relance_body(body: bytes) -> StatusUpdate:
         value = data.get(name)
         if value is None:
             return None
+        if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
+            raise InvalidCallbackBody(f"status callback: {name} must be an ISO date (YYYY-MM-DD) or null")
         try:
-            return date.fromisoformat(value)
-        except (TypeError, ValueError):
+            return _callback_day(date.fromisoformat(value), name)
+        except ValueError:
             raise InvalidCallbackBody(f"status callback: {name} must be an ISO date (YYYY-MM-DD) or null") from None
 
-    def text(name: str) -> str:
+    def text(name: str, max_bytes: int = _MAX_TEXT_BYTES) -> str:
         value = data.get(name)
         if value is not None and not isinstance(value, str):
             raise InvalidCallbackBody(f"status callback: {name} must be a string or null")
-        return (value or "").strip()
+        return _callback_text(value, name, max_bytes=max_bytes)
 
-    return StatusUpdate(provider_id=str(provider_id).strip(), status=status, event_date=day("event_date"),
-                        delivered_on=day("delivered_on"), tracking_number=text("tracking_number"),
-                        proof_url=text("proof_url"), reference=text("reference"),
-                        provider_status=text("provider_status"), item=text("item"))
+    if isinstance(provider_id, int) and provider_id.bit_length() > 128:
+        raise InvalidCallbackBody("status callback: provider_id is too long")
+    return StatusUpdate(provider_id=_callback_text(provider_id, "provider_id", max_bytes=_MAX_ID_BYTES),
+                        status=status, event_date=day("event_date"),
+                        delivered_on=day("delivered_on"), tracking_number=text("tracking_number", _MAX_ID_BYTES),
+                        proof_url=text("proof_url"), reference=text("reference", _MAX_ID_BYTES),
+                        provider_status=text("provider_status", _MAX_ID_BYTES), item=text("item", _MAX_ID_BYTES))
 
 
 def verify_merci_facteur_callback(body: bytes, headers: Mapping[str, str], secret: str | Sequence[str], *,
@@ -732,22 +766,31 @@ def verify_merci_facteur_callback(body: bytes, headers: Mapping[str, str], secre
         raise InvalidSignature(f"{MERCI_FACTEUR_SECRET_HEADER} does not match the configured webhook secret")
     try:
         form = urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
-        event = json.loads(form["event"][0])
-        detail = json.loads(form["detail"][0])
+        event = _callback_json(form["event"][0], "Merci Facteur webhook: event")
+        detail = _callback_json(form["detail"][0], "Merci Facteur webhook: detail")
+    except InvalidCallbackBody:
+        raise
     except (ValueError, KeyError, IndexError) as err:
         raise InvalidCallbackBody("Merci Facteur webhook: expected a form with JSON fields event and detail "
                                   f"({type(err).__name__})") from None
     if not isinstance(event, dict) or not isinstance(detail, list) or not all(isinstance(d, dict) for d in detail):
         raise InvalidCallbackBody("Merci Facteur webhook: event must be an object and detail a list of objects")
-    name = str(event.get("name_event") or "")
+    if len(detail) > _MAX_DETAILS:
+        raise InvalidCallbackBody(f"Merci Facteur webhook: more than {_MAX_DETAILS} letters in one detail")
+    name = _callback_text(event.get("name_event") or "", "event.name_event", max_bytes=_MAX_ID_BYTES)
+    stamp = event.get("date_event")
     try:
-        event_date = datetime.fromtimestamp(int(event["date_event"]), tz).date()
-    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        if isinstance(stamp, bool) or not (isinstance(stamp, int) or (isinstance(stamp, str) and stamp.isdigit())) \
+                or len(str(stamp)) > 12:  # an exponent (1e999999999) would make int() build a billion digits
+            raise ValueError("not a Unix timestamp")
+        event_date = datetime.fromtimestamp(int(stamp), tz).date()
+    except (TypeError, ValueError, OverflowError, OSError):
         raise InvalidCallbackBody("Merci Facteur webhook: event.date_event must be a Unix timestamp") from None
+    _callback_day(event_date, "event.date_event")
     status = _MF_EVENTS.get(name, "other")
     updates = []
     for item in detail:
-        envoi = str(item.get("id_envoi") or "").strip()
+        envoi = _callback_text(item.get("id_envoi") or "", "id_envoi", max_bytes=_MAX_ID_BYTES)
         if not envoi:
             raise InvalidCallbackBody("Merci Facteur webhook: a detail has no id_envoi")
         proof = b""
@@ -761,8 +804,11 @@ def verify_merci_facteur_callback(body: bytes, headers: Mapping[str, str], secre
         updates.append(StatusUpdate(
             provider_id=envoi, status=status, event_date=event_date,
             delivered_on=event_date if status == "delivered" else None,
-            tracking_number=str(item.get("tracking_number") or "").strip(),
-            reference=str(item.get("ref_interne") or "").strip(),
-            provider_status=str(item.get("statut_courrier") or name).strip(),
-            item=str(item.get("ref_courrier") or "").strip(), proof=proof))
+            tracking_number=_callback_text(item.get("tracking_number") or "", "tracking_number",
+                                           max_bytes=_MAX_ID_BYTES),
+            reference=_callback_text(item.get("ref_interne") or "", "ref_interne", max_bytes=_MAX_ID_BYTES),
+            provider_status=_callback_text(item.get("statut_courrier") or name, "statut_courrier",
+                                           max_bytes=_MAX_ID_BYTES),
+            item=_callback_text(item.get("ref_courrier") or "", "ref_courrier", max_bytes=_MAX_ID_BYTES),
+            proof=proof))
     return updates

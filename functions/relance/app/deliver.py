@@ -14,10 +14,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ..domain.email import build_email
+from ..domain.email import HeaderError, build_email
 from ..domain.fmt import shortdate
 from ..domain.model import Customer, Invoice
-from ..domain.render import Rendered, TemplateMissing, render_message
+from ..domain.render import Rendered, RenderFailed, TemplateMissing, render_message
 from ..letters import LetterDocument, LetterLine, sender_from
 from ..ports import (
     AlreadySent,
@@ -47,6 +47,10 @@ class MessageAction:
     scenario: str
 
 
+class MessageActionsSource(Protocol):
+    def message_actions(self, key: str) -> list[dict[str, str]]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelMessage:
     key: str
@@ -58,30 +62,47 @@ class ChannelMessage:
     rules_digest: str = ""
     rerouted_from: str = ""
     resumes: str = ""  # the key of the message this one takes up again after waiting (a parked litigation step)
+    # A customer with thousands of invoices: the actions are kept in the store under this key, not in the body.
+    actions_ref: str = ""
 
     @classmethod
-    def from_body(cls, body: str) -> ChannelMessage:
+    def from_body(cls, body: str, store: MessageActionsSource | None = None) -> ChannelMessage:
+        """Parse a queued or recorded body; one sent by reference reads its actions from ``store``."""
         try:
             raw = json.loads(body)
+            ref = str(raw.get("actions_ref", ""))
+            if ref:
+                if store is None:
+                    raise MalformedMessage("a message by reference needs the store to read its actions")
+                listed = store.message_actions(ref)
+                if not listed:
+                    raise MalformedMessage(f"the actions of message {ref} are not in the store")
+            else:
+                listed = raw["actions"]
             return cls(key=str(raw["key"]), run_date=date.fromisoformat(raw["run_date"]),
                        customer=str(raw["customer"]), channel=str(raw["channel"]), tone=raw.get("tone") or None,
                        actions=tuple(MessageAction(str(a["invoice"]), str(a["step"]), str(a.get("segment", "")),
-                                                   str(a["scenario"])) for a in raw["actions"]),
+                                                   str(a["scenario"])) for a in listed),
                        rules_digest=str(raw.get("rules_digest", "")), rerouted_from=str(raw.get("rerouted_from", "")),
-                       resumes=str(raw.get("resumes", "")))
-        except (ValueError, KeyError, TypeError) as err:
+                       resumes=str(raw.get("resumes", "")), actions_ref=ref)
+        except MalformedMessage:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
             raise MalformedMessage(f"not a relance message: {type(err).__name__}") from None
 
     def body(self) -> str:
+        listed: dict[str, Any] = (
+            {"actions_ref": self.actions_ref, "action_count": len(self.actions)} if self.actions_ref else
+            {"actions": [{"invoice": a.invoice, "step": a.step, "segment": a.segment, "scenario": a.scenario}
+                         for a in self.actions]})
         return json.dumps({"key": self.key, "run_date": self.run_date.isoformat(), "customer": self.customer,
                            "channel": self.channel, "tone": self.tone, "rules_digest": self.rules_digest,
                            "rerouted_from": self.rerouted_from, **({"resumes": self.resumes} if self.resumes else {}),
-                           "actions": [{"invoice": a.invoice, "step": a.step, "segment": a.segment,
-                                        "scenario": a.scenario} for a in self.actions]}, ensure_ascii=False)
+                           **listed}, ensure_ascii=False)
 
     def rerouted(self, channel: str) -> ChannelMessage:
         return ChannelMessage(f"{self.key}-{channel}", self.run_date, self.customer, channel, self.tone, self.actions,
-                              self.rules_digest, rerouted_from=self.channel)
+                              self.rules_digest, rerouted_from=self.channel, actions_ref=self.actions_ref)
 
 
 class ChannelStore(Protocol):
@@ -90,6 +111,7 @@ class ChannelStore(Protocol):
     def append_events(self, events: Sequence[dict[str, Any]]) -> None: ...
     def put_record(self, pk: str, sk: str, fields: dict[str, Any], *, expires_at: int | None = None) -> None: ...
     def records(self, pk: str, prefix: str = "") -> list[dict[str, Any]]: ...
+    def message_actions(self, key: str) -> list[dict[str, str]]: ...
 
 
 class EmailSender(Protocol):
@@ -103,6 +125,22 @@ class Documents(Protocol):
 
 class Reroute(Protocol):
     def __call__(self, message: ChannelMessage) -> None: ...
+
+
+def sent_invoices(message: ChannelMessage, ids: Sequence[str]) -> dict[str, list[str]]:
+    """Which of a message's invoices went out, as a record keeps it: for a message by reference (thousands of
+    invoices, a record holds 400 KB at most) the few that were dropped rather than the many that were sent."""
+    if not message.actions_ref:
+        return {"invoices": list(ids)}
+    kept = set(ids)
+    return {"invoices_except": [a.invoice for a in message.actions if a.invoice not in kept]}
+
+
+def invoices_sent(message: ChannelMessage, record: dict[str, Any]) -> list[str]:
+    if "invoices" in record:
+        return list(record["invoices"])
+    dropped = set(record.get("invoices_except", []))
+    return [a.invoice for a in message.actions if a.invoice not in dropped]
 
 
 def why_not_due(invoice: Invoice | None, today: date) -> str | None:
@@ -194,7 +232,10 @@ class Channels:
             raise MalformedMessage("the message names no step of the current rules")
         return best[1]
 
-    def prepare(self, message: ChannelMessage) -> Prepared | None:
+    def prepare(self, message: ChannelMessage) -> Prepared | Delivery:
+        """The message made ready to send, or what became of it: cancelled (nothing left to remind), or
+        failed for good when its template cannot make it — recorded on the history, never retried, since the
+        same template and data would fail the same way on every attempt."""
         today = self.today()
         customer = self.store.customer(message.customer)
         fresh = self.store.invoices([a.invoice for a in message.actions])
@@ -208,13 +249,18 @@ class Channels:
         for invoice_id, reason in dropped:
             self._events(message, "action_cancelled", [invoice_id], reason=reason)
         if not keep or customer is None:
-            return None
+            return Delivery("cancelled", dropped=self._dropped(message))
         step = self._step(message)
         # A step's own template is for its own channel; a message moved to another channel (no e-mail
         # address → letter) takes that channel's template for the tone.
         template = step.template if step.channel == message.channel else None
-        rendered = render_message(self.rules, customer=customer, invoices=keep, channel=message.channel,
-                                  tone=message.tone, step_id=step.id, at=step.at_label, template=template, today=today)
+        try:
+            rendered = render_message(self.rules, customer=customer, invoices=keep, channel=message.channel,
+                                      tone=message.tone, step_id=step.id, at=step.at_label, template=template,
+                                      today=today)
+        except (TemplateMissing, RenderFailed) as err:
+            self._events(message, "action_failed", [i.id for i in keep], reason=str(err))
+            return Delivery("failed", reason=str(err), dropped=dropped)
         return Prepared(message, customer, keep, step, rendered, dropped)
 
     # -- e-mail ------------------------------------------------------------------------------------
@@ -224,13 +270,9 @@ class Channels:
             earlier = self._sent_by_an_earlier_attempt(message)
             if earlier is not None:
                 return earlier
-        try:
-            prepared = self.prepare(message)
-        except TemplateMissing as err:
-            self._events(message, "action_failed", [a.invoice for a in message.actions], reason=str(err))
-            return Delivery("failed", reason=str(err))
-        if prepared is None:
-            return Delivery("cancelled", dropped=self._dropped(message))
+        prepared = self.prepare(message)
+        if isinstance(prepared, Delivery):
+            return prepared
         ids = [i.id for i in prepared.invoices]
         if not prepared.customer.email:
             return self._fallback(message, ids, "no e-mail address", reroute, prepared.dropped)
@@ -240,10 +282,15 @@ class Channels:
             pdf = documents.get(f"invoices/{invoice.id}.pdf") if documents is not None else None
             if pdf:
                 attachments.append((f"Facture-{invoice.id}.pdf", pdf))
-        raw = build_email(sender_name=company.name, sender=company.email, to=[prepared.customer.email],
-                          subject=prepared.rendered.subject, text=prepared.rendered.body,
-                          reply_to=prepared.customer.account_manager or company.email, attachments=attachments,
-                          message_id=message.key, sent_at=self.now())
+        try:
+            raw = build_email(sender_name=company.name, sender=company.email, to=[prepared.customer.email],
+                              subject=prepared.rendered.subject, text=prepared.rendered.body,
+                              reply_to=prepared.customer.account_manager or company.email, attachments=attachments,
+                              message_id=message.key, sent_at=self.now())
+        except HeaderError as err:
+            # An address no e-mail can carry: the same on every attempt, so recorded, not retried.
+            self._events(message, "action_failed", ids, reason=str(err))
+            return Delivery("failed", reason=str(err), dropped=prepared.dropped)
         try:
             provider_id = sender.send(raw=raw, sender=company.email, to=[prepared.customer.email],
                                       reply_to=prepared.customer.account_manager or company.email,
@@ -252,7 +299,7 @@ class Channels:
             # SES may have sent it: the retry first looks for SES's « Send » event (handlers.ses_events).
             now = self.wall_clock()
             self.store.put_record(f"SENDING#{message.key}", "META", {
-                "type": "send_outcome_unknown", "at": now.isoformat(), "invoices": ids},
+                "type": "send_outcome_unknown", "at": now.isoformat(), **sent_invoices(message, ids)},
                 expires_at=int(now.timestamp()) + 7 * 86400)
             raise
         except PermanentProviderError as err:
@@ -269,7 +316,7 @@ class Channels:
         provider_id = confirmed_by_ses(self.store, message.key)
         unknown = self.store.records(f"SENDING#{message.key}")
         if provider_id is not None:
-            ids = list(unknown[0]["invoices"]) if unknown else [a.invoice for a in message.actions]
+            ids = invoices_sent(message, unknown[0]) if unknown else [a.invoice for a in message.actions]
             self._events(message, "sent", ids, provider="ses", provider_id=provider_id,
                          note="confirmed by SES after a lost answer")
             self.store.put_record(f"SES#{provider_id}", "META", {"type": "ses_message", "message": message.body()})
@@ -297,8 +344,8 @@ class Channels:
     def letter(self, message: ChannelMessage, *, provider: LetterProvider, documents: Documents,
                render_pdf: Callable[[LetterDocument], bytes]) -> Delivery:
         prepared = self.prepare(message)
-        if prepared is None:
-            return Delivery("cancelled", dropped=self._dropped(message))
+        if isinstance(prepared, Delivery):
+            return prepared
         ids = [i.id for i in prepared.invoices]
         address = prepared.customer.address
         if not (address.line1 and address.postal_code and address.city):
@@ -321,7 +368,7 @@ class Channels:
                          reference=reference, document=f"letters/{message.run_date.isoformat()}/{message.key}.pdf")
             self.store.put_record(f"LETTERREF#{reference}", "META", {
                 "type": "letter", "message": message.body(), "tracking_number": "", "registered": registered,
-                "invoices": ids})
+                **sent_invoices(message, ids)})
             return Delivery("sent", dropped=prepared.dropped)
         except PermanentProviderError as err:
             self._events(message, "action_failed", ids, reason=str(err), provider="postal")
@@ -331,15 +378,15 @@ class Channels:
                      document=f"letters/{message.run_date.isoformat()}/{message.key}.pdf")
         self.store.put_record(f"LETTER#{receipt.provider_id}", "META", {
             "type": "letter", "message": message.body(), "tracking_number": receipt.tracking_number,
-            "registered": registered, "invoices": ids})
+            "registered": registered, **sent_invoices(message, ids)})
         return Delivery("sent", provider_id=receipt.provider_id, tracking_number=receipt.tracking_number,
                         dropped=prepared.dropped)
 
     # -- phone -------------------------------------------------------------------------------------
     def phone(self, message: ChannelMessage) -> Delivery:
         prepared = self.prepare(message)
-        if prepared is None:
-            return Delivery("cancelled", dropped=self._dropped(message))
+        if isinstance(prepared, Delivery):
+            return prepared
         customer, today = prepared.customer, self.today()
         manager = customer.account_manager or self.rules.company.email
         task = {

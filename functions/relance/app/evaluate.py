@@ -3,6 +3,11 @@
 Record first, then queue (an outbox): an action recorded but not queued — a crash between the two —
 is queued by the next run of its shard. Recording is idempotent per invoice + step, and queued messages
 carry a deterministic key, so reruns and duplicate deliveries send nothing twice.
+
+A message lists its actions inline up to :data:`INLINE_ACTIONS_MAX_BYTES`; a customer with thousands of
+invoices gets a message *by reference*: its actions are written to the store first, under the message key,
+and the channel reads them back (``ChannelMessage.from_body``). Every message therefore stays far below
+SQS's per-message limit, and below DynamoDB's 400 KB item when a channel keeps its body on a record.
 """
 
 from __future__ import annotations
@@ -32,12 +37,15 @@ class ShardReport:
     queued_messages: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     queued_actions: int = 0
     not_queued: int = 0
+    in_error: int = 0  # invoices set aside: data out of bounds or unreadable, or a computation that failed
+    set_aside: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {"run_date": self.run_date.isoformat(), "shard": self.shard, "invoices": self.invoices,
                 "planned": self.planned, "recorded": self.recorded, "already_recorded": self.already_recorded,
                 "skipped": self.skipped, "queued_messages": dict(self.queued_messages),
-                "queued_actions": self.queued_actions, "not_queued": self.not_queued}
+                "queued_actions": self.queued_actions, "not_queued": self.not_queued, "in_error": self.in_error,
+                "set_aside": self.set_aside}
 
 
 def shard_jobs(run_date: date, shards: int) -> list[tuple[str, str]]:
@@ -52,14 +60,35 @@ def message_key(actions: Sequence[ActionRecord]) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
 
 
-def message_body(actions: Sequence[ActionRecord]) -> str:
+# The historical SQS limit for one message (queues created before 2025 may still enforce it) is 256 KiB; the
+# body is also kept, JSON in JSON, on DynamoDB records of 400 KB at most: half of it leaves room for both.
+INLINE_ACTIONS_MAX_BYTES = 128 * 1024
+
+
+def action_fields(actions: Sequence[ActionRecord]) -> list[dict[str, str]]:
+    return [{"invoice": a.invoice, "step": a.step, "segment": a.segment, "scenario": a.scenario}
+            for a in sorted(actions, key=lambda a: a.invoice)]
+
+
+def message_body(actions: Sequence[ActionRecord], *, by_reference: bool = False) -> str:
+    """The queued message: the actions inline, or (``by_reference``) the key under which they are stored."""
     first = actions[0]
+    key = message_key(actions)
+    listed: dict[str, object] = ({"actions_ref": key, "action_count": len(actions)} if by_reference
+                                 else {"actions": action_fields(actions)})
     return json.dumps({
-        "key": message_key(actions), "run_date": first.run_date.isoformat(), "customer": first.customer,
-        "channel": first.channel, "tone": first.tone, "rules_digest": first.rules_digest,
-        "actions": [{"invoice": a.invoice, "step": a.step, "segment": a.segment, "scenario": a.scenario}
-                    for a in sorted(actions, key=lambda a: a.invoice)],
+        "key": key, "run_date": first.run_date.isoformat(), "customer": first.customer,
+        "channel": first.channel, "tone": first.tone, "rules_digest": first.rules_digest, **listed,
     }, ensure_ascii=False)
+
+
+def queued_body(store: InvoiceStore, actions: Sequence[ActionRecord]) -> str:
+    """The body to queue for a group: inline when small enough, else by reference to actions stored first."""
+    body = message_body(actions)
+    if len(body.encode("utf-8")) <= INLINE_ACTIONS_MAX_BYTES:
+        return body
+    store.put_message_actions(message_key(actions), action_fields(actions))
+    return message_body(actions, by_reference=True)
 
 
 def evaluate_shard(*, rules: Rules, store: InvoiceStore, queue: MessageQueue, run_date: date, shard: int,
@@ -69,6 +98,12 @@ def evaluate_shard(*, rules: Rules, store: InvoiceStore, queue: MessageQueue, ru
     report.invoices = len(snapshot.book.invoices)
     plan = (planner or Planner(rules)).plan(snapshot.book, run_date)
     report.planned, report.skipped = len(plan.actions), len(plan.skipped)
+    # One poisoned invoice is set aside by the planner, recorded on its history once, and counted; the
+    # others of the shard go on.
+    report.in_error = len(plan.unusable)
+    report.set_aside = [{"invoice": u.invoice, "reason": u.reason} for u in plan.unusable[:100]]
+    for aside in plan.unusable:
+        store.record_unusable(aside, run_date)
     records = [ActionRecord(run_date=run_date, shard=shard, invoice=a.invoice, customer=a.customer, segment=a.segment,
                             scenario=a.scenario, step=a.step, channel=a.channel, tone=a.tone,
                             rules_digest=rules.digest) for a in plan.actions]
@@ -90,13 +125,15 @@ def evaluate_shard(*, rules: Rules, store: InvoiceStore, queue: MessageQueue, ru
 
 def flush_outbox(*, store: InvoiceStore, queue: MessageQueue, shard: int, report: ShardReport) -> None:
     """Queue every recorded-but-unqueued action of the shard as messages, then clear what was queued."""
-    pending = store.pending_outbox(shard)
+    recorded = store.pending_outbox(shard, with_cancelled=True)
+    cancelled = [a for a in recorded if a.cancelled]  # a payment arrived meanwhile: dropped, its event written
+    pending = [a for a in recorded if not a.cancelled]
     groups: dict[tuple[str, str, str, str], list[ActionRecord]] = defaultdict(list)
     for action in pending:
         groups[action.group].append(action)
     by_channel: dict[str, list[tuple[str, str, list[ActionRecord]]]] = defaultdict(list)
     for actions in groups.values():
-        by_channel[actions[0].channel].append((message_key(actions), message_body(actions), actions))
+        by_channel[actions[0].channel].append((message_key(actions), queued_body(store, actions), actions))
     sent: list[ActionRecord] = []
     for channel, messages in sorted(by_channel.items()):
         accepted = queue.send(channel, [(key, body) for key, body, _ in messages])
@@ -104,6 +141,6 @@ def flush_outbox(*, store: InvoiceStore, queue: MessageQueue, shard: int, report
             if key in accepted:
                 sent.extend(actions)
                 report.queued_messages[channel] += 1
-    store.clear_outbox(sent)
+    store.clear_outbox(sent + cancelled)
     report.queued_actions = len(sent)
     report.not_queued = len(pending) - len(sent)

@@ -1,16 +1,30 @@
-"""Import an accounting export: parse, check customers exist, upsert good rows, report bad ones.
+"""Import an accounting export: parse, check customers exist, merge good rows, report bad ones.
 
-Good rows are upserted without touching dunning state or history; re-importing the same file changes
-nothing; bad rows are reported (row, column, reason) and never stop the good ones.
+Good rows are merged under what relance recorded (``domain.reconcile``: an export never undoes a payment,
+a refund, a status set by people, the steps or the history; every disagreement is reported); re-importing
+the same file changes nothing; bad rows are reported (row, column, reason) and never stop the good ones.
+
+A small file is imported in the invocation that reads it. A big one (over ``CHUNK_ROWS`` rows) is parsed and
+checked once, its good rows stored as chunks and queued, one chunk per worker invocation; the last chunk to
+finish writes the report. Progress (chunks and rows done) is kept on a counter in the store.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from ..imports.csvfile import ParsedFile, RowError, parse_csv
+from ..domain.reconcile import Disagreement
+from ..imports import chunks
+from ..imports.csvfile import ParsedFile, RowError, errors_csv, parse_csv
+
+DETAILS_SHOWN = 1000  # disagreements listed one by one in the report; all are counted
+ERRORS_SUFFIX = ".erreurs.csv"
+REPORT_SUFFIX = ".rapport.json"
+LOTS_PREFIX = "import-lots/"  # outside imports/: never mistaken for an export
 
 
 @dataclass(slots=True)
@@ -19,27 +33,77 @@ class ImportReport:
     rows: int
     outcomes: Counter[str] = field(default_factory=Counter)
     errors: list[RowError] = field(default_factory=list)
+    disagreements: list[tuple[int, Disagreement]] = field(default_factory=list)
 
     @property
     def imported(self) -> int:
         return sum(self.outcomes.values())
 
     def as_dict(self) -> dict[str, Any]:
+        self.errors.sort(key=lambda e: (e.row, e.column))
+        self.disagreements.sort(key=lambda d: (d[0], d[1].invoice, d[1].field))
         return {"kind": self.kind, "rows": self.rows, "imported": self.imported, **dict(self.outcomes),
-                "rejected_rows": len({e.row for e in self.errors}), "errors": len(self.errors)}
+                "rejected_rows": len({e.row for e in self.errors}), "errors": len(self.errors),
+                "disagreements": len(self.disagreements),
+                "disagreement_details": [{"row": row, "invoice": d.invoice, "field": d.field, "export": d.export,
+                                          "relance": d.relance, "reason": d.reason}
+                                         for row, d in self.disagreements[:DETAILS_SHOWN]]}
+
+    def add(self, other: ImportReport) -> None:
+        self.outcomes.update(other.outcomes)
+        self.errors.extend(other.errors)
+        self.disagreements.extend(other.disagreements)
+
+    def to_json(self) -> bytes:
+        return json.dumps({"kind": self.kind, "rows": self.rows, "outcomes": dict(self.outcomes),
+                           "errors": [[e.row, e.column, e.reason] for e in self.errors],
+                           "disagreements": [[row, d.invoice, d.field, d.export, d.relance, d.reason]
+                                             for row, d in self.disagreements]}, ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> ImportReport:
+        body = json.loads(data)
+        return cls(body["kind"], body["rows"], Counter(body["outcomes"]), [RowError(*e) for e in body["errors"]],
+                   [(d[0], Disagreement(*d[1:])) for d in body["disagreements"]])
+
+
+@dataclass(slots=True)
+class Prepared:
+    report: ImportReport  # the parse and customer checks' errors, rows read
+    rows: list[chunks.Row]  # the rows to write, with their spreadsheet row number
+
+
+def prepare(data: bytes, store: Any, *, kind: str | None = None) -> Prepared:
+    """Parse and check; raises ``ImportFileError`` when the file as a whole is unusable (nothing written)."""
+    parsed = parse_csv(data, kind=kind)
+    report = ImportReport(parsed.kind, parsed.rows, errors=list(parsed.errors))
+    records: Sequence[Any] = parsed.customers if parsed.kind == "customers" else _with_known_customers(
+        parsed, store, report)
+    return Prepared(report, [(parsed.row_of.get(r.id, 0), r) for r in records])
+
+
+def apply_rows(kind: str, rows: Sequence[chunks.Row], store: Any, report: ImportReport) -> None:
+    """Write checked rows; a row the store refuses becomes a row error, never an abort."""
+    if kind == "customers":
+        report.outcomes.update(store.upsert_customers([r for _, r in rows]))
+        return
+    for (row, _), done in zip(rows, store.upsert_invoices([r for _, r in rows]), strict=True):
+        if done.outcome == "rejected":
+            report.errors.append(RowError(row, "", done.reason))
+            continue
+        report.outcomes[done.outcome] += 1
+        report.disagreements.extend((row, d) for d in done.disagreements)
 
 
 def import_csv(data: bytes, store: Any, *, kind: str | None = None) -> ImportReport:
-    """Raises ``ImportFileError`` when the file as a whole is unusable (nothing is written then)."""
-    parsed = parse_csv(data, kind=kind)
-    report = ImportReport(parsed.kind, parsed.rows, errors=list(parsed.errors))
-    for customer in parsed.customers:
-        report.outcomes[store.upsert_customer(customer)] += 1
-    invoices = _with_known_customers(parsed, store, report)
-    for invoice in invoices:
-        report.outcomes[store.upsert_invoice(invoice)] += 1
-    report.errors.sort(key=lambda e: (e.row, e.column))
-    return report
+    """The whole file in this process (``relance import``, small drops).
+
+    Raises ``ImportFileError`` when the file as a whole is unusable (nothing is written then)."""
+    prepared = prepare(data, store, kind=kind)
+    for chunk in chunks.split(prepared.rows):
+        apply_rows(prepared.report.kind, chunk, store, prepared.report)
+    prepared.report.errors.sort(key=lambda e: (e.row, e.column))
+    return prepared.report
 
 
 def _with_known_customers(parsed: ParsedFile, store: Any, report: ImportReport) -> list[Any]:
@@ -56,3 +120,94 @@ def _with_known_customers(parsed: ParsedFile, store: Any, report: ImportReport) 
                                           f"client « {invoice.customer_id} » inconnu : importez d’abord le fichier "
                                           "des clients"))
     return kept
+
+
+# -- big files: chunks through the import queue ---------------------------------------------------------------
+
+class ImportSpace(Protocol):
+    """Where an import reads its file and leaves chunks and reports (S3), and queues its chunks (SQS)."""
+
+    bucket: str
+
+    def get(self, key: str) -> bytes | None: ...  # None: no such object
+
+    def put(self, key: str, body: bytes, content_type: str) -> None: ...
+
+    def delete(self, keys: Sequence[str]) -> None: ...
+
+    def queue_chunks(self, messages: Sequence[dict[str, Any]]) -> None: ...
+
+
+def base_of(key: str) -> str:
+    return key[: -len(".csv")] if key.lower().endswith(".csv") else key
+
+
+def write_report(space: ImportSpace, key: str, summary: dict[str, Any], errors: Sequence[RowError]) -> None:
+    base = base_of(key)
+    if errors:
+        space.put(base + ERRORS_SUFFIX, errors_csv(errors), "text/csv; charset=utf-8")
+    space.put(base + REPORT_SUFFIX, json.dumps(summary, ensure_ascii=False, indent=2).encode(), "application/json")
+
+
+def split_import(prepared: Prepared, key: str, import_id: str, store: Any, space: ImportSpace,
+                 *, chunk_rows: int = chunks.CHUNK_ROWS) -> dict[str, Any]:
+    """Store the checked rows as chunks, count them in the store, queue one message per chunk.
+
+    Returns the report as it stands (the parse errors, progress 0 of N); the last chunk writes the final one.
+    """
+    report, parts = prepared.report, chunks.split(prepared.rows, chunk_rows)
+    lots = f"{LOTS_PREFIX}{import_id}/"
+    space.put(lots + "prepared.json", report.to_json(), "application/json")
+    for n, part in enumerate(parts):
+        space.put(f"{lots}{n:05d}.json", chunks.encode(report.kind, part), "application/json")
+    store.start_import(import_id, chunks=len(parts), rows=len(prepared.rows))
+    summary = {"file": key, "status": "en cours", **report.as_dict(),
+               "progress": {"chunks_done": 0, "chunks": len(parts), "rows_done": 0,
+                            "rows_to_write": len(prepared.rows)}}
+    write_report(space, key, summary, report.errors)
+    space.queue_chunks([{"import": import_id, "bucket": space.bucket, "file": key, "chunk": n,
+                         "chunks": len(parts)} for n in range(len(parts))])
+    return summary
+
+
+def import_chunk(message: dict[str, Any], store: Any, space: ImportSpace) -> dict[str, Any] | None:
+    """One queued chunk: merge its rows, count it once, and if it was the last, write the final report.
+
+    A chunk delivered twice is merged twice (nothing changes the second time) but counted once.
+    Returns the final summary when this chunk completed the import, else None.
+    """
+    import_id, n = message["import"], int(message["chunk"])
+    lots = f"{LOTS_PREFIX}{import_id}/"
+    body = space.get(f"{lots}{n:05d}.json")
+    if body is None:
+        if store.chunk_counted(import_id, n):
+            return None  # delivered again after the import finished and cleaned up
+        raise LookupError(f"import chunk {lots}{n:05d}.json is missing")
+    kind, rows = chunks.decode(body)
+    part = ImportReport(kind, 0)
+    apply_rows(kind, rows, store, part)
+    space.put(f"{lots}{n:05d}.result.json", part.to_json(), "application/json")
+    progress = store.chunk_done(import_id, n, rows=len(rows))
+    if progress is None:  # counted before: a redelivery, maybe of a last chunk that died before its report
+        progress = store.import_progress(import_id)
+        if space.get(lots + "prepared.json") is None:
+            return None  # the report was written and the chunks cleaned up
+    if progress["chunks_done"] < progress["chunks"]:
+        return None  # other chunks still to come
+    report = ImportReport.from_json(_present(space, lots + "prepared.json"))
+    for m in range(progress["chunks"]):
+        report.add(ImportReport.from_json(_present(space, f"{lots}{m:05d}.result.json")))
+    summary = {"file": message["file"], "status": "terminé", **report.as_dict(),
+               "progress": {"chunks_done": progress["chunks_done"], "chunks": progress["chunks"],
+                            "rows_done": progress["rows_done"], "rows_to_write": progress["rows"]}}
+    write_report(space, message["file"], summary, report.errors)
+    space.delete([lots + "prepared.json", *(f"{lots}{m:05d}{s}" for m in range(progress["chunks"])
+                                            for s in (".json", ".result.json"))])
+    return summary
+
+
+def _present(space: ImportSpace, key: str) -> bytes:
+    body = space.get(key)
+    if body is None:
+        raise LookupError(f"{key} is missing")
+    return body

@@ -9,7 +9,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..domain.claim import Claim, eligibility, formal_notice, notice_deadline, rates_of
+from ..domain.claim import (
+    Claim,
+    UnusableInvoice,
+    eligibility,
+    formal_notice,
+    notice_deadline,
+    rates_of,
+)
 from ..domain.courts import court_for, courts_of
 from ..domain.email import build_email
 from ..domain.fmt import longdate, money
@@ -25,6 +32,11 @@ REASON_LABELS = {"closed": "facture soldée ou annulée", "disputed": "facture e
                  "notice_deadline_pending": "le délai laissé par la mise en demeure n’est pas encore écoulé",
                  "below_minimum": "montant inférieur au minimum fixé (legal.litigation_min_amount)",
                  "company_incomplete": "informations de l’entreprise incomplètes (section company des règles)"}
+
+
+def _invalid_label(reason: str) -> str:
+    field = reason.removeprefix("invalid data: ")
+    return f"donnée inutilisable ({field}) : corrigez-la dans l’export" if field != reason else reason
 
 
 @dataclass(slots=True)
@@ -58,7 +70,15 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
             outcome.refused[action.invoice] = ["closed"]
             continue
         invoice, _ = found
-        verdict = eligibility(invoice, customer, rules.legal, rules.company.missing(), today, rates)
+        try:
+            verdict = eligibility(invoice, customer, rules.legal, rules.company.missing(), today, rates)
+        except UnusableInvoice as err:  # a date or an amount out of bounds: refused, never retried
+            reason = f"invalid data: {err.field}"
+            outcome.refused[invoice.id] = [reason]
+            store.append_events([{"invoice": invoice.id, "kind": "litigation_refused", "date": today.isoformat(),
+                                  "step": action.step, "channel": "litigation", "reason": reason,
+                                  "problem": err.problem, "message_key": message.key}])
+            continue
         notice = formal_notice(invoice, today)
         if verdict.reasons == ["notice_deadline_pending"] and notice is not None:
             # Only a matter of days: the daily run brings the step back when the deadline has passed.
@@ -96,7 +116,7 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
                          + "\n".join(lines) + "\n\nRien à faire d’ici là : si le client paie entre-temps, "
                          "le dossier ne sera pas préparé.")
         if outcome.refused:
-            lines = [f"– {i} : " + " ; ".join(REASON_LABELS.get(r, r) for r in reasons)
+            lines = [f"– {i} : " + " ; ".join(REASON_LABELS.get(r) or _invalid_label(r) for r in reasons)
                      for i, reasons in outcome.refused.items()]
             parts.append("L’étape d’injonction de payer n’a pas produit de dossier :\n\n" + "\n".join(lines)
                          + "\n\nCette étape ne sera pas reprise automatiquement. Une fois le motif levé "

@@ -37,6 +37,12 @@ class Runtime:
         return DynamoStore(self.dynamodb, self.settings.table_name, self.settings.shards)
 
     @cached_property
+    def single_item_store(self) -> DynamoStore:
+        """The store as the functions that face the internet use it: one item per write request, since they
+        hold no BatchWriteItem permission (it would let them delete any item; template.yaml)."""
+        return DynamoStore(self.dynamodb, self.settings.table_name, self.settings.shards, batch_writes=False)
+
+    @cached_property
     def queues(self) -> SqsQueues:
         urls = {channel: self.settings.queue_for(channel) for channel in CHANNEL_QUEUE_VARIABLES}
         return SqsQueues(self.sqs, urls)

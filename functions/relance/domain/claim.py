@@ -86,7 +86,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .fmt import cents, money, money_json, percent, shortdate
 from .legal import is_prescribed, notice_last_day, prescription_date
-from .model import Customer, HistoryEntry, Invoice, Payment
+from .model import Customer, HistoryEntry, Invoice, Payment, invoice_problems
 
 if TYPE_CHECKING:
     from ..rules.model import Legal, Rules
@@ -106,6 +106,14 @@ _HALF_YEAR = re.compile(r"(\d{4})-H([12])")
 
 class RateUnknown(ValueError):
     """A date before the first figure of the rate tables: nothing sensible to fall back on."""
+
+
+class UnusableInvoice(ValueError):
+    """The invoice carries a date or an amount outside SPEC §3's bounds: no claim is computed on it."""
+
+    def __init__(self, invoice: str, field: str, problem: str) -> None:
+        super().__init__(f"{invoice} : {field} : {problem}")
+        self.invoice, self.field, self.problem = invoice, field, problem
 
 
 class Quote(NamedTuple):
@@ -383,6 +391,9 @@ class _Ledger:
 
 def compute_claim(invoice: Invoice, customer: Customer, legal: Legal, on: date, rates: Rates) -> Claim:
     """Principal, late interest and recovery indemnity owed on ``on`` (SPEC §5; see the module docstring)."""
+    problems = invoice_problems(invoice)
+    if problems:  # 1e999999999 would overflow the sums below, 31/12/9999 the calendar
+        raise UnusableInvoice(invoice.id, *problems[0])
     if legal.partial_payments not in PAYMENT_ORDERS:
         raise ValueError(f"partial_payments must be one of {', '.join(PAYMENT_ORDERS)}, "
                          f"not {legal.partial_payments!r}")

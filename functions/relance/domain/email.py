@@ -4,13 +4,43 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
+from email.errors import MessageError
 from email.headerregistry import Address as MailAddress
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 _BULLET = re.compile(r"^\s*[–\-•]\s+")
+
+
+class HeaderError(ValueError):
+    """A value no e-mail header can carry (a line break in a name, an address that is not one)."""
+
+
+def header_problem(text: str) -> str | None:
+    """Why ``text`` cannot go into an e-mail header (a name, a subject), in French, or ``None``.
+
+    Python's e-mail package refuses every line boundary ``str.splitlines`` knows (CR, LF, but also VT, FF,
+    NEL, U+2028…); the other control characters have no place in a name either.
+    """
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+            what = "un retour à la ligne" if char in "\r\n" else f"un caractère de contrôle (U+{ord(char):04X})"
+            return f"contient {what}"
+    return None
+
+
+def address_problem(address: str) -> str | None:
+    """Why ``address`` is not an e-mail address an e-mail header can carry, in French, or ``None``."""
+    if problem := header_problem(address):
+        return problem
+    try:
+        MailAddress(addr_spec=address)
+    except (ValueError, IndexError, MessageError):
+        return "n’est pas une adresse e-mail (nom@domaine.fr)"
+    return None
 
 
 def text_to_html(text: str) -> str:
@@ -41,6 +71,13 @@ def mail_address(name: str, address: str) -> str:
 def build_email(*, sender_name: str, sender: str, to: Sequence[str], subject: str, text: str,
                 reply_to: str = "", attachments: Sequence[tuple[str, bytes]] = (), message_id: str = "",
                 sent_at: datetime | None = None) -> bytes:
+    """The MIME bytes; :class:`HeaderError` (French) when a name or an address cannot be put in a header."""
+    for what, value in (("le nom de l’expéditeur", sender_name), ("l’objet", subject),
+                        ("l’adresse de réponse", reply_to), *(("l’adresse du destinataire", a) for a in to)):
+        if problem := header_problem(value):
+            raise HeaderError(f"{what} {problem} : un en-tête d’e-mail n’en accepte pas")
+    if problem := address_problem(sender):
+        raise HeaderError(f"l’adresse de l’expéditeur « {sender} » {problem}")
     message = EmailMessage()
     message["From"] = mail_address(sender_name, sender)
     message["To"] = ", ".join(to)

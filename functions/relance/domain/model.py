@@ -11,6 +11,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal
 
+from .bounds import amount_problem, date_problem
+
 CustomerKind = Literal["business", "consumer"]
 ACTIVITIES = ("commerciale", "artisanale", "liberale", "agricole")  # an EI's activity: which court hears it (§5)
 INVOICE_STATUSES = ("open", "paid", "cancelled", "disputed", "litigation")
@@ -89,6 +91,9 @@ class Invoice:
     payments: tuple[Payment, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
     extra: MappingProxyType[str, Any] = field(default_factory=lambda: _EMPTY)
+    # The accounting export's own remaining figure, when the invoice came from one: amount_due is then
+    # min(booked_due, amount − payments recorded), so a payment both sides saw counts once (domain.reconcile).
+    booked_due: Decimal | None = None
 
     @property
     def work_completed_on(self) -> date:
@@ -104,9 +109,73 @@ class Invoice:
         )
 
 
+INVALID_DATA = "invalid data"  # skipped reason: ``invalid data: <field>`` (SPEC §3)
+PLANNING_ERROR = "error"  # skipped reason: ``error: <what failed>``, when no field is to blame
+
+
+@dataclass(frozen=True, slots=True)
+class Unusable:
+    """An invoice set aside: a field out of SPEC §3's bounds, a record that cannot be read, or a computation
+    that failed on it. It is listed in ``skipped`` with ``reason`` and nothing else is done with it; the
+    others are planned as usual."""
+
+    invoice: str
+    customer: str
+    reason: str  # "invalid data: due_date", "invalid data: payments[0].amount", "error: OverflowError"
+    problem: str  # why, in French, for the person who fixes the export
+    where: str = ""  # where the value was read: "data.json: invoices[3].due_date", "table item INV#F-1"
+
+    @classmethod
+    def field(cls, invoice: str, customer: str, field: str, problem: str, where: str = "") -> Unusable:
+        return cls(invoice, customer, f"{INVALID_DATA}: {field}", problem, where)
+
+    def message(self) -> str:
+        """One line for a person (stderr, logs): where, why, and that the others go on."""
+        place = f"{self.where} : " if self.where else ""
+        return (f"{place}{self.problem} — facture {self.invoice} mise de côté ({self.reason}) ; "
+                "les autres factures sont traitées")
+
+
+def invoice_problems(invoice: Invoice) -> list[tuple[str, str]]:
+    """(field, French reason) of every date or amount of ``invoice`` outside SPEC §3's bounds."""
+    found: list[tuple[str, str]] = []
+
+    def day(field: str, value: date | None) -> None:
+        problem = date_problem(value) if value is not None else None
+        if problem:
+            found.append((field, problem))
+
+    def amount(field: str, value: Decimal) -> None:
+        problem = amount_problem(value)
+        if problem:
+            found.append((field, problem))
+
+    day("issue_date", invoice.issue_date)
+    day("due_date", invoice.due_date)
+    amount("amount", invoice.amount)
+    amount("amount_due", invoice.amount_due)
+    day("paid_on", invoice.paid_on)
+    day("promise_to_pay_until", invoice.promise_to_pay_until)
+    day("completed_on", invoice.completed_on)
+    for i, payment in enumerate(invoice.payments):
+        day(f"payments[{i}].date", payment.date)
+        amount(f"payments[{i}].amount", payment.amount)
+    for i, entry in enumerate(invoice.history):
+        day(f"history[{i}].date", entry.date)
+        day(f"history[{i}].delivered_on", entry.delivered_on)
+    return found
+
+
+def customer_problems(customer: Customer) -> list[tuple[str, str]]:
+    """(field, French reason) of the customer's dates outside SPEC §3's bounds; its invoices are set aside."""
+    problem = date_problem(customer.since) if customer.since is not None else None
+    return [("customer.since", problem)] if problem else []
+
+
 @dataclass(frozen=True, slots=True)
 class Book:
-    """The customers and invoices one planning run looks at."""
+    """The customers and invoices one planning run looks at, and the invoices set aside (never planned)."""
 
     customers: MappingProxyType[str, Customer]
     invoices: tuple[Invoice, ...]
+    unusable: tuple[Unusable, ...] = ()

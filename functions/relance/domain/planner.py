@@ -12,13 +12,18 @@ from ..rules.conditions import CustomerStats, Facts
 from ..rules.model import Rules, Scenario, Step
 from .calendar import ONE_DAY, BusinessCalendar
 from .legal import is_prescribed
-from .model import Book, HistoryEntry, Invoice
+from .model import PLANNING_ERROR, Book, HistoryEntry, Invoice, Unusable, invoice_problems
 
 REASON_DISPUTED = "paused: disputed"
 REASON_PROMISE = "paused: promise to pay"
 REASON_LITIGATION = "in litigation"
 REASON_PRESCRIBED = "prescribed"
 REASON_NO_SEGMENT = "no segment"
+
+# What data can make a computation on one invoice fail: calendar arithmetic past year 9999 (OverflowError),
+# Decimal overflow (ArithmeticError), a date out of range (ValueError), a record pointing nowhere (LookupError).
+# One invoice failing so is set aside with its reason; anything else is a bug and propagates.
+PLANNING_FAULTS: tuple[type[Exception], ...] = (ArithmeticError, ValueError, LookupError)
 
 
 class Action(NamedTuple):
@@ -53,6 +58,7 @@ class Plan:
     actions: tuple[Action, ...]
     messages: tuple[Message, ...]
     skipped: tuple[Skipped, ...]
+    unusable: tuple[Unusable, ...] = ()  # the skipped invoices set aside by their data or a failed computation
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,17 +67,45 @@ class DatedAction:
     action: Action
 
 
-def customer_stats(book: Book, on: date) -> dict[str, CustomerStats]:
-    """Open balance and number of overdue invoices per customer, over the invoices still open on ``on``."""
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    actions: tuple[DatedAction, ...]
+    unusable: tuple[Unusable, ...]  # each invoice set aside during the simulation, once, by invoice id
+
+
+def customer_stats(book: Book, on: date,
+                   failed: dict[str, Exception] | None = None) -> dict[str, CustomerStats]:
+    """Open balance and number of overdue invoices per customer, over the invoices still open on ``on``.
+
+    With ``failed``, an invoice whose amount cannot be added is left out and noted there instead of
+    failing the sum of every customer."""
     balance: dict[str, Decimal] = defaultdict(Decimal)
     overdue: dict[str, int] = defaultdict(int)
     for invoice in book.invoices:
         if invoice.is_settled_on(on):
             continue
-        balance[invoice.customer_id] += invoice.amount_due
+        try:
+            total = balance[invoice.customer_id] + invoice.amount_due
+        except PLANNING_FAULTS as err:
+            if failed is None:
+                raise
+            failed[invoice.id] = err
+            continue
+        balance[invoice.customer_id] = total
         if invoice.due_date < on:
             overdue[invoice.customer_id] += 1
     return {cid: CustomerStats(balance[cid], overdue[cid]) for cid in balance}
+
+
+def set_aside(invoice: Invoice, err: Exception) -> Unusable:
+    """The invoice a computation failed on: blame the first field out of bounds, else name the failure."""
+    problems = invoice_problems(invoice)
+    if problems:
+        field, problem = problems[0]
+        return Unusable.field(invoice.id, invoice.customer_id, field, problem)
+    name = type(err).__name__
+    return Unusable(invoice.id, invoice.customer_id, f"{PLANNING_ERROR}: {name}",
+                    f"le calcul de sa relance a échoué ({name} : {err})")
 
 
 _NO_STATS = CustomerStats(Decimal(0), 0)
@@ -98,60 +132,72 @@ class Planner:
 
     def plan(self, book: Book, on: date) -> Plan:
         rules = self.rules
-        stats = customer_stats(book, on)
+        failed: dict[str, Exception] = {}
+        stats = customer_stats(book, on, failed)
         can_act = self.calendar.can_act_on(on)
         min_gap = timedelta(days=rules.calendar.min_gap_days)
         segments, pauses, scenarios = rules.segments, rules.pauses, rules.scenarios
         actions: list[Action] = []
         skipped: list[Skipped] = []
+        aside: list[Unusable] = list(book.unusable)
         for invoice in book.invoices:
-            status = invoice.status
-            if status == "paid" or status == "cancelled" or invoice.amount_due <= 0 or (
-                    invoice.paid_on is not None and invoice.paid_on <= on):
+            if failed and invoice.id in failed:
+                aside.append(set_aside(invoice, failed[invoice.id]))
                 continue
-            customer = book.customers[invoice.customer_id]
-            if status == "litigation":
-                skipped.append(Skipped(invoice.id, REASON_LITIGATION))
-                continue
-            if status == "disputed":
-                skipped.append(Skipped(invoice.id, REASON_DISPUTED))
-                continue
-            if invoice.promise_to_pay_until is not None and invoice.promise_to_pay_until >= on:
-                skipped.append(Skipped(invoice.id, REASON_PROMISE))
-                continue
-            facts = Facts(invoice, customer, on, stats.get(customer.id, _NO_STATS))
-            paused = None
-            for pause in pauses:
-                if pause.when(facts):
-                    paused = pause.name
-                    break
-            if paused is not None:
-                skipped.append(Skipped(invoice.id, f"paused: {paused}"))
-                continue
-            if is_prescribed(invoice, customer, on):
-                skipped.append(Skipped(invoice.id, REASON_PRESCRIBED))
-                continue
-            segment = None
-            for candidate in segments:
-                if candidate.when is None or candidate.when(facts):
-                    segment = candidate
-                    break
-            if segment is None:
-                skipped.append(Skipped(invoice.id, REASON_NO_SEGMENT))
-                continue
-            if not can_act:
-                continue
-            scenario = scenarios[segment.scenario]
-            step = self._candidate(scenario, invoice, facts, on)
-            if step is None or on < self.step_day(invoice.due_date, step.at):
-                continue
-            if invoice.history and on < max(h.date for h in invoice.history) + min_gap:
+            # One invoice whose data defeats a computation is set aside; the others keep their run.
+            try:
+                status = invoice.status
+                if status == "paid" or status == "cancelled" or invoice.amount_due <= 0 or (
+                        invoice.paid_on is not None and invoice.paid_on <= on):
+                    continue
+                customer = book.customers[invoice.customer_id]
+                if status == "litigation":
+                    skipped.append(Skipped(invoice.id, REASON_LITIGATION))
+                    continue
+                if status == "disputed":
+                    skipped.append(Skipped(invoice.id, REASON_DISPUTED))
+                    continue
+                if invoice.promise_to_pay_until is not None and invoice.promise_to_pay_until >= on:
+                    skipped.append(Skipped(invoice.id, REASON_PROMISE))
+                    continue
+                facts = Facts(invoice, customer, on, stats.get(customer.id, _NO_STATS))
+                paused = None
+                for pause in pauses:
+                    if pause.when(facts):
+                        paused = pause.name
+                        break
+                if paused is not None:
+                    skipped.append(Skipped(invoice.id, f"paused: {paused}"))
+                    continue
+                if is_prescribed(invoice, customer, on):
+                    skipped.append(Skipped(invoice.id, REASON_PRESCRIBED))
+                    continue
+                segment = None
+                for candidate in segments:
+                    if candidate.when is None or candidate.when(facts):
+                        segment = candidate
+                        break
+                if segment is None:
+                    skipped.append(Skipped(invoice.id, REASON_NO_SEGMENT))
+                    continue
+                if not can_act:
+                    continue
+                scenario = scenarios[segment.scenario]
+                step = self._candidate(scenario, invoice, facts, on)
+                if step is None or on < self.step_day(invoice.due_date, step.at):
+                    continue
+                if invoice.history and on < max(h.date for h in invoice.history) + min_gap:
+                    continue
+            except PLANNING_FAULTS as err:
+                aside.append(set_aside(invoice, err))
                 continue
             actions.append(Action(invoice.id, customer.id, segment.name, scenario.name, step.id, step.channel,
                                   step.tone))
+        skipped.extend(Skipped(u.invoice, u.reason) for u in aside)
         actions.sort(key=lambda a: a.invoice)
         skipped.sort(key=lambda s: s.invoice)
-        return Plan(on, tuple(actions), group_messages(actions), tuple(skipped))
+        aside.sort(key=lambda u: u.invoice)
+        return Plan(on, tuple(actions), group_messages(actions), tuple(skipped), tuple(aside))
 
     def _candidate(self, scenario: Scenario, invoice: Invoice, facts: Facts, on: date) -> Step | None:
         """The next step after the last one in history; pre-due steps drop once the due date has passed."""
@@ -172,19 +218,26 @@ class Planner:
 
     def simulate(self, book: Book, start: date, end: date) -> list[DatedAction]:
         """Run every day from ``start`` to ``end``; each action joins its invoice's history that day."""
+        return list(self.simulate_run(book, start, end).actions)
+
+    def simulate_run(self, book: Book, start: date, end: date) -> Simulation:
+        """:meth:`simulate`, with the invoices set aside on the way (by their data or a failed computation)."""
         invoices = list(book.invoices)
         where = {inv.id: i for i, inv in enumerate(invoices)}
         out: list[DatedAction] = []
+        aside: dict[str, Unusable] = {}
         day = start
         while day <= end:
-            plan = self.plan(Book(book.customers, tuple(invoices)), day)
+            plan = self.plan(Book(book.customers, tuple(invoices), book.unusable), day)
+            for unusable in plan.unusable:
+                aside.setdefault(unusable.invoice, unusable)
             for action in plan.actions:
                 i = where[action.invoice]
                 entry = HistoryEntry(step=action.step, date=day, channel=action.channel)
                 invoices[i] = replace(invoices[i], history=(*invoices[i].history, entry))
                 out.append(DatedAction(day, action))
             day += ONE_DAY
-        return out
+        return Simulation(tuple(out), tuple(aside[k] for k in sorted(aside)))
 
 
 def group_messages(actions: list[Action]) -> tuple[Message, ...]:

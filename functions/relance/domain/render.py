@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import StrictUndefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .fmt import longdate, money, percent, shortdate
 from .model import Customer, Invoice
+from .sandbox import RENDER_FAILURES, BudgetedSandbox, describe_failure, template_line
 
 SUBJECT_PREFIX = "Objet :"
 SUBJECT_LINE = re.compile(r"^Objet\s*:\s*")  # \s also matches the no-break spaces French typing inserts
@@ -31,11 +31,11 @@ CONTEXT_NAMES = ("customer", "invoices", "total", "company", "legal", "step", "t
 
 
 @cache
-def environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True,
-                               lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(money=money, longdate=longdate, shortdate=shortdate, percent=percent)
-    return env
+def environment() -> BudgetedSandbox:
+    """The sandbox every template renders in, with its budget (``sandbox.RenderLimits``)."""
+    return BudgetedSandbox(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
+                           keep_trailing_newline=True,
+                           filters={"money": money, "longdate": longdate, "shortdate": shortdate, "percent": percent})
 
 
 def template_candidates(channel: str, tone: str | None, template: str | None, language: str) -> list[str]:
@@ -109,19 +109,43 @@ class Rendered:
     body: str
 
 
+# What an e-mail header cannot carry (Python's e-mail package refuses every line boundary of str.splitlines)
+# and what has no business in a subject line anyway: control characters.
+_NOT_IN_A_SUBJECT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
 def split_subject(text: str, channel: str) -> Rendered:
-    """Take the ``Objet : …`` first line off a rendered text (e-mails and letters)."""
+    """Take the ``Objet : …`` first line off a rendered text (e-mails and letters).
+
+    The subject is one line of text whatever the data put in it: a carriage return from a CRLF template or a
+    line separator from an imported name becomes a space, so the e-mail header can always be written.
+    """
     if channel not in CHANNELS_WITH_SUBJECT:
         return Rendered("", text.strip("\n"))
     first, _, rest = text.lstrip("\n").partition("\n")
     match = SUBJECT_LINE.match(first)
     if match is None:
-        raise ValueError(f"the first line must start with « {SUBJECT_PREFIX} »")
-    return Rendered(first[match.end():].strip(), rest.strip("\n"))
+        raise SubjectMissing(f"la première ligne doit être l’objet du message : « {SUBJECT_PREFIX} … »")
+    return Rendered(_NOT_IN_A_SUBJECT.sub(" ", first[match.end():]).strip(), rest.strip("\n"))
+
+
+class SubjectMissing(ValueError):
+    """A rendered e-mail or letter whose first line is not its « Objet : … »."""
 
 
 class TemplateMissing(LookupError):
     """No template for a channel × tone × language, even after falling back to French."""
+
+
+class RenderFailed(Exception):
+    """A template that cannot make this message: the same data fails the same way, so it is never retried.
+
+    ``template`` is the file relative to ``templates/``, ``line`` the template line, ``reason`` French.
+    """
+
+    def __init__(self, template: str, line: int, reason: str) -> None:
+        super().__init__(f"modèle {template}, ligne {line} : {reason}")
+        self.template, self.line, self.reason = template, line, reason
 
 
 def legal_view(legal: Any) -> LegalView:
@@ -140,5 +164,15 @@ def render_message(rules: Any, *, customer: Customer, invoices: Iterable[Invoice
         raise TemplateMissing(f"no template for {channel}/{template or tone} in {customer.language}")
     context = message_context(customer=customer, invoices=invoices, company=rules.company,
                               legal=legal_view(rules.legal), step=StepView(step_id, at, channel, tone), today=today)
-    text = environment().from_string(path.read_text(encoding="utf-8-sig")).render(context)
-    return split_subject(text, channel)
+    return render_file(path, context, channel, name=path.relative_to(templates_dir).as_posix())
+
+
+def render_file(path: Path, context: Mapping[str, Any], channel: str, *, name: str) -> Rendered:
+    """One template file rendered in the budgeted sandbox; any failure is a :class:`RenderFailed`."""
+    source = ""
+    try:
+        source = path.read_text(encoding="utf-8-sig")
+        text = environment().from_string(source).render(context)
+        return split_subject(text, channel)
+    except RENDER_FAILURES as err:
+        raise RenderFailed(name, template_line(err, source), describe_failure(err)) from None

@@ -82,7 +82,7 @@ class ChannelFunction:
 
     def _deliver(self, message: dict[str, Any]) -> dict[str, Any]:
         rt = self.runtime()
-        parsed = ChannelMessage.from_body(_json(message))
+        parsed = ChannelMessage.from_body(_json(message), rt.store)
         result = self.deliver(rt, self.channels(rt), parsed)
         self.metrics.add_metric(name=f"Messages_{result['outcome']}", unit=MetricUnit.Count, value=1)
         self.logger.info("message handled", extra={"message_key": parsed.key, "channel": parsed.channel,
@@ -93,9 +93,9 @@ class ChannelFunction:
     def _record(self, record: SQSRecord) -> dict[str, Any]:
         import json
 
-        self.runtime()
+        rt = self.runtime()
         body = json.loads(record.body)
-        ChannelMessage.from_body(record.body)  # malformed → raise: retried, then kept in the DLQ for a look
+        ChannelMessage.from_body(record.body, rt.store)  # malformed → raise: retried, then kept in the DLQ for a look
         self._attempt = int(record.attributes.approximate_receive_count or 1)
         try:
             assert self._once is not None

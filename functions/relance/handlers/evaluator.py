@@ -57,11 +57,18 @@ def _evaluate(record: SQSRecord) -> None:
                             shard=int(job["shard"]), planner=rt.planner, record_workers=rt.settings.record_workers)
     metrics.add_metric(name="InvoicesEvaluated", unit=MetricUnit.Count, value=report.invoices)
     metrics.add_metric(name="ActionsRecorded", unit=MetricUnit.Count, value=report.recorded)
+    if report.in_error:
+        metrics.add_metric(name="InvoicesInError", unit=MetricUnit.Count, value=report.in_error)
+        logger.warning("invoices set aside: unusable data or a failed computation; the others were planned",
+                       extra={"run_date": report.run_date.isoformat(), "shard": report.shard,
+                              "in_error": report.in_error, "set_aside": report.set_aside})
     for channel, count in report.queued_messages.items():
         metrics.add_metric(name=f"MessagesQueued_{channel}", unit=MetricUnit.Count, value=count)
-    logger.info("shard evaluated", extra=report.as_dict())
+    errors = sorted(set(rt.queues.take_errors()))
+    logger.info("shard evaluated", extra={**report.as_dict(), "queue_errors": errors})
     if report.not_queued:
-        raise ShardNotFullyQueued(f"{report.not_queued} action(s) recorded but not queued yet")
+        raise ShardNotFullyQueued(f"{report.not_queued} action(s) recorded but not queued yet "
+                                  f"(SQS: {', '.join(errors) or 'no answer'})")
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,5 +1,12 @@
-"""S3-triggered import: a CSV export dropped under imports/ is upserted; bad rows are reported in
-``<file>.erreurs.csv`` next to it (row, column, reason), which the finance assistant opens in Excel."""
+"""The import function, two events:
+
+- S3 (an export dropped under imports/): parse and check the file. Up to ``IMPORT_CHUNK_ROWS`` rows it is merged
+  right away; a bigger one is stored as chunks queued on the import queue, and the report says « en cours »
+  with its progress. Bad rows are reported in ``<file>.erreurs.csv`` (row, column, reason), which the
+  finance assistant opens in Excel, and the summary with the disagreements in ``<file>.rapport.json``.
+- Import queue (SQS, one chunk per message, partial batch failures): merge the chunk; the last one writes
+  the final report.
+"""
 
 from __future__ import annotations
 
@@ -9,53 +16,81 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes import S3Event
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..app.importing import import_csv
-from ..imports.csvfile import ImportFileError, RowError, errors_csv
+from ..adapters.importspace import S3ImportSpace
+from ..app.importing import ERRORS_SUFFIX, REPORT_SUFFIX, apply_rows, import_chunk, prepare, split_import, write_report
+from ..imports.csvfile import ImportFileError, RowError
 from ._runtime import LazyRuntime
 
 logger = Logger(service="importer")
 metrics = Metrics(namespace="Relance", service="importer")
+processor = BatchProcessor(event_type=EventType.SQS)
 runtime = LazyRuntime()
 reset = runtime.reset
-ERRORS_SUFFIX = ".erreurs.csv"
-REPORT_SUFFIX = ".rapport.json"
 
 
-def import_object(bucket: str, key: str) -> dict[str, Any]:
+def _space(bucket: str) -> S3ImportSpace:
     rt = runtime()
-    data = rt.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    base = key[: -len(".csv")] if key.lower().endswith(".csv") else key
-    try:
-        report = import_csv(data, rt.store)
-    except ImportFileError as err:
-        errors = [RowError(0, "", str(err))]
-        summary: dict[str, Any] = {"file": key, "imported": 0, "rejected_rows": 0, "errors": 1,
-                                   "unusable": str(err)}
-    else:
-        errors = report.errors
-        summary = {"file": key, **report.as_dict()}
-    if errors:
-        rt.s3.put_object(Bucket=bucket, Key=base + ERRORS_SUFFIX, Body=errors_csv(errors),
-                         ContentType="text/csv; charset=utf-8")
-    rt.s3.put_object(Bucket=bucket, Key=base + REPORT_SUFFIX, ContentType="application/json",
-                     Body=json.dumps(summary, ensure_ascii=False, indent=2).encode())
+    return S3ImportSpace(rt.s3, bucket, rt.sqs, rt.settings.import_queue_url)
+
+
+def _count(summary: dict[str, Any]) -> None:
     metrics.add_metric(name="RowsImported", unit=MetricUnit.Count, value=summary["imported"])
-    metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=len(errors))
+    metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=summary["errors"])
+    metrics.add_metric(name="ImportDisagreements", unit=MetricUnit.Count, value=summary.get("disagreements", 0))
     # Nested: a summary key such as "created" would clash with the log record's own attributes.
-    logger.info("import done", extra={"import_summary": {k: v for k, v in summary.items() if k != "unusable"}})
+    logger.info("import done", extra={"import_summary": {k: v for k, v in summary.items()
+                                                         if k not in ("unusable", "disagreement_details")}})
+
+
+def import_object(bucket: str, key: str, import_id: str) -> dict[str, Any]:
+    rt = runtime()
+    space = _space(bucket)
+    data = space.get(key)
+    if data is None:  # deleted before we read it: nothing to import, nothing to report
+        logger.warning("dropped export vanished before it was read", extra={"file": key})
+        return {"file": key, "imported": 0, "rejected_rows": 0, "errors": 0, "missing": True}
+    try:
+        prepared = prepare(data, rt.store)
+    except ImportFileError as err:
+        summary: dict[str, Any] = {"file": key, "imported": 0, "rejected_rows": 0, "errors": 1, "unusable": str(err)}
+        write_report(space, key, summary, [RowError(0, "", str(err))])
+        _count(summary)
+        return summary
+    if len(prepared.rows) > rt.settings.import_chunk_rows:
+        summary = split_import(prepared, key, import_id, rt.store, space, chunk_rows=rt.settings.import_chunk_rows)
+        logger.info("import split", extra={"file": key, "progress": summary["progress"]})
+        return summary
+    apply_rows(prepared.report.kind, prepared.rows, rt.store, prepared.report)
+    summary = {"file": key, "status": "terminé", **prepared.report.as_dict()}
+    write_report(space, key, summary, prepared.report.errors)
+    _count(summary)
     return summary
+
+
+def _chunk(record: SQSRecord) -> None:
+    message = json.loads(record.body)
+    rt = runtime()
+    summary = import_chunk(message, rt.store, _space(message["bucket"]))
+    if summary is not None:
+        _count(summary)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("Records") and event["Records"][0].get("eventSource") == "aws:sqs":
+        return process_partial_response(event=event, record_handler=_chunk, processor=processor, context=context)
     results = []
-    for record in S3Event(event).records:
+    for n, record in enumerate(S3Event(event).records):
         key = unquote_plus(record.s3.get_object.key)
         if key.endswith((ERRORS_SUFFIX, REPORT_SUFFIX)):
             continue  # our own reports, should they ever match the trigger
-        results.append(import_object(record.s3.bucket.name, key))
+        # The request id is kept by S3's retries of this invocation: chunks queued twice are counted once.
+        import_id = f"{getattr(context, 'aws_request_id', '') or record.s3.get_object.sequencer}-{n}"
+        results.append(import_object(record.s3.bucket.name, key, import_id))
     return {"imports": results}

@@ -7,6 +7,7 @@ date (``delivered_on``) on the formal notice step: the litigation step needs it.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from ..adapters.postal import (
 from ..app.deliver import ChannelMessage
 from ..app.runtime import Runtime
 from ..ports import letter_reference
+from ._http import UndecodableBody, raw_body
 from ._runtime import LazyRuntime
 
 logger = Logger(service="postal-status")
@@ -45,19 +47,20 @@ def apply_update(rt: Runtime, update: StatusUpdate) -> str:
     A letter is found by the provider's sending id; one whose id never reached us (the answer to the send was
     lost, the retry refused as a duplicate) by the reference the callback echoes, and is then bound to its id.
     An unknown letter is not claimed: should its record appear, the provider's retry is still applied."""
-    found = rt.store.records(f"LETTER#{update.provider_id}")
+    store = rt.single_item_store
+    found = store.records(f"LETTER#{update.provider_id}")
     if not found and update.reference:
-        found = rt.store.records(f"LETTERREF#{letter_reference(update.reference)}")
+        found = store.records(f"LETTERREF#{letter_reference(update.reference)}")
         if found:
-            rt.store.put_record(f"LETTER#{update.provider_id}", "META", {
+            store.put_record(f"LETTER#{update.provider_id}", "META", {
                 **found[0], "tracking_number": update.tracking_number or found[0].get("tracking_number", "")})
             logger.info("letter identified by its reference", extra={"provider_id": update.provider_id})
     if not found:
         logger.warning("status for an unknown letter", extra={"provider_id": update.provider_id})
         return "unknown"
-    if not rt.store.claim(f"POSTAL#{update.provider_id}", f"STATUS#{update.dedupe_key}"):
+    if not store.claim(f"POSTAL#{update.provider_id}", f"STATUS#{update.dedupe_key}"):
         return "duplicate"
-    message = ChannelMessage.from_body(found[0]["message"])
+    message = ChannelMessage.from_body(found[0]["message"], store)
     proof_key = ""
     if update.proof and rt.settings.documents_bucket:
         from ..adapters.postal import media_type
@@ -69,14 +72,14 @@ def apply_update(rt: Runtime, update: StatusUpdate) -> str:
     kind = {"delivered": "delivered", "proof_available": "ar_signed", "returned": "returned",
             "incident": "postal_incident"}.get(update.status, f"postal_{update.status}")
     day = (update.delivered_on or update.event_date or datetime.now(UTC).date()).isoformat()
-    rt.store.append_events([{"invoice": a.invoice, "kind": kind, "date": day, "step": a.step,
+    store.append_events([{"invoice": a.invoice, "kind": kind, "date": day, "step": a.step,
                              "channel": message.channel, "provider_id": update.provider_id,
                              "tracking_number": update.tracking_number or found[0].get("tracking_number", ""),
                              "proof_url": update.proof_url, "proof": proof_key, "message_key": message.key}
                             for a in message.actions])
     if update.delivered_on is not None:
         for action in message.actions:
-            rt.store.record_delivery(action.invoice, action.step, update.delivered_on)
+            store.record_delivery(action.invoice, action.step, update.delivered_on)
     metrics.add_metric(name=f"PostalStatus_{kind}", unit=MetricUnit.Count, value=1)
     return "recorded"
 
@@ -85,9 +88,12 @@ def apply_update(rt: Runtime, update: StatusUpdate) -> str:
 def postal_status() -> Response:
     rt = runtime()
     event = app.current_event
-    raw = (event.decoded_body or "").encode("utf-8")
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
     secret = rt.secret(rt.settings.postal_callback_secret_parameter)
+    try:
+        raw = raw_body(event)
+    except UndecodableBody as err:
+        return _json(400, json.dumps({"error": "malformed body", "reason": str(err)}))
     try:
         if MERCI_FACTEUR_HEADER in headers:
             updates = verify_merci_facteur_callback(raw, headers, secret)
@@ -99,7 +105,7 @@ def postal_status() -> Response:
         return _json(401, '{"error": "invalid signature"}')
     except InvalidCallbackBody as err:
         logger.warning("status callback body refused", extra={"reason": str(err), "bytes": len(raw)})
-        return _json(400, '{"error": "malformed body"}')
+        return _json(400, json.dumps({"error": "malformed body", "reason": str(err)}))
     outcomes = [apply_update(rt, update) for update in updates]
     return _json(200, '{"outcomes": [' + ", ".join(f'"{o}"' for o in outcomes) + "]}")
 

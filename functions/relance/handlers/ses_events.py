@@ -65,7 +65,7 @@ def handle_notice(notice: dict[str, Any]) -> str:
     if not found:
         logger.warning("SES event for an unknown message", extra={"ses_message_id": ses_id})
         return "unknown"
-    message = ChannelMessage.from_body(found[0]["message"])
+    message = ChannelMessage.from_body(found[0]["message"], rt.store)
     rt.store.mark_email_bad(message.customer, reason)
     moved = message.rerouted("letter")
     rt.queues.send_to(rt.settings.queue_for("letter"), [(moved.key, moved.body())])

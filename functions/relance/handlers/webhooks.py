@@ -26,6 +26,7 @@ from ..payments.webhooks import (
     verify_generic,
     verify_stripe,
 )
+from ._http import UndecodableBody, raw_body
 from ._runtime import LazyRuntime
 
 logger = Logger(service="webhooks")
@@ -43,10 +44,6 @@ def _answer(status: int, payload: dict[str, Any]) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(payload))
 
 
-def _raw_body() -> bytes:
-    return (app.current_event.decoded_body or "").encode("utf-8")
-
-
 def _headers() -> dict[str, str]:
     return {k.lower(): v for k, v in (app.current_event.headers or {}).items()}
 
@@ -58,39 +55,54 @@ def _rejected(source: str, reason: str, size: int) -> None:
 
 def apply(notice: PaymentNotice) -> str:
     rt = runtime()
-    outcome = rt.store.apply_payment(provider=notice.provider, event_id=notice.event_id,
+    outcome = rt.single_item_store.apply_payment(provider=notice.provider, event_id=notice.event_id,
                                      invoice_id=notice.invoice_ref, amount=abs(notice.amount),
                                      currency=notice.currency, on=notice.paid_on, kind=notice.kind,
-                                     details={"event_type": notice.raw_type})
+                                     details={"event_type": notice.raw_type}, charge=notice.charge,
+                                     charge_refunded=notice.charge_refunded, refund_ids=notice.refund_ids)
     metrics.add_metric(name=f"Payments_{outcome}", unit=MetricUnit.Count, value=1)
+    if outcome == "review":  # another currency than the invoice's, or not euros: kept, never applied
+        metrics.add_metric(name="PaymentsCurrencyReview", unit=MetricUnit.Count, value=1)
+        logger.warning("payment kept for review", extra={"source": notice.provider, "event_id": notice.event_id,
+                                                         "currency": notice.currency, "kind": notice.kind})
     logger.info("payment notice", extra={"source": notice.provider, "event_id": notice.event_id,
                                          "outcome": outcome, "kind": notice.kind})
     return outcome
 
 
+def _malformed(source: str, err: Exception, size: int) -> Response:
+    _rejected(source, str(err), size)
+    return _answer(400, {"error": "malformed payload", "reason": str(err)})
+
+
 @app.post("/webhooks/stripe")
 def stripe() -> Response:
     rt = runtime()
-    raw = _raw_body()
+    try:
+        raw = raw_body(app.current_event)
+    except UndecodableBody as err:
+        return _malformed("stripe", err, 0)
     try:
         event = verify_stripe(raw, _headers().get("stripe-signature"), _secrets(rt.settings.stripe_secrets_parameter),
                               now=datetime.now(UTC))
+        notice = stripe_notice(event, tz=ZoneInfo(rt.settings.timezone))
     except InvalidSignature as err:
         _rejected("stripe", str(err), len(raw))
         return _answer(401, {"error": "invalid signature"})
     except MalformedPayload as err:
-        _rejected("stripe", str(err), len(raw))
-        return _answer(400, {"error": "malformed payload"})
-    notice = stripe_notice(event, tz=ZoneInfo(rt.settings.timezone))
+        return _malformed("stripe", err, len(raw))
     if notice is None:
-        return _answer(200, {"outcome": "ignored", "type": str(event.get("type", ""))})
+        return _answer(200, {"outcome": "ignored", "type": event["type"]})
     return _answer(200, {"outcome": apply(notice)})
 
 
 @app.post("/webhooks/generic")
 def generic() -> Response:
     rt = runtime()
-    raw = _raw_body()
+    try:
+        raw = raw_body(app.current_event)
+    except UndecodableBody as err:
+        return _malformed("generic", err, 0)
     try:
         notice = verify_generic(raw, _headers(), _secrets(rt.settings.generic_secrets_parameter),
                                 now=datetime.now(UTC))
@@ -98,8 +110,7 @@ def generic() -> Response:
         _rejected("generic", str(err), len(raw))
         return _answer(401, {"error": "invalid signature"})
     except MalformedPayload as err:
-        _rejected("generic", str(err), len(raw))
-        return _answer(400, {"error": "malformed payload"})
+        return _malformed("generic", err, len(raw))
     return _answer(200, {"outcome": apply(notice)})
 
 

@@ -21,9 +21,15 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import TypeVar
 
+from ..domain.bounds import amount_problem, date_problem
 from ..domain.model import Address, Customer, Invoice, activity_key
 
 KINDS = ("customers", "invoices")
+# What one record may weigh, so that the store can hold it (a DynamoDB item is at most 400 KB, a key 2 KB,
+# an index sort key 1 KB — the invoice number is part of several). Beyond, the row is refused, alone.
+ID_MAX_BYTES = 200
+CELL_MAX_BYTES = 32_768
+ROW_MAX_BYTES = 200_000
 DELIMITERS = (";", "\t", ",")  # in order of preference when the header does not decide
 _DELIMITER_NAMES = {";": "point-virgule", "\t": "caractère de tabulation", ",": "virgule"}
 T = TypeVar("T")
@@ -43,7 +49,7 @@ class ParsedFile:
     invoices: tuple[Invoice, ...]
     errors: tuple[RowError, ...]
     rows: int  # data rows read, not counting the header and blank rows
-    encoding: str  # "utf-8", "utf-8-sig" or "cp1252"
+    encoding: str  # "utf-8", "utf-8-sig", "cp1252" or "utf-8+cp1252" (a UTF-8 file with Windows-1252 rows)
     delimiter: str  # ";", "," or "\t"
     row_of: Mapping[str, int] = field(default_factory=dict)  # record id → its row, for later checks
     headers: Mapping[str, str] = field(default_factory=dict)  # field name → the column header as written
@@ -172,26 +178,47 @@ _SAVE_AS = " : enregistrez-le depuis le tableur au format « CSV UTF-8 (délimit
 
 
 def _decode(data: bytes) -> tuple[str, str]:
+    """The file as text: UTF-8 (with or without BOM), Windows-1252, or UTF-8 with some Windows-1252 rows.
+
+    A row pasted from an older tool into a UTF-8 export is decoded on its own, so the UTF-8 rows are never
+    read as Windows-1252 (« BÃ¢tir »). A row in neither encoding gets U+FFFD and is refused as illisible.
+    """
     for magic, what in _SIGNATURES:
         if data.startswith(magic):
             raise ImportFileError(f"Le fichier ne peut pas être lu : {what}{_SAVE_AS}.")
     if b"\x00" in data:
         raise ImportFileError(f"Le fichier ne peut pas être lu : il contient des données binaires{_SAVE_AS}.")
-    if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return data[3:].decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError:
-            raise ImportFileError("Le fichier annonce de l’UTF-8 mais contient des caractères invalides"
-                                  f"{_SAVE_AS}.") from None
+    bom = data.startswith(b"\xef\xbb\xbf")
+    body = data[3:] if bom else data
     try:
-        return data.decode("utf-8"), "utf-8"
+        return body.decode("utf-8"), "utf-8-sig" if bom else "utf-8"
     except UnicodeDecodeError:
         pass
+    # b"\n" never occurs inside a UTF-8 or a Windows-1252 character: each line can be decoded alone.
+    lines = body.split(b"\n")
+    utf8 = [_utf8(line) for line in lines]
+    if bom and utf8[0] is None:
+        raise ImportFileError(f"Le fichier annonce de l’UTF-8 mais contient des caractères invalides{_SAVE_AS}.")
+    if not bom and not any(text is not None and not text.isascii() for text in utf8):
+        try:
+            lines[0].decode("cp1252")
+        except UnicodeDecodeError:
+            raise ImportFileError(f"Le fichier n’est ni en UTF-8 ni en Windows-1252 (ANSI){_SAVE_AS}.") from None
+        return body.decode("cp1252", errors="replace"), "cp1252"
+    return "\n".join(text if text is not None else line.decode("cp1252", errors="replace")
+                     for text, line in zip(utf8, lines, strict=True)), "utf-8+cp1252"
+
+
+def decode_export(data: bytes) -> str:
+    """The text the parser reads from ``data`` (raises ``ImportFileError`` like ``parse_csv``)."""
+    return _decode(data)[0]
+
+
+def _utf8(line: bytes) -> str | None:
     try:
-        return data.decode("cp1252"), "cp1252"
+        return line.decode("utf-8")
     except UnicodeDecodeError:
-        raise ImportFileError("Le fichier n’est ni en UTF-8 ni en Windows-1252 (ANSI)"
-                              f"{_SAVE_AS}.") from None
+        return None
 
 
 def _strip_sep_line(text: str) -> tuple[str, str | None]:
@@ -229,6 +256,9 @@ def _sniff(text: str) -> str:
 def _records(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
     """Every record with its spreadsheet row number (blank rows included, so the numbers stay true)."""
     out: list[tuple[int, list[str]]] = []
+    # The csv module refuses a cell over 128 KB by aborting the whole read; the row limits below refuse
+    # such a row alone. (The limit is the process's: raising it harms no other reader.)
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     try:
         for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
             out.append((number, cells))
@@ -289,13 +319,18 @@ def parse_date(text: str) -> date:
             raise ValueError
         if match := _DMY.fullmatch(day_part.group()):
             day, _, month, year = match.groups()
-            return date(int(year) + (2000 if len(year) == 2 else 0), int(month), int(day))
-        if match := _YMD.fullmatch(day_part.group()):
+            parsed = date(int(year) + (2000 if len(year) == 2 else 0), int(month), int(day))
+        elif match := _YMD.fullmatch(day_part.group()):
             year, _, month, day = match.groups()
-            return date(int(year), int(month), int(day))
-        raise ValueError
+            parsed = date(int(year), int(month), int(day))
+        else:
+            raise ValueError
     except ValueError:
         raise _Bad(f"date invalide {_q(text)} (attendu JJ/MM/AAAA)") from None
+    problem = date_problem(parsed)
+    if problem:  # 31/12/9999, what some packages write for "no due date" (SPEC §3)
+        raise _Bad(problem)
+    return parsed
 
 
 _SPACES = (" ", "\u00a0", "\u202f", "\u2009")
@@ -344,6 +379,9 @@ def parse_amount(text: str) -> _Money:
     if fraction[2:].strip("0"):
         raise _Bad(f"montant ambigu {_q(original)} : plus de deux chiffres après la virgule")
     value = Decimal(f"{units}.{fraction[:2].ljust(2, '0')}")
+    problem = amount_problem(value)
+    if problem:
+        raise _Bad(f"{problem} : {_q(original)}")
     return _Money(-value if negative and value else value, in_euros, original)
 
 
@@ -491,13 +529,39 @@ class _Row:
             return None
 
 
+def _identifier(text: str) -> str:
+    value = _line(text)
+    size = len(value.encode())
+    if size > ID_MAX_BYTES:
+        raise _Bad(f"identifiant trop long ({_bytes(size)} ; au plus {ID_MAX_BYTES}) : {_q(value)}")
+    return value
+
+
+def _too_big(row: _Row) -> bool:
+    """Refuse a cell or a row the store could not hold (and say which), before reading it."""
+    for index, cell in enumerate(row.cells[:len(row.headers)]):
+        size = len(cell.encode())
+        if size > CELL_MAX_BYTES:
+            row.errors.append(RowError(row.number, row.headers[index],
+                                       f"cellule trop longue ({_bytes(size)} ; au plus {_bytes(CELL_MAX_BYTES)})"))
+    total = sum(len(cell.encode()) for cell in row.cells)
+    if total > ROW_MAX_BYTES:
+        row.errors.append(RowError(row.number, "", f"ligne trop volumineuse ({_bytes(total)} ; au plus "
+                                                   f"{_bytes(ROW_MAX_BYTES)}) : raccourcissez les colonnes libres"))
+    return bool(row.errors)
+
+
+def _bytes(size: int) -> str:
+    return f"{size:,}".replace(",", "\u202f") + " octets"
+
+
 def _show_date(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
 def _invoice(row: _Row, extra: MappingProxyType[str, str]) -> Invoice | None:
-    invoice_id = row.read("id", _line)
-    customer_id = row.read("customer_id", _line)
+    invoice_id = row.read("id", _identifier)
+    customer_id = row.read("customer_id", _identifier)
     issue_date = row.read("issue_date", parse_date)
     due_date = row.read("due_date", parse_date)
     amount = row.read("amount", _amount_not_negative)
@@ -507,6 +571,8 @@ def _invoice(row: _Row, extra: MappingProxyType[str, str]) -> Invoice | None:
     paid_on = row.read("paid_on", parse_date)
     promise = row.read("promise_to_pay_until", parse_date)
     completed_on = row.read("completed_on", parse_date)
+    if amount is not None and amount_due is not None and amount_due.value > amount.value:
+        row.fail("amount_due", f"reste à payer {_q(amount_due.text)} supérieur au montant TTC {_q(amount.text)}")
     if issue_date and due_date and due_date < issue_date:
         row.fail("due_date", f"échéance {_q(_show_date(due_date))} antérieure à la date de facture "
                              f"{_q(_show_date(issue_date))}")
@@ -525,7 +591,7 @@ def _invoice(row: _Row, extra: MappingProxyType[str, str]) -> Invoice | None:
 
 
 def _customer(row: _Row, extra: MappingProxyType[str, str]) -> Customer | None:
-    customer_id = row.read("id", _line)
+    customer_id = row.read("id", _identifier)
     name = row.read("name", _line)
     kind = row.read("kind", _customer_kind) or "business"
     email = row.read("email", _email) or ""
@@ -651,6 +717,13 @@ def parse_csv(data: bytes, *, kind: str | None = None) -> ParsedFile:
             errors.append(RowError(number, "", f"{len(cells)} cellules pour {len(headers)} colonnes d’en-tête "
                                                f"(un {_DELIMITER_NAMES[delimiter]} en trop dans une cellule, "
                                                "sans guillemets ?)"))
+            continue
+        if any("\ufffd" in cell for cell in cells):
+            errors.append(RowError(number, "", "caractère illisible : la ligne n’est ni en UTF-8 ni en "
+                                               f"Windows-1252{_SAVE_AS}"))
+            continue
+        if _too_big(row):
+            errors.extend(row.errors)
             continue
         record_id = _line(row.raw("id"))
         if record_id and record_id in first_seen:

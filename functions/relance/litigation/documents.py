@@ -832,6 +832,7 @@ KIND_LABELS = {
     "postal_failed": "Échec de l’envoi postal", "postal_cancelled": "Envoi postal annulé",
     "payment": "Paiement reçu", "payment_received": "Paiement reçu", "partial_payment": "Paiement partiel reçu",
     "payment_unmatched": "Paiement reçu, à rapprocher", "refund": "Remboursement au débiteur",
+    "payment_review": "Paiement signalé dans une autre devise, non imputé (à vérifier)",
     "paid": "Facture soldée", "credit_note": "Avoir émis",
     "dispute": "Litige déclaré", "dispute_resolved": "Litige résolu", "promise": "Promesse de paiement enregistrée",
     "promise_broken": "Promesse de paiement non tenue", "resume": "Reprise des relances",

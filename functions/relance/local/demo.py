@@ -121,6 +121,7 @@ def drop_exports(stack: LocalStack, functions: LocalFunctions, exports: list[Pat
         key = f"imports/{path.name}"
         s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
         results.extend(functions.invoke("ImportFunction", s3_event(bucket, key))["imports"])
+        functions.drain("ImportQueue", "ImportFunction", batch_size=1)  # a big export's chunks, one by one
         errors_key = key[: -len(".csv")] + ".erreurs.csv"
         listed = s3.list_objects_v2(Bucket=bucket, Prefix=errors_key).get("Contents", [])
         if out_dir is not None and listed:

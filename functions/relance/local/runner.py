@@ -69,8 +69,9 @@ class LocalFunctions:
                 Metrics().clear_metrics()
 
     def drain(self, queue_logical: str, logical: str, *, max_rounds: int = 1000,
-              seen: list[dict[str, Any]] | None = None, **env: str) -> dict[str, int]:
-        """Deliver a queue's messages to a function in batches of 10, as the SQS event source would.
+              seen: list[dict[str, Any]] | None = None, batch_size: int = 10, **env: str) -> dict[str, int]:
+        """Deliver a queue's messages to a function in batches (of 10 unless the event source says fewer),
+        as the SQS event source would.
 
         Failed records (partial batch response) are made visible again and retried; after the queue's
         maxReceiveCount, SQS moves them to the dead-letter queue.
@@ -80,7 +81,7 @@ class LocalFunctions:
         arn = self.stack.resolver.attributes[(queue_logical, "Arn")]
         counts = {"delivered": 0, "failed": 0}
         for _ in range(max_rounds):
-            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"],
+            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=batch_size, AttributeNames=["All"],
                                         VisibilityTimeout=30).get("Messages", [])
             if not batch:
                 break

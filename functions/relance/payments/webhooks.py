@@ -55,15 +55,18 @@ Where to put the reference:
 * ``paid_on`` is the company's local date (``tz``) of ``status_transitions.paid_at`` for an invoice,
   otherwise of the event's ``created``.
 * Amounts use the currency's minor unit as Stripe does: 100 for EUR, 1 for zero-decimal currencies
-  (XPF, XOF, XAF, JPY…), 1000 for three-decimal ones. A currency other than EUR is kept (upper-cased) for
-  the caller to flag.
+  (XPF, XOF, XAF, JPY…), 1000 for three-decimal ones (BHD, JOD, KWD, OMR, TND). Stripe's special cases
+  ISK, HUF and TWD stay two-decimal in its API (100 = one króna or forint; only payouts are whole units).
+  A currency other than EUR is kept (upper-cased): the store never applies it, it keeps the notice for
+  review (``REVIEW#<provider>``, reason ``currency_mismatch`` or ``currency_not_euro``).
+* An amount of 0 (``invoice.paid`` of an invoice settled by the customer's credit balance or a 100 %
+  coupon) gives ``None``: acknowledged with a 2xx, since Stripe retries anything else for three days.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -71,6 +74,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
+
+from .. import strictjson
+from ..domain.bounds import AMOUNT_MAX, amount_problem, date_problem
 
 STRIPE_SIGNATURE_HEADER = "Stripe-Signature"
 GENERIC_SIGNATURE_HEADER = "Relance-Signature"
@@ -123,6 +129,11 @@ class PaymentNotice:
     raw_type: str
     provider_ref: str = ""
     payer: str = ""
+    # A Stripe refund: the charge, the total refunded on it so far (``amount_refunded``, cumulative) and the
+    # ids of the refunds the event lists. The store counts what it has not yet counted for that charge.
+    charge: str = ""
+    charge_refunded: Decimal | None = None
+    refund_ids: tuple[str, ...] = ()
 
 
 # -- the signature scheme -----------------------------------------------------------------------------------
@@ -198,27 +209,35 @@ def sign_generic(payload: bytes, secret: str, *, now: datetime) -> str:
 # -- JSON ---------------------------------------------------------------------------------------------------
 
 
-def _reject_constant(name: str) -> Any:
-    raise MalformedPayload("not_json", f"{name} is not a number")
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Two "amount" keys would let two parsers read two different amounts from one signed body.
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise MalformedPayload("not_json", "duplicate key")
-    return obj
-
-
 def _load_json(payload: bytes) -> Any:
     try:
-        return json.loads(payload, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise MalformedPayload("not_json", "body is not JSON") from exc
+        return strictjson.loads(payload)
+    except strictjson.NotStrictJson as exc:
+        raise MalformedPayload("not_json", f"body is not strict JSON ({exc})") from None
 
 
 def _invalid(field: str, expected: str) -> MalformedPayload:
     return MalformedPayload("invalid_field", f"{field}: expected {expected}")
+
+
+# An event id is a DynamoDB sort key (with a prefix, and inside the history key): 255 bytes leave room.
+MAX_ID_BYTES = 255
+# A reference is only looked up (``INV#<ref>``, a 2 048-byte partition key) and kept as text.
+MAX_REF_BYTES = 1024
+
+
+def _checked_text(value: str, field: str, max_bytes: int) -> str:
+    problem = strictjson.text_problem(value, max_bytes=max_bytes)
+    if problem:
+        raise _invalid(field, f"text, {problem}")
+    return value
+
+
+def _checked_day(day: date, field: str) -> date:
+    problem = date_problem(day)
+    if problem:
+        raise _invalid(field, f"a date between 1900 and 2199 ({problem})")
+    return day
 
 
 # -- Stripe -------------------------------------------------------------------------------------------------
@@ -255,6 +274,7 @@ def _check_event(event: Any) -> None:
     for field in ("id", "type"):
         if not isinstance(event.get(field), str) or not event[field]:
             raise _invalid(field, "a non-empty string")
+        _checked_text(event[field], field, MAX_ID_BYTES)
     _timestamp(event, "created")
     data = event.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
@@ -291,13 +311,13 @@ def _major(minor: int, currency: str) -> Decimal:
     return Decimal(minor).scaleb(-places)
 
 
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
+def _text(value: Any, field: str = "reference") -> str:
+    return _checked_text(value.strip(), field, MAX_REF_BYTES) if isinstance(value, str) else ""
 
 
 def _metadata_ref(obj: Mapping[str, Any]) -> str:
     metadata = obj.get("metadata")
-    return _text(metadata.get(METADATA_KEY)) if isinstance(metadata, dict) else ""
+    return _text(metadata.get(METADATA_KEY), "metadata.invoice_id") if isinstance(metadata, dict) else ""
 
 
 def _expect_object(obj: Mapping[str, Any], kind: str) -> None:
@@ -311,6 +331,9 @@ class _Reading:
     minor: int
     paid_at: int
     kind: NoticeKind = "payment"
+    charge: str = ""
+    charge_refunded_minor: int | None = None
+    refund_ids: tuple[str, ...] = ()
 
 
 def _invoice_paid(event: Mapping[str, Any], obj: Mapping[str, Any]) -> _Reading | None:
@@ -339,8 +362,15 @@ def _checkout_session(event: Mapping[str, Any], obj: Mapping[str, Any]) -> _Read
 
 
 def _charge_refunded(event: Mapping[str, Any], obj: Mapping[str, Any]) -> _Reading | None:
+    """A refund of the charge's invoice.
+
+    ``amount_refunded`` is cumulative (docs.stripe.com/api/charges/object): the notice carries it whole, and
+    the store counts only what it has not counted yet for this charge — so a replay, the same change under a
+    second event id, or two events for two refunds in either order, each count every refund once. The amount
+    of the notice itself is the part this event added when ``previous_attributes`` says so (the figure kept
+    for an unmatched refund). The refunds' own ids (``refunds.data[]``, present when the endpoint expands it
+    or on API versions before 2022-11-15) go on the history."""
     _expect_object(obj, "charge")
-    # amount_refunded is cumulative: a second partial refund must only count its own part.
     refunded = _minor_units(obj, "amount_refunded")
     previous = event["data"].get("previous_attributes")
     before = 0
@@ -348,7 +378,30 @@ def _charge_refunded(event: Mapping[str, Any], obj: Mapping[str, Any]) -> _Readi
         before = _minor_units(previous, "amount_refunded")
     if refunded <= before:
         return None
-    return _Reading(_metadata_ref(obj), refunded - before, event["created"], "refund")
+    charge = _text(obj.get("id"), "id")
+    if not charge or strictjson.text_problem(charge, max_bytes=MAX_ID_BYTES):
+        raise _invalid("id", f"the charge's id, at most {MAX_ID_BYTES} bytes")
+    return _Reading(_metadata_ref(obj), refunded - before, event["created"], "refund", charge, refunded,
+                    _refund_ids(obj))
+
+
+_MAX_REFUNDS = 100
+
+
+def _refund_ids(charge: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ids of the refunds listed on the charge (not failed or canceled); informative, never required."""
+    refunds = charge.get("refunds")
+    data = refunds.get("data") if isinstance(refunds, dict) else None
+    if not isinstance(data, list):
+        return ()
+    ids = []
+    for refund in data[:_MAX_REFUNDS]:
+        if not isinstance(refund, dict) or refund.get("status") in ("failed", "canceled"):
+            continue
+        rid = refund.get("id")
+        if isinstance(rid, str) and rid and not strictjson.text_problem(rid, max_bytes=MAX_ID_BYTES):
+            ids.append(rid)
+    return tuple(ids)
 
 
 _STRIPE_EVENTS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], _Reading | None]] = {
@@ -375,17 +428,28 @@ def stripe_notice(event: dict[str, Any], *, tz: ZoneInfo) -> PaymentNotice | Non
     if reading is None:
         return None
     currency = _currency(obj)
+    if reading.minor == 0:
+        # invoice.paid of an invoice settled by the customer's credit balance or a 100 % coupon: no money moved.
+        # Acknowledged (Stripe retries anything but a 2xx for three days), nothing to apply.
+        return None
     amount = _major(reading.minor, currency)
+    problem = amount_problem(amount)
+    if problem:
+        raise _invalid("amount", f"an amount below 10^12 ({problem})")
     return PaymentNotice(
         provider="stripe",
         event_id=event["id"],
         invoice_ref=reading.invoice_ref,
         amount=-amount if reading.kind == "refund" else amount,
         currency=currency,
-        paid_on=_local_date(reading.paid_at, tz),
+        paid_on=_checked_day(_local_date(reading.paid_at, tz), "paid_at"),
         kind=reading.kind,
         raw_type=event["type"],
         provider_ref=_text(obj.get("id")),
+        charge=reading.charge,
+        charge_refunded=(None if reading.charge_refunded_minor is None
+                         else _major(reading.charge_refunded_minor, currency)),
+        refund_ids=reading.refund_ids,
     )
 
 
@@ -394,7 +458,7 @@ def stripe_notice(event: dict[str, Any], *, tz: ZoneInfo) -> PaymentNotice | Non
 _AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CENT = Decimal("0.01")
-_MAX_AMOUNT = Decimal(10**12)
+_MAX_AMOUNT = AMOUNT_MAX
 _MAX_TEXT = 255
 
 
@@ -432,9 +496,10 @@ def verify_generic(
 
 def _generic_text(body: Mapping[str, Any], field: str, *, allow_empty: bool) -> str:
     value = body.get(field)
-    if not isinstance(value, str) or len(value) > _MAX_TEXT or not (allow_empty or value.strip()):
+    if (not isinstance(value, str) or len(value) > _MAX_TEXT or not (allow_empty or value.strip())
+            or strictjson.text_problem(value, max_bytes=_MAX_TEXT)):
         expected = "a string" if allow_empty else "a non-empty string"
-        raise _invalid(field, f"{expected} of at most {_MAX_TEXT} characters")
+        raise _invalid(field, f"{expected} of at most {_MAX_TEXT} characters, {_MAX_TEXT} bytes in UTF-8")
     return value.strip()
 
 
@@ -458,7 +523,9 @@ def _generic_amount(value: Any) -> Decimal:
 def _generic_date(value: Any) -> date:
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             pass
+        else:
+            return _checked_day(day, "paid_on")
     raise _invalid("paid_on", "a date as YYYY-MM-DD")

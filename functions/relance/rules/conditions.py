@@ -16,7 +16,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..domain.model import Customer, Invoice
+from ..domain import codes
+from ..domain.bounds import date_problem
+from ..domain.model import INVOICE_STATUSES, Customer, Invoice
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +85,24 @@ FIELDS: dict[str, tuple[str, Getter]] = {
     "customer.overdue_invoices": (INT, lambda f: f.stats.overdue_invoices),
     "customer.seniority_years": (INT, _seniority),
 }
-KNOWN_VALUES = {"customer.kind": ("business", "consumer"), "invoice.status": (
-    "open", "paid", "cancelled", "disputed", "litigation")}
+KNOWN_VALUES = {"customer.kind": ("business", "consumer"), "invoice.status": INVOICE_STATUSES}
+# Fields whose values are ISO codes: (the code list, what one is called, how it is written, where aliases are).
+CODED_FIELDS: dict[str, tuple[frozenset[str], str, str, str]] = {
+    "customer.country": (codes.COUNTRIES, "un code pays", "deux lettres majuscules, par exemple FR", "country"),
+    "customer.language": (codes.LANGUAGES, "un code de langue", "deux lettres minuscules, par exemple fr",
+                          "language"),
+    "invoice.currency": (codes.CURRENCIES, "un code de devise", "trois lettres majuscules, par exemple EUR",
+                         "currency"),
+}
 EXTRA_PREFIXES = ("invoice.extra.", "customer.extra.")
 COMBINATORS = ("all", "any", "not")
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge, "<=": operator.le, "!=": operator.ne, ">": operator.gt, "<": operator.lt,
 }
 _COMPARISON = re.compile(r"^\s*(>=|<=|!=|>|<)\s*(.+?)\s*$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # always fullmatch: "$" would let a final "\n" in
+_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +159,31 @@ def _present(value: Any) -> bool:
 
 
 def _parse_date(text: str) -> date | None:
-    if not _ISO_DATE.match(text):
+    if not _ISO_DATE.fullmatch(text):
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def _date_problem(text: str, fld: str) -> str | None:
+    """Why ``text``, written AAAA-MM-JJ, is no usable date (with the date probably meant), or None."""
+    year, month, day = (int(part) for part in text.split("-"))
+    if not 1 <= month <= 12:
+        swapped = f"{year:04d}-{day:02d}-{month:02d}"
+        hint = f" — vouliez-vous dire « {swapped} » (jour et mois inversés) ?" if _parse_date(swapped) else \
+            " (écrivez AAAA-MM-JJ, le mois entre 01 et 12)"
+        return f"« {text} » n’est pas une date possible pour « {fld} » : il n’y a pas de mois {month}{hint}"
+    parsed = _parse_date(text)
+    if parsed is None:
+        last = max(d for d in range(28, 32) if _parse_date(f"{year:04d}-{month:02d}-{d:02d}"))
+        where = f"le {day} {_MONTHS[month - 1]} {year} n’existe pas" if day else "il n’y a pas de jour 0"
+        return (f"« {text} » n’est pas une date possible pour « {fld} » : {where} — vouliez-vous dire "
+                f"« {year:04d}-{month:02d}-{last:02d} » (le dernier jour du mois) ?")
+    if problem := date_problem(parsed):
+        return f"« {text} » n’est pas une date possible pour « {fld} » : {problem}"
+    return None
 
 
 def _typed(value: Any, kind: str | None, where: tuple[str | int, ...], fld: str) -> Any:
@@ -172,7 +202,10 @@ def _typed(value: Any, kind: str | None, where: tuple[str | int, ...], fld: str)
     if kind == DATE:
         if isinstance(value, date):
             return value
-        parsed = _parse_date(str(value).strip())
+        text = str(value).strip()
+        if _ISO_DATE.fullmatch(text) and (problem := _date_problem(text, fld)):
+            raise ValueError(problem)
+        parsed = _parse_date(text)
         if parsed is None:
             raise ValueError(f"« {fld} » est une date : écrivez-la AAAA-MM-JJ (exemple : 2026-03-31), "
                              f"pas « {value} »")
@@ -180,8 +213,31 @@ def _typed(value: Any, kind: str | None, where: tuple[str | int, ...], fld: str)
     if kind == TEXT:
         if isinstance(value, (dict, list)):
             raise ValueError(f"« {fld} » est un texte : une valeur simple est attendue")
+        if fld in CODED_FIELDS:
+            return _code(fld, value)
+        if isinstance(value, (bool, int, float, Decimal)):
+            # YAML reads 1e3, 0x1F or 1_000 as numbers: written back as text they would no longer be what was typed.
+            raise ValueError(f"« {fld} » est un texte : écrivez « {value} » entre guillemets, comme il figure dans "
+                             f"vos données (exemple : \"{value}\")")
         return str(value)
-    return value  # extra fields: kept as written, compared loosely at run time
+    # Extra fields are kept as written and compared loosely at run time; a value written as a date must be one.
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()) and (
+            problem := _date_problem(value.strip(), fld)):
+        raise ValueError(problem)
+    return value
+
+
+def _code(fld: str, value: Any) -> str:
+    """``value`` if it is a code of ``fld``'s ISO list; otherwise the closest code in the message."""
+    allowed, what, how, aliases = CODED_FIELDS[fld]
+    text = str(value).strip() if not isinstance(value, bool) else str(value).lower()
+    if text in allowed:
+        return text
+    near = codes.ALIASES[aliases].get(text.upper())
+    if near is None:
+        near = next((c for c in (text.upper(), text.lower()) if c in allowed), None) or closest(text, allowed)
+    hint = f" — vouliez-vous dire « {near} » ?" if near else ""
+    raise ValueError(f"« {text} » n’est pas {what} pour « {fld} » ({how}){hint}")
 
 
 def _loose_equal(actual: Any, expected: Any) -> bool:
@@ -243,8 +299,13 @@ def _leaf(fld: str, value: Any, where: tuple[str | int, ...]) -> Predicate:
             if kind == LIST:
                 raise ValueError(f"« {fld} » est une liste : écrivez {{contains: {value[0]}}} pour tester "
                                  "qu’elle contient une valeur")
-            choices = [_typed(v, kind, where, fld) for v in value]
-            _check_known_values(fld, choices)
+            choices = []
+            for i, v in enumerate(value):
+                try:
+                    choices.append(_typed(v, kind, where, fld))
+                    _check_known_values(fld, choices[-1:])
+                except ValueError as err:
+                    raise ConditionError([Problem((*where, i), str(err))]) from None
             if kind is None:
                 return lambda f: any(_loose_equal(get(f), c) for c in choices)
             allowed = frozenset(choices)
@@ -254,6 +315,7 @@ def _leaf(fld: str, value: Any, where: tuple[str | int, ...]) -> Predicate:
             if kind == LIST:
                 raise ValueError(f"« {fld} » est une liste : on ne peut pas la comparer avec « {m.group(1)} »")
             operand = _typed(m.group(2), kind, where, fld)
+            _check_known_values(fld, [operand])
             if kind is None:
                 return lambda f: _loose_compare(op, get(f), operand)
             if op is operator.ne:

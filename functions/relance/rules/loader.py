@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import holidays
 
 from ..domain.calendar import CalendarSettings
+from ..domain.email import address_problem, header_problem
 from ..domain.model import Address
 from .conditions import ConditionError, Predicate, compile_condition, did_you_mean, referenced_values
 from .model import (
@@ -33,7 +35,7 @@ from .model import (
     Segment,
     Step,
 )
-from .schema import SECTIONS, JsonPath, schema_problems
+from .schema import MAX_AT_DAYS, SECTIONS, JsonPath, far_delay_message, schema_problems
 from .yamlfile import YamlFile, read_yaml_file
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from ..domain.courts import CourtTable
 
 ERROR, WARNING = "error", "warning"
+SUGGESTION_BUDGET = 50_000  # name comparisons for « vouliez-vous dire » per load: enough for any honest mistake
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -103,6 +106,8 @@ class _Loader:
         self.directory = directory
         self.diagnostics: list[Diagnostic] = []
         self.section_file: dict[str, YamlFile] = {}
+        self.suggested: dict[str, str] = {}
+        self.comparisons_left = SUGGESTION_BUDGET
 
     # -- reporting -------------------------------------------------------------------------------
     def report(self, severity: str, where: tuple[YamlFile, JsonPath] | Place, message: str,
@@ -114,6 +119,21 @@ class _Loader:
         spot = doc.spot(path)
         line, column = (spot.key_line, spot.key_column) if on_key else (spot.line, spot.column)
         self.diagnostics.append(Diagnostic(doc.name, line, column, severity, message))
+
+    def suggest(self, word: str, choices: Iterable[str]) -> str:
+        """« vouliez-vous dire » for names the file defines itself, within a budget of comparisons.
+
+        Each suggestion compares the word with every name: thousands of wrong references to thousands of
+        scenarios would cost their product. Past the budget, messages go without a suggestion.
+        """
+        if word in self.suggested:
+            return self.suggested[word]
+        names = choices if isinstance(choices, (list, tuple, dict)) else list(choices)
+        if self.comparisons_left < len(names):
+            return ""
+        self.comparisons_left -= len(names)
+        self.suggested[word] = did_you_mean(word, list(names))
+        return self.suggested[word]
 
     def error(self, path: JsonPath, message: str, *, on_key: bool = False) -> None:
         self.report(ERROR, self.at(path), message, on_key=on_key)
@@ -250,14 +270,16 @@ class _Loader:
                 if previous_at is not None and at <= previous_at:
                     self.error((*path, "at"), f"le délai {raw['at']} doit venir après celui de l’étape précédente "
                                               f"({_at_label(previous_at)}) : les étapes vont dans l’ordre du temps")
+                if abs(at) > MAX_AT_DAYS:
+                    self.error((*path, "at"), far_delay_message(raw["at"]))
                 previous_at = at
                 tone = raw.get("tone")
                 if tone is None and channel != "litigation":
                     self.error(path, f"il manque le ton (tone) de l’étape « {step_id} » ({', '.join(tones)})",
                                on_key=True)
                 elif tone is not None and tone not in tones:
-                    self.error((*path, "tone"), f"ton inconnu « {tone} » (tons définis : {', '.join(tones)})"
-                                                + did_you_mean(str(tone), tones))
+                    self.error((*path, "tone"), f"ton inconnu « {tone} » (tons définis : {_some(tones)})"
+                                                + self.suggest(str(tone), tones))
                 elif tone is not None:
                     rank = tones.index(tone)
                     if previous_tone is not None and rank < previous_tone[0]:
@@ -294,8 +316,8 @@ class _Loader:
             names.setdefault(name, i)
             if scenario not in scenarios:
                 self.error((*path, "scenario"), f"scénario inconnu « {scenario} »"
-                                                + (did_you_mean(scenario, list(scenarios))
-                                                   or f" (scénarios définis : {', '.join(scenarios)})"))
+                                                + (self.suggest(scenario, scenarios)
+                                                   or f" (scénarios définis : {_some(scenarios)})"))
             if catch_all is not None:
                 self.warning(path, f"le segment « {name} » ne sera jamais utilisé : le segment « {catch_all} », "
                                    "placé avant lui, n’a pas de condition et prend toutes les factures", on_key=True)
@@ -345,12 +367,17 @@ class _Loader:
                                 min_gap_days=data.get("min_gap_days", 3))
 
     def _company(self, data: dict[str, Any]) -> Company:
+        """Every company value is one line: the name and the address go into every e-mail's headers, which
+        refuse a line break, and into the letters' letterhead. The trailing newline of a folded scalar
+        (``name: >``) is dropped; a line break or a control character inside is an error here rather than
+        a failed e-mail at send time. The IBAN, SIREN and VAT number are checked by their keys."""
         from stdnum import iban as iban_number
         from stdnum.fr import siren as siren_number
         from stdnum.fr import tva as vat
 
-        address = Address(**{k: str(v) for k, v in data.get("address", {}).items()})
-        fields = {k: str(v) for k, v in data.items() if k != "address"}
+        address = Address(**{k: self._one_line(("company", "address", k), v)
+                             for k, v in data.get("address", {}).items()})
+        fields = {k: self._one_line(("company", k), v) for k, v in data.items() if k != "address"}
         if fields.get("iban"):  # written in groups of four, as on a RIB: normalised
             fields["iban"] = "".join(fields["iban"].split()).upper()
             if not iban_number.is_valid(fields["iban"]):
@@ -363,7 +390,20 @@ class _Loader:
         if fields.get("vat_number", "").upper().startswith("FR") and not vat.is_valid(fields["vat_number"]):
             self.error(("company", "vat_number"), f"numéro de TVA « {fields['vat_number']} » invalide : sa clé ne "
                                                   "correspond pas au SIREN")
-        return Company(address=address, **fields)
+        company = Company(address=address, **fields)
+        if company.email and (problem := address_problem(company.email)):
+            self.error(("company", "email"), f"l’adresse « {company.email} » {problem} : c’est l’expéditeur des "
+                                             "e-mails, par exemple compta@votre-entreprise.fr")
+        return company
+
+    def _one_line(self, path: JsonPath, value: Any) -> str:
+        text = str(value).strip()
+        if problem := header_problem(text):
+            field_ = ".".join(str(p) for p in path)
+            suggestion = " ".join(text.split())
+            self.error(path, f"« {field_} » {problem} : il doit tenir sur une seule ligne (il va dans l’en-tête des "
+                             f"e-mails et sur les courriers). Écrivez par exemple {path[-1]}: \"{suggestion}\"")
+        return text
 
     def _legal(self, data: dict[str, Any], extended: Rates | None) -> Legal:
         rate = data.get("late_interest", "legal")
@@ -410,16 +450,21 @@ class _Loader:
         """Each (channel, tone, template override, language) a scenario can need, with the step that needs it."""
         uses: dict[tuple[str, str | None, str | None, str], Place] = {}
         doc = self.section_file["segments"]
+        # Thousands of segments may share one long scenario: walk a scenario's steps once per language, not once
+        # per segment (segments × steps grew with the square of the file). Languages are ISO codes: a bounded set.
+        done: set[tuple[str, str]] = set()
         for index, segment in enumerate(rules.segments):
             scenario = rules.scenarios.get(segment.scenario)
             if scenario is None:
                 continue
             languages = {"fr"} | referenced_values(_raw(doc.data, ("segments", index, "when")), "customer.language")
-            for step in scenario.steps:
-                if step.channel not in TEMPLATED_CHANNELS:
+            for language in sorted(languages):
+                if (scenario.name, language) in done:
                     continue
-                for language in sorted(languages):
-                    uses.setdefault((step.channel, step.tone, step.template, language), step.place or Place("?"))
+                done.add((scenario.name, language))
+                for step in scenario.steps:
+                    if step.channel in TEMPLATED_CHANNELS:
+                        uses.setdefault((step.channel, step.tone, step.template, language), step.place or Place("?"))
         return uses
 
 
@@ -430,6 +475,11 @@ def _raw(data: Any, path: Iterable[str | int]) -> Any:
         except (KeyError, IndexError, TypeError):
             return None
     return data
+
+
+def _some(names: Collection[str], shown: int = 12) -> str:
+    """The first names of a list for a message, « … » for the rest (a message per mistake must stay short)."""
+    return ", ".join(islice(names, shown)) + (f"… ({len(names)} en tout)" if len(names) > shown else "")
 
 
 def _at_label(at: int) -> str:

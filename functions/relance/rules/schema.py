@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -13,6 +14,10 @@ from jsonschema import Draft202012Validator, ValidationError
 from .conditions import closest, did_you_mean
 
 JsonPath = tuple[str | int, ...]
+# Ten years either side of the due date: beyond it even a judgment can no longer be enforced (art. L111-4 CPCE;
+# a trade debt is time-barred after five, art. L110-4 C. com.), and due date + delay stays far from date.max.
+MAX_AT_DAYS = 3650
+_FAR_DELAY = re.compile(r"J[+-][0-9]+")
 SECTIONS = ("version", "segments", "scenarios", "calendar", "pause", "tones", "company", "legal", "rates", "courts")
 _TYPE_NAMES = {"string": "un texte", "integer": "un nombre entier", "number": "un nombre", "boolean": "true ou false",
                "object": "un bloc de clés (« clé: valeur »)", "array": "une liste (lignes commençant par « - »)",
@@ -113,8 +118,9 @@ def _translate(err: ValidationError) -> Iterator[tuple[JsonPath, bool, str]]:
         return
     if kind == "pattern" and path and path[-1] in ("scenarios",) and isinstance(value, str):
         # propertyNames: the bad value is a key of the mapping; point at it.
-        yield (*path, value), True, (f"nom de scénario « {value} » invalide : lettres minuscules sans accent, "
-                                     "chiffres et _ seulement (exemple : grands_comptes)")
+        yield (*path, value), True, (_line_break_message("nom de scénario", value, None)
+                                     or f"nom de scénario « {value} » invalide : lettres minuscules sans accent, "
+                                        "chiffres et _ seulement (exemple : grands_comptes)")
         return
     if kind == "pattern":
         yield path, False, _pattern_message(path, name, value)
@@ -159,7 +165,39 @@ def _translate(err: ValidationError) -> Iterator[tuple[JsonPath, bool, str]]:
     yield path, False, f"valeur invalide pour « {name} » ({err.message})"
 
 
+_PATTERN_LABELS = {"at": "délai", "id": "identifiant", "siren": "SIREN", "template": "nom de modèle",
+                   "postal_code": "code postal", "vat_number": "numéro de TVA", "share_capital": "capital social",
+                   "tones": "ton"}
+# What YAML lets into a value without being seen: a line break from a « > » or « | » block, or written as \n.
+_INVISIBLE = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x85": "\\x85", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def visible(text: str) -> str:
+    """``text`` with its line breaks and control characters written out (\\n), so a message can show them."""
+    return "".join(_INVISIBLE.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 32 or ord(c) == 127 else c) for c in text)
+
+
+def _line_break_message(label: str, value: Any, key: str | None) -> str | None:
+    """The message for a patterned value that only fails by an invisible character, or None."""
+    if not isinstance(value, str) or visible(value) == value:
+        return None
+    clean = "".join(value.split()) if key in ("at", "id", "siren", "template", "tones", None) else " ".join(
+        value.split())
+    fix = f"{key}: {clean}" if key and key != "tones" else clean
+    return (f"{label} « {visible(value)} » invalide : la valeur contient un retour à la ligne ou un caractère "
+            f"invisible (bloc « > » ou « | », ou \\n entre guillemets) — écrivez-la sur la ligne de la clé : {fix}")
+
+
+def far_delay_message(at: str) -> str:
+    return (f"délai {at} trop éloigné de l’échéance : au plus {MAX_AT_DAYS} jours (dix ans) avant ou après, "
+            f"de J-{MAX_AT_DAYS} à J+{MAX_AT_DAYS} — au-delà, même un jugement ne peut plus être exécuté")
+
+
 def _pattern_message(path: JsonPath, name: str, value: Any) -> str:
+    if (message := _line_break_message(_PATTERN_LABELS.get(name, f"valeur de « {name} »"), value, name)):
+        return message
+    if name == "at" and isinstance(value, str) and _FAR_DELAY.fullmatch(value):
+        return far_delay_message(value)
     if name == "at":
         return (f"délai « {value} » invalide : écrivez J suivi de + ou - et d’un nombre de jours "
                 "(J-3, J+0, J+15)")

@@ -1,21 +1,25 @@
-"""``relance check``'s template checks: every template a scenario needs exists, parses and renders.
+"""``relance check``'s template checks: every template file present parses and renders, and every template a
+scenario needs exists.
 
-Each template is rendered against made-up business and consumer debtors, so an unknown variable,
-a filter misused or an attempt to reach Python internals is refused here rather than at send time.
+Every ``.j2`` file under ``templates/`` is checked, whatever its language and whether or not a segment routes
+on it today: a typo in ``courtois.en.j2`` would otherwise fail every e-mail to an English customer. Each is
+rendered against several made-up debtors — business and consumer, with and without e-mail, phone, SIREN or
+address complement, one invoice or a dozen, overdue or not yet due — so that the branches one debtor never
+takes are rendered too; and in the budgeted sandbox (``domain.sandbox``), so that a template that would
+exhaust the e-mail function (a huge text, a loop that never ends) is refused here, at its line.
 """
 
 from __future__ import annotations
 
 import re
-import sys
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from types import MappingProxyType, TracebackType
+from types import MappingProxyType
+from typing import Any
 
-from jinja2 import TemplateSyntaxError, UndefinedError, meta
-from jinja2.sandbox import SecurityError
+from jinja2 import TemplateSyntaxError, UndefinedError, nodes
 
 from ..domain.model import Address, Customer, Invoice
 from ..domain.render import (
@@ -31,11 +35,20 @@ from ..domain.render import (
     message_context,
     template_candidates,
 )
+from ..domain.sandbox import (
+    LIMITS,
+    RENDER_FAILURES,
+    compile_template,
+    describe_failure,
+    loop_iterable,
+    template_line,
+)
 from .conditions import did_you_mean
 from .loader import ERROR, WARNING, Diagnostic
-from .model import Company, Place, Rules
+from .model import TEMPLATED_CHANNELS, Company, Place, Rules
 
 _TEMPLATE_CHECK_DAY = date(2026, 3, 2)
+_FILE_NAME = re.compile(r"^(?P<name>[a-z0-9_-]+)\.(?P<language>[a-z]{2,3})\.j2$")
 
 
 class _AnyExtra(dict):
@@ -47,25 +60,54 @@ class _AnyExtra(dict):
 
 def check_templates(rules: Rules, uses: dict[tuple[str, str | None, str | None, str], Place]) -> list[Diagnostic]:
     templates_dir = rules.directory / "templates"
-    found: dict[Path, tuple[str, str | None]] = {}
     out: list[Diagnostic] = []
     for (channel, tone, template, language), place in sorted(uses.items(), key=lambda kv: str(kv[0])):
         names = template_candidates(channel, tone, template, language)
-        path = next((templates_dir / n for n in names if (templates_dir / n).is_file()), None)
-        if path is None:
+        if not any((templates_dir / n).is_file() for n in names):
             tried = " ou ".join(str(templates_dir / n) for n in names)
             what = f"modèle « {template} »" if template else f"ton {tone}"
             out.append(Diagnostic(place.file, place.line, place.column, ERROR,
                                   f"modèle manquant pour un message {channel} ({what}, langue {language}) : "
                                   f"créez {tried}"))
+    files = sorted(p for p in templates_dir.rglob("*.j2") if p.is_file()) if templates_dir.is_dir() else []
+    steps = _steps_by_file(rules, templates_dir, files)
+    for path in files:
+        relative = path.relative_to(templates_dir)
+        channel = relative.parts[0] if len(relative.parts) == 2 else ""
+        named = _FILE_NAME.match(path.name)
+        if channel not in TEMPLATED_CHANNELS or named is None:
+            out.append(Diagnostic(str(path), 1, 1, WARNING,
+                                  "ce modèle ne sera jamais utilisé : un modèle se range dans templates/<canal>/"
+                                  "<ton ou nom>.<langue>.j2, avec pour canal email, letter, registered_letter ou "
+                                  "phone (par exemple templates/email/courtois.fr.j2)"))
             continue
-        found.setdefault(path, (channel, tone))
-    for path, (channel, tone) in sorted(found.items()):
-        out.extend(_check_one(path, channel, tone, rules))
+        name = named.group("name")
+        own = steps.get(path) or [StepView("exemple", "J+15", channel, name if name in rules.tones else None)]
+        out.extend(_check_one(path, channel, own, named.group("language"), rules))
     return out
 
 
-def _check_one(path: Path, channel: str, tone: str | None, rules: Rules) -> list[Diagnostic]:
+def _steps_by_file(rules: Rules, templates_dir: Path, files: list[Path]) -> dict[Path, list[StepView]]:
+    """The steps each template file writes for, so that it is rendered with what each of them gives it. An
+    e-mail step may write a letter too (no address, a bounce): with the letter template of its tone."""
+    languages = sorted({m.group("language") for p in files if (m := _FILE_NAME.match(p.name))} | {"fr"})
+    out: dict[Path, dict[tuple[str, str, str | None], StepView]] = {}
+    for scenario in rules.scenarios.values():
+        for step in scenario.steps:
+            if step.channel not in TEMPLATED_CHANNELS:
+                continue
+            ways = [(step.channel, step.template)] + ([("letter", None)] if step.channel == "email" else [])
+            for channel, template in ways:
+                for language in languages:
+                    names = template_candidates(channel, step.tone, template, language)
+                    path = next((templates_dir / n for n in names if (templates_dir / n).is_file()), None)
+                    if path is not None:
+                        view = StepView(step.id, step.at_label, channel, step.tone)
+                        out.setdefault(path, {}).setdefault((view.id, view.at, view.tone), view)
+    return {path: list(views.values()) for path, views in out.items()}
+
+
+def _check_one(path: Path, channel: str, steps: list[StepView], language: str, rules: Rules) -> list[Diagnostic]:
     name = str(path)
     try:
         source = path.read_text(encoding="utf-8-sig")
@@ -73,56 +115,130 @@ def _check_one(path: Path, channel: str, tone: str | None, rules: Rules) -> list
         return [Diagnostic(name, 1, 1, ERROR, "ce modèle n’est pas du texte UTF-8 : enregistrez-le en UTF-8")]
     except OSError as err:
         return [Diagnostic(name, 1, 1, ERROR, f"impossible de lire ce modèle ({err.strerror})")]
+    if len(source) > LIMITS.max_chars:
+        return [Diagnostic(name, 1, 1, ERROR, f"ce modèle fait {len(source)} caractères : un message en fait quelques "
+                                              "milliers — est-ce le bon fichier ?")]
     env = environment()
     try:
-        tree = env.parse(source)
-        compiled = env.from_string(source)
+        compiled, undeclared, tree = compile_template(env, source)
     except TemplateSyntaxError as err:
         return [Diagnostic(name, err.lineno or 1, 1, ERROR, _syntax_message(err.message or ""))]
+    except (RecursionError, MemoryError) as err:
+        return [Diagnostic(name, 1, 1, ERROR, describe_failure(err))]
+    if "step" not in undeclared:
+        steps = steps[:1]  # the steps differ only by what ``step`` says: one is enough when it is not read
     problems: list[Diagnostic] = []
-    for variable in sorted(meta.find_undeclared_variables(tree) - set(CONTEXT_NAMES)):
+    for variable in sorted(undeclared - set(CONTEXT_NAMES)):
         problems.append(Diagnostic(name, _line_of(source, variable), 1, ERROR,
                                    f"variable inconnue « {variable} »" + (did_you_mean(variable, CONTEXT_NAMES) or
                                    f" (variables disponibles : {', '.join(CONTEXT_NAMES)})")))
+    problems.extend(_unknown_attributes(tree, name))
     if problems:
         return problems
     if channel in CHANNELS_WITH_SUBJECT and not SUBJECT_LINE.match(source.lstrip("\n")):
         problems.append(Diagnostic(name, 1, 1, ERROR, f"la première ligne d’un modèle {channel} doit être "
                                                       f"l’objet du message : « {SUBJECT_PREFIX} … »"))
-    for kind in ("business", "consumer"):
-        try:
-            compiled.render(_sample_context(rules, kind, channel, tone))
-        except SecurityError as err:
-            problems.append(Diagnostic(name, _error_line(err, source), 1, ERROR,
-                                       f"le modèle tente un accès interdit ({err}) : un modèle n’affiche que les "
-                                       "variables prévues"))
-            break
-        except UndefinedError as err:
-            problems.append(Diagnostic(name, _error_line(err, source), 1, ERROR,
-                                       f"{_undefined_hint(str(err))} (pour un client "
-                                       f"{'professionnel' if kind == 'business' else 'particulier'})"))
-            break
-        except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError) as err:
-            problems.append(Diagnostic(name, _error_line(err, source), 1, ERROR,
-                                       f"le modèle ne peut pas être rempli : {err}"))
-            break
+    failure = _first_failure(compiled, source, name, rules, steps, language)
+    if failure is not None:
+        return [*problems, failure]
     if not problems:
-        problems.extend(_unprotected_free_columns(compiled, name, source, rules, channel, tone))
+        problems.extend(_unprotected_free_columns(compiled, name, source, rules, steps[0], language))
     return problems
 
 
-def _unprotected_free_columns(compiled, name: str, source: str, rules: Rules, channel: str,
-                              tone: str | None) -> list[Diagnostic]:
+# The shape of each variable, for the attribute check that covers every branch (rendering covers the branches
+# the made-up debtors take). ``extra`` holds the export's free columns: any name may exist.
+_SHAPES: dict[str, type] = {"customer": Customer, "company": Company, "legal": LegalView, "step": StepView}
+_NESTED: dict[tuple[type, str], type] = {(Customer, "address"): Address, (Company, "address"): Address}
+_ORDER_KEEPING = frozenset({"sort", "reverse", "list", "unique", "selectattr", "rejectattr", "select", "reject"})
+
+
+def _unknown_attributes(tree: nodes.Template, name: str) -> list[Diagnostic]:
+    """``customer.nmae`` in any branch, even one no made-up debtor takes (``{% if today.month == 12 %}``)."""
+    rebound = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    out: dict[tuple[int, str], Diagnostic] = {}
+
+    def shape(node: nodes.Node, scope: dict[str, tuple[type, str]]) -> tuple[type, str] | None:
+        if isinstance(node, nodes.Name):
+            if node.name in scope:
+                return scope[node.name]
+            known = _SHAPES.get(node.name)
+            return (known, node.name) if known is not None and node.name not in rebound else None
+        if isinstance(node, nodes.Getitem) and isinstance(node.node, nodes.Name) and node.node.name == "invoices" \
+                and "invoices" not in rebound and not isinstance(node.arg, nodes.Slice):
+            return InvoiceView, "invoices[…]"
+        if isinstance(node, nodes.Getattr):
+            owner = shape(node.node, scope)
+            nested = _NESTED.get((owner[0], node.attr)) if owner else None
+            return (nested, f"{owner[1]}.{node.attr}") if owner and nested else None
+        return None
+
+    def iterates_invoices(node: nodes.Node) -> bool:
+        while isinstance(node, nodes.Filter) and node.name in _ORDER_KEEPING:
+            node = node.node
+        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Slice):
+            node = node.node
+        return isinstance(node, nodes.Name) and node.name == "invoices" and "invoices" not in rebound
+
+    def visit(node: nodes.Node, scope: dict[str, tuple[type, str]]) -> None:
+        if isinstance(node, nodes.For):
+            iterable = loop_iterable(node)
+            visit(iterable, scope)
+            inner = dict(scope)
+            if isinstance(node.target, nodes.Name):
+                if iterates_invoices(iterable):
+                    inner[node.target.name] = (InvoiceView, "invoices[…]")
+                else:
+                    inner.pop(node.target.name, None)
+            for child in (*node.body, *node.else_, *([node.test] if node.test else [])):
+                visit(child, inner)
+            return
+        if isinstance(node, nodes.Getattr):
+            owner = shape(node.node, scope)
+            if owner is not None and node.attr not in {f.name for f in fields(owner[0])} \
+                    and not hasattr(owner[0], node.attr):
+                choices = [f.name for f in fields(owner[0])]
+                near = did_you_mean(node.attr, choices)
+                listed = "" if near else f" (disponibles : {', '.join(choices)})"
+                out.setdefault((node.lineno, node.attr), Diagnostic(
+                    name, node.lineno, 1, ERROR, f"« {owner[1]}.{node.attr} » n’existe pas{near}{listed}"))
+        for child in node.iter_child_nodes():
+            visit(child, scope)
+
+    visit(tree, {})
+    return list(out.values())
+
+
+def _first_failure(compiled: Any, source: str, name: str, rules: Rules, steps: list[StepView],
+                   language: str) -> Diagnostic | None:
+    """The first debtor × step this template cannot be rendered for, as an error at its line."""
+    for step in steps:
+        for debtor in _DEBTORS:
+            try:
+                compiled.render(_sample_context(rules, debtor, step, language))
+            except RENDER_FAILURES as err:
+                message = _undefined_hint(str(err)) if isinstance(err, UndefinedError) else describe_failure(err)
+                return Diagnostic(name, template_line(err, source), 1, ERROR,
+                                  f"{message} (pour {debtor.label}{_step_label(step, steps)})")
+    return None
+
+
+def _step_label(step: StepView, steps: list[StepView]) -> str:
+    return f", à l’étape « {step.id} »" if len(steps) > 1 or step.id != "exemple" else ""
+
+
+def _unprotected_free_columns(compiled: Any, name: str, source: str, rules: Rules, step: StepView,
+                              language: str) -> list[Diagnostic]:
     """A free column missing from an export must not break a send: warn when a template needs it."""
     try:
-        compiled.render(_sample_context(rules, "business", channel, tone, free_columns=False))
+        compiled.render(_sample_context(rules, _DEBTORS[0], step, language, free_columns=False))
     except UndefinedError as err:
         column = re.search(r"has no attribute '([^']+)'|'([^']+)' is undefined", str(err))
         label = next((g for g in column.groups() if g), "?") if column else "?"
-        return [Diagnostic(name, _error_line(err, source), 1, WARNING,
+        return [Diagnostic(name, template_line(err, source), 1, WARNING,
                            f"la colonne libre « {label} » peut manquer dans l’export : protégez-la avec "
                            f"« is defined », par exemple {{% if ….extra.{label} is defined %}}…{{% endif %}}")]
-    except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError, SecurityError):
+    except RENDER_FAILURES:
         return []
     return []
 
@@ -175,32 +291,46 @@ def _line_of(source: str, word: str) -> int:
     return 1
 
 
-def _error_line(err: BaseException, source: str) -> int:
-    """The template line Jinja2 attributes to a runtime error (its rewritten traceback)."""
-    tb: TracebackType | None = err.__traceback__ or sys.exc_info()[2]
-    line = 1
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<template>":
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return min(max(line, 1), max(source.count("\n") + 1, 1))
+@dataclass(frozen=True, slots=True)
+class _Debtor:
+    """One made-up debtor a template is rendered for: together they take the branches a template may have."""
+
+    label: str
+    kind: str
+    full: bool  # e-mail, phone, SIREN, address complement, account manager
+    due_in_days: tuple[int, ...]  # one invoice each, negative when overdue
+    partly_paid: bool = True
 
 
-def _sample_context(rules: Rules, kind: str, channel: str, tone: str | None, *,
+_DEBTORS = (
+    _Debtor("un client professionnel avec deux factures échues", "business", True, (-16, -17)),
+    _Debtor("un client particulier avec deux factures échues", "consumer", True, (-16, -17)),
+    _Debtor("un client professionnel sans e-mail, téléphone, SIREN ni complément d’adresse, avec une seule "
+            "facture échue", "business", False, (-20,), partly_paid=False),
+    _Debtor("un client particulier sans e-mail ni téléphone, avec une seule facture pas encore échue", "consumer",
+            False, (3,), partly_paid=False),
+    _Debtor("un client professionnel avec douze factures, échues ou non", "business", True,
+            (-90, -60, -45, -30, -20, -15, -8, -1, 0, 2, 5, 30)),
+)
+
+
+def _sample_context(rules: Rules, debtor: _Debtor, step: StepView, language: str, *,
                     free_columns: bool = True) -> dict[str, object]:
     today = _TEMPLATE_CHECK_DAY
     extra = MappingProxyType(_AnyExtra() if free_columns else {})
+    business = debtor.kind == "business"
     customer = Customer(
-        id="C-EXEMPLE", name="Client Exemple" if kind == "business" else "Camille Exemple", kind=kind,  # type: ignore[arg-type]
-        email="compta@client.example", tags=("exemple",), siren="123456789" if kind == "business" else "",
-        address=Address("1 rue de l’Exemple", "", "69001", "Lyon", "FR"), account_manager="commercial@exemple.example",
-        extra=extra,
+        id="C-EXEMPLE", name="Client Exemple" if business else "Camille Exemple", kind=debtor.kind,  # type: ignore[arg-type]
+        email="compta@client.example" if debtor.full else "", phone="04 00 00 00 00" if debtor.full else "",
+        tags=("exemple",), language=language, siren="123456789" if business and debtor.full else "",
+        address=Address("1 rue de l’Exemple", "Bâtiment B" if debtor.full else "", "69001", "Lyon", "FR"),
+        account_manager="commercial@exemple.example" if debtor.full else "", extra=extra,
     )
     invoices = [
-        Invoice(id=f"F-EX-{n}", customer_id=customer.id, issue_date=today - timedelta(days=45 + n),
-                due_date=today - timedelta(days=15 + n), amount=Decimal("1234.50"), amount_due=Decimal("1000.00"),
-                extra=extra)
-        for n in (1, 2)
+        Invoice(id=f"F-EX-{n}", customer_id=customer.id, issue_date=today + timedelta(days=due - 30),
+                due_date=today + timedelta(days=due), amount=Decimal("1234.50"),
+                amount_due=Decimal("1000.00") if debtor.partly_paid and n % 2 else Decimal("1234.50"), extra=extra)
+        for n, due in enumerate(debtor.due_in_days, 1)
     ]
     return message_context(customer=customer, invoices=invoices, company=rules.company, legal=legal_view(rules.legal),
-                           step=StepView("exemple", "J+15", channel, tone), today=today)
+                           step=step, today=today)

@@ -17,7 +17,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 MAX_FILE_BYTES = 1_000_000
-MAX_NODES = 200_000  # aliases can make a small file expand without limit
+MAX_ALIAS_NODES = 200_000  # aliases can make a small file expand without limit: count what they repeat
 YAML_TAG = "tag:yaml.org,2002:"
 
 JsonPath = tuple[str | int, ...]
@@ -152,13 +152,21 @@ def _syntax_problem(err: YAMLError, lines: list[str]) -> YamlProblem:
 class _Walker:
     def __init__(self, out: YamlFile) -> None:
         self.out = out
-        self.count = 0
+        self.visits = 0  # every node visit: the work done, linear in the file plus the bounded alias expansion
+        self.seen: set[int] = set()
+        self.repeated = 0
 
     def plain(self, node: Node, path: JsonPath, key_mark: tuple[int, int] | None = None) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise _Stop(node.start_mark.line + 1, node.start_mark.column + 1,
-                        "fichier trop complexe (trop d’alias « * » imbriqués)")
+        self.visits += 1
+        # An alias is the anchored node itself, met again: only such repeats can blow up, so only they are
+        # bounded (a valid 1 MB file of short flow lists has well over 200 000 nodes of its own).
+        if id(node) in self.seen:
+            self.repeated += 1
+            if self.repeated > MAX_ALIAS_NODES:
+                raise _Stop(node.start_mark.line + 1, node.start_mark.column + 1,
+                            "fichier trop complexe (trop d’alias « * » imbriqués)")
+        else:
+            self.seen.add(id(node))
         line, column = node.start_mark.line + 1, node.start_mark.column + 1
         kl, kc = key_mark or (line, column)
         self.out.spots.setdefault(path, Spot(line, column, kl, kc))
@@ -205,6 +213,10 @@ class _Walker:
                         f"« {tag} » est lu comme une étiquette YAML : mettez la valeur entre guillemets, "
                         f"par exemple \"{tag} {text}\"".replace("  ", " "))
         kind = tag[len(YAML_TAG):]
+        if node.style == ">":
+            # ruamel.yaml's round-trip scanner marks where a folded scalar was folded with BEL characters, which
+            # its constructor removes; reading the nodes ourselves, so must we (a « name: > » kept a \a).
+            text = text.replace("\a", "")
         if node.style is not None and node.style in ("'", '"'):
             return text
         if kind == "int":
