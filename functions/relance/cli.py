@@ -357,20 +357,23 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_claim(args: argparse.Namespace) -> int:
-    from .domain.claim import Rates, RateUnknown, UnusableInvoice, compute_claim
+    from .domain.claim import RateUnknown, UnusableInvoice, compute_claim, rates_of
 
     rules = _load(args.rules)
     book = _book(args.data)
     invoice = _invoice_of(book, args.invoice, args.data)
+    rates = rates_of(rules)
     try:
-        claim = compute_claim(invoice, book.customers[invoice.customer_id], rules.legal, args.on, Rates.load())
+        claim = compute_claim(invoice, book.customers[invoice.customer_id], rules.legal, args.on, rates)
     except (RateUnknown, UnusableInvoice) as err:
         sys.stderr.write(f"{invoice.id} : créance impossible à calculer — {err}\n")
         return 1
     if args.format == "json":
-        _emit_json(claim.as_json())
+        _emit_json(claim.as_json() | {"rates": {"source": rates.source,
+                                                "verified_until": rates.verified_until.isoformat()}})
         return 0
     _show_claim(claim)
+    _console().print(f"[dim]Taux utilisés : {rates.describe()}[/dim]")
     return 0
 
 
@@ -390,25 +393,33 @@ def _show_claim(claim: Any) -> None:
 
 
 def cmd_dossier(args: argparse.Namespace) -> int:
-    from .domain.claim import Rates, RateUnknown, UnusableInvoice, court, eligibility, small_claims_eligible
-    from .litigation.dossier import build_from_book
+    from .domain.claim import SMALL_CLAIMS_CEILING, RateUnknown, UnusableInvoice
+    from .domain.courts import court_for, courts_of
+    from .litigation.dossier import build_from_book, debtor_dossier, dossier_claim
 
     rules = _load(args.rules)
     book = _book(args.data)
     invoice = _invoice_of(book, args.invoice, args.data)
     customer = book.customers[invoice.customer_id]
     try:
-        verdict = eligibility(invoice, customer, rules.legal, rules.company.missing(), args.on, Rates.load())
+        verdict, others = debtor_dossier(book, invoice, rules, args.on)
     except (RateUnknown, UnusableInvoice) as err:
         sys.stderr.write(f"{invoice.id} : créance impossible à calculer — {err}\n")
         return 1
     path = None
     if verdict.eligible:
         path = build_from_book(rules=rules, book=book, invoice=invoice, claim=verdict.claim, on=args.on,
-                               out_dir=args.out)
+                               out_dir=args.out, others=others)
+    total = verdict.claim.total + sum((c.total for _, c in others), Decimal(0))
+    court = court_for(customer, courts_of(rules), total, args.on)
+    if court.warning:
+        sys.stderr.write(f"Attention : {court.warning}\n")
     payload = {"invoice": invoice.id, "eligible": verdict.eligible, "reasons": list(verdict.reasons),
-               "court": court(customer), "small_claims_eligible": small_claims_eligible(verdict.claim),
-               "claim": verdict.claim.as_json(), "path": str(path) if path else None}
+               "court": court.as_json(), "small_claims_eligible": total <= SMALL_CLAIMS_CEILING,
+               "claim": dossier_claim([verdict.claim, *(c for _, c in others)]) if others else verdict.claim.as_json(),
+               "path": str(path) if path else None,
+               "invoices": [invoice.id, *(i.id for i, _ in others)] if verdict.eligible else [],
+               "warnings": [court.warning] if court.warning else []}
     if args.format == "json":
         _emit_json(payload)
     elif verdict.eligible:

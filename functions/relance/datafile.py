@@ -19,7 +19,18 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from .domain.bounds import amount_problem, date_problem
-from .domain.model import INVOICE_STATUSES, Address, Book, Customer, HistoryEntry, Invoice, Payment, Unusable
+from .domain.model import (
+    ACTIVITIES,
+    INVOICE_STATUSES,
+    Address,
+    Book,
+    Customer,
+    HistoryEntry,
+    Invoice,
+    Payment,
+    Unusable,
+    activity_key,
+)
 
 MAX_PROBLEMS = 50
 T = TypeVar("T")
@@ -257,7 +268,7 @@ class _Reader:
 
     # -- records ---------------------------------------------------------------------------------
     CUSTOMER_FIELDS = ("id", "name", "kind", "email", "phone", "tags", "language", "siren", "since", "address",
-                       "account_manager", "extra")
+                       "account_manager", "extra", "legal_form", "activity")
     INVOICE_FIELDS = ("id", "customer_id", "issue_date", "due_date", "amount", "amount_due", "currency", "status",
                       "paid_on", "promise_to_pay_until", "completed_on", "payments", "history", "extra")
 
@@ -284,7 +295,17 @@ class _Reader:
             address=address,
             account_manager=self.text(where, raw, "account_manager"),
             extra=self.mapping(where, raw, "extra"),
+            legal_form=self.text(where, raw, "legal_form"),
+            activity=self._activity(where, raw),
         )
+
+    def _activity(self, where: str, raw: dict[str, Any]) -> str:
+        text = self.text(where, raw, "activity")
+        key = activity_key(text)
+        if text and key is None:
+            self.fail(f"{where}.activity", f"{_show(text)} is not an activity (expected one of "
+                                           f"{', '.join(ACTIVITIES)})")
+        return key or ""
 
     def _address(self, where: str, raw: Any) -> Address:
         if raw is None:

@@ -10,7 +10,7 @@ COMPANY = """\
 company:
   name: Atelier Test
   legal_form: SAS
-  siren: "123456789"
+  siren: "732829320"
   address: {line1: 1 rue Neuve, postal_code: "69001", city: Lyon, country: FR}
   email: compta@test.example
   iban: FR7630006000011234567890189

@@ -24,7 +24,6 @@ from relance.domain.claim import (
     UnusableInvoice,
     cgv_rate_warning,
     compute_claim,
-    court,
     eligibility,
     small_claims_eligible,
 )
@@ -37,9 +36,9 @@ LEGAL = Legal()
 INTEREST_FIRST = Legal(partial_payments="interest_first")
 
 
-def customer(kind: str = "business", city: str = "Lyon") -> Customer:
+def customer(kind: str = "business", city: str = "Lyon", postal_code: str = "69003") -> Customer:
     return Customer(id="C1", name="Menuiserie Martin SARL", kind=kind,  # type: ignore[arg-type]
-                    address=Address(line1="3 rue des Lilas", postal_code="69003", city=city))
+                    address=Address(line1="3 rue des Lilas", postal_code=postal_code, city=city))
 
 
 def invoice(amount: str = "12000.00", due: date = date(2025, 3, 15), *, amount_due: str | None = None,
@@ -305,7 +304,7 @@ def test_a_date_before_the_tables_is_an_error_not_a_guess():
     with pytest.raises(RateUnknown):
         RATES.ecb_on(date(2016, 3, 15))
     with pytest.raises(RateUnknown):
-        RATES.legal_rate(date(2022, 7, 1))
+        RATES.legal_rate(date(2020, 7, 1))  # the taux légal is known from 2021-H1 (SPEC §5)
 
 
 @pytest.mark.parametrize("broken", [
@@ -391,19 +390,22 @@ def test_invoice_without_formal_notice_is_not_eligible():
 
 
 def test_notice_deadline_counts_from_delivery():
-    # Delivered 25 Sep + 8 days = 3 Oct: pending on 2 Oct, eligible on 3 Oct.
+    # SPEC §5 (CPC 640-642) changed: the receipt day is not counted and D must be past the last day.
+    # Delivered Thu 25 Sep + 8 days = Fri 3 Oct, the last day: pending on 3 Oct, eligible on 4 Oct.
     inv = invoice(history=(registered(date(2025, 9, 22), date(2025, 9, 25)),))
 
-    assert eligible_on(inv, date(2025, 10, 2)).reasons == ["notice_deadline_pending"]
-    assert eligible_on(inv, date(2025, 10, 3)).reasons == []
+    assert eligible_on(inv, date(2025, 10, 3)).reasons == ["notice_deadline_pending"]
+    assert eligible_on(inv, date(2025, 10, 4)).reasons == []
 
 
-def test_notice_deadline_counts_from_sending_when_delivery_is_unknown():
-    # Sent 22 Sep + 8 days = 30 Sep.
+def test_notice_deadline_counts_from_posting_plus_the_postal_delay_when_delivery_is_unknown():
+    # SPEC §5 changed: posted Mon 22 Sep, received (3 days) Thu 25 Sep, + 8 = Fri 3 Oct, the last day.
     inv = invoice(history=(registered(date(2025, 9, 22)),))
 
-    assert eligible_on(inv, date(2025, 9, 29)).reasons == ["notice_deadline_pending"]
-    assert eligible_on(inv, date(2025, 9, 30)).reasons == []
+    assert eligible_on(inv, date(2025, 10, 3)).reasons == ["notice_deadline_pending"]
+    assert eligible_on(inv, date(2025, 10, 4)).reasons == []
+    # A rule editor's postal_delay_days: 1 → received Tue 23 Sep, last day Wed 1 Oct.
+    assert eligible_on(inv, date(2025, 10, 2), legal=Legal(postal_delay_days=1)).reasons == []
 
 
 def test_claim_below_the_litigation_minimum_is_not_eligible():
@@ -426,11 +428,6 @@ def test_every_applicable_reason_is_listed_in_spec_order():
     # no_formal_notice and notice_deadline_pending exclude each other; the first has its own test.
     assert result.reasons == [reason for reason in REASONS if reason != "no_formal_notice"]
     assert result.eligible is False
-
-
-def test_court_follows_the_debtors_kind_and_city():
-    assert court(customer("business", "Lyon")) == {"type": "tribunal_de_commerce", "city": "Lyon"}
-    assert court(customer("consumer", "Nantes")) == {"type": "tribunal_judiciaire", "city": "Nantes"}
 
 
 def test_small_claims_up_to_five_thousand_euros_inclusive():

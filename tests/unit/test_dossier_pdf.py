@@ -73,7 +73,8 @@ def business(**changes) -> DossierFacts:
         creditor=CREDITOR, debtor_name="Cuisines Saône Design", debtor_kind="business",
         debtor_legal_form="SARL", debtor_siren="512345678",
         debtor_address=Address(line1="45 rue Garibaldi", postal_code="69003", city="Lyon"),
-        invoices=(INVOICE,), claim=CLAIM, court={"type": "tribunal_de_commerce", "city": "Lyon"},
+        invoices=(INVOICE,), claim=CLAIM, court={"type": "tribunal_de_commerce", "city": "Lyon",
+                                                "name": "tribunal des activités économiques de Lyon"},
         small_claims_eligible=False, chronology=CHRONOLOGY, exhibits=EXHIBITS, place="Lyon", on=date(2025, 10, 1),
     )
     return dataclasses.replace(facts, **changes)
@@ -97,7 +98,8 @@ def consumer(**changes) -> DossierFacts:
     facts = business(
         debtor_name="Julien Moreau", debtor_kind="consumer", debtor_legal_form="", debtor_siren="",
         debtor_address=Address(line1="8 rue des Capucins", postal_code="69001", city="Lyon"),
-        invoices=(CONSUMER_INVOICE,), claim=CONSUMER_CLAIM, court={"type": "tribunal_judiciaire", "city": "Lyon"},
+        invoices=(CONSUMER_INVOICE,), claim=CONSUMER_CLAIM, court={"type": "tribunal_judiciaire", "city": "Lyon",
+                                                                    "name": "tribunal judiciaire de Lyon"},
         small_claims_eligible=True,
         exhibits=(Exhibit(1, "Facture n° F-2025-0107 du 20 février 2025", "piece-01-facture-F-2025-0107.pdf"),
                   *EXHIBITS[1:]),
@@ -140,7 +142,8 @@ def chronologie() -> str:
 # --- the requête: every mention of CPC art. 1407 ------------------------------------------------------------
 
 def test_the_request_is_addressed_to_the_president_of_the_commercial_court_of_the_debtor_city(requete):
-    assert "À Madame, Monsieur le Président du Tribunal de commerce de Lyon" in requete
+    # SPEC §5 now: Lyon's commercial court is a tribunal des activités économiques since 2025.
+    assert "À Madame, Monsieur le Président du tribunal des activités économiques de Lyon" in requete
     assert "REQUÊTE EN INJONCTION DE PAYER" in requete
     assert "articles 1405 et suivants du Code de procédure civile" in requete
 
@@ -238,15 +241,19 @@ def test_a_cgv_rate_is_the_basis_named_instead_of_the_ecb_rate():
     assert "majoré de dix points" not in text
 
 
-def test_a_court_city_starting_with_a_vowel_is_elided():
-    text = text_of(render_requete(business(court={"type": "tribunal_de_commerce", "city": "Annecy"})))
-    assert "du Tribunal de commerce d’Annecy" in text
+def test_the_court_is_named_as_the_table_of_courts_names_it_never_from_the_city_alone():
+    text = text_of(render_requete(business(court={"type": "tribunal_de_commerce", "city": "Metz",
+                                                  "name": "chambre commerciale du tribunal judiciaire de Metz"})))
+    assert "Président de la chambre commerciale du tribunal judiciaire de Metz" in text
+    text = text_of(render_requete(business(court={"type": "tribunal_de_commerce", "city": None, "name": None})))
+    assert "du tribunal de commerce compétent" in text and "de Lyon" not in text.split("REQUÊTE")[0]
 
 
 def test_a_place_with_an_article_reads_as_french_does():
-    text = text_of(render_requete(business(court={"type": "tribunal_de_commerce", "city": "Le Havre"},
+    text = text_of(render_requete(business(court={"type": "tribunal_de_commerce", "city": "Le Havre",
+                                                  "name": "tribunal des activités économiques du Havre"},
                                            place="Le Havre")))
-    assert "du Tribunal de commerce du Havre" in text
+    assert "du tribunal des activités économiques du Havre" in text
     assert "Fait au Havre, le 1er octobre 2025" in text
 
 
@@ -361,12 +368,26 @@ def test_the_chronology_is_sorted_by_date_with_french_labels(chronologie):
     assert positions == sorted(positions)
 
 
-def test_the_chronology_gives_channels_and_references(chronologie):
+def test_the_chronology_gives_channels_and_the_tracking_number_but_no_internal_ids(chronologie):
+    # Issue 15: no message keys, SES or provider ids, step codes or raw reason codes in what the court reads.
     assert "Recommandé AR N° de suivi : 1A12345678901" in chronologie
-    assert "Message : F-2025-0042/mise_en_demeure" in chronologie
-    assert "E-mail Message : F-2025-0042/relance_1" in chronologie
-    assert "Id. prestataire : LTR-7F3A21" in chronologie
     assert "Téléphone" in chronologie
+    for internal in ("F-2025-0042/", "ses-000000", "LTR-7F3A21", "Message :", "Id. prestataire", "Étape :",
+                     "relance_1", "mise_en_demeure"):
+        assert internal not in chronologie
+
+
+def test_no_planned_step_or_raw_code_is_presented_as_a_fact():
+    chronology = (*CHRONOLOGY,
+                  {"date": "2025-05-20", "kind": "action_planned", "channel": "letter", "step": "relance_courrier"},
+                  {"date": "2025-05-21", "kind": "litigation_parked", "channel": "litigation",
+                   "reason": "notice_deadline_pending"})
+    facts = business(chronology=chronology)
+    chronologie = text_of(render_chronologie(facts))
+    assert "Relance programmée" not in chronologie and "notice_deadline_pending" not in chronologie
+    requete = " ".join(text_of(render_requete(facts)).split())
+    # The call was only queued for the account manager (call_task): the requête does not say it was made.
+    assert "téléphonique" not in requete
 
 
 def test_a_planned_action_that_was_sent_shows_once(chronologie):

@@ -14,7 +14,7 @@ COMPLETE_COMPANY = """\
 company:
   name: Atelier Test
   legal_form: SAS
-  siren: "123456789"
+  siren: "732829320"
   address: {line1: 1 rue Neuve, postal_code: "69001", city: Lyon, country: FR}
   email: compta@test.example
   iban: FR7630006000011234567890189
@@ -246,7 +246,7 @@ def test_alsace_moselle_subdivision_is_accepted(rules_dir):
 
 
 def test_numbers_where_text_is_expected_get_a_quoting_hint(rules_dir):
-    error = single_error(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY.replace('"123456789"', "123456789")))
+    error = single_error(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY.replace('"732829320"', "732829320")))
     assert error.file.endswith("rules.yaml") and error.line == 15
     assert "« siren » doit être un texte" in error.message and "guillemets" in error.message
 
@@ -403,6 +403,30 @@ def test_cgv_rate_below_three_times_the_legal_rate_is_a_warning(rules_dir):
     assert not only(load_rules(rules_dir(MINIMAL_RULES + "legal: {late_interest: 15}\n")).diagnostics, "warning")
 
 
+def test_the_company_iban_siren_and_vat_keys_are_checked_and_a_spaced_iban_is_normalised(rules_dir):
+    """Issue 15: a wrong key in the company's IBAN, SIREN or VAT number is an error in check (python-stdnum)."""
+    spaced = COMPLETE_COMPANY.replace("FR7630006000011234567890189", "FR76 3000 6000 0112 3456 7890 189")
+    result = load_rules(rules_dir(MINIMAL_RULES + spaced))
+    assert result.ok and result.rules.company.iban == "FR7630006000011234567890189"
+    for good, bad in (("FR7630006000011234567890189", "FR7630006000011234567890188"),
+                      ('"732829320"', '"732829321"')):
+        error = single_error(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY.replace(good, bad)))
+        assert "invalide" in error.message
+
+
+def test_a_litigation_step_without_a_formal_notice_before_it_is_a_warning(tmp_path):
+    import shutil
+
+    from ..conftest import SAMPLE_RULES
+
+    shutil.copytree(SAMPLE_RULES, tmp_path / "rules")
+    scenarios = tmp_path / "rules" / "scenarios.yaml"
+    scenarios.write_text(scenarios.read_text(encoding="utf-8").replace("channel: registered_letter",
+                                                                         "channel: letter"), encoding="utf-8")
+    result = load_rules(tmp_path / "rules")
+    assert result.ok
+    assert any("aucune mise en demeure" in d.message for d in result.diagnostics if d.severity == "warning")
+    assert not any("aucune mise en demeure" in d.message for d in load_rules(SAMPLE_RULES).diagnostics)
 # -- loose checks (issue 12, item 8) ---------------------------------------------------------------------------------
 
 def _segment_when(condition: str) -> str:
@@ -436,7 +460,7 @@ def test_any_patterned_value_ending_with_a_line_break_is_refused(rules_dir, patt
 
 
 def test_a_siren_ending_with_a_line_break_is_refused(rules_dir):
-    error = single_error(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY.replace('"123456789"', '"123456789\\n"')))
+    error = single_error(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY.replace('"732829320"', '"732829320\\n"')))
     assert error.line == 15 and "SIREN" in error.message and "retour à la ligne" in error.message
 
 
@@ -537,7 +561,7 @@ def test_no_pattern_of_the_published_schema_lets_a_line_break_through():
     collect(schema())
     assert len(patterns) >= 9
     for pattern in patterns:
-        sample = next(s for s in ("J+45", "123456789", "FR08841273659", "50000", "relance_1") if re.search(pattern, s))
+        sample = next(s for s in ("J+45", "123456789", "FR08841273659", "50000", "relance_1", "2026-01-01", "2026-H1", "3.15", "69266") if re.search(pattern, s))
         validator = Draft202012Validator({"type": "string", "pattern": pattern})
         assert validator.is_valid(sample), pattern
         assert not validator.is_valid(sample + "\n") and not validator.is_valid(sample + "\r\n"), pattern

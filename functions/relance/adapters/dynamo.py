@@ -98,6 +98,7 @@ def customer_item(customer: Customer, shards: int) -> dict[str, Any]:
         "address": {"M": {"line1": _s(a.line1), "line2": _s(a.line2), "postal_code": _s(a.postal_code),
                           "city": _s(a.city), "country": _s(a.country)}},
         "account_manager": _s(customer.account_manager), "extra": _json_attr(dict(customer.extra)),
+        "legal_form": _s(customer.legal_form), "activity": _s(customer.activity),
         "shard": {"N": str(shard_of(customer.id, shards))},
         "open_shard": _s(str(shard_of(customer.id, shards))), "open_due": _s(f"CUST#{customer.id}"),
     }
@@ -116,6 +117,7 @@ def customer_from_item(item: dict[str, Any]) -> Customer:
         address=Address(**{k: v.get("S", "") for k, v in address.items()}),
         account_manager=item.get("account_manager", {}).get("S", ""),
         extra=_from_json_attr(item, "extra"),
+        legal_form=item.get("legal_form", {}).get("S", ""), activity=item.get("activity", {}).get("S", ""),
     )
 
 

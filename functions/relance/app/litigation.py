@@ -6,12 +6,22 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
-from ..domain.claim import Rates, UnusableInvoice, eligibility, formal_notice, notice_day
+from ..domain.claim import (
+    Claim,
+    UnusableInvoice,
+    eligibility,
+    formal_notice,
+    notice_deadline,
+    rates_of,
+)
+from ..domain.courts import court_for, courts_of
 from ..domain.email import build_email
 from ..domain.fmt import longdate, money
-from ..litigation.dossier import Piece, build_dossier, case_name
+from ..domain.model import Customer, Invoice
+from ..litigation.dossier import Piece, build_dossier, case_name, chronology_events
 from ..rules.model import Rules
 from .deliver import ChannelMessage, EmailSender
 from .notify import send_once
@@ -41,11 +51,19 @@ class LitigationOutcome:
                 "parked": {k: v.isoformat() for k, v in self.parked.items()}}
 
 
+def _for_the_company(claim: Claim, customer: Customer, rules: Rules, today: date) -> list[str]:
+    """What the company must check before filing, never written in the documents the court reads: a rate
+    past its ``verified_until``, a CGV rate below the floor, a court the table could not name."""
+    court = court_for(customer, courts_of(rules), claim.total, today)
+    return [*claim.for_creditor, *([court.warning] if court.warning else [])]
+
+
 def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, documents: Any, sender: EmailSender,
                       presign: Callable[[str], str], today: date, now: Any) -> LitigationOutcome:
     outcome = LitigationOutcome()
     customer = store.customer(message.customer)
-    rates = Rates.load()
+    rates = rates_of(rules)
+    eligible: list[tuple[Invoice, Claim, list[dict[str, Any]]]] = []
     for action in message.actions:
         found = store.invoice(action.invoice)
         if found is None or customer is None:
@@ -64,7 +82,8 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
         notice = formal_notice(invoice, today)
         if verdict.reasons == ["notice_deadline_pending"] and notice is not None:
             # Only a matter of days: the daily run brings the step back when the deadline has passed.
-            ready_on = notice_day(notice) + timedelta(days=rules.legal.formal_notice_deadline_days)
+            # The same last day as the eligibility's (CPC 640-642): the dossier may be prepared the day after.
+            ready_on = notice_deadline(notice, customer, rules.legal) + timedelta(days=1)
             key = hashlib.sha256(f"{message.key}|{invoice.id}|{ready_on}".encode()).hexdigest()[:40]
             later = ChannelMessage(key, message.run_date, message.customer, message.channel, message.tone, (action,),
                                    message.rules_digest, resumes=message.resumes or message.key)
@@ -80,47 +99,11 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
                                   "step": action.step, "channel": "litigation",
                                   "reason": ", ".join(verdict.reasons), "message_key": message.key}])
             continue
-        history = store.history(invoice.id)
-        chronology = [{k: str(v) for k, v in e.items() if v is not None and k in (
-            "date", "kind", "channel", "step", "provider_id", "tracking_number", "message_key", "amount", "reason")}
-            for e in sorted(history, key=lambda e: (e.get("date", ""), e.get("at", "")))]
-        notice_event = next((e for e in reversed(history) if e.get("kind") == "sent"
-                             and e.get("channel") == "registered_letter" and e.get("document")), None)
-        notice = proof = None
-        if notice_event is not None:
-            pdf = documents.get(notice_event["document"])
-            if pdf:
-                notice = Piece("mise-en-demeure.pdf", f"Mise en demeure par lettre recommandée avec AR du "
-                               f"{longdate(date.fromisoformat(notice_event['date']))}", pdf)
-            proof_event = next((e for e in reversed(history) if e.get("proof")), None)
-            if proof_event is not None and (data := documents.get(proof_event["proof"])):
-                proof = Piece("accuse-de-reception." + proof_event["proof"].rsplit(".", 1)[-1],
-                              "Accusé de réception signé", data)
-        invoice_pdf = documents.get(f"invoices/{invoice.id}.pdf")
-        archive, manifest = build_dossier(rules=rules, invoice=invoice, customer=customer, claim=verdict.claim,
-                                          on=today, chronology=chronology,
-                                          invoice_pdfs={invoice.id: invoice_pdf} if invoice_pdf else {},
-                                          notice=notice, proof=proof)
-        key = f"dossiers/{case_name(invoice, customer, today)}.zip"
-        documents.put(key, archive, "application/zip")
-        # Once only: a retry (the notification e-mail failed, say) rebuilds the same archive but records nothing.
-        store.update_invoice_state(invoice.id, kind="litigation", on=today, sets={"status": "litigation"},
-                                   when_status=("open",), details={"document": key})
-        outcome.built.append(invoice.id)
-        company = rules.company
-        text = (f"Bonjour,\n\nLe dossier de requête en injonction de payer contre {customer.name} pour la facture "
-                f"{invoice.id} est prêt : {money(verdict.claim.total)} (principal {money(verdict.claim.principal)}, "
-                f"pénalités {money(verdict.claim.interest)}, indemnité {money(verdict.claim.indemnity)}).\n\n"
-                f"Tribunal compétent : {manifest['court']['type'].replace('_', ' ')} de {manifest['court']['city']}.\n"
-                f"Téléchargement (lien valable 7 jours) :\n{presign(key)}\n\n"
-                "Relisez la requête, joignez les pièces listées dans pieces/A-JOINDRE.txt s’il y en a, signez-la "
-                "et déposez-la au greffe. Les relances de cette facture sont arrêtées.\n\nrelance")
-        key = f"dossier-{message.key}-{invoice.id}"
-        raw = build_email(sender_name=company.name, sender=company.email, to=[company.email],
-                          subject=f"Dossier d’injonction de payer prêt : {customer.name}, facture {invoice.id}",
-                          text=text, message_id=key, sent_at=now)
-        send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[company.email],
-                  reply_to=company.email)
+        eligible.append((invoice, verdict.claim, store.history(invoice.id)))
+    if eligible and customer is not None:
+        _build(eligible, message=message, customer=customer, rules=rules, store=store, documents=documents,
+               sender=sender, presign=presign, today=today, now=now)
+        outcome.built.extend(i.id for i, _, _ in eligible)
     if outcome.refused or outcome.parked:
         company = rules.company
         who = customer.name if customer else message.customer
@@ -147,3 +130,58 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
         send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[company.email],
                   reply_to=company.email)
     return outcome
+
+
+def _build(cases: list[tuple[Invoice, Claim, list[dict[str, Any]]]], *, message: ChannelMessage, customer: Customer,
+           rules: Rules, store: Any, documents: Any, sender: EmailSender, presign: Callable[[str], str], today: date,
+           now: Any) -> None:
+    """One dossier for the debtor's eligible invoices (SPEC §5): one requête, one ZIP, one e-mail."""
+    (invoice, claim, history), *rest = cases
+    chronology = [{k: str(v) for k, v in e.items() if v is not None and k in (
+        "date", "kind", "channel", "step", "tracking_number", "amount", "note", "invoice")}
+        for i, _, events in cases for e in chronology_events(i, events)]
+    notice_event = next((e for e in reversed(history) if e.get("kind") == "sent"
+                         and e.get("channel") == "registered_letter" and e.get("document")), None)
+    notice = proof = None
+    if notice_event is not None:
+        pdf = documents.get(notice_event["document"])
+        if pdf:
+            notice = Piece("mise-en-demeure.pdf", f"Mise en demeure par lettre recommandée avec AR du "
+                           f"{longdate(date.fromisoformat(notice_event['date']))}", pdf)
+        proof_event = next((e for e in reversed(history) if e.get("proof")), None)
+        if proof_event is not None and (data := documents.get(proof_event["proof"])):
+            proof = Piece("accuse-de-reception." + proof_event["proof"].rsplit(".", 1)[-1],
+                          "Accusé de réception signé", data)
+    pdfs = {i.id: data for i, _, _ in cases if (data := documents.get(f"invoices/{i.id}.pdf"))}
+    archive, manifest = build_dossier(rules=rules, invoice=invoice, customer=customer, claim=claim, on=today,
+                                      chronology=sorted(chronology, key=lambda e: e.get("date", "")),
+                                      invoice_pdfs=pdfs, notice=notice, proof=proof,
+                                      others=[(i, c) for i, c, _ in rest])
+    key = f"dossiers/{case_name(invoice, customer, today)}.zip"
+    documents.put(key, archive, "application/zip")
+    for item, _, _ in cases:
+        # Once only: a retry (the notification e-mail failed, say) rebuilds the same archive but records nothing.
+        store.update_invoice_state(item.id, kind="litigation", on=today, sets={"status": "litigation"},
+                                   when_status=("open",), details={"document": key})
+    company = rules.company
+    total = sum((c.total for _, c, _ in cases), Decimal(0))
+    ids = ", ".join(i.id for i, _, _ in cases)
+    text = (f"Bonjour,\n\nLe dossier de requête en injonction de payer contre {customer.name} pour "
+            f"{'la facture' if not rest else 'les factures'} {ids} est prêt : {money(total)} (principal "
+            f"{money(sum((c.principal for _, c, _ in cases), Decimal(0)))}, pénalités "
+            f"{money(sum((c.interest for _, c, _ in cases), Decimal(0)))}, indemnité "
+            f"{money(sum((c.indemnity for _, c, _ in cases), Decimal(0)))}).\n\n"
+            f"Tribunal compétent : {manifest['court']['name'] or 'à déterminer (voir 00-LISEZ-MOI.txt)'}.\n"
+            f"Téléchargement (lien valable 7 jours) :\n{presign(key)}\n\n"
+            "Relisez la requête, joignez les pièces listées dans pieces/A-JOINDRE.txt s’il y en a, signez-la "
+            "et déposez-la au greffe. Les relances de ces factures sont arrêtées.\n\n"
+            + "".join(f"Attention : {w}\n\n" for w in dict.fromkeys(
+                w for _, c, _ in cases for w in _for_the_company(c, customer, rules, today)))
+            + "relance")
+    mail_key = f"dossier-{message.key}-{invoice.id}"
+    raw = build_email(sender_name=company.name, sender=company.email, to=[company.email],
+                      subject=f"Dossier d’injonction de payer prêt : {customer.name}, "
+                              f"{'facture' if not rest else 'factures'} {ids}",
+                      text=text, message_id=mail_key, sent_at=now)
+    send_once(store, sender, key=mail_key, raw=raw, sender_address=company.email, to=[company.email],
+              reply_to=company.email)

@@ -8,9 +8,13 @@ Who pays what
 - **Business debtor** (Code de commerce L441-10, D441-5): penalties from the day after the due date
   to D inclusive, no reminder needed, at the ECB main refinancing rate in force on 1 January (for
   January–June) or 1 July (July–December) + 10 points, unless the CGV set a rate
-  (``legal.late_interest`` as a ``Decimal``), which then applies to every half-year. Plus the fixed
-  recovery indemnity (``legal.recovery_indemnity``, 40 €) once per invoice, as soon as D is past the
-  due date: not pro-rated, and outside the interest base.
+  (``legal.late_interest`` as a ``Decimal``), which then applies to every half-year; a CGV rate below
+  3 × the taux légal of any half-year the claim covers is warned, naming each one. Plus the fixed
+  recovery indemnity (``legal.recovery_indemnity``, 40 €) once per invoice, when D is past the due date
+  and the invoice was not fully paid by then: not pro-rated, and outside the interest base.
+- **Settled invoices**: interest runs to the day of each payment, not to D; an invoice whose ``paid_on``
+  is set without a ``payments`` list was paid in full on ``paid_on`` (:func:`settlements`). A
+  ``cancelled`` invoice has no claim at all.
 - **Consumer debtor**: interest at the taux légal *for a professional creditor* ("autres cas": the
   creditor, not the debtor, selects the column) from the day after the formal notice to D. The
   formal notice is the latest ``registered_letter`` of the history dated on or before D; its day is
@@ -44,8 +48,9 @@ Dossier eligibility
 -------------------
 :func:`eligibility` lists every reason that applies, in this order: ``closed`` (paid, cancelled,
 nothing left due or ``paid_on`` ≤ D, as for the planner), ``disputed``, ``prescribed``,
-``no_formal_notice``, ``notice_deadline_pending`` (D < notice day + ``formal_notice_deadline_days``,
-the notice day being its ``delivered_on`` when known, else its sending date), ``below_minimum``
+``no_formal_notice``, ``notice_deadline_pending`` (D on or before the notice's last day, CPC 640-642:
+receipt = ``delivered_on``, else posting + ``postal_delay_days``; receipt day not counted; moved past
+weekends and the public holidays where the debtor lives — :func:`notice_deadline`), ``below_minimum``
 (claim total < ``litigation_min_amount``), ``company_incomplete``.
 
 Rates and adding a half-year
@@ -61,7 +66,8 @@ December) and the ECB rate in force on 1 January / 1 July is known:
 4. run ``pytest tests/unit/test_claim.py``: the loader refuses gaps and unsorted lines.
 
 Past ``verified_until`` the last known rate is used and the claim carries a French warning saying so;
-a date before the first figure raises :class:`RateUnknown`.
+a date before the first figure raises :class:`RateUnknown`. A rule editor can add the new half-years in
+the rules directory (a ``rates`` section, :meth:`Rates.extended`) without waiting for a release.
 """
 
 from __future__ import annotations
@@ -79,11 +85,11 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .fmt import cents, money, money_json, percent, shortdate
-from .legal import is_prescribed, prescription_date
-from .model import Customer, HistoryEntry, Invoice, invoice_problems
+from .legal import is_prescribed, notice_last_day, prescription_date
+from .model import Customer, HistoryEntry, Invoice, Payment, invoice_problems
 
 if TYPE_CHECKING:
-    from ..rules.model import Legal
+    from ..rules.model import Legal, Rules
 
 Creditor = Literal["professional", "consumer"]
 CREDITORS: tuple[Creditor, ...] = ("professional", "consumer")
@@ -148,6 +154,7 @@ class Rates:
     ecb: tuple[tuple[date, Decimal], ...]  # (in force from, rate), ascending
     legal: tuple[LegalRate, ...]  # one per half-year, contiguous, ascending
     verified_until: date
+    source: str = "rates.json"  # where the figures come from, said by ``relance claim``
 
     @classmethod
     def load(cls) -> Rates:
@@ -164,26 +171,55 @@ class Rates:
             legal = tuple(LegalRate(_half_year(row["half_year"]), Decimal(row["professional"]),
                                     Decimal(row["consumer"])) for row in data["legal_rate"])
         except (KeyError, TypeError, ArithmeticError, ValueError) as error:
-            raise ValueError(f"{source}: malformed rate table ({error!r})") from error
+            raise ValueError(f"{source} : table de taux mal formée ({error})") from error
         if not ecb or not legal:
-            raise ValueError(f"{source}: ecb_main_refinancing_rate and legal_rate must not be empty")
+            raise ValueError(f"{source} : ecb_main_refinancing_rate et legal_rate ne peuvent pas être vides")
         for (before, _), (after, _) in pairwise(ecb):
             if after <= before:
-                raise ValueError(f"{source}: ecb_main_refinancing_rate: {after} is not after {before}")
+                raise ValueError(f"{source} : ecb_main_refinancing_rate : le {after} ne suit pas le {before}")
         for before, after in pairwise(legal):
             if after.start != half_year_end(before.start) + timedelta(days=1):
-                raise ValueError(f"{source}: legal_rate: {_half_year_name(after.start)} does not follow "
-                                 f"{_half_year_name(before.start)}")
+                raise ValueError(f"{source} : legal_rate : {_half_year_name(after.start)} ne suit pas "
+                                 f"{_half_year_name(before.start)} (un semestre manque)")
         if half_year_end(legal[-1].start) < verified_until:
-            raise ValueError(f"{source}: verified_until {verified_until} is past the last legal_rate half-year "
+            raise ValueError(f"{source} : verified_until {verified_until} dépasse le dernier semestre de legal_rate "
                              f"({_half_year_name(legal[-1].start)})")
-        return cls(ecb=ecb, legal=legal, verified_until=verified_until)
+        return cls(ecb=ecb, legal=legal, verified_until=verified_until, source=source)
+
+    def describe(self) -> str:
+        """« taux livrés avec relance (rates.json), vérifiés jusqu’au 30/06/2026 », for ``relance claim``."""
+        return f"{self.source}, vérifiés jusqu’au {shortdate(self.verified_until)}"
+
+    def extended(self, data: Mapping[str, Any], source: str) -> Rates:
+        """These tables completed by a rule editor's ``rates`` section (SPEC §5): its half-years and ECB lines
+        are added, or replace the same half-year / the same day; its ``verified_until``, when later, moves
+        this one's. The result is checked like the shipped table (no gap, no disorder): a ``ValueError``
+        naming ``source`` otherwise."""
+        ecb = {start.isoformat(): f"{rate:f}" for start, rate in self.ecb}
+        legal = {_half_year_name(row.start): (f"{row.professional:f}", f"{row.consumer:f}") for row in self.legal}
+        try:
+            for row in data.get("ecb_main_refinancing_rate", []) or []:
+                ecb[date.fromisoformat(str(row["from"])).isoformat()] = str(row["rate"])
+            for row in data.get("legal_rate", []) or []:
+                legal[str(row["half_year"])] = (str(row["professional"]), str(row["consumer"]))
+            until = data.get("verified_until")
+            verified_until = max(self.verified_until, date.fromisoformat(str(until))) if until else self.verified_until
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"{source} : table de taux mal formée ({error})") from error
+        merged = {
+            "verified_until": verified_until.isoformat(),
+            "ecb_main_refinancing_rate": [{"from": k, "rate": v} for k, v in sorted(ecb.items())],
+            "legal_rate": [{"half_year": k, "professional": v[0], "consumer": v[1]} for k, v in sorted(legal.items())],
+        }
+        cited = str(data.get("source") or "").strip()
+        return Rates.from_json(merged, f"{self.source} complétés par {source}" + (f" ({cited})" if cited else ""))
 
     def ecb_on(self, day: date) -> Quote:
         """The ECB main refinancing rate in force on ``day``."""
         index = bisect_right([start for start, _ in self.ecb], day)
         if index == 0:
-            raise RateUnknown(f"no ECB main refinancing rate known before {self.ecb[0][0]} (asked for {day})")
+            raise RateUnknown(f"taux BCE inconnu avant le {shortdate(self.ecb[0][0])} (demandé pour le "
+                              f"{shortdate(day)}) : ajoutez-le dans la section rates des règles")
         rate = self.ecb[index - 1][1]
         if day <= self.verified_until:
             return Quote(rate)
@@ -196,8 +232,9 @@ class Rates:
             raise ValueError(f"creditor must be one of {', '.join(CREDITORS)}, not {creditor!r}")
         start = date(half_year_start.year, 1 if half_year_start.month <= 6 else 7, 1)
         if start < self.legal[0].start:
-            raise RateUnknown(f"no taux légal known before {_half_year_name(self.legal[0].start)} "
-                              f"(asked for {_half_year_name(start)})")
+            raise RateUnknown(f"taux d’intérêt légal inconnu avant le {half_year_label(self.legal[0].start)} "
+                              f"(demandé pour le {half_year_label(start)}) : ajoutez-le dans la section rates des "
+                              "règles")
         known = [row for row in self.legal if row.start <= start][-1]
         rate: Decimal = getattr(known, creditor)
         if known.start == start and start <= self.verified_until:
@@ -206,16 +243,21 @@ class Rates:
                            f"dernier taux connu ({percent(rate)}) utilisé")
 
 
+def rates_of(rules: Rules) -> Rates:
+    """The rates a run uses: the shipped ones, completed by the rules' ``rates`` section when there is one."""
+    return rules.rates or _packaged()
+
+
 @cache
 def _packaged() -> Rates:
     text = resources.files(__package__).joinpath("rates.json").read_text(encoding="utf-8")
-    return Rates.from_json(json.loads(text))
+    return Rates.from_json(json.loads(text), "taux livrés avec relance (rates.json)")
 
 
 def _half_year(text: str) -> date:
     match = _HALF_YEAR.fullmatch(text)
     if not match:
-        raise ValueError(f"{text!r} is not a half-year (expected e.g. '2026-H1')")
+        raise ValueError(f"« {text} » n’est pas un semestre (par exemple 2026-H1)")
     return date(int(match[1]), 1 if match[2] == "1" else 7, 1)
 
 
@@ -243,8 +285,16 @@ def formal_notice(invoice: Invoice, on: date) -> HistoryEntry | None:
 
 
 def notice_day(notice: HistoryEntry) -> date:
-    """The day the formal notice counts from: delivered when we know it, else sent."""
+    """The day a consumer's interest counts from (SPEC §5): delivered when we know it, else sent."""
     return notice.delivered_on or notice.date
+
+
+def notice_deadline(notice: HistoryEntry, customer: Customer, legal: Legal) -> date:
+    """The last day the formal notice gives the debtor (CPC 640-642, see :func:`legal.notice_last_day`): the
+    dossier may be prepared from the day after. The litigation function parks a case until then."""
+    return notice_last_day(notice.date, notice.delivered_on, customer,
+                           deadline_days=legal.formal_notice_deadline_days,
+                           postal_delay_days=legal.postal_delay_days)
 
 
 def accrual_start(invoice: Invoice, customer: Customer, on: date) -> date | None:
@@ -288,6 +338,13 @@ class Claim:
     warnings: tuple[str, ...]
     accrued: Decimal  # Σ period amounts, unrounded
     interest_paid: Decimal  # interest already settled by partial payments, unrounded
+    # Among ``warnings``, those for the creditor only (a rate past ``verified_until``, a CGV rate below the
+    # floor): said by the CLI and the e-mail to the company, never in the documents the court reads.
+    for_creditor: tuple[str, ...] = ()
+
+    def court_json(self) -> dict[str, Any]:
+        """``as_json()`` without the warnings meant for the creditor only: what the dossier's documents show."""
+        return self.as_json() | {"warnings": [w for w in self.warnings if w not in self.for_creditor]}
 
     def as_json(self) -> dict[str, Any]:
         """SPEC §4, ``relance claim``."""
@@ -340,15 +397,31 @@ def compute_claim(invoice: Invoice, customer: Customer, legal: Legal, on: date, 
     if legal.partial_payments not in PAYMENT_ORDERS:
         raise ValueError(f"partial_payments must be one of {', '.join(PAYMENT_ORDERS)}, "
                          f"not {legal.partial_payments!r}")
+    if invoice.status == "cancelled":
+        return Claim(invoice=invoice.id, on=on, kind=customer.kind, principal=_ZERO, interest=_ZERO,
+                     indemnity=_ZERO, total=_ZERO, periods=(), warnings=("facture annulée : aucune somme n’est due",),
+                     accrued=_ZERO, interest_paid=_ZERO)
+    if invoice.status == "paid" and invoice.paid_on is None and not invoice.payments:
+        # Paid, but on a day nobody recorded: what was paid is never claimed again, and the interest (and
+        # whether the 40 € are owed) cannot be computed without that day.
+        return Claim(invoice=invoice.id, on=on, kind=customer.kind, principal=_ZERO, interest=_ZERO,
+                     indemnity=_ZERO, total=_ZERO, periods=(),
+                     warnings=("facture payée sans date de paiement connue : les pénalités de retard ne peuvent "
+                               "pas être calculées (renseignez paid_on ou la liste des paiements)",),
+                     accrued=_ZERO, interest_paid=_ZERO)
+    payments = settlements(invoice)
     paid_by_day: dict[date, Decimal] = {}
-    for payment in invoice.payments:
+    for payment in payments:
         if payment.date <= on:
             paid_by_day[payment.date] = paid_by_day.get(payment.date, _ZERO) + payment.amount
     pay_days = sorted(paid_by_day)
-    opening = min(invoice.amount, invoice.amount_due + sum((p.amount for p in invoice.payments), _ZERO))
-    ledger = _Ledger(max(opening, _ZERO), legal.partial_payments)
+    ledger = _Ledger(opening_principal(invoice), legal.partial_payments)
     periods: list[Period] = []
     warnings: list[str] = []
+    creditor_only: list[str] = []
+    # D441-5: the 40 € are owed by a debtor who had not paid everything by the due date.
+    on_time = sum((amount for day, amount in paid_by_day.items() if day <= invoice.due_date), _ZERO)
+    paid_by_due_date = ledger.principal <= 0 or on_time >= ledger.principal
 
     def settle_through(day: date) -> None:
         while pay_days and pay_days[0] <= day:
@@ -367,6 +440,7 @@ def compute_claim(invoice: Invoice, customer: Customer, legal: Legal, on: date, 
                 quote = half_year_rate(half_year_start(cursor), customer, legal, rates)
                 if quote.warning:
                     warnings.append(quote.warning)
+                    creditor_only.append(quote.warning)
                 days = (end - cursor).days + 1
                 amount = ledger.principal * quote.rate * days / Decimal(36500)
                 periods.append(Period(cursor, end, days, quote.rate, ledger.principal, amount))
@@ -378,15 +452,36 @@ def compute_claim(invoice: Invoice, customer: Customer, legal: Legal, on: date, 
     if ledger.interest_paid > 0:
         warnings.append(f"paiements partiels : {money(ledger.interest_paid)} d’intérêts déjà réglés, déduits des "
                         f"intérêts réclamés")
+    if customer.kind != "consumer" and (floor := cgv_floor_warning(legal.late_interest, rates, periods)):
+        warnings.append(floor)
+        creditor_only.append(floor)
     if is_prescribed(invoice, customer, on):
-        warnings.append(f"créance prescrite : le délai a expiré le {shortdate(prescription_date(invoice, customer))}")
-    late = customer.kind != "consumer" and on > invoice.due_date
+        warnings.append(f"créance prescrite : le délai a expiré le "
+                        f"{shortdate(prescription_date(invoice, customer, on))}")
+    late = customer.kind != "consumer" and on > invoice.due_date and not paid_by_due_date
     indemnity = cents(legal.recovery_indemnity) if late else _ZERO
     principal = cents(ledger.principal)
     interest = cents(ledger.accrued - ledger.interest_paid)
     return Claim(invoice=invoice.id, on=on, kind=customer.kind, principal=principal, interest=interest,
                  indemnity=indemnity, total=principal + interest + indemnity, periods=tuple(periods),
-                 warnings=tuple(_unique(warnings)), accrued=ledger.accrued, interest_paid=ledger.interest_paid)
+                 warnings=tuple(_unique(warnings)), accrued=ledger.accrued, interest_paid=ledger.interest_paid,
+                 for_creditor=tuple(_unique(creditor_only)))
+
+
+def settlements(invoice: Invoice) -> tuple[Payment, ...]:
+    """The payments the claim follows: the listed ones, or, for an invoice whose ``paid_on`` is set without
+    any, one payment of the whole opening principal on ``paid_on`` (SPEC §5)."""
+    if invoice.payments or invoice.paid_on is None:
+        return invoice.payments
+    return (Payment(invoice.paid_on, opening_principal(invoice)),)
+
+
+def opening_principal(invoice: Invoice) -> Decimal:
+    """What was due at the due date before any payment (see the module docstring)."""
+    listed = sum((p.amount for p in invoice.payments), _ZERO)
+    if invoice.paid_on is not None and not invoice.payments and invoice.amount_due <= 0:
+        return max(invoice.amount, _ZERO)  # paid in full: the export already brought amount_due to 0
+    return max(min(invoice.amount, invoice.amount_due + listed), _ZERO)
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -407,13 +502,12 @@ def eligibility(invoice: Invoice, customer: Customer, legal: Legal, company_miss
     """Can the invoice go into an injonction de payer dossier on ``on``? Every applicable reason is listed."""
     claim = compute_claim(invoice, customer, legal, on, rates)
     notice = formal_notice(invoice, on)
-    deadline = timedelta(days=legal.formal_notice_deadline_days)
     applies = {
         "closed": invoice.is_settled_on(on),
         "disputed": invoice.status == "disputed",
         "prescribed": is_prescribed(invoice, customer, on),
         "no_formal_notice": notice is None,
-        "notice_deadline_pending": notice is not None and on < notice_day(notice) + deadline,
+        "notice_deadline_pending": notice is not None and on <= notice_deadline(notice, customer, legal),
         "below_minimum": claim.total < legal.litigation_min_amount,
         "company_incomplete": bool(company_missing),
     }
@@ -421,14 +515,38 @@ def eligibility(invoice: Invoice, customer: Customer, legal: Legal, company_miss
     return Eligibility(eligible=not reasons, reasons=reasons, claim=claim)
 
 
-def court(customer: Customer) -> dict[str, str]:
-    """The court that hears an injonction de payer: the debtor's, by its kind."""
-    kind = "tribunal_judiciaire" if customer.kind == "consumer" else "tribunal_de_commerce"
-    return {"type": kind, "city": customer.address.city}
-
-
 def small_claims_eligible(claim: Claim) -> bool:
     return claim.total <= SMALL_CLAIMS_CEILING
+
+
+def cgv_floor_warning(late_interest: str | Decimal, rates: Rates, periods: Iterable[Period]) -> str | None:
+    """French warning naming every half-year the claim covers whose 3 × taux légal the CGV rate is below
+    (L441-10); ``None`` when the rate is the legal one or above every floor."""
+    if late_interest == "legal":
+        return None
+    rate = Decimal(str(late_interest))
+    below, unknown = [], []
+    for start in sorted({half_year_start(p.start) for p in periods}):
+        try:
+            legal_rate = rates.legal_rate(start, "professional").rate
+        except RateUnknown:
+            unknown.append(half_year_label(start))
+            continue
+        if rate < 3 * legal_rate:
+            below.append(f"du {half_year_label(start)} (3 × {percent(legal_rate)} = {percent(3 * legal_rate)})")
+    parts = []
+    if below:
+        parts.append(f"le taux de pénalités de retard des CGV ({percent(rate)}) est inférieur à trois fois le taux "
+                     f"d’intérêt légal {_enumerate(below)}, minimum imposé par l’article L441-10 du Code de "
+                     f"commerce : le juge pourrait le ramener à ce minimum")
+    if unknown:
+        parts.append(f"taux d’intérêt légal inconnu pour le {_enumerate(unknown)} : le plancher de trois fois ce "
+                     f"taux n’a pas pu être vérifié")
+    return " ; ".join(parts) or None
+
+
+def _enumerate(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " et " + items[-1]
 
 
 def cgv_rate_warning(late_interest: str | Decimal, rates: Rates, on: date) -> str | None:

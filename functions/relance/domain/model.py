@@ -14,9 +14,18 @@ from typing import Any, Literal
 from .bounds import amount_problem, date_problem
 
 CustomerKind = Literal["business", "consumer"]
+ACTIVITIES = ("commerciale", "artisanale", "liberale", "agricole")  # an EI's activity: which court hears it (§5)
 INVOICE_STATUSES = ("open", "paid", "cancelled", "disputed", "litigation")
 
 _EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
+
+
+def activity_key(text: str) -> str | None:
+    """« Libérale », « liberale », « ARTISANALE » → the ``ACTIVITIES`` word; ``None`` when it is none of them."""
+    import unicodedata
+
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text.strip().lower()) if not unicodedata.combining(c))
+    return plain if plain in ACTIVITIES else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +51,8 @@ class Customer:
     address: Address = field(default_factory=Address)
     account_manager: str = ""
     extra: MappingProxyType[str, Any] = field(default_factory=lambda: _EMPTY)
+    legal_form: str = ""  # SARL, SAS, SCI, association, EI…: with ``activity``, the court's type (SPEC §5)
+    activity: str = ""  # an EI's: one of ACTIVITIES, or "" when unknown
 
     @property
     def country(self) -> str:

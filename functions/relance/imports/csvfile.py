@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from ..domain.bounds import amount_problem, date_problem
-from ..domain.model import Address, Customer, Invoice
+from ..domain.model import Address, Customer, Invoice, activity_key
 
 KINDS = ("customers", "invoices")
 # What one record may weigh, so that the store can hold it (a DynamoDB item is at most 400 KB, a key 2 KB,
@@ -114,6 +114,8 @@ CUSTOMER_FIELDS = (
     _Field("language", "la langue", ("Langue", "language", "lang")),
     _Field("siren", "le SIREN", ("SIREN", "N° SIREN", "SIRET", "N° SIRET")),
     _Field("since", "la date d’entrée en relation", ("Client depuis", "Depuis", "since")),
+    _Field("legal_form", "la forme juridique", ("Forme juridique", "legal_form")),
+    _Field("activity", "l’activité de l’entreprise individuelle", ("Nature de l’activité", "activity")),
     _Field("line1", "l’adresse",
            ("Adresse", "Adresse 1", "Adresse ligne 1", "Rue", "address", "address1", "address_line1", "line1")),
     _Field("line2", "le complément d’adresse",
@@ -429,6 +431,13 @@ _KINDS = {
 _KIND_OF = {word: kind for kind, words in _KINDS.items() for word in words}
 
 
+def _activity(text: str) -> str:
+    key = activity_key(text)
+    if key is None:
+        raise _Bad(f"activité inconnue {_q(text)} (attendu : commerciale, artisanale, libérale ou agricole)")
+    return key
+
+
 def _customer_kind(text: str) -> str:
     kind = _KIND_OF.get(_words(text))
     if kind is None:
@@ -591,6 +600,8 @@ def _customer(row: _Row, extra: MappingProxyType[str, str]) -> Customer | None:
     language = row.read("language", _language) or "fr"
     siren = row.read("siren", _siren) or ""
     since = row.read("since", parse_date)
+    legal_form = row.read("legal_form", _line) or ""
+    activity = row.read("activity", _activity) or ""
     country = row.read("country", _country) or "FR"
     # A multi-line « Adresse » cell: its first line is line 1, the rest goes before the « Adresse 2 » cell.
     lines = [_line(t) for t in row.raw("line1").splitlines() if t.strip()]
@@ -606,7 +617,7 @@ def _customer(row: _Row, extra: MappingProxyType[str, str]) -> Customer | None:
         email=email, phone=phone, tags=tags, language=language, siren=siren, since=since,
         address=Address(line1=lines[0] if lines else "", line2=line2, postal_code=postal_code,
                         city=_line(row.raw("city")), country=country),
-        account_manager=account_manager, extra=extra,
+        account_manager=account_manager, extra=extra, legal_form=legal_form, activity=activity,
     )
 
 

@@ -11,6 +11,7 @@ signature. Nothing here decides whether a case may go to court: eligibility is t
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -70,7 +71,7 @@ class DossierFacts:
     debtor_address: Address
     invoices: tuple[LetterLine, ...]
     claim: dict[str, Any]  # SPEC §4 ``relance claim`` JSON: money as strings, ``periods``, ``warnings``
-    court: dict[str, str]  # {"type": "tribunal_de_commerce" | "tribunal_judiciaire", "city": "Lyon"}
+    court: dict[str, str | None]  # {"type": "tribunal_de_commerce" | "tribunal_judiciaire" | None, "city", "name"}
     small_claims_eligible: bool
     chronology: tuple[dict[str, Any], ...]  # history events: {"date", "kind", "channel", "step", …} as strings
     exhibits: tuple[Exhibit, ...]
@@ -226,11 +227,15 @@ def _court_type(f: DossierFacts) -> str:
 
 
 def _court_name(f: DossierFacts) -> str:
-    """« du Tribunal de commerce de Lyon », « du tribunal judiciaire d’Annecy »."""
-    city = f.court.get("city", "").strip()
+    """« du tribunal des activités économiques de Lyon », « de la chambre commerciale du tribunal judiciaire de
+    Metz »: the exact name from the table of courts; never a court made up from the debtor's city — unknown,
+    the header says « compétent » and the filing guide says how to find it."""
+    name = (f.court.get("name") or "").strip()
+    if name:
+        return f"de la {name}" if name.lower().startswith("chambre") else f"du {name}"
     if _court_type(f) == "tribunal_judiciaire":
-        return f"du tribunal judiciaire {_of(city)}"
-    return f"du Tribunal de commerce {_of(city)}"
+        return "du tribunal judiciaire compétent"
+    return "du tribunal de commerce compétent"
 
 
 def _facts_paragraph(f: DossierFacts) -> str:
@@ -250,7 +255,7 @@ def _reminders_paragraph(f: DossierFacts) -> str:
     days = sorted({(e.day, e.message_key or e.kind, e.channel) for e in events if e.day is not None
                    and e.kind == "sent" and e.channel not in ("registered_letter", "litigation")})
     reminders = [(day, channel) for day, _, channel in days if day is not None]
-    calls = any(e.kind in CALL_KINDS for e in events)
+    calls = any(e.kind in CALLS_MADE for e in events)  # a call only queued (call_task) was not made
     parts = []
     if reminders:
         first, last, count = reminders[0][0], reminders[-1][0], len(reminders)
@@ -741,8 +746,20 @@ class _Event:
                 amount = None
         invoice = text("invoice")
         return cls(day, text("kind"), text("channel"), text("step"), text("provider_id"),
-                   text("tracking_number"), text("message_key"), amount, text("note") or text("reason"),
+                   text("tracking_number"), text("message_key"), amount, text("note") or _said(text("reason")),
                    (invoice,) if invoice else ())
+
+
+def _said(reason: str) -> str:
+    """A reason a person wrote (a dispute's) is a fact; an internal code (``notice_deadline_pending``) is not."""
+    return "" if _CODE.fullmatch(reason) else reason
+
+
+_CODE = re.compile(r"[a-z0-9_, ]*_[a-z0-9_, ]*")
+
+
+# Internal steps of relance's own work, not facts between the parties: never in what the court reads.
+INTERNAL_KINDS = ("action_planned", "litigation_parked", "litigation_refused", "not_eligible", "action_cancelled")
 
 
 def _events(f: DossierFacts) -> list[_Event]:
@@ -826,6 +843,7 @@ KIND_LABELS = {
 }
 PAYMENT_KINDS = ("payment", "payment_received", "partial_payment", "payment_unmatched", "refund")
 CALL_KINDS = ("call_task", "call", "call_done", "call_made")
+CALLS_MADE = ("call", "call_done", "call_made", "call_no_answer")
 
 
 def _label(e: _Event) -> str:
@@ -861,14 +879,8 @@ def _references(e: _Event, several_invoices: bool) -> str:
     lines = []
     if several_invoices and e.invoices:
         lines.append(f"Facture{'s' if len(e.invoices) > 1 else ''} : {', '.join(e.invoices)}")
-    if e.tracking:
+    if e.tracking:  # La Poste's number, printed on the AR: the one reference the court can check
         lines.append(f"N° de suivi : {e.tracking}")
-    if e.message_key:
-        lines.append(f"Message : {e.message_key}")
-    if e.provider_id:
-        lines.append(f"Id. prestataire : {e.provider_id}")
-    if e.step:
-        lines.append(f"Étape : {e.step}")
     return "\n".join(lines) or "—"
 
 
@@ -891,10 +903,9 @@ def _timeline(f: DossierFacts) -> list[_Event]:
         synthetic.append(_Event(line.due_date, "invoice_due", "", "", "", "", "", line.amount_due, "",
                                 (line.invoice,)))
     events = _events(f)
-    done = {(e.step, e.channel) for e in events if e.kind in ("sent", "call_task", "action_failed") and e.step}
     merged: dict[tuple[Any, ...], _Event] = {}
     for e in (*synthetic, *events):
-        if e.kind == "action_planned" and (e.step, e.channel) in done:
+        if e.kind in INTERNAL_KINDS:
             continue
         key = (e.day, e.kind, e.channel, e.step, e.provider_id, e.tracking, e.message_key, e.amount, e.note)
         if e.kind.startswith("invoice_") or not several:

@@ -14,11 +14,13 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..domain.claim import SMALL_CLAIMS_CEILING, Claim, court, small_claims_eligible
-from ..domain.fmt import longdate, money
+from ..domain.claim import REASONS, SMALL_CLAIMS_CEILING, Claim, Eligibility
+from ..domain.courts import court_for, courts_of
+from ..domain.fmt import longdate, money, money_json
 from ..domain.model import Book, Customer, Invoice
 from ..letters import LetterLine, Sender, sender_from
 from ..rules.model import Rules
@@ -54,17 +56,42 @@ def case_name(invoice: Invoice, customer: Customer, on: date) -> str:
     return f"injonction_{customer.id}_{invoice.id}_{on.isoformat()}"
 
 
-COURT_NAMES = {"tribunal_de_commerce": "tribunal de commerce", "tribunal_judiciaire": "tribunal judiciaire"}
+@dataclass(frozen=True, slots=True)
+class _Total:
+    """The sums of a dossier of several invoices, as the filing guide reads them."""
+
+    claims: Sequence[Claim]
+
+    def _sum(self, name: str) -> Decimal:
+        return sum((getattr(c, name) for c in self.claims), Decimal(0))
+
+    @property
+    def total(self) -> Decimal:
+        return self._sum("total")
+
+    @property
+    def principal(self) -> Decimal:
+        return self._sum("principal")
+
+    @property
+    def interest(self) -> Decimal:
+        return self._sum("interest")
+
+    @property
+    def indemnity(self) -> Decimal:
+        return self._sum("indemnity")
 
 
-def filing_guide(*, rules: Rules, invoice: Invoice, customer: Customer, claim: Claim, on: date,
-                 court_of: dict[str, str], exhibits: Sequence[str], missing: bool) -> str:
+def filing_guide(*, rules: Rules, invoices: Sequence[Invoice], customer: Customer, claim: Claim | _Total, on: date,
+                 court_of: dict[str, str | None], exhibits: Sequence[str], missing: bool,
+                 court_warning: str | None = None) -> str:
     """``00-LISEZ-MOI.txt``: what the person who files the dossier does with it, step by step."""
     company = rules.company
-    court_name = f"{COURT_NAMES.get(court_of['type'], court_of['type'])} de {court_of['city']}"
+    court_name = court_of.get("name") or "tribunal compétent (non déterminé : voir ci-dessous)"
     commercial = court_of["type"] == "tribunal_de_commerce"
     lines = [
-        f"Requête en injonction de payer — {company.name} contre {customer.name}, facture {invoice.id}",
+        f"Requête en injonction de payer — {company.name} contre {customer.name}, "
+        + (f"facture {invoices[0].id}" if len(invoices) == 1 else "factures " + ", ".join(i.id for i in invoices)),
         f"Préparée le {longdate(on)} par relance. Somme réclamée : {money(claim.total)} (principal "
         f"{money(claim.principal)}, pénalités de retard {money(claim.interest)}, indemnité forfaitaire "
         f"{money(claim.indemnity)}), détaillée dans {DECOMPTE}.",
@@ -72,12 +99,14 @@ def filing_guide(*, rules: Rules, invoice: Invoice, customer: Customer, claim: C
         "AVANT DE DÉPOSER",
         f"1. Relisez la requête ({REQUETE}) et signez-la"
         + (f" : elle est présentée par {company.signatory}." if company.signatory else "."),
-        f"2. Vérifiez le tribunal. La requête est adressée au {court_name}, la ville du débiteur. Le tribunal "
-        "compétent est celui du lieu où demeure le débiteur (article 1406 du code de procédure civile) : si sa "
-        "commune n’a pas de tribunal, c’est celui dont elle dépend (annuaire des juridictions : "
+        f"2. Vérifiez le tribunal. La requête est adressée au {court_name}. Le tribunal compétent est celui du "
+        "lieu où demeure le débiteur (article 1406 du code de procédure civile) : si sa commune n’a pas de "
+        "tribunal, c’est celui dont elle dépend (annuaire des juridictions : "
         "https://www.justice.fr/recherche/annuaires) ; corrigez alors l’en-tête de la requête.",
     ]
-    if commercial:
+    if court_warning:
+        lines.append(f"   Attention : {court_warning}.")
+    if commercial and not court_of.get("name"):
         lines.append("   Depuis le 1er janvier 2025, douze tribunaux de commerce, dont ceux de Paris, Lyon et "
                      "Marseille, sont devenus à titre expérimental des tribunaux des activités économiques : "
                      "adressez-leur la requête sous ce nom.")
@@ -90,7 +119,7 @@ def filing_guide(*, rules: Rules, invoice: Invoice, customer: Customer, claim: C
          "règlement des frais de greffe." if commercial else
          "Au greffe du tribunal judiciaire, sur place ou par courrier."),
     ]
-    if small_claims_eligible(claim):
+    if claim.total <= SMALL_CLAIMS_CEILING:
         lines.append(f"La créance ne dépasse pas {money(SMALL_CLAIMS_CEILING)} : la procédure simplifiée de "
                      "recouvrement des petites créances, confiée à un commissaire de justice, est une autre voie, "
                      "sans juge (article L125-1 du code des procédures civiles d’exécution).")
@@ -101,7 +130,7 @@ def filing_guide(*, rules: Rules, invoice: Invoice, customer: Customer, claim: C
         "commissaire de justice dans les six mois de sa date, sinon elle est non avenue (article 1411 du code de "
         "procédure civile). Le débiteur a ensuite un mois pour former opposition (article 1416).",
         "- Si le débiteur paie entre-temps, prévenez le greffe (ou le commissaire de justice) et notez le "
-        f"paiement dans relance : « relance invoice paid {invoice.id} ».",
+        "paiement dans relance : " + ", ".join(f"« relance invoice paid {i.id} »" for i in invoices) + ".",
         "",
         "manifest.json donne l’empreinte (sha256) de chaque fichier et la version des règles qui ont produit le "
         "dossier.",
@@ -109,15 +138,33 @@ def filing_guide(*, rules: Rules, invoice: Invoice, customer: Customer, claim: C
     return "\n".join(lines) + "\n"
 
 
+def dossier_claim(claims: Sequence[Claim]) -> dict[str, Any]:
+    """The claims of one debtor's dossier as one ``relance claim`` JSON: the sums added, each period tagged with
+    its invoice, the court's warnings once; one claim alone is its own ``court_json()``."""
+    if len(claims) == 1:
+        return claims[0].court_json()
+    first = claims[0]
+    total = {name: money_json(sum((getattr(c, name) for c in claims), Decimal(0)))
+             for name in ("principal", "interest", "indemnity", "total")}
+    warnings = list(dict.fromkeys(w for c in claims for w in c.court_json()["warnings"]))
+    return {"invoice": first.invoice, "on": first.on.isoformat(), "kind": first.kind, **total,
+            "periods": [p.as_json() | {"invoice": c.invoice} for c in claims for p in c.periods],
+            "warnings": warnings}
+
+
 def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: Claim, on: date,
                   chronology: Sequence[dict[str, str]], invoice_pdfs: dict[str, bytes],
-                  notice: Piece | None, proof: Piece | None) -> tuple[bytes, dict[str, Any]]:
-    """The dossier's ZIP and its manifest."""
+                  notice: Piece | None, proof: Piece | None,
+                  others: Sequence[tuple[Invoice, Claim]] = ()) -> tuple[bytes, dict[str, Any]]:
+    """The dossier's ZIP and its manifest: ``invoice`` and the debtor's ``others`` in one requête (SPEC §5)."""
     from .documents import DossierFacts, Exhibit, render_chronologie, render_decompte, render_requete
 
-    pieces: list[Piece] = [Piece(f"pieces/piece-01-facture-{invoice.id}.pdf",
-                                 f"Facture n° {invoice.id} du {longdate(invoice.issue_date)}",
-                                 invoice_pdfs.get(invoice.id))]
+    cases = [(invoice, claim), *others]
+    claims = [c for _, c in cases]
+    court_claim = dossier_claim(claims)
+    pieces: list[Piece] = [Piece(f"pieces/piece-{n:02d}-facture-{i.id}.pdf",
+                                 f"Facture n° {i.id} du {longdate(i.issue_date)}", invoice_pdfs.get(i.id))
+                           for n, (i, _) in enumerate(cases, start=1)]
     for extra in (notice, proof):
         if extra is not None:
             pieces.append(Piece(f"pieces/piece-{len(pieces) + 1:02d}-{extra.filename}", extra.title, extra.data))
@@ -126,19 +173,24 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
                  Piece(CHRONOLOGIE, "Chronologie des relances et des paiements", None)]
     exhibits = tuple(Exhibit(i + 1, p.title, p.filename.rsplit("/", 1)[-1])
                      for i, p in enumerate([*pieces, *generated]))
+    total = sum((c.total for c in claims), Decimal(0))
+    court = court_for(customer, courts_of(rules), total, on)
+    court_of = court.as_json()
     facts = DossierFacts(
         creditor=sender_of(rules), debtor_name=customer.name, debtor_kind=customer.kind,
-        debtor_legal_form=str(customer.extra.get("legal_form", "")) if customer.extra else "",
+        debtor_legal_form=customer.legal_form or (str(customer.extra.get("legal_form", "")) if customer.extra else ""),
         debtor_siren=customer.siren, debtor_address=customer.address,
-        invoices=(LetterLine(invoice.id, invoice.issue_date, invoice.due_date, invoice.amount, invoice.amount_due),),
-        claim=claim.as_json(), court=court(customer), small_claims_eligible=small_claims_eligible(claim),
+        invoices=tuple(LetterLine(i.id, i.issue_date, i.due_date, i.amount, c.principal) for i, c in cases),
+        claim=court_claim, court=court_of, small_claims_eligible=total <= SMALL_CLAIMS_CEILING,
         chronology=tuple(chronology), exhibits=exhibits, place=rules.company.address.city, on=on,
         cgv_rate=None if rules.legal.late_interest == "legal" else str(rules.legal.late_interest))
     files: list[tuple[str, bytes]] = [(REQUETE, render_requete(facts)), (DECOMPTE, render_decompte(facts)),
                                       (CHRONOLOGIE, render_chronologie(facts))]
     missing = [p for p in pieces if p.data is None]
-    files.insert(0, (GUIDE, filing_guide(rules=rules, invoice=invoice, customer=customer, claim=claim, on=on,
-                                         court_of=court(customer), exhibits=[e.title for e in exhibits],
+    files.insert(0, (GUIDE, filing_guide(rules=rules, invoices=[i for i, _ in cases], customer=customer,
+                                         claim=claim if not others else _Total(claims), on=on,
+                                         court_of=court_of, court_warning=court.warning,
+                                         exhibits=[e.title for e in exhibits],
                                          missing=bool(missing)).encode("utf-8")))
     files += [(p.filename, p.data) for p in pieces if p.data is not None]
     if missing:
@@ -146,8 +198,10 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
                 + "".join(f"- {p.filename.rsplit('/', 1)[-1]} : {p.title}\n" for p in missing))
         files.append(("pieces/A-JOINDRE.txt", note.encode("utf-8")))
     manifest = {
-        "invoice": invoice.id, "customer": customer.id, "on": on.isoformat(), "claim": claim.as_json(),
-        "court": court(customer), "small_claims_eligible": small_claims_eligible(claim),
+        "invoice": invoice.id, "invoices": [i.id for i, _ in cases], "customer": customer.id, "on": on.isoformat(),
+        "claim": claim.as_json() if not others else court_claim,
+        **({"claims": [c.as_json() for c in claims]} if others else {}),
+        "court": court_of, "small_claims_eligible": total <= SMALL_CLAIMS_CEILING,
         "rules_version": rules.digest,
         "pieces": [{"file": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
                    for name, data in files],
@@ -188,13 +242,53 @@ def formal_notice_copy(rules: Rules, invoice: Invoice, customer: Customer) -> Pi
                  + (f", reçue le {longdate(notice.delivered_on)}" if notice.delivered_on else ""), pdf)
 
 
-def build_from_book(*, rules: Rules, book: Book, invoice: Invoice, claim: Claim, on: date, out_dir: Path) -> Path:
-    """`relance dossier`: the ZIP from an offline data file."""
+def build_from_book(*, rules: Rules, book: Book, invoice: Invoice, claim: Claim, on: date, out_dir: Path,
+                    others: Sequence[tuple[Invoice, Claim]] = ()) -> Path:
+    """`relance dossier`: the ZIP from an offline data file, the debtor's ``others`` in the same dossier."""
     customer = book.customers[invoice.customer_id]
+    chronology = [e | {"invoice": i.id} for i in (invoice, *(o for o, _ in others))
+                  for e in chronology_from_invoice(i)]
     archive, _ = build_dossier(rules=rules, invoice=invoice, customer=customer, claim=claim, on=on,
-                               chronology=chronology_from_invoice(invoice), invoice_pdfs={},
-                               notice=formal_notice_copy(rules, invoice, customer), proof=None)
+                               chronology=sorted(chronology, key=lambda e: e["date"]), invoice_pdfs={},
+                               notice=formal_notice_copy(rules, invoice, customer), proof=None, others=others)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{case_name(invoice, customer, on)}.zip"
     path.write_bytes(archive)
     return path
+
+
+def debtor_dossier(book: Book, invoice: Invoice, rules: Rules,
+                   on: date) -> tuple[Eligibility, list[tuple[Invoice, Claim]]]:
+    """SPEC §5, one dossier per debtor: ``invoice``'s verdict and the debtor's other invoices eligible on ``on``,
+    each by its own reasons; ``below_minimum`` applies to the dossier's total."""
+    from ..domain.claim import eligibility, rates_of
+
+    customer = book.customers[invoice.customer_id]
+    rates = rates_of(rules)
+
+    def verdict_of(item: Invoice) -> Eligibility:
+        return eligibility(item, customer, rules.legal, rules.company.missing(), on, rates)
+
+    lead = verdict_of(invoice)
+    others = []
+    for item in sorted(book.invoices, key=lambda i: i.id):
+        if item.customer_id != invoice.customer_id or item.id == invoice.id:
+            continue
+        verdict = verdict_of(item)
+        if not [r for r in verdict.reasons if r != "below_minimum"]:
+            others.append((item, verdict.claim))
+    own = [r for r in lead.reasons if r != "below_minimum"]
+    total = lead.claim.total + sum((c.total for _, c in others), Decimal(0))
+    reasons = own + (["below_minimum"] if total < rules.legal.litigation_min_amount else [])
+    reasons = [r for r in REASONS if r in reasons]
+    if reasons:
+        others = []
+    return Eligibility(eligible=not reasons, reasons=reasons, claim=lead.claim), others
+
+
+def chronology_events(invoice: Invoice, events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The dossier's facts for one invoice, whoever recorded them: relance's own events, and the steps of the
+    history it did not carry out itself (imported from the accounting or the data file) with their delivery."""
+    own_steps = {e.get("step") for e in events if e.get("step")}
+    imported = [e for e in chronology_from_invoice(invoice) if e.get("step") and e["step"] not in own_steps]
+    return [{**e, "invoice": invoice.id} for e in (*events, *imported)]

@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import cache
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import holidays
 
@@ -37,6 +37,10 @@ from .model import (
 )
 from .schema import MAX_AT_DAYS, SECTIONS, JsonPath, far_delay_message, schema_problems
 from .yamlfile import YamlFile, read_yaml_file
+
+if TYPE_CHECKING:
+    from ..domain.claim import Rates
+    from ..domain.courts import CourtTable
 
 ERROR, WARNING = "error", "warning"
 SUGGESTION_BUDGET = 50_000  # name comparisons for « vouliez-vous dire » per load: enough for any honest mistake
@@ -217,7 +221,9 @@ class _Loader:
         pauses = self._pauses(data.get("pause", []))
         calendar = self._calendar(data.get("calendar", {}))
         company = self._company(data.get("company", {}))
-        legal = self._legal(data.get("legal", {}))
+        rates = self._rates(data["rates"]) if "rates" in data else None
+        legal = self._legal(data.get("legal", {}), rates)
+        courts = self._courts(data["courts"]) if "courts" in data else None
         used = {s.scenario for s in segments}
         for name in scenarios:
             if name not in used:
@@ -234,7 +240,7 @@ class _Loader:
             return None
         return Rules(directory=self.directory, segments=tuple(segments), scenarios=scenarios, calendar=calendar,
                      pauses=tuple(pauses), tones=tones, company=company, legal=legal, version=data["version"],
-                     digest=digest)
+                     digest=digest, rates=rates, courts=courts)
 
     def _condition(self, node: Any, path: JsonPath) -> Predicate | None:
         try:
@@ -285,6 +291,11 @@ class _Loader:
                                        f"payer (« {after_litigation} »), les relances s’arrêtent", on_key=True)
                 if channel == "litigation":
                     after_litigation = step_id
+                    if not any(st.channel == "registered_letter" for st in steps):
+                        # A warning, not an error: the notice may have been sent outside relance.
+                        self.warning(path, f"l’injonction de payer « {step_id} » n’est précédée d’aucune mise en "
+                                           "demeure (étape registered_letter) dans ce scénario : sans mise en "
+                                           "demeure enregistrée, le dossier sera refusé", on_key=True)
                 when = self._condition(raw["when"], (*path, "when")) if "when" in raw else None
                 steps.append(Step(id=step_id, at=at, channel=channel, tone=tone,
                                   template=raw.get("template"), when=when, place=self.place(path)))
@@ -359,11 +370,27 @@ class _Loader:
         """Every company value is one line: the name and the address go into every e-mail's headers, which
         refuse a line break, and into the letters' letterhead. The trailing newline of a folded scalar
         (``name: >``) is dropped; a line break or a control character inside is an error here rather than
-        a failed e-mail at send time."""
+        a failed e-mail at send time. The IBAN, SIREN and VAT number are checked by their keys."""
+        from stdnum import iban as iban_number
+        from stdnum.fr import siren as siren_number
+        from stdnum.fr import tva as vat
+
         address = Address(**{k: self._one_line(("company", "address", k), v)
                              for k, v in data.get("address", {}).items()})
-        company = Company(address=address, **{k: self._one_line(("company", k), v)
-                                               for k, v in data.items() if k != "address"})
+        fields = {k: self._one_line(("company", k), v) for k, v in data.items() if k != "address"}
+        if fields.get("iban"):  # written in groups of four, as on a RIB: normalised
+            fields["iban"] = "".join(fields["iban"].split()).upper()
+            if not iban_number.is_valid(fields["iban"]):
+                self.error(("company", "iban"), f"IBAN « {data['iban']} » invalide (clé de contrôle fausse) : "
+                                                "recopiez-le depuis le RIB de la banque")
+        # The SIREN's Luhn key (La Poste's SIREN, 356000000, excepted by the library).
+        if fields.get("siren") and not siren_number.is_valid(fields["siren"]):
+            self.error(("company", "siren"), f"SIREN « {fields['siren']} » invalide (clé de contrôle fausse) : "
+                                             "recopiez-le depuis l’extrait Kbis ou l’avis de situation INSEE")
+        if fields.get("vat_number", "").upper().startswith("FR") and not vat.is_valid(fields["vat_number"]):
+            self.error(("company", "vat_number"), f"numéro de TVA « {fields['vat_number']} » invalide : sa clé ne "
+                                                  "correspond pas au SIREN")
+        company = Company(address=address, **fields)
         if company.email and (problem := address_problem(company.email)):
             self.error(("company", "email"), f"l’adresse « {company.email} » {problem} : c’est l’expéditeur des "
                                              "e-mails, par exemple compta@votre-entreprise.fr")
@@ -378,12 +405,12 @@ class _Loader:
                              f"e-mails et sur les courriers). Écrivez par exemple {path[-1]}: \"{suggestion}\"")
         return text
 
-    def _legal(self, data: dict[str, Any]) -> Legal:
+    def _legal(self, data: dict[str, Any], extended: Rates | None) -> Legal:
         rate = data.get("late_interest", "legal")
         if rate != "legal":
             from ..domain.claim import Rates, cgv_rate_warning
 
-            rates = Rates.load()
+            rates = extended or Rates.load()
             # The latest half-year the rate tables cover: what the CGV are measured against today.
             if message := cgv_rate_warning(Decimal(str(rate)), rates, rates.verified_until):
                 self.warning(("legal", "late_interest"), message)
@@ -391,9 +418,33 @@ class _Loader:
             late_interest=rate if rate == "legal" else Decimal(str(rate)),
             recovery_indemnity=Decimal(str(data.get("recovery_indemnity", 40))),
             formal_notice_deadline_days=data.get("formal_notice_deadline_days", 8),
+            postal_delay_days=data.get("postal_delay_days", 3),
             litigation_min_amount=Decimal(str(data.get("litigation_min_amount", 0))),
             partial_payments=data.get("partial_payments", "principal_first"),
         )
+
+    def _rates(self, data: dict[str, Any]) -> Rates | None:
+        """The shipped rates completed by the rule editor's ``rates`` section (SPEC §5), checked like them."""
+        from ..domain.claim import Rates
+
+        name = self.section_file["rates"].name
+        try:
+            return Rates.load().extended(data, name)
+        except ValueError as error:
+            self.error(("rates",), f"taux incohérents : {error} (les semestres se suivent sans trou, les lignes BCE "
+                                   "sont dans l’ordre des dates, verified_until ne dépasse pas le dernier semestre)",
+                       on_key=True)
+            return None
+
+    def _courts(self, data: list[dict[str, Any]]) -> CourtTable | None:
+        """The shipped table of courts completed by the rule editor's ``courts`` section."""
+        from ..domain.courts import CourtTable
+
+        try:
+            return CourtTable.load().extended(data, self.section_file["courts"].name)
+        except ValueError as error:
+            self.error(("courts",), str(error), on_key=True)
+            return None
 
     def _template_uses(self, rules: Rules) -> dict[tuple[str, str | None, str | None, str], Place]:
         """Each (channel, tone, template override, language) a scenario can need, with the step that needs it."""

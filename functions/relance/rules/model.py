@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..domain.calendar import CalendarSettings
 from ..domain.model import Address
 from .conditions import Predicate
+
+if TYPE_CHECKING:
+    from ..domain.claim import Rates
+    from ..domain.courts import CourtTable
 
 CHANNELS = ("email", "letter", "registered_letter", "phone", "litigation")
 DEFAULT_TONES = ("courtois", "factuel", "ferme", "formel")
@@ -98,6 +103,7 @@ class Legal:
     late_interest: str | Decimal = "legal"  # "legal" or an annual percentage from the CGV
     recovery_indemnity: Decimal = Decimal("40")
     formal_notice_deadline_days: int = 8
+    postal_delay_days: int = 3  # no AR on record: the notice counts as received this many days after posting
     litigation_min_amount: Decimal = Decimal("0")
     partial_payments: str = "principal_first"
 
@@ -114,3 +120,5 @@ class Rules:
     legal: Legal = field(default_factory=Legal)
     version: int = 1
     digest: str = ""  # sha256 of the rule files, recorded with what they decide
+    rates: Rates | None = None  # the shipped rates completed by a ``rates`` section; None: the shipped ones
+    courts: CourtTable | None = None  # the shipped courts completed by a ``courts`` section; None: the shipped ones
