@@ -342,16 +342,20 @@ class DynamoStore:
         details = {"invoice": _s(aside.invoice), "customer": _s(aside.customer), "reason": _s(aside.reason),
                    "problem": _s(aside.problem[:1000]), "where": _s(aside.where[:300] or "-"),
                    "date": _s(run_date.isoformat())}
+        return self._transact_once([
+            {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk) OR digest <> :d",
+                     "ExpressionAttributeValues": {":d": _s(digest)},
+                     "Item": {"pk": pk, "sk": _s("INVALID"), "type": _s("invalid_data"), "digest": _s(digest),
+                              "recorded_at": _s(at), **details}}},
+            {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
+                     "Item": {"pk": pk, "sk": _s(f"EVT#{at}#invalid_data#{digest[:12]}"), "type": _s("event"),
+                              "kind": _s("invalid_data"), "at": _s(at), **details}}},
+        ])
+
+    def _transact_once(self, items: list[dict[str, Any]]) -> bool:
+        """Write ``items`` in one transaction; ``False`` when a condition says it was already written."""
         try:
-            self.client.transact_write_items(TransactItems=[
-                {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk) OR digest <> :d",
-                         "ExpressionAttributeValues": {":d": _s(digest)},
-                         "Item": {"pk": pk, "sk": _s("INVALID"), "type": _s("invalid_data"), "digest": _s(digest),
-                                  "recorded_at": _s(at), **details}}},
-                {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
-                         "Item": {"pk": pk, "sk": _s(f"EVT#{at}#invalid_data#{digest[:12]}"), "type": _s("event"),
-                                  "kind": _s("invalid_data"), "at": _s(at), **details}}},
-            ])
+            self.client.transact_write_items(TransactItems=items)
         except ClientError as err:
             if is_conditional_failure(err):
                 return False
@@ -367,34 +371,28 @@ class DynamoStore:
                    "scenario": _s(action.scenario), "step": _s(action.step), "channel": _s(action.channel),
                    "tone": _s(action.tone or ""), "rules_digest": _s(action.rules_digest),
                    "shard": {"N": str(action.shard)}, "invoice": _s(action.invoice)}
-        try:
-            self.client.transact_write_items(TransactItems=[
-                {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
-                         "Item": {"pk": pk, "sk": _s(f"ACT#{action.step}"), "type": _s("action"),
-                                  "recorded_at": _s(at), **details}}},
-                {"Update": {"TableName": self.table, "Key": {"pk": pk, "sk": _s("STATE")},
-                            "ConditionExpression": "version = :v AND #st = :open "
-                                                   "AND attribute_exists(open_shard)",
-                            "UpdateExpression": "SET steps = list_append(if_not_exists(steps, :empty), :entry), "
-                                                "last_action_on = :day, #pos = :step, version = version + :one",
-                            "ExpressionAttributeNames": {"#st": "status", "#pos": "position"},
-                            "ExpressionAttributeValues": {
-                                ":v": {"N": str(read_version)}, ":open": _s("open"),
-                                ":empty": {"L": []}, ":entry": {"L": [step_entry]}, ":day": _s(day),
-                                ":step": _s(action.step), ":one": {"N": "1"}}}},
-                {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
-                         "Item": {"pk": pk, "sk": _s(f"EVT#{at}#action_planned#{action.step}"),
-                                  "type": _s("event"), "kind": _s("action_planned"), "at": _s(at),
-                                  "date": _s(day), **details}}},
-                {"Put": {"TableName": self.table,
-                         "Item": {"pk": _s(f"OUTBOX#{action.shard}"), "sk": _s(outbox_key(action)),
-                                  "type": _s("outbox"), "recorded_at": _s(at), **details}}},
-            ])
-        except ClientError as err:
-            if is_conditional_failure(err):
-                return False
-            raise
-        return True
+        return self._transact_once([
+            {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
+                     "Item": {"pk": pk, "sk": _s(f"ACT#{action.step}"), "type": _s("action"),
+                              "recorded_at": _s(at), **details}}},
+            {"Update": {"TableName": self.table, "Key": {"pk": pk, "sk": _s("STATE")},
+                        "ConditionExpression": "version = :v AND #st = :open "
+                                               "AND attribute_exists(open_shard)",
+                        "UpdateExpression": "SET steps = list_append(if_not_exists(steps, :empty), :entry), "
+                                            "last_action_on = :day, #pos = :step, version = version + :one",
+                        "ExpressionAttributeNames": {"#st": "status", "#pos": "position"},
+                        "ExpressionAttributeValues": {
+                            ":v": {"N": str(read_version)}, ":open": _s("open"),
+                            ":empty": {"L": []}, ":entry": {"L": [step_entry]}, ":day": _s(day),
+                            ":step": _s(action.step), ":one": {"N": "1"}}}},
+            {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
+                     "Item": {"pk": pk, "sk": _s(f"EVT#{at}#action_planned#{action.step}"),
+                              "type": _s("event"), "kind": _s("action_planned"), "at": _s(at),
+                              "date": _s(day), **details}}},
+            {"Put": {"TableName": self.table,
+                     "Item": {"pk": _s(f"OUTBOX#{action.shard}"), "sk": _s(outbox_key(action)),
+                              "type": _s("outbox"), "recorded_at": _s(at), **details}}},
+        ])
 
     def pending_outbox(self, shard: int, *, with_cancelled: bool = False) -> list[ActionRecord]:
         kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :p",
