@@ -605,6 +605,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from .app.importing import import_csv
     from .app.runtime import Runtime
+    from .imports import format_of
     from .imports.csvfile import ImportFileError, errors_csv
     from .settings import Settings, SettingsError
 
@@ -626,7 +627,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             failed = True
             continue
         try:
-            report = import_csv(data, runtime.store, kind=kind)
+            report = import_csv(data, runtime.store, kind=kind, fmt=format_of(path.name))
         except ImportFileError as err:
             sys.stderr.write(f"{path}: {err}\n")
             failed = True
