@@ -22,9 +22,9 @@ from .domain.email import HeaderError
 from .domain.fmt import money, weekday
 from .domain.model import Book, Unusable
 from .domain.planner import DatedAction, Plan, Planner
+from .domain.policy import Rules
 from .domain.render import RenderFailed, TemplateMissing
 from .rules.loader import Diagnostic, LoadResult, RulesError, load_rules
-from .rules.model import Rules
 from .rules.schema import schema_text
 
 DEMO_FROM, DEMO_TO = date(2026, 10, 1), date(2026, 12, 31)  # the sample's whole timeline (simulate)
@@ -273,10 +273,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     from decimal import Decimal
 
     from .app.deliver import ChannelMessage, MessageAction, Prepared, letter_document
+    from .domain.conditions import CustomerStats, Facts
     from .domain.email import build_email
     from .domain.planner import customer_stats
     from .domain.render import render_message
-    from .rules.conditions import CustomerStats, Facts
 
     rules = _load(args.rules)
     book = _book(args.data)
@@ -605,6 +605,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from .app.importing import import_csv
     from .app.runtime import Runtime
+    from .imports import format_of
     from .imports.csvfile import ImportFileError, errors_csv
     from .settings import Settings, SettingsError
 
@@ -626,7 +627,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             failed = True
             continue
         try:
-            report = import_csv(data, runtime.store, kind=kind)
+            report = import_csv(data, runtime.store, kind=kind, fmt=format_of(path.name))
         except ImportFileError as err:
             sys.stderr.write(f"{path}: {err}\n")
             failed = True

@@ -41,11 +41,11 @@ from relance.datafile import load_book, parse_book
 from relance.domain.calendar import BusinessCalendar
 from relance.domain.model import Book, HistoryEntry
 from relance.domain.planner import Planner
+from relance.domain.policy import Rules
 from relance.local.demo import DRAIN_ORDER, pay_with_stripe, put_demo_secrets, run_day
 from relance.local.runner import LocalFunctions
 from relance.local.stack import LocalStack
 from relance.rules.loader import load_rules_or_raise
-from relance.rules.model import Rules
 
 from ..conftest import REPO, SAMPLE_RULES
 from ..integration.conftest import _stack  # noqa: F401  (the session's moto server, provisioned from template.yaml)

@@ -29,7 +29,7 @@ from relance.domain.claim import (
 )
 from relance.domain.fmt import cents
 from relance.domain.model import Address, Customer, HistoryEntry, Invoice, Payment
-from relance.rules.model import Legal
+from relance.domain.policy import Legal
 
 RATES = Rates.load()
 LEGAL = Legal()

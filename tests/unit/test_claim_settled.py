@@ -14,7 +14,7 @@ from decimal import Decimal
 from relance.domain.claim import Rates, compute_claim, eligibility
 from relance.domain.legal import notice_last_day, prescription_date
 from relance.domain.model import Address, Customer, HistoryEntry, Invoice, Payment
-from relance.rules.model import Legal
+from relance.domain.policy import Legal
 
 RATES = Rates.load()
 LEGAL = Legal()

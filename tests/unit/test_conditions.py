@@ -8,8 +8,9 @@ from types import MappingProxyType
 
 import pytest
 
+from relance.domain.conditions import CustomerStats, Facts
 from relance.domain.model import Customer, Invoice
-from relance.rules.conditions import ConditionError, CustomerStats, Facts, compile_condition
+from relance.rules.conditions import ConditionError, compile_condition
 
 ON = date(2026, 6, 15)
 

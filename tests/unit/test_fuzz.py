@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from relance.datafile import DataError, parse_book
 from relance.domain.claim import Rates, RateUnknown, compute_claim
 from relance.domain.planner import Planner
+from relance.domain.policy import Legal
 from relance.rules.loader import load_rules
-from relance.rules.model import Legal
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
+from relance.domain.fmt import group_siren
 from relance.domain.model import Address
 from relance.letters import LetterDocument, LetterLine, Sender
 from relance.letters.pdf import (
@@ -17,7 +18,6 @@ from relance.letters.pdf import (
     PAGE_H,
     REGISTERED_MENTION,
     group_iban,
-    group_siren,
     recipient_lines,
     render_letter_pdf,
 )

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from ..domain.email import HeaderError, build_email
 from ..domain.fmt import shortdate
 from ..domain.model import Customer, Invoice
+from ..domain.policy import Rules, Step
 from ..domain.render import Rendered, RenderFailed, TemplateMissing, render_message
 from ..letters import LetterDocument, LetterLine, sender_from
 from ..ports import (
@@ -27,7 +28,6 @@ from ..ports import (
     TransientProviderError,
     letter_reference,
 )
-from ..rules.model import Rules, Step
 from .notify import confirmed_by_ses, send_once
 
 # How long a retry waits for SES's « Send » event after a lost answer before sending again. The queue's backoff

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..domain.planner import Planner
+from ..domain.policy import Rules
 from ..ports import ActionRecord, InvoiceStore, MessageQueue
-from ..rules.model import Rules
 
 
 @dataclass(slots=True)

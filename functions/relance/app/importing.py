@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..domain.reconcile import Disagreement
-from ..imports import chunks
-from ..imports.csvfile import ParsedFile, RowError, errors_csv, parse_csv
+from ..imports import DEFAULT_FORMAT, chunks, parse_export
+from ..imports.csvfile import ParsedFile, RowError, errors_csv
 
 DETAILS_SHOWN = 1000  # disagreements listed one by one in the report; all are counted
 ERRORS_SUFFIX = ".erreurs.csv"
@@ -73,9 +73,9 @@ class Prepared:
     rows: list[chunks.Row]  # the rows to write, with their spreadsheet row number
 
 
-def prepare(data: bytes, store: Any, *, kind: str | None = None) -> Prepared:
+def prepare(data: bytes, store: Any, *, kind: str | None = None, fmt: str = DEFAULT_FORMAT) -> Prepared:
     """Parse and check; raises ``ImportFileError`` when the file as a whole is unusable (nothing written)."""
-    parsed = parse_csv(data, kind=kind)
+    parsed = parse_export(data, fmt=fmt, kind=kind)
     report = ImportReport(parsed.kind, parsed.rows, errors=list(parsed.errors))
     records: Sequence[Any] = parsed.customers if parsed.kind == "customers" else _with_known_customers(
         parsed, store, report)
@@ -95,11 +95,11 @@ def apply_rows(kind: str, rows: Sequence[chunks.Row], store: Any, report: Import
         report.disagreements.extend((row, d) for d in done.disagreements)
 
 
-def import_csv(data: bytes, store: Any, *, kind: str | None = None) -> ImportReport:
+def import_csv(data: bytes, store: Any, *, kind: str | None = None, fmt: str = DEFAULT_FORMAT) -> ImportReport:
     """The whole file in this process (``relance import``, small drops).
 
     Raises ``ImportFileError`` when the file as a whole is unusable (nothing is written then)."""
-    prepared = prepare(data, store, kind=kind)
+    prepared = prepare(data, store, kind=kind, fmt=fmt)
     for chunk in chunks.split(prepared.rows):
         apply_rows(prepared.report.kind, chunk, store, prepared.report)
     prepared.report.errors.sort(key=lambda e: (e.row, e.column))

@@ -21,8 +21,8 @@ from ..domain.courts import court_for, courts_of
 from ..domain.email import build_email
 from ..domain.fmt import longdate, money
 from ..domain.model import Customer, Invoice
+from ..domain.policy import Rules
 from ..litigation.dossier import Piece, build_dossier, case_name, chronology_events
-from ..rules.model import Rules
 from .deliver import ChannelMessage, EmailSender
 from .notify import send_once
 from .parked import park

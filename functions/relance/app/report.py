@@ -9,10 +9,10 @@ from typing import Any
 from ..domain.email import build_email
 from ..domain.fmt import longdate
 from ..domain.model import Book
+from ..domain.policy import Rules
 from ..report.csv import render_csv
 from ..report.html import render_html
 from ..report.kpis import compute_kpis
-from ..rules.model import Rules
 from .notify import send_once
 
 

@@ -13,7 +13,7 @@ from ..settings import CHANNEL_QUEUE_VARIABLES, Settings
 
 if TYPE_CHECKING:
     from ..domain.planner import Planner
-    from ..rules.model import Rules
+    from ..domain.policy import Rules
 
 
 @dataclass

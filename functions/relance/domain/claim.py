@@ -89,7 +89,7 @@ from .legal import is_prescribed, notice_last_day, prescription_date
 from .model import Customer, HistoryEntry, Invoice, Payment, invoice_problems
 
 if TYPE_CHECKING:
-    from ..rules.model import Legal, Rules
+    from .policy import Legal, Rules
 
 Creditor = Literal["professional", "consumer"]
 CREDITORS: tuple[Creditor, ...] = ("professional", "consumer")

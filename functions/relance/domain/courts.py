@@ -24,7 +24,7 @@ from .fmt import money, shortdate
 from .model import Address, Customer, activity_key
 
 if TYPE_CHECKING:
-    from ..rules.model import Rules
+    from .policy import Rules
 
 COMMERCIAL = "tribunal_de_commerce"
 CIVIL = "tribunal_judiciaire"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -55,3 +56,11 @@ def percent(rate: Decimal | int | str) -> str:
     """``Decimal('12.15')`` → ``12,15 %``."""
     text = f"{Decimal(str(rate)).normalize():f}".replace(".", ",")
     return f"{text}{NNBSP}%"
+
+
+def group_siren(siren: str) -> str:
+    """``841273659`` → ``841 273 659``; a SIRET keeps its NIC apart: ``841 273 659 00012``."""
+    digits = re.sub(r"\s", "", siren)
+    if digits.isdigit() and len(digits) in (9, 14):
+        return " ".join([digits[0:3], digits[3:6], digits[6:9], digits[9:]]).strip()
+    return siren.strip()

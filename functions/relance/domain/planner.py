@@ -8,11 +8,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from ..rules.conditions import CustomerStats, Facts
-from ..rules.model import Rules, Scenario, Step
 from .calendar import ONE_DAY, BusinessCalendar
+from .conditions import CustomerStats, Facts
 from .legal import is_prescribed
 from .model import PLANNING_ERROR, Book, HistoryEntry, Invoice, Unusable, invoice_problems
+from .policy import Rules, Scenario, Step
 
 REASON_DISPUTED = "paused: disputed"
 REASON_PROMISE = "paused: promise to pay"

@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..adapters.importspace import S3ImportSpace
 from ..app.importing import ERRORS_SUFFIX, REPORT_SUFFIX, apply_rows, import_chunk, prepare, split_import, write_report
+from ..imports import format_of
 from ..imports.csvfile import ImportFileError, RowError
 from ._runtime import LazyRuntime
 
@@ -55,7 +56,7 @@ def import_object(bucket: str, key: str, import_id: str) -> dict[str, Any]:
         logger.warning("dropped export vanished before it was read", extra={"file": key})
         return {"file": key, "imported": 0, "rejected_rows": 0, "errors": 0, "missing": True}
     try:
-        prepared = prepare(data, rt.store)
+        prepared = prepare(data, rt.store, fmt=format_of(key))
     except ImportFileError as err:
         summary: dict[str, Any] = {"file": key, "imported": 0, "rejected_rows": 0, "errors": 1, "unusable": str(err)}
         write_report(space, key, summary, [RowError(0, "", str(err))])

@@ -14,8 +14,8 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
@@ -23,8 +23,8 @@ from typing import TypeVar
 
 from ..domain.bounds import amount_problem, date_problem
 from ..domain.model import Address, Customer, Invoice, activity_key
+from .parsed import KINDS, ImportFileError, ParsedFile, RowError
 
-KINDS = ("customers", "invoices")
 # What one record may weigh, so that the store can hold it (a DynamoDB item is at most 400 KB, a key 2 KB,
 # an index sort key 1 KB — the invoice number is part of several). Beyond, the row is refused, alone.
 ID_MAX_BYTES = 200
@@ -33,30 +33,6 @@ ROW_MAX_BYTES = 200_000
 DELIMITERS = (";", "\t", ",")  # in order of preference when the header does not decide
 _DELIMITER_NAMES = {";": "point-virgule", "\t": "caractère de tabulation", ",": "virgule"}
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    row: int  # the row number a spreadsheet shows; the header is row 1
-    column: str  # the column header as written in the file; "" when the whole row is wrong
-    reason: str  # French, for a finance assistant
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedFile:
-    kind: str  # "customers" | "invoices"
-    customers: tuple[Customer, ...]
-    invoices: tuple[Invoice, ...]
-    errors: tuple[RowError, ...]
-    rows: int  # data rows read, not counting the header and blank rows
-    encoding: str  # "utf-8", "utf-8-sig", "cp1252" or "utf-8+cp1252" (a UTF-8 file with Windows-1252 rows)
-    delimiter: str  # ";", "," or "\t"
-    row_of: Mapping[str, int] = field(default_factory=dict)  # record id → its row, for later checks
-    headers: Mapping[str, str] = field(default_factory=dict)  # field name → the column header as written
-
-
-class ImportFileError(ValueError):
-    """The whole file is unusable; the message (French) says why and what to do."""
 
 
 # -- columns -------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def capital_text(share_capital: str) -> str:
 
 def registration_text(sender: Sender) -> str:
     """« RCS Lyon 841 273 659 » when the registry's city is known, else « SIREN 841 273 659 » (R123-237)."""
-    from .pdf import group_siren
+    from ..domain.fmt import group_siren
 
     if not sender.siren:
         return ""

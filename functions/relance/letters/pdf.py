@@ -109,14 +109,6 @@ def recipient_lines(name: str, address: Address) -> list[str]:
     return [line.strip() for line in lines if line and line.strip()]
 
 
-def group_siren(siren: str) -> str:
-    """``841273659`` → ``841 273 659``; a SIRET keeps its NIC apart: ``841 273 659 00012``."""
-    digits = re.sub(r"\s", "", siren)
-    if digits.isdigit() and len(digits) in (9, 14):
-        return " ".join([digits[0:3], digits[3:6], digits[6:9], digits[9:]]).strip()
-    return siren.strip()
-
-
 def group_iban(iban: str) -> str:
     """``FR7630006000011234567890189`` → ``FR76 3000 6000 0112 3456 7890 189``."""
     compact = re.sub(r"\s", "", iban).upper()

@@ -23,7 +23,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
 
-from ..domain.fmt import NNBSP, longdate, money, percent, shortdate
+from ..domain.fmt import NNBSP, group_siren, longdate, money, percent, shortdate
 from ..domain.model import Address
 from ..letters import LetterLine, Sender, capital_text, identity_text
 from ..letters.pdf import (
@@ -45,7 +45,6 @@ from ..letters.pdf import (
     TOP,
     first_that_fits,
     fit_text,
-    group_siren,
     set_up_document,
 )
 

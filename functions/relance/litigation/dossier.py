@@ -22,8 +22,8 @@ from ..domain.claim import REASONS, SMALL_CLAIMS_CEILING, Claim, Eligibility
 from ..domain.courts import court_for, courts_of
 from ..domain.fmt import longdate, money, money_json
 from ..domain.model import Book, Customer, Invoice
+from ..domain.policy import Rules
 from ..letters import LetterLine, Sender, sender_from
-from ..rules.model import Rules
 
 ZIP_DATE = (2026, 1, 1, 0, 0, 0)  # fixed entry times: the same case gives the same archive
 REQUETE, DECOMPTE, CHRONOLOGIE = "01-requete-injonction-de-payer.pdf", "02-decompte.pdf", "03-chronologie.pdf"

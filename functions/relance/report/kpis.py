@@ -29,10 +29,10 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from ..domain.conditions import CustomerStats, Facts
 from ..domain.legal import is_prescribed
 from ..domain.model import Book, Customer, HistoryEntry, Invoice
-from ..rules.conditions import CustomerStats, Facts
-from ..rules.model import Rules, Segment, Step
+from ..domain.policy import Rules, Segment, Step
 
 CURRENCY = "EUR"
 EFFECT_WINDOW_DAYS = 7

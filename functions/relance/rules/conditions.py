@@ -2,7 +2,8 @@
 
 User text is never evaluated: a condition is a tree of mappings whose leaves are compared with
 typed field values. Compilation reports problems with the path inside the condition, so the
-loader can point at the exact line.
+loader can point at the exact line. What a compiled condition looks at and how it compares
+(:class:`~relance.domain.conditions.Facts`, the fields) is the domain's: :mod:`relance.domain.conditions`.
 """
 
 from __future__ import annotations
@@ -18,73 +19,27 @@ from typing import Any
 
 from ..domain import codes
 from ..domain.bounds import date_problem
-from ..domain.model import INVOICE_STATUSES, Customer, Invoice
+from ..domain.conditions import (
+    DATE,
+    DECIMAL,
+    FIELDS,
+    INT,
+    ISO_DATE,
+    LIST,
+    MISSING,
+    TEXT,
+    Getter,
+    Predicate,
+    all_of,
+    any_of,
+    field_of,
+    loose_compare,
+    loose_equal,
+    parse_iso_date,
+    present,
+)
+from ..domain.model import INVOICE_STATUSES
 
-
-@dataclass(frozen=True, slots=True)
-class CustomerStats:
-    open_balance: Decimal
-    overdue_invoices: int
-
-
-class Facts:
-    """What a condition can look at for one invoice on one run date."""
-
-    __slots__ = ("customer", "invoice", "on", "stats")
-
-    def __init__(self, invoice: Invoice, customer: Customer, on: date, stats: CustomerStats) -> None:
-        self.invoice = invoice
-        self.customer = customer
-        self.on = on
-        self.stats = stats
-
-
-Predicate = Callable[[Facts], bool]
-Getter = Callable[[Facts], Any]
-
-
-class _Missing:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Any = _Missing()
-
-# Field types drive how a rule's value is read: "300" is a number for an amount, a date for a date.
-DECIMAL, INT, DATE, TEXT, LIST = "nombre", "nombre entier", "date", "texte", "liste"
-
-
-def _seniority(f: Facts) -> Any:
-    since = f.customer.since
-    if since is None:
-        return MISSING
-    years = f.on.year - since.year - ((f.on.month, f.on.day) < (since.month, since.day))
-    return max(years, 0)
-
-
-FIELDS: dict[str, tuple[str, Getter]] = {
-    "invoice.id": (TEXT, lambda f: f.invoice.id),
-    "invoice.amount": (DECIMAL, lambda f: f.invoice.amount),
-    "invoice.amount_due": (DECIMAL, lambda f: f.invoice.amount_due),
-    "invoice.currency": (TEXT, lambda f: f.invoice.currency),
-    "invoice.status": (TEXT, lambda f: f.invoice.status),
-    "invoice.issue_date": (DATE, lambda f: f.invoice.issue_date),
-    "invoice.due_date": (DATE, lambda f: f.invoice.due_date),
-    "invoice.days_overdue": (INT, lambda f: (f.on - f.invoice.due_date).days),
-    "invoice.age_days": (INT, lambda f: (f.on - f.invoice.issue_date).days),
-    "customer.id": (TEXT, lambda f: f.customer.id),
-    "customer.name": (TEXT, lambda f: f.customer.name),
-    "customer.kind": (TEXT, lambda f: f.customer.kind),
-    "customer.tags": (LIST, lambda f: f.customer.tags),
-    "customer.language": (TEXT, lambda f: f.customer.language),
-    "customer.country": (TEXT, lambda f: f.customer.address.country),
-    "customer.account_manager": (TEXT, lambda f: f.customer.account_manager),
-    "customer.open_balance": (DECIMAL, lambda f: f.stats.open_balance),
-    "customer.overdue_invoices": (INT, lambda f: f.stats.overdue_invoices),
-    "customer.seniority_years": (INT, _seniority),
-}
 KNOWN_VALUES = {"customer.kind": ("business", "consumer"), "invoice.status": INVOICE_STATUSES}
 # Fields whose values are ISO codes: (the code list, what one is called, how it is written, where aliases are).
 CODED_FIELDS: dict[str, tuple[frozenset[str], str, str, str]] = {
@@ -94,13 +49,11 @@ CODED_FIELDS: dict[str, tuple[frozenset[str], str, str, str]] = {
     "invoice.currency": (codes.CURRENCIES, "un code de devise", "trois lettres majuscules, par exemple EUR",
                          "currency"),
 }
-EXTRA_PREFIXES = ("invoice.extra.", "customer.extra.")
 COMBINATORS = ("all", "any", "not")
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge, "<=": operator.le, "!=": operator.ne, ">": operator.gt, "<": operator.lt,
 }
 _COMPARISON = re.compile(r"^\s*(>=|<=|!=|>|<)\s*(.+?)\s*$")
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # always fullmatch: "$" would let a final "\n" in
 _MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
            "novembre", "décembre")
 
@@ -130,54 +83,17 @@ def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> 
     return f" — vouliez-vous dire « {near} » ?" if near else ""
 
 
-def _extra_getter(root: str, keys: tuple[str, ...]) -> Getter:
-    def get(f: Facts) -> Any:
-        value: Any = (f.invoice if root == "invoice" else f.customer).extra
-        for key in keys:
-            if not isinstance(value, Mapping) or key not in value:
-                return MISSING
-            value = value[key]
-        return MISSING if value is None else value
-
-    return get
-
-
-def field_of(path: str) -> tuple[str | None, Getter] | None:
-    """(type, getter) of a field path, ``None`` when unknown. Extra fields have no fixed type."""
-    if path in FIELDS:
-        return FIELDS[path]
-    for prefix in EXTRA_PREFIXES:
-        if path.startswith(prefix) and len(path) > len(prefix):
-            keys = tuple(path[len(prefix):].split("."))
-            if all(keys):
-                return None, _extra_getter(prefix.split(".")[0], keys)
-    return None
-
-
-def _present(value: Any) -> bool:
-    return value is not MISSING and value != "" and value != ()
-
-
-def _parse_date(text: str) -> date | None:
-    if not _ISO_DATE.fullmatch(text):
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 def _date_problem(text: str, fld: str) -> str | None:
     """Why ``text``, written AAAA-MM-JJ, is no usable date (with the date probably meant), or None."""
     year, month, day = (int(part) for part in text.split("-"))
     if not 1 <= month <= 12:
         swapped = f"{year:04d}-{day:02d}-{month:02d}"
-        hint = f" — vouliez-vous dire « {swapped} » (jour et mois inversés) ?" if _parse_date(swapped) else \
+        hint = f" — vouliez-vous dire « {swapped} » (jour et mois inversés) ?" if parse_iso_date(swapped) else \
             " (écrivez AAAA-MM-JJ, le mois entre 01 et 12)"
         return f"« {text} » n’est pas une date possible pour « {fld} » : il n’y a pas de mois {month}{hint}"
-    parsed = _parse_date(text)
+    parsed = parse_iso_date(text)
     if parsed is None:
-        last = max(d for d in range(28, 32) if _parse_date(f"{year:04d}-{month:02d}-{d:02d}"))
+        last = max(d for d in range(28, 32) if parse_iso_date(f"{year:04d}-{month:02d}-{d:02d}"))
         where = f"le {day} {_MONTHS[month - 1]} {year} n’existe pas" if day else "il n’y a pas de jour 0"
         return (f"« {text} » n’est pas une date possible pour « {fld} » : {where} — vouliez-vous dire "
                 f"« {year:04d}-{month:02d}-{last:02d} » (le dernier jour du mois) ?")
@@ -203,9 +119,9 @@ def _typed(value: Any, kind: str | None, where: tuple[str | int, ...], fld: str)
         if isinstance(value, date):
             return value
         text = str(value).strip()
-        if _ISO_DATE.fullmatch(text) and (problem := _date_problem(text, fld)):
+        if ISO_DATE.fullmatch(text) and (problem := _date_problem(text, fld)):
             raise ValueError(problem)
-        parsed = _parse_date(text)
+        parsed = parse_iso_date(text)
         if parsed is None:
             raise ValueError(f"« {fld} » est une date : écrivez-la AAAA-MM-JJ (exemple : 2026-03-31), "
                              f"pas « {value} »")
@@ -221,7 +137,7 @@ def _typed(value: Any, kind: str | None, where: tuple[str | int, ...], fld: str)
                              f"vos données (exemple : \"{value}\")")
         return str(value)
     # Extra fields are kept as written and compared loosely at run time; a value written as a date must be one.
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()) and (
+    if isinstance(value, str) and ISO_DATE.fullmatch(value.strip()) and (
             problem := _date_problem(value.strip(), fld)):
         raise ValueError(problem)
     return value
@@ -238,46 +154,6 @@ def _code(fld: str, value: Any) -> str:
         near = next((c for c in (text.upper(), text.lower()) if c in allowed), None) or closest(text, allowed)
     hint = f" — vouliez-vous dire « {near} » ?" if near else ""
     raise ValueError(f"« {text} » n’est pas {what} pour « {fld} » ({how}){hint}")
-
-
-def _loose_equal(actual: Any, expected: Any) -> bool:
-    """Equality for free columns: '300' equals 300, '2026-01-05' equals that date, 'Oui' is text."""
-    if actual is MISSING:
-        return False
-    if isinstance(actual, bool) or isinstance(expected, bool):
-        return str(actual).lower() == str(expected).lower()
-    if actual == expected:
-        return True
-    a, b = _as_number(actual), _as_number(expected)
-    if a is not None and b is not None:
-        return a == b
-    return str(actual) == str(expected)
-
-
-def _as_number(value: Any) -> Decimal | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, Decimal)):
-        return Decimal(value)
-    if isinstance(value, str):
-        try:
-            number = Decimal(value.strip().replace(",", "."))
-        except InvalidOperation:
-            return None
-        return number if number.is_finite() else None
-    return None
-
-
-def _loose_compare(op: Callable[[Any, Any], bool], actual: Any, expected: Any) -> bool:
-    if actual is MISSING:
-        return op is operator.ne
-    a, b = _as_number(actual), _as_number(expected)
-    if a is not None and b is not None:
-        return op(a, b)
-    if isinstance(expected, str) and (d := _parse_date(expected)) is not None:
-        got = actual if isinstance(actual, date) else _parse_date(str(actual))
-        return got is not None and op(got, d)
-    return op(str(actual), str(expected))
 
 
 def _leaf(fld: str, value: Any, where: tuple[str | int, ...]) -> Predicate:
@@ -307,7 +183,7 @@ def _leaf(fld: str, value: Any, where: tuple[str | int, ...]) -> Predicate:
                 except ValueError as err:
                     raise ConditionError([Problem((*where, i), str(err))]) from None
             if kind is None:
-                return lambda f: any(_loose_equal(get(f), c) for c in choices)
+                return lambda f: any(loose_equal(get(f), c) for c in choices)
             allowed = frozenset(choices)
             return lambda f: get(f) in allowed
         if isinstance(value, str) and (m := _COMPARISON.match(value)):
@@ -317,7 +193,7 @@ def _leaf(fld: str, value: Any, where: tuple[str | int, ...]) -> Predicate:
             operand = _typed(m.group(2), kind, where, fld)
             _check_known_values(fld, [operand])
             if kind is None:
-                return lambda f: _loose_compare(op, get(f), operand)
+                return lambda f: loose_compare(op, get(f), operand)
             if op is operator.ne:
                 return lambda f: get(f) != operand
             return lambda f: (v := get(f)) is not MISSING and op(v, operand)
@@ -330,7 +206,7 @@ def _leaf(fld: str, value: Any, where: tuple[str | int, ...]) -> Predicate:
         expected = _typed(value, kind, where, fld)
         _check_known_values(fld, [expected])
         if kind is None:
-            return lambda f: _loose_equal(get(f), expected)
+            return lambda f: loose_equal(get(f), expected)
         return lambda f: get(f) == expected
     except ValueError as err:
         raise ConditionError([Problem(where, str(err))]) from None
@@ -357,7 +233,7 @@ def _operator_leaf(fld: str, kind: str | None, get: Getter, spec: Mapping[str, A
         if not isinstance(arg, bool):
             raise ValueError(f"exists attend true ou false, pas « {arg} »")
         # An empty text or list (no e-mail, no account manager) counts as absent.
-        return (lambda f: _present(get(f))) if arg else (lambda f: not _present(get(f)))
+        return (lambda f: present(get(f))) if arg else (lambda f: not present(get(f)))
     if kind not in (LIST, None):
         raise ValueError(f"« {fld} » n’est pas une liste : contains ne s’applique qu’aux listes (customer.tags…)")
     if isinstance(arg, (dict, list)) or arg is None:
@@ -391,7 +267,7 @@ def compile_condition(node: Any, where: tuple[str | int, ...] = ()) -> Predicate
                         sub_problems.extend(err.problems)
                 if sub_problems:
                     raise ConditionError(sub_problems)
-                parts.append(_all(subs) if key == "all" else _any(subs))
+                parts.append(all_of(subs) if key == "all" else any_of(subs))
             elif key == "not":
                 inner = compile_condition(value, here)
                 parts.append(lambda f, inner=inner: not inner(f))
@@ -401,37 +277,7 @@ def compile_condition(node: Any, where: tuple[str | int, ...] = ()) -> Predicate
             problems.extend(err.problems)
     if problems:
         raise ConditionError(problems)
-    return parts[0] if len(parts) == 1 else _all(parts)
-
-
-def _all(preds: list[Predicate]) -> Predicate:
-    if len(preds) == 2:
-        first, second = preds
-        return lambda f: first(f) and second(f)
-    preds_t = tuple(preds)
-
-    def every(f: Facts) -> bool:
-        for p in preds_t:  # noqa: SIM110 — a plain loop; a generator costs more on the hot path
-            if not p(f):
-                return False
-        return True
-
-    return every
-
-
-def _any(preds: list[Predicate]) -> Predicate:
-    if len(preds) == 2:
-        first, second = preds
-        return lambda f: first(f) or second(f)
-    preds_t = tuple(preds)
-
-    def some(f: Facts) -> bool:
-        for p in preds_t:  # noqa: SIM110 — a plain loop; a generator costs more on the hot path
-            if p(f):
-                return True
-        return False
-
-    return some
+    return parts[0] if len(parts) == 1 else all_of(parts)
 
 
 def referenced_values(node: Any, fld: str) -> set[str]:

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 import holidays
 
 from ..domain.calendar import CalendarSettings
+from ..domain.conditions import Predicate
 from ..domain.email import address_problem, header_problem
 from ..domain.model import Address
-from .conditions import ConditionError, Predicate, compile_condition, did_you_mean, referenced_values
-from .model import (
+from ..domain.policy import (
     DEFAULT_TONES,
     POSTAL_CHANNELS,
     TEMPLATED_CHANNELS,
@@ -35,6 +35,8 @@ from .model import (
     Segment,
     Step,
 )
+from .conditions import ConditionError, compile_condition, did_you_mean, referenced_values
+from .diagnostics import ERROR, WARNING, Diagnostic
 from .schema import MAX_AT_DAYS, SECTIONS, JsonPath, far_delay_message, schema_problems
 from .yamlfile import YamlFile, read_yaml_file
 
@@ -42,24 +44,7 @@ if TYPE_CHECKING:
     from ..domain.claim import Rates
     from ..domain.courts import CourtTable
 
-ERROR, WARNING = "error", "warning"
 SUGGESTION_BUDGET = 50_000  # name comparisons for « vouliez-vous dire » per load: enough for any honest mistake
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Diagnostic:
-    file: str
-    line: int
-    column: int
-    severity: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.severity}: {self.message}"
-
-    def as_json(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "column": self.column, "severity": self.severity,
-                "message": self.message}
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ from typing import Any
 from jinja2 import TemplateSyntaxError, UndefinedError, nodes
 
 from ..domain.model import Address, Customer, Invoice
+from ..domain.policy import TEMPLATED_CHANNELS, Company, Place, Rules
 from ..domain.render import (
     CHANNELS_WITH_SUBJECT,
     CONTEXT_NAMES,
@@ -44,8 +45,7 @@ from ..domain.sandbox import (
     template_line,
 )
 from .conditions import did_you_mean
-from .loader import ERROR, WARNING, Diagnostic
-from .model import TEMPLATED_CHANNELS, Company, Place, Rules
+from .diagnostics import ERROR, WARNING, Diagnostic
 
 _TEMPLATE_CHECK_DAY = date(2026, 3, 2)
 _FILE_NAME = re.compile(r"^(?P<name>[a-z0-9_-]+)\.(?P<language>[a-z]{2,3})\.j2$")

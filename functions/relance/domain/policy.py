@@ -1,4 +1,7 @@
-"""The checked, compiled rules: what the planner and the channels consume."""
+"""The compiled rules (the policy): what the planner and the channels consume.
+
+`relance.rules` reads and checks the rule files into these types; the domain never needs that loading code.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..domain.calendar import CalendarSettings
-from ..domain.model import Address
+from .calendar import CalendarSettings
 from .conditions import Predicate
+from .model import Address
 
 if TYPE_CHECKING:
-    from ..domain.claim import Rates
-    from ..domain.courts import CourtTable
+    from .claim import Rates
+    from .courts import CourtTable
 
 CHANNELS = ("email", "letter", "registered_letter", "phone", "litigation")
 DEFAULT_TONES = ("courtois", "factuel", "ferme", "formel")
