@@ -16,9 +16,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..adapters.postal import (
+from ..adapters.postal_callback import (
     InvalidCallbackBody,
-    InvalidSignature,
     StatusUpdate,
     verify_merci_facteur_callback,
     verify_status_callback,
@@ -26,6 +25,7 @@ from ..adapters.postal import (
 from ..app.deliver import ChannelMessage
 from ..app.runtime import Runtime
 from ..ports import letter_reference
+from ..signing import InvalidSignature
 from ._http import UndecodableBody, raw_body
 from ._runtime import LazyRuntime
 
