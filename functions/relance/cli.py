@@ -20,6 +20,7 @@ from .datafile import DataError, load_book
 from .domain.bounds import date_problem
 from .domain.email import HeaderError
 from .domain.fmt import money, weekday
+from .domain.labels import CHANNEL_LABELS, REFUSAL_LABELS
 from .domain.model import Book, Unusable
 from .domain.planner import DatedAction, Plan, Planner
 from .domain.render import RenderFailed, TemplateMissing
@@ -31,8 +32,6 @@ DEMO_FROM, DEMO_TO = date(2026, 10, 1), date(2026, 12, 31)  # the sample's whole
 DEMO_RUN_FROM, DEMO_RUN_TO = date(2026, 11, 1), date(2026, 11, 30)  # a month of daily runs on the local stack
 DEMO_RERUN = date(2026, 11, 23)
 DEMO_PAYMENT = (date(2026, 11, 16), "F-2026-0412")  # halfway: a signed Stripe event pays this invoice
-CHANNEL_LABELS = {"email": "e-mail", "letter": "courrier", "registered_letter": "recommandé AR",
-                  "phone": "appel", "litigation": "injonction de payer"}
 
 
 PAYMENT_OUTCOMES = {"paid": "soldée", "partial": "partiellement payée", "overpaid": "soldée avec un trop-perçu",
@@ -426,12 +425,8 @@ def cmd_dossier(args: argparse.Namespace) -> int:
         _show_claim(verdict.claim)
         _console().print(f"Dossier d’injonction de payer : {path}")
     else:
-        labels = {"closed": "facture soldée ou annulée", "disputed": "facture en litige",
-                  "prescribed": "créance prescrite", "no_formal_notice": "aucune mise en demeure envoyée",
-                  "notice_deadline_pending": "le délai laissé par la mise en demeure n’est pas écoulé",
-                  "below_minimum": "montant inférieur au minimum fixé dans les règles (legal.litigation_min_amount)",
-                  "company_incomplete": "informations de l’entreprise incomplètes (section company)"}
-        _console().print(f"{invoice.id} : pas de dossier — " + " ; ".join(labels.get(r, r) for r in verdict.reasons))
+        _console().print(f"{invoice.id} : pas de dossier — "
+                         + " ; ".join(REFUSAL_LABELS.get(r, r) for r in verdict.reasons))
     return 0
 
 

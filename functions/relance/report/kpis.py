@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from ..domain.labels import NO_SEGMENT, channel_label, tone_label
 from ..domain.legal import is_prescribed
 from ..domain.model import Book, Customer, HistoryEntry, Invoice
 from ..rules.conditions import CustomerStats, Facts
@@ -62,10 +63,6 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("not_reminded", "Sans relance"),
 )
 
-CHANNEL_LABELS = {"email": "e-mail", "letter": "courrier", "registered_letter": "recommandé", "phone": "appel",
-                  "litigation": "injonction de payer"}
-NO_SEGMENT = "aucun segment"
-NO_TONE = "sans ton"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +122,11 @@ class StepEffect:
 
     @property
     def channel_label(self) -> str:
-        return CHANNEL_LABELS.get(self.channel, self.channel or "—")
+        return channel_label(self.channel)
 
     @property
     def tone_label(self) -> str:
-        return self.tone or NO_TONE
+        return tone_label(self.tone)
 
     @property
     def label(self) -> str:
@@ -152,7 +149,7 @@ class ToneEffect:
 
     @property
     def tone_label(self) -> str:
-        return self.tone or NO_TONE
+        return tone_label(self.tone)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,11 +21,9 @@ import holidays
 from ..domain.calendar import CalendarSettings
 from ..domain.email import address_problem, header_problem
 from ..domain.model import Address
+from ..domain.terms import DEFAULT_TONES, POSTAL_CHANNELS, TEMPLATED_CHANNELS
 from .conditions import ConditionError, Predicate, compile_condition, did_you_mean, referenced_values
 from .model import (
-    DEFAULT_TONES,
-    POSTAL_CHANNELS,
-    TEMPLATED_CHANNELS,
     Company,
     Legal,
     Pause,

@@ -9,17 +9,13 @@ from typing import TYPE_CHECKING
 
 from ..domain.calendar import CalendarSettings
 from ..domain.model import Address
+from ..domain.terms import DEFAULT_TONES
 from .conditions import Predicate
 
 if TYPE_CHECKING:
     from ..domain.claim import Rates
     from ..domain.courts import CourtTable
 
-CHANNELS = ("email", "letter", "registered_letter", "phone", "litigation")
-DEFAULT_TONES = ("courtois", "factuel", "ferme", "formel")
-# Channels whose message is written from a template (litigation builds a dossier instead).
-TEMPLATED_CHANNELS = ("email", "letter", "registered_letter", "phone")
-POSTAL_CHANNELS = ("letter", "registered_letter", "litigation")
 
 
 @dataclass(frozen=True, slots=True)

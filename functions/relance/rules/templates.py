@@ -23,7 +23,6 @@ from jinja2 import TemplateSyntaxError, UndefinedError, nodes
 
 from ..domain.model import Address, Customer, Invoice
 from ..domain.render import (
-    CHANNELS_WITH_SUBJECT,
     CONTEXT_NAMES,
     SUBJECT_LINE,
     SUBJECT_PREFIX,
@@ -43,9 +42,10 @@ from ..domain.sandbox import (
     loop_iterable,
     template_line,
 )
+from ..domain.terms import CHANNELS_WITH_SUBJECT, TEMPLATED_CHANNELS
 from .conditions import did_you_mean
 from .loader import ERROR, WARNING, Diagnostic
-from .model import TEMPLATED_CHANNELS, Company, Place, Rules
+from .model import Company, Place, Rules
 
 _TEMPLATE_CHECK_DAY = date(2026, 3, 2)
 _FILE_NAME = re.compile(r"^(?P<name>[a-z0-9_-]+)\.(?P<language>[a-z]{2,3})\.j2$")
