@@ -46,7 +46,7 @@ def test_the_rule_files_schema_offers_exactly_the_domains_channels():
 def test_the_schema_names_the_default_tones_in_their_order():
     description = schema()["$defs"]["step"]["properties"]["tone"]["description"]
     assert description.endswith(", ".join(DEFAULT_TONES))
-    assert DEFAULT_TONES == tuple(Tone)
+    assert tuple(Tone) == DEFAULT_TONES
 
 
 def test_every_channel_has_its_queue_in_the_settings_and_the_template():
