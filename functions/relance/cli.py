@@ -269,21 +269,18 @@ def _show_simulation(rules: Rules, book: Book, start: date, end: date, fmt: str)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from decimal import Decimal
 
     from .app.deliver import ChannelMessage, MessageAction, Prepared, letter_document
     from .domain.email import build_email
-    from .domain.planner import customer_stats
     from .domain.render import render_message
-    from .rules.conditions import CustomerStats, Facts
 
     rules = _load(args.rules)
     book = _book(args.data)
     invoice = _invoice_of(book, args.invoice, args.data)
     customer = book.customers[invoice.customer_id]
     on = args.on or invoice.due_date
-    facts = Facts(invoice, customer, on, customer_stats(book, on).get(customer.id, CustomerStats(Decimal(0), 0)))
-    segment = next((s for s in rules.segments if s.when is None or s.when(facts)), None)
+    planner = Planner(rules)
+    segment = planner.segment_of(book, invoice, on)
     if segment is None:
         sys.stderr.write(f"invoice {invoice.id}: no segment matches it on {on}\n")
         return 1
@@ -296,7 +293,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if step.channel == "litigation":
         sys.stderr.write("the litigation step builds a dossier: use relance dossier\n")
         return 1
-    on = args.on or Planner(rules).step_day(invoice.due_date, step.at)
+    on = args.on or planner.step_day(invoice.due_date, step.at)
     rendered = render_message(rules, customer=customer, invoices=[invoice], channel=step.channel, tone=step.tone,
                               step_id=step.id, at=step.at_label, template=step.template, today=on)
     args.out.mkdir(parents=True, exist_ok=True)
