@@ -24,7 +24,6 @@ Only euro invoices are counted; the others are reported as a number.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -32,8 +31,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from ..domain.labels import NO_SEGMENT, channel_label, tone_label
 from ..domain.legal import is_prescribed
 from ..domain.model import Book, Customer, HistoryEntry, Invoice
+from ..domain.planner import segment_for
 from ..rules.conditions import CustomerStats, Facts
-from ..rules.model import Rules, Segment, Step
+from ..rules.model import Rules, Step
 
 CURRENCY = "EUR"
 EFFECT_WINDOW_DAYS = 7
@@ -356,7 +356,7 @@ def _effectiveness(invoices: list[Invoice], euro: list[Invoice], book: Book, rul
             if stats is None:
                 stats = stats_on[(customer.id, day)] = _customer_stats_on(of_customer[customer.id], day)
             facts = Facts(_as_on(inv, day), customer, day, stats)
-            segment = _segment_at(rules.segments, facts)
+            segment = segment_for(rules.segments, facts)
             found = steps.get(segment.scenario, {}).get(entry.step) if segment else None
             step: Step | None = found[1] if found else None
             key = (segment.name if segment else None, entry.step)
@@ -427,11 +427,6 @@ def _customer_stats_on(invoices: list[Invoice], day: date) -> CustomerStats:
     return CustomerStats(balance, overdue)
 
 
-def _segment_at(segments: Iterable[Segment], facts: Facts) -> Segment | None:
-    for segment in segments:
-        if segment.when is None or segment.when(facts):
-            return segment
-    return None
 
 
 def _by_tone(effects: tuple[StepEffect, ...], tones: tuple[str, ...]) -> tuple[ToneEffect, ...]:
