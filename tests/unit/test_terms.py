@@ -86,3 +86,13 @@ def test_a_postal_status_becomes_the_event_the_dossier_reads():
     assert [postal_event_kind(s) for s in ("delivered", "proof_available", "returned", "incident", "printed")] == [
         EventKind.DELIVERED, EventKind.AR_SIGNED, EventKind.RETURNED, EventKind.POSTAL_INCIDENT,
         EventKind.POSTAL_PRINTED]
+
+
+def test_a_template_can_say_a_channel_and_an_event_with_the_one_labels():
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+    text = env.from_string("{{ labels.channels.registered_letter }} · {{ labels.events.ar_signed }}").render(
+        labels=labels.for_templates())
+    assert text == "recommandé AR · Accusé de réception signé"
