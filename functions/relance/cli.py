@@ -20,6 +20,7 @@ from .datafile import DataError, load_book
 from .domain.bounds import date_problem
 from .domain.email import HeaderError
 from .domain.fmt import money, weekday
+from .domain.labels import CHANNEL_LABELS, REFUSAL_LABELS
 from .domain.model import Book, Unusable
 from .domain.planner import DatedAction, Plan, Planner
 from .domain.policy import Rules
@@ -31,8 +32,6 @@ DEMO_FROM, DEMO_TO = date(2026, 10, 1), date(2026, 12, 31)  # the sample's whole
 DEMO_RUN_FROM, DEMO_RUN_TO = date(2026, 11, 1), date(2026, 11, 30)  # a month of daily runs on the local stack
 DEMO_RERUN = date(2026, 11, 23)
 DEMO_PAYMENT = (date(2026, 11, 16), "F-2026-0412")  # halfway: a signed Stripe event pays this invoice
-CHANNEL_LABELS = {"email": "e-mail", "letter": "courrier", "registered_letter": "recommandé AR",
-                  "phone": "appel", "litigation": "injonction de payer"}
 
 
 PAYMENT_OUTCOMES = {"paid": "soldée", "partial": "partiellement payée", "overpaid": "soldée avec un trop-perçu",
@@ -270,12 +269,9 @@ def _show_simulation(rules: Rules, book: Book, start: date, end: date, fmt: str)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from decimal import Decimal
 
     from .app.deliver import ChannelMessage, MessageAction, Prepared, letter_document
-    from .domain.conditions import CustomerStats, Facts
     from .domain.email import build_email
-    from .domain.planner import customer_stats
     from .domain.render import render_message
 
     rules = _load(args.rules)
@@ -283,8 +279,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     invoice = _invoice_of(book, args.invoice, args.data)
     customer = book.customers[invoice.customer_id]
     on = args.on or invoice.due_date
-    facts = Facts(invoice, customer, on, customer_stats(book, on).get(customer.id, CustomerStats(Decimal(0), 0)))
-    segment = next((s for s in rules.segments if s.when is None or s.when(facts)), None)
+    planner = Planner(rules)
+    segment = planner.segment_of(book, invoice, on)
     if segment is None:
         sys.stderr.write(f"invoice {invoice.id}: no segment matches it on {on}\n")
         return 1
@@ -297,7 +293,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if step.channel == "litigation":
         sys.stderr.write("the litigation step builds a dossier: use relance dossier\n")
         return 1
-    on = args.on or Planner(rules).step_day(invoice.due_date, step.at)
+    on = args.on or planner.step_day(invoice.due_date, step.at)
     rendered = render_message(rules, customer=customer, invoices=[invoice], channel=step.channel, tone=step.tone,
                               step_id=step.id, at=step.at_label, template=step.template, today=on)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -426,12 +422,8 @@ def cmd_dossier(args: argparse.Namespace) -> int:
         _show_claim(verdict.claim)
         _console().print(f"Dossier d’injonction de payer : {path}")
     else:
-        labels = {"closed": "facture soldée ou annulée", "disputed": "facture en litige",
-                  "prescribed": "créance prescrite", "no_formal_notice": "aucune mise en demeure envoyée",
-                  "notice_deadline_pending": "le délai laissé par la mise en demeure n’est pas écoulé",
-                  "below_minimum": "montant inférieur au minimum fixé dans les règles (legal.litigation_min_amount)",
-                  "company_incomplete": "informations de l’entreprise incomplètes (section company)"}
-        _console().print(f"{invoice.id} : pas de dossier — " + " ; ".join(labels.get(r, r) for r in verdict.reasons))
+        _console().print(f"{invoice.id} : pas de dossier — "
+                         + " ; ".join(REFUSAL_LABELS.get(r, r) for r in verdict.reasons))
     return 0
 
 

@@ -11,13 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-CHANNEL_QUEUE_VARIABLES = {
-    "email": "EMAIL_QUEUE_URL",
-    "letter": "LETTER_QUEUE_URL",
-    "registered_letter": "REGISTERED_LETTER_QUEUE_URL",
-    "phone": "PHONE_QUEUE_URL",
-    "litigation": "LITIGATION_QUEUE_URL",
-}
+from .domain.terms import CHANNELS
+
+# One queue per channel: EMAIL_QUEUE_URL, LETTER_QUEUE_URL, REGISTERED_LETTER_QUEUE_URL…
+CHANNEL_QUEUE_VARIABLES = {channel: f"{channel.upper()}_QUEUE_URL" for channel in CHANNELS}
 DEFAULT_SHARDS = 16
 
 

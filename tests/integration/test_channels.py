@@ -220,7 +220,7 @@ def http_event(body: bytes, headers: dict[str, str]) -> dict:
 def test_postal_status_callback_records_the_signed_ar(stack, functions, seeded):
     from datetime import UTC, datetime
 
-    from relance.adapters.postal import sign_status_callback
+    from relance.adapters.postal_callback import sign_status_callback
 
     stack.client("ssm").put_parameter(Name="/relance/postal/callback-secret", Value="s3cret", Type="SecureString")
     enqueue(stack, "RegisteredLetterQueue", message("F5", channel="registered_letter", tone="formel",
@@ -247,7 +247,7 @@ def test_a_status_for_a_letter_not_yet_recorded_is_applied_when_the_provider_ret
     provider's retry, once the letter is recorded, is applied rather than taken for a duplicate."""
     from datetime import UTC, datetime
 
-    from relance.adapters.postal import sign_status_callback
+    from relance.adapters.postal_callback import sign_status_callback
 
     stack.client("ssm").put_parameter(Name="/relance/postal/callback-secret", Value="s3cret", Type="SecureString")
     letter = message("F5", channel="registered_letter", tone="formel", step="mise_en_demeure", key="k-early")
@@ -269,7 +269,7 @@ def test_a_status_for_a_letter_not_yet_recorded_is_applied_when_the_provider_ret
 def test_postal_status_with_a_malformed_body_is_a_400(stack, functions):
     from datetime import UTC, datetime
 
-    from relance.adapters.postal import sign_status_callback
+    from relance.adapters.postal_callback import sign_status_callback
 
     stack.client("ssm").put_parameter(Name="/relance/postal/callback-secret", Value="s3cret", Type="SecureString")
     body = b"not json"

@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relance.adapters.postal import sign_status_callback
+from relance.adapters.postal_callback import sign_status_callback
 from relance.local.demo import DEMO_SECRETS, http_post_event, put_demo_secrets
 from relance.payments.webhooks import sign_generic
 

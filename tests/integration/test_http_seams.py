@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from relance.adapters.postal import sign_status_callback
+from relance.adapters.postal_callback import sign_status_callback
 from relance.local.demo import DEMO_SECRETS, http_post_event, put_demo_secrets, stripe_invoice_paid
 from relance.payments.webhooks import sign_generic
 

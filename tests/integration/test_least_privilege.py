@@ -112,7 +112,7 @@ def test_the_payment_webhook_needs_no_more_than_its_role(stack, store, functions
 
 
 def test_the_postal_status_callback_needs_no_more_than_its_role(stack, store, functions):
-    from relance.adapters.postal import sign_status_callback
+    from relance.adapters.postal_callback import sign_status_callback
 
     store.seed(book([business("C1", address={"line1": "3 rue des Lilas", "postal_code": "69003", "city": "Lyon"})],
                     [invoice("F5", "C1", history=[{"step": "mise_en_demeure", "date": "2026-11-02",

@@ -14,22 +14,24 @@ from hypothesis import strategies as st
 
 from relance.adapters.postal import (
     AlreadySentError,
-    InvalidCallbackBody,
-    InvalidSignature,
     LocalLetterProvider,
     MerciFacteurProvider,
     ProofUnavailable,
     ProviderConfigurationError,
     ProviderRefused,
-    StatusUpdate,
     courier_reference,
     media_type,
+)
+from relance.adapters.postal_callback import (
+    InvalidCallbackBody,
+    StatusUpdate,
     sign_status_callback,
     verify_merci_facteur_callback,
     verify_status_callback,
 )
 from relance.domain.model import Address
 from relance.ports import PermanentProviderError, TransientProviderError
+from relance.signing import InvalidSignature
 
 from ..support.fake_postal import FakeClock, FakeMerciFacteur
 

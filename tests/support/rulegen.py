@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from relance.domain.terms import DEFAULT_TONES
+
 SAMPLE_RULES = Path(__file__).resolve().parents[2] / "rules"
 COMPANY = """\
 company:
@@ -18,7 +20,7 @@ company:
 """
 SCENARIOS = 4
 _CHANNELS = ("email", "email", "phone", "letter")
-_TONES = ("courtois", "factuel", "ferme", "formel")
+_TONES = DEFAULT_TONES
 
 
 def _segment(i: int) -> str:

@@ -739,3 +739,26 @@ def test_a_simulation_lists_each_invoice_set_aside_once_and_plans_the_others(pla
         ("F1", "preventif"), ("F1", "relance_1"), ("F1", "appel"), ("F1", "mise_en_demeure")]
     assert [(u.invoice, u.reason) for u in run.unusable] == [("F0", "invalid data: amount"),
                                                              ("F2", "invalid data: due_date")]
+
+
+def test_the_segment_an_invoice_follows_is_the_one_its_plan_names(planner):
+    # Given the first-match segments, a tagged customer, an untagged one and a consumer no segment takes
+    p = planner(with_segments("""\
+segments:
+  - name: grands_comptes
+    when: {customer.tags: {contains: grand_compte}}
+    scenario: special
+  - name: professionnels
+    when: {customer.kind: business}
+    scenario: standard
+"""))
+    data = book(invoice("F1", customer_id="C1"), invoice("F2", customer_id="C2"), invoice("F3", customer_id="C3"),
+                customers=(customer("C1", tags=("grand_compte",)), customer("C2"), customer("C3", kind="consumer")))
+    on = date(2026, 3, 9)
+    # When asked for one invoice's segment (as `relance render` does) and when planning the whole book
+    chosen = {inv.id: getattr(p.segment_of(data, inv, on), "name", None) for inv in data.invoices}
+    plan = p.plan(data, on)
+    # Then both answers agree
+    assert chosen == {"F1": "grands_comptes", "F2": "professionnels", "F3": None}
+    assert {a.invoice: a.segment for a in plan.actions} == {"F1": "grands_comptes", "F2": "professionnels"}
+    assert reasons(plan) == {"F3": "no segment"}

@@ -382,6 +382,17 @@ def test_user_text_is_escaped_in_html_and_neutralised_in_csv(rules):
     assert_html_shows_csv(html, data)
 
 
+def test_the_report_csv_neutralises_full_width_formula_signs_as_the_import_report_does(rules):
+    # Given a customer whose name starts with a full-width equals sign, which Excel reads as « = »
+    customers = [customer("W", "＝HYPERLINK(\"x\")")]
+    invoices = tuple(invoice(f"F{c.id}", c.id, "04-01", "05-01", "100") for c in customers)
+    kpis = compute_kpis(Book(MappingProxyType({c.id: c for c in customers}), invoices), rules, D)
+    # Then the CSV shows it as text, with the same apostrophe the import's error report puts
+    cells = [cell for row in csv_rows(render_csv(kpis)) for cell in row]
+    assert "'＝HYPERLINK(\"x\")" in cells
+    assert not any(cell.startswith(("＝", "＋", "－", "＠")) for cell in cells)
+
+
 def test_an_empty_book_renders_with_figures_not_available(rules):
     kpis = compute_kpis(Book(MappingProxyType({}), ()), rules, D)
     assert (kpis.open_total, kpis.dso_days, kpis.recovery.rate, kpis.effectiveness) == (Decimal(0), None, None, ())

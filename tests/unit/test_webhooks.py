@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 
 from relance.payments import webhooks
 from relance.payments.webhooks import (
-    InvalidSignature,
     MalformedPayload,
     PaymentNotice,
     sign_generic,
@@ -27,6 +26,7 @@ from relance.payments.webhooks import (
     verify_generic,
     verify_stripe,
 )
+from relance.signing import InvalidSignature
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 GENERIC_DOC = Path(webhooks.__file__).with_name("GENERIC_WEBHOOK.md")

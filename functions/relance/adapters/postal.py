@@ -1,4 +1,7 @@
-"""Letters by post: Merci Facteur's REST API, a local stand-in for the demo, and the status callbacks.
+"""Letters by post, outbound: Merci Facteur's REST API and a local stand-in for the demo.
+
+What comes back — the status callbacks, ours and Merci Facteur's webhooks — is read by
+``adapters/postal_callback.py``.
 
 Merci Facteur (https://www.merci-facteur.com) prints and posts a PDF the same working day (validated before
 17:00), as a « lettre verte », a tracked letter, or a registered letter with acknowledgement of receipt.
@@ -41,12 +44,7 @@ https://github.com/epicswan/mercifacteurlibjava (``docs/``, ``src/main/java/io/s
   ``jpeg`` — a scanned AR may well be a JPEG) and ``document`` (base64). It takes the La Poste tracking
   number, not the envoi id; the tracking number exists only once the letter is printed, and a lettre verte
   has none — so :meth:`MerciFacteurProvider.send` can never return one (see :class:`PostalReceipt`).
-- Webhooks: ``POST`` form-encoded with two JSON-string fields, ``event`` (``name_event``, ``id_user``,
-  ``date_event`` Unix seconds) and ``detail`` (one object per letter: ``id_envoi``, ``ref_courrier``,
-  ``ref_interne``, ``tracking_number``, ``mode_envoi``, ``statut_courrier``, ``statut_description``, the
-  recipient's address, and ``are_base64_jpeg`` / ``pdd_base64_pdf`` on ``are`` / ``pdd``). Authenticity is a
-  *static shared secret* in the header ``X-Mf-Webhook-Secret-Key`` — no signature over the body, no
-  timestamp, so no replay protection; retries at +60 min and +24 h, so handling must be idempotent.
+- Webhooks: see ``adapters/postal_callback.py``.
 
 Assumptions (not in the documentation we could read)
 ----------------------------------------------------
@@ -58,8 +56,6 @@ Assumptions (not in the documentation we could read)
   is for catching up.
 - Error codes are mapped to plain French messages by family (address, document); the provider's own
   ``text`` is never repeated, since it may quote the address.
-- ``X-Relance-Signature`` (:func:`verify_status_callback`) is *our* scheme, for relays and the local demo:
-  Merci Facteur cannot produce it. Its own callbacks go through :func:`verify_merci_facteur_callback`.
 
 No PDF, address or secret ever goes into an exception message or a ``repr``; the business reference does.
 """
@@ -80,13 +76,10 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from .. import strictjson
-from ..domain.bounds import date_problem
 from ..domain.model import Address
 from ..ports import (
     AlreadySent,
@@ -99,14 +92,10 @@ from ..ports import (
 
 DEFAULT_BASE_URL = "https://www.merci-facteur.com/api/1.2/prod/service"
 NO_IP_RESTRICTION = "111.111.111"  # what the docs say to send once the account's IP restriction is lifted
-PARIS = ZoneInfo("Europe/Paris")
 SIMPLE_MODES = ("normal", "suivi")
 REGISTERED_MODES = ("lrare", "lrar")
 PRINT_SIDES = ("recto", "rectoverso")
 TOKEN_MARGIN_S = 60  # a token about to expire is renewed rather than sent
-SIGNATURE_HEADER = "X-Relance-Signature"
-MERCI_FACTEUR_SECRET_HEADER = "X-Mf-Webhook-Secret-Key"
-MAX_SIGNATURES = 8
 
 # ISO 3166 code → the label /getCountry accepts (skills/mf-envoi-courrier/references/pays.md). Extend as needed.
 COUNTRY_LABELS = {
@@ -121,7 +110,6 @@ COUNTRY_LABELS = {
 }
 _ADDRESS_LIMITS = (("line1", "ligne 1", 90), ("line2", "ligne 2", 90), ("postal_code", "code postal", 12),
                    ("city", "ville", 70))
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _FR_DATE = re.compile(r"\b(\d{2})/(\d{2})/(\d{4})\b")
 _DELIVERED_TEXT = re.compile(r"\bdistribue\b(?!\s+a\s+l.?expediteur)")
 
@@ -147,14 +135,6 @@ class AlreadySentError(ProviderRefused, AlreadySent):
 
 class ProofUnavailable(ProviderError):
     """No proof to download (yet): not printed, not signed, or a mode without proof (lettre verte, lrar)."""
-
-
-class InvalidSignature(Exception):
-    """A status callback whose authentication is missing, wrong or stale: answer 401, do not process it."""
-
-
-class InvalidCallbackBody(ValueError):
-    """An authenticated status callback whose body is not in the expected format: answer 400."""
 
 
 # -- addresses ----------------------------------------------------------------------------------------
@@ -570,245 +550,3 @@ class LocalLetterProvider:
         self.store_pdf(f"letters/{reference}.pdf", pdf)
         tracking = f"LOCAL-{hashlib.sha256(reference.encode()).hexdigest()[:12].upper()}" if registered else ""
         return PostalReceipt(provider=self.provider, provider_id=f"local-{reference}", tracking_number=tracking)
-
-
-# -- status callbacks ---------------------------------------------------------------------------------
-
-STATUSES = ("created", "printed", "sent", "in_transit", "delivered", "incident", "returned", "proof_available",
-            "deposit_proof_available", "other")
-_MF_EVENTS = {"new": "created", "printed": "printed", "sended": "sent", "new-state": "in_transit",
-              "delivered": "delivered", "error": "incident", "pnd": "returned", "are": "proof_available",
-              "pdd": "deposit_proof_available"}
-
-
-@dataclass(frozen=True, slots=True)
-class StatusUpdate:
-    """What a status callback says about one letter. ``provider_id`` is the id :meth:`send` returned."""
-
-    provider_id: str
-    status: str  # one of STATUSES
-    event_date: date | None
-    delivered_on: date | None
-    tracking_number: str = ""
-    proof_url: str = ""
-    reference: str = ""  # ours, as given at sending (Merci Facteur: ref_interne, shortened by courier_reference)
-    provider_status: str = ""  # the provider's own stable code (Merci Facteur: statut_courrier)
-    item: str = ""  # the provider's id of the single letter (Merci Facteur: ref_courrier)
-    proof: bytes = field(default=b"", repr=False)  # a proof carried by the callback itself (the scanned AR…)
-
-    @property
-    def dedupe_key(self) -> str:
-        """Callbacks are retried: the same letter, status and day is the same news."""
-        day = self.event_date.isoformat() if self.event_date else ""
-        return f"{self.provider_id}|{self.item}|{self.provider_status or self.status}|{day}"
-
-
-def _lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {str(k).lower(): str(v) for k, v in headers.items()}
-
-
-def _expected_signature(secret: str, timestamp: int, body: bytes) -> str:
-    return hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
-
-
-def sign_status_callback(body: bytes, secrets: str | Sequence[str], *, now: datetime) -> str:
-    """The ``X-Relance-Signature`` value for ``body``: one ``v1`` per secret (old and new during a rotation)."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    keys = [secrets] if isinstance(secrets, str) else list(secrets)
-    if not keys or not all(keys):
-        raise ValueError("a callback secret cannot be empty")
-    timestamp = int(now.timestamp())
-    return ",".join([f"t={timestamp}", *(f"v1={_expected_signature(k, timestamp, body)}" for k in keys)])
-
-
-def verify_status_callback(body: bytes, headers: Mapping[str, str], secret: str, *, now: datetime,
-                           tolerance_s: int = 300) -> StatusUpdate:
-    """Check our own signed status callback, then read it.
-
-    Header ``X-Relance-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>…]`` where each ``v1`` is the
-    HMAC-SHA256, keyed with a shared secret, of ``"<t>." + body`` (the raw bytes); the sender puts one ``v1``
-    per secret it knows, so a secret can be rotated without downtime. Accepted when one ``v1`` matches (in
-    constant time) and ``t`` is within ``tolerance_s`` of ``now`` either way.
-
-    Body (UTF-8 JSON object)::
-
-        {"provider_id": "123456",             required: the id the send returned
-         "status": "delivered",               required: one of STATUSES
-         "event_date": "2026-10-20",          ISO date or null
-         "delivered_on": "2026-10-20",        ISO date or null
-         "tracking_number": "2C12345678901",  string or null
-         "proof_url": "https://…",            string or null
-         "reference": "…", "provider_status": "distribue", "item": "…"}   optional strings
-
-    Raises :class:`InvalidSignature` (missing, malformed, wrong or stale) before the body is even parsed,
-    then :class:`InvalidCallbackBody` when the body is not that object.
-    """
-    if not secret:
-        raise ValueError("no status-callback secret configured")
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    raw = _lower_headers(headers).get(SIGNATURE_HEADER.lower())
-    if raw is None or not raw.strip():
-        raise InvalidSignature(f"missing {SIGNATURE_HEADER} header")
-    timestamps: list[str] = []
-    signatures: list[str] = []
-    for part in raw.split(","):
-        key, sep, value = part.strip().partition("=")
-        if sep and key == "t":
-            timestamps.append(value.strip())
-        elif sep and key == "v1":
-            signatures.append(value.strip().lower())
-    if len(timestamps) != 1 or not timestamps[0].isdigit() or len(timestamps[0]) > 12:
-        raise InvalidSignature(f"malformed {SIGNATURE_HEADER} header: it needs exactly one t=<unix seconds>")
-    signatures = [s for s in signatures if _HEX64.fullmatch(s)]
-    if not signatures or len(signatures) > MAX_SIGNATURES:
-        raise InvalidSignature(f"malformed {SIGNATURE_HEADER} header: it needs one to {MAX_SIGNATURES} "
-                               "v1=<64 hex digits>")
-    timestamp = int(timestamps[0])
-    expected = _expected_signature(secret, timestamp, body)
-    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
-        raise InvalidSignature("signature does not match: wrong secret, or the body was altered")
-    age = now.timestamp() - timestamp
-    if age > tolerance_s:
-        raise InvalidSignature(f"signature is {int(age)} s old, more than the {tolerance_s} s allowed: "
-                               "replayed or delayed")
-    if age < -tolerance_s:
-        raise InvalidSignature(f"signature is dated {int(-age)} s in the future, more than the {tolerance_s} s "
-                               "allowed: check the sender's clock")
-    return _relance_body(body)
-
-
-# Ids end up in DynamoDB keys (``LETTER#<id>``; ``STATUS#<id>|<item>|<status>|<day>``, a sort key of at most
-# 1 024 bytes): each is bounded so that the key always fits. Other texts are only stored.
-_MAX_ID_BYTES = 255
-_MAX_TEXT_BYTES = 2048
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_MAX_DETAILS = 1000
-
-
-def _callback_json(body: bytes | str, what: str) -> Any:
-    try:
-        return strictjson.loads(body)
-    except strictjson.NotStrictJson as err:
-        raise InvalidCallbackBody(f"{what} is not strict JSON: {err}") from None
-
-
-def _callback_text(value: Any, name: str, *, max_bytes: int = _MAX_TEXT_BYTES) -> str:
-    text = "" if value is None else str(value)
-    problem = strictjson.text_problem(text, max_bytes=max_bytes)
-    if problem:
-        raise InvalidCallbackBody(f"status callback: {name} must be text, {problem}")
-    return text.strip()
-
-
-def _callback_day(day: date, name: str) -> date:
-    problem = date_problem(day)
-    if problem:
-        raise InvalidCallbackBody(f"status callback: {name} out of bounds, between 1900 and 2199 ({problem})")
-    return day
-
-
-def _relance_body(body: bytes) -> StatusUpdate:
-    data = _callback_json(body, "status callback body")
-    if not isinstance(data, dict):
-        raise InvalidCallbackBody("status callback body must be a JSON object")
-    provider_id = data.get("provider_id")
-    if not isinstance(provider_id, str | int) or isinstance(provider_id, bool) or not str(provider_id).strip():
-        raise InvalidCallbackBody("status callback: provider_id is missing")
-    status = data.get("status")
-    if status not in STATUSES:
-        raise InvalidCallbackBody(f"status callback: status must be one of {', '.join(STATUSES)}")
-
-    def day(name: str) -> date | None:
-        value = data.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
-            raise InvalidCallbackBody(f"status callback: {name} must be an ISO date (YYYY-MM-DD) or null")
-        try:
-            return _callback_day(date.fromisoformat(value), name)
-        except ValueError:
-            raise InvalidCallbackBody(f"status callback: {name} must be an ISO date (YYYY-MM-DD) or null") from None
-
-    def text(name: str, max_bytes: int = _MAX_TEXT_BYTES) -> str:
-        value = data.get(name)
-        if value is not None and not isinstance(value, str):
-            raise InvalidCallbackBody(f"status callback: {name} must be a string or null")
-        return _callback_text(value, name, max_bytes=max_bytes)
-
-    if isinstance(provider_id, int) and provider_id.bit_length() > 128:
-        raise InvalidCallbackBody("status callback: provider_id is too long")
-    return StatusUpdate(provider_id=_callback_text(provider_id, "provider_id", max_bytes=_MAX_ID_BYTES),
-                        status=status, event_date=day("event_date"),
-                        delivered_on=day("delivered_on"), tracking_number=text("tracking_number", _MAX_ID_BYTES),
-                        proof_url=text("proof_url"), reference=text("reference", _MAX_ID_BYTES),
-                        provider_status=text("provider_status", _MAX_ID_BYTES), item=text("item", _MAX_ID_BYTES))
-
-
-def verify_merci_facteur_callback(body: bytes, headers: Mapping[str, str], secret: str | Sequence[str], *,
-                                  tz: ZoneInfo = PARIS) -> list[StatusUpdate]:
-    """Check and read a webhook as Merci Facteur sends it (one event, one update per letter in ``detail``).
-
-    Merci Facteur authenticates with a static key in ``X-Mf-Webhook-Secret-Key`` (the « webhook secret key »
-    of the API tab): compared in constant time against ``secret`` (several accepted while rotating). There is
-    no signature over the body and no timestamp, so a captured request could be replayed: handling must be
-    idempotent anyway (Merci Facteur retries at +60 min and +24 h) — use :attr:`StatusUpdate.dedupe_key`.
-    Dates are taken in ``tz``. The recipient's address, present in every ``detail``, is dropped here.
-    """
-    keys = [secret] if isinstance(secret, str) else list(secret)
-    if not keys or not all(keys):
-        raise ValueError("no Merci Facteur webhook secret configured")
-    received = _lower_headers(headers).get(MERCI_FACTEUR_SECRET_HEADER.lower(), "").strip()
-    if not received:
-        raise InvalidSignature(f"missing {MERCI_FACTEUR_SECRET_HEADER} header")
-    if not any(hmac.compare_digest(received.encode(), key.encode()) for key in keys):
-        raise InvalidSignature(f"{MERCI_FACTEUR_SECRET_HEADER} does not match the configured webhook secret")
-    try:
-        form = urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
-        event = _callback_json(form["event"][0], "Merci Facteur webhook: event")
-        detail = _callback_json(form["detail"][0], "Merci Facteur webhook: detail")
-    except InvalidCallbackBody:
-        raise
-    except (ValueError, KeyError, IndexError) as err:
-        raise InvalidCallbackBody("Merci Facteur webhook: expected a form with JSON fields event and detail "
-                                  f"({type(err).__name__})") from None
-    if not isinstance(event, dict) or not isinstance(detail, list) or not all(isinstance(d, dict) for d in detail):
-        raise InvalidCallbackBody("Merci Facteur webhook: event must be an object and detail a list of objects")
-    if len(detail) > _MAX_DETAILS:
-        raise InvalidCallbackBody(f"Merci Facteur webhook: more than {_MAX_DETAILS} letters in one detail")
-    name = _callback_text(event.get("name_event") or "", "event.name_event", max_bytes=_MAX_ID_BYTES)
-    stamp = event.get("date_event")
-    try:
-        if isinstance(stamp, bool) or not (isinstance(stamp, int) or (isinstance(stamp, str) and stamp.isdigit())) \
-                or len(str(stamp)) > 12:  # an exponent (1e999999999) would make int() build a billion digits
-            raise ValueError("not a Unix timestamp")
-        event_date = datetime.fromtimestamp(int(stamp), tz).date()
-    except (TypeError, ValueError, OverflowError, OSError):
-        raise InvalidCallbackBody("Merci Facteur webhook: event.date_event must be a Unix timestamp") from None
-    _callback_day(event_date, "event.date_event")
-    status = _MF_EVENTS.get(name, "other")
-    updates = []
-    for item in detail:
-        envoi = _callback_text(item.get("id_envoi") or "", "id_envoi", max_bytes=_MAX_ID_BYTES)
-        if not envoi:
-            raise InvalidCallbackBody("Merci Facteur webhook: a detail has no id_envoi")
-        proof = b""
-        for key in ("are_base64_jpeg", "pdd_base64_pdf"):
-            encoded = item.get(key)
-            if isinstance(encoded, str) and encoded.strip() and encoded.strip().lower() != "pending":
-                try:
-                    proof = base64.b64decode(encoded.strip(), validate=True)
-                except ValueError:
-                    raise InvalidCallbackBody(f"Merci Facteur webhook: {key} is not base64") from None
-        updates.append(StatusUpdate(
-            provider_id=envoi, status=status, event_date=event_date,
-            delivered_on=event_date if status == "delivered" else None,
-            tracking_number=_callback_text(item.get("tracking_number") or "", "tracking_number",
-                                           max_bytes=_MAX_ID_BYTES),
-            reference=_callback_text(item.get("ref_interne") or "", "ref_interne", max_bytes=_MAX_ID_BYTES),
-            provider_status=_callback_text(item.get("statut_courrier") or name, "statut_courrier",
-                                           max_bytes=_MAX_ID_BYTES),
-            item=_callback_text(item.get("ref_courrier") or "", "ref_courrier", max_bytes=_MAX_ID_BYTES),
-            proof=proof))
-    return updates

@@ -20,18 +20,13 @@ from ..domain.claim import (
 from ..domain.courts import court_for, courts_of
 from ..domain.email import build_email
 from ..domain.fmt import longdate, money
+from ..domain.labels import REFUSAL_LABELS
 from ..domain.model import Customer, Invoice
 from ..domain.policy import Rules
 from ..litigation.dossier import Piece, build_dossier, case_name, chronology_events
 from .deliver import ChannelMessage, EmailSender
 from .notify import send_once
 from .parked import park
-
-REASON_LABELS = {"closed": "facture soldée ou annulée", "disputed": "facture en litige",
-                 "prescribed": "créance prescrite", "no_formal_notice": "aucune mise en demeure envoyée",
-                 "notice_deadline_pending": "le délai laissé par la mise en demeure n’est pas encore écoulé",
-                 "below_minimum": "montant inférieur au minimum fixé (legal.litigation_min_amount)",
-                 "company_incomplete": "informations de l’entreprise incomplètes (section company des règles)"}
 
 
 def _invalid_label(reason: str) -> str:
@@ -116,7 +111,7 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
                          + "\n".join(lines) + "\n\nRien à faire d’ici là : si le client paie entre-temps, "
                          "le dossier ne sera pas préparé.")
         if outcome.refused:
-            lines = [f"– {i} : " + " ; ".join(REASON_LABELS.get(r) or _invalid_label(r) for r in reasons)
+            lines = [f"– {i} : " + " ; ".join(REFUSAL_LABELS.get(r) or _invalid_label(r) for r in reasons)
                      for i, reasons in outcome.refused.items()]
             parts.append("L’étape d’injonction de payer n’a pas produit de dossier :\n\n" + "\n".join(lines)
                          + "\n\nCette étape ne sera pas reprise automatiquement. Une fois le motif levé "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -12,7 +13,7 @@ from .calendar import ONE_DAY, BusinessCalendar
 from .conditions import CustomerStats, Facts
 from .legal import is_prescribed
 from .model import PLANNING_ERROR, Book, HistoryEntry, Invoice, Unusable, invoice_problems
-from .policy import Rules, Scenario, Step
+from .policy import Rules, Scenario, Segment, Step
 
 REASON_DISPUTED = "paused: disputed"
 REASON_PROMISE = "paused: promise to pay"
@@ -111,6 +112,14 @@ def set_aside(invoice: Invoice, err: Exception) -> Unusable:
 _NO_STATS = CustomerStats(Decimal(0), 0)
 
 
+def segment_for(segments: Sequence[Segment], facts: Facts) -> Segment | None:
+    """The segment an invoice follows: the first whose condition holds (one without a condition takes all)."""
+    for segment in segments:
+        if segment.when is None or segment.when(facts):
+            return segment
+    return None
+
+
 class Planner:
     """Plans runs for one set of rules; keeps the business-day calendar warm between runs."""
 
@@ -129,6 +138,12 @@ class Planner:
             day = self.calendar.on_or_after(due_date + timedelta(days=at))
             self._step_day[key] = day
         return day
+
+    def segment_of(self, book: Book, invoice: Invoice, on: date) -> Segment | None:
+        """The segment ``invoice`` follows on ``on``, chosen as :meth:`plan` chooses it."""
+        customer = book.customers[invoice.customer_id]
+        stats = customer_stats(book, on).get(customer.id, _NO_STATS)
+        return segment_for(self.rules.segments, Facts(invoice, customer, on, stats))
 
     def plan(self, book: Book, on: date) -> Plan:
         rules = self.rules
@@ -172,11 +187,7 @@ class Planner:
                 if is_prescribed(invoice, customer, on):
                     skipped.append(Skipped(invoice.id, REASON_PRESCRIBED))
                     continue
-                segment = None
-                for candidate in segments:
-                    if candidate.when is None or candidate.when(facts):
-                        segment = candidate
-                        break
+                segment = segment_for(segments, facts)
                 if segment is None:
                     skipped.append(Skipped(invoice.id, REASON_NO_SEGMENT))
                     continue

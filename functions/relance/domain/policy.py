@@ -13,16 +13,12 @@ from typing import TYPE_CHECKING
 from .calendar import CalendarSettings
 from .conditions import Predicate
 from .model import Address
+from .terms import DEFAULT_TONES
 
 if TYPE_CHECKING:
     from .claim import Rates
     from .courts import CourtTable
 
-CHANNELS = ("email", "letter", "registered_letter", "phone", "litigation")
-DEFAULT_TONES = ("courtois", "factuel", "ferme", "formel")
-# Channels whose message is written from a template (litigation builds a dossier instead).
-TEMPLATED_CHANNELS = ("email", "letter", "registered_letter", "phone")
-POSTAL_CHANNELS = ("letter", "registered_letter", "litigation")
 
 
 @dataclass(frozen=True, slots=True)

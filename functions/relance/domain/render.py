@@ -20,11 +20,10 @@ from jinja2 import StrictUndefined
 from .fmt import longdate, money, percent, shortdate
 from .model import Customer, Invoice
 from .sandbox import RENDER_FAILURES, BudgetedSandbox, describe_failure, template_line
+from .terms import CHANNELS_WITH_SUBJECT
 
 SUBJECT_PREFIX = "Objet :"
 SUBJECT_LINE = re.compile(r"^Objet\s*:\s*")  # \s also matches the no-break spaces French typing inserts
-# Channels whose template starts with an "Objet : …" line.
-CHANNELS_WITH_SUBJECT = ("email", "letter", "registered_letter")
 DEFAULT_LANGUAGE = "fr"
 CONTEXT_NAMES = ("customer", "invoices", "total", "company", "legal", "step", "today")
 # Templates are read from files on every render on purpose: a rule editor's fix applies at the next run.

@@ -16,16 +16,17 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..adapters.postal import (
+from ..adapters.postal_callback import (
     InvalidCallbackBody,
-    InvalidSignature,
     StatusUpdate,
     verify_merci_facteur_callback,
     verify_status_callback,
 )
 from ..app.deliver import ChannelMessage
 from ..app.runtime import Runtime
+from ..domain.terms import postal_event_kind
 from ..ports import letter_reference
+from ..signing import InvalidSignature
 from ._http import UndecodableBody, raw_body
 from ._runtime import LazyRuntime
 
@@ -69,8 +70,7 @@ def apply_update(rt: Runtime, update: StatusUpdate) -> str:
         content_type = media_type(update.proof)
         proof_key = f"proofs/{update.provider_id}/{update.status}.{content_type.split('/')[-1]}"
         S3Documents(rt.s3, rt.settings.documents_bucket).put(proof_key, update.proof, content_type)
-    kind = {"delivered": "delivered", "proof_available": "ar_signed", "returned": "returned",
-            "incident": "postal_incident"}.get(update.status, f"postal_{update.status}")
+    kind = postal_event_kind(update.status).value
     day = (update.delivered_on or update.event_date or datetime.now(UTC).date()).isoformat()
     store.append_events([{"invoice": a.invoice, "kind": kind, "date": day, "step": a.step,
                              "channel": message.channel, "provider_id": update.provider_id,

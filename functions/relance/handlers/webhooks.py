@@ -19,13 +19,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..payments.webhooks import (
-    InvalidSignature,
     MalformedPayload,
     PaymentNotice,
     stripe_notice,
     verify_generic,
     verify_stripe,
 )
+from ..signing import InvalidSignature
 from ._http import UndecodableBody, raw_body
 from ._runtime import LazyRuntime
 

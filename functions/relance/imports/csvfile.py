@@ -21,6 +21,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import TypeVar
 
+from ..csvsafe import neutralise
 from ..domain.bounds import amount_problem, date_problem
 from ..domain.model import Address, Customer, Invoice, activity_key
 from .parsed import KINDS, ImportFileError, ParsedFile, RowError
@@ -723,14 +724,6 @@ def parse_csv(data: bytes, *, kind: str | None = None) -> ParsedFile:
 
 
 # -- the error report ---------------------------------------------------------------------------------------
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
-
-
-def neutralise(cell: str) -> str:
-    """A cell a spreadsheet would run as a formula gets a leading apostrophe (CSV injection)."""
-    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
-
 
 def errors_csv(errors: Iterable[RowError]) -> bytes:
     """The error report: « ligne;colonne;motif », UTF-8 with BOM and « ; », as French Excel opens it."""

@@ -24,6 +24,9 @@ from fpdf.enums import Align, TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
 
 from ..domain.fmt import NNBSP, group_siren, longdate, money, percent, shortdate
+from ..domain.labels import CHANNEL_TITLES as CHANNEL_LABELS
+from ..domain.labels import CHANNEL_WAYS, DELIVERED_LABELS, SENT_LABELS
+from ..domain.labels import EVENT_LABELS as KIND_LABELS
 from ..domain.model import Address
 from ..letters import LetterLine, Sender, capital_text, identity_text
 from ..letters.pdf import (
@@ -800,46 +803,7 @@ def _formal_notice(f: DossierFacts) -> _Notice | None:
     return _Notice(notice.day, tracking, delivered or signed, signed, returned)
 
 
-CHANNEL_LABELS = {
-    "email": "E-mail", "letter": "Courrier simple", "registered_letter": "Recommandé AR", "phone": "Téléphone",
-    "sms": "SMS", "litigation": "Contentieux", "people": "Saisie interne", "postal": "Courrier",
-    "stripe": "Stripe", "bank": "Virement bancaire", "transfer": "Virement bancaire", "webhook": "Notification",
-    "import": "Import comptable", "csv": "Import comptable", "manual": "Saisie interne", "invoice": "Facturation",
-}
-CHANNEL_WAYS = {"email": "par e-mail", "letter": "par courrier", "sms": "par SMS", "phone": "par téléphone"}
-SENT_LABELS = {
-    "email": "Relance par e-mail envoyée", "letter": "Relance par courrier simple envoyée",
-    "registered_letter": "Mise en demeure envoyée en recommandé AR", "sms": "Relance par SMS envoyée",
-    "phone": "Appel téléphonique de relance", "litigation": "Dossier contentieux transmis",
-}
-DELIVERED_LABELS = {
-    "email": "E-mail remis au destinataire", "letter": "Courrier distribué",
-    "registered_letter": "Lettre recommandée distribuée", "sms": "SMS remis",
-}
-KIND_LABELS = {
-    "action_planned": "Relance programmée", "action_cancelled": "Relance annulée",
-    "action_failed": "Échec de l’envoi", "rerouted": "Relance réorientée vers un courrier postal",
-    "call_task": "Appel téléphonique prévu", "call": "Appel téléphonique", "call_done": "Appel téléphonique passé",
-    "call_made": "Appel téléphonique passé", "call_no_answer": "Appel téléphonique sans réponse",
-    "email_bounced": "E-mail non distribué (adresse en échec)", "email_complaint": "E-mail signalé comme indésirable",
-    "email_delivered": "E-mail remis au destinataire", "email_opened": "E-mail ouvert",
-    "opened": "E-mail ouvert", "clicked": "Lien de paiement consulté",
-    "ar_signed": "Accusé de réception signé", "proof_available": "Preuve de distribution disponible",
-    "returned": "Pli retourné à l’expéditeur (non distribué)", "postal_incident": "Incident d’acheminement postal",
-    "postal_created": "Courrier déposé chez le prestataire postal", "postal_printed": "Courrier imprimé",
-    "postal_sent": "Courrier remis à La Poste", "postal_in_transit": "Courrier en cours d’acheminement",
-    "postal_failed": "Échec de l’envoi postal", "postal_cancelled": "Envoi postal annulé",
-    "payment": "Paiement reçu", "payment_received": "Paiement reçu", "partial_payment": "Paiement partiel reçu",
-    "payment_unmatched": "Paiement reçu, à rapprocher", "refund": "Remboursement au débiteur",
-    "payment_review": "Paiement signalé dans une autre devise, non imputé (à vérifier)",
-    "paid": "Facture soldée", "credit_note": "Avoir émis",
-    "dispute": "Litige déclaré", "dispute_resolved": "Litige résolu", "promise": "Promesse de paiement enregistrée",
-    "promise_broken": "Promesse de paiement non tenue", "resume": "Reprise des relances",
-    "paused": "Relances suspendues", "litigation": "Passage au contentieux",
-    "not_eligible": "Dossier contentieux non constitué", "dossier_built": "Dossier d’injonction de payer constitué",
-    "litigation_refused": "Dossier contentieux non constitué",
-    "litigation_parked": "Dossier contentieux reporté à l’expiration du délai de la mise en demeure",
-}
+# The labels are said once, in domain/labels.py.
 PAYMENT_KINDS = ("payment", "payment_received", "partial_payment", "payment_unmatched", "refund")
 CALL_KINDS = ("call_task", "call", "call_done", "call_made")
 CALLS_MADE = ("call", "call_done", "call_made", "call_no_answer")

@@ -17,11 +17,12 @@ from typing import Any
 
 from ..adapters.dynamo import DynamoStore
 from ..domain.model import Book
+from ..domain.terms import CHANNELS
 from .runner import LocalFunctions, scheduled_event
 from .stack import LocalStack
 
-CHANNEL_QUEUES = {"email": "EmailQueue", "letter": "LetterQueue", "registered_letter": "RegisteredLetterQueue",
-                  "phone": "PhoneQueue", "litigation": "LitigationQueue"}
+# The template's queue of each channel: EmailQueue, LetterQueue, RegisteredLetterQueue…
+CHANNEL_QUEUES = {channel: channel.title().replace("_", "") + "Queue" for channel in CHANNELS}
 # Which function drains which queue; the e-mail function may move a message to the letter queue, so letters
 # are drained after e-mails.
 DRAIN_ORDER = (("EmailQueue", "EmailFunction"), ("PhoneQueue", "PhoneFunction"), ("LetterQueue", "LetterFunction"),

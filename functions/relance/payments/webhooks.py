@@ -7,19 +7,11 @@ Two entry points feed the same ``PaymentNotice``:
 * **Generic** — ``verify_generic`` checks relance's own ``Relance-Signature`` header (the same scheme) and
   reads the documented JSON notice (see ``GENERIC_WEBHOOK.md``) for banks, aggregators and other PSPs.
 
-The signature scheme (Stripe's, documented at docs.stripe.com/webhooks#verify-manually)::
-
-    header  = "t=<unix seconds>,v1=<hex>[,v1=<hex>…]"     other elements (v0=…) are ignored
-    v1      = hex(HMAC-SHA256(key=secret as UTF-8, msg=b"<t>." + raw body))
-
-A request passes when one ``v1`` matches one configured secret (both may be several while a secret
-rotates) and ``t`` is within ``tolerance_s`` of ``now`` — in the past *and* in the future (Stripe's own
-library only rejects old timestamps; a timestamp from the future is as suspicious as a stale one).
-
-Failures raise ``InvalidSignature`` (answer 401) or ``MalformedPayload`` (answer 400), never anything else
-for any body or header. Their message never contains the body. A misconfiguration — no secret, a naive
-``now`` — raises ``ValueError``/``TypeError``: that is our fault, not the caller's, and a 5xx makes the
-provider retry once it is fixed.
+Both use the one signature scheme of ``relance.signing`` (Stripe's ``t=…,v1=…``, five minutes either way):
+a forged, stale or future request raises ``signing.InvalidSignature`` (answer 401), an authentic body that
+cannot be read ``MalformedPayload`` (answer 400), never anything else for any body or header. Their message
+never contains the body. A misconfiguration — no secret, a naive ``now`` — raises ``ValueError``/``TypeError``:
+that is our fault, not the caller's, and a 5xx makes the provider retry once it is fixed.
 
 How a Stripe event names *our* invoice (documented for users)
 -------------------------------------------------------------
@@ -65,8 +57,6 @@ Where to put the reference:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -75,38 +65,27 @@ from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from .. import strictjson
+from .. import signing, strictjson
 from ..domain.bounds import AMOUNT_MAX, amount_problem, date_problem
+from ..signing import DEFAULT_TOLERANCE_S
 
 STRIPE_SIGNATURE_HEADER = "Stripe-Signature"
 GENERIC_SIGNATURE_HEADER = "Relance-Signature"
-DEFAULT_TOLERANCE_S = 300
 METADATA_KEY = "invoice_id"
 
 NoticeKind = Literal["payment", "refund"]
-SignatureFailure = Literal["missing", "malformed", "no_v1", "mismatch", "stale", "future"]
 PayloadFailure = Literal["not_json", "not_event", "invalid_field"]
 
 
-class WebhookError(Exception):
-    """A request to reject. ``reason`` is a stable code for logs and metrics; ``detail`` never holds the body."""
+class MalformedPayload(Exception):
+    """Authentic request whose body is not JSON, not an event, or has an unusable field: answer 400.
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    ``reason`` is a stable code for logs and metrics; ``detail`` never holds the body."""
+
+    def __init__(self, reason: PayloadFailure, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
+        self.reason: PayloadFailure = reason
         self.detail = detail
-
-
-class InvalidSignature(WebhookError):
-    """Missing, malformed, unmatched, stale or future signature: answer 401."""
-
-    reason: SignatureFailure
-
-
-class MalformedPayload(WebhookError):
-    """Authentic request whose body is not JSON, not an event, or has an unusable field: answer 400."""
-
-    reason: PayloadFailure
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,74 +115,9 @@ class PaymentNotice:
     refund_ids: tuple[str, ...] = ()
 
 
-# -- the signature scheme -----------------------------------------------------------------------------------
-
-_TIMESTAMP = re.compile(r"[0-9]{1,12}")
-_HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-def _hex_signature(secret: str, timestamp: str, payload: bytes) -> str:
-    message = timestamp.encode("ascii") + b"." + payload
-    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
-
-
-def _check_config(secrets: Sequence[str], now: datetime, tolerance_s: int) -> None:
-    if isinstance(secrets, str | bytes):
-        raise TypeError("secrets must be a sequence of secrets, not one string")
-    if not secrets or not all(isinstance(secret, str) and secret for secret in secrets):
-        raise ValueError("no webhook secret configured")
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    if tolerance_s < 0:
-        raise ValueError("tolerance_s must not be negative")
-
-
-def _parse_header(header: str) -> tuple[str, list[str]]:
-    """``t`` and the ``v1`` values; elements without ``=`` and other schemes (``v0``) are ignored."""
-    timestamp: str | None = None
-    candidates: list[str] = []
-    for element in header.split(","):
-        key, sep, value = element.strip().partition("=")
-        if not sep:
-            continue
-        if key == "t":
-            if timestamp is not None or not _TIMESTAMP.fullmatch(value):
-                raise InvalidSignature("malformed", "bad or repeated timestamp")
-            timestamp = value
-        elif key == "v1":
-            candidates.append(value)
-    if timestamp is None:
-        raise InvalidSignature("malformed", "no timestamp")
-    if not candidates:
-        raise InvalidSignature("no_v1", "no v1 signature")
-    return timestamp, candidates
-
-
-def _verify(payload: bytes, header: str | None, secrets: Sequence[str], now: datetime, tolerance_s: int) -> None:
-    _check_config(secrets, now, tolerance_s)
-    if not isinstance(payload, bytes):
-        raise TypeError("payload must be the raw body as bytes")
-    if header is None or not header.strip():
-        raise InvalidSignature("missing", "no signature header")
-    timestamp, candidates = _parse_header(header)
-    # A candidate that is not 64 lowercase hex digits cannot match; skipping it keeps compare_digest on ASCII.
-    offered = [c.encode("ascii") for c in candidates if _HEX_SHA256.fullmatch(c)]
-    expected = [_hex_signature(secret, timestamp, payload).encode("ascii") for secret in secrets]
-    if not any(hmac.compare_digest(mine, theirs) for mine in expected for theirs in offered):
-        raise InvalidSignature("mismatch", "no signature matches")
-    age = now.timestamp() - int(timestamp)
-    if age > tolerance_s:
-        raise InvalidSignature("stale", f"timestamp {int(age)} s old")
-    if -age > tolerance_s:
-        raise InvalidSignature("future", f"timestamp {int(-age)} s ahead")
-
-
 def sign_generic(payload: bytes, secret: str, *, now: datetime) -> str:
     """The ``Relance-Signature`` value for ``payload`` signed at ``now`` (same scheme as Stripe's)."""
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    timestamp = str(int(now.timestamp()))
-    return f"t={timestamp},v1={_hex_signature(secret, timestamp, payload)}"
+    return signing.sign(payload, [secret], now=now)
 
 
 # -- JSON ---------------------------------------------------------------------------------------------------
@@ -262,7 +176,7 @@ def verify_stripe(
     tolerance_s: int = DEFAULT_TOLERANCE_S,
 ) -> dict[str, Any]:
     """The verified Stripe event (numbers with a fraction as ``Decimal``), from the exact raw body."""
-    _verify(payload, sig_header, secrets, now, tolerance_s)
+    signing.verify(payload, sig_header, secrets, now=now, tolerance_s=tolerance_s)
     event = _load_json(payload)
     _check_event(event)
     return event
@@ -471,9 +385,8 @@ def verify_generic(
     tolerance_s: int = DEFAULT_TOLERANCE_S,
 ) -> PaymentNotice:
     """The notice of a ``Relance-Signature``-signed body (GENERIC_WEBHOOK.md). Header names: any case."""
-    wanted = GENERIC_SIGNATURE_HEADER.lower()
-    header = next((value for name, value in headers.items() if name.lower() == wanted), None)
-    _verify(payload, header, secrets, now, tolerance_s)
+    header = signing.header_value(headers, GENERIC_SIGNATURE_HEADER)
+    signing.verify(payload, header, secrets, now=now, tolerance_s=tolerance_s)
     body = _load_json(payload)
     if not isinstance(body, dict):
         raise MalformedPayload("not_event", "body is not a JSON object")

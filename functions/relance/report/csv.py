@@ -2,7 +2,8 @@
 
 UTF-8 with a byte-order mark (so Excel reads the accents), ``;`` between cells, decimal comma, no thousands
 separator, the unit in its own column so the value stays a number. A cell that a spreadsheet would take for
-a formula (customer names are user data) is neutralised with a leading apostrophe.
+a formula (customer names are user data) is neutralised with a leading apostrophe
+(``relance.csvsafe``).
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..csvsafe import neutralise
 from ..domain.fmt import cents
 from .kpis import Kpis
 
 HEADER = ("section", "indicateur", "valeur", "unité")
 EURO, PERCENT, DAYS, INVOICES, REMINDERS, TEXT = "€", "%", "jours", "factures", "relances", ""
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 SUMMARY = "Synthèse"
 AGED = "Balance âgée"
@@ -45,11 +46,6 @@ def number_cell(value: Decimal | int | None) -> str:
     if value is None:
         return ""
     return f"{value:f}".replace(".", ",") if isinstance(value, Decimal) else str(value)
-
-
-def neutralise(cell: str) -> str:
-    """A leading apostrophe keeps a spreadsheet from reading the cell as a formula."""
-    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
 def figures(kpis: Kpis) -> tuple[Figure, ...]:

@@ -24,15 +24,16 @@ Only euro invoices are counted; the others are reported as a number.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from ..domain.conditions import CustomerStats, Facts
+from ..domain.labels import NO_SEGMENT, channel_label, tone_label
 from ..domain.legal import is_prescribed
 from ..domain.model import Book, Customer, HistoryEntry, Invoice
-from ..domain.policy import Rules, Segment, Step
+from ..domain.planner import segment_for
+from ..domain.policy import Rules, Step
 
 CURRENCY = "EUR"
 EFFECT_WINDOW_DAYS = 7
@@ -62,10 +63,6 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("not_reminded", "Sans relance"),
 )
 
-CHANNEL_LABELS = {"email": "e-mail", "letter": "courrier", "registered_letter": "recommandé", "phone": "appel",
-                  "litigation": "injonction de payer"}
-NO_SEGMENT = "aucun segment"
-NO_TONE = "sans ton"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +122,11 @@ class StepEffect:
 
     @property
     def channel_label(self) -> str:
-        return CHANNEL_LABELS.get(self.channel, self.channel or "—")
+        return channel_label(self.channel)
 
     @property
     def tone_label(self) -> str:
-        return self.tone or NO_TONE
+        return tone_label(self.tone)
 
     @property
     def label(self) -> str:
@@ -152,7 +149,7 @@ class ToneEffect:
 
     @property
     def tone_label(self) -> str:
-        return self.tone or NO_TONE
+        return tone_label(self.tone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +356,7 @@ def _effectiveness(invoices: list[Invoice], euro: list[Invoice], book: Book, rul
             if stats is None:
                 stats = stats_on[(customer.id, day)] = _customer_stats_on(of_customer[customer.id], day)
             facts = Facts(_as_on(inv, day), customer, day, stats)
-            segment = _segment_at(rules.segments, facts)
+            segment = segment_for(rules.segments, facts)
             found = steps.get(segment.scenario, {}).get(entry.step) if segment else None
             step: Step | None = found[1] if found else None
             key = (segment.name if segment else None, entry.step)
@@ -430,11 +427,6 @@ def _customer_stats_on(invoices: list[Invoice], day: date) -> CustomerStats:
     return CustomerStats(balance, overdue)
 
 
-def _segment_at(segments: Iterable[Segment], facts: Facts) -> Segment | None:
-    for segment in segments:
-        if segment.when is None or segment.when(facts):
-            return segment
-    return None
 
 
 def _by_tone(effects: tuple[StepEffect, ...], tones: tuple[str, ...]) -> tuple[ToneEffect, ...]:

@@ -23,9 +23,6 @@ from ..domain.conditions import Predicate
 from ..domain.email import address_problem, header_problem
 from ..domain.model import Address
 from ..domain.policy import (
-    DEFAULT_TONES,
-    POSTAL_CHANNELS,
-    TEMPLATED_CHANNELS,
     Company,
     Legal,
     Pause,
@@ -35,6 +32,7 @@ from ..domain.policy import (
     Segment,
     Step,
 )
+from ..domain.terms import DEFAULT_TONES, POSTAL_CHANNELS, TEMPLATED_CHANNELS
 from .conditions import ConditionError, compile_condition, did_you_mean, referenced_values
 from .diagnostics import ERROR, WARNING, Diagnostic
 from .schema import MAX_AT_DAYS, SECTIONS, JsonPath, far_delay_message, schema_problems

@@ -22,9 +22,8 @@ from typing import Any
 from jinja2 import TemplateSyntaxError, UndefinedError, nodes
 
 from ..domain.model import Address, Customer, Invoice
-from ..domain.policy import TEMPLATED_CHANNELS, Company, Place, Rules
+from ..domain.policy import Company, Place, Rules
 from ..domain.render import (
-    CHANNELS_WITH_SUBJECT,
     CONTEXT_NAMES,
     SUBJECT_LINE,
     SUBJECT_PREFIX,
@@ -44,6 +43,7 @@ from ..domain.sandbox import (
     loop_iterable,
     template_line,
 )
+from ..domain.terms import CHANNELS_WITH_SUBJECT, TEMPLATED_CHANNELS
 from .conditions import did_you_mean
 from .diagnostics import ERROR, WARNING, Diagnostic
 

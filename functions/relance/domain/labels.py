@@ -1,0 +1,124 @@
+"""The French words relance shows for its own codes: channels, tones, history events, litigation refusals.
+
+One file, so that a word is changed once and reads the same in the CLI, the dashboard (HTML and CSV), the
+e-mails to the company and the dossier. Keys are the values of ``domain/terms.py``; a test asserts every
+channel and every event kind has its label, and that no label waits for a kind nothing writes.
+
+Templates get them through :func:`for_templates` (``labels.channels["email"]`` …).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from .terms import Channel, EventKind
+
+# -- channels -----------------------------------------------------------------------------------------------
+
+# Inline, lower case: tables of the CLI, the dashboard's rows (« relance_2 (J+5, e-mail, courtois) »).
+CHANNEL_LABELS: Mapping[str, str] = MappingProxyType({
+    Channel.EMAIL: "e-mail", Channel.LETTER: "courrier", Channel.REGISTERED_LETTER: "recommandé AR",
+    Channel.PHONE: "appel", Channel.LITIGATION: "injonction de payer",
+})
+# A column of its own (the dossier's chronology), capitalised; « people » is what staff recorded by hand.
+CHANNEL_TITLES: Mapping[str, str] = MappingProxyType({
+    Channel.EMAIL: "E-mail", Channel.LETTER: "Courrier simple", Channel.REGISTERED_LETTER: "Recommandé AR",
+    Channel.PHONE: "Téléphone", Channel.LITIGATION: "Contentieux", "people": "Saisie interne",
+})
+# « relancé par e-mail et par courrier » (the requête's account of the amicable reminders).
+CHANNEL_WAYS: Mapping[str, str] = MappingProxyType({
+    Channel.EMAIL: "par e-mail", Channel.LETTER: "par courrier", Channel.PHONE: "par téléphone",
+})
+
+
+def channel_label(channel: str | None) -> str:
+    """The inline label of ``channel``; an unknown code is shown as it is, none as « — »."""
+    return CHANNEL_LABELS.get(channel or "", channel or "—")
+
+
+# -- tones --------------------------------------------------------------------------------------------------
+
+# A tone is a word of the rule file (« courtois », « ferme »…): it is shown as written.
+NO_TONE = "sans ton"
+NO_SEGMENT = "aucun segment"
+
+
+def tone_label(tone: str | None) -> str:
+    return tone or NO_TONE
+
+
+# -- history events -----------------------------------------------------------------------------------------
+
+# ``sent`` and ``delivered`` are told by channel; every other kind by :data:`EVENT_LABELS`.
+SENT_LABELS: Mapping[str, str] = MappingProxyType({
+    Channel.EMAIL: "Relance par e-mail envoyée", Channel.LETTER: "Relance par courrier simple envoyée",
+    Channel.REGISTERED_LETTER: "Mise en demeure envoyée en recommandé AR",
+    Channel.PHONE: "Appel téléphonique de relance", Channel.LITIGATION: "Dossier contentieux transmis",
+})
+SENT_OTHERWISE = "Relance envoyée"
+DELIVERED_LABELS: Mapping[str, str] = MappingProxyType({
+    Channel.EMAIL: "E-mail remis au destinataire", Channel.LETTER: "Courrier distribué",
+    Channel.REGISTERED_LETTER: "Lettre recommandée distribuée",
+})
+DELIVERED_OTHERWISE = "Envoi distribué"
+
+EVENT_LABELS: Mapping[str, str] = MappingProxyType({
+    EventKind.ACTION_PLANNED: "Relance programmée",
+    EventKind.ACTION_CANCELLED: "Relance annulée",
+    EventKind.ACTION_FAILED: "Échec de l’envoi",
+    EventKind.INVALID_DATA: "Facture mise de côté (données inutilisables)",
+    EventKind.SENT: SENT_OTHERWISE,
+    EventKind.REROUTED: "Relance réorientée vers un courrier postal",
+    EventKind.CALL_TASK: "Appel téléphonique prévu",
+    EventKind.EMAIL_BOUNCED: "E-mail non distribué (adresse en échec)",
+    EventKind.DELIVERED: DELIVERED_OTHERWISE,
+    EventKind.AR_SIGNED: "Accusé de réception signé",
+    EventKind.RETURNED: "Pli retourné à l’expéditeur (non distribué)",
+    EventKind.POSTAL_INCIDENT: "Incident d’acheminement postal",
+    EventKind.POSTAL_CREATED: "Courrier déposé chez le prestataire postal",
+    EventKind.POSTAL_PRINTED: "Courrier imprimé",
+    EventKind.POSTAL_SENT: "Courrier remis à La Poste",
+    EventKind.POSTAL_IN_TRANSIT: "Courrier en cours d’acheminement",
+    EventKind.POSTAL_DEPOSIT_PROOF_AVAILABLE: "Preuve de dépôt disponible",
+    EventKind.POSTAL_OTHER: "Suivi postal : autre étape",
+    EventKind.PAYMENT: "Paiement reçu",
+    EventKind.REFUND: "Remboursement au débiteur",
+    EventKind.PAYMENT_REVIEW: "Paiement signalé dans une autre devise, non imputé (à vérifier)",
+    EventKind.DISPUTE: "Litige déclaré",
+    EventKind.PROMISE: "Promesse de paiement enregistrée",
+    EventKind.RESUME: "Reprise des relances",
+    EventKind.LITIGATION: "Passage au contentieux",
+    EventKind.LITIGATION_REFUSED: "Dossier contentieux non constitué",
+    EventKind.LITIGATION_PARKED: "Dossier contentieux reporté à l’expiration du délai de la mise en demeure",
+    EventKind.INVOICE_ISSUED: "Facture émise",
+    EventKind.INVOICE_DUE: "Échéance de la facture",
+})
+
+
+def event_label(kind: str, channel: str = "") -> str:
+    """The label of an event of ``kind`` (``sent`` and ``delivered`` by channel); unknown kinds as written."""
+    if kind == EventKind.SENT:
+        return SENT_LABELS.get(channel, SENT_OTHERWISE)
+    if kind == EventKind.DELIVERED:
+        return DELIVERED_LABELS.get(channel, DELIVERED_OTHERWISE)
+    return EVENT_LABELS.get(kind) or kind.replace("_", " ")
+
+
+# -- litigation ---------------------------------------------------------------------------------------------
+
+# Why no dossier is built (``domain/legal.py``'s verdict reasons): the CLI and the e-mail to the company.
+REFUSAL_LABELS: Mapping[str, str] = MappingProxyType({
+    "closed": "facture soldée ou annulée", "disputed": "facture en litige", "prescribed": "créance prescrite",
+    "no_formal_notice": "aucune mise en demeure envoyée",
+    "notice_deadline_pending": "le délai laissé par la mise en demeure n’est pas encore écoulé",
+    "below_minimum": "montant inférieur au minimum fixé (legal.litigation_min_amount)",
+    "company_incomplete": "informations de l’entreprise incomplètes (section company des règles)",
+})
+
+
+def for_templates() -> Mapping[str, Mapping[str, str]]:
+    """The labels as a template sees them: ``labels.channels``, ``labels.events``, ``labels.sent``…"""
+    return MappingProxyType({"channels": CHANNEL_LABELS, "channel_titles": CHANNEL_TITLES,
+                             "channel_ways": CHANNEL_WAYS, "sent": SENT_LABELS, "delivered": DELIVERED_LABELS,
+                             "events": EVENT_LABELS, "refusals": REFUSAL_LABELS})
