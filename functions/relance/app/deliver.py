@@ -298,15 +298,14 @@ class Channels:
         except OutcomeUnknown:
             # SES may have sent it: the retry first looks for SES's « Send » event (handlers.ses_events).
             now = self.wall_clock()
-            self.store.put_record(f"SENDING#{message.key}", "META", {
-                "type": "send_outcome_unknown", "at": now.isoformat(), **sent_invoices(message, ids)},
-                expires_at=int(now.timestamp()) + 7 * 86400)
+            self.store.note_outcome_unknown(message.key, {"at": now.isoformat(), **sent_invoices(message, ids)},
+                                            expires_at=int(now.timestamp()) + 7 * 86400)
             raise
         except PermanentProviderError as err:
             self._events(message, "action_failed", ids, reason=str(err), provider="ses")
             return self._fallback(message, ids, f"e-mail refused: {err}", reroute, prepared.dropped)
         self._events(message, "sent", ids, provider="ses", provider_id=provider_id)
-        self.store.put_record(f"SES#{provider_id}", "META", {"type": "ses_message", "message": message.body()})
+        self.store.keep_email(provider_id, message.body())
         return Delivery("sent", provider_id=provider_id, dropped=prepared.dropped)
 
     def _sent_by_an_earlier_attempt(self, message: ChannelMessage) -> Delivery | None:
@@ -314,15 +313,15 @@ class Channels:
         recording): recorded as sent, not sent again. While an earlier answer is known to be lost and SES has
         not confirmed yet, wait (a transient failure: the queue hands the message over later)."""
         provider_id = confirmed_by_ses(self.store, message.key)
-        unknown = self.store.records(f"SENDING#{message.key}")
+        unknown = self.store.outcome_unknown(message.key)
         if provider_id is not None:
-            ids = invoices_sent(message, unknown[0]) if unknown else [a.invoice for a in message.actions]
+            ids = invoices_sent(message, unknown) if unknown else [a.invoice for a in message.actions]
             self._events(message, "sent", ids, provider="ses", provider_id=provider_id,
                          note="confirmed by SES after a lost answer")
-            self.store.put_record(f"SES#{provider_id}", "META", {"type": "ses_message", "message": message.body()})
+            self.store.keep_email(provider_id, message.body())
             return Delivery("sent", provider_id=provider_id)
         if unknown:
-            waited = (self.wall_clock() - datetime.fromisoformat(unknown[0]["at"])).total_seconds()
+            waited = (self.wall_clock() - datetime.fromisoformat(unknown["at"])).total_seconds()
             if waited < self.confirmation_wait_s:
                 raise TransientProviderError(f"SES's answer for {message.key} was lost {int(waited)} s ago: "
                                              "waiting for its confirmation before sending again")
@@ -366,8 +365,8 @@ class Channels:
             reference = letter_reference(message.key)
             self._events(message, "sent", ids, provider="postal", provider_id="", note="already posted (retry)",
                          reference=reference, document=f"letters/{message.run_date.isoformat()}/{message.key}.pdf")
-            self.store.put_record(f"LETTERREF#{reference}", "META", {
-                "type": "letter", "message": message.body(), "tracking_number": "", "registered": registered,
+            self.store.keep_letter_by_reference(reference, {
+                "message": message.body(), "tracking_number": "", "registered": registered,
                 **sent_invoices(message, ids)})
             return Delivery("sent", dropped=prepared.dropped)
         except PermanentProviderError as err:
@@ -376,8 +375,8 @@ class Channels:
         self._events(message, "sent", ids, provider=receipt.provider, provider_id=receipt.provider_id,
                      tracking_number=receipt.tracking_number,
                      document=f"letters/{message.run_date.isoformat()}/{message.key}.pdf")
-        self.store.put_record(f"LETTER#{receipt.provider_id}", "META", {
-            "type": "letter", "message": message.body(), "tracking_number": receipt.tracking_number,
+        self.store.keep_letter(receipt.provider_id, {
+            "message": message.body(), "tracking_number": receipt.tracking_number,
             "registered": registered, **sent_invoices(message, ids)})
         return Delivery("sent", provider_id=receipt.provider_id, tracking_number=receipt.tracking_number,
                         dropped=prepared.dropped)
@@ -390,7 +389,7 @@ class Channels:
         customer, today = prepared.customer, self.today()
         manager = customer.account_manager or self.rules.company.email
         task = {
-            "type": "call_task", "message_key": message.key, "account_manager": manager,
+            "message_key": message.key, "account_manager": manager,
             "customer": customer.id, "customer_name": customer.name, "phone": customer.phone,
             "tone": message.tone, "step": prepared.step.id, "script": prepared.rendered.body,
             "total": str(prepared.total),
@@ -400,7 +399,7 @@ class Channels:
                                       if h.step != prepared.step.id]}
                          for i in prepared.invoices],
         }
-        self.store.put_record(f"CALLS#{today.isoformat()}", f"{manager}#{customer.id}#{message.key}", task)
+        self.store.add_call_task(today, task)
         ids = [i.id for i in prepared.invoices]
         self._events(message, "call_task", ids, account_manager=manager)
         return Delivery("sent", provider_id=f"call-{message.key}", dropped=prepared.dropped)
@@ -446,8 +445,8 @@ def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], c
 
 def send_call_digests(*, store: Any, sender: EmailSender, rules: Rules, day: date, now: datetime) -> dict[str, str]:
     """One e-mail per account manager with the day's call tasks; a manager already sent today is skipped."""
-    tasks = store.records(f"CALLS#{day.isoformat()}")
-    done = {r["account_manager"] for r in store.records(f"DIGEST#{day.isoformat()}")}
+    tasks = store.call_tasks(day)
+    done = {r["account_manager"] for r in store.digests_sent(day)}
     by_manager: dict[str, list[dict[str, Any]]] = {}
     for task in tasks:
         by_manager.setdefault(task["account_manager"], []).append(task)
@@ -462,6 +461,5 @@ def send_call_digests(*, store: Any, sender: EmailSender, rules: Rules, day: dat
                           text=text, message_id=key, sent_at=now)
         sent[manager] = send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[manager],
                                   reply_to=company.email)
-        store.put_record(f"DIGEST#{day.isoformat()}", manager, {"type": "digest", "account_manager": manager,
-                                                                "provider_id": sent[manager], "tasks": len(own)})
+        store.note_digest_sent(day, manager, {"provider_id": sent[manager], "tasks": len(own)})
     return sent

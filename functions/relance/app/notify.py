@@ -11,8 +11,7 @@ from ..ports import tag_safe
 def confirmed_by_ses(store: Any, key: str) -> str | None:
     """The SES message id of an e-mail tagged with ``key`` that SES accepted (its « Send » event, kept by
     handlers.ses_events), or ``None``: how the retry of a send whose answer was lost learns it went out."""
-    confirmed = store.records(f"SESKEY#{tag_safe(key)}")
-    return str(confirmed[0]["provider_id"]) if confirmed else None
+    return store.email_confirmation(tag_safe(key))
 
 
 def send_once(store: Any, sender: Any, *, key: str, raw: bytes, sender_address: str, to: Sequence[str],

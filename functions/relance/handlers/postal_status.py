@@ -48,19 +48,19 @@ def apply_update(rt: Runtime, update: StatusUpdate) -> str:
     lost, the retry refused as a duplicate) by the reference the callback echoes, and is then bound to its id.
     An unknown letter is not claimed: should its record appear, the provider's retry is still applied."""
     store = rt.single_item_store
-    found = store.records(f"LETTER#{update.provider_id}")
-    if not found and update.reference:
-        found = store.records(f"LETTERREF#{letter_reference(update.reference)}")
-        if found:
-            store.put_record(f"LETTER#{update.provider_id}", "META", {
-                **found[0], "tracking_number": update.tracking_number or found[0].get("tracking_number", "")})
+    found = store.letter(update.provider_id)
+    if found is None and update.reference:
+        found = store.letter_by_reference(letter_reference(update.reference))
+        if found is not None:
+            store.keep_letter(update.provider_id, {
+                **found, "tracking_number": update.tracking_number or found.get("tracking_number", "")})
             logger.info("letter identified by its reference", extra={"provider_id": update.provider_id})
-    if not found:
+    if found is None:
         logger.warning("status for an unknown letter", extra={"provider_id": update.provider_id})
         return "unknown"
-    if not store.claim(f"POSTAL#{update.provider_id}", f"STATUS#{update.dedupe_key}"):
+    if not store.mark_postal_status_once(update.provider_id, update.dedupe_key):
         return "duplicate"
-    message = ChannelMessage.from_body(found[0]["message"], store)
+    message = ChannelMessage.from_body(found["message"], store)
     proof_key = ""
     if update.proof and rt.settings.documents_bucket:
         from ..adapters.postal import media_type
@@ -74,7 +74,7 @@ def apply_update(rt: Runtime, update: StatusUpdate) -> str:
     day = (update.delivered_on or update.event_date or datetime.now(UTC).date()).isoformat()
     store.append_events([{"invoice": a.invoice, "kind": kind, "date": day, "step": a.step,
                              "channel": message.channel, "provider_id": update.provider_id,
-                             "tracking_number": update.tracking_number or found[0].get("tracking_number", ""),
+                             "tracking_number": update.tracking_number or found.get("tracking_number", ""),
                              "proof_url": update.proof_url, "proof": proof_key, "message_key": message.key}
                             for a in message.actions])
     if update.delivered_on is not None:

@@ -48,8 +48,7 @@ def _confirm(rt: Any, notice: dict[str, Any]) -> str:
     ses_id = str(mail.get("messageId") or "")
     if not keys or not ses_id:
         return "ignored"  # not sent by relance: no message key to confirm
-    rt.store.put_record(f"SESKEY#{keys[0]}", "META", {"type": "ses_sent", "provider_id": ses_id},
-                        expires_at=int(time.time()) + CONFIRMATION_KEPT_S)
+    rt.store.confirm_email(keys[0], ses_id, expires_at=int(time.time()) + CONFIRMATION_KEPT_S)
     return "confirmed"
 
 
@@ -61,11 +60,11 @@ def handle_notice(notice: dict[str, Any]) -> str:
     if reason is None:
         return "ignored"
     ses_id = notice.get("mail", {}).get("messageId", "")
-    found = rt.store.records(f"SES#{ses_id}")
-    if not found:
+    found = rt.store.email_message(ses_id)
+    if found is None:
         logger.warning("SES event for an unknown message", extra={"ses_message_id": ses_id})
         return "unknown"
-    message = ChannelMessage.from_body(found[0]["message"], rt.store)
+    message = ChannelMessage.from_body(found, rt.store)
     rt.store.mark_email_bad(message.customer, reason)
     moved = message.rerouted("letter")
     rt.queues.send_to(rt.settings.queue_for("letter"), [(moved.key, moved.body())])
