@@ -6,7 +6,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from relance.app import people
+from relance.app import manual
 from relance.cli import main
 from relance.domain.sharding import shard_of
 from relance.ports import ActionRecord
@@ -95,18 +95,18 @@ def test_a_payment_cancels_actions_recorded_but_not_yet_queued(store):
 
 def test_a_dispute_pauses_and_resume_lifts_it(store):
     store.seed(book([business()], [invoice("F1")]))
-    assert people.record_dispute(store, "F1", ON, "livraison incomplète") is True
+    assert manual.record_dispute(store, "F1", ON, "livraison incomplète") is True
     assert store.invoice("F1")[0].status == "disputed"
-    assert people.resume(store, "F1", ON) is True
+    assert manual.resume(store, "F1", ON) is True
     assert store.invoice("F1")[0].status == "open"
     assert [e["kind"] for e in store.history("F1")] == ["dispute", "resume"]
 
 
 def test_a_promise_pauses_until_its_date(store):
     store.seed(book([business()], [invoice("F1")]))
-    assert people.record_promise(store, "F1", ON, date(2026, 12, 15)) is True
+    assert manual.record_promise(store, "F1", ON, date(2026, 12, 15)) is True
     assert store.invoice("F1")[0].promise_to_pay_until == date(2026, 12, 15)
-    people.resume(store, "F1", ON)
+    manual.resume(store, "F1", ON)
     assert store.invoice("F1")[0].promise_to_pay_until is None
 
 

@@ -7,124 +7,37 @@ with backoff, then the DLQ); permanent ones are recorded on the history and fall
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from ..domain.email import HeaderError, build_email
 from ..domain.fmt import shortdate
-from ..domain.model import Customer, Invoice
+from ..domain.model import Customer, Invoice, why_held
 from ..domain.render import Rendered, RenderFailed, TemplateMissing, render_message
 from ..letters import LetterDocument, LetterLine, sender_from
 from ..ports import (
     AlreadySent,
+    ChannelStore,
+    DigestStore,
+    Documents,
+    EmailSender,
     LetterProvider,
+    MessageQueue,
     OutcomeUnknown,
     PermanentProviderError,
     TransientProviderError,
     letter_reference,
 )
 from ..rules.model import Rules, Step
-from .notify import confirmed_by_ses, send_once
+from .messages import ChannelMessage, MalformedMessage, MessageAction, reroute_to_letter
+from .notifications import confirmed_send, send_once
 
 # How long a retry waits for SES's « Send » event after a lost answer before sending again. The queue's backoff
 # hands the message over at +30 s, +90 s, +210 s: the third attempt sends, two are left before the DLQ.
 CONFIRMATION_WAIT_S = 120
-
-
-class MalformedMessage(ValueError):
-    """A queued body that is not one of ours: it cannot be retried into shape."""
-
-
-@dataclass(frozen=True, slots=True)
-class MessageAction:
-    invoice: str
-    step: str
-    segment: str
-    scenario: str
-
-
-class MessageActionsSource(Protocol):
-    def message_actions(self, key: str) -> list[dict[str, str]]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelMessage:
-    key: str
-    run_date: date
-    customer: str
-    channel: str
-    tone: str | None
-    actions: tuple[MessageAction, ...]
-    rules_digest: str = ""
-    rerouted_from: str = ""
-    resumes: str = ""  # the key of the message this one takes up again after waiting (a parked litigation step)
-    # A customer with thousands of invoices: the actions are kept in the store under this key, not in the body.
-    actions_ref: str = ""
-
-    @classmethod
-    def from_body(cls, body: str, store: MessageActionsSource | None = None) -> ChannelMessage:
-        """Parse a queued or recorded body; one sent by reference reads its actions from ``store``."""
-        try:
-            raw = json.loads(body)
-            ref = str(raw.get("actions_ref", ""))
-            if ref:
-                if store is None:
-                    raise MalformedMessage("a message by reference needs the store to read its actions")
-                listed = store.message_actions(ref)
-                if not listed:
-                    raise MalformedMessage(f"the actions of message {ref} are not in the store")
-            else:
-                listed = raw["actions"]
-            return cls(key=str(raw["key"]), run_date=date.fromisoformat(raw["run_date"]),
-                       customer=str(raw["customer"]), channel=str(raw["channel"]), tone=raw.get("tone") or None,
-                       actions=tuple(MessageAction(str(a["invoice"]), str(a["step"]), str(a.get("segment", "")),
-                                                   str(a["scenario"])) for a in listed),
-                       rules_digest=str(raw.get("rules_digest", "")), rerouted_from=str(raw.get("rerouted_from", "")),
-                       resumes=str(raw.get("resumes", "")), actions_ref=ref)
-        except MalformedMessage:
-            raise
-        except (ValueError, KeyError, TypeError, AttributeError) as err:
-            raise MalformedMessage(f"not a relance message: {type(err).__name__}") from None
-
-    def body(self) -> str:
-        listed: dict[str, Any] = (
-            {"actions_ref": self.actions_ref, "action_count": len(self.actions)} if self.actions_ref else
-            {"actions": [{"invoice": a.invoice, "step": a.step, "segment": a.segment, "scenario": a.scenario}
-                         for a in self.actions]})
-        return json.dumps({"key": self.key, "run_date": self.run_date.isoformat(), "customer": self.customer,
-                           "channel": self.channel, "tone": self.tone, "rules_digest": self.rules_digest,
-                           "rerouted_from": self.rerouted_from, **({"resumes": self.resumes} if self.resumes else {}),
-                           **listed}, ensure_ascii=False)
-
-    def rerouted(self, channel: str) -> ChannelMessage:
-        return ChannelMessage(f"{self.key}-{channel}", self.run_date, self.customer, channel, self.tone, self.actions,
-                              self.rules_digest, rerouted_from=self.channel, actions_ref=self.actions_ref)
-
-
-class ChannelStore(Protocol):
-    def invoices(self, ids: Sequence[str]) -> dict[str, Invoice]: ...
-    def customer(self, customer_id: str) -> Customer | None: ...
-    def append_events(self, events: Sequence[dict[str, Any]]) -> None: ...
-    def put_record(self, pk: str, sk: str, fields: dict[str, Any], *, expires_at: int | None = None) -> None: ...
-    def records(self, pk: str, prefix: str = "") -> list[dict[str, Any]]: ...
-    def message_actions(self, key: str) -> list[dict[str, str]]: ...
-
-
-class EmailSender(Protocol):
-    def send(self, *, raw: bytes, sender: str, to: Sequence[str], reply_to: str, tags: dict[str, str]) -> str: ...
-
-
-class Documents(Protocol):
-    def put(self, key: str, data: bytes, content_type: str) -> None: ...
-    def get(self, key: str) -> bytes | None: ...
-
-
-class Reroute(Protocol):
-    def __call__(self, message: ChannelMessage) -> None: ...
 
 
 def sent_invoices(message: ChannelMessage, ids: Sequence[str]) -> dict[str, list[str]]:
@@ -144,20 +57,15 @@ def invoices_sent(message: ChannelMessage, record: dict[str, Any]) -> list[str]:
 
 
 def why_not_due(invoice: Invoice | None, today: date) -> str | None:
-    """Why an invoice must no longer be reminded, or ``None`` when it still must."""
+    """Why an invoice must no longer be reminded (the planner's own reasons, ``domain.model.why_held``), or
+    ``None`` when it still must."""
     if invoice is None:
         return "invoice unknown"
-    if invoice.is_settled_on(today):
-        return "cancelled" if invoice.status == "cancelled" else "paid"
-    if invoice.status in ("disputed", "litigation"):
-        return invoice.status
-    if invoice.promise_to_pay_until is not None and invoice.promise_to_pay_until >= today:
-        return "promise to pay"
-    return None
+    return why_held(invoice, today)
 
 
 @dataclass(slots=True)
-class Prepared:
+class ReadyMessage:
     message: ChannelMessage
     customer: Customer
     invoices: list[Invoice]
@@ -232,7 +140,7 @@ class Channels:
             raise MalformedMessage("the message names no step of the current rules")
         return best[1]
 
-    def prepare(self, message: ChannelMessage) -> Prepared | Delivery:
+    def prepare(self, message: ChannelMessage) -> ReadyMessage | Delivery:
         """The message made ready to send, or what became of it: cancelled (nothing left to remind), or
         failed for good when its template cannot make it — recorded on the history, never retried, since the
         same template and data would fail the same way on every attempt."""
@@ -261,11 +169,12 @@ class Channels:
         except (TemplateMissing, RenderFailed) as err:
             self._events(message, "action_failed", [i.id for i in keep], reason=str(err))
             return Delivery("failed", reason=str(err), dropped=dropped)
-        return Prepared(message, customer, keep, step, rendered, dropped)
+        return ReadyMessage(message, customer, keep, step, rendered, dropped)
 
     # -- e-mail ------------------------------------------------------------------------------------
     def email(self, message: ChannelMessage, *, sender: EmailSender, documents: Documents | None,
-              reroute: Reroute | None) -> Delivery:
+              reroute: MessageQueue | None) -> Delivery:
+        """``reroute``: the queues, when an e-mail that cannot go out falls back to a letter (EMAIL_FALLBACK)."""
         if self.attempt > 1:
             earlier = self._sent_by_an_earlier_attempt(message)
             if earlier is not None:
@@ -312,7 +221,7 @@ class Channels:
         """A retried e-mail that SES did accept before (its answer was lost, or the function stopped before
         recording): recorded as sent, not sent again. While an earlier answer is known to be lost and SES has
         not confirmed yet, wait (a transient failure: the queue hands the message over later)."""
-        provider_id = confirmed_by_ses(self.store, message.key)
+        provider_id = confirmed_send(self.store, message.key)
         unknown = self.store.outcome_unknown(message.key)
         if provider_id is not None:
             ids = invoices_sent(message, unknown) if unknown else [a.invoice for a in message.actions]
@@ -330,12 +239,12 @@ class Channels:
     def _dropped(self, message: ChannelMessage) -> list[tuple[str, str]]:
         return [(a.invoice, "no longer due") for a in message.actions]
 
-    def _fallback(self, message: ChannelMessage, ids: list[str], reason: str, reroute: Reroute | None,
+    def _fallback(self, message: ChannelMessage, ids: list[str], reason: str, reroute: MessageQueue | None,
                   dropped: list[tuple[str, str]]) -> Delivery:
         if reroute is None:
             self._events(message, "action_failed", ids, reason=reason)
             return Delivery("failed", reason=reason, dropped=dropped)
-        reroute(message.rerouted("letter"))
+        reroute_to_letter(reroute, message)
         self._events(message, "rerouted", ids, reason=reason, to_channel="letter")
         return Delivery("rerouted", reason=reason, dropped=dropped)
 
@@ -405,7 +314,7 @@ class Channels:
         return Delivery("sent", provider_id=f"call-{message.key}", dropped=prepared.dropped)
 
 
-def letter_document(rules: Rules, prepared: Prepared, registered: bool, today: date) -> LetterDocument:
+def letter_document(rules: Rules, prepared: ReadyMessage, registered: bool, today: date) -> LetterDocument:
     """What the PDF letter shows: the company, the debtor, the rendered text and the invoice table."""
     company = rules.company
     sender = sender_from(company)
@@ -443,7 +352,8 @@ def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], c
     return subject, "\n\n".join(parts)
 
 
-def send_call_digests(*, store: Any, sender: EmailSender, rules: Rules, day: date, now: datetime) -> dict[str, str]:
+def send_call_digests(*, store: DigestStore, sender: EmailSender, rules: Rules, day: date,
+                      now: datetime) -> dict[str, str]:
     """One e-mail per account manager with the day's call tasks; a manager already sent today is skipped."""
     tasks = store.call_tasks(day)
     done = {r["account_manager"] for r in store.digests_sent(day)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,9 +22,10 @@ from ..domain.email import build_email
 from ..domain.fmt import longdate, money
 from ..domain.model import Customer, Invoice
 from ..litigation.dossier import Piece, build_dossier, case_name, chronology_events
+from ..ports import Documents, EmailSender, LitigationStore
 from ..rules.model import Rules
-from .deliver import ChannelMessage, EmailSender
-from .notify import send_once
+from .messages import ChannelMessage
+from .notifications import send_once
 from .parked import park
 
 REASON_LABELS = {"closed": "facture soldée ou annulée", "disputed": "facture en litige",
@@ -58,8 +59,9 @@ def _for_the_company(claim: Claim, customer: Customer, rules: Rules, today: date
     return [*claim.for_creditor, *([court.warning] if court.warning else [])]
 
 
-def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, documents: Any, sender: EmailSender,
-                      presign: Callable[[str], str], today: date, now: Any) -> LitigationOutcome:
+def handle_litigation(message: ChannelMessage, *, rules: Rules, store: LitigationStore, documents: Documents,
+                      sender: EmailSender, presign: Callable[[str], str], today: date,
+                      now: datetime) -> LitigationOutcome:
     outcome = LitigationOutcome()
     customer = store.customer(message.customer)
     rates = rates_of(rules)
@@ -133,8 +135,8 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
 
 
 def _build(cases: list[tuple[Invoice, Claim, list[dict[str, Any]]]], *, message: ChannelMessage, customer: Customer,
-           rules: Rules, store: Any, documents: Any, sender: EmailSender, presign: Callable[[str], str], today: date,
-           now: Any) -> None:
+           rules: Rules, store: LitigationStore, documents: Documents, sender: EmailSender,
+           presign: Callable[[str], str], today: date, now: datetime) -> None:
     """One dossier for the debtor's eligible invoices (SPEC §5): one requête, one ZIP, one e-mail."""
     (invoice, claim, history), *rest = cases
     chronology = [{k: str(v) for k, v in e.items() if v is not None and k in (

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+
+from ..ports import ParkedSteps
 
 
-def park(store: Any, *, key: str, body: str, invoice: str, ready_on: date) -> None:
+def park(store: ParkedSteps, *, key: str, body: str, invoice: str, ready_on: date) -> None:
     """Keep a litigation message (one invoice) until ``ready_on``; ``key`` must be new to the queue's
     idempotency, which already knows the message that was parked."""
     store.park(ready_on, key, {
@@ -22,7 +23,7 @@ def park(store: Any, *, key: str, body: str, invoice: str, ready_on: date) -> No
         "message": body})
 
 
-def release_parked(store: Any, send: Callable[[Sequence[tuple[str, str]]], set[str]], today: date) -> int:
+def release_parked(store: ParkedSteps, send: Callable[[Sequence[tuple[str, str]]], set[str]], today: date) -> int:
     """Queue the parked steps whose day has come; each record goes once its message is accepted."""
     due = store.parked_until(today)
     if not due:

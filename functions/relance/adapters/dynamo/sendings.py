@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from ...ports import tag_safe
 from .table import Table
 
 META = "META"
@@ -44,13 +45,13 @@ class SendingTable(Table):
         return str(found["message"]) if found else None
 
     def confirm_email(self, tag: str, ses_message_id: str, *, expires_at: int) -> None:
-        """SES's « Send » event for the e-mail tagged ``tag`` (its message key as SES keeps it)."""
-        self._put_record(f"SESKEY#{tag}", META, {"type": "ses_sent", "provider_id": ses_message_id},
+        """SES's « Send » event for the e-mail tagged ``tag`` (a message key, kept as SES keeps a tag)."""
+        self._put_record(f"SESKEY#{tag_safe(tag)}", META, {"type": "ses_sent", "provider_id": ses_message_id},
                          expires_at=expires_at)
 
     def email_confirmation(self, tag: str) -> str | None:
         """The SES message id confirmed for ``tag``, or ``None``."""
-        found = _first(self._records(f"SESKEY#{tag}"))
+        found = _first(self._records(f"SESKEY#{tag_safe(tag)}"))
         return str(found["provider_id"]) if found else None
 
     # -- letters -------------------------------------------------------------------------------------
