@@ -14,10 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .domain.model import Address, Book, Customer, Invoice, Unusable
 from .domain.reconcile import Upserted
+
+if TYPE_CHECKING:
+    from .domain.planner import Action
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +33,9 @@ class ShardSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class ActionRecord:
-    """One planned action, as recorded (and then queued) by an evaluation run."""
+    """The planner's :class:`~relance.domain.planner.Action` as an evaluation run records it (and then queues
+    it): the action's own fields, plus when, in which shard, under which rules, and whether it was cancelled
+    since. :meth:`planned` makes one from the planner's; nothing else copies the fields across."""
 
     run_date: date
     shard: int
@@ -43,6 +48,12 @@ class ActionRecord:
     tone: str | None
     rules_digest: str = ""
     cancelled: str = ""  # why it must not be queued any more (a payment arrived): the next flush drops it
+
+    @classmethod
+    def planned(cls, action: Action, *, run_date: date, shard: int, rules_digest: str) -> ActionRecord:
+        return cls(run_date=run_date, shard=shard, invoice=action.invoice, customer=action.customer,
+                   segment=action.segment, scenario=action.scenario, step=action.step, channel=action.channel,
+                   tone=action.tone, rules_digest=rules_digest)
 
     @property
     def group(self) -> tuple[str, str, str, str]:

@@ -71,9 +71,8 @@ def evaluate_shard(*, rules: Rules, store: InvoiceStore, queue: MessageQueue, ru
     report.set_aside = [{"invoice": u.invoice, "reason": u.reason} for u in plan.unusable[:100]]
     for aside in plan.unusable:
         store.record_unusable(aside, run_date)
-    records = [ActionRecord(run_date=run_date, shard=shard, invoice=a.invoice, customer=a.customer, segment=a.segment,
-                            scenario=a.scenario, step=a.step, channel=a.channel, tone=a.tone,
-                            rules_digest=rules.digest) for a in plan.actions]
+    records = [ActionRecord.planned(a, run_date=run_date, shard=shard, rules_digest=rules.digest)
+               for a in plan.actions]
 
     def record(action: ActionRecord) -> bool:
         return store.record_action(action, snapshot.versions.get(action.invoice, 0))
