@@ -270,7 +270,7 @@ def _show_simulation(rules: Rules, book: Book, start: date, end: date, fmt: str)
 
 def cmd_render(args: argparse.Namespace) -> int:
 
-    from .app.deliver import ChannelMessage, MessageAction, Prepared, letter_document
+    from .app.deliver import ChannelMessage, MessageAction, ReadyMessage, letter_document
     from .domain.email import build_email
     from .domain.render import render_message
 
@@ -309,7 +309,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
         message = ChannelMessage("apercu", on, customer.id, step.channel, step.tone,
                                  (MessageAction(invoice.id, step.id, segment.name, scenario.name),))
-        prepared = Prepared(message, customer, [invoice], step, rendered)
+        prepared = ReadyMessage(message, customer, [invoice], step, rendered)
         path = args.out / f"{stem}.pdf"
         path.write_bytes(render_letter_pdf(letter_document(rules, prepared, step.channel == "registered_letter", on)))
     else:
@@ -519,7 +519,7 @@ def cmd_invoice(args: argparse.Namespace) -> int:
 
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from .app import people
+    from .app import manual
     from .app.runtime import Runtime
     from .settings import Settings, SettingsError
 
@@ -541,14 +541,14 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     for invoice_id in args.ids:
         try:
             if args.verb == "paid":
-                outcome: object = people.record_payment(store, invoice_id, on, amount, args.reference)
+                outcome: object = manual.record_payment(store, invoice_id, on, amount, args.reference)
             elif args.verb == "dispute":
-                outcome = people.record_dispute(store, invoice_id, on, args.reason)
+                outcome = manual.record_dispute(store, invoice_id, on, args.reason)
             elif args.verb == "promise":
-                outcome = people.record_promise(store, invoice_id, on, args.until)
+                outcome = manual.record_promise(store, invoice_id, on, args.until)
             else:
-                outcome = people.resume(store, invoice_id, on)
-        except people.UnknownInvoice:
+                outcome = manual.resume(store, invoice_id, on)
+        except manual.UnknownInvoice:
             outcome, failed = "unknown invoice", True
         except (BotoCoreError, ClientError) as err:
             sys.stderr.write(f"cannot reach the table: {err}\n")

@@ -1,15 +1,26 @@
-"""The ports between the application and the outside world; adapters implement them, tests fake them."""
+"""The ports between the application and the outside world; adapters implement them, tests fake them.
+
+One protocol per use: the daily evaluation (:class:`InvoiceStore`), the channels (:class:`ChannelStore`), the
+call digest, notifications, the postal callback, SES's events, what people record, imports, parked
+litigation steps. :class:`relance.adapters.dynamo.DynamoStore` implements them all on one table;
+``tests/support/fake_store.py`` in memory, with the same semantics (a contract test runs on both).
+No port speaks of table keys: each access pattern has its name."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .domain.model import Book, Customer, Invoice, Unusable
+from .domain.model import Address, Book, Customer, Invoice, Unusable
+from .domain.reconcile import Upserted
+
+if TYPE_CHECKING:
+    from .domain.planner import Action
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +33,9 @@ class ShardSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class ActionRecord:
-    """One planned action, as recorded (and then queued) by an evaluation run."""
+    """The planner's :class:`~relance.domain.planner.Action` as an evaluation run records it (and then queues
+    it): the action's own fields, plus when, in which shard, under which rules, and whether it was cancelled
+    since. :meth:`planned` makes one from the planner's; nothing else copies the fields across."""
 
     run_date: date
     shard: int
@@ -35,6 +48,12 @@ class ActionRecord:
     tone: str | None
     rules_digest: str = ""
     cancelled: str = ""  # why it must not be queued any more (a payment arrived): the next flush drops it
+
+    @classmethod
+    def planned(cls, action: Action, *, run_date: date, shard: int, rules_digest: str) -> ActionRecord:
+        return cls(run_date=run_date, shard=shard, invoice=action.invoice, customer=action.customer,
+                   segment=action.segment, scenario=action.scenario, step=action.step, channel=action.channel,
+                   tone=action.tone, rules_digest=rules_digest)
 
     @property
     def group(self) -> tuple[str, str, str, str]:
@@ -65,11 +84,165 @@ class InvoiceStore(Protocol):
         """Keep the actions of a message too large to list them (sent by reference) under its key."""
         ...
 
-    def upsert_customer(self, customer: Customer) -> str: ...
-
-    def upsert_invoice(self, invoice: Invoice) -> str: ...
+    def cancel_pending(self, invoice_id: str, shard: int, reason: str) -> int:
+        """Mark the invoice's actions recorded but not queued as cancelled (the next flush drops them)."""
+        ...
 
     def history(self, invoice_id: str) -> list[dict[str, Any]]: ...
+
+
+class MessageActions(Protocol):
+    def message_actions(self, key: str) -> list[dict[str, str]]:
+        """The actions of a message sent by reference; ``[]`` when the store holds none under ``key``."""
+        ...
+
+
+class ParkedSteps(Protocol):
+    """Litigation steps parked until their formal notice's deadline (``app.parked``)."""
+
+    def park(self, ready_on: date, key: str, fields: dict[str, Any]) -> None: ...
+
+    def parked_until(self, day: date) -> list[tuple[str, dict[str, Any]]]:
+        """(id, fields) of the steps ready on ``day`` or before, in the order of their day."""
+        ...
+
+    def unpark(self, parked_id: str) -> None: ...
+
+
+class History(Protocol):
+    def append_events(self, events: Sequence[dict[str, Any]]) -> None:
+        """Append history events: each ``{"invoice", "kind", "date", …}``."""
+        ...
+
+
+class EmailConfirmations(Protocol):
+    def email_confirmation(self, tag: str) -> str | None:
+        """The SES message id SES confirmed (its « Send » event) for the e-mail tagged ``tag``, or ``None``."""
+        ...
+
+
+class ChannelStore(MessageActions, History, EmailConfirmations, Protocol):
+    """What the channel functions read and keep about a message (``app.deliver``)."""
+
+    def invoices(self, ids: Iterable[str]) -> dict[str, Invoice]:
+        """Fresh, strongly consistent reads: a channel re-checks before it sends."""
+        ...
+
+    def customer(self, customer_id: str) -> Customer | None: ...
+
+    def note_outcome_unknown(self, message_key: str, fields: dict[str, Any], *, expires_at: int) -> None: ...
+
+    def outcome_unknown(self, message_key: str) -> dict[str, Any] | None: ...
+
+    def keep_email(self, ses_message_id: str, message_body: str) -> None: ...
+
+    def keep_letter(self, sending_id: str, record: dict[str, Any]) -> None: ...
+
+    def keep_letter_by_reference(self, reference: str, record: dict[str, Any]) -> None: ...
+
+    def add_call_task(self, day: date, task: dict[str, Any]) -> None:
+        """``task`` carries ``account_manager``, ``customer`` and ``message_key``: one per the three."""
+        ...
+
+
+class DigestStore(EmailConfirmations, Protocol):
+    def call_tasks(self, day: date) -> list[dict[str, Any]]: ...
+
+    def digests_sent(self, day: date) -> list[dict[str, Any]]: ...
+
+    def note_digest_sent(self, day: date, manager: str, fields: dict[str, Any]) -> None: ...
+
+
+class PostalStatusStore(MessageActions, History, Protocol):
+    """What the postal provider's status callback reads and records (``app.postal``)."""
+
+    def letter(self, sending_id: str) -> dict[str, Any] | None: ...
+
+    def letter_by_reference(self, reference: str) -> dict[str, Any] | None: ...
+
+    def keep_letter(self, sending_id: str, record: dict[str, Any]) -> None: ...
+
+    def mark_postal_status_once(self, sending_id: str, status_key: str) -> bool:
+        """``False`` when this status of this letter was already applied."""
+        ...
+
+    def record_delivery(self, invoice_id: str, step: str, delivered_on: date) -> bool: ...
+
+
+class BounceStore(MessageActions, History, Protocol):
+    """What SES's events read and record (``app.bounces``)."""
+
+    def confirm_email(self, tag: str, ses_message_id: str, *, expires_at: int) -> None: ...
+
+    def email_message(self, ses_message_id: str) -> str | None: ...
+
+    def mark_email_bad(self, customer_id: str, reason: str) -> None: ...
+
+
+class Ledger(Protocol):
+    """What people record by hand and the payment webhooks apply (``app.ledger``)."""
+
+    def invoice(self, invoice_id: str) -> tuple[Invoice, int] | None:
+        """The invoice and the version it was read at, or ``None``."""
+        ...
+
+    def apply_payment(self, *, provider: str, event_id: str, invoice_id: str, amount: Decimal, currency: str,
+                      on: date, kind: str = "payment", details: dict[str, str] | None = None, charge: str = "",
+                      charge_refunded: Decimal | None = None, refund_ids: Sequence[str] = ()) -> str:
+        """Apply once per provider event; the outcome (``duplicate``, ``unmatched``, ``paid``…)."""
+        ...
+
+    def update_invoice_state(self, invoice_id: str, *, kind: str, on: date, sets: dict[str, Any],
+                             removes: tuple[str, ...] = (), when_status: tuple[str, ...] = (),
+                             details: dict[str, str] | None = None) -> bool:
+        """Change the invoice's state with its history event, only from ``when_status``; ``False`` if not."""
+        ...
+
+
+class LitigationStore(Ledger, History, ParkedSteps, EmailConfirmations, Protocol):
+    def customer(self, customer_id: str) -> Customer | None: ...
+
+    def history(self, invoice_id: str) -> list[dict[str, Any]]: ...
+
+
+class ReportStore(EmailConfirmations, Protocol):
+    def whole_book(self) -> Book:
+        """Every customer and invoice, paid ones included: the weekly report (never the daily path)."""
+        ...
+
+
+class ImportStore(Protocol):
+    def customers(self, ids: Iterable[str]) -> dict[str, Customer]: ...
+
+    def upsert_customers(self, customers: Sequence[Customer]) -> list[str]:
+        """``created``, ``updated`` or ``unchanged`` for each."""
+        ...
+
+    def upsert_invoices(self, invoices: Sequence[Invoice]) -> list[Upserted]:
+        """Merge export rows into what relance recorded (``domain.reconcile``), in the order given."""
+        ...
+
+    def start_import(self, import_id: str, *, chunks: int, rows: int) -> None: ...
+
+    def chunk_counted(self, import_id: str, chunk: int) -> bool: ...
+
+    def chunk_done(self, import_id: str, chunk: int, *, rows: int) -> dict[str, int] | None:
+        """Count a chunk once; ``None`` when it was counted already."""
+        ...
+
+    def import_progress(self, import_id: str) -> dict[str, int]: ...
+
+
+class EmailSender(Protocol):
+    def send(self, *, raw: bytes, sender: str, to: Sequence[str], reply_to: str, tags: dict[str, str]) -> str:
+        """Send a raw MIME message; the provider's message id. Raises a :class:`ProviderError`."""
+        ...
+
+
+class Documents(Protocol):
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def get(self, key: str) -> bytes | None: ...
 
 
 class MessageQueue(Protocol):
@@ -129,7 +302,7 @@ class PostalReceipt:
 
 
 class LetterProvider(Protocol):
-    def send(self, *, pdf: bytes, recipient_name: str, recipient_address: Any, registered: bool,
+    def send(self, *, pdf: bytes, recipient_name: str, recipient_address: Address, registered: bool,
              reference: str) -> PostalReceipt:
         """Post one letter. Raises TransientProviderError (retry) or PermanentProviderError (do not)."""
         ...

@@ -651,8 +651,8 @@ def check_invariants(h: Harness) -> Figures:
                        f"{sorted(letters - set(posted))} but the provider has none")
     # -- each account manager told of the day's calls ----------------------------------------------------------
     for day in (*h.days, *((h.window.after,) if h.recovered else ())):
-        tasks = {t["account_manager"] for t in h.store.records(f"CALLS#{day.isoformat()}")}
-        told = {d["account_manager"] for d in h.store.records(f"DIGEST#{day.isoformat()}")}
+        tasks = {t["account_manager"] for t in h.store.call_tasks(day)}
+        told = {d["account_manager"] for d in h.store.digests_sent(day)}
         if tasks - told:
             bad.append(f"{day}: no call digest for {sorted(tasks - told)}")
     if h.parked:

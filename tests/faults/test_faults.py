@@ -242,7 +242,7 @@ def test_a_letter_whose_answer_timed_out_is_sent_once_and_its_status_callbacks_f
     assert outcomes.count("unknown") == 0, "every webhook found its letter"
     assert outcomes.count("recorded") == 2 * len(merci_facteur.envois)
     for envoi in merci_facteur.envois.values():
-        letter = json.loads(harness.store.records(f"LETTER#{envoi.id}")[0]["message"])
+        letter = json.loads(harness.store.letter(envoi.id)["message"])
         for action in letter["actions"]:
             history = harness.store.history(action["invoice"])
             sent = [e for e in history if e["kind"] == "sent" and e.get("step") == action["step"]]

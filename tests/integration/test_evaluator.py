@@ -8,10 +8,9 @@ from datetime import date
 
 import pytest
 
-from relance.app.evaluate import evaluate_shard, message_key
+from relance.app.evaluate import evaluate_shard
 from relance.domain.sharding import shard_of
 from relance.local.runner import scheduled_event
-from relance.ports import ShardSnapshot
 from relance.rules.loader import RulesError, load_rules_or_raise
 
 from .conftest import SHARDS, book, business, invoice, queued, rules_path
@@ -73,35 +72,6 @@ def test_the_next_days_continue_the_scenario(functions, stack, store):
     assert f3[0] == ("2026-11-02", "relance_1") and f3[1][1] == "relance_2" and f3[1][0] >= "2026-11-05"
 
 
-def test_two_runs_at_once_plan_each_step_once(store, stack):
-    seed_two_customers(store)
-    rules = load_rules_or_raise(rules_path())
-    from relance.adapters.sqs import SqsQueues
-    from relance.settings import CHANNEL_QUEUE_VARIABLES
-
-    queues = SqsQueues(stack.client("sqs"), {c: stack.physical[{"email": "EmailQueue", "letter": "LetterQueue",
-                                                                 "registered_letter": "RegisteredLetterQueue",
-                                                                 "phone": "PhoneQueue",
-                                                                 "litigation": "LitigationQueue"}[c]]
-                                             for c in CHANNEL_QUEUE_VARIABLES})
-    shard = shard_of("C1", SHARDS)
-    stale = store.open_invoices(shard)  # the second run read the shard before the first one wrote
-
-    class ReadEarlier:
-        def __getattr__(self, name):
-            return getattr(store, name)
-
-        def open_invoices(self, _shard: int) -> ShardSnapshot:
-            return stale
-
-    first = evaluate_shard(rules=rules, store=store, queue=queues, run_date=RUN, shard=shard, record_workers=1)
-    second = evaluate_shard(rules=rules, store=ReadEarlier(), queue=queues, run_date=RUN, shard=shard,
-                            record_workers=1)
-    assert first.recorded == 2 and second.recorded == 0 and second.already_recorded == 2
-    messages = queued(stack, "EmailQueue")
-    assert len(messages) == 1 and len(messages[0]["actions"]) == 2
-
-
 def test_a_crash_between_recording_and_queuing_loses_nothing(store, stack, functions):
     seed_two_customers(store)
     rules = load_rules_or_raise(rules_path())
@@ -125,20 +95,6 @@ def test_a_crash_between_recording_and_queuing_loses_nothing(store, stack, funct
     assert sorted(a["invoice"] for a in c1[0]["actions"]) == ["F1", "F2"]
     run_day(functions, date(2026, 11, 3))
     assert [m for m in queued(stack, "EmailQueue") if m["customer"] == "C1"] == []
-
-
-def test_a_message_sent_again_after_a_crash_keeps_its_key(store):
-    seed_two_customers(store)
-    shard = shard_of("C1", SHARDS)
-    snapshot = store.open_invoices(shard)
-    from relance.ports import ActionRecord
-
-    records = [ActionRecord(RUN, shard, i, "C1", "grands_comptes", "grands_comptes", "relance_1", "email",
-                            "courtois") for i in ("F1", "F2")]
-    for r in records:
-        store.record_action(r, snapshot.versions[r.invoice])
-    pending = store.pending_outbox(shard)
-    assert message_key(pending) == message_key(list(reversed(records)))
 
 
 def test_invalid_rules_fail_the_run_and_send_nothing(functions, stack, store, tmp_path, capfd, caplog):

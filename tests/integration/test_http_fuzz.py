@@ -140,10 +140,10 @@ def ready(stack, store):
 
     letter = ChannelMessage("k1", date(2026, 11, 2), "C1", "registered_letter", "formel",
                             (MessageAction("F1", "mise_en_demeure", "standard", "standard"),))
-    record = {"type": "letter", "message": letter.body(), "tracking_number": "2C1", "registered": True,
+    record = {"message": letter.body(), "tracking_number": "2C1", "registered": True,
               "invoices": ["F1"]}
-    store.put_record("LETTER#local-k1", "META", record)
-    store.put_record(f"LETTERREF#{letter_reference('F1-mise_en_demeure')}", "META", record)
+    store.keep_letter("local-k1", record)
+    store.keep_letter_by_reference(letter_reference("F1-mise_en_demeure"), record)
     return store
 
 

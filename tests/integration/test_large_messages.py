@@ -102,7 +102,7 @@ def test_a_call_task_for_thousands_of_invoices_is_kept_and_digested(functions, s
     stack.client("sqs").send_message(QueueUrl=stack.physical["PhoneQueue"], MessageBody=call.body())
 
     assert functions.drain("PhoneQueue", "PhoneFunction", **DAY) == {"delivered": 1, "failed": 0}
-    (task,) = store.records(f"CALLS#{RUN.isoformat()}")
+    (task,) = store.call_tasks(RUN)
     assert len(task["invoices"]) == MANY and task["invoices"][-1]["id"] == big_invoice(MANY - 1)
     assert functions.invoke("DigestFunction", {"run_date": RUN.isoformat()}, **DAY)["digests"] == 1
     assert len(emails_sent(stack)) == 1

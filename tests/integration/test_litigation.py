@@ -133,7 +133,6 @@ def test_a_case_whose_notice_deadline_runs_is_parked_then_built_by_the_daily_run
 
 
 def test_a_parked_case_paid_meanwhile_is_not_built(stack, functions, store):
-    from relance.app.parked import PARKED
     from relance.local.runner import scheduled_event
 
     address = {"line1": "31 cours Charlemagne", "postal_code": "69002", "city": "Lyon"}
@@ -144,14 +143,14 @@ def test_a_parked_case_paid_meanwhile_is_not_built(stack, functions, store):
                                      MessageBody=litigation_message("F3").body())
     functions.drain("LitigationQueue", "LitigationFunction", RELANCE_TODAY="2026-11-27")
     # Posted Tue 24/11, no AR: received Fri 27/11, + 8 = Sat 5/12 → Mon 7/12, the last day: ready on 8/12.
-    assert [fields["ready_on"] for _, fields in store.records_through(PARKED, "9999")] == ["2026-12-08"]
+    assert [fields["ready_on"] for _, fields in store.parked_until(date.max)] == ["2026-12-08"]
     store.apply_payment(provider="stripe", event_id="evt_f3", invoice_id="F3", amount=Decimal("2890.00"),
                         currency="EUR", on=date(2026, 11, 30))
 
     functions.invoke("EvaluatorFunction", scheduled_event("2026-12-08"))
     functions.drain("LitigationQueue", "LitigationFunction", RELANCE_TODAY="2026-12-08")
 
-    assert store.records_through(PARKED, "9999") == []
+    assert store.parked_until(date.max) == []
     (refused,) = [e for e in store.history("F3") if e["kind"] == "litigation_refused"]
     assert refused["reason"].startswith("closed") and store.invoice("F3")[0].status == "paid"
 

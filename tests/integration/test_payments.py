@@ -6,7 +6,6 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from relance.app import people
 from relance.cli import main
 from relance.domain.sharding import shard_of
 from relance.ports import ActionRecord
@@ -91,23 +90,6 @@ def test_a_payment_cancels_actions_recorded_but_not_yet_queued(store):
     pay(store, "evt_1", "1200.00")
     assert store.pending_outbox(shard) == []
     assert [e["kind"] for e in store.history("F1")][-1] == "action_cancelled"
-
-
-def test_a_dispute_pauses_and_resume_lifts_it(store):
-    store.seed(book([business()], [invoice("F1")]))
-    assert people.record_dispute(store, "F1", ON, "livraison incomplète") is True
-    assert store.invoice("F1")[0].status == "disputed"
-    assert people.resume(store, "F1", ON) is True
-    assert store.invoice("F1")[0].status == "open"
-    assert [e["kind"] for e in store.history("F1")] == ["dispute", "resume"]
-
-
-def test_a_promise_pauses_until_its_date(store):
-    store.seed(book([business()], [invoice("F1")]))
-    assert people.record_promise(store, "F1", ON, date(2026, 12, 15)) is True
-    assert store.invoice("F1")[0].promise_to_pay_until == date(2026, 12, 15)
-    people.resume(store, "F1", ON)
-    assert store.invoice("F1")[0].promise_to_pay_until is None
 
 
 def test_cli_invoice_commands_against_the_local_stack(stack, store, capsys, monkeypatch):

@@ -23,3 +23,8 @@ class S3Documents:
             if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
                 return None
             raise
+
+    def presign(self, key: str, seconds: int) -> str:
+        """A link that downloads ``key`` for ``seconds`` without credentials."""
+        return self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
+                                                  ExpiresIn=seconds)

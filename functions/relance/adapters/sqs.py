@@ -79,6 +79,13 @@ class SqsQueues:
                 break
         return accepted
 
+    def redeliver_later(self, queue_arn: str, receipt_handle: str, *, seconds: int) -> None:
+        """Hand a received message over again in ``seconds`` (a backoff), on the queue of ``queue_arn``."""
+        name = queue_arn.rsplit(":", 1)[-1]
+        known = [u for u in self.queue_urls.values() if u.rstrip("/").endswith("/" + name)]
+        url = known[0] if known else self.client.get_queue_url(QueueName=name)["QueueUrl"]
+        self.client.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
+
     def take_errors(self) -> list[str]:
         """The SQS error codes met since the last call (why entries stayed in the outbox), then forget them."""
         errors, self.errors = self.errors, []

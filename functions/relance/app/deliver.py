@@ -7,124 +7,37 @@ with backoff, then the DLQ); permanent ones are recorded on the history and fall
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from ..domain.email import HeaderError, build_email
 from ..domain.fmt import shortdate
-from ..domain.model import Customer, Invoice
+from ..domain.model import Customer, Invoice, why_held
 from ..domain.policy import Rules, Step
 from ..domain.render import Rendered, RenderFailed, TemplateMissing, render_message
 from ..letters import LetterDocument, LetterLine, sender_from
 from ..ports import (
     AlreadySent,
+    ChannelStore,
+    DigestStore,
+    Documents,
+    EmailSender,
     LetterProvider,
+    MessageQueue,
     OutcomeUnknown,
     PermanentProviderError,
     TransientProviderError,
     letter_reference,
 )
-from .notify import confirmed_by_ses, send_once
+from .messages import ChannelMessage, MalformedMessage, MessageAction, reroute_to_letter
+from .notifications import confirmed_send, send_once
 
 # How long a retry waits for SES's « Send » event after a lost answer before sending again. The queue's backoff
 # hands the message over at +30 s, +90 s, +210 s: the third attempt sends, two are left before the DLQ.
 CONFIRMATION_WAIT_S = 120
-
-
-class MalformedMessage(ValueError):
-    """A queued body that is not one of ours: it cannot be retried into shape."""
-
-
-@dataclass(frozen=True, slots=True)
-class MessageAction:
-    invoice: str
-    step: str
-    segment: str
-    scenario: str
-
-
-class MessageActionsSource(Protocol):
-    def message_actions(self, key: str) -> list[dict[str, str]]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelMessage:
-    key: str
-    run_date: date
-    customer: str
-    channel: str
-    tone: str | None
-    actions: tuple[MessageAction, ...]
-    rules_digest: str = ""
-    rerouted_from: str = ""
-    resumes: str = ""  # the key of the message this one takes up again after waiting (a parked litigation step)
-    # A customer with thousands of invoices: the actions are kept in the store under this key, not in the body.
-    actions_ref: str = ""
-
-    @classmethod
-    def from_body(cls, body: str, store: MessageActionsSource | None = None) -> ChannelMessage:
-        """Parse a queued or recorded body; one sent by reference reads its actions from ``store``."""
-        try:
-            raw = json.loads(body)
-            ref = str(raw.get("actions_ref", ""))
-            if ref:
-                if store is None:
-                    raise MalformedMessage("a message by reference needs the store to read its actions")
-                listed = store.message_actions(ref)
-                if not listed:
-                    raise MalformedMessage(f"the actions of message {ref} are not in the store")
-            else:
-                listed = raw["actions"]
-            return cls(key=str(raw["key"]), run_date=date.fromisoformat(raw["run_date"]),
-                       customer=str(raw["customer"]), channel=str(raw["channel"]), tone=raw.get("tone") or None,
-                       actions=tuple(MessageAction(str(a["invoice"]), str(a["step"]), str(a.get("segment", "")),
-                                                   str(a["scenario"])) for a in listed),
-                       rules_digest=str(raw.get("rules_digest", "")), rerouted_from=str(raw.get("rerouted_from", "")),
-                       resumes=str(raw.get("resumes", "")), actions_ref=ref)
-        except MalformedMessage:
-            raise
-        except (ValueError, KeyError, TypeError, AttributeError) as err:
-            raise MalformedMessage(f"not a relance message: {type(err).__name__}") from None
-
-    def body(self) -> str:
-        listed: dict[str, Any] = (
-            {"actions_ref": self.actions_ref, "action_count": len(self.actions)} if self.actions_ref else
-            {"actions": [{"invoice": a.invoice, "step": a.step, "segment": a.segment, "scenario": a.scenario}
-                         for a in self.actions]})
-        return json.dumps({"key": self.key, "run_date": self.run_date.isoformat(), "customer": self.customer,
-                           "channel": self.channel, "tone": self.tone, "rules_digest": self.rules_digest,
-                           "rerouted_from": self.rerouted_from, **({"resumes": self.resumes} if self.resumes else {}),
-                           **listed}, ensure_ascii=False)
-
-    def rerouted(self, channel: str) -> ChannelMessage:
-        return ChannelMessage(f"{self.key}-{channel}", self.run_date, self.customer, channel, self.tone, self.actions,
-                              self.rules_digest, rerouted_from=self.channel, actions_ref=self.actions_ref)
-
-
-class ChannelStore(Protocol):
-    def invoices(self, ids: Sequence[str]) -> dict[str, Invoice]: ...
-    def customer(self, customer_id: str) -> Customer | None: ...
-    def append_events(self, events: Sequence[dict[str, Any]]) -> None: ...
-    def put_record(self, pk: str, sk: str, fields: dict[str, Any], *, expires_at: int | None = None) -> None: ...
-    def records(self, pk: str, prefix: str = "") -> list[dict[str, Any]]: ...
-    def message_actions(self, key: str) -> list[dict[str, str]]: ...
-
-
-class EmailSender(Protocol):
-    def send(self, *, raw: bytes, sender: str, to: Sequence[str], reply_to: str, tags: dict[str, str]) -> str: ...
-
-
-class Documents(Protocol):
-    def put(self, key: str, data: bytes, content_type: str) -> None: ...
-    def get(self, key: str) -> bytes | None: ...
-
-
-class Reroute(Protocol):
-    def __call__(self, message: ChannelMessage) -> None: ...
 
 
 def sent_invoices(message: ChannelMessage, ids: Sequence[str]) -> dict[str, list[str]]:
@@ -144,20 +57,15 @@ def invoices_sent(message: ChannelMessage, record: dict[str, Any]) -> list[str]:
 
 
 def why_not_due(invoice: Invoice | None, today: date) -> str | None:
-    """Why an invoice must no longer be reminded, or ``None`` when it still must."""
+    """Why an invoice must no longer be reminded (the planner's own reasons, ``domain.model.why_held``), or
+    ``None`` when it still must."""
     if invoice is None:
         return "invoice unknown"
-    if invoice.is_settled_on(today):
-        return "cancelled" if invoice.status == "cancelled" else "paid"
-    if invoice.status in ("disputed", "litigation"):
-        return invoice.status
-    if invoice.promise_to_pay_until is not None and invoice.promise_to_pay_until >= today:
-        return "promise to pay"
-    return None
+    return why_held(invoice, today)
 
 
 @dataclass(slots=True)
-class Prepared:
+class ReadyMessage:
     message: ChannelMessage
     customer: Customer
     invoices: list[Invoice]
@@ -232,7 +140,7 @@ class Channels:
             raise MalformedMessage("the message names no step of the current rules")
         return best[1]
 
-    def prepare(self, message: ChannelMessage) -> Prepared | Delivery:
+    def prepare(self, message: ChannelMessage) -> ReadyMessage | Delivery:
         """The message made ready to send, or what became of it: cancelled (nothing left to remind), or
         failed for good when its template cannot make it — recorded on the history, never retried, since the
         same template and data would fail the same way on every attempt."""
@@ -261,11 +169,12 @@ class Channels:
         except (TemplateMissing, RenderFailed) as err:
             self._events(message, "action_failed", [i.id for i in keep], reason=str(err))
             return Delivery("failed", reason=str(err), dropped=dropped)
-        return Prepared(message, customer, keep, step, rendered, dropped)
+        return ReadyMessage(message, customer, keep, step, rendered, dropped)
 
     # -- e-mail ------------------------------------------------------------------------------------
     def email(self, message: ChannelMessage, *, sender: EmailSender, documents: Documents | None,
-              reroute: Reroute | None) -> Delivery:
+              reroute: MessageQueue | None) -> Delivery:
+        """``reroute``: the queues, when an e-mail that cannot go out falls back to a letter (EMAIL_FALLBACK)."""
         if self.attempt > 1:
             earlier = self._sent_by_an_earlier_attempt(message)
             if earlier is not None:
@@ -298,31 +207,30 @@ class Channels:
         except OutcomeUnknown:
             # SES may have sent it: the retry first looks for SES's « Send » event (handlers.ses_events).
             now = self.wall_clock()
-            self.store.put_record(f"SENDING#{message.key}", "META", {
-                "type": "send_outcome_unknown", "at": now.isoformat(), **sent_invoices(message, ids)},
-                expires_at=int(now.timestamp()) + 7 * 86400)
+            self.store.note_outcome_unknown(message.key, {"at": now.isoformat(), **sent_invoices(message, ids)},
+                                            expires_at=int(now.timestamp()) + 7 * 86400)
             raise
         except PermanentProviderError as err:
             self._events(message, "action_failed", ids, reason=str(err), provider="ses")
             return self._fallback(message, ids, f"e-mail refused: {err}", reroute, prepared.dropped)
         self._events(message, "sent", ids, provider="ses", provider_id=provider_id)
-        self.store.put_record(f"SES#{provider_id}", "META", {"type": "ses_message", "message": message.body()})
+        self.store.keep_email(provider_id, message.body())
         return Delivery("sent", provider_id=provider_id, dropped=prepared.dropped)
 
     def _sent_by_an_earlier_attempt(self, message: ChannelMessage) -> Delivery | None:
         """A retried e-mail that SES did accept before (its answer was lost, or the function stopped before
         recording): recorded as sent, not sent again. While an earlier answer is known to be lost and SES has
         not confirmed yet, wait (a transient failure: the queue hands the message over later)."""
-        provider_id = confirmed_by_ses(self.store, message.key)
-        unknown = self.store.records(f"SENDING#{message.key}")
+        provider_id = confirmed_send(self.store, message.key)
+        unknown = self.store.outcome_unknown(message.key)
         if provider_id is not None:
-            ids = invoices_sent(message, unknown[0]) if unknown else [a.invoice for a in message.actions]
+            ids = invoices_sent(message, unknown) if unknown else [a.invoice for a in message.actions]
             self._events(message, "sent", ids, provider="ses", provider_id=provider_id,
                          note="confirmed by SES after a lost answer")
-            self.store.put_record(f"SES#{provider_id}", "META", {"type": "ses_message", "message": message.body()})
+            self.store.keep_email(provider_id, message.body())
             return Delivery("sent", provider_id=provider_id)
         if unknown:
-            waited = (self.wall_clock() - datetime.fromisoformat(unknown[0]["at"])).total_seconds()
+            waited = (self.wall_clock() - datetime.fromisoformat(unknown["at"])).total_seconds()
             if waited < self.confirmation_wait_s:
                 raise TransientProviderError(f"SES's answer for {message.key} was lost {int(waited)} s ago: "
                                              "waiting for its confirmation before sending again")
@@ -331,12 +239,12 @@ class Channels:
     def _dropped(self, message: ChannelMessage) -> list[tuple[str, str]]:
         return [(a.invoice, "no longer due") for a in message.actions]
 
-    def _fallback(self, message: ChannelMessage, ids: list[str], reason: str, reroute: Reroute | None,
+    def _fallback(self, message: ChannelMessage, ids: list[str], reason: str, reroute: MessageQueue | None,
                   dropped: list[tuple[str, str]]) -> Delivery:
         if reroute is None:
             self._events(message, "action_failed", ids, reason=reason)
             return Delivery("failed", reason=reason, dropped=dropped)
-        reroute(message.rerouted("letter"))
+        reroute_to_letter(reroute, message)
         self._events(message, "rerouted", ids, reason=reason, to_channel="letter")
         return Delivery("rerouted", reason=reason, dropped=dropped)
 
@@ -366,8 +274,8 @@ class Channels:
             reference = letter_reference(message.key)
             self._events(message, "sent", ids, provider="postal", provider_id="", note="already posted (retry)",
                          reference=reference, document=f"letters/{message.run_date.isoformat()}/{message.key}.pdf")
-            self.store.put_record(f"LETTERREF#{reference}", "META", {
-                "type": "letter", "message": message.body(), "tracking_number": "", "registered": registered,
+            self.store.keep_letter_by_reference(reference, {
+                "message": message.body(), "tracking_number": "", "registered": registered,
                 **sent_invoices(message, ids)})
             return Delivery("sent", dropped=prepared.dropped)
         except PermanentProviderError as err:
@@ -376,8 +284,8 @@ class Channels:
         self._events(message, "sent", ids, provider=receipt.provider, provider_id=receipt.provider_id,
                      tracking_number=receipt.tracking_number,
                      document=f"letters/{message.run_date.isoformat()}/{message.key}.pdf")
-        self.store.put_record(f"LETTER#{receipt.provider_id}", "META", {
-            "type": "letter", "message": message.body(), "tracking_number": receipt.tracking_number,
+        self.store.keep_letter(receipt.provider_id, {
+            "message": message.body(), "tracking_number": receipt.tracking_number,
             "registered": registered, **sent_invoices(message, ids)})
         return Delivery("sent", provider_id=receipt.provider_id, tracking_number=receipt.tracking_number,
                         dropped=prepared.dropped)
@@ -390,7 +298,7 @@ class Channels:
         customer, today = prepared.customer, self.today()
         manager = customer.account_manager or self.rules.company.email
         task = {
-            "type": "call_task", "message_key": message.key, "account_manager": manager,
+            "message_key": message.key, "account_manager": manager,
             "customer": customer.id, "customer_name": customer.name, "phone": customer.phone,
             "tone": message.tone, "step": prepared.step.id, "script": prepared.rendered.body,
             "total": str(prepared.total),
@@ -400,13 +308,13 @@ class Channels:
                                       if h.step != prepared.step.id]}
                          for i in prepared.invoices],
         }
-        self.store.put_record(f"CALLS#{today.isoformat()}", f"{manager}#{customer.id}#{message.key}", task)
+        self.store.add_call_task(today, task)
         ids = [i.id for i in prepared.invoices]
         self._events(message, "call_task", ids, account_manager=manager)
         return Delivery("sent", provider_id=f"call-{message.key}", dropped=prepared.dropped)
 
 
-def letter_document(rules: Rules, prepared: Prepared, registered: bool, today: date) -> LetterDocument:
+def letter_document(rules: Rules, prepared: ReadyMessage, registered: bool, today: date) -> LetterDocument:
     """What the PDF letter shows: the company, the debtor, the rendered text and the invoice table."""
     company = rules.company
     sender = sender_from(company)
@@ -444,10 +352,11 @@ def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], c
     return subject, "\n\n".join(parts)
 
 
-def send_call_digests(*, store: Any, sender: EmailSender, rules: Rules, day: date, now: datetime) -> dict[str, str]:
+def send_call_digests(*, store: DigestStore, sender: EmailSender, rules: Rules, day: date,
+                      now: datetime) -> dict[str, str]:
     """One e-mail per account manager with the day's call tasks; a manager already sent today is skipped."""
-    tasks = store.records(f"CALLS#{day.isoformat()}")
-    done = {r["account_manager"] for r in store.records(f"DIGEST#{day.isoformat()}")}
+    tasks = store.call_tasks(day)
+    done = {r["account_manager"] for r in store.digests_sent(day)}
     by_manager: dict[str, list[dict[str, Any]]] = {}
     for task in tasks:
         by_manager.setdefault(task["account_manager"], []).append(task)
@@ -462,6 +371,5 @@ def send_call_digests(*, store: Any, sender: EmailSender, rules: Rules, day: dat
                           text=text, message_id=key, sent_at=now)
         sent[manager] = send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[manager],
                                   reply_to=company.email)
-        store.put_record(f"DIGEST#{day.isoformat()}", manager, {"type": "digest", "account_manager": manager,
-                                                                "provider_id": sent[manager], "tasks": len(own)})
+        store.note_digest_sent(day, manager, {"provider_id": sent[manager], "tasks": len(own)})
     return sent

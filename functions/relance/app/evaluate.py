@@ -3,17 +3,11 @@
 Record first, then queue (an outbox): an action recorded but not queued — a crash between the two —
 is queued by the next run of its shard. Recording is idempotent per invoice + step, and queued messages
 carry a deterministic key, so reruns and duplicate deliveries send nothing twice.
-
-A message lists its actions inline up to :data:`INLINE_ACTIONS_MAX_BYTES`; a customer with thousands of
-invoices gets a message *by reference*: its actions are written to the store first, under the message key,
-and the channel reads them back (``ChannelMessage.from_body``). Every message therefore stays far below
-SQS's per-message limit, and below DynamoDB's 400 KB item when a channel keeps its body on a record.
+The messages' format (inline or by reference) is ``app.messages``'.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +17,13 @@ from datetime import date
 from ..domain.planner import Planner
 from ..domain.policy import Rules
 from ..ports import ActionRecord, InvoiceStore, MessageQueue
+from .messages import (  # noqa: F401  (shard_jobs: the evaluator's)
+    INLINE_ACTIONS_MAX_BYTES,
+    ChannelMessage,
+    action_fields,
+    message_key,
+    shard_jobs,
+)
 
 
 @dataclass(slots=True)
@@ -48,47 +49,13 @@ class ShardReport:
                 "set_aside": self.set_aside}
 
 
-def shard_jobs(run_date: date, shards: int) -> list[tuple[str, str]]:
-    """(id, body) of the evaluation jobs for one run: one per shard."""
-    return [(f"shard-{n}", json.dumps({"run_date": run_date.isoformat(), "shard": n})) for n in range(shards)]
-
-
-def message_key(actions: Sequence[ActionRecord]) -> str:
-    """Deterministic id of a message: the same actions always give the same key (downstream dedup)."""
-    first = actions[0]
-    parts = [*first.group, *sorted(f"{a.invoice}:{a.step}" for a in actions)]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
-
-
-# The historical SQS limit for one message (queues created before 2025 may still enforce it) is 256 KiB; the
-# body is also kept, JSON in JSON, on DynamoDB records of 400 KB at most: half of it leaves room for both.
-INLINE_ACTIONS_MAX_BYTES = 128 * 1024
-
-
-def action_fields(actions: Sequence[ActionRecord]) -> list[dict[str, str]]:
-    return [{"invoice": a.invoice, "step": a.step, "segment": a.segment, "scenario": a.scenario}
-            for a in sorted(actions, key=lambda a: a.invoice)]
-
-
-def message_body(actions: Sequence[ActionRecord], *, by_reference: bool = False) -> str:
-    """The queued message: the actions inline, or (``by_reference``) the key under which they are stored."""
-    first = actions[0]
-    key = message_key(actions)
-    listed: dict[str, object] = ({"actions_ref": key, "action_count": len(actions)} if by_reference
-                                 else {"actions": action_fields(actions)})
-    return json.dumps({
-        "key": key, "run_date": first.run_date.isoformat(), "customer": first.customer,
-        "channel": first.channel, "tone": first.tone, "rules_digest": first.rules_digest, **listed,
-    }, ensure_ascii=False)
-
-
 def queued_body(store: InvoiceStore, actions: Sequence[ActionRecord]) -> str:
     """The body to queue for a group: inline when small enough, else by reference to actions stored first."""
-    body = message_body(actions)
+    body = ChannelMessage.of_actions(actions).body()
     if len(body.encode("utf-8")) <= INLINE_ACTIONS_MAX_BYTES:
         return body
     store.put_message_actions(message_key(actions), action_fields(actions))
-    return message_body(actions, by_reference=True)
+    return ChannelMessage.of_actions(actions, by_reference=True).body()
 
 
 def evaluate_shard(*, rules: Rules, store: InvoiceStore, queue: MessageQueue, run_date: date, shard: int,
@@ -104,9 +71,8 @@ def evaluate_shard(*, rules: Rules, store: InvoiceStore, queue: MessageQueue, ru
     report.set_aside = [{"invoice": u.invoice, "reason": u.reason} for u in plan.unusable[:100]]
     for aside in plan.unusable:
         store.record_unusable(aside, run_date)
-    records = [ActionRecord(run_date=run_date, shard=shard, invoice=a.invoice, customer=a.customer, segment=a.segment,
-                            scenario=a.scenario, step=a.step, channel=a.channel, tone=a.tone,
-                            rules_digest=rules.digest) for a in plan.actions]
+    records = [ActionRecord.planned(a, run_date=run_date, shard=shard, rules_digest=rules.digest)
+               for a in plan.actions]
 
     def record(action: ActionRecord) -> bool:
         return store.record_action(action, snapshot.versions.get(action.invoice, 0))

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from ..domain.reconcile import Disagreement
 from ..imports import DEFAULT_FORMAT, chunks, parse_export
 from ..imports.csvfile import ParsedFile, RowError, errors_csv
+from ..ports import ImportStore
 
 DETAILS_SHOWN = 1000  # disagreements listed one by one in the report; all are counted
 ERRORS_SUFFIX = ".erreurs.csv"
@@ -68,21 +69,21 @@ class ImportReport:
 
 
 @dataclass(slots=True)
-class Prepared:
+class CheckedImport:
     report: ImportReport  # the parse and customer checks' errors, rows read
     rows: list[chunks.Row]  # the rows to write, with their spreadsheet row number
 
 
-def prepare(data: bytes, store: Any, *, kind: str | None = None, fmt: str = DEFAULT_FORMAT) -> Prepared:
+def prepare(data: bytes, store: ImportStore, *, kind: str | None = None, fmt: str = DEFAULT_FORMAT) -> CheckedImport:
     """Parse and check; raises ``ImportFileError`` when the file as a whole is unusable (nothing written)."""
     parsed = parse_export(data, fmt=fmt, kind=kind)
     report = ImportReport(parsed.kind, parsed.rows, errors=list(parsed.errors))
     records: Sequence[Any] = parsed.customers if parsed.kind == "customers" else _with_known_customers(
         parsed, store, report)
-    return Prepared(report, [(parsed.row_of.get(r.id, 0), r) for r in records])
+    return CheckedImport(report, [(parsed.row_of.get(r.id, 0), r) for r in records])
 
 
-def apply_rows(kind: str, rows: Sequence[chunks.Row], store: Any, report: ImportReport) -> None:
+def apply_rows(kind: str, rows: Sequence[chunks.Row], store: ImportStore, report: ImportReport) -> None:
     """Write checked rows; a row the store refuses becomes a row error, never an abort."""
     if kind == "customers":
         report.outcomes.update(store.upsert_customers([r for _, r in rows]))
@@ -95,7 +96,7 @@ def apply_rows(kind: str, rows: Sequence[chunks.Row], store: Any, report: Import
         report.disagreements.extend((row, d) for d in done.disagreements)
 
 
-def import_csv(data: bytes, store: Any, *, kind: str | None = None, fmt: str = DEFAULT_FORMAT) -> ImportReport:
+def import_csv(data: bytes, store: ImportStore, *, kind: str | None = None, fmt: str = DEFAULT_FORMAT) -> ImportReport:
     """The whole file in this process (``relance import``, small drops).
 
     Raises ``ImportFileError`` when the file as a whole is unusable (nothing is written then)."""
@@ -106,7 +107,7 @@ def import_csv(data: bytes, store: Any, *, kind: str | None = None, fmt: str = D
     return prepared.report
 
 
-def _with_known_customers(parsed: ParsedFile, store: Any, report: ImportReport) -> list[Any]:
+def _with_known_customers(parsed: ParsedFile, store: ImportStore, report: ImportReport) -> list[Any]:
     if not parsed.invoices:
         return []
     known = store.customers({i.customer_id for i in parsed.invoices})
@@ -149,7 +150,7 @@ def write_report(space: ImportSpace, key: str, summary: dict[str, Any], errors: 
     space.put(base + REPORT_SUFFIX, json.dumps(summary, ensure_ascii=False, indent=2).encode(), "application/json")
 
 
-def split_import(prepared: Prepared, key: str, import_id: str, store: Any, space: ImportSpace,
+def split_import(prepared: CheckedImport, key: str, import_id: str, store: ImportStore, space: ImportSpace,
                  *, chunk_rows: int = chunks.CHUNK_ROWS) -> dict[str, Any]:
     """Store the checked rows as chunks, count them in the store, queue one message per chunk.
 
@@ -170,7 +171,7 @@ def split_import(prepared: Prepared, key: str, import_id: str, store: Any, space
     return summary
 
 
-def import_chunk(message: dict[str, Any], store: Any, space: ImportSpace) -> dict[str, Any] | None:
+def import_chunk(message: dict[str, Any], store: ImportStore, space: ImportSpace) -> dict[str, Any] | None:
     """One queued chunk: merge its rows, count it once, and if it was the last, write the final report.
 
     A chunk delivered twice is merged twice (nothing changes the second time) but counted once.

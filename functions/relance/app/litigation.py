@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -24,8 +24,9 @@ from ..domain.labels import REFUSAL_LABELS
 from ..domain.model import Customer, Invoice
 from ..domain.policy import Rules
 from ..litigation.dossier import Piece, build_dossier, case_name, chronology_events
-from .deliver import ChannelMessage, EmailSender
-from .notify import send_once
+from ..ports import Documents, EmailSender, LitigationStore
+from .messages import ChannelMessage
+from .notifications import send_once
 from .parked import park
 
 
@@ -53,8 +54,9 @@ def _for_the_company(claim: Claim, customer: Customer, rules: Rules, today: date
     return [*claim.for_creditor, *([court.warning] if court.warning else [])]
 
 
-def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, documents: Any, sender: EmailSender,
-                      presign: Callable[[str], str], today: date, now: Any) -> LitigationOutcome:
+def handle_litigation(message: ChannelMessage, *, rules: Rules, store: LitigationStore, documents: Documents,
+                      sender: EmailSender, presign: Callable[[str], str], today: date,
+                      now: datetime) -> LitigationOutcome:
     outcome = LitigationOutcome()
     customer = store.customer(message.customer)
     rates = rates_of(rules)
@@ -128,8 +130,8 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
 
 
 def _build(cases: list[tuple[Invoice, Claim, list[dict[str, Any]]]], *, message: ChannelMessage, customer: Customer,
-           rules: Rules, store: Any, documents: Any, sender: EmailSender, presign: Callable[[str], str], today: date,
-           now: Any) -> None:
+           rules: Rules, store: LitigationStore, documents: Documents, sender: EmailSender,
+           presign: Callable[[str], str], today: date, now: datetime) -> None:
     """One dossier for the debtor's eligible invoices (SPEC §5): one requête, one ZIP, one e-mail."""
     (invoice, claim, history), *rest = cases
     chronology = [{k: str(v) for k, v in e.items() if v is not None and k in (

@@ -11,26 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
 
-PARKED = "PARKED"
+from ..ports import ParkedSteps
 
 
-def park(store: Any, *, key: str, body: str, invoice: str, ready_on: date) -> None:
+def park(store: ParkedSteps, *, key: str, body: str, invoice: str, ready_on: date) -> None:
     """Keep a litigation message (one invoice) until ``ready_on``; ``key`` must be new to the queue's
     idempotency, which already knows the message that was parked."""
-    store.put_record(PARKED, f"{ready_on.isoformat()}#{key}", {
+    store.park(ready_on, key, {
         "type": "parked_litigation", "ready_on": ready_on.isoformat(), "invoice": invoice, "key": key,
         "message": body})
 
 
-def release_parked(store: Any, send: Callable[[Sequence[tuple[str, str]]], set[str]], today: date) -> int:
+def release_parked(store: ParkedSteps, send: Callable[[Sequence[tuple[str, str]]], set[str]], today: date) -> int:
     """Queue the parked steps whose day has come; each record goes once its message is accepted."""
-    due = store.records_through(PARKED, f"{today.isoformat()}#\uffff")
+    due = store.parked_until(today)
     if not due:
         return 0
     accepted = send([(fields["key"], fields["message"]) for _, fields in due])
-    for sk, fields in due:
+    for parked_id, fields in due:
         if fields["key"] in accepted:
-            store.delete_record(PARKED, sk)
+            store.unpark(parked_id)
     return len(accepted)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from ..domain.email import build_email
 from ..domain.fmt import longdate
 from ..domain.model import Book
 from ..domain.policy import Rules
+from ..ports import Documents, EmailConfirmations, EmailSender, ReportStore
 from ..report.csv import render_csv
 from ..report.html import render_html
 from ..report.kpis import compute_kpis
-from .notify import send_once
+from .notifications import send_once
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,8 @@ def build_report(book: Book, rules: Rules, on: date) -> Report:
     return Report(render_html(kpis, company_name=rules.company.name, on=on), render_csv(kpis))
 
 
-def email_report(report: Report, *, rules: Rules, on: date, sender: Any, now: datetime, store: Any) -> str:
+def email_report(report: Report, *, rules: Rules, on: date, sender: EmailSender, now: datetime,
+                 store: EmailConfirmations) -> str:
     """The weekly e-mail to the company contact, the page and the CSV attached."""
     from email.message import EmailMessage
 
@@ -47,3 +48,12 @@ def email_report(report: Report, *, rules: Rules, on: date, sender: Any, now: da
     message.add_attachment(report.csv, maintype="text", subtype="csv", filename=f"tableau-de-bord-{on.isoformat()}.csv")
     return send_once(store, sender, key=f"report-{on.isoformat()}", raw=message.as_bytes(),
                      sender_address=company.email, to=[company.email], reply_to=company.email)
+
+
+def weekly_report(*, rules: Rules, on: date, store: ReportStore, documents: Documents, sender: EmailSender,
+                  now: datetime) -> str:
+    """The weekly report: built over the whole book, kept in the documents bucket, e-mailed to the company."""
+    report = build_report(store.whole_book(), rules, on)
+    documents.put(f"reports/{on.isoformat()}.html", report.html.encode("utf-8"), "text/html; charset=utf-8")
+    documents.put(f"reports/{on.isoformat()}.csv", report.csv, "text/csv; charset=utf-8")
+    return email_report(report, rules=rules, on=on, sender=sender, now=now, store=store)

@@ -12,8 +12,13 @@ from ..adapters.sqs import SqsQueues
 from ..settings import CHANNEL_QUEUE_VARIABLES, Settings
 
 if TYPE_CHECKING:
+    from ..adapters.importspace import S3ImportSpace
+    from ..adapters.s3docs import S3Documents
+    from ..adapters.ses import SesSender
     from ..domain.planner import Planner
     from ..domain.policy import Rules
+    from ..ports import LetterProvider
+    from .clock import Clock
 
 
 @dataclass
@@ -47,6 +52,11 @@ class Runtime:
         urls = {channel: self.settings.queue_for(channel) for channel in CHANNEL_QUEUE_VARIABLES}
         return SqsQueues(self.sqs, urls)
 
+    @cached_property
+    def configured_queues(self) -> SqsQueues:
+        """The channel queues this function was given (a backoff needs no other): no setting is required."""
+        return SqsQueues(self.sqs, dict(self.settings.channel_queue_urls or {}))
+
     def client(self, service: str) -> Any:
         return self._clients.setdefault(service, client(service, self.settings))
 
@@ -65,7 +75,7 @@ class Runtime:
         return self.parameters.get(name, decrypt=True, max_age=300) or ""
 
     @cached_property
-    def letter_provider(self) -> Any:
+    def letter_provider(self) -> LetterProvider:
         """The postal provider of the settings: the local one stores the PDF only (the demo's default)."""
         from ..adapters.postal import LocalLetterProvider, MerciFacteurProvider
         from ..adapters.s3docs import S3Documents
@@ -96,3 +106,34 @@ class Runtime:
         from ..domain.planner import Planner
 
         return Planner(self.rules)
+
+    # -- the adapters the handlers hand to the application ------------------------------------------------
+    @cached_property
+    def clock(self) -> Clock:
+        """The company's clock: the rules' calendar time zone, the day pinned by RELANCE_TODAY (the demo)."""
+        from .clock import Clock
+
+        return Clock(self.rules.calendar.timezone, self.settings.today_override)
+
+    @cached_property
+    def documents(self) -> S3Documents:
+        """The documents bucket: letters, proofs, dossiers, reports."""
+        from ..adapters.s3docs import S3Documents
+
+        return S3Documents(self.s3, self.settings.documents_bucket)
+
+    @property
+    def documents_if_any(self) -> S3Documents | None:
+        """The documents bucket when one is configured (an e-mail's invoice PDFs, a callback's proof)."""
+        return self.documents if self.settings.documents_bucket else None
+
+    @cached_property
+    def email_sender(self) -> SesSender:
+        from ..adapters.ses import SesSender
+
+        return SesSender(self.client("sesv2"), self.settings.ses_configuration_set)
+
+    def import_space(self, bucket: str) -> S3ImportSpace:
+        from ..adapters.importspace import S3ImportSpace
+
+        return S3ImportSpace(self.s3, bucket, self.sqs, self.settings.import_queue_url)

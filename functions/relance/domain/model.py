@@ -109,6 +109,25 @@ class Invoice:
         )
 
 
+HELD_PAID, HELD_CANCELLED, HELD_LITIGATION, HELD_DISPUTED, HELD_PROMISE = (
+    "paid", "cancelled", "litigation", "disputed", "promise to pay")
+
+
+def why_held(invoice: Invoice, day: date) -> str | None:
+    """Why no reminder may go out for ``invoice`` on ``day``, whatever the rules say — settled (``paid``,
+    ``cancelled``: SPEC §2 rule 1), in ``litigation``, ``disputed``, under a ``promise to pay`` — or ``None``.
+    The planner skips on it, and the channels re-check it before they send."""
+    if invoice.is_settled_on(day):
+        return HELD_CANCELLED if invoice.status == "cancelled" else HELD_PAID
+    if invoice.status == "litigation":
+        return HELD_LITIGATION
+    if invoice.status == "disputed":
+        return HELD_DISPUTED
+    if invoice.promise_to_pay_until is not None and invoice.promise_to_pay_until >= day:
+        return HELD_PROMISE
+    return None
+
+
 INVALID_DATA = "invalid data"  # skipped reason: ``invalid data: <field>`` (SPEC §3)
 PLANNING_ERROR = "error"  # skipped reason: ``error: <what failed>``, when no field is to blame
 

@@ -12,7 +12,20 @@ from typing import NamedTuple
 from .calendar import ONE_DAY, BusinessCalendar
 from .conditions import CustomerStats, Facts
 from .legal import is_prescribed
-from .model import PLANNING_ERROR, Book, HistoryEntry, Invoice, Unusable, invoice_problems
+from .model import (
+    HELD_CANCELLED,
+    HELD_DISPUTED,
+    HELD_LITIGATION,
+    HELD_PAID,
+    HELD_PROMISE,
+    PLANNING_ERROR,
+    Book,
+    HistoryEntry,
+    Invoice,
+    Unusable,
+    invoice_problems,
+    why_held,
+)
 from .policy import Rules, Scenario, Segment, Step
 
 REASON_DISPUTED = "paused: disputed"
@@ -20,6 +33,7 @@ REASON_PROMISE = "paused: promise to pay"
 REASON_LITIGATION = "in litigation"
 REASON_PRESCRIBED = "prescribed"
 REASON_NO_SEGMENT = "no segment"
+HELD_REASONS = {HELD_LITIGATION: REASON_LITIGATION, HELD_DISPUTED: REASON_DISPUTED, HELD_PROMISE: REASON_PROMISE}
 
 # What data can make a computation on one invoice fail: calendar arithmetic past year 9999 (OverflowError),
 # Decimal overflow (ArithmeticError), a date out of range (ValueError), a record pointing nowhere (LookupError).
@@ -161,19 +175,12 @@ class Planner:
                 continue
             # One invoice whose data defeats a computation is set aside; the others keep their run.
             try:
-                status = invoice.status
-                if status == "paid" or status == "cancelled" or invoice.amount_due <= 0 or (
-                        invoice.paid_on is not None and invoice.paid_on <= on):
+                held = why_held(invoice, on)
+                if held in (HELD_PAID, HELD_CANCELLED):
                     continue
                 customer = book.customers[invoice.customer_id]
-                if status == "litigation":
-                    skipped.append(Skipped(invoice.id, REASON_LITIGATION))
-                    continue
-                if status == "disputed":
-                    skipped.append(Skipped(invoice.id, REASON_DISPUTED))
-                    continue
-                if invoice.promise_to_pay_until is not None and invoice.promise_to_pay_until >= on:
-                    skipped.append(Skipped(invoice.id, REASON_PROMISE))
+                if held is not None:
+                    skipped.append(Skipped(invoice.id, HELD_REASONS[held]))
                     continue
                 facts = Facts(invoice, customer, on, stats.get(customer.id, _NO_STATS))
                 paused = None

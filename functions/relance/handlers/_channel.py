@@ -1,12 +1,10 @@
 """What every channel function shares: SQS batches with partial failures, idempotency per message key,
-backoff on transient provider errors, and the company's calendar date."""
+backoff on transient provider errors; the company's date is ``Runtime.clock``'s."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -19,26 +17,14 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..app.deliver import ChannelMessage, Channels
+from ..app.deliver import Channels
+from ..app.messages import ChannelMessage
 from ..app.runtime import Runtime
 from ..ports import TransientProviderError
+from ._runtime import LazyRuntime
 
 IDEMPOTENCY_DAYS = 30
 MAX_BACKOFF_S = 900
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-def clock(rt: Runtime) -> dict[str, Callable[[], Any]]:
-    """``now`` and ``today`` in the company's time zone; RELANCE_TODAY pins the day (the local demo)."""
-    zone = ZoneInfo(rt.rules.calendar.timezone)
-    pinned = rt.settings.today_override
-    if pinned is not None:
-        moment = datetime.combine(pinned, time(10, 0), zone).astimezone(UTC)
-        return {"now": lambda: moment, "today": lambda: pinned}
-    return {"now": now_utc, "today": lambda: now_utc().astimezone(zone).date()}
 
 
 class ChannelFunction:
@@ -50,15 +36,13 @@ class ChannelFunction:
         self.logger = Logger(service=name)
         self.metrics = Metrics(namespace="Relance", service=name)
         self.processor = BatchProcessor(event_type=EventType.SQS)
-        self._runtime: Runtime | None = None
+        self._lazy = LazyRuntime(need=("idempotency_table",))
         self._attempt = 1  # the SQS receive count of the record being handled
         self._once: Callable[..., dict[str, Any]] | None = None
 
     def runtime(self) -> Runtime:
-        if self._runtime is None:
-            from ..settings import Settings
-
-            rt = Runtime(Settings.from_env(need=("idempotency_table",)))
+        rt = self._lazy()
+        if self._once is None:
             persistence = DynamoDBPersistenceLayer(table_name=rt.settings.idempotency_table, boto3_client=rt.dynamodb)
             config = IdempotencyConfig(event_key_jmespath="key", raise_on_no_idempotency_key=True,
                                        expires_after_seconds=IDEMPOTENCY_DAYS * 86400)
@@ -68,17 +52,17 @@ class ChannelFunction:
             def once(*, message: dict[str, Any]) -> dict[str, Any]:
                 return self._deliver(message)
 
-            self._runtime, self._once = rt, once
-            self._config = config
-        return self._runtime
+            self._once, self._config = once, config
+        return rt
 
     def reset(self) -> None:
-        self._runtime = None
+        self._lazy.reset()
         self._once = None
 
     def channels(self, rt: Runtime) -> Channels:
         return Channels(rules=rt.rules, store=rt.store, attempt=self._attempt,
-                        confirmation_wait_s=rt.settings.ses_confirmation_wait_s, **clock(rt))
+                        confirmation_wait_s=rt.settings.ses_confirmation_wait_s, now=rt.clock.now,
+                        today=rt.clock.today)
 
     def _deliver(self, message: dict[str, Any]) -> dict[str, Any]:
         rt = self.runtime()
@@ -107,13 +91,9 @@ class ChannelFunction:
 
     def _backoff(self, record: SQSRecord) -> None:
         """Retry later and later: 30 s, 1 min, 2 min… (SQS moves it to the DLQ after maxReceiveCount)."""
-        rt = self.runtime()
         attempts = int(record.attributes.approximate_receive_count or 1)
-        name = record.event_source_arn.rsplit(":", 1)[-1]
-        known = [u for u in (rt.settings.channel_queue_urls or {}).values() if u.rstrip("/").endswith("/" + name)]
-        url = known[0] if known else rt.sqs.get_queue_url(QueueName=name)["QueueUrl"]
-        rt.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record.receipt_handle,
-                                         VisibilityTimeout=min(MAX_BACKOFF_S, 30 * 2 ** (attempts - 1)))
+        self.runtime().configured_queues.redeliver_later(record.event_source_arn, record.receipt_handle,
+                                                         seconds=min(MAX_BACKOFF_S, 30 * 2 ** (attempts - 1)))
 
     def handler(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         self.runtime()

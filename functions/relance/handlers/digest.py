@@ -8,10 +8,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..adapters.ses import SesSender
 from ..app.deliver import send_call_digests
 from ..app.schedule import scheduled_day
-from ._channel import clock
 from ._runtime import LazyRuntime
 
 logger = Logger(service="digest")
@@ -24,11 +22,9 @@ reset = runtime.reset
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     rt = runtime()
-    times = clock(rt)
-    now = times["now"]()
-    day = scheduled_day(event, rt.rules.calendar.timezone, now)
-    sent = send_call_digests(store=rt.store, sender=SesSender(rt.client("sesv2"), rt.settings.ses_configuration_set),
-                             rules=rt.rules, day=day, now=now)
+    now = rt.clock.now()
+    day = scheduled_day(event, rt.clock.timezone, now)
+    sent = send_call_digests(store=rt.store, sender=rt.email_sender, rules=rt.rules, day=day, now=now)
     metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=len(sent))
     logger.info("call digests sent", extra={"run_date": day.isoformat(), "digests": len(sent)})
     return {"run_date": day.isoformat(), "digests": len(sent)}

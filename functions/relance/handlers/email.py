@@ -9,23 +9,15 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..adapters.s3docs import S3Documents
-from ..adapters.ses import SesSender
-from ..app.deliver import ChannelMessage, Channels
+from ..app.deliver import Channels
+from ..app.messages import ChannelMessage
 from ..app.runtime import Runtime
 from ._channel import ChannelFunction
 
 
 def _deliver(rt: Runtime, channels: Channels, message: ChannelMessage) -> dict[str, Any]:
-    documents = S3Documents(rt.s3, rt.settings.documents_bucket) if rt.settings.documents_bucket else None
-    reroute = None
-    if rt.settings.email_fallback == "letter":
-        def reroute(moved: ChannelMessage) -> None:
-            accepted = rt.queues.send_to(rt.settings.queue_for("letter"), [(moved.key, moved.body())])
-            if moved.key not in accepted:
-                raise RuntimeError("the letter queue refused the fallback message")
-    sender = SesSender(rt.client("sesv2"), rt.settings.ses_configuration_set)
-    return channels.email(message, sender=sender, documents=documents, reroute=reroute).as_dict()
+    reroute = rt.queues if rt.settings.email_fallback == "letter" else None
+    return channels.email(message, sender=rt.email_sender, documents=rt.documents_if_any, reroute=reroute).as_dict()
 
 
 function = ChannelFunction("email", _deliver)

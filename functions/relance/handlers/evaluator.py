@@ -11,8 +11,7 @@ An optional ``run_date`` in the scheduled event reruns or backfills a given day.
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -21,7 +20,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..app.evaluate import evaluate_shard, shard_jobs
+from ..app.evaluate import evaluate_shard
+from ..app.messages import read_shard_job, shard_jobs
 from ..app.parked import release_parked
 from ..app.schedule import scheduled_day
 from ._runtime import LazyRuntime
@@ -50,11 +50,11 @@ def _rules_or_fail() -> Any:
 
 
 def _evaluate(record: SQSRecord) -> None:
-    job = json.loads(record.body)
+    run_date, shard = read_shard_job(record.body)
     rt = runtime()
     rules = _rules_or_fail()
-    report = evaluate_shard(rules=rules, store=rt.store, queue=rt.queues, run_date=date.fromisoformat(job["run_date"]),
-                            shard=int(job["shard"]), planner=rt.planner, record_workers=rt.settings.record_workers)
+    report = evaluate_shard(rules=rules, store=rt.store, queue=rt.queues, run_date=run_date, shard=shard,
+                            planner=rt.planner, record_workers=rt.settings.record_workers)
     metrics.add_metric(name="InvoicesEvaluated", unit=MetricUnit.Count, value=report.invoices)
     metrics.add_metric(name="ActionsRecorded", unit=MetricUnit.Count, value=report.recorded)
     if report.in_error:

@@ -21,7 +21,6 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..adapters.importspace import S3ImportSpace
 from ..app.importing import ERRORS_SUFFIX, REPORT_SUFFIX, apply_rows, import_chunk, prepare, split_import, write_report
 from ..imports import format_of
 from ..imports.csvfile import ImportFileError, RowError
@@ -32,11 +31,6 @@ metrics = Metrics(namespace="Relance", service="importer")
 processor = BatchProcessor(event_type=EventType.SQS)
 runtime = LazyRuntime()
 reset = runtime.reset
-
-
-def _space(bucket: str) -> S3ImportSpace:
-    rt = runtime()
-    return S3ImportSpace(rt.s3, bucket, rt.sqs, rt.settings.import_queue_url)
 
 
 def _count(summary: dict[str, Any]) -> None:
@@ -50,7 +44,7 @@ def _count(summary: dict[str, Any]) -> None:
 
 def import_object(bucket: str, key: str, import_id: str) -> dict[str, Any]:
     rt = runtime()
-    space = _space(bucket)
+    space = rt.import_space(bucket)
     data = space.get(key)
     if data is None:  # deleted before we read it: nothing to import, nothing to report
         logger.warning("dropped export vanished before it was read", extra={"file": key})
@@ -76,7 +70,7 @@ def import_object(bucket: str, key: str, import_id: str) -> dict[str, Any]:
 def _chunk(record: SQSRecord) -> None:
     message = json.loads(record.body)
     rt = runtime()
-    summary = import_chunk(message, rt.store, _space(message["bucket"]))
+    summary = import_chunk(message, rt.store, rt.import_space(message["bucket"]))
     if summary is not None:
         _count(summary)
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..adapters.s3docs import S3Documents
-from ..app.deliver import ChannelMessage, Channels
+from ..app.deliver import Channels
+from ..app.messages import ChannelMessage
 from ..app.runtime import Runtime
 from ._channel import ChannelFunction
 
@@ -16,8 +16,7 @@ from ._channel import ChannelFunction
 def _deliver(rt: Runtime, channels: Channels, message: ChannelMessage) -> dict[str, Any]:
     from ..letters.pdf import render_letter_pdf  # fpdf2 is paid for by this function only
 
-    documents = S3Documents(rt.s3, rt.settings.documents_bucket)
-    return channels.letter(message, provider=rt.letter_provider, documents=documents,
+    return channels.letter(message, provider=rt.letter_provider, documents=rt.documents,
                            render_pdf=render_letter_pdf).as_dict()
 
 

@@ -6,10 +6,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..adapters.s3docs import S3Documents
-from ..adapters.ses import SesSender
-from ..app.deliver import ChannelMessage, Channels
+from ..app.deliver import Channels
 from ..app.litigation import handle_litigation
+from ..app.messages import ChannelMessage
 from ..app.runtime import Runtime
 from ._channel import ChannelFunction
 
@@ -17,15 +16,10 @@ PRESIGNED_SECONDS = 7 * 86400
 
 
 def _deliver(rt: Runtime, channels: Channels, message: ChannelMessage) -> dict[str, Any]:
-    bucket = rt.settings.documents_bucket
-
-    def presign(key: str) -> str:
-        return rt.s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
-                                            ExpiresIn=PRESIGNED_SECONDS)
-
-    return handle_litigation(message, rules=rt.rules, store=rt.store, documents=S3Documents(rt.s3, bucket),
-                             sender=SesSender(rt.client("sesv2"), rt.settings.ses_configuration_set),
-                             presign=presign, today=channels.today(), now=channels.now()).as_dict()
+    documents = rt.documents
+    return handle_litigation(message, rules=rt.rules, store=rt.store, documents=documents, sender=rt.email_sender,
+                             presign=lambda key: documents.presign(key, PRESIGNED_SECONDS), today=channels.today(),
+                             now=channels.now()).as_dict()
 
 
 function = ChannelFunction("litigation", _deliver)

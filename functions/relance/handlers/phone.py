@@ -6,7 +6,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..app.deliver import ChannelMessage, Channels
+from ..app.deliver import Channels
+from ..app.messages import ChannelMessage
 from ..app.runtime import Runtime
 from ._channel import ChannelFunction
 

@@ -1,8 +1,7 @@
 """The postal provider's status callback (HTTP API, POST /postal/status).
 
 Authenticated: either our signed scheme (``X-Relance-Signature``, HMAC over timestamp + body) or Merci
-Facteur's webhook key header. A delivery or a signed AR is recorded on the invoice's history and its
-date (``delivered_on``) on the formal notice step: the litigation step needs it. Retries change nothing.
+Facteur's webhook key header; what a status changes is ``app.postal``'s.
 """
 
 from __future__ import annotations
@@ -22,10 +21,8 @@ from ..adapters.postal_callback import (
     verify_merci_facteur_callback,
     verify_status_callback,
 )
-from ..app.deliver import ChannelMessage
+from ..app.postal import apply_status
 from ..app.runtime import Runtime
-from ..domain.terms import postal_event_kind
-from ..ports import letter_reference
 from ..signing import InvalidSignature
 from ._http import UndecodableBody, raw_body
 from ._runtime import LazyRuntime
@@ -43,45 +40,11 @@ def _json(status: int, body: str) -> Response:
 
 
 def apply_update(rt: Runtime, update: StatusUpdate) -> str:
-    """Record one status on the history of the letter's invoices; the same news twice is recorded once.
-
-    A letter is found by the provider's sending id; one whose id never reached us (the answer to the send was
-    lost, the retry refused as a duplicate) by the reference the callback echoes, and is then bound to its id.
-    An unknown letter is not claimed: should its record appear, the provider's retry is still applied."""
-    store = rt.single_item_store
-    found = store.records(f"LETTER#{update.provider_id}")
-    if not found and update.reference:
-        found = store.records(f"LETTERREF#{letter_reference(update.reference)}")
-        if found:
-            store.put_record(f"LETTER#{update.provider_id}", "META", {
-                **found[0], "tracking_number": update.tracking_number or found[0].get("tracking_number", "")})
-            logger.info("letter identified by its reference", extra={"provider_id": update.provider_id})
-    if not found:
-        logger.warning("status for an unknown letter", extra={"provider_id": update.provider_id})
-        return "unknown"
-    if not store.claim(f"POSTAL#{update.provider_id}", f"STATUS#{update.dedupe_key}"):
-        return "duplicate"
-    message = ChannelMessage.from_body(found[0]["message"], store)
-    proof_key = ""
-    if update.proof and rt.settings.documents_bucket:
-        from ..adapters.postal import media_type
-        from ..adapters.s3docs import S3Documents
-
-        content_type = media_type(update.proof)
-        proof_key = f"proofs/{update.provider_id}/{update.status}.{content_type.split('/')[-1]}"
-        S3Documents(rt.s3, rt.settings.documents_bucket).put(proof_key, update.proof, content_type)
-    kind = postal_event_kind(update.status).value
-    day = (update.delivered_on or update.event_date or datetime.now(UTC).date()).isoformat()
-    store.append_events([{"invoice": a.invoice, "kind": kind, "date": day, "step": a.step,
-                             "channel": message.channel, "provider_id": update.provider_id,
-                             "tracking_number": update.tracking_number or found[0].get("tracking_number", ""),
-                             "proof_url": update.proof_url, "proof": proof_key, "message_key": message.key}
-                            for a in message.actions])
-    if update.delivered_on is not None:
-        for action in message.actions:
-            store.record_delivery(action.invoice, action.step, update.delivered_on)
-    metrics.add_metric(name=f"PostalStatus_{kind}", unit=MetricUnit.Count, value=1)
-    return "recorded"
+    applied = apply_status(update, store=rt.single_item_store, documents=rt.documents_if_any,
+                           today=lambda: rt.clock.today())
+    if applied.kind:
+        metrics.add_metric(name=f"PostalStatus_{applied.kind}", unit=MetricUnit.Count, value=1)
+    return applied.outcome
 
 
 @app.post("/postal/status")

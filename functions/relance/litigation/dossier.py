@@ -219,7 +219,7 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
 
 def formal_notice_copy(rules: Rules, invoice: Invoice, customer: Customer) -> Piece | None:
     """Offline: the formal notice rebuilt from the rules and the data, as it was written on its date."""
-    from ..app.deliver import ChannelMessage, MessageAction, Prepared, letter_document
+    from ..app.deliver import ChannelMessage, MessageAction, ReadyMessage, letter_document
     from ..domain.render import render_message
     from ..letters.pdf import render_letter_pdf
 
@@ -236,7 +236,7 @@ def formal_notice_copy(rules: Rules, invoice: Invoice, customer: Customer) -> Pi
                               today=notice.date)
     message = ChannelMessage("copie", notice.date, customer.id, "registered_letter", step.tone,
                              (MessageAction(invoice.id, step.id, "", scenario.name),))
-    pdf = render_letter_pdf(letter_document(rules, Prepared(message, customer, [invoice], step, rendered), True,
+    pdf = render_letter_pdf(letter_document(rules, ReadyMessage(message, customer, [invoice], step, rendered), True,
                                             notice.date))
     return Piece("mise-en-demeure.pdf", f"Mise en demeure par lettre recommandée avec AR du {longdate(notice.date)}"
                  + (f", reçue le {longdate(notice.delivered_on)}" if notice.delivered_on else ""), pdf)

@@ -1,18 +1,20 @@
-"""What the finance assistant learns by phone, recorded through the same paths as the machines use."""
+"""What the finance assistant records by hand (``relance invoice …``): what she learns by phone or sees on the
+bank statement, through the same store paths as the machines use."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import date
 from decimal import Decimal
-from typing import Any
+
+from ..ports import Ledger
 
 
 class UnknownInvoice(LookupError):
     pass
 
 
-def record_payment(store: Any, invoice_id: str, on: date, amount: Decimal | None = None,
+def record_payment(store: Ledger, invoice_id: str, on: date, amount: Decimal | None = None,
                    reference: str = "") -> str:
     """A payment seen on the bank statement: all that is due unless an amount is given."""
     found = store.invoice(invoice_id)
@@ -28,20 +30,20 @@ def record_payment(store: Any, invoice_id: str, on: date, amount: Decimal | None
                                currency=invoice.currency, on=on, details={"reference": reference})
 
 
-def record_dispute(store: Any, invoice_id: str, on: date, reason: str) -> bool:
+def record_dispute(store: Ledger, invoice_id: str, on: date, reason: str) -> bool:
     """The customer contests the invoice: reminders pause until ``resume``."""
     return store.update_invoice_state(invoice_id, kind="dispute", on=on, sets={"status": "disputed"},
                                       when_status=("open",), details={"reason": reason})
 
 
-def record_promise(store: Any, invoice_id: str, on: date, until: date) -> bool:
+def record_promise(store: Ledger, invoice_id: str, on: date, until: date) -> bool:
     """The customer promises to pay by ``until``: reminders pause until then."""
     return store.update_invoice_state(invoice_id, kind="promise", on=on,
                                       sets={"promise_to_pay_until": until.isoformat()},
                                       when_status=("open", "disputed"), details={"until": until.isoformat()})
 
 
-def resume(store: Any, invoice_id: str, on: date) -> bool:
+def resume(store: Ledger, invoice_id: str, on: date) -> bool:
     """Lift a dispute or a promise: reminders start again where they were."""
     found = store.invoice(invoice_id)
     if found is None:
