@@ -558,6 +558,12 @@ def cmd_invoice(args: argparse.Namespace) -> int:
                 outcome = people.resume(store, invoice_id, on)
         except people.UnknownInvoice:
             outcome, failed = "unknown invoice", True
+        except people.UnusableInvoice as err:
+            aside = err.unusable
+            sys.stderr.write(f"facture {invoice_id} : {aside.problem} (champ {aside.reason.partition(': ')[2]}, "
+                             f"{aside.where}) — rien n’a été enregistré ; corrigez la facture dans l’export "
+                             "comptable puis réimportez-la\n")
+            outcome, failed = aside.reason, True
         except (BotoCoreError, ClientError) as err:
             sys.stderr.write(f"cannot reach the table: {err}\n")
             return 1

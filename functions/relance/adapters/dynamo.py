@@ -901,6 +901,15 @@ class DynamoStore:
                 if not is_conditional_failure(err):
                     raise
 
+    def review_notice(self, day: date) -> dict[str, dict[str, Any]]:
+        """What the day's notice of payments kept for review recorded: ``notice`` (the payments it lists, chosen
+        before sending) and ``sent`` (its SES id), each when written."""
+        return dict(self._side_records("pk = :p", {":p": _s(f"REVIEWNOTICE#{day.isoformat()}")}))
+
+    def note_review_notice(self, day: date, part: str, fields: dict[str, Any], *, expires_at: int) -> None:
+        self.put_record(f"REVIEWNOTICE#{day.isoformat()}", part, {"type": f"review_{part}", **fields},
+                        expires_at=expires_at)
+
     def cancel_pending(self, invoice_id: str, shard: int, reason: str) -> int:
         """Cancel the invoice's actions recorded but not yet queued (the senders re-check what was queued).
 
@@ -990,6 +999,13 @@ class DynamoStore:
                                       ConsistentRead=True)
         item = answer.get("Item")
         return (invoice_from_item(item), int(item.get("version", {}).get("N", "0"))) if item else None
+
+    def checked_invoice(self, invoice_id: str) -> Invoice | Unusable | None:
+        """The invoice, or why its item is set aside (a field unreadable or outside SPEC §3's bounds): what a
+        person's command reads before it records anything on it."""
+        item = self.client.get_item(TableName=self.table, Key={"pk": _s(f"INV#{invoice_id}"), "sk": _s("STATE")},
+                                    ConsistentRead=True).get("Item")
+        return read_invoice(item) if item else None
 
     def history(self, invoice_id: str) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :p AND begins_with(sk, :e)",

@@ -79,19 +79,18 @@ def review_notice_text(kept: Sequence[dict[str, Any]], day: date, company_name: 
 def notify_payments_kept_for_review(*, store: Any, sender: Any, company: Any, day: date, now: datetime) -> str | None:
     """E-mail the company the payments kept for review it was not yet told of; the SES id, or ``None`` when
     there is nothing new. Once per day: a retry or a second run sends the same notice once."""
-    pk = f"REVIEWNOTICE#{day.isoformat()}"
-    records = {r.get("type"): r for r in store.records(pk)}
-    if "review_notice_sent" in records:
-        return str(records["review_notice_sent"]["provider_id"])
-    if "review_notice" in records:  # an earlier attempt chose what to list: list the same
-        kept = list(records["review_notice"]["payments"])
+    recorded = store.review_notice(day)
+    if "sent" in recorded:
+        return str(recorded["sent"]["provider_id"])
+    expires = int((now + timedelta(days=NOTICE_KEPT_DAYS)).timestamp())
+    if "notice" in recorded:  # an earlier attempt chose what to list: list the same
+        kept = list(recorded["notice"]["payments"])
     else:
         kept = sorted((k for k in store.review_payments() if not k.get("notified_on")),
                       key=lambda k: (k.get("at", ""), k["provider"], k["event_id"]))
         if not kept:
             return None
-        expires = int((now + timedelta(days=NOTICE_KEPT_DAYS)).timestamp())
-        store.put_record(pk, "notice", {"type": "review_notice", "payments": kept}, expires_at=expires)
+        store.note_review_notice(day, "notice", {"payments": kept}, expires_at=expires)
     subject, text = review_notice_text(kept, day, company.name)
     key = f"review-{day.isoformat()}"
     raw = build_email(sender_name=company.name, sender=company.email, to=[company.email], subject=subject,
@@ -99,6 +98,5 @@ def notify_payments_kept_for_review(*, store: Any, sender: Any, company: Any, da
     message_id = send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[company.email],
                            reply_to=company.email)
     store.mark_review_notified(kept, day)
-    store.put_record(pk, "sent", {"type": "review_notice_sent", "provider_id": message_id, "payments": len(kept)},
-                     expires_at=int((now + timedelta(days=NOTICE_KEPT_DAYS)).timestamp()))
+    store.note_review_notice(day, "sent", {"provider_id": message_id, "payments": len(kept)}, expires_at=expires)
     return message_id
