@@ -574,10 +574,11 @@ class DynamoStore:
                 pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
 
     # -- the channels ------------------------------------------------------------------------------
-    def invoices(self, ids: Iterable[str]) -> dict[str, Invoice]:
-        """Fresh, strongly consistent reads: a channel re-checks before it sends."""
+    def invoices(self, ids: Iterable[str]) -> dict[str, Invoice | Unusable]:
+        """Fresh, strongly consistent reads: a channel re-checks before it sends. An item that cannot be used
+        (poisoned after planning) comes back as why, so that the channel records it instead of failing."""
         wanted = sorted(set(ids))
-        found: dict[str, Invoice] = {}
+        found: dict[str, Invoice | Unusable] = {}
         for start in range(0, len(wanted), 100):
             request: dict[str, Any] = {self.table: {"Keys": [{"pk": _s(f"INV#{i}"), "sk": _s("STATE")}
                                                              for i in wanted[start:start + 100]],
@@ -585,8 +586,7 @@ class DynamoStore:
             while request:
                 answer = self.client.batch_get_item(RequestItems=request)
                 for item in answer["Responses"].get(self.table, []):
-                    invoice = invoice_from_item(item)
-                    found[invoice.id] = invoice
+                    found[_key_id(item, "INV#")] = read_invoice(item)
                 request = answer.get("UnprocessedKeys") or {}
         return found
 

@@ -20,7 +20,7 @@ from ..domain.claim import (
 from ..domain.courts import court_for, courts_of
 from ..domain.email import build_email
 from ..domain.fmt import longdate, money
-from ..domain.model import Customer, Invoice
+from ..domain.model import Customer, Invoice, Unusable
 from ..litigation.dossier import Piece, build_dossier, case_name, chronology_events
 from ..rules.model import Rules
 from .deliver import ChannelMessage, EmailSender
@@ -65,11 +65,17 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Any, docu
     rates = rates_of(rules)
     eligible: list[tuple[Invoice, Claim, list[dict[str, Any]]]] = []
     for action in message.actions:
-        found = store.invoice(action.invoice)
+        found = store.checked_invoice(action.invoice)
         if found is None or customer is None:
             outcome.refused[action.invoice] = ["closed"]
             continue
-        invoice, _ = found
+        if isinstance(found, Unusable):  # unreadable or out of bounds in the table: refused, never retried
+            outcome.refused[action.invoice] = [found.reason]
+            store.append_events([{"invoice": action.invoice, "kind": "litigation_refused", "date": today.isoformat(),
+                                  "step": action.step, "channel": "litigation", "reason": found.reason,
+                                  "problem": found.problem, "message_key": message.key}])
+            continue
+        invoice = found
         try:
             verdict = eligibility(invoice, customer, rules.legal, rules.company.missing(), today, rates)
         except UnusableInvoice as err:  # a date or an amount out of bounds: refused, never retried
