@@ -175,6 +175,21 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     }
 
 
+def terms_warnings(book: Book) -> list[tuple[str, str]]:
+    """(invoice, French text) for each open business invoice whose terms exceed L441-10's ceiling."""
+    from .domain.legal import payment_terms_problem
+
+    out = []
+    for invoice in book.invoices:
+        customer = book.customers.get(invoice.customer_id)
+        if customer is None or invoice.status not in ("open", "disputed") or invoice.amount_due <= 0:
+            continue
+        problem = payment_terms_problem(invoice, customer)
+        if problem:
+            out.append((invoice.id, problem))
+    return out
+
+
 def simulate_json(start: date, end: date, actions: Sequence[DatedAction],
                   unusable: Sequence[Unusable] = ()) -> dict[str, Any]:
     """SPEC §4, plus ``skipped``: the invoices set aside for their data or a failed computation (SPEC §3)."""
@@ -228,6 +243,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     book = _book(args.data)
     plan = Planner(rules).plan(book, args.on)
     _warn_unusable(plan.unusable, book.unusable)
+    for invoice_id, text in terms_warnings(book):  # on stderr, like the invoices set aside: the JSON is SPEC §4's
+        sys.stderr.write(f"avertissement : facture {invoice_id} : {text}\n")
     if args.format == "json":
         _emit_json(plan_json(plan))
         return 0
@@ -550,6 +567,12 @@ def cmd_invoice(args: argparse.Namespace) -> int:
                 outcome = manual.resume(store, invoice_id, on)
         except manual.UnknownInvoice:
             outcome, failed = "unknown invoice", True
+        except manual.UnusableInvoice as err:
+            aside = err.unusable
+            sys.stderr.write(f"facture {invoice_id} : {aside.problem} (champ {aside.reason.partition(': ')[2]}, "
+                             f"{aside.where}) — rien n’a été enregistré ; corrigez la facture dans l’export "
+                             "comptable puis réimportez-la\n")
+            outcome, failed = aside.reason, True
         except (BotoCoreError, ClientError) as err:
             sys.stderr.write(f"cannot reach the table: {err}\n")
             return 1
@@ -649,6 +672,10 @@ def cmd_import(args: argparse.Namespace) -> int:
                                  "(relance garde son enregistrement) :", markup=False)
                 for d in s_["disagreement_details"]:
                     _console().print(f"  ligne {d['row']}, facture {d['invoice']} : {d['reason']}", markup=False)
+            if s_.get("warnings"):
+                _console().print(f"{s_['warnings']} avertissement(s), lignes importées quand même :", markup=False)
+                for w in s_["warning_details"]:
+                    _console().print(f"  ligne {w['row']}, facture {w['invoice']} : {w['reason']}", markup=False)
     return 1 if failed else 0
 
 

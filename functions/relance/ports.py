@@ -124,8 +124,9 @@ class EmailConfirmations(Protocol):
 class ChannelStore(MessageActions, History, EmailConfirmations, Protocol):
     """What the channel functions read and keep about a message (``app.deliver``)."""
 
-    def invoices(self, ids: Iterable[str]) -> dict[str, Invoice]:
-        """Fresh, strongly consistent reads: a channel re-checks before it sends."""
+    def invoices(self, ids: Iterable[str]) -> dict[str, Invoice | Unusable]:
+        """Fresh, strongly consistent reads: a channel re-checks before it sends; an item poisoned since
+        planning comes back as why it cannot be used."""
         ...
 
     def customer(self, customer_id: str) -> Customer | None: ...
@@ -151,6 +152,18 @@ class DigestStore(EmailConfirmations, Protocol):
     def digests_sent(self, day: date) -> list[dict[str, Any]]: ...
 
     def note_digest_sent(self, day: date, manager: str, fields: dict[str, Any]) -> None: ...
+
+
+class ReviewNoticeStore(EmailConfirmations, Protocol):
+    """What the notice of payments kept for review reads and records (``app.review_notice``)."""
+
+    def review_payments(self, providers: Sequence[str] = ("stripe", "generic")) -> list[dict[str, str]]: ...
+
+    def mark_review_notified(self, kept: Sequence[dict[str, str]], on: date) -> None: ...
+
+    def review_notice(self, day: date) -> dict[str, dict[str, Any]]: ...
+
+    def note_review_notice(self, day: date, part: str, fields: dict[str, Any], *, expires_at: int) -> None: ...
 
 
 class PostalStatusStore(MessageActions, History, Protocol):
@@ -184,6 +197,10 @@ class Ledger(Protocol):
 
     def invoice(self, invoice_id: str) -> tuple[Invoice, int] | None:
         """The invoice and the version it was read at, or ``None``."""
+        ...
+
+    def checked_invoice(self, invoice_id: str) -> Invoice | Unusable | None:
+        """The invoice, or why its stored item cannot be used, or ``None``: what a command reads first."""
         ...
 
     def apply_payment(self, *, provider: str, event_id: str, invoice_id: str, amount: Decimal, currency: str,

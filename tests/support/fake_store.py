@@ -178,6 +178,11 @@ class FakeStore:
         with self._lock:
             return self._invoices.get(invoice_id)
 
+    def checked_invoice(self, invoice_id: str) -> Invoice | None:
+        """Everything this store holds was written as an ``Invoice``: nothing in it is ever unusable."""
+        found = self.invoice(invoice_id)
+        return found[0] if found else None
+
     def invoices(self, ids: Iterable[str]) -> dict[str, Invoice]:
         with self._lock:
             return {i: self._invoices[i][0] for i in set(ids) if i in self._invoices}

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..domain.email import HeaderError, build_email
 from ..domain.fmt import shortdate
-from ..domain.model import Customer, Invoice, why_held
+from ..domain.model import Customer, Invoice, Unusable, why_held
 from ..domain.policy import Rules, Step
 from ..domain.render import Rendered, RenderFailed, TemplateMissing, render_message
 from ..letters import LetterDocument, LetterLine, sender_from
@@ -149,13 +149,21 @@ class Channels:
         fresh = self.store.invoices([a.invoice for a in message.actions])
         keep, dropped = [], []
         for action in message.actions:
-            reason = why_not_due(fresh.get(action.invoice), today) or self._superseded(action, fresh[action.invoice])
-            if reason is None:
-                keep.append(fresh[action.invoice])
+            found = fresh.get(action.invoice)
+            if isinstance(found, Unusable):
+                # Poisoned after planning: every attempt would fail alike, so it fails for good, once.
+                reason = f"{found.reason} — {found.problem}"
+                self._events(message, "action_failed", [action.invoice], reason=reason)
+                dropped.append((action.invoice, found.reason))
+                continue
+            reason = why_not_due(found, today)
+            if reason is None and found is not None:
+                reason = self._superseded(action, found)
+            if reason is None and found is not None:
+                keep.append(found)
             else:
                 dropped.append((action.invoice, reason))
-        for invoice_id, reason in dropped:
-            self._events(message, "action_cancelled", [invoice_id], reason=reason)
+                self._events(message, "action_cancelled", [action.invoice], reason=reason)
         if not keep or customer is None:
             return Delivery("cancelled", dropped=self._dropped(message))
         step = self._step(message)

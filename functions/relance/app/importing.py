@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..domain.legal import payment_terms_problem
 from ..domain.reconcile import Disagreement
 from ..imports import DEFAULT_FORMAT, chunks, parse_export
 from ..imports.csvfile import ParsedFile, RowError, errors_csv
@@ -35,6 +36,7 @@ class ImportReport:
     outcomes: Counter[str] = field(default_factory=Counter)
     errors: list[RowError] = field(default_factory=list)
     disagreements: list[tuple[int, Disagreement]] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)  # imported all the same; ``column`` holds the invoice
 
     @property
     def imported(self) -> int:
@@ -48,24 +50,31 @@ class ImportReport:
                 "disagreements": len(self.disagreements),
                 "disagreement_details": [{"row": row, "invoice": d.invoice, "field": d.field, "export": d.export,
                                           "relance": d.relance, "reason": d.reason}
-                                         for row, d in self.disagreements[:DETAILS_SHOWN]]}
+                                         for row, d in self.disagreements[:DETAILS_SHOWN]],
+                "warnings": len(self.warnings),
+                "warning_details": [{"row": w.row, "invoice": w.column, "reason": w.reason}
+                                    for w in sorted(self.warnings, key=lambda w: w.row)[:DETAILS_SHOWN]]}
 
     def add(self, other: ImportReport) -> None:
         self.outcomes.update(other.outcomes)
         self.errors.extend(other.errors)
         self.disagreements.extend(other.disagreements)
+        self.warnings.extend(other.warnings)
 
     def to_json(self) -> bytes:
         return json.dumps({"kind": self.kind, "rows": self.rows, "outcomes": dict(self.outcomes),
                            "errors": [[e.row, e.column, e.reason] for e in self.errors],
                            "disagreements": [[row, d.invoice, d.field, d.export, d.relance, d.reason]
-                                             for row, d in self.disagreements]}, ensure_ascii=False).encode()
+                                             for row, d in self.disagreements],
+                           "warnings": [[w.row, w.column, w.reason] for w in self.warnings]},
+                          ensure_ascii=False).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> ImportReport:
         body = json.loads(data)
         return cls(body["kind"], body["rows"], Counter(body["outcomes"]), [RowError(*e) for e in body["errors"]],
-                   [(d[0], Disagreement(*d[1:])) for d in body["disagreements"]])
+                   [(d[0], Disagreement(*d[1:])) for d in body["disagreements"]],
+                   [RowError(*w) for w in body.get("warnings", [])])
 
 
 @dataclass(slots=True)
@@ -116,6 +125,9 @@ def _with_known_customers(parsed: ParsedFile, store: ImportStore, report: Import
     for invoice in parsed.invoices:
         if invoice.customer_id in known:
             kept.append(invoice)
+            terms = payment_terms_problem(invoice, known[invoice.customer_id])
+            if terms:
+                report.warnings.append(RowError(parsed.row_of.get(invoice.id, 0), invoice.id, terms))
         else:
             report.errors.append(RowError(parsed.row_of.get(invoice.id, 0), column,
                                           f"client « {invoice.customer_id} » inconnu : importez d’abord le fichier "

@@ -21,7 +21,7 @@ from ..domain.courts import court_for, courts_of
 from ..domain.email import build_email
 from ..domain.fmt import longdate, money
 from ..domain.labels import REFUSAL_LABELS
-from ..domain.model import Customer, Invoice
+from ..domain.model import Customer, Invoice, Unusable
 from ..domain.policy import Rules
 from ..litigation.dossier import Piece, build_dossier, case_name, chronology_events
 from ..ports import Documents, EmailSender, LitigationStore
@@ -62,11 +62,17 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Litigatio
     rates = rates_of(rules)
     eligible: list[tuple[Invoice, Claim, list[dict[str, Any]]]] = []
     for action in message.actions:
-        found = store.invoice(action.invoice)
+        found = store.checked_invoice(action.invoice)
         if found is None or customer is None:
             outcome.refused[action.invoice] = ["closed"]
             continue
-        invoice, _ = found
+        if isinstance(found, Unusable):  # unreadable or out of bounds in the table: refused, never retried
+            outcome.refused[action.invoice] = [found.reason]
+            store.append_events([{"invoice": action.invoice, "kind": "litigation_refused", "date": today.isoformat(),
+                                  "step": action.step, "channel": "litigation", "reason": found.reason,
+                                  "problem": found.problem, "message_key": message.key}])
+            continue
+        invoice = found
         try:
             verdict = eligibility(invoice, customer, rules.legal, rules.company.missing(), today, rates)
         except UnusableInvoice as err:  # a date or an amount out of bounds: refused, never retried

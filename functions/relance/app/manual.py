@@ -7,6 +7,7 @@ import hashlib
 from datetime import date
 from decimal import Decimal
 
+from ..domain.model import Invoice, Unusable
 from ..ports import Ledger
 
 
@@ -14,13 +15,29 @@ class UnknownInvoice(LookupError):
     pass
 
 
+class UnusableInvoice(ValueError):
+    """The invoice's stored record cannot be used (a field unreadable or outside SPEC §3's bounds): nothing is
+    recorded on it until the export that brought it is corrected."""
+
+    def __init__(self, unusable: Unusable) -> None:
+        super().__init__(unusable.message())
+        self.unusable = unusable
+
+
+def usable_invoice(store: Ledger, invoice_id: str) -> Invoice:
+    """The invoice a person's command is about, read and checked before anything is recorded on it."""
+    found = store.checked_invoice(invoice_id)
+    if found is None:
+        raise UnknownInvoice(invoice_id)
+    if isinstance(found, Unusable):
+        raise UnusableInvoice(found)
+    return found
+
+
 def record_payment(store: Ledger, invoice_id: str, on: date, amount: Decimal | None = None,
                    reference: str = "") -> str:
     """A payment seen on the bank statement: all that is due unless an amount is given."""
-    found = store.invoice(invoice_id)
-    if found is None:
-        raise UnknownInvoice(invoice_id)
-    invoice, _ = found
+    invoice = usable_invoice(store, invoice_id)
     paid = invoice.amount_due if amount is None else amount
     if paid <= 0:
         return "nothing due"
@@ -32,12 +49,14 @@ def record_payment(store: Ledger, invoice_id: str, on: date, amount: Decimal | N
 
 def record_dispute(store: Ledger, invoice_id: str, on: date, reason: str) -> bool:
     """The customer contests the invoice: reminders pause until ``resume``."""
+    usable_invoice(store, invoice_id)
     return store.update_invoice_state(invoice_id, kind="dispute", on=on, sets={"status": "disputed"},
                                       when_status=("open",), details={"reason": reason})
 
 
 def record_promise(store: Ledger, invoice_id: str, on: date, until: date) -> bool:
     """The customer promises to pay by ``until``: reminders pause until then."""
+    usable_invoice(store, invoice_id)
     return store.update_invoice_state(invoice_id, kind="promise", on=on,
                                       sets={"promise_to_pay_until": until.isoformat()},
                                       when_status=("open", "disputed"), details={"until": until.isoformat()})
@@ -45,10 +64,7 @@ def record_promise(store: Ledger, invoice_id: str, on: date, until: date) -> boo
 
 def resume(store: Ledger, invoice_id: str, on: date) -> bool:
     """Lift a dispute or a promise: reminders start again where they were."""
-    found = store.invoice(invoice_id)
-    if found is None:
-        raise UnknownInvoice(invoice_id)
-    invoice, _ = found
+    invoice = usable_invoice(store, invoice_id)
     sets = {"status": "open"} if invoice.status == "disputed" else {}
     return store.update_invoice_state(invoice_id, kind="resume", on=on, sets=sets,
                                       removes=("promise_to_pay_until",), when_status=("open", "disputed"))

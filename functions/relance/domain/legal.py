@@ -112,3 +112,39 @@ def notice_last_day(sent: date, delivered_on: date | None, customer: Customer, *
     """
     receipt = notice_receipt(sent, delivered_on, postal_delay_days)
     return next_working_day(receipt + timedelta(days=deadline_days), customer.address)
+
+
+# -- payment terms between professionals (Code de commerce L441-10 I) ------------------------------------
+
+TERMS_MAX_DAYS = 60  # after the invoice's issue date
+TERMS_MAX_END_OF_MONTH_DAYS = 45  # « 45 jours fin de mois », if the contract says so
+
+
+def _end_of_month(day: date) -> date:
+    following = day.replace(day=28) + timedelta(days=4)
+    return following - timedelta(days=following.day)
+
+
+def latest_legal_due_date(issued: date) -> date:
+    """The latest due date L441-10 allows between professionals: 60 days after the issue date, or 45 days end
+    of month — read either way practice reads it (45 days then the end of that month, or the end of the month
+    then 45 days), so that only terms no reading allows are flagged."""
+    return max(issued + timedelta(days=TERMS_MAX_DAYS),
+               _end_of_month(issued + timedelta(days=TERMS_MAX_END_OF_MONTH_DAYS)),
+               _end_of_month(issued) + timedelta(days=TERMS_MAX_END_OF_MONTH_DAYS))
+
+
+def payment_terms_problem(invoice: Invoice, customer: Customer) -> str | None:
+    """Why a business invoice's terms exceed the legal maximum, in French, or ``None`` (consumers: no ceiling
+    here). A warning for the company, never a reason to stop dunning: the debt is owed all the same."""
+    if customer.kind != "business":
+        return None
+    latest = latest_legal_due_date(invoice.issue_date)
+    if invoice.due_date <= latest:
+        return None
+    days = (invoice.due_date - invoice.issue_date).days
+    return (f"délai de paiement de {days} jours (émise le {invoice.issue_date:%d/%m/%Y}, échéance le "
+            f"{invoice.due_date:%d/%m/%Y}) : au-delà du plafond légal entre professionnels, 60 jours après "
+            "l’émission ou 45 jours fin de mois (art. L441-10 du Code de commerce), soit le "
+            f"{latest:%d/%m/%Y} au plus tard — vérifiez l’échéance dans l’export ; un délai abusif expose à "
+            "une amende administrative")

@@ -1,4 +1,5 @@
-"""The account managers' daily call digest (scheduled after the evaluation, 10:30 Europe/Paris)."""
+"""The account managers' daily call digest (scheduled after the evaluation, 10:30 Europe/Paris), and the
+company's notice of the payments kept for review since the last one."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..app.deliver import send_call_digests
+from ..app.review_notice import notify_payments_kept_for_review
 from ..app.schedule import scheduled_day
 from ._runtime import LazyRuntime
 
@@ -24,7 +26,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     rt = runtime()
     now = rt.clock.now()
     day = scheduled_day(event, rt.clock.timezone, now)
-    sent = send_call_digests(store=rt.store, sender=rt.email_sender, rules=rt.rules, day=day, now=now)
+    sender = rt.email_sender
+    sent = send_call_digests(store=rt.store, sender=sender, rules=rt.rules, day=day, now=now)
     metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=len(sent))
-    logger.info("call digests sent", extra={"run_date": day.isoformat(), "digests": len(sent)})
-    return {"run_date": day.isoformat(), "digests": len(sent)}
+    review = notify_payments_kept_for_review(store=rt.store, sender=sender, company=rt.rules.company, day=day, now=now)
+    metrics.add_metric(name="ReviewNoticesSent", unit=MetricUnit.Count, value=int(review is not None))
+    logger.info("call digests sent", extra={"run_date": day.isoformat(), "digests": len(sent),
+                                            "review_notice": review is not None})
+    return {"run_date": day.isoformat(), "digests": len(sent), "review_notice": review is not None}

@@ -46,6 +46,7 @@ from ..domain.sandbox import (
 from ..domain.terms import CHANNELS_WITH_SUBJECT, TEMPLATED_CHANNELS
 from .conditions import did_you_mean
 from .diagnostics import ERROR, WARNING, Diagnostic
+from .legal_lint import lint_rendered
 
 _TEMPLATE_CHECK_DAY = date(2026, 3, 2)
 _FILE_NAME = re.compile(r"^(?P<name>[a-z0-9_-]+)\.(?P<language>[a-z]{2,3})\.j2$")
@@ -83,7 +84,8 @@ def check_templates(rules: Rules, uses: dict[tuple[str, str | None, str | None, 
             continue
         name = named.group("name")
         own = steps.get(path) or [StepView("exemple", "J+15", channel, name if name in rules.tones else None)]
-        out.extend(_check_one(path, channel, own, named.group("language"), rules))
+        out.extend(_check_one(path, channel, own, named.group("language"), rules,
+                              formal_notice=channel == "registered_letter" and path in steps))
     return out
 
 
@@ -107,7 +109,8 @@ def _steps_by_file(rules: Rules, templates_dir: Path, files: list[Path]) -> dict
     return {path: list(views.values()) for path, views in out.items()}
 
 
-def _check_one(path: Path, channel: str, steps: list[StepView], language: str, rules: Rules) -> list[Diagnostic]:
+def _check_one(path: Path, channel: str, steps: list[StepView], language: str, rules: Rules, *,
+               formal_notice: bool = False) -> list[Diagnostic]:
     name = str(path)
     try:
         source = path.read_text(encoding="utf-8-sig")
@@ -143,7 +146,26 @@ def _check_one(path: Path, channel: str, steps: list[StepView], language: str, r
         return [*problems, failure]
     if not problems:
         problems.extend(_unprotected_free_columns(compiled, name, source, rules, steps[0], language))
+        problems.extend(_legal_lint(compiled, name, source, rules, steps[-1], language, formal_notice))
     return problems
+
+
+def _legal_lint(compiled: Any, name: str, source: str, rules: Rules, step: StepView, language: str,
+                formal_notice: bool) -> list[Diagnostic]:
+    """What the template says for the made-up debtors, read as the law would (``legal_lint``): warnings."""
+    contexts = [_sample_context(rules, debtor, step, language) for debtor in _DEBTORS]
+
+    def render(i: int) -> str | None:
+        try:
+            return str(compiled.render(contexts[i]))
+        except RENDER_FAILURES:
+            return None
+
+    debtors = [(d.label, d.kind, Decimal(str(c["total"]))) for d, c in zip(_DEBTORS, contexts, strict=True)]
+    return [Diagnostic(name, line, 1, WARNING, message)
+            for line, message in lint_rendered(render, debtors, formal_notice=formal_notice,
+                                               deadline_days=rules.legal.formal_notice_deadline_days,
+                                               indemnity=rules.legal.recovery_indemnity, source=source)]
 
 
 # The shape of each variable, for the attribute check that covers every branch (rendering covers the branches

@@ -19,6 +19,7 @@ from ...domain.model import (
 from ...ports import ShardSnapshot
 from .items import (
     OPEN_INDEX,
+    _key_id,
     _plain,
     _s,
     customer_from_item,
@@ -138,10 +139,11 @@ class InvoiceTable(Table):
                 pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
 
     # -- the channels ------------------------------------------------------------------------------
-    def invoices(self, ids: Iterable[str]) -> dict[str, Invoice]:
-        """Fresh, strongly consistent reads: a channel re-checks before it sends."""
+    def invoices(self, ids: Iterable[str]) -> dict[str, Invoice | Unusable]:
+        """Fresh, strongly consistent reads: a channel re-checks before it sends. An item that cannot be used
+        (poisoned after planning) comes back as why, so that the channel records it instead of failing."""
         wanted = sorted(set(ids))
-        found: dict[str, Invoice] = {}
+        found: dict[str, Invoice | Unusable] = {}
         for start in range(0, len(wanted), 100):
             request: dict[str, Any] = {self.table: {"Keys": [{"pk": _s(f"INV#{i}"), "sk": _s("STATE")}
                                                              for i in wanted[start:start + 100]],
@@ -149,8 +151,7 @@ class InvoiceTable(Table):
             while request:
                 answer = self.client.batch_get_item(RequestItems=request)
                 for item in answer["Responses"].get(self.table, []):
-                    invoice = invoice_from_item(item)
-                    found[invoice.id] = invoice
+                    found[_key_id(item, "INV#")] = read_invoice(item)
                 request = answer.get("UnprocessedKeys") or {}
         return found
 
@@ -250,6 +251,13 @@ class InvoiceTable(Table):
                                       ConsistentRead=True)
         item = answer.get("Item")
         return (invoice_from_item(item), int(item.get("version", {}).get("N", "0"))) if item else None
+
+    def checked_invoice(self, invoice_id: str) -> Invoice | Unusable | None:
+        """The invoice, or why its item is set aside (a field unreadable or outside SPEC §3's bounds): what a
+        person's command reads before it records anything on it."""
+        item = self.client.get_item(TableName=self.table, Key={"pk": _s(f"INV#{invoice_id}"), "sk": _s("STATE")},
+                                    ConsistentRead=True).get("Item")
+        return read_invoice(item) if item else None
 
     def history(self, invoice_id: str) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :p AND begins_with(sk, :e)",

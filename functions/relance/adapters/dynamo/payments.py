@@ -202,3 +202,18 @@ class PaymentTable(Table):
                     kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return kept
 
+    def mark_review_notified(self, kept: Sequence[dict[str, str]], on: date) -> None:
+        """Note on each payment kept for review (as ``review_payments`` lists them) the day the company was told
+        of it, so that the next notice lists only what came since. A payment no longer kept is left alone."""
+        for payment in kept:
+            prefix = "UNMATCHED" if payment["reason"] == "unmatched" else "REVIEW"
+            try:
+                self.client.update_item(
+                    TableName=self.table,
+                    Key={"pk": _s(f"{prefix}#{payment['provider']}"), "sk": _s(payment["event_id"])},
+                    UpdateExpression="SET notified_on = :d", ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues={":d": _s(on.isoformat())})
+            except ClientError as err:
+                if not is_conditional_failure(err):
+                    raise
+

@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from ...ports import tag_safe
+from .items import _s
 from .table import Table
 
 META = "META"
@@ -88,6 +89,15 @@ class SendingTable(Table):
 
     def digests_sent(self, day: date) -> list[dict[str, Any]]:
         return self._records(f"DIGEST#{day.isoformat()}")
+
+    def review_notice(self, day: date) -> dict[str, dict[str, Any]]:
+        """What the day's notice of payments kept for review recorded: ``notice`` (the payments it lists, chosen
+        before sending) and ``sent`` (its SES id), each when written."""
+        return dict(self._side_records("pk = :p", {":p": _s(f"REVIEWNOTICE#{day.isoformat()}")}))
+
+    def note_review_notice(self, day: date, part: str, fields: dict[str, Any], *, expires_at: int) -> None:
+        self._put_record(f"REVIEWNOTICE#{day.isoformat()}", part, {"type": f"review_{part}", **fields},
+                         expires_at=expires_at)
 
 
 def _first(records: list[dict[str, Any]]) -> dict[str, Any] | None:
