@@ -181,9 +181,10 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
         debtor_legal_form=customer.legal_form or (str(customer.extra.get("legal_form", "")) if customer.extra else ""),
         debtor_siren=customer.siren, debtor_address=customer.address,
         invoices=tuple(LetterLine(i.id, i.issue_date, i.due_date, i.amount, c.principal) for i, c in cases),
-        claim=court_claim, court=court_of, small_claims_eligible=total <= SMALL_CLAIMS_CEILING,
+        claims=tuple(claims), court=court_of, small_claims_eligible=total <= SMALL_CLAIMS_CEILING,
         chronology=tuple(chronology), exhibits=exhibits, place=rules.company.address.city, on=on,
-        cgv_rate=None if rules.legal.late_interest == "legal" else str(rules.legal.late_interest))
+        cgv_rate=None if rules.legal.late_interest == "legal" else str(rules.legal.late_interest),
+        rules_dir=rules.directory)
     files: list[tuple[str, bytes]] = [(REQUETE, render_requete(facts)), (DECOMPTE, render_decompte(facts)),
                                       (CHRONOLOGIE, render_chronologie(facts))]
     missing = [p for p in pieces if p.data is None]
