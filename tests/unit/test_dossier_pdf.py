@@ -112,8 +112,8 @@ def consumer(**changes) -> DossierFacts:
     facts = business(
         debtor_name="Julien Moreau", debtor_kind="consumer", debtor_legal_form="", debtor_siren="",
         debtor_address=Address(line1="8 rue des Capucins", postal_code="69001", city="Lyon"),
-        invoices=(CONSUMER_INVOICE,), claims=(claim_of(CONSUMER_CLAIM),), court={"type": "tribunal_judiciaire", "city": "Lyon",
-                                                                    "name": "tribunal judiciaire de Lyon"},
+        invoices=(CONSUMER_INVOICE,), claims=(claim_of(CONSUMER_CLAIM),),
+        court={"type": "tribunal_judiciaire", "city": "Lyon", "name": "tribunal judiciaire de Lyon"},
         small_claims_eligible=True,
         exhibits=(Exhibit(1, "Facture n° F-2025-0107 du 20 février 2025", "piece-01-facture-F-2025-0107.pdf"),
                   *EXHIBITS[1:]),

@@ -29,7 +29,7 @@ OVERRIDES = Path("templates") / "documents"  # under the rules directory
 PACKAGED = Path(__file__).parent / "templates"
 
 FILTERS = {"money": money, "longdate": longdate, "shortdate": shortdate, "percent": percent, "weekday": weekday,
-           "of": french.of, "at": french.at, "join": french.join, "plural": french.plural,
+           "of": french.of, "at": french.at, "listing": french.join, "plural": french.plural,
            "capitalised": french.capitalised, "address": french.address_text, "form": french.form_text}
 GLOBALS = {"cite": french.cite, "piece_ref": french.piece_ref, "designation": french.designation, "NO": french.NO}
 
