@@ -11,13 +11,15 @@ the text itself.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 
 from ..domain.fmt import longdate, money, percent, shortdate, weekday
 from . import french
@@ -38,17 +40,34 @@ def template_names() -> list[str]:
     return sorted(p.name for p in PACKAGED.glob("*.j2"))
 
 
+def _escape_block_value(value: Any) -> Any:
+    return escape(value) if isinstance(value, str) else value
+
+
+def _escape_html_value(value: Any) -> Any:
+    """As ``html.escape`` writes it (``&quot;``), where autoescape would write ``&#34;``; a text template is not
+    escaped (autoescape is off for it)."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return Markup(html.escape(value, quote=True))
+    return value
+
+
 @cache
-def _environment(overrides: Path | None, blocks: bool) -> ImmutableSandboxedEnvironment:
+def _environment(overrides: Path | None, mode: str) -> ImmutableSandboxedEnvironment:
+    """``mode``: "blocks" (a PDF's), "text" or "html" (autoescaped)."""
     loaders = [FileSystemLoader(str(overrides))] if overrides is not None else []
     env = ImmutableSandboxedEnvironment(
         loader=ChoiceLoader([*loaders, PackageLoader("relance.texts", "templates")]),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
+        autoescape=mode == "html",
         # In a block template every value printed is escaped, so that no data can start a block or split a row.
-        finalize=(lambda value: escape(value) if isinstance(value, str) else value) if blocks else None,
+        finalize={"blocks": _escape_block_value, "html": _escape_html_value}.get(mode),
         auto_reload=True)
     env.filters.update(FILTERS)
+    if mode == "html":
+        from ..report.html import typo  # the report page's French spacing, after escaping
+
+        env.filters["typo"] = typo
     env.globals.update(GLOBALS)
     return env
 
@@ -62,9 +81,10 @@ def _overrides(rules_dir: Path | None) -> Path | None:
 
 def render_text(name: str, context: Mapping[str, Any], rules_dir: Path | None = None) -> str:
     """A text (the filing guide, the digest) or a page (the report): the rules' own template if any."""
-    return _environment(_overrides(rules_dir), False).get_template(name).render(context)
+    mode = "html" if name.endswith(".html.j2") else "text"
+    return _environment(_overrides(rules_dir), mode).get_template(name).render(context)
 
 
 def render_blocks(name: str, context: Mapping[str, Any], rules_dir: Path | None = None) -> list[Block]:
     """A PDF's content as blocks for its layout code."""
-    return parse(_environment(_overrides(rules_dir), True).get_template(name).render(context))
+    return parse(_environment(_overrides(rules_dir), "blocks").get_template(name).render(context))
