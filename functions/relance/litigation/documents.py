@@ -183,7 +183,9 @@ def _court(f: DossierFacts) -> SimpleNamespace:
 
 
 def _party(name: str, legal_form: str, siren: str, address: Address, **more: Any) -> SimpleNamespace:
-    return SimpleNamespace(name=name, legal_form=legal_form, siren=group_siren(siren) if siren else "",
+    # « 841 273 659 » with no-break spaces: a SIREN split across two lines reads as two numbers.
+    siren = group_siren(siren).replace(" ", "\u00a0") if siren else ""
+    return SimpleNamespace(name=name, legal_form=legal_form, siren=siren,
                            address=address, individual=is_individual(legal_form), **more)
 
 
