@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
+import zipfile
+from datetime import date
 
 from pypdf import PdfReader
 
@@ -61,3 +64,49 @@ def test_the_sirens_in_the_requete_never_break_across_lines():
     for length in range(60, 90):
         lines = pages(render_requete(business(debtor_name="Cuisines " + "y" * length)))[0].splitlines()
         assert any("512 345 678" in re.sub(r"[ \u00a0\u202f]+", " ", line) for line in lines), length
+
+
+# --- the bordereau: the formal notice and its AR, whoever recorded them ---------------------------------------
+
+def _dossier(tmp_path, *, ar: bool) -> tuple[str, str]:
+    """F-2026-0260's dossier (sample data: a mise en demeure sent 25/09, AR 28/09, before relance took over)."""
+    from relance.cli import sample_data_path
+    from relance.datafile import load_book
+    from relance.domain.model import Book
+    from relance.litigation.dossier import build_from_book, debtor_dossier
+    from relance.rules.loader import load_rules_or_raise
+
+    from ..conftest import SAMPLE_RULES
+
+    rules = load_rules_or_raise(SAMPLE_RULES)
+    book = load_book(sample_data_path())
+    if not ar:
+        invoices = tuple(dataclasses.replace(i, history=tuple(dataclasses.replace(h, delivered_on=None)
+                                                              for h in i.history)) for i in book.invoices)
+        book = Book(book.customers, invoices)
+    invoice = next(i for i in book.invoices if i.id == "F-2026-0260")
+    on = date(2026, 11, 30)
+    verdict, others = debtor_dossier(book, invoice, rules, on)
+    path = build_from_book(rules=rules, book=book, invoice=invoice, claim=verdict.claim, on=on, out_dir=tmp_path,
+                           others=others)
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        requete = archive.read(next(n for n in names if n.endswith("01-requete-injonction-de-payer.pdf")))
+        attach = archive.read(next(n for n in names if n.endswith("A-JOINDRE.txt"))).decode("utf-8")
+    return re.sub(r"\s+", " ", " ".join(pages(requete)).replace("\u00a0", " ").replace("\u202f", " ")), attach
+
+
+def test_the_bordereau_lists_the_formal_notice_and_its_signed_ar(tmp_path):
+    requete, attach = _dossier(tmp_path, ar=True)
+    bordereau = requete[requete.index("Bordereau de pièces"):]
+    assert "Mise en demeure par lettre recommandée avec AR du 25 septembre 2026" in bordereau
+    assert "Avis de réception de la mise en demeure, signé le 28 septembre 2026" in bordereau
+    assert "Avis de réception de la mise en demeure, signé le 28 septembre 2026" in attach
+
+
+def test_a_missing_ar_is_listed_as_missing_and_to_attach(tmp_path):
+    requete, attach = _dossier(tmp_path, ar=False)
+    bordereau = requete[requete.index("Bordereau de pièces"):]
+    assert "Avis de réception de la mise en demeure du 25 septembre 2026 : non revenu à ce jour, à joindre dès " \
+           "son retour" in bordereau
+    assert "non revenu à ce jour" in attach

@@ -124,6 +124,7 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
     pieces: list[Piece] = [Piece(f"pieces/piece-{n:02d}-facture-{i.id}.pdf",
                                  f"Facture n° {i.id} du {longdate(i.issue_date)}", invoice_pdfs.get(i.id))
                            for n, (i, _) in enumerate(cases, start=1)]
+    notice, proof = _notice_and_receipt(chronology, notice, proof)
     for extra in (notice, proof):
         if extra is not None:
             pieces.append(Piece(f"pieces/piece-{len(pieces) + 1:02d}-{extra.filename}", extra.title, extra.data))
@@ -175,6 +176,32 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
     return buffer.getvalue(), manifest
+
+
+def _notice_and_receipt(chronology: Sequence[dict[str, Any]], notice: Piece | None,
+                        proof: Piece | None) -> tuple[Piece | None, Piece | None]:
+    """The formal notice and its AR as the bordereau lists them, whoever recorded them: a copy or an AR relance
+    does not hold (a notice sent before relance took over, an AR not yet scanned) is listed all the same, to be
+    attached by hand — and an AR not received says so."""
+    from .history import events_of, formal_notice
+
+    sent = formal_notice(events_of(chronology))
+    if sent is None:
+        return notice, proof
+    if notice is None:
+        notice = Piece("mise-en-demeure.pdf", f"Mise en demeure par lettre recommandée avec AR du "
+                                              f"{longdate(sent.sent)}", None)
+    signed = sent.ar_signed or sent.received
+    if proof is not None:
+        if signed is not None and proof.title == "Accusé de réception signé":
+            proof = Piece(proof.filename, f"Avis de réception de la mise en demeure, signé le {longdate(signed)}",
+                          proof.data)
+        return notice, proof
+    if signed is not None:
+        return notice, Piece("avis-de-reception.pdf", f"Avis de réception de la mise en demeure, signé le "
+                                                      f"{longdate(signed)}", None)
+    return notice, Piece("avis-de-reception.pdf", f"Avis de réception de la mise en demeure du {longdate(sent.sent)} : "
+                                                  "non revenu à ce jour, à joindre dès son retour", None)
 
 
 def formal_notice_copy(rules: Rules, invoice: Invoice, customer: Customer) -> Piece | None:
