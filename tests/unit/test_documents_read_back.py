@@ -110,3 +110,29 @@ def test_a_missing_ar_is_listed_as_missing_and_to_attach(tmp_path):
     assert "Avis de réception de la mise en demeure du 25 septembre 2026 : non revenu à ce jour, à joindre dès " \
            "son retour" in bordereau
     assert "non revenu à ce jour" in attach
+
+
+# --- the interest-first décompte adds up on its face --------------------------------------------------------
+
+def test_an_interest_first_decompte_reconciles_line_by_line():
+    from relance.letters import LetterLine
+    from relance.litigation.documents import render_decompte
+
+    from .test_claim import INTEREST_FIRST, PARTIAL, claim_on
+
+    # 10 000 € due 15/03/2025, 4 000 € paid 15/05, interest first: 219,77 € of penalties settled, 3 780,23 € of
+    # principal; 6 219,77 € principal and 103,08 € of penalties still due on 30/06 (test_claim's hand computation).
+    claim = claim_on(PARTIAL, date(2025, 6, 30), legal=INTEREST_FIRST)
+    facts = business(invoices=(LetterLine(PARTIAL.id, PARTIAL.issue_date, PARTIAL.due_date, PARTIAL.amount,
+                                          claim.principal),),
+                     claims=(claim,), on=date(2025, 6, 30),
+                     chronology=({"date": "2025-05-15", "kind": "payment", "channel": "bank", "amount": "4000.00"},))
+    text = re.sub(r"\s+", " ", " ".join(pages(render_decompte(facts))).replace("\u00a0", " ").replace("\u202f", " "))
+    # The principal: invoice − the part of the payments imputed on it = « Reste dû ».
+    assert ("Paiements reçus : 4 000,00 €, imputés d’abord sur les pénalités de retard échues (219,77 €), puis sur "
+            "le principal (3 780,23 €) : 10 000,00 € − 3 780,23 € = 6 219,77 € de principal restant dû.") in text
+    # The penalties: accrued − settled = still due, the figure of the summary.
+    assert "Pénalités courues (107 jours) 322,85 €" in text
+    assert "Pénalités déjà réglées par les paiements partiels − 219,77 €" in text
+    assert "Pénalités restant dues, arrondies au centime 103,08 €" in text
+    assert "Total dû au 30 juin 2025 6 362,85 €" in text

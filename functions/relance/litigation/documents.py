@@ -25,7 +25,7 @@ from fpdf.enums import Align, TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
 
 from ..domain.claim import Claim
-from ..domain.fmt import NNBSP, percent
+from ..domain.fmt import NNBSP, cents, percent
 from ..domain.model import Address
 from ..letters import LetterLine, Sender, capital_text, identity_text
 from ..letters.pdf import (
@@ -229,7 +229,19 @@ def _context(f: DossierFacts) -> dict[str, Any]:
                                      references=references(e, several)) for e in timeline(f.invoices, events)],
         "case_line": f"{c.name} c/ {f.debtor_name} – annexe à la requête en injonction de payer",
         "small_claims": f.debtor_kind == "consumer" and f.small_claims_eligible,
+        **_imputation(f, sums),
     }
+
+
+def _imputation(f: DossierFacts, sums: _Sums) -> dict[str, Any]:
+    """With ``interest_first``, what the partial payments paid on the penalties and on the principal, in cents as
+    they were settled, so that the décompte adds up on its face: invoiced − paid on the principal = principal
+    due; accrued − paid on the penalties = penalties due (the amounts are the claim's, unchanged)."""
+    interest_paid = sum((cents(c.interest_paid) for c in f.claims), Decimal(0))
+    invoiced = sum((line.amount for line in f.invoices), Decimal(0))
+    principal_paid = invoiced - sums.principal
+    return {"interest_paid": interest_paid, "invoiced": invoiced, "principal_paid": principal_paid,
+            "paid": interest_paid + principal_paid, "accrued": sums.interest + interest_paid}
 
 
 # --- layout -------------------------------------------------------------------------------------------------
