@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
+from relance.domain.claim import Claim, Period
 from relance.domain.model import Address
 from relance.letters import LetterLine, Sender
 from relance.litigation.documents import (
@@ -68,12 +69,23 @@ EXHIBITS = (
 )
 
 
+def claim_of(data: dict) -> Claim:
+    """A ``relance claim`` JSON as the domain object the documents are given."""
+    periods = tuple(Period(date.fromisoformat(p["from"]), date.fromisoformat(p["to"]), p["days"], Decimal(p["rate"]),
+                           Decimal(p["base"]), Decimal(p["amount"])) for p in data["periods"])
+    return Claim(data["invoice"], date.fromisoformat(data["on"]), data["kind"], Decimal(data["principal"]),
+                 Decimal(data["interest"]), Decimal(data["indemnity"]), Decimal(data["total"]), periods,
+                 tuple(data["warnings"]), sum((p.amount for p in periods), Decimal(0)), Decimal(0))
+
+
 def business(**changes) -> DossierFacts:
+    if "claim" in changes:
+        changes["claims"] = (claim_of(changes.pop("claim")),)
     facts = DossierFacts(
         creditor=CREDITOR, debtor_name="Cuisines Saône Design", debtor_kind="business",
         debtor_legal_form="SARL", debtor_siren="512345678",
         debtor_address=Address(line1="45 rue Garibaldi", postal_code="69003", city="Lyon"),
-        invoices=(INVOICE,), claim=CLAIM, court={"type": "tribunal_de_commerce", "city": "Lyon",
+        invoices=(INVOICE,), claims=(claim_of(CLAIM),), court={"type": "tribunal_de_commerce", "city": "Lyon",
                                                 "name": "tribunal des activités économiques de Lyon"},
         small_claims_eligible=False, chronology=CHRONOLOGY, exhibits=EXHIBITS, place="Lyon", on=date(2025, 10, 1),
     )
@@ -95,11 +107,13 @@ CONSUMER_CLAIM = {
 
 
 def consumer(**changes) -> DossierFacts:
+    if "claim" in changes:
+        changes["claims"] = (claim_of(changes.pop("claim")),)
     facts = business(
         debtor_name="Julien Moreau", debtor_kind="consumer", debtor_legal_form="", debtor_siren="",
         debtor_address=Address(line1="8 rue des Capucins", postal_code="69001", city="Lyon"),
-        invoices=(CONSUMER_INVOICE,), claim=CONSUMER_CLAIM, court={"type": "tribunal_judiciaire", "city": "Lyon",
-                                                                    "name": "tribunal judiciaire de Lyon"},
+        invoices=(CONSUMER_INVOICE,), claims=(claim_of(CONSUMER_CLAIM),),
+        court={"type": "tribunal_judiciaire", "city": "Lyon", "name": "tribunal judiciaire de Lyon"},
         small_claims_eligible=True,
         exhibits=(Exhibit(1, "Facture n° F-2025-0107 du 20 février 2025", "piece-01-facture-F-2025-0107.pdf"),
                   *EXHIBITS[1:]),
@@ -444,3 +458,30 @@ def test_each_document_is_a4_with_the_creditor_on_every_page(render):
         width, height = (float(v) / mm for v in page.mediabox[2:])
         assert (round(width), round(height)) == (210, 297)
     assert all("Atelier Bois & Fils" in page for page in pages_text(render(business())))
+
+
+# --- the prose is a template a rules directory may override --------------------------------------------------
+
+def test_a_rules_directory_may_override_a_documents_sentence(tmp_path):
+    from relance.texts import PACKAGED
+
+    overrides = tmp_path / "templates" / "documents"
+    overrides.mkdir(parents=True)
+    packaged = (PACKAGED / "requete.fr.j2").read_text(encoding="utf-8")
+    changed = packaged.replace("Le requérant a l’honneur de vous exposer ce qui suit :",
+                               "Le requérant expose respectueusement ce qui suit :")
+    assert changed != packaged
+    (overrides / "requete.fr.j2").write_text(changed, encoding="utf-8")
+    text = text_of(render_requete(business(rules_dir=tmp_path)))
+    assert "Le requérant expose respectueusement ce qui suit :" in text
+    assert "a l’honneur de vous exposer" not in text
+    # The other documents keep the packaged text.
+    assert "Décompte des sommes dues au 1er octobre 2025" in text_of(render_decompte(business(rules_dir=tmp_path)))
+
+
+def test_a_value_from_the_data_never_becomes_markup(tmp_path):
+    # A dispute note typed by a person, with the characters the block markup uses, reads as typed.
+    note = "Litige | voir @table ci-dessous \\ fin"
+    text = text_of(render_chronologie(business(chronology=({"date": "2025-06-01", "kind": "dispute",
+                                                             "channel": "people", "note": note},))))
+    assert note in text

@@ -116,7 +116,7 @@ def test_the_debtor_address_is_printed_as_la_poste_wants_it(standard_text):
 
 
 def test_place_date_and_subject(standard_text):
-    assert "Fait à Lyon, le 22 novembre 2026" in standard_text
+    assert "Lyon, le 22 novembre 2026" in standard_text and "Fait à" not in standard_text
     assert "Objet : Rappel – factures F-2026-0101, F-2026-0117 en attente de règlement" in standard_text
     assert "Réf. : F-2026-0101/relance_2" in standard_text
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from ..domain.email import HeaderError, build_email
@@ -334,30 +335,18 @@ def letter_document(rules: Rules, prepared: ReadyMessage, registered: bool, toda
                           payment_reference=" ".join(i.id for i in prepared.invoices), total=prepared.total)
 
 
-def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], company_name: str) -> tuple[str, str]:
-    """The account manager's daily digest: whom to call, how much, how late, what was sent, the script."""
-    from ..domain.fmt import longdate, money, weekday
+def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], company_name: str,
+                     rules_dir: Path | None = None) -> tuple[str, str]:
+    """The account manager's daily digest: whom to call, how much, how late, what was sent, the script (the
+    template ``appels.fr.txt.j2``, its first line the subject; the rules directory may override it)."""
+    from ..texts import render_text
 
     total = sum((Decimal(t["total"]) for t in tasks), Decimal(0))
-    subject = f"Appels de relance du {weekday(day)} {longdate(day)} : {len(tasks)} client(s), {money(total)}"
-    parts = [f"Bonjour,\n\nVoici les clients à appeler aujourd’hui ({len(tasks)}), pour {money(total)} en retard."]
-    for n, task in enumerate(sorted(tasks, key=lambda t: -Decimal(t["total"])), 1):
-        phone = task["phone"] or "téléphone non renseigné"
-        lines = [f"{n}. {task['customer_name']} — {phone} — {money(Decimal(task['total']))}"]
-        for invoice in task["invoices"]:
-            already = "; ".join(invoice["already"]) or "aucune relance encore"
-            lines.append(f"– Facture {invoice['id']} : {money(Decimal(invoice['amount_due']))}, "
-                         f"{invoice['days_late']} jour(s) de retard. Déjà fait : {already}.")
-        lines.append(f"Ton : {task['tone']}. Script :")
-        lines.extend("    " + line if line else "" for line in task["script"].splitlines())
-        ids = " ".join(i["id"] for i in task["invoices"])
-        lines.append("Après l’appel, notez ce que le client a dit :")
-        lines.append(f"    relance invoice promise {ids} --until AAAA-MM-JJ   (promesse de paiement)")
-        lines.append(f"    relance invoice dispute {ids} --reason \"…\"        (litige)")
-        lines.append(f"    relance invoice paid {ids}                          (déjà payé : virement vu sur le relevé)")
-        parts.append("\n".join(lines))
-    parts.append(f"Bonne journée,\n{company_name} — relances automatiques")
-    return subject, "\n\n".join(parts)
+    text = render_text("appels.fr.txt.j2", {
+        "day": day, "total": total, "company_name": company_name, "manager": manager,
+        "tasks": sorted(tasks, key=lambda t: -Decimal(t["total"]))}, rules_dir)
+    subject, _, body = text.partition("\n")
+    return subject, body.rstrip("\n")
 
 
 def send_call_digests(*, store: DigestStore, sender: EmailSender, rules: Rules, day: date,
@@ -374,7 +363,7 @@ def send_call_digests(*, store: DigestStore, sender: EmailSender, rules: Rules, 
         if manager in done:
             continue
         key = f"digest-{day.isoformat()}-{manager}"
-        subject, text = call_digest_text(manager, day, own, company.name)
+        subject, text = call_digest_text(manager, day, own, company.name, rules.directory)
         raw = build_email(sender_name=company.name, sender=company.email, to=[manager], subject=subject,
                           text=text, message_id=key, sent_at=now)
         sent[manager] = send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[manager],

@@ -24,7 +24,8 @@ class Report:
 
 def build_report(book: Book, rules: Rules, on: date) -> Report:
     kpis = compute_kpis(book, rules, on)
-    return Report(render_html(kpis, company_name=rules.company.name, on=on), render_csv(kpis))
+    html = render_html(kpis, company_name=rules.company.name, on=on, rules_dir=rules.directory)
+    return Report(html, render_csv(kpis))
 
 
 def email_report(report: Report, *, rules: Rules, on: date, sender: EmailSender, now: datetime,

@@ -60,7 +60,28 @@ TABLE_COLUMNS = (("Facture", 44.0, "L"), ("Date", 27.0, "C"), ("Échéance", 27.
 ROW_H = 6.0
 PARAGRAPH_GAP = 2.5
 SIGNATURE_SPACE = 11.0  # room for a handwritten signature
-SIGNATURE_H = 2 + BODY_LINE + SIGNATURE_SPACE + 2 * BODY_LINE  # a signatory's title may wrap
+
+
+
+@dataclass(frozen=True, slots=True)
+class LetterStyle:
+    """The letter's type and spacing. A letter is laid out in the standard style; when that spills onto a second
+    page, in the compact one, kept when the whole letter then fits on one page (a signature alone on a page 2
+    costs a sheet and reads as an afterthought)."""
+
+    body_size: float = BODY_SIZE
+    body_line: float = BODY_LINE
+    paragraph_gap: float = PARAGRAPH_GAP
+    row_h: float = ROW_H
+    signature_space: float = SIGNATURE_SPACE
+    after_date: float = 6.0
+    after_subject: float = 5.0
+    compact_payment: bool = False
+
+
+STANDARD = LetterStyle()
+COMPACT = LetterStyle(body_size=9.5, body_line=4.4, paragraph_gap=1.8, row_h=5.2, signature_space=9.0,
+                      after_date=3.0, after_subject=3.0, compact_payment=True)
 
 # The closing formula stays the body's last paragraph, after the invoice table and the payment details,
 # the way a French letter ends; a body without one gets the table after its last paragraph.
@@ -75,8 +96,18 @@ COUNTRY_NAMES = {  # what La Poste wants on the last line of a foreign address, 
 
 
 def render_letter_pdf(doc: LetterDocument) -> bytes:
-    """The letter as PDF bytes, ready for the postal provider (A4, DL window envelope)."""
-    pdf = _LetterPdf(doc)
+    """The letter as PDF bytes, ready for the postal provider (A4, DL window envelope): on one page whenever its
+    content fits there in the compact style."""
+    pdf = _lay_out(doc, STANDARD)
+    if pdf.pages_count > 1:
+        compact = _lay_out(doc, COMPACT)
+        if compact.pages_count == 1:
+            pdf = compact
+    return bytes(pdf.output())
+
+
+def _lay_out(doc: LetterDocument, style: LetterStyle) -> _LetterPdf:
+    pdf = _LetterPdf(doc, style)
     pdf.add_page()
     _fold_marks(pdf)
     _sender_block(pdf, doc.sender)
@@ -88,7 +119,7 @@ def render_letter_pdf(doc: LetterDocument) -> bytes:
     _invoice_table(pdf, doc.lines, letter_total(doc))
     _payment_box(pdf, doc)
     _closing_and_signature(pdf, closing, doc.sender)
-    return bytes(pdf.output())
+    return pdf
 
 
 def letter_total(doc: LetterDocument) -> Decimal:
@@ -118,9 +149,10 @@ def group_iban(iban: str) -> str:
 # --- the document -------------------------------------------------------------------------------------------
 
 class _LetterPdf(FPDF):
-    def __init__(self, doc: LetterDocument) -> None:
+    def __init__(self, doc: LetterDocument, style: LetterStyle = STANDARD) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.doc = doc
+        self.style = style
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.nnbsp = set_up_document(self, title=doc.subject, author=doc.sender.name, on=doc.date)
 
@@ -136,7 +168,7 @@ class _LetterPdf(FPDF):
         running = f"{self.doc.recipient_name} – {longdate(self.doc.date)} (suite)"
         self.cell(CONTENT_W, 4, self.text_of(_fit(self, running, CONTENT_W)), align=Align.R)
         self.set_text_color(0, 0, 0)
-        self.set_font(FONT, size=BODY_SIZE)
+        self.set_font(FONT, size=self.style.body_size)
         self.set_xy(MARGIN, TOP + 10)
 
     def footer(self) -> None:
@@ -223,21 +255,22 @@ def _recipient_block(pdf: _LetterPdf, doc: LetterDocument) -> None:
 
 
 def _date_and_subject(pdf: _LetterPdf, doc: LetterDocument) -> None:
-    pdf.set_font(FONT, size=BODY_SIZE)
+    st = pdf.style
+    pdf.set_font(FONT, size=st.body_size)
     pdf.set_xy(MARGIN, DATE_Y)
     place = doc.place or doc.sender.address.city
-    pdf.cell(CONTENT_W, BODY_LINE, pdf.text_of(f"Fait à {place}, le {longdate(doc.date)}"), align=Align.R,
+    pdf.cell(CONTENT_W, st.body_line, pdf.text_of(f"{place}, le {longdate(doc.date)}"), align=Align.R,
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(6)
+    pdf.ln(st.after_date)
     if doc.reference:
         pdf.set_font(FONT, size=7.5)
         pdf.set_text_color(*GREY)
         pdf.cell(CONTENT_W, 4, pdf.text_of(f"Réf. : {doc.reference}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_text_color(0, 0, 0)
-    pdf.set_font(FONT, "B", BODY_SIZE)
-    pdf.multi_cell(CONTENT_W, BODY_LINE, pdf.text_of(f"Objet : {doc.subject}"), align=Align.L,
+    pdf.set_font(FONT, "B", st.body_size)
+    pdf.multi_cell(CONTENT_W, st.body_line, pdf.text_of(f"Objet : {doc.subject}"), align=Align.L,
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(5)
+    pdf.ln(st.after_subject)
 
 
 def _paragraphs(body: str) -> list[str]:
@@ -252,34 +285,37 @@ def _split_closing(paragraphs: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _paragraph(pdf: _LetterPdf, text: str, align: Align = Align.J) -> None:
-    pdf.set_font(FONT, size=BODY_SIZE)
-    lines = pdf.multi_cell(CONTENT_W, BODY_LINE, pdf.text_of(text), dry_run=True, output="LINES")
-    if pdf.will_page_break(min(len(lines), 2) * BODY_LINE):  # no paragraph's first line alone at a page foot
+    st = pdf.style
+    pdf.set_font(FONT, size=st.body_size)
+    lines = pdf.multi_cell(CONTENT_W, st.body_line, pdf.text_of(text), dry_run=True, output="LINES")
+    if pdf.will_page_break(min(len(lines), 2) * st.body_line):  # no paragraph's first line alone at a page foot
         pdf.add_page()
     pdf.set_x(MARGIN)
-    pdf.multi_cell(CONTENT_W, BODY_LINE, pdf.text_of(text), align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(PARAGRAPH_GAP)
+    pdf.multi_cell(CONTENT_W, st.body_line, pdf.text_of(text), align=align, new_x=XPos.LMARGIN,
+                   new_y=YPos.NEXT)
+    pdf.ln(st.paragraph_gap)
 
 
 def _invoice_table(pdf: _LetterPdf, lines: tuple[LetterLine, ...], total: Decimal) -> None:
     if not lines:
         return
+    row_h = pdf.style.row_h
     pdf.ln(1)
     # Keep the heading with at least two rows (or the total) rather than alone at the foot of a page.
-    if pdf.will_page_break(ROW_H * 3 + 2):
+    if pdf.will_page_break(row_h * 3 + 2):
         pdf.add_page()
     _table_heading(pdf)
     for line in lines:
-        if pdf.will_page_break(ROW_H):
+        if pdf.will_page_break(row_h):
             pdf.add_page()
             _table_heading(pdf)
         cells = (line.invoice, shortdate(line.issue_date), shortdate(line.due_date), money(line.amount),
                  money(line.amount_due))
         pdf.set_font(FONT, size=9.5)
         for (_, width, align), text in zip(TABLE_COLUMNS, cells, strict=True):
-            pdf.cell(width, ROW_H, pdf.text_of(_fit(pdf, text, width - 2)), border="B", align=align)
-        pdf.ln(ROW_H)
-    if pdf.will_page_break(ROW_H + 1):
+            pdf.cell(width, row_h, pdf.text_of(_fit(pdf, text, width - 2)), border="B", align=align)
+        pdf.ln(row_h)
+    if pdf.will_page_break(row_h + 1):
         pdf.add_page()
         _table_heading(pdf)
     pdf.set_font(FONT, "B", 10)
@@ -287,22 +323,23 @@ def _invoice_table(pdf: _LetterPdf, lines: tuple[LetterLine, ...], total: Decima
     pdf.set_line_width(0.3)
     label_w = sum(width for _, width, _ in TABLE_COLUMNS[:-1])
     pdf.set_fill_color(*TABLE_FILL)
-    pdf.cell(label_w, ROW_H + 1, "Total dû", border="T", align=Align.R, fill=True)
-    pdf.cell(TABLE_COLUMNS[-1][1], ROW_H + 1, pdf.text_of(money(total)), border="T", align=Align.R, fill=True)
-    pdf.ln(ROW_H + 1)
+    pdf.cell(label_w, row_h + 1, "Total dû", border="T", align=Align.R, fill=True)
+    pdf.cell(TABLE_COLUMNS[-1][1], row_h + 1, pdf.text_of(money(total)), border="T", align=Align.R, fill=True)
+    pdf.ln(row_h + 1)
     pdf.set_line_width(0.2)
     pdf.ln(4)
 
 
 def _table_heading(pdf: _LetterPdf) -> None:
+    row_h = pdf.style.row_h
     pdf.set_x(MARGIN)
     pdf.set_font(FONT, "B", 9)
     pdf.set_fill_color(*TABLE_FILL)
     pdf.set_draw_color(*LIGHT)
     pdf.set_line_width(0.2)
     for heading, width, align in TABLE_COLUMNS:
-        pdf.cell(width, ROW_H, heading, align=align, fill=True)
-    pdf.ln(ROW_H)
+        pdf.cell(width, row_h, heading, align=align, fill=True)
+    pdf.ln(row_h)
 
 
 def _payment_box(pdf: _LetterPdf, doc: LetterDocument) -> None:
@@ -316,7 +353,8 @@ def _payment_box(pdf: _LetterPdf, doc: LetterDocument) -> None:
         rows.append(("BIC", sender.bic.strip().upper()))
     if doc.payment_reference:
         rows.append(("Référence à indiquer", doc.payment_reference))
-    height = 7 + 5 * len(rows) + 3
+    row_h = 4.4 if pdf.style.compact_payment else 5.0
+    height = 7 + row_h * len(rows) + 3
     if pdf.will_page_break(height):
         pdf.add_page()
     top = pdf.get_y()
@@ -332,34 +370,35 @@ def _payment_box(pdf: _LetterPdf, doc: LetterDocument) -> None:
         pdf.set_x(MARGIN + 4)
         pdf.set_font(FONT, size=9.5)
         pdf.set_text_color(*GREY)
-        pdf.cell(label_w, 5, f"{label} :")
+        pdf.cell(label_w, row_h, f"{label} :")
         pdf.set_text_color(0, 0, 0)
         pdf.set_font(FONT, "B" if label in ("IBAN", "Référence à indiquer") else "", 9.5)
-        pdf.cell(CONTENT_W - 8 - label_w, 5, pdf.text_of(_fit(pdf, value, CONTENT_W - 8 - label_w)),
+        pdf.cell(CONTENT_W - 8 - label_w, row_h, pdf.text_of(_fit(pdf, value, CONTENT_W - 8 - label_w)),
                  new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_line_width(0.2)
-    pdf.set_xy(MARGIN, top + height + 5)
+    pdf.set_xy(MARGIN, top + height + (3 if pdf.style.compact_payment else 5))
 
 
 def _closing_and_signature(pdf: _LetterPdf, closing: list[str], sender: Sender) -> None:
     """The closing formula and the signature stay together: a signature alone on a page signs nothing."""
-    pdf.set_font(FONT, size=BODY_SIZE)
-    closing_h = sum(len(pdf.multi_cell(CONTENT_W, BODY_LINE, pdf.text_of(p), dry_run=True, output="LINES"))
-                    * BODY_LINE + PARAGRAPH_GAP for p in closing)
-    if pdf.will_page_break(closing_h + SIGNATURE_H):
+    st = pdf.style
+    pdf.set_font(FONT, size=st.body_size)
+    closing_h = sum(len(pdf.multi_cell(CONTENT_W, st.body_line, pdf.text_of(p), dry_run=True, output="LINES"))
+                    * st.body_line + st.paragraph_gap for p in closing)
+    if pdf.will_page_break(closing_h + 2 + st.body_line + st.signature_space + 2 * st.body_line):
         pdf.add_page()
     for paragraph in closing:  # left-aligned: justifying a short formula only stretches its spaces
         _paragraph(pdf, paragraph, Align.L)
     x, width = 112.0, PAGE_W - MARGIN - 112.0
     pdf.ln(2)
-    pdf.set_font(FONT, size=BODY_SIZE)
+    pdf.set_font(FONT, size=st.body_size)
     pdf.set_x(x)
-    pdf.cell(width, BODY_LINE, pdf.text_of(_fit(pdf, sender.name, width)), align=Align.C,
+    pdf.cell(width, st.body_line, pdf.text_of(_fit(pdf, sender.name, width)), align=Align.C,
              new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.ln(SIGNATURE_SPACE)
+    pdf.ln(st.signature_space)
     pdf.set_x(x)
-    pdf.set_font(FONT, "B", BODY_SIZE)
-    pdf.multi_cell(width, BODY_LINE, pdf.text_of(sender.signatory or "Le service comptabilité"), align=Align.C,
+    pdf.set_font(FONT, "B", st.body_size)
+    pdf.multi_cell(width, st.body_line, pdf.text_of(sender.signatory or "Le service comptabilité"), align=Align.C,
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..domain.claim import REASONS, SMALL_CLAIMS_CEILING, Claim, Eligibility
 from ..domain.courts import court_for, courts_of
-from ..domain.fmt import longdate, money, money_json
+from ..domain.fmt import longdate, money_json
 from ..domain.model import Book, Customer, Invoice
 from ..domain.policy import Rules
 from ..letters import LetterLine, Sender, sender_from
@@ -85,57 +85,16 @@ class _Total:
 def filing_guide(*, rules: Rules, invoices: Sequence[Invoice], customer: Customer, claim: Claim | _Total, on: date,
                  court_of: dict[str, str | None], exhibits: Sequence[str], missing: bool,
                  court_warning: str | None = None) -> str:
-    """``00-LISEZ-MOI.txt``: what the person who files the dossier does with it, step by step."""
-    company = rules.company
-    court_name = court_of.get("name") or "tribunal compétent (non déterminé : voir ci-dessous)"
-    commercial = court_of["type"] == "tribunal_de_commerce"
-    lines = [
-        f"Requête en injonction de payer — {company.name} contre {customer.name}, "
-        + (f"facture {invoices[0].id}" if len(invoices) == 1 else "factures " + ", ".join(i.id for i in invoices)),
-        f"Préparée le {longdate(on)} par relance. Somme réclamée : {money(claim.total)} (principal "
-        f"{money(claim.principal)}, pénalités de retard {money(claim.interest)}, indemnité forfaitaire "
-        f"{money(claim.indemnity)}), détaillée dans {DECOMPTE}.",
-        "",
-        "AVANT DE DÉPOSER",
-        f"1. Relisez la requête ({REQUETE}) et signez-la"
-        + (f" : elle est présentée par {company.signatory}." if company.signatory else "."),
-        f"2. Vérifiez le tribunal. La requête est adressée au {court_name}. Le tribunal compétent est celui du "
-        "lieu où demeure le débiteur (article 1406 du code de procédure civile) : si sa commune n’a pas de "
-        "tribunal, c’est celui dont elle dépend (annuaire des juridictions : "
-        "https://www.justice.fr/recherche/annuaires) ; corrigez alors l’en-tête de la requête.",
-    ]
-    if court_warning:
-        lines.append(f"   Attention : {court_warning}.")
-    if commercial and not court_of.get("name"):
-        lines.append("   Depuis le 1er janvier 2025, douze tribunaux de commerce, dont ceux de Paris, Lyon et "
-                     "Marseille, sont devenus à titre expérimental des tribunaux des activités économiques : "
-                     "adressez-leur la requête sous ce nom.")
-    lines += [
-        "3. Joignez les pièces, dans l’ordre du bordereau : " + " ; ".join(exhibits) + "."
-        + (" Celles que relance ne conserve pas sont listées dans pieces/A-JOINDRE.txt." if missing else ""),
-        "",
-        "DÉPOSER",
-        ("Au greffe du tribunal, ou en ligne sur https://www.tribunal-digital.fr (tribunaux de commerce), avec le "
-         "règlement des frais de greffe." if commercial else
-         "Au greffe du tribunal judiciaire, sur place ou par courrier."),
-    ]
-    if claim.total <= SMALL_CLAIMS_CEILING:
-        lines.append(f"La créance ne dépasse pas {money(SMALL_CLAIMS_CEILING)} : la procédure simplifiée de "
-                     "recouvrement des petites créances, confiée à un commissaire de justice, est une autre voie, "
-                     "sans juge (article L125-1 du code des procédures civiles d’exécution).")
-    lines += [
-        "",
-        "APRÈS",
-        "- Si le juge rend une ordonnance portant injonction de payer, faites-la signifier au débiteur par un "
-        "commissaire de justice dans les six mois de sa date, sinon elle est non avenue (article 1411 du code de "
-        "procédure civile). Le débiteur a ensuite un mois pour former opposition (article 1416).",
-        "- Si le débiteur paie entre-temps, prévenez le greffe (ou le commissaire de justice) et notez le "
-        "paiement dans relance : " + ", ".join(f"« relance invoice paid {i.id} »" for i in invoices) + ".",
-        "",
-        "manifest.json donne l’empreinte (sha256) de chaque fichier et la version des règles qui ont produit le "
-        "dossier.",
-    ]
-    return "\n".join(lines) + "\n"
+    """``00-LISEZ-MOI.txt``: what the person who files the dossier does with it, step by step (the template
+    ``lisez-moi.fr.txt.j2``, which the rules directory may override)."""
+    from ..texts import render_text
+
+    return render_text("lisez-moi.fr.txt.j2", {
+        "company": rules.company, "customer": customer, "invoices": invoices, "claim": claim, "on": on,
+        "court": court_of, "court_warning": court_warning, "commercial": court_of["type"] == "tribunal_de_commerce",
+        "exhibits": exhibits, "missing": missing, "small_claims": claim.total <= SMALL_CLAIMS_CEILING,
+        "small_claims_ceiling": SMALL_CLAIMS_CEILING, "files": {"requete": REQUETE, "decompte": DECOMPTE},
+    }, rules.directory)
 
 
 def dossier_claim(claims: Sequence[Claim]) -> dict[str, Any]:
@@ -165,6 +124,7 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
     pieces: list[Piece] = [Piece(f"pieces/piece-{n:02d}-facture-{i.id}.pdf",
                                  f"Facture n° {i.id} du {longdate(i.issue_date)}", invoice_pdfs.get(i.id))
                            for n, (i, _) in enumerate(cases, start=1)]
+    notice, proof = _notice_and_receipt(chronology, notice, proof)
     for extra in (notice, proof):
         if extra is not None:
             pieces.append(Piece(f"pieces/piece-{len(pieces) + 1:02d}-{extra.filename}", extra.title, extra.data))
@@ -181,9 +141,10 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
         debtor_legal_form=customer.legal_form or (str(customer.extra.get("legal_form", "")) if customer.extra else ""),
         debtor_siren=customer.siren, debtor_address=customer.address,
         invoices=tuple(LetterLine(i.id, i.issue_date, i.due_date, i.amount, c.principal) for i, c in cases),
-        claim=court_claim, court=court_of, small_claims_eligible=total <= SMALL_CLAIMS_CEILING,
+        claims=tuple(claims), court=court_of, small_claims_eligible=total <= SMALL_CLAIMS_CEILING,
         chronology=tuple(chronology), exhibits=exhibits, place=rules.company.address.city, on=on,
-        cgv_rate=None if rules.legal.late_interest == "legal" else str(rules.legal.late_interest))
+        cgv_rate=None if rules.legal.late_interest == "legal" else str(rules.legal.late_interest),
+        rules_dir=rules.directory)
     files: list[tuple[str, bytes]] = [(REQUETE, render_requete(facts)), (DECOMPTE, render_decompte(facts)),
                                       (CHRONOLOGIE, render_chronologie(facts))]
     missing = [p for p in pieces if p.data is None]
@@ -215,6 +176,32 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
     return buffer.getvalue(), manifest
+
+
+def _notice_and_receipt(chronology: Sequence[dict[str, Any]], notice: Piece | None,
+                        proof: Piece | None) -> tuple[Piece | None, Piece | None]:
+    """The formal notice and its AR as the bordereau lists them, whoever recorded them: a copy or an AR relance
+    does not hold (a notice sent before relance took over, an AR not yet scanned) is listed all the same, to be
+    attached by hand — and an AR not received says so."""
+    from .history import events_of, formal_notice
+
+    sent = formal_notice(events_of(chronology))
+    if sent is None:
+        return notice, proof
+    if notice is None:
+        notice = Piece("mise-en-demeure.pdf", f"Mise en demeure par lettre recommandée avec AR du "
+                                              f"{longdate(sent.sent)}", None)
+    signed = sent.ar_signed or sent.received
+    if proof is not None:
+        if signed is not None and proof.title == "Accusé de réception signé":
+            proof = Piece(proof.filename, f"Avis de réception de la mise en demeure, signé le {longdate(signed)}",
+                          proof.data)
+        return notice, proof
+    if signed is not None:
+        return notice, Piece("avis-de-reception.pdf", f"Avis de réception de la mise en demeure, signé le "
+                                                      f"{longdate(signed)}", None)
+    return notice, Piece("avis-de-reception.pdf", f"Avis de réception de la mise en demeure du {longdate(sent.sent)} : "
+                                                  "non revenu à ce jour, à joindre dès son retour", None)
 
 
 def formal_notice_copy(rules: Rules, invoice: Invoice, customer: Customer) -> Piece | None:

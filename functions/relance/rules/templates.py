@@ -75,6 +75,9 @@ def check_templates(rules: Rules, uses: dict[tuple[str, str | None, str | None, 
     for path in files:
         relative = path.relative_to(templates_dir)
         channel = relative.parts[0] if len(relative.parts) == 2 else ""
+        if channel == "documents":
+            out.extend(_check_document(path))
+            continue
         named = _FILE_NAME.match(path.name)
         if channel not in TEMPLATED_CHANNELS or named is None:
             out.append(Diagnostic(str(path), 1, 1, WARNING,
@@ -87,6 +90,22 @@ def check_templates(rules: Rules, uses: dict[tuple[str, str | None, str | None, 
         out.extend(_check_one(path, channel, own, named.group("language"), rules,
                               formal_notice=channel == "registered_letter" and path in steps))
     return out
+
+
+def _check_document(path: Path) -> list[Diagnostic]:
+    """A document's template overridden in ``templates/documents/`` (the requête, the filing guide…): it must
+    replace one that relance ships, and parse."""
+    from ..texts import template_names
+
+    names = [n for n in template_names() if not n.startswith("_")]
+    if path.name not in template_names():
+        return [Diagnostic(str(path), 1, 1, WARNING, "ce modèle de document ne remplace aucun de ceux de relance ("
+                           + ", ".join(names) + ") : il ne sera jamais utilisé")]
+    try:
+        environment().parse(path.read_text(encoding="utf-8-sig"))
+    except TemplateSyntaxError as err:
+        return [Diagnostic(str(path), err.lineno or 1, 1, ERROR, _syntax_message(err.message or ""))]
+    return []
 
 
 def _steps_by_file(rules: Rules, templates_dir: Path, files: list[Path]) -> dict[Path, list[StepView]]:
