@@ -48,7 +48,10 @@ check: $(STAMP)
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis
 
-## `sam build` calls this for the rules layer: the rules land under /opt/rules in the functions.
+## `sam build` calls this for the rules layer: the rules land under /opt/rules in the functions. They are checked
+## here (templates included) and ship with the record of that check: the functions load them without checking
+## again (relance.rules.shipped). Invalid rules fail the build. $(PYTHON) needs relance's dependencies (make install).
 build-RulesLayer:
 	mkdir -p "$(ARTIFACTS_DIR)/rules"
 	cp -R rules/. "$(ARTIFACTS_DIR)/rules/"
+	PYTHONPATH=functions $(PYTHON) -m relance.rules.shipped rules "$(ARTIFACTS_DIR)/rules"

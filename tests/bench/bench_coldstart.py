@@ -89,7 +89,6 @@ def floor_ms(function: str, runs: int = 5) -> float:
 def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))}
     env["PYTHONPATH"] = str(ROOT / "functions")
-    env["PYTHONDONTWRITEBYTECODE"] = "1"  # the bytecode already compiled is used; a measure writes none
     return {**env, **(extra or {})}
 
 
