@@ -148,7 +148,10 @@ def measure(rules_dir: Path | None = None) -> list[ColdStart]:
     from relance.local.stack import LocalStack
     from relance.payments.webhooks import sign_generic
 
-    rules_dir = rules_dir or ROOT / "rules"
+    layer = Path(tempfile.mkdtemp(prefix="relance-layer-"))
+    subprocess.run(["make", "-s", "build-RulesLayer", f"ARTIFACTS_DIR={layer}", f"PYTHON={sys.executable}"],
+                   cwd=ROOT, check=True, capture_output=True)  # the rules as the layer ships them
+    rules_dir = rules_dir or layer / "rules"
     book = load_book(ROOT / "functions" / "relance" / "sample" / "data.json")
     out = []
     with LocalStack() as stack:
