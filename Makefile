@@ -55,3 +55,10 @@ build-RulesLayer:
 	mkdir -p "$(ARTIFACTS_DIR)/rules"
 	cp -R rules/. "$(ARTIFACTS_DIR)/rules/"
 	PYTHONPATH=functions $(PYTHON) -m relance.rules.shipped rules "$(ARTIFACTS_DIR)/rules"
+
+## `sam build` calls this for the PDF layer (letter and litigation functions only): fpdf2 and its requirements
+## but Pillow (--no-deps; layers/pdf/requirements.txt lists the others), as wheels for Lambda's arm64 python3.12.
+build-PdfLayer:
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+		--platform manylinux2014_aarch64 --implementation cp --python-version 3.12 \
+		--target "$(ARTIFACTS_DIR)/python" -r layers/pdf/requirements.txt

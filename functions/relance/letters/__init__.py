@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -46,10 +47,19 @@ def capital_text(share_capital: str) -> str:
     return written.replace(",00\u202f€", "\u202f€")
 
 
+def group_siren(siren: str) -> str:
+    """``841273659`` → ``841 273 659``; a SIRET keeps its NIC apart: ``841 273 659 00012``.
+
+    Here rather than in ``pdf``: text for any channel, without the PDF library the functions that send no
+    PDF do not ship."""
+    digits = re.sub(r"\s", "", siren)
+    if digits.isdigit() and len(digits) in (9, 14):
+        return " ".join([digits[0:3], digits[3:6], digits[6:9], digits[9:]]).strip()
+    return siren.strip()
+
+
 def registration_text(sender: Sender) -> str:
     """« RCS Lyon 841 273 659 » when the registry's city is known, else « SIREN 841 273 659 » (R123-237)."""
-    from .pdf import group_siren
-
     if not sender.siren:
         return ""
     return f"RCS {sender.rcs_city} {group_siren(sender.siren)}" if sender.rcs_city else \

@@ -20,6 +20,7 @@ from fpdf.enums import Align, XPos, YPos
 from ..domain.fmt import NNBSP, longdate, money, shortdate
 from ..domain.model import Address
 from . import LetterDocument, LetterLine, Sender, identity_text
+from . import group_siren as group_siren  # re-exported: the dossier and the tests take it from here
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,14 +108,6 @@ def recipient_lines(name: str, address: Address) -> list[str]:
         code = address.country.strip().upper()
         lines.append(COUNTRY_NAMES.get(code, _postal_capitals(address.country)))
     return [line.strip() for line in lines if line and line.strip()]
-
-
-def group_siren(siren: str) -> str:
-    """``841273659`` → ``841 273 659``; a SIRET keeps its NIC apart: ``841 273 659 00012``."""
-    digits = re.sub(r"\s", "", siren)
-    if digits.isdigit() and len(digits) in (9, 14):
-        return " ".join([digits[0:3], digits[3:6], digits[6:9], digits[9:]]).strip()
-    return siren.strip()
 
 
 def group_iban(iban: str) -> str:
