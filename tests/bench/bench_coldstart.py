@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+# Another checkout can be measured the same way (before/after figures): RELANCE_BENCH_ROOT=/path/to/it.
+ROOT = Path(os.environ.get("RELANCE_BENCH_ROOT") or Path(__file__).resolve().parents[2])
 
 # What each measured function imports from Powertools (its handler module's top-level imports).
 POWERTOOLS = {
@@ -33,6 +34,9 @@ POWERTOOLS = {
                         "from aws_lambda_powertools.utilities.parameters import SSMProvider",
                         "from aws_lambda_powertools.utilities.typing import LambdaContext"),
 }
+
+# The clients each function builds on its first request: the floor "with clients" builds them too.
+CLIENTS = {"EvaluatorFunction": ("dynamodb", "sqs"), "WebhookFunction": ("ssm", "dynamodb")}
 
 MARK = "@@coldstart@@"
 
@@ -64,6 +68,7 @@ print(MARK + json.dumps({"import_ms": (t1 - t0) * 1000, "first_ms": (t2 - t1) * 
 class ColdStart:
     function: str
     floor_ms: float
+    floor_clients_ms: float  # the floor, and the function's boto3 clients built
     import_ms: float
     first_ms: float
     answer: Any
@@ -78,10 +83,18 @@ class ColdStart:
     def ratio(self) -> float:
         return self.total_ms / self.floor_ms
 
+    @property
+    def ratio_with_clients(self) -> float:
+        return self.total_ms / self.floor_clients_ms
 
-def floor_ms(function: str, runs: int = 5) -> float:
-    code = "import time; t = time.perf_counter(); import boto3\n" + "\n".join(POWERTOOLS[function]) + \
-           "\nprint(f'" + MARK + "{(time.perf_counter() - t) * 1000}')"
+
+def floor_ms(function: str, runs: int = 5, *, clients: bool = False) -> float:
+    """boto3 and the function's Powertools imported (and, with ``clients``, its boto3 clients built), best of
+    ``runs`` fresh interpreters."""
+    made = "".join(f"boto3.client({c!r}, region_name='eu-west-3', endpoint_url='http://127.0.0.1:9')\n"
+                   for c in CLIENTS[function]) if clients else ""
+    code = "import time; t = time.perf_counter(); import boto3\n" + "\n".join(POWERTOOLS[function]) + "\n" + \
+           made + "print(f'" + MARK + "{(time.perf_counter() - t) * 1000}')"
     return min(float(_last_marked(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                                  check=True, env=_clean_env()).stdout)) for _ in range(runs))
 
@@ -136,7 +149,7 @@ def first_request(env: dict[str, str], handler: str, event: dict[str, Any], func
     return (*best, _heaviest(traced.stderr))
 
 
-def measure(rules_dir: Path | None = None) -> list[ColdStart]:
+def measure(rules_dir: Path | None = None, runs: int = 5) -> list[ColdStart]:
     """The evaluator's first shard job and the webhook's first signed payment, each in a fresh interpreter."""
     from datetime import UTC, datetime
 
@@ -180,17 +193,18 @@ def measure(rules_dir: Path | None = None) -> list[ColdStart]:
         for function, event, prepare in (("EvaluatorFunction", evaluator, fresh_store),
                                          ("WebhookFunction", webhook_event(), fresh_store)):
             env = stack.function_environment(function, rules_dir)
-            floor = floor_ms(function)
+            floor, with_clients = floor_ms(function), floor_ms(function, clients=True)
             imported, first, answer, modules, heaviest = first_request(env, stack.handler_of(function), event,
-                                                                       function, prepare=prepare)
-            out.append(ColdStart(function, floor, imported, first, answer, modules, heaviest))
+                                                                       function, runs=runs, prepare=prepare)
+            out.append(ColdStart(function, floor, with_clients, imported, first, answer, modules, heaviest))
     return out
 
 
 def main() -> None:
     for row in measure():
-        print(f"{row.function}: floor {row.floor_ms:.0f} ms, import {row.import_ms:.0f} ms + first request "
-              f"{row.first_ms:.0f} ms = {row.total_ms:.0f} ms, ratio {row.ratio:.2f}; heaviest imports: "
+        print(f"{row.function}: floor {row.floor_ms:.0f} ms ({row.floor_clients_ms:.0f} with its clients), import "
+              f"{row.import_ms:.0f} ms + first request {row.first_ms:.0f} ms = {row.total_ms:.0f} ms, ratio "
+              f"{row.ratio:.2f} ({row.ratio_with_clients:.2f}); heaviest imports: "
               + ", ".join(f"{k} {v:.0f}" for k, v in row.heaviest))
         print(f"  answer: {json.dumps(row.answer)[:200]}")
         print(f"  loaded: {', '.join(m for m in row.modules if not m.startswith('_'))}")
