@@ -15,3 +15,15 @@ def test_each_client_is_built_once_per_container(monkeypatch):
     assert rt.client("sesv2") is first and rt.client("ssm") is rt.client("ssm")
     assert rt.dynamodb is rt.dynamodb and rt.sqs is rt.sqs
     assert sorted(built) == ["dynamodb", "sesv2", "sqs", "ssm"]
+
+
+def test_the_webhook_starts_without_the_rules_pipeline():
+    """The webhook reads no rules: neither the loader nor its libraries are paid for at its cold start."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nimport relance.handlers.webhooks\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith(('relance.rules.loader', 'jsonschema',"
+            " 'ruamel', 'holidays', 'fpdf')))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == []
