@@ -49,7 +49,18 @@ check: $(STAMP)
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis
 
-## `sam build` calls this for the rules layer: the rules land under /opt/rules in the functions.
+## `sam build` calls this for the rules layer: the rules land under /opt/rules in the functions. They are checked
+## here (templates included) and ship with the record of that check: the functions load them without checking
+## again (relance.rules.ship writes what relance.rules.shipped reads). Invalid rules fail the build.
+## $(PYTHON) needs relance's dependencies (make install).
 build-RulesLayer:
 	mkdir -p "$(ARTIFACTS_DIR)/rules"
 	cp -R rules/. "$(ARTIFACTS_DIR)/rules/"
+	PYTHONPATH=functions $(PYTHON) -m relance.rules.ship rules "$(ARTIFACTS_DIR)/rules"
+
+## `sam build` calls this for the PDF layer (letter and litigation functions only): fpdf2 and its requirements
+## but Pillow (--no-deps; layers/pdf/requirements.txt lists the others), as wheels for Lambda's arm64 python3.12.
+build-PdfLayer:
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+		--platform manylinux2014_aarch64 --implementation cp --python-version 3.12 \
+		--target "$(ARTIFACTS_DIR)/python" -r layers/pdf/requirements.txt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bench_aws
+import bench_coldstart
 import bench_import
 import bench_planner
 import bench_runtime
@@ -32,9 +33,20 @@ def main() -> None:
                 ", fpdf2 only when it renders"
         show(f"cold-start import: {handler}", f"{bench_runtime.import_ms(module):.0f} ms{note}",
              "≤ 300 ms" if handler in ("evaluator", "webhooks") else "—")
+    for row in bench_coldstart.measure():
+        name = {"EvaluatorFunction": "evaluator, first shard job", "WebhookFunction": "webhook, first payment"}
+        show(f"cold start, floor for the {row.function}: boto3 + its Powertools",
+             f"{row.floor_ms:.0f} ms ({row.floor_clients_ms:.0f} ms with its clients "
+             f"{', '.join(bench_coldstart.CLIENTS[row.function])} built)")
+        show(f"cold start, {name[row.function]}: import + first request",
+             f"{row.total_ms:.0f} ms = {row.import_ms:.0f} + {row.first_ms:.0f} ms: {row.ratio:.2f} × the floor "
+             f"({row.ratio_with_clients:.2f} × with its clients)", "≤ 1.3 × the floor")
     total, biggest = bench_runtime.package_size()
     show("function package (one CodeUri: every function)",
          f"{total:.1f} MB unzipped; largest: " + ", ".join(f"{k} {v:.1f}" for k, v in biggest), "< 250 MB")
+    total, biggest = bench_runtime.pdf_layer_size()
+    show("PDF layer (letter and litigation functions only, no Pillow)",
+         f"{total:.1f} MB unzipped; largest: " + ", ".join(f"{k} {v:.1f}" for k, v in biggest), "—")
     for row in bench_aws.measure_rows():
         show(*row)
     for row in bench_import.measure_rows():

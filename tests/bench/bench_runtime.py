@@ -32,18 +32,34 @@ def package_size() -> tuple[float, list[tuple[str, float]]]:
     """What `sam build` puts in every function: functions/requirements.txt + the relance package (MB)."""
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "package"
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        "--target", str(target), "-r", str(ROOT / "functions" / "requirements.txt")],
-                       check=True, capture_output=True)
+        _pip_install(target, ROOT / "functions" / "requirements.txt")
         shutil.copytree(ROOT / "functions" / "relance", target / "relance",
                         ignore=shutil.ignore_patterns("__pycache__", "sample"))
-        sizes = {}
-        for entry in target.iterdir():
-            files = [entry] if entry.is_file() else list(entry.rglob("*"))
-            sizes[entry.name] = sum(f.stat().st_size for f in files if f.is_file()) / 1e6
-        total = sum(sizes.values())
-        biggest = sorted(((k, v) for k, v in sizes.items() if not k.endswith(".dist-info")), key=lambda kv: -kv[1])
-        return total, biggest[:5]
+        return _sizes(target)
+
+
+def pdf_layer_size() -> tuple[float, list[tuple[str, float]]]:
+    """The PDF layer of the letter and litigation functions, as the Makefile builds it (without Pillow; this
+    machine's wheels, not arm64's) (MB)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "python"
+        _pip_install(target, ROOT / "layers" / "pdf" / "requirements.txt", "--no-deps")
+        return _sizes(target)
+
+
+def _pip_install(target: Path, requirements: Path, *options: str) -> None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *options,
+                    "--target", str(target), "-r", str(requirements)], check=True, capture_output=True)
+
+
+def _sizes(target: Path) -> tuple[float, list[tuple[str, float]]]:
+    sizes = {}
+    for entry in target.iterdir():
+        files = [entry] if entry.is_file() else list(entry.rglob("*"))
+        sizes[entry.name] = sum(f.stat().st_size for f in files if f.is_file()) / 1e6
+    total = sum(sizes.values())
+    biggest = sorted(((k, v) for k, v in sizes.items() if not k.endswith(".dist-info")), key=lambda kv: -kv[1])
+    return total, biggest[:5]
 
 
 def pipeline(n_invoices: int, due_every: int = 50) -> tuple[float, int, int]:

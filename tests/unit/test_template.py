@@ -335,3 +335,67 @@ def test_functions_get_only_the_dynamodb_actions_their_code_calls(template, tran
         granted = {a for s in statements_of(transformed, function) for a in actions_of(s) if a.startswith("dynamodb:")}
         assert needed <= granted, (function, needed - granted)
         assert granted <= needed | {"dynamodb:PutItem"}, (function, granted - needed)
+
+
+# -- the PDF libraries go only to the functions that draw PDFs, without Pillow -----------------------------------
+
+PDF_FUNCTIONS = {"LetterFunction", "LitigationFunction"}
+
+
+def _requirement_names(path: Path) -> set[str]:
+    names = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            names.add(_name_of(line))
+    return names
+
+
+def _name_of(requirement: str) -> str:
+    for stop in "<>=!~;[ ":
+        requirement = requirement.split(stop, 1)[0]
+    return requirement.strip().lower().replace("_", "-")
+
+
+def test_only_the_functions_that_draw_pdfs_get_the_pdf_layer(template, transformed):
+    layer = template["Resources"]["PdfLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion" and layer["Metadata"]["BuildMethod"] == "makefile"
+    with_pdf = {name for name, f in functions(template).items()
+                if {"Ref": "PdfLayer"} in f["Properties"].get("Layers", [])}
+    assert with_pdf == PDF_FUNCTIONS
+    # SAM adds a function's own layers to the rules layer of Globals: they get both, the others the rules only
+    for name, function in of_type(transformed, "AWS::Lambda::Function").items():
+        layers = function["Properties"]["Layers"]
+        assert {"Ref": "RulesLayer"} in [_layer_ref(x) for x in layers], name
+        assert ({"Ref": "PdfLayer"} in [_layer_ref(x) for x in layers]) == (name in PDF_FUNCTIONS), name
+
+
+def _layer_ref(layer: object) -> object:
+    """SAM names a layer version by its logical id followed by a content hash."""
+    if isinstance(layer, dict) and isinstance(layer.get("Ref"), str):
+        for logical in ("RulesLayer", "PdfLayer"):
+            if layer["Ref"].startswith(logical):
+                return {"Ref": logical}
+    return layer
+
+
+def test_the_shared_package_has_no_pdf_library_and_the_pdf_layer_no_pillow():
+    from importlib.metadata import requires
+
+    shared = _requirement_names(REPO / "functions" / "requirements.txt")
+    assert not shared & {"fpdf2", "pillow", "pypdf", "fonttools"}
+    layer = _requirement_names(REPO / "layers" / "pdf" / "requirements.txt")
+    assert "pillow" not in layer
+    # the layer is installed without dependencies: it lists every other requirement of fpdf2 itself
+    needed = {_name_of(r) for r in requires("fpdf2") or [] if "extra ==" not in r}
+    assert needed - {"pillow"} <= layer and "fpdf2" in layer
+
+
+def test_the_functions_without_the_pdf_layer_start_without_fpdf(template):
+    import subprocess
+    import sys
+
+    modules = sorted({f["Properties"]["Handler"].rpartition(".")[0] for name, f in functions(template).items()
+                      if name not in PDF_FUNCTIONS})
+    code = "import sys\nsys.modules['fpdf'] = None\n" + "".join(f"import {m}\n" for m in modules)
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd=REPO)

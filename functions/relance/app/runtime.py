@@ -58,7 +58,11 @@ class Runtime:
         return SqsQueues(self.sqs, dict(self.settings.channel_queue_urls or {}))
 
     def client(self, service: str) -> Any:
-        return self._clients.setdefault(service, client(service, self.settings))
+        """Built on first use, then kept: ``setdefault(service, client(...))`` built a new one at every call."""
+        made = self._clients.get(service)
+        if made is None:
+            made = self._clients[service] = client(service, self.settings)
+        return made
 
     @cached_property
     def _clients(self) -> dict[str, Any]:

@@ -1,10 +1,13 @@
-"""Business days: weekends and the public holidays of a country (and subdivision), from ``holidays``."""
+"""Business days: weekends and the public holidays of a country (and subdivision): France's from the shipped
+table (domain.public_holidays), another country's from ``holidays``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+
+from .public_holidays import Holidays
 
 ONE_DAY = timedelta(days=1)
 
@@ -23,7 +26,7 @@ class BusinessCalendar:
     """Answers "is this a business day?" quickly; holiday years are loaded on first use."""
 
     settings: CalendarSettings
-    _holidays: Any = field(default=None, init=False)  # holidays.HolidayBase, imported on first use
+    _holidays: Any = field(default=None, init=False)  # public_holidays.Holidays, built on first use
     _cache: dict[date, bool] = field(default_factory=dict, init=False)
     _forward: dict[date, date] = field(default_factory=dict, init=False)
 
@@ -31,11 +34,7 @@ class BusinessCalendar:
         if self.settings.country is None:
             return False
         if self._holidays is None:
-            import holidays  # ~50 ms: paid by the first run that needs a holiday, not by every import
-
-            self._holidays = holidays.country_holidays(
-                self.settings.country, subdiv=self.settings.subdivision, language="fr"
-            )
+            self._holidays = Holidays(self.settings.country, self.settings.subdivision)
         return day in self._holidays
 
     def holiday_name(self, day: date) -> str | None:

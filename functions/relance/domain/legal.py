@@ -79,9 +79,9 @@ _FRENCH_HOLIDAYS: dict[str | None, Any] = {}
 def _holidays(subdivision: str | None) -> Any:
     table = _FRENCH_HOLIDAYS.get(subdivision)
     if table is None:
-        import holidays  # imported on first use, like the business calendar
+        from .public_holidays import Holidays
 
-        table = _FRENCH_HOLIDAYS[subdivision] = holidays.country_holidays("FR", subdiv=subdivision)
+        table = _FRENCH_HOLIDAYS[subdivision] = Holidays("FR", subdivision)
     return table
 
 

@@ -18,6 +18,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
 from ..domain.fmt import NNBSP, longdate, money, shortdate
+from ..domain.fmt import group_siren as group_siren  # re-exported: tests take it from here
 from ..domain.model import Address
 from . import LetterDocument, LetterLine, Sender, identity_text
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import logging
 import os
@@ -19,6 +20,10 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from .stack import LocalStack
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+
+_TOKENS = itertools.count()
+_WARM: dict[str, tuple[Any, ...]] = {}  # handler module → the (runner, function, environment, rules) it is warm for
 
 
 @dataclass
@@ -45,28 +50,44 @@ def load_handler(dotted: str) -> tuple[Callable[[dict[str, Any], Any], Any], Any
 
 
 class LocalFunctions:
-    """Invoke the template's functions by logical id, with the environment the template gives them."""
+    """Invoke the template's functions by logical id, with the environment the template gives them.
+
+    A function stays warm between calls, as a Lambda container does: what it built on its first call (settings,
+    clients, the rules) serves the next ones. It starts cold again — a new container — when its environment
+    or a file of the rules directory changes (a deployment), and at the first call of each LocalFunctions.
+    """
 
     def __init__(self, stack: LocalStack, rules_dir: Path, env: dict[str, str] | None = None) -> None:
         self.stack = stack
         self.rules_dir = rules_dir
         self.env = dict(env or {})  # added to every invocation (e.g. a log level)
+        self._token = next(_TOKENS)
+        self.cold_starts: dict[str, int] = {}
 
     def invoke(self, logical: str, event: dict[str, Any], **env: str) -> Any:
-        with self.stack.environment(logical, self.rules_dir, **{**self.env, **env}):
+        with self.stack.environment(logical, self.rules_dir, **{**self.env, **env}) as environment:
             # Imported inside the function's environment, as Lambda does: Powertools reads it at import.
             handler, module = load_handler(self.stack.handler_of(logical))
             _point_logs_at_stdout(module, os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"))
-            if hasattr(module, "reset"):
-                module.reset()  # a fresh container: settings are read from this environment
+            # The handler's module holds the container's state, once per process: whoever warmed it last owns it.
+            deployment = (self._token, logical, tuple(sorted(environment.items())), _stamp(self.rules_dir))
+            if _WARM.get(module.__name__) != deployment:
+                if hasattr(module, "reset"):
+                    module.reset()  # a fresh container: settings are read from this environment
+                _WARM[module.__name__] = deployment
+                self.cold_starts[logical] = self.cold_starts.get(logical, 0) + 1
             try:
                 return handler(event, FakeContext(logical))
             finally:
-                if hasattr(module, "reset"):
-                    module.reset()
                 # Metrics are disabled locally, and Powertools then keeps them (its metric set is shared by
                 # every Metrics instance) until a hundred values force a print: drop them after each call.
                 Metrics().clear_metrics()
+
+    def cold(self) -> None:
+        """The next call of every function starts a new container."""
+        for name, deployment in list(_WARM.items()):
+            if deployment[0] == self._token:
+                del _WARM[name]
 
     def drain(self, queue_logical: str, logical: str, *, max_rounds: int = 1000,
               seen: list[dict[str, Any]] | None = None, batch_size: int = 10, **env: str) -> dict[str, int]:
@@ -102,6 +123,14 @@ class LocalFunctions:
                     counts["delivered"] += 1
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         return counts
+
+
+def _stamp(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Every file under the rules directory, by name, modification time and size: a change is a new layer."""
+    if not directory.is_dir():
+        return ()
+    return tuple(sorted((str(p.relative_to(directory)), p.stat().st_mtime_ns, p.stat().st_size)
+                        for p in directory.rglob("*") if p.is_file()))
 
 
 def _point_logs_at_stdout(module: Any, level: str) -> None:

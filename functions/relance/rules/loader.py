@@ -6,7 +6,6 @@ read (positions, duplicate keys) → merge sections across files → JSON Schema
 
 from __future__ import annotations
 
-import hashlib
 import zoneinfo
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -15,8 +14,6 @@ from functools import cache
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import holidays
 
 from ..domain.calendar import CalendarSettings
 from ..domain.conditions import Predicate
@@ -35,12 +32,13 @@ from ..domain.policy import (
 from ..domain.terms import DEFAULT_TONES, POSTAL_CHANNELS, TEMPLATED_CHANNELS
 from .conditions import ConditionError, compile_condition, did_you_mean, referenced_values
 from .diagnostics import ERROR, WARNING, Diagnostic
-from .schema import MAX_AT_DAYS, SECTIONS, JsonPath, far_delay_message, schema_problems
-from .yamlfile import YamlFile, read_yaml_file
+from .schema import MAX_AT_DAYS, SECTIONS, JsonPath, far_delay_message
+from .shipped import read_record, rules_digest
 
 if TYPE_CHECKING:
     from ..domain.claim import Rates
     from ..domain.courts import CourtTable
+    from .yamlfile import YamlFile
 
 SUGGESTION_BUDGET = 50_000  # name comparisons for « vouliez-vous dire » per load: enough for any honest mistake
 
@@ -69,8 +67,32 @@ class RulesError(Exception):
 
 
 def load_rules(directory: str | Path, *, check_templates: bool = False) -> LoadResult:
-    """Load, check and compile the rules of ``directory``. Never raises on bad content."""
-    return _Loader(Path(directory)).run(check_templates)
+    """Load, check and compile the rules of ``directory``. Never raises on bad content.
+
+    Rules that ship with the record of their check (rules.shipped: the layer's build wrote it for these very
+    files and this checker) are built from it without being checked again, unless templates are to be checked.
+    """
+    directory = Path(directory)
+    if not check_templates and directory.is_dir():
+        try:
+            files = [(p.name, p.read_bytes()) for p in rule_files(directory)]
+        except OSError:
+            files = []
+        record = read_record(directory, rules_digest(files)) if files else None
+        if record is not None:
+            return _ShippedLoader(directory, record).run_recorded(record)
+    return _Loader(directory).run(check_templates)
+
+
+def load_rules_recorded(directory: str | Path) -> tuple[LoadResult, dict[str, Any] | None]:
+    """The full check, templates included, and what :mod:`rules.shipped` records of rules that pass it."""
+    loader = _Loader(Path(directory), record=True)
+    result = loader.run(check_templates=True)
+    if not result.ok:
+        return result, None
+    return result, {"sections": {k: Path(v.name).name for k, v in loader.section_file.items()},
+                    "places": loader.places,
+                    "data": loader.merged}
 
 
 def load_rules_or_raise(directory: str | Path, *, check_templates: bool = False) -> Rules:
@@ -85,8 +107,13 @@ def rule_files(directory: Path) -> list[Path]:
 
 
 class _Loader:
-    def __init__(self, directory: Path) -> None:
+    validate = True  # False: rules checked when the layer was built (rules.shipped), checks that only report skip
+
+    def __init__(self, directory: Path, *, record: bool = False) -> None:
         self.directory = directory
+        self.places: dict[str, list[Any]] = {}
+        self.record = record
+        self.merged: dict[str, Any] = {}
         self.diagnostics: list[Diagnostic] = []
         self.section_file: dict[str, YamlFile] = {}
         self.suggested: dict[str, str] = {}
@@ -127,13 +154,18 @@ class _Loader:
     def at(self, path: JsonPath) -> tuple[YamlFile, JsonPath]:
         doc = self.section_file.get(str(path[0])) if path else None
         if doc is None:
+            from .yamlfile import YamlFile
+
             doc = next(iter(self.section_file.values()), YamlFile(str(self.directory)))
         return doc, path
 
     def place(self, path: JsonPath, *, on_key: bool = False) -> Place:
         doc, _ = self.at(path)
         spot = doc.spot(path)
-        return Place(doc.name, *((spot.key_line, spot.key_column) if on_key else (spot.line, spot.column)))
+        place = Place(doc.name, *((spot.key_line, spot.key_column) if on_key else (spot.line, spot.column)))
+        if self.record:  # the file by its name in the rules directory: the layer puts it elsewhere
+            self.places[_place_key(path, on_key)] = [Path(place.file).name, place.line, place.column]
+        return place
 
     # -- pipeline --------------------------------------------------------------------------------
     def run(self, check_templates: bool) -> LoadResult:
@@ -146,11 +178,14 @@ class _Loader:
             name = str(self.directory)
             self.diagnostics.append(Diagnostic(name, 1, 1, ERROR, "aucun fichier .yaml dans ce dossier de règles"))
             return LoadResult(None, self.diagnostics)
-        merged: dict[str, Any] = {}
-        digest = hashlib.sha256()
+        from .schema import schema_problems
+        from .yamlfile import read_yaml_file
+
+        merged = self.merged
+        read: list[tuple[str, bytes]] = []
         for path in files:
             doc = read_yaml_file(path, str(path))
-            digest.update(path.name.encode() + b"\0" + doc.raw + b"\0")
+            read.append((path.name, doc.raw))
             for p in doc.problems:
                 self.diagnostics.append(Diagnostic(doc.name, p.line, p.column, p.severity, p.message))
             if doc.data is None:
@@ -164,7 +199,7 @@ class _Loader:
                 self.report(ERROR, (doc, path_), message, on_key=on_key)
         if self._has_errors():
             return LoadResult(None, sorted(self.diagnostics))
-        rules = self._build(merged, digest.hexdigest())
+        rules = self._build(merged, rules_digest(read))
         if rules is not None and check_templates:
             from .templates import check_templates as run_template_checks
 
@@ -324,7 +359,7 @@ class _Loader:
 
     def _calendar(self, data: dict[str, Any]) -> CalendarSettings | None:
         timezone = data.get("timezone", "Europe/Paris")
-        if timezone not in _timezones():
+        if self.validate and timezone not in _timezones():
             self.error(("calendar", "timezone"), f"fuseau horaire inconnu « {timezone} »"
                        + (did_you_mean(timezone, _timezones()) or " (exemple : Europe/Paris)"))
         raw = data.get("holidays", "FR")
@@ -334,7 +369,9 @@ class _Loader:
             country = None if raw.lower() == "none" else raw
         else:
             country, subdivision = raw["country"], raw.get("subdivision")
-        if country is not None:
+        if country is not None and self.validate:
+            import holidays
+
             supported = holidays.list_supported_countries()
             if country not in supported:
                 self.error(("calendar", "holidays"), f"pays inconnu « {country} » pour les jours fériés "
@@ -354,18 +391,27 @@ class _Loader:
         refuse a line break, and into the letters' letterhead. The trailing newline of a folded scalar
         (``name: >``) is dropped; a line break or a control character inside is an error here rather than
         a failed e-mail at send time. The IBAN, SIREN and VAT number are checked by their keys."""
-        from stdnum import iban as iban_number
-        from stdnum.fr import siren as siren_number
-        from stdnum.fr import tva as vat
-
         address = Address(**{k: self._one_line(("company", "address", k), v)
                              for k, v in data.get("address", {}).items()})
         fields = {k: self._one_line(("company", k), v) for k, v in data.items() if k != "address"}
         if fields.get("iban"):  # written in groups of four, as on a RIB: normalised
             fields["iban"] = "".join(fields["iban"].split()).upper()
-            if not iban_number.is_valid(fields["iban"]):
-                self.error(("company", "iban"), f"IBAN « {data['iban']} » invalide (clé de contrôle fausse) : "
-                                                "recopiez-le depuis le RIB de la banque")
+        if self.validate:
+            self._identifiers(data, fields)
+        company = Company(address=address, **fields)
+        if company.email and (problem := address_problem(company.email)):
+            self.error(("company", "email"), f"l’adresse « {company.email} » {problem} : c’est l’expéditeur des "
+                                             "e-mails, par exemple compta@votre-entreprise.fr")
+        return company
+
+    def _identifiers(self, data: dict[str, Any], fields: dict[str, str]) -> None:
+        from stdnum import iban as iban_number
+        from stdnum.fr import siren as siren_number
+        from stdnum.fr import tva as vat
+
+        if fields.get("iban") and not iban_number.is_valid(fields["iban"]):
+            self.error(("company", "iban"), f"IBAN « {data['iban']} » invalide (clé de contrôle fausse) : "
+                                            "recopiez-le depuis le RIB de la banque")
         # The SIREN's Luhn key (La Poste's SIREN, 356000000, excepted by the library).
         if fields.get("siren") and not siren_number.is_valid(fields["siren"]):
             self.error(("company", "siren"), f"SIREN « {fields['siren']} » invalide (clé de contrôle fausse) : "
@@ -373,11 +419,6 @@ class _Loader:
         if fields.get("vat_number", "").upper().startswith("FR") and not vat.is_valid(fields["vat_number"]):
             self.error(("company", "vat_number"), f"numéro de TVA « {fields['vat_number']} » invalide : sa clé ne "
                                                   "correspond pas au SIREN")
-        company = Company(address=address, **fields)
-        if company.email and (problem := address_problem(company.email)):
-            self.error(("company", "email"), f"l’adresse « {company.email} » {problem} : c’est l’expéditeur des "
-                                             "e-mails, par exemple compta@votre-entreprise.fr")
-        return company
 
     def _one_line(self, path: JsonPath, value: Any) -> str:
         text = str(value).strip()
@@ -449,6 +490,51 @@ class _Loader:
                     if step.channel in TEMPLATED_CHANNELS:
                         uses.setdefault((step.channel, step.tone, step.template, language), step.place or Place("?"))
         return uses
+
+
+class _Section:
+    """A rule file as the record names it: no YAML was read, every place comes from the record."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class _ShippedLoader(_Loader):
+    """Rules checked when the layer was built: compiled from the record, without the checks that only report."""
+
+    validate = False
+
+    def __init__(self, directory: Path, record: dict[str, Any]) -> None:
+        super().__init__(directory)
+        self.places = record["places"]
+        self.section_file = {section: _Section(str(directory / name))  # type: ignore[misc]
+                             for section, name in record["sections"].items()}
+
+    def run_recorded(self, record: dict[str, Any]) -> LoadResult:
+        rules = self._build(record["data"], record["digest"])
+        if self._has_errors():
+            return LoadResult(None, sorted(self.diagnostics))
+        return LoadResult(rules, sorted(self.diagnostics))
+
+    def place(self, path: JsonPath, *, on_key: bool = False) -> Place:
+        found = self.places.get(_place_key(path, on_key))
+        if found is not None:
+            return Place(str(self.directory / found[0]), found[1], found[2])
+        doc = self.section_file.get(str(path[0])) if path else None
+        return Place(doc.name if doc is not None else str(self.directory))
+
+    def report(self, severity: str, where: tuple[YamlFile, JsonPath] | Place, message: str,
+               *, on_key: bool = False) -> None:
+        place = where if isinstance(where, Place) else self.place(where[1], on_key=on_key)
+        self.diagnostics.append(Diagnostic(place.file, place.line, place.column, severity, message))
+
+    def at(self, path: JsonPath) -> tuple[YamlFile, JsonPath]:
+        doc = self.section_file.get(str(path[0])) if path else None
+        return (doc or _Section(str(self.directory))), path  # type: ignore[return-value]
+
+
+def _place_key(path: JsonPath, on_key: bool) -> str:
+    return repr((tuple(path), on_key))
 
 
 def _raw(data: Any, path: Iterable[str | int]) -> Any:
