@@ -11,8 +11,9 @@ from typing import NamedTuple
 from ..rules.conditions import CustomerStats, Facts
 from ..rules.model import Rules, Scenario, Step
 from .calendar import ONE_DAY, BusinessCalendar
+from .contact import LITIGATION, Candidate, ContactPolicy, CustomerDay, SentMessage, decide
 from .legal import is_prescribed
-from .model import PLANNING_ERROR, Book, HistoryEntry, Invoice, Unusable, invoice_problems
+from .model import PLANNING_ERROR, Book, Customer, HistoryEntry, Invoice, Unusable, invoice_problems
 
 REASON_DISPUTED = "paused: disputed"
 REASON_PROMISE = "paused: promise to pay"
@@ -52,6 +53,14 @@ class Skipped(NamedTuple):
     reason: str
 
 
+class Deferred(NamedTuple):
+    """A step due today that the contact policy holds back (SPEC §2.8): a candidate again on later runs."""
+
+    invoice: str
+    step: str
+    reason: str
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     date: date
@@ -59,6 +68,7 @@ class Plan:
     messages: tuple[Message, ...]
     skipped: tuple[Skipped, ...]
     unusable: tuple[Unusable, ...] = ()  # the skipped invoices set aside by their data or a failed computation
+    deferred: tuple[Deferred, ...] = ()  # held back by the contact policy (SPEC §2.8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +78,16 @@ class DatedAction:
 
 
 @dataclass(frozen=True, slots=True)
+class DatedMessage:
+    date: date
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
 class Simulation:
     actions: tuple[DatedAction, ...]
     unusable: tuple[Unusable, ...]  # each invoice set aside during the simulation, once, by invoice id
+    messages: tuple[DatedMessage, ...] = ()  # by date, then customer
 
 
 def customer_stats(book: Book, on: date,
@@ -193,11 +210,96 @@ class Planner:
                 continue
             actions.append(Action(invoice.id, customer.id, segment.name, scenario.name, step.id, step.channel,
                                   step.tone))
+        deferred: list[Deferred] = []
+        if rules.contact is not None and actions:
+            actions, deferred = self._contact(rules.contact, book, on, actions, stats)
         skipped.extend(Skipped(u.invoice, u.reason) for u in aside)
         actions.sort(key=lambda a: a.invoice)
         skipped.sort(key=lambda s: s.invoice)
         aside.sort(key=lambda u: u.invoice)
-        return Plan(on, tuple(actions), group_messages(actions), tuple(skipped), tuple(aside))
+        deferred.sort()
+        if rules.contact is None:
+            messages = group_messages(actions)
+        else:  # a litigation step hands a dossier over: it speaks to no one (SPEC §2.8)
+            messages = group_messages([a for a in actions if a.channel != LITIGATION])
+        return Plan(on, tuple(actions), messages, tuple(skipped), tuple(aside), tuple(deferred))
+
+    def _contact(self, policy: ContactPolicy, book: Book, on: date, actions: list[Action],
+                 stats: dict[str, CustomerStats]) -> tuple[list[Action], list[Deferred]]:
+        """SPEC §2.8: each customer with actions today gets what its limits allow, re-toned and merged."""
+        by_customer: dict[str, list[Action]] = defaultdict(list)
+        for action in actions:
+            by_customer[action.customer].append(action)
+        acting = {c for c, listed in by_customer.items() if any(a.channel != LITIGATION for a in listed)}
+        invoices_of: dict[str, list[Invoice]] = defaultdict(list)
+        for invoice in book.invoices:
+            if invoice.customer_id in acting:
+                invoices_of[invoice.customer_id].append(invoice)
+        due = {inv.id: inv.due_date for c in acting for inv in invoices_of[c]}
+        tones = self.rules.tones
+        since = on - timedelta(days=policy.horizon_days)
+        kept: list[Action] = []
+        deferred: list[Deferred] = []
+        for customer_id, listed in by_customer.items():
+            if customer_id not in acting:
+                kept.extend(listed)
+                continue
+            customer = book.customers[customer_id]
+            mine = invoices_of[customer_id]
+            received = {m for m in book.contacts.get(customer_id, ()) if since <= m.date <= on}
+            for invoice in mine:
+                received.update(self._messages_of(invoice, customer, on, since, stats))
+            day = CustomerDay(policy.for_kind(customer.kind), frozenset(received),
+                              any(inv.status == "litigation" for inv in mine))
+            by_invoice = {a.invoice: a for a in listed}
+            candidates = [Candidate(a.invoice, a.step, a.channel, a.tone, on > due[a.invoice], due[a.invoice])
+                          for a in listed]
+            for decision in decide(candidates, day, on, tones):
+                action = by_invoice[decision.candidate.invoice]
+                if decision.deferred is not None:
+                    deferred.append(Deferred(action.invoice, action.step, decision.deferred))
+                else:
+                    kept.append(action._replace(channel=decision.channel, tone=decision.tone))
+        return kept, deferred
+
+    def _messages_of(self, invoice: Invoice, customer: Customer, on: date, since: date,
+                     stats: dict[str, CustomerStats]) -> list[SentMessage]:
+        """The messages an invoice's history shows: (date, channel, tone), litigation apart. An entry without a
+        tone or a channel takes its step's in the invoice's scenario; an unknown step is a message without one."""
+        if not invoice.history:
+            return []
+        scenario: Scenario | bool | None = False  # False: not looked up yet
+        out = []
+        for entry in invoice.history:
+            if not since <= entry.date <= on:
+                continue
+            channel, tone = entry.channel, entry.tone
+            if tone is None or not channel:
+                if scenario is False:
+                    scenario = self._scenario_of(invoice, customer, on, stats)
+                step = self._step_of(scenario, entry.step) if scenario else None
+                if step is not None:
+                    channel = channel or step.channel
+                    tone = tone if tone is not None else step.tone
+            if channel != LITIGATION:
+                out.append(SentMessage(entry.date, channel, tone))
+        return out
+
+    def _scenario_of(self, invoice: Invoice, customer: Customer, on: date,
+                     stats: dict[str, CustomerStats]) -> Scenario | None:
+        """The scenario the segments give the invoice on ``on`` (settled ones included); None when none does."""
+        facts = Facts(invoice, customer, on, stats.get(customer.id, _NO_STATS))
+        try:
+            for segment in self.rules.segments:
+                if segment.when is None or segment.when(facts):
+                    return self.rules.scenarios[segment.scenario]
+        except PLANNING_FAULTS:
+            return None
+        return None
+
+    def _step_of(self, scenario: Scenario, step_id: str) -> Step | None:
+        i = self._step_index[scenario.name].get(step_id)
+        return None if i is None else scenario.steps[i]
 
     def _candidate(self, scenario: Scenario, invoice: Invoice, facts: Facts, on: date) -> Step | None:
         """The next step after the last one in history; pre-due steps drop once the due date has passed."""
@@ -225,19 +327,21 @@ class Planner:
         invoices = list(book.invoices)
         where = {inv.id: i for i, inv in enumerate(invoices)}
         out: list[DatedAction] = []
+        said: list[DatedMessage] = []
         aside: dict[str, Unusable] = {}
         day = start
         while day <= end:
-            plan = self.plan(Book(book.customers, tuple(invoices), book.unusable), day)
+            plan = self.plan(Book(book.customers, tuple(invoices), book.unusable, book.contacts), day)
             for unusable in plan.unusable:
                 aside.setdefault(unusable.invoice, unusable)
             for action in plan.actions:
                 i = where[action.invoice]
-                entry = HistoryEntry(step=action.step, date=day, channel=action.channel)
+                entry = HistoryEntry(step=action.step, date=day, channel=action.channel, tone=action.tone)
                 invoices[i] = replace(invoices[i], history=(*invoices[i].history, entry))
                 out.append(DatedAction(day, action))
+            said.extend(DatedMessage(day, m) for m in plan.messages)
             day += ONE_DAY
-        return Simulation(tuple(out), tuple(aside[k] for k in sorted(aside)))
+        return Simulation(tuple(out), tuple(aside[k] for k in sorted(aside)), tuple(said))
 
 
 def group_messages(actions: list[Action]) -> tuple[Message, ...]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..domain.calendar import CalendarSettings
+from ..domain.contact import ContactPolicy
 from ..domain.model import Address
 from .conditions import Predicate
 
@@ -122,3 +123,4 @@ class Rules:
     digest: str = ""  # sha256 of the rule files, recorded with what they decide
     rates: Rates | None = None  # the shipped rates completed by a ``rates`` section; None: the shipped ones
     courts: CourtTable | None = None  # the shipped courts completed by a ``courts`` section; None: the shipped ones
+    contact: ContactPolicy | None = None  # the ``contact`` section (SPEC §2.8); None: each message as in §2.7
