@@ -429,8 +429,10 @@ class _Loader:
         """The contact policy (SPEC §2.8); a cap that can never bite or never be reached is an error."""
         limits = _limits(ContactLimits(), data)
         consumer = _limits(limits, data.get("consumer") or {})
-        for where, values, given in ((("contact",), limits, data),
-                                     (("contact", "consumer"), consumer, data.get("consumer") or {})):
+        checked: list[tuple[JsonPath, ContactLimits, dict[str, Any]]] = [(("contact",), limits, data)]
+        if consumer != limits:  # the same values, told twice, would be the same mistake twice
+            checked.append((("contact", "consumer"), consumer, data.get("consumer") or {}))
+        for where, values, given in checked:
             who = " pour les particuliers" if len(where) > 1 else ""
             if values.max_messages_in_window < values.max_messages_per_day:
                 key = "max_messages_in_window" if "max_messages_in_window" in given else "max_messages_per_day"
