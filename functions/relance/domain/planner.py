@@ -88,6 +88,7 @@ class Simulation:
     actions: tuple[DatedAction, ...]
     unusable: tuple[Unusable, ...]  # each invoice set aside during the simulation, once, by invoice id
     messages: tuple[DatedMessage, ...] = ()  # by date, then customer
+    deferred: tuple[tuple[date, Deferred], ...] = ()  # each day's actions held back by the contact policy
 
 
 def customer_stats(book: Book, on: date,
@@ -328,6 +329,7 @@ class Planner:
         where = {inv.id: i for i, inv in enumerate(invoices)}
         out: list[DatedAction] = []
         said: list[DatedMessage] = []
+        held: list[tuple[date, Deferred]] = []
         aside: dict[str, Unusable] = {}
         day = start
         while day <= end:
@@ -340,8 +342,9 @@ class Planner:
                 invoices[i] = replace(invoices[i], history=(*invoices[i].history, entry))
                 out.append(DatedAction(day, action))
             said.extend(DatedMessage(day, m) for m in plan.messages)
+            held.extend((day, d) for d in plan.deferred)
             day += ONE_DAY
-        return Simulation(tuple(out), tuple(aside[k] for k in sorted(aside)), tuple(said))
+        return Simulation(tuple(out), tuple(aside[k] for k in sorted(aside)), tuple(said), tuple(held))
 
 
 def group_messages(actions: list[Action]) -> tuple[Message, ...]:
