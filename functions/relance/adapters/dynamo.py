@@ -125,7 +125,7 @@ def invoice_from_item(item: dict[str, Any]) -> Invoice:
     steps = tuple(
         HistoryEntry(step=s["M"]["step"]["S"], date=date.fromisoformat(s["M"]["date"]["S"]),
                      channel=s["M"].get("channel", {}).get("S", ""),
-                     delivered_on=_opt_date(s["M"], "delivered_on"))
+                     delivered_on=_opt_date(s["M"], "delivered_on"), tone=s["M"].get("tone", {}).get("S") or None)
         for s in item.get("steps", {}).get("L", []))
     payments = tuple(Payment(date.fromisoformat(p["M"]["date"]["S"]), Decimal(p["M"]["amount"]["S"]))
                      for p in item.get("payments", {}).get("L", []))
@@ -227,7 +227,8 @@ def invoice_item(invoice: Invoice, shards: int) -> dict[str, Any]:
         "payments": {"L": [{"M": {"date": _s(p.date.isoformat()), "amount": _s(str(p.amount))}}
                            for p in invoice.payments]},
         "steps": {"L": [{"M": {"step": _s(h.step), "date": _s(h.date.isoformat()), "channel": _s(h.channel),
-                               **({"delivered_on": _s(h.delivered_on.isoformat())} if h.delivered_on else {})}}
+                               **({"delivered_on": _s(h.delivered_on.isoformat())} if h.delivered_on else {}),
+                               **({"tone": _s(h.tone)} if h.tone else {})}}
                         for h in invoice.history]},
         "extra": _json_attr(dict(invoice.extra)), "shard": {"N": str(shard)}, "version": {"N": "1"},
     }
@@ -366,7 +367,8 @@ class DynamoStore:
         pk = _s(f"INV#{action.invoice}")
         day = action.run_date.isoformat()
         at = now_utc()
-        step_entry = {"M": {"step": _s(action.step), "date": _s(day), "channel": _s(action.channel)}}
+        step_entry = {"M": {"step": _s(action.step), "date": _s(day), "channel": _s(action.channel),
+                            **({"tone": _s(action.tone)} if action.tone else {})}}
         details = {"run_date": _s(day), "customer": _s(action.customer), "segment": _s(action.segment),
                    "scenario": _s(action.scenario), "step": _s(action.step), "channel": _s(action.channel),
                    "tone": _s(action.tone or ""), "rules_digest": _s(action.rules_digest),
