@@ -80,3 +80,75 @@ def test_the_window_counts_the_messages_of_a_settled_invoice_and_a_deferred_step
     run_day(functions, date(2026, 11, 17))
     assert actions(queued(stack, "EmailQueue")) == [
         ("P1", "email", "factuel", [("G2", "relance_2"), ("G3", "relance_1")])]
+
+
+def random_book(seed: int) -> tuple[list[dict], list[dict], dict[str, date]]:
+    """Eight customers (two consumers) and 24 invoices due from mid-September to late November; some paid
+    on a day of November (``paid``: invoice → the day its payment arrives)."""
+    import random
+
+    rng = random.Random(seed)
+    address = {"line1": "1 rue Neuve", "postal_code": "69001", "city": "Lyon"}
+    customers = [business(f"C{n}", address=address) for n in range(6)] + [
+        {"id": f"P{n}", "name": f"Particulier {n}", "kind": "consumer", "email": f"p{n}@exemple.fr",
+         "address": address} for n in range(2)]
+    invoices, paid = [], {}
+    for n in range(24):
+        due = date.fromordinal(date(2026, 9, 15).toordinal() + rng.randrange(70))
+        owner = rng.choice(customers)["id"]
+        invoices.append(invoice(f"F{n:02d}", owner, due=due.isoformat(), amount=str(rng.choice([400, 1200, 5000]))))
+        if rng.random() < 0.25:
+            paid[f"F{n:02d}"] = date(2026, 11, rng.randrange(3, 28))
+    return customers, invoices, paid
+
+
+def test_the_pipeline_sends_what_the_planner_says_and_keeps_the_limits(functions, stack, store):
+    # A month of daily runs over a random book: what the channel queues receive is, day by day, the messages of
+    # `relance simulate` on the same book, and no customer gets two a day, more than its window allows, or a
+    # tone milder than its floor on an overdue invoice.
+    from relance.domain.planner import Planner
+    from relance.rules.loader import load_rules_or_raise
+
+    from .conftest import rules_path
+
+    customers, invoices, paid = random_book(14)
+    store.seed(book(customers, invoices))
+    start, end = date(2026, 11, 2), date(2026, 11, 30)
+    got: list[tuple[str, str, str, str, tuple[str, ...]]] = []
+    day = start
+    while day <= end:
+        for invoice_id, on in paid.items():
+            if on == day:
+                store.apply_payment(provider="generic", event_id=f"evt-{invoice_id}", invoice_id=invoice_id,
+                                    amount=Decimal(next(i["amount"] for i in invoices if i["id"] == invoice_id)),
+                                    currency="EUR", on=day)
+        run_day(functions, day)
+        for queue in ("EmailQueue", "LetterQueue", "RegisteredLetterQueue", "PhoneQueue"):
+            got += [(m["run_date"], m["customer"], m["channel"], m["tone"],
+                     tuple(sorted(a["invoice"] for a in m["actions"]))) for m in queued(stack, queue)]
+        queued(stack, "LitigationQueue")
+        day = date.fromordinal(day.toordinal() + 1)
+
+    rules = load_rules_or_raise(rules_path())
+    offline = book(customers, [{**i, "paid_on": paid[i["id"]].isoformat()} if i["id"] in paid else i
+                               for i in invoices])
+    run = Planner(rules).simulate_run(offline, start, end)
+    expected = [(m.date.isoformat(), m.message.customer, m.message.channel, m.message.tone, m.message.invoices)
+                for m in run.messages]
+    assert sorted(got) == sorted(expected)
+    assert len(got) > 10
+
+    kinds = {c["id"]: c["kind"] for c in customers}
+    due = {i["id"]: date.fromisoformat(i["due_date"]) for i in invoices}
+    tones = rules.tones
+    for when, customer, _channel, tone, listed in got:
+        day = date.fromisoformat(when)
+        limits = rules.contact.for_kind(kinds[customer])
+        mine = [(date.fromisoformat(d), t) for d, c, _, t, _ in got if c == customer]
+        assert sum(1 for d, _ in mine if d == day) <= limits.max_messages_per_day
+        assert sum(1 for d, _ in mine if (day - d).days in range(limits.window_days + 1)) <= (
+            limits.max_messages_in_window)
+        if all(day > due[i] for i in listed):
+            floor = max((tones.index(t) for d, t in mine if 0 < (day - d).days <= limits.tone_floor_days),
+                        default=0)
+            assert tones.index(tone) >= min(floor, len(tones) - 2), (when, customer, tone)
