@@ -6,9 +6,10 @@ received; it answers which actions go, with which channel and tone, and which wa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from typing import NamedTuple
 
 LITIGATION = "litigation"
@@ -53,99 +54,101 @@ class SentMessage(NamedTuple):
     tone: str | None
 
 
-class Candidate(NamedTuple):
-    """One action the planner found due for the customer today, before the policy."""
-
-    invoice: str
-    step: str
-    channel: str
-    tone: str | None
-    overdue: bool  # D > the invoice's due date
-    due_date: date
-
-
-class Decision(NamedTuple):
-    """What becomes of one candidate: its channel and tone, or why it waits (``deferred``, None when it goes)."""
-
-    candidate: Candidate
-    channel: str
-    tone: str | None
-    deferred: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerDay:
-    """What the policy needs to know of a customer on run date D."""
-
-    limits: ContactLimits
-    received: frozenset[SentMessage]  # distinct (date, channel, tone) over all its invoices, litigation apart
-    in_litigation: bool  # one of its invoices has status litigation
+# One action the planner found due for the customer today, before the policy: (channel, tone, overdue), overdue
+# meaning D > the invoice's due date. Plain tuples: a run makes one per action, on every customer of the book.
+Candidate = tuple[str, "str | None", bool]
+# What becomes of it: (channel, tone, None) when it goes, (channel, tone, reason) when it waits for a later run.
+Outcome = tuple[str, "str | None", "str | None"]
 
 
 def strength(channel: str, tone: str | None, tones: Sequence[str]) -> tuple[int, int, int]:
     """How strongly a message speaks: a registered letter first, then the tone, then the channel."""
-    rank = tones.index(tone) if tone in tones else -1
+    rank = _ranks(tuple(tones)).get(tone, -1) if tone is not None else -1
     return (channel == REGISTERED_LETTER, rank, CHANNEL_STRENGTH.get(channel, -1))
 
 
-def tone_floor(day: CustomerDay, on: date, tones: Sequence[str]) -> int:
+@cache
+def _ranks(tones: tuple[str, ...]) -> dict[str, int]:
+    return {tone: i for i, tone in enumerate(tones)}
+
+
+def tone_floor(received: Collection[SentMessage], in_litigation: bool, limits: ContactLimits, on: date,
+               tones: Sequence[str]) -> int:
     """Rank of the mildest tone the customer may now get: the strongest it received over the floor's days (the
     strongest allowed when one of its invoices is in litigation), never the formal notice's own tone."""
     cap = max(len(tones) - 2, 0)
-    if day.in_litigation:
+    if in_litigation:
         return cap
-    start = on - timedelta(days=day.limits.tone_floor_days)
-    ranks = [tones.index(m.tone) for m in day.received if start <= m.date < on and m.tone in tones]
+    start = on - timedelta(days=limits.tone_floor_days)
+    rank = _ranks(tuple(tones))
+    ranks = [rank.get(m[2], -1) for m in received if start <= m[0] < on and m[2] is not None]
     return min(max(ranks, default=-1), cap)
 
 
-def allowed_messages(day: CustomerDay, on: date) -> int:
+def allowed_messages(received: Collection[SentMessage], limits: ContactLimits, on: date) -> int:
     """How many messages the customer may still receive on D: the day's cap and the window's, whichever is less."""
-    limits = day.limits
-    today = sum(1 for m in day.received if m.date == on)
     start = on - timedelta(days=limits.window_days)
-    in_window = sum(1 for m in day.received if start <= m.date < on)
+    today = in_window = 0
+    for message in received:
+        if message[0] == on:
+            today += 1
+        elif start <= message[0] < on:
+            in_window += 1
     return min(limits.max_messages_per_day - today, limits.max_messages_in_window - in_window)
 
 
-def decide(candidates: Sequence[Candidate], day: CustomerDay, on: date, tones: Sequence[str]) -> list[Decision]:
-    """SPEC §2.8 for one customer on D: window, then tone floor, then merging. Litigation passes untouched."""
-    out = [Decision(c, c.channel, c.tone) for c in candidates if c.channel == LITIGATION]
-    messages = [c for c in candidates if c.channel != LITIGATION]
-    if not messages:
+def decide(candidates: Sequence[Candidate], received: Collection[SentMessage], in_litigation: bool,
+           limits: ContactLimits, on: date, tones: Sequence[str]) -> list[Outcome]:
+    """SPEC §2.8 for one customer on D, one outcome per candidate in their order: window, then tone floor, then
+    merging. ``received``: the distinct (date, channel, tone) it was sent over all its invoices, litigation apart;
+    ``in_litigation``: one of its invoices has status litigation. Litigation passes untouched."""
+    out: list[Outcome] = [(channel, tone, None) for channel, tone, _ in candidates]
+    talking = [i for i, c in enumerate(candidates) if c[0] != LITIGATION]
+    if not talking:
         return out
-    allowed = allowed_messages(day, on)
+    allowed = allowed_messages(received, limits, on)
     if allowed <= 0:
-        return out + [Decision(c, c.channel, c.tone, REASON_CONTACT_LIMIT) for c in messages]
-    overdue = [c for c in messages if c.overdue]
-    if overdue and len(overdue) < len(messages):
-        out.extend(Decision(c, c.channel, c.tone, REASON_NOT_YET_DUE) for c in messages if not c.overdue)
-        messages = overdue
-    floor = tone_floor(day, on, tones) if overdue else -1
-    toned = [(c, _raised(c.tone, floor, tones) if c.overdue else c.tone) for c in messages]
-    groups: dict[tuple[str, str | None], list[Candidate]] = {}
-    for candidate, tone in toned:
-        groups.setdefault((candidate.channel, tone), []).append(candidate)
+        for i in talking:
+            out[i] = (*candidates[i][:2], REASON_CONTACT_LIMIT)
+        return out
+    overdue = [i for i in talking if candidates[i][2]]
+    if overdue and len(overdue) < len(talking):
+        for i in talking:
+            if not candidates[i][2]:
+                out[i] = (*candidates[i][:2], REASON_NOT_YET_DUE)
+        talking = overdue
+    groups: dict[tuple[str, str | None], list[int]] = {}
+    if overdue:
+        floor = tone_floor(received, in_litigation, limits, on, tones)
+        for i in talking:
+            channel, tone, _ = candidates[i]
+            groups.setdefault((channel, _raised(tone, floor, tones)), []).append(i)
+    else:
+        for i in talking:
+            groups.setdefault(candidates[i][:2], []).append(i)
+    if len(groups) == 1:
+        ((channel, tone), listed), = groups.items()
+        for i in listed:
+            out[i] = (channel, tone, None)
+        return out
     ordered = sorted(groups, key=lambda g: strength(g[0], g[1], tones), reverse=True)
     if len(ordered) <= allowed:
         kept, merged = ordered, []
     else:
         kept, merged = ordered[:allowed - 1], ordered[allowed - 1:]
-    for channel, tone in kept:
-        out.extend(Decision(c, channel, tone) for c in groups[(channel, tone)])
+    for group in kept:
+        for i in groups[group]:
+            out[i] = (*group, None)
     if merged:
         channel, tone = merged[0]  # the strongest of the rest: a registered letter takes the others in
-        out.extend(Decision(c, channel, tone) for group in merged for c in groups[group])
+        for group in merged:
+            for i in groups[group]:
+                out[i] = (channel, tone, None)
     return out
 
 
 def _raised(tone: str | None, floor: int, tones: Sequence[str]) -> str | None:
-    if floor < 0 or tone not in tones or tones.index(tone) >= floor:
+    if floor < 0 or tone is None:
         return tone
-    return tones[floor]
-
-
-def message_template_action(actions: Iterable[tuple[date, str]]) -> tuple[date, str]:
-    """Of a merged message's (due date, invoice) pairs, the one whose template speaks: earliest due, then smallest
-    id (SPEC §2.8)."""
-    return min(actions)
+    rank = _ranks(tuple(tones)).get(tone)
+    return tone if rank is None or rank >= floor else tones[floor]

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from ..rules.conditions import CustomerStats, Facts
 from ..rules.model import Rules, Scenario, Step
 from .calendar import ONE_DAY, BusinessCalendar
-from .contact import LITIGATION, Candidate, ContactPolicy, CustomerDay, SentMessage, decide
+from .contact import LITIGATION, ContactPolicy, decide
 from .legal import is_prescribed
 from .model import PLANNING_ERROR, Book, Customer, HistoryEntry, Invoice, Unusable, invoice_problems
 
@@ -158,6 +158,8 @@ class Planner:
         actions: list[Action] = []
         skipped: list[Skipped] = []
         aside: list[Unusable] = list(book.unusable)
+        contact = rules.contact
+        scenario_of: dict[str, Scenario] = {}  # the scenario of each invoice acting today, for the contact policy
         for invoice in book.invoices:
             if failed and invoice.id in failed:
                 aside.append(set_aside(invoice, failed[invoice.id]))
@@ -211,9 +213,11 @@ class Planner:
                 continue
             actions.append(Action(invoice.id, customer.id, segment.name, scenario.name, step.id, step.channel,
                                   step.tone))
+            if contact is not None:
+                scenario_of[invoice.id] = scenario
         deferred: list[Deferred] = []
-        if rules.contact is not None and actions:
-            actions, deferred = self._contact(rules.contact, book, on, actions, stats)
+        if contact is not None and actions:
+            actions, deferred = self._contact(rules.contact, book, on, actions, stats, scenario_of)
         skipped.extend(Skipped(u.invoice, u.reason) for u in aside)
         actions.sort(key=lambda a: a.invoice)
         skipped.sort(key=lambda s: s.invoice)
@@ -226,64 +230,71 @@ class Planner:
         return Plan(on, tuple(actions), messages, tuple(skipped), tuple(aside), tuple(deferred))
 
     def _contact(self, policy: ContactPolicy, book: Book, on: date, actions: list[Action],
-                 stats: dict[str, CustomerStats]) -> tuple[list[Action], list[Deferred]]:
+                 stats: dict[str, CustomerStats],
+                 scenario_of: dict[str, Scenario]) -> tuple[list[Action], list[Deferred]]:
         """SPEC §2.8: each customer with actions today gets what its limits allow, re-toned and merged."""
         by_customer: dict[str, list[Action]] = defaultdict(list)
         for action in actions:
             by_customer[action.customer].append(action)
-        acting = {c for c, listed in by_customer.items() if any(a.channel != LITIGATION for a in listed)}
+        talking = {c for c, listed in by_customer.items() if any(a.channel != LITIGATION for a in listed)}
         invoices_of: dict[str, list[Invoice]] = defaultdict(list)
         for invoice in book.invoices:
-            if invoice.customer_id in acting:
+            if invoice.customer_id in talking:
                 invoices_of[invoice.customer_id].append(invoice)
-        due = {inv.id: inv.due_date for c in acting for inv in invoices_of[c]}
         tones = self.rules.tones
         since = on - timedelta(days=policy.horizon_days)
         kept: list[Action] = []
         deferred: list[Deferred] = []
         for customer_id, listed in by_customer.items():
-            if customer_id not in acting:
+            if customer_id not in talking:
                 kept.extend(listed)
                 continue
             customer = book.customers[customer_id]
-            mine = invoices_of[customer_id]
-            received = {m for m in book.contacts.get(customer_id, ()) if since <= m.date <= on}
-            for invoice in mine:
-                received.update(self._messages_of(invoice, customer, on, since, stats))
-            day = CustomerDay(policy.for_kind(customer.kind), frozenset(received),
-                              any(inv.status == "litigation" for inv in mine))
-            by_invoice = {a.invoice: a for a in listed}
-            candidates = [Candidate(a.invoice, a.step, a.channel, a.tone, on > due[a.invoice], due[a.invoice])
-                          for a in listed]
-            for decision in decide(candidates, day, on, tones):
-                action = by_invoice[decision.candidate.invoice]
-                if decision.deferred is not None:
-                    deferred.append(Deferred(action.invoice, action.step, decision.deferred))
+            logged = book.contacts.get(customer_id)
+            received = {m for m in logged if since <= m.date <= on} if logged else set()
+            in_litigation = False
+            due: dict[str, date] = {}
+            for invoice in invoices_of[customer_id]:
+                due[invoice.id] = invoice.due_date
+                if invoice.status == "litigation":
+                    in_litigation = True
+                if invoice.history:
+                    received.update(self._messages_of(invoice, customer, on, since, stats,
+                                                      scenario_of.get(invoice.id)))
+            if not received and not in_litigation and len(listed) == 1:
+                kept.extend(listed)  # one action and nothing said lately: no cap, no floor, nothing to merge
+                continue
+            outcomes = decide([(a.channel, a.tone, on > due[a.invoice]) for a in listed], received, in_litigation,
+                              policy.for_kind(customer.kind), on, tones)
+            for action, (channel, tone, reason) in zip(listed, outcomes, strict=True):
+                if reason is not None:
+                    deferred.append(Deferred(action.invoice, action.step, reason))
+                elif channel == action.channel and tone == action.tone:
+                    kept.append(action)
                 else:
-                    kept.append(action._replace(channel=decision.channel, tone=decision.tone))
+                    kept.append(action._replace(channel=channel, tone=tone))
         return kept, deferred
 
     def _messages_of(self, invoice: Invoice, customer: Customer, on: date, since: date,
-                     stats: dict[str, CustomerStats]) -> list[SentMessage]:
+                     stats: dict[str, CustomerStats],
+                     scenario: Scenario | None = None) -> list[tuple[date, str, str | None]]:
         """The messages an invoice's history shows: (date, channel, tone), litigation apart. An entry without a
         tone or a channel takes its step's in the invoice's scenario; an unknown step is a message without one."""
-        if not invoice.history:
-            return []
-        scenario: Scenario | bool | None = False  # False: not looked up yet
-        out = []
+        looked_up = scenario is not None
+        out: list[tuple[date, str, str | None]] = []
         for entry in invoice.history:
             if not since <= entry.date <= on:
                 continue
             channel, tone = entry.channel, entry.tone
             if tone is None or not channel:
-                if scenario is False:
-                    scenario = self._scenario_of(invoice, customer, on, stats)
+                if not looked_up:
+                    scenario, looked_up = self._scenario_of(invoice, customer, on, stats), True
                 step = self._step_of(scenario, entry.step) if scenario else None
                 if step is not None:
                     channel = channel or step.channel
                     tone = tone if tone is not None else step.tone
             if channel != LITIGATION:
-                out.append(SentMessage(entry.date, channel, tone))
+                out.append((entry.date, channel, tone))  # a SentMessage, as a plain tuple: one per history entry
         return out
 
     def _scenario_of(self, invoice: Invoice, customer: Customer, on: date,
