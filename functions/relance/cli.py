@@ -18,11 +18,12 @@ from typing import Any
 
 from .datafile import DataError, load_book
 from .domain.bounds import date_problem
+from .domain.contact import REASON_CONTACT_LIMIT, REASON_NOT_YET_DUE
 from .domain.email import HeaderError
 from .domain.fmt import money, weekday
 from .domain.labels import CHANNEL_LABELS, REFUSAL_LABELS
 from .domain.model import Book, Unusable
-from .domain.planner import DatedAction, Plan, Planner
+from .domain.planner import DatedAction, DatedMessage, Plan, Planner
 from .domain.policy import Rules
 from .domain.render import RenderFailed, TemplateMissing
 from .rules.loader import Diagnostic, LoadResult, RulesError, load_rules
@@ -160,6 +161,12 @@ def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
         sys.stderr.write(f"{diagnostic}\n")
 
 
+DEFERRED_LABELS = {
+    REASON_CONTACT_LIMIT: "le client a déjà reçu autant de messages que la politique de contact le permet",
+    REASON_NOT_YET_DUE: "pas encore échue, le client reçoit aujourd’hui une relance pour une facture en retard",
+}
+
+
 def action_json(action: Any) -> dict[str, Any]:
     return {"invoice": action.invoice, "customer": action.customer, "segment": action.segment,
             "scenario": action.scenario, "step": action.step, "channel": action.channel, "tone": action.tone}
@@ -172,6 +179,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "messages": [{"customer": m.customer, "channel": m.channel, "tone": m.tone, "invoices": list(m.invoices)}
                      for m in plan.messages],
         "skipped": [{"invoice": s.invoice, "reason": s.reason} for s in plan.skipped],
+        "deferred": [{"invoice": d.invoice, "step": d.step, "reason": d.reason} for d in plan.deferred],
     }
 
 
@@ -191,10 +199,14 @@ def terms_warnings(book: Book) -> list[tuple[str, str]]:
 
 
 def simulate_json(start: date, end: date, actions: Sequence[DatedAction],
-                  unusable: Sequence[Unusable] = ()) -> dict[str, Any]:
-    """SPEC §4, plus ``skipped``: the invoices set aside for their data or a failed computation (SPEC §3)."""
+                  unusable: Sequence[Unusable] = (), messages: Sequence[DatedMessage] = ()) -> dict[str, Any]:
+    """SPEC §4 and §2.8 (``messages``), plus ``skipped``: the invoices set aside for their data or a failed
+    computation (SPEC §3)."""
+    said = sorted(messages, key=lambda d: (d.date, d.message.customer, d.message.channel, d.message.tone or ""))
     return {"from": start.isoformat(), "to": end.isoformat(),
             "actions": [{"date": d.date.isoformat(), **action_json(d.action)} for d in actions],
+            "messages": [{"date": d.date.isoformat(), "customer": d.message.customer, "channel": d.message.channel,
+                          "tone": d.message.tone, "invoices": list(d.message.invoices)} for d in said],
             "skipped": [{"invoice": u.invoice, "reason": u.reason} for u in unusable]}
 
 
@@ -256,6 +268,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     console.print(_table(f"Messages — {len(plan.messages)}", ("Client", "Canal", "Ton", "Factures"),
                          [(m.customer, CHANNEL_LABELS[m.channel], m.tone, ", ".join(m.invoices))
                           for m in plan.messages]))
+    if plan.deferred:
+        console.print(_table(f"Relances reportées (politique de contact) — {len(plan.deferred)}",
+                             ("Facture", "Étape", "Raison"),
+                             [(d.invoice, d.step, DEFERRED_LABELS.get(d.reason, d.reason)) for d in plan.deferred]))
     if plan.skipped:
         console.print(_table(f"Factures non relancées — {len(plan.skipped)}", ("Facture", "Raison"),
                              [(s.invoice, s.reason) for s in plan.skipped]))
@@ -272,7 +288,7 @@ def _show_simulation(rules: Rules, book: Book, start: date, end: date, fmt: str)
     _warn_unusable(run.unusable, book.unusable)
     actions = run.actions
     if fmt == "json":
-        _emit_json(simulate_json(start, end, actions, run.unusable))
+        _emit_json(simulate_json(start, end, actions, run.unusable, run.messages))
         return 0
     rows = [(f"{d.date:%d/%m/%Y}", d.action.invoice, d.action.customer, d.action.segment, d.action.step,
              CHANNEL_LABELS[d.action.channel], d.action.tone) for d in actions]

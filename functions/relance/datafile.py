@@ -376,11 +376,12 @@ class _Reader:
         return Payment(day, amount) if day and amount is not None else None
 
     def _history(self, where: str, raw: dict[str, Any]) -> HistoryEntry | None:
-        self.unknown(where, raw, ("step", "channel", "date", "delivered_on"))
+        self.unknown(where, raw, ("step", "channel", "date", "delivered_on", "tone"))
         step = self.text(where, raw, "step", required=True)
         day = self.day(where, raw, "date", required=True)
         delivered = self.day(where, raw, "delivered_on")
-        return HistoryEntry(step, day, self.text(where, raw, "channel"), delivered) if day and step else None
+        tone = self.text(where, raw, "tone") or None  # SPEC §2.8: absent, the step's tone in the scenario
+        return HistoryEntry(step, day, self.text(where, raw, "channel"), delivered, tone) if day and step else None
 
 
 def _show(value: Any) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,9 +24,9 @@ RUN_DATE = date(2026, 11, 23)  # a Monday
 STEP_IDS = ("preventif", "relance_1", "relance_2", "relance_3", "mise_en_demeure")
 
 
-def generate(n_invoices: int, seed: int = 7) -> Book:
+def generate(n_invoices: int, seed: int = 7, per_customer: int = 5) -> Book:
     rng = random.Random(seed)
-    n_customers = max(1, n_invoices // 5)
+    n_customers = max(1, n_invoices // per_customer)
     customers = {}
     for i in range(n_customers):
         consumer = rng.random() < 0.25
@@ -89,6 +90,19 @@ def measure_big_rules(size: int = 985_000) -> tuple[int, int, float, float]:
         big = sum(f.stat().st_size for f in directory.glob("*.yaml"))
     sample = sum(f.stat().st_size for f in RULES.glob("*.yaml"))
     return sample, big, load_s * 1000, check_s * 1000
+
+
+def measure_contact(n: int = 100_000, runs: int = 3) -> tuple[float, float, int, int]:
+    """Side by side on one book (3 invoices per customer): (invoices/s without a ``contact`` section, with the
+    sample's, actions planned with it, actions deferred by it)."""
+    rules = load_rules_or_raise(RULES)
+    book = generate(n, per_customer=3)
+    without, with_policy = Planner(replace(rules, contact=None)), Planner(rules)
+    without.plan(book, RUN_DATE)
+    with_policy.plan(book, RUN_DATE)
+    plain_s, _ = best_of(runs, lambda: without.plan(book, RUN_DATE))
+    policy_s, plan = best_of(runs, lambda: with_policy.plan(book, RUN_DATE))
+    return n / plain_s, n / policy_s, len(plan.actions), len(plan.deferred)
 
 
 def main() -> None:

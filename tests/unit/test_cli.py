@@ -57,6 +57,7 @@ def test_plan_json_has_exactly_the_spec_keys(capsys, rules_dir, data_file):
         ],
         "messages": [{"customer": "C1", "channel": "email", "tone": "courtois", "invoices": ["F-1", "F-2"]}],
         "skipped": [{"invoice": "F-3", "reason": "paused: disputed"}],
+        "deferred": [],
     }
 
 

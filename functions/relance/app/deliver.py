@@ -127,8 +127,16 @@ class Channels:
         later = [h.step for h in invoice.history if order.get(h.step, -1) > mine]
         return f"superseded by {later[-1]}" if later else None
 
-    def _step(self, message: ChannelMessage) -> Step:
-        """The furthest step of the message's actions: its template speaks for the whole message."""
+    def _step(self, message: ChannelMessage, invoices: Sequence[Invoice] = ()) -> Step:
+        """The step whose template speaks for the whole message: the furthest one; under a contact policy, that
+        of the earliest-due (then smallest id) of the invoices it still speaks of (SPEC §2.8)."""
+        if self.rules.contact is not None and invoices:
+            first = min(invoices, key=lambda i: (i.due_date, i.id))
+            action = next(a for a in message.actions if a.invoice == first.id)
+            scenario = self.rules.scenarios.get(action.scenario)
+            step = next((st for st in scenario.steps if st.id == action.step), None) if scenario else None
+            if step is not None:
+                return step
         best: tuple[int, Step] | None = None
         for action in message.actions:
             scenario = self.rules.scenarios.get(action.scenario)
@@ -167,7 +175,7 @@ class Channels:
                 self._events(message, "action_cancelled", [action.invoice], reason=reason)
         if not keep or customer is None:
             return Delivery("cancelled", dropped=self._dropped(message))
-        step = self._step(message)
+        step = self._step(message, keep)
         # A step's own template is for its own channel; a message moved to another channel (no e-mail
         # address → letter) takes that channel's template for the tone.
         template = step.template if step.channel == message.channel else None

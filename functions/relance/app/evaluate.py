@@ -17,6 +17,7 @@ from datetime import date
 from ..domain.planner import Planner
 from ..domain.policy import Rules
 from ..ports import ActionRecord, InvoiceStore, MessageQueue
+from .contact import ContactLog, note_sent, with_contacts
 from .messages import (  # noqa: F401  (shard_jobs: the evaluator's)
     INLINE_ACTIONS_MAX_BYTES,
     ChannelMessage,
@@ -35,6 +36,7 @@ class ShardReport:
     recorded: int = 0
     already_recorded: int = 0
     skipped: int = 0
+    deferred: int = 0  # held back by the contact policy (SPEC §2.8): candidates again on a later run
     queued_messages: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     queued_actions: int = 0
     not_queued: int = 0
@@ -44,7 +46,7 @@ class ShardReport:
     def as_dict(self) -> dict[str, object]:
         return {"run_date": self.run_date.isoformat(), "shard": self.shard, "invoices": self.invoices,
                 "planned": self.planned, "recorded": self.recorded, "already_recorded": self.already_recorded,
-                "skipped": self.skipped, "queued_messages": dict(self.queued_messages),
+                "skipped": self.skipped, "deferred": self.deferred, "queued_messages": dict(self.queued_messages),
                 "queued_actions": self.queued_actions, "not_queued": self.not_queued, "in_error": self.in_error,
                 "set_aside": self.set_aside}
 
@@ -59,12 +61,15 @@ def queued_body(store: InvoiceStore, actions: Sequence[ActionRecord]) -> str:
 
 
 def evaluate_shard(*, rules: Rules, store: InvoiceStore, queue: MessageQueue, run_date: date, shard: int,
-                   planner: Planner | None = None, record_workers: int = 8) -> ShardReport:
+                   planner: Planner | None = None, record_workers: int = 8,
+                   contacts: ContactLog | None = None) -> ShardReport:
     report = ShardReport(run_date, shard)
     snapshot = store.open_invoices(shard)
     report.invoices = len(snapshot.book.invoices)
-    plan = (planner or Planner(rules)).plan(snapshot.book, run_date)
-    report.planned, report.skipped = len(plan.actions), len(plan.skipped)
+    # The contact policy counts what the shard's customers were sent, the invoices settled since included.
+    book = with_contacts(snapshot.book, contacts, rules.contact, shard, run_date)
+    plan = (planner or Planner(rules)).plan(book, run_date)
+    report.planned, report.skipped, report.deferred = len(plan.actions), len(plan.skipped), len(plan.deferred)
     # One poisoned invoice is set aside by the planner, recorded on its history once, and counted; the
     # others of the shard go on.
     report.in_error = len(plan.unusable)
@@ -85,15 +90,19 @@ def evaluate_shard(*, rules: Rules, store: InvoiceStore, queue: MessageQueue, ru
         results = [record(r) for r in records]
     report.recorded = sum(results)
     report.already_recorded = len(results) - report.recorded
-    flush_outbox(store=store, queue=queue, shard=shard, report=report)
+    note_sent(contacts, rules.contact, [r for r, done in zip(records, results, strict=True) if done])
+    flush_outbox(store=store, queue=queue, shard=shard, report=report, contacts=contacts, rules=rules)
     return report
 
 
-def flush_outbox(*, store: InvoiceStore, queue: MessageQueue, shard: int, report: ShardReport) -> None:
+def flush_outbox(*, store: InvoiceStore, queue: MessageQueue, shard: int, report: ShardReport,
+                 contacts: ContactLog | None = None, rules: Rules | None = None) -> None:
     """Queue every recorded-but-unqueued action of the shard as messages, then clear what was queued."""
     recorded = store.pending_outbox(shard, with_cancelled=True)
     cancelled = [a for a in recorded if a.cancelled]  # a payment arrived meanwhile: dropped, its event written
     pending = [a for a in recorded if not a.cancelled]
+    # An earlier run that stopped between recording and noting its messages: noted now, on their own day.
+    note_sent(contacts, rules.contact if rules else None, [a for a in pending if a.run_date < report.run_date])
     groups: dict[tuple[str, str, str, str], list[ActionRecord]] = defaultdict(list)
     for action in pending:
         groups[action.group].append(action)

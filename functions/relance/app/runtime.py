@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ..adapters.aws import client
+from ..adapters.contactlog import DynamoContactLog
 from ..adapters.dynamo import DynamoStore
 from ..adapters.sqs import SqsQueues
 from ..settings import CHANNEL_QUEUE_VARIABLES, Settings
@@ -46,6 +47,10 @@ class Runtime:
         """The store as the functions that face the internet use it: one item per write request, since they
         hold no BatchWriteItem permission (it would let them delete any item; template.yaml)."""
         return DynamoStore(self.dynamodb, self.settings.table_name, self.settings.shards, batch_writes=False)
+
+    @cached_property
+    def contact_log(self) -> DynamoContactLog:
+        return DynamoContactLog(self.dynamodb, self.settings.table_name)
 
     @cached_property
     def queues(self) -> SqsQueues:

@@ -9,15 +9,21 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .bounds import amount_problem, date_problem
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from .contact import SentMessage
 
 CustomerKind = Literal["business", "consumer"]
 ACTIVITIES = ("commerciale", "artisanale", "liberale", "agricole")  # an EI's activity: which court hears it (§5)
 INVOICE_STATUSES = ("open", "paid", "cancelled", "disputed", "litigation")
 
 _EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
+_NO_CONTACTS: MappingProxyType[str, Any] = MappingProxyType({})
 
 
 def activity_key(text: str) -> str | None:
@@ -73,6 +79,7 @@ class HistoryEntry:
     date: date
     channel: str = ""
     delivered_on: date | None = None
+    tone: str | None = None  # the tone it went out with (SPEC §2.8); None: that of the step in the scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,3 +205,6 @@ class Book:
     customers: MappingProxyType[str, Customer]
     invoices: tuple[Invoice, ...]
     unusable: tuple[Unusable, ...] = ()
+    # Messages each customer received that its invoices here do not show (the store's contact log: the history
+    # of invoices settled since), by customer id: the contact policy's window counts them too (SPEC §2.8).
+    contacts: Mapping[str, tuple[SentMessage, ...]] = field(default_factory=lambda: _NO_CONTACTS)

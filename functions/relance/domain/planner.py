@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from .calendar import ONE_DAY, BusinessCalendar
 from .conditions import CustomerStats, Facts
+from .contact import LITIGATION, ContactPolicy, decide
 from .legal import is_prescribed
 from .model import (
     HELD_CANCELLED,
@@ -20,6 +21,7 @@ from .model import (
     HELD_PROMISE,
     PLANNING_ERROR,
     Book,
+    Customer,
     HistoryEntry,
     Invoice,
     Unusable,
@@ -67,6 +69,14 @@ class Skipped(NamedTuple):
     reason: str
 
 
+class Deferred(NamedTuple):
+    """A step due today that the contact policy holds back (SPEC §2.8): a candidate again on later runs."""
+
+    invoice: str
+    step: str
+    reason: str
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     date: date
@@ -74,6 +84,7 @@ class Plan:
     messages: tuple[Message, ...]
     skipped: tuple[Skipped, ...]
     unusable: tuple[Unusable, ...] = ()  # the skipped invoices set aside by their data or a failed computation
+    deferred: tuple[Deferred, ...] = ()  # held back by the contact policy (SPEC §2.8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +94,17 @@ class DatedAction:
 
 
 @dataclass(frozen=True, slots=True)
+class DatedMessage:
+    date: date
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
 class Simulation:
     actions: tuple[DatedAction, ...]
     unusable: tuple[Unusable, ...]  # each invoice set aside during the simulation, once, by invoice id
+    messages: tuple[DatedMessage, ...] = ()  # by date, then customer
+    deferred: tuple[tuple[date, Deferred], ...] = ()  # each day's actions held back by the contact policy
 
 
 def customer_stats(book: Book, on: date,
@@ -169,6 +188,8 @@ class Planner:
         actions: list[Action] = []
         skipped: list[Skipped] = []
         aside: list[Unusable] = list(book.unusable)
+        contact = rules.contact
+        scenario_of: dict[str, Scenario] = {}  # the scenario of each invoice acting today, for the contact policy
         for invoice in book.invoices:
             if failed and invoice.id in failed:
                 aside.append(set_aside(invoice, failed[invoice.id]))
@@ -211,11 +232,105 @@ class Planner:
                 continue
             actions.append(Action(invoice.id, customer.id, segment.name, scenario.name, step.id, step.channel,
                                   step.tone))
+            if contact is not None:
+                scenario_of[invoice.id] = scenario
+        deferred: list[Deferred] = []
+        if contact is not None and actions:
+            actions, deferred = self._contact(rules.contact, book, on, actions, stats, scenario_of)
         skipped.extend(Skipped(u.invoice, u.reason) for u in aside)
         actions.sort(key=lambda a: a.invoice)
         skipped.sort(key=lambda s: s.invoice)
         aside.sort(key=lambda u: u.invoice)
-        return Plan(on, tuple(actions), group_messages(actions), tuple(skipped), tuple(aside))
+        deferred.sort()
+        if rules.contact is None:
+            messages = group_messages(actions)
+        else:  # a litigation step hands a dossier over: it speaks to no one (SPEC §2.8)
+            messages = group_messages([a for a in actions if a.channel != LITIGATION])
+        return Plan(on, tuple(actions), messages, tuple(skipped), tuple(aside), tuple(deferred))
+
+    def _contact(self, policy: ContactPolicy, book: Book, on: date, actions: list[Action],
+                 stats: dict[str, CustomerStats],
+                 scenario_of: dict[str, Scenario]) -> tuple[list[Action], list[Deferred]]:
+        """SPEC §2.8: each customer with actions today gets what its limits allow, re-toned and merged."""
+        by_customer: dict[str, list[Action]] = defaultdict(list)
+        for action in actions:
+            by_customer[action.customer].append(action)
+        talking = {c for c, listed in by_customer.items() if any(a.channel != LITIGATION for a in listed)}
+        invoices_of: dict[str, list[Invoice]] = defaultdict(list)
+        for invoice in book.invoices:
+            if invoice.customer_id in talking:
+                invoices_of[invoice.customer_id].append(invoice)
+        tones = self.rules.tones
+        since = on - timedelta(days=policy.horizon_days)
+        kept: list[Action] = []
+        deferred: list[Deferred] = []
+        for customer_id, listed in by_customer.items():
+            if customer_id not in talking:
+                kept.extend(listed)
+                continue
+            customer = book.customers[customer_id]
+            logged = book.contacts.get(customer_id)
+            received = {m for m in logged if since <= m.date <= on} if logged else set()
+            in_litigation = False
+            due: dict[str, date] = {}
+            for invoice in invoices_of[customer_id]:
+                due[invoice.id] = invoice.due_date
+                if invoice.status == "litigation":
+                    in_litigation = True
+                if invoice.history:
+                    received.update(self._messages_of(invoice, customer, on, since, stats,
+                                                      scenario_of.get(invoice.id)))
+            if not received and not in_litigation and len(listed) == 1:
+                kept.extend(listed)  # one action and nothing said lately: no cap, no floor, nothing to merge
+                continue
+            outcomes = decide([(a.channel, a.tone, on > due[a.invoice]) for a in listed], received, in_litigation,
+                              policy.for_kind(customer.kind), on, tones)
+            for action, (channel, tone, reason) in zip(listed, outcomes, strict=True):
+                if reason is not None:
+                    deferred.append(Deferred(action.invoice, action.step, reason))
+                elif channel == action.channel and tone == action.tone:
+                    kept.append(action)
+                else:
+                    kept.append(action._replace(channel=channel, tone=tone))
+        return kept, deferred
+
+    def _messages_of(self, invoice: Invoice, customer: Customer, on: date, since: date,
+                     stats: dict[str, CustomerStats],
+                     scenario: Scenario | None = None) -> list[tuple[date, str, str | None]]:
+        """The messages an invoice's history shows: (date, channel, tone), litigation apart. An entry without a
+        tone or a channel takes its step's in the invoice's scenario; an unknown step is a message without one."""
+        looked_up = scenario is not None
+        out: list[tuple[date, str, str | None]] = []
+        for entry in invoice.history:
+            if not since <= entry.date <= on:
+                continue
+            channel, tone = entry.channel, entry.tone
+            if tone is None or not channel:
+                if not looked_up:
+                    scenario, looked_up = self._scenario_of(invoice, customer, on, stats), True
+                step = self._step_of(scenario, entry.step) if scenario else None
+                if step is not None:
+                    channel = channel or step.channel
+                    tone = tone if tone is not None else step.tone
+            if channel != LITIGATION:
+                out.append((entry.date, channel, tone))  # a SentMessage, as a plain tuple: one per history entry
+        return out
+
+    def _scenario_of(self, invoice: Invoice, customer: Customer, on: date,
+                     stats: dict[str, CustomerStats]) -> Scenario | None:
+        """The scenario the segments give the invoice on ``on`` (settled ones included); None when none does."""
+        facts = Facts(invoice, customer, on, stats.get(customer.id, _NO_STATS))
+        try:
+            for segment in self.rules.segments:
+                if segment.when is None or segment.when(facts):
+                    return self.rules.scenarios[segment.scenario]
+        except PLANNING_FAULTS:
+            return None
+        return None
+
+    def _step_of(self, scenario: Scenario, step_id: str) -> Step | None:
+        i = self._step_index[scenario.name].get(step_id)
+        return None if i is None else scenario.steps[i]
 
     def _candidate(self, scenario: Scenario, invoice: Invoice, facts: Facts, on: date) -> Step | None:
         """The next step after the last one in history; pre-due steps drop once the due date has passed."""
@@ -243,19 +358,23 @@ class Planner:
         invoices = list(book.invoices)
         where = {inv.id: i for i, inv in enumerate(invoices)}
         out: list[DatedAction] = []
+        said: list[DatedMessage] = []
+        held: list[tuple[date, Deferred]] = []
         aside: dict[str, Unusable] = {}
         day = start
         while day <= end:
-            plan = self.plan(Book(book.customers, tuple(invoices), book.unusable), day)
+            plan = self.plan(Book(book.customers, tuple(invoices), book.unusable, book.contacts), day)
             for unusable in plan.unusable:
                 aside.setdefault(unusable.invoice, unusable)
             for action in plan.actions:
                 i = where[action.invoice]
-                entry = HistoryEntry(step=action.step, date=day, channel=action.channel)
+                entry = HistoryEntry(step=action.step, date=day, channel=action.channel, tone=action.tone)
                 invoices[i] = replace(invoices[i], history=(*invoices[i].history, entry))
                 out.append(DatedAction(day, action))
+            said.extend(DatedMessage(day, m) for m in plan.messages)
+            held.extend((day, d) for d in plan.deferred)
             day += ONE_DAY
-        return Simulation(tuple(out), tuple(aside[k] for k in sorted(aside)))
+        return Simulation(tuple(out), tuple(aside[k] for k in sorted(aside)), tuple(said), tuple(held))
 
 
 def group_messages(actions: list[Action]) -> tuple[Message, ...]:

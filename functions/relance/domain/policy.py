@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from .calendar import CalendarSettings
 from .conditions import Predicate
+from .contact import ContactPolicy
 from .model import Address
 from .terms import DEFAULT_TONES
 
@@ -121,3 +122,4 @@ class Rules:
     digest: str = ""  # sha256 of the rule files, recorded with what they decide
     rates: Rates | None = None  # the shipped rates completed by a ``rates`` section; None: the shipped ones
     courts: CourtTable | None = None  # the shipped courts completed by a ``courts`` section; None: the shipped ones
+    contact: ContactPolicy | None = None  # the ``contact`` section (SPEC §2.8); None: each message as in §2.7

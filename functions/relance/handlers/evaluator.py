@@ -54,7 +54,8 @@ def _evaluate(record: SQSRecord) -> None:
     rt = runtime()
     rules = _rules_or_fail()
     report = evaluate_shard(rules=rules, store=rt.store, queue=rt.queues, run_date=run_date, shard=shard,
-                            planner=rt.planner, record_workers=rt.settings.record_workers)
+                            planner=rt.planner, record_workers=rt.settings.record_workers,
+                            contacts=rt.contact_log)
     metrics.add_metric(name="InvoicesEvaluated", unit=MetricUnit.Count, value=report.invoices)
     metrics.add_metric(name="ActionsRecorded", unit=MetricUnit.Count, value=report.recorded)
     if report.in_error:

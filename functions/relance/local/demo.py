@@ -228,7 +228,9 @@ def run_day(stack: LocalStack, functions: LocalFunctions, day: date, outputs: Ou
     for queue, function in DRAIN_ORDER:
         functions.drain(queue, function, seen=seen, **today)
     functions.invoke("DigestFunction", {"run_date": day.isoformat()}, **today)
-    result.messages = sorted(seen, key=lambda m: (m["channel"], m["customer"]))
+    # A message rerouted (an e-mail that could not go, sent as a letter) went out once, as what it became.
+    replaced = {m["key"].removesuffix(f"-{m['channel']}") for m in seen if m.get("rerouted_from")}
+    result.messages = sorted((m for m in seen if m["key"] not in replaced), key=lambda m: (m["channel"], m["customer"]))
     if outputs is not None:
         outputs.messages.update({m["key"]: m for m in seen})
         outputs.collect(day, result)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cache
 from itertools import islice
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.calendar import CalendarSettings
 from ..domain.conditions import Predicate
+from ..domain.contact import LIMIT_KEYS, ContactLimits, ContactPolicy
 from ..domain.email import address_problem, header_problem
 from ..domain.model import Address
 from ..domain.policy import (
@@ -242,6 +243,7 @@ class _Loader:
         rates = self._rates(data["rates"]) if "rates" in data else None
         legal = self._legal(data.get("legal", {}), rates)
         courts = self._courts(data["courts"]) if "courts" in data else None
+        contact = self._contact(data["contact"] or {}) if "contact" in data else None
         used = {s.scenario for s in segments}
         for name in scenarios:
             if name not in used:
@@ -258,7 +260,7 @@ class _Loader:
             return None
         return Rules(directory=self.directory, segments=tuple(segments), scenarios=scenarios, calendar=calendar,
                      pauses=tuple(pauses), tones=tones, company=company, legal=legal, version=data["version"],
-                     digest=digest, rates=rates, courts=courts)
+                     digest=digest, rates=rates, courts=courts, contact=contact)
 
     def _condition(self, node: Any, path: JsonPath) -> Predicate | None:
         try:
@@ -447,6 +449,31 @@ class _Loader:
             partial_payments=data.get("partial_payments", "principal_first"),
         )
 
+    def _contact(self, data: dict[str, Any]) -> ContactPolicy:
+        """The contact policy (SPEC §2.8); a cap that can never bite or never be reached is an error."""
+        limits = _limits(ContactLimits(), data)
+        consumer = _limits(limits, data.get("consumer") or {})
+        checked: list[tuple[JsonPath, ContactLimits, dict[str, Any]]] = [(("contact",), limits, data)]
+        if consumer != limits:  # the same values, told twice, would be the same mistake twice
+            checked.append((("contact", "consumer"), consumer, data.get("consumer") or {}))
+        for where, values, given in checked:
+            who = " pour les particuliers" if len(where) > 1 else ""
+            if values.max_messages_in_window < values.max_messages_per_day:
+                key = "max_messages_in_window" if "max_messages_in_window" in given else "max_messages_per_day"
+                self.error((*where, key) if key in given else where,
+                           f"max_messages_in_window ({values.max_messages_in_window}) est plus petit que "
+                           f"max_messages_per_day ({values.max_messages_per_day}){who} : un client ne recevrait "
+                           "jamais autant de messages en un jour qu’annoncé. Donnez à la fenêtre au moins autant "
+                           "de messages qu’à une journée", on_key=key in given)
+            elif values.max_messages_in_window > values.window_days * values.max_messages_per_day:
+                key = "max_messages_in_window" if "max_messages_in_window" in given else "window_days"
+                self.warning((*where, key) if key in given else where,
+                             f"max_messages_in_window ({values.max_messages_in_window}) ne peut jamais être "
+                             f"atteint{who} : en {values.window_days} jour(s) à {values.max_messages_per_day} "
+                             f"message(s) par jour, un client en reçoit au plus "
+                             f"{values.window_days * values.max_messages_per_day}", on_key=key in given)
+        return ContactPolicy(limits, consumer)
+
     def _rates(self, data: dict[str, Any]) -> Rates | None:
         """The shipped rates completed by the rule editor's ``rates`` section (SPEC §5), checked like them."""
         from ..domain.claim import Rates
@@ -535,6 +562,10 @@ class _ShippedLoader(_Loader):
 
 def _place_key(path: JsonPath, on_key: bool) -> str:
     return repr((tuple(path), on_key))
+
+
+def _limits(base: ContactLimits, data: dict[str, Any]) -> ContactLimits:
+    return replace(base, **{key: data[key] for key in LIMIT_KEYS if key in data})
 
 
 def _raw(data: Any, path: Iterable[str | int]) -> Any:

@@ -19,7 +19,8 @@ JsonPath = tuple[str | int, ...]
 # a trade debt is time-barred after five, art. L110-4 C. com.), and due date + delay stays far from date.max.
 MAX_AT_DAYS = 3650
 _FAR_DELAY = re.compile(r"J[+-][0-9]+")
-SECTIONS = ("version", "segments", "scenarios", "calendar", "pause", "tones", "company", "legal", "rates", "courts")
+SECTIONS = ("version", "segments", "scenarios", "calendar", "pause", "tones", "company", "legal", "contact", "rates",
+            "courts")
 _TYPE_NAMES = {"string": "un texte", "integer": "un nombre entier", "number": "un nombre", "boolean": "true ou false",
                "object": "un bloc de clés (« clé: valeur »)", "array": "une liste (lignes commençant par « - »)",
                "null": "vide"}

@@ -107,7 +107,7 @@ def invoice_from_item(item: dict[str, Any]) -> Invoice:
     steps = tuple(
         HistoryEntry(step=s["M"]["step"]["S"], date=date.fromisoformat(s["M"]["date"]["S"]),
                      channel=s["M"].get("channel", {}).get("S", ""),
-                     delivered_on=_opt_date(s["M"], "delivered_on"))
+                     delivered_on=_opt_date(s["M"], "delivered_on"), tone=s["M"].get("tone", {}).get("S") or None)
         for s in item.get("steps", {}).get("L", []))
     payments = tuple(Payment(date.fromisoformat(p["M"]["date"]["S"]), Decimal(p["M"]["amount"]["S"]))
                      for p in item.get("payments", {}).get("L", []))
@@ -209,7 +209,8 @@ def invoice_item(invoice: Invoice, shards: int) -> dict[str, Any]:
         "payments": {"L": [{"M": {"date": _s(p.date.isoformat()), "amount": _s(str(p.amount))}}
                            for p in invoice.payments]},
         "steps": {"L": [{"M": {"step": _s(h.step), "date": _s(h.date.isoformat()), "channel": _s(h.channel),
-                               **({"delivered_on": _s(h.delivered_on.isoformat())} if h.delivered_on else {})}}
+                               **({"delivered_on": _s(h.delivered_on.isoformat())} if h.delivered_on else {}),
+                               **({"tone": _s(h.tone)} if h.tone else {})}}
                         for h in invoice.history]},
         "extra": _json_attr(dict(invoice.extra)), "shard": {"N": str(shard)}, "version": {"N": "1"},
     }

@@ -28,7 +28,8 @@ class OutboxTable(Table):
         pk = _s(f"INV#{action.invoice}")
         day = action.run_date.isoformat()
         at = now_utc()
-        step_entry = {"M": {"step": _s(action.step), "date": _s(day), "channel": _s(action.channel)}}
+        step_entry = {"M": {"step": _s(action.step), "date": _s(day), "channel": _s(action.channel),
+                            **({"tone": _s(action.tone)} if action.tone else {})}}
         details = {"run_date": _s(day), "customer": _s(action.customer), "segment": _s(action.segment),
                    "scenario": _s(action.scenario), "step": _s(action.step), "channel": _s(action.channel),
                    "tone": _s(action.tone or ""), "rules_digest": _s(action.rules_digest),
