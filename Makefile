@@ -17,10 +17,13 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check functions tests
 
-## Headless Chromium renders the dashboard in a test (Debian's package; skipped with a reason if absent).
+## Headless Chromium renders the dashboard and drives the pages in tests (Debian's chromium and chromium-driver;
+## the browser tests are skipped with a reason if they cannot be installed).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
-		|| echo "warning: could not install chromium: the dashboard screenshot test will be skipped"; }
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
+		echo "installing Debian's chromium and chromium-driver for the browser tests…"; \
+		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) \
+		|| echo "warning: could not install chromium: the browser tests will be skipped"; }
 
 ## The whole suite: lint, unit, integration and end-to-end tests.
 test: lint chromium
