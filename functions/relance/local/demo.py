@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -237,12 +238,18 @@ def run_day(stack: LocalStack, functions: LocalFunctions, day: date, outputs: Ou
     return result
 
 
+DEMO_FOLDERS = ("emails", "courriers", "appels", "dossiers", "imports")  # under out/, the demo's own
+
+
 def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date | None, out_dir: Path | None,
              exports: list[Path] = (), on_day: Callable[[DayResult], None] | None = None,
              on_imports: Callable[[list[dict[str, Any]]], None] | None = None,
              payment: tuple[date, str] | None = None,
              on_payment: Callable[[dict[str, Any]], None] | None = None,
              function_env: dict[str, str] | None = None) -> DemoResult:
+    if out_dir is not None:  # what an earlier run wrote would read as this run's (a dossier since merged…)
+        for folder in DEMO_FOLDERS:
+            shutil.rmtree(out_dir / folder, ignore_errors=True)
     with LocalStack() as stack:
         store = DynamoStore(stack.client("dynamodb"), stack.physical["DataTable"],
                             int(stack.resolver.parameters["Shards"]))
