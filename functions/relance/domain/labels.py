@@ -105,6 +105,33 @@ def event_label(kind: str, channel: str = "") -> str:
     return EVENT_LABELS.get(kind) or kind.replace("_", " ")
 
 
+# -- why an invoice is not reminded today --------------------------------------------------------------------
+
+# The planner's ``skipped`` reasons (SPEC §2.6, kept in English in the JSON): the CLI's tables say them so.
+SKIP_LABELS: Mapping[str, str] = MappingProxyType({
+    "paused: disputed": "en pause : facture contestée (litige)",
+    "paused: promise to pay": "en pause : promesse de paiement en cours",
+    "in litigation": "au contentieux : plus de relance amiable",
+    "prescribed": "créance prescrite : plus de relance",
+    "no segment": "aucun segment ne la prend : ajoutez un segment sans condition en dernier",
+})
+# Reasons with a detail after « : » (the pause's name, the field, the computation that failed).
+SKIP_PREFIXES: Mapping[str, str] = MappingProxyType({
+    "paused": "en pause : règle de pause « {} »",
+    "invalid data": "données inutilisables : champ {}",
+    "error": "mise de côté : le calcul a échoué ({})",
+})
+
+
+def skip_label(reason: str) -> str:
+    """Why an invoice is not reminded, in French, from the planner's reason code; unknown codes as written."""
+    if reason in SKIP_LABELS:
+        return SKIP_LABELS[reason]
+    head, _, detail = reason.partition(": ")
+    template = SKIP_PREFIXES.get(head)
+    return template.format(detail) if template and detail else reason
+
+
 # -- litigation ---------------------------------------------------------------------------------------------
 
 # Why no dossier is built (``domain/legal.py``'s verdict reasons): the CLI and the e-mail to the company.
