@@ -840,7 +840,11 @@ def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the sub-command they were given to, with the option probably meant
+        here = subcommand(parser, args.command, getattr(args, "verb", None) or "")
+        options = [o for action in here._actions for o in action.option_strings]
+        here.error(f"arguments inconnus : {' '.join(extra)}" + near(extra[0].split("=")[0], options))
     _check_arguments(parser, args)
     try:
         return COMMANDS[args.command](args)

@@ -38,7 +38,7 @@ def parse_day(text: str) -> date:
 
 def near(word: str, choices: Iterable[str]) -> str:
     """« — vouliez-vous dire … ? » for the closest of ``choices``, or nothing."""
-    found = get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
+    found = get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.5)
     return f" — vouliez-vous dire « {found[0]} » ?" if found else ""
 
 
