@@ -260,9 +260,8 @@ def _exports_book(customers: Path, invoices: Path) -> Book:
     """What ``relance import`` would keep of the two exports, as a book: nothing is written anywhere."""
     from types import MappingProxyType
 
-    from .app.importing import preview_exports
+    from .app.importing import ExportUnusable, preview_exports
     from .imports import format_of
-    from .imports.csvfile import ImportFileError
 
     data = {}
     for path in (customers, invoices):
@@ -273,8 +272,8 @@ def _exports_book(customers: Path, invoices: Path) -> Book:
     try:
         preview = preview_exports(data[customers], data[invoices], customers_fmt=format_of(customers.name),
                                   invoices_fmt=format_of(invoices.name))
-    except ImportFileError as err:
-        raise DataError([str(err)]) from None
+    except ExportUnusable as err:
+        raise DataError([f"{customers if err.kind == 'customers' else invoices} : {err}"]) from None
     for kind, path in (("customers", customers), ("invoices", invoices)):
         report = preview.reports[kind]
         for error in sorted(report.errors, key=lambda e: (e.row, e.column)):
