@@ -616,10 +616,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_local(args: argparse.Namespace, wait: Any = None) -> int:
-    """The embedded local AWS, kept running for ``relance import`` and ``relance invoice`` in another terminal."""
+def _wait_for_interrupt() -> None:
     import time
 
+    while True:
+        time.sleep(3600)
+
+
+def cmd_local(args: argparse.Namespace) -> int:
+    """The embedded local AWS, kept running for ``relance import`` and ``relance invoice`` in another terminal."""
     from .local.stack import LocalStack
 
     console = _console()
@@ -632,7 +637,7 @@ def cmd_local(args: argparse.Namespace, wait: Any = None) -> int:
         sys.stdout.write("\nCtrl-C arrête la pile ; ce qu’elle contient est alors perdu.\n")
         sys.stdout.flush()
         with contextlib.suppress(KeyboardInterrupt):
-            (wait or (lambda: time.sleep(10**9)))()
+            _wait_for_interrupt()
     console.print("Pile locale arrêtée.")
     return 0
 
@@ -699,8 +704,7 @@ def cmd_invoice(args: argparse.Namespace) -> int:
         _emit_json({"verb": args.verb, "on": on.isoformat(), "results": results})
     else:
         for invoice_id, outcome in results.items():
-            _console().print(f"{invoice_id} : {OUTCOME_LABELS.get(str(outcome)) or skip_label(str(outcome))}",
-                            markup=False)
+            _console().print(f"{invoice_id} : {_outcome_label(str(outcome))}", markup=False)
     return 1 if failed else 0
 
 
@@ -708,7 +712,14 @@ RECORDED, UNKNOWN_INVOICE = "recorded", "unknown invoice"  # the JSON's stable c
 NOT_CHANGED = "not changed (unknown invoice, or its status does not allow it)"
 OUTCOME_LABELS = {RECORDED: "enregistré", UNKNOWN_INVOICE: "facture inconnue dans la table : rien n’a été enregistré",
                   NOT_CHANGED: "rien n’a changé (facture inconnue, ou son état ne le permet pas : une facture "
-                               "soldée ne peut être contestée)"}
+                               "soldée ne peut être contestée)",
+                  "nothing due": "rien n’est dû sur cette facture : aucun paiement enregistré"}
+
+
+def _outcome_label(outcome: str) -> str:
+    if outcome in PAYMENT_OUTCOMES:
+        return f"paiement enregistré — facture {PAYMENT_OUTCOMES[outcome]}"
+    return OUTCOME_LABELS.get(outcome) or skip_label(outcome)
 
 
 def _no_stack(command: str, err: Exception) -> int:
