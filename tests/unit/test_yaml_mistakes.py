@@ -90,6 +90,12 @@ def test_no_space_after_the_colon(tmp_path):
     assert said.startswith(f"{line}:9:") and "« tone:formel » : écrivez « tone: formel »" in said
 
 
+def test_a_missing_colon_is_reported_on_its_own_line_not_two_lines_below(tmp_path):
+    line, said = broken(tmp_path, "    scenario: particuliers", "    scenario particuliers", file="segments.yaml")
+    assert said.startswith(f"{line}:5:")
+    assert "il manque « : » après « scenario » : écrivez « scenario: particuliers »" in said
+
+
 def test_an_unclosed_brace(tmp_path):
     line, said = broken(tmp_path, "tone: courtois}", "tone: courtois")
     assert said.startswith(f"{line}:") and "accolade « { » ouverte ici et jamais refermée" in said

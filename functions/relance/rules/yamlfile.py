@@ -151,6 +151,10 @@ def _syntax_problem(err: YAMLError, lines: list[str]) -> YamlProblem:
             key, value = glued
             return YamlProblem(number, 1 + lines[number - 1].index(f"{key}:"),
                                f"il manque une espace après « : » dans « {key}:{value} » : écrivez « {key}: {value} »")
+    if "could not find expected ':'" in text and "simple key" in context and opened is not None:
+        missing = _missing_colon(lines[opened.line] if opened.line < len(lines) else "")
+        if missing:
+            return YamlProblem(opened.line + 1, opened.column + 1, missing)
     stripped = source.split("#", 1)[0]
     for marker in (": >", ": |", ": !", ": &", ": *", ": @", ": `", ": %"):
         if marker in stripped:
@@ -224,6 +228,15 @@ def _unexpected_colon(lines: list[str], line: int, column: int) -> YamlProblem:
                            "si c’est la suite d’une valeur, mettez la valeur entière entre guillemets")
     return YamlProblem(line, column, "un « : » inattendu : une valeur qui contient « : » doit être entre "
                                      "guillemets, ou l’indentation de cette ligne est fausse")
+
+
+def _missing_colon(text: str) -> str | None:
+    """``scenario particuliers``: a key and its value without the « : » between them."""
+    words = text.split("#", 1)[0].strip().removeprefix("- ").split(None, 1)
+    if len(words) == 2 and re.fullmatch(r"[A-Za-z_][\w.]*", words[0]) and ":" not in words[0]:
+        return (f"il manque « : » après « {words[0]} » : écrivez « {words[0]}: {words[1]} » (une clé, deux-points, "
+                "une espace, puis la valeur)")
+    return None
 
 
 def _glued_colon(text: str) -> tuple[str, str] | None:
