@@ -19,6 +19,13 @@ from relance.rules.loader import load_rules
 from relance.rules.yamlfile import YamlFile, parse_yaml_text
 
 SHIPPED = Path(__file__).resolve().parents[2] / "rules"
+GUIDE = (SHIPPED / "README.md").read_text(encoding="utf-8")
+
+
+def quoted_in_guide(file: str, said: str) -> bool:
+    """The guide (rules/README.md, « Erreurs de saisie YAML ») shows this very message, at this very place."""
+    line_col, _, message = said.partition(": ")
+    return f"rules/{file}:{line_col}: error: {message}" in GUIDE
 
 
 def broken(tmp_path: Path, old: str, new: str, file: str = "scenarios.yaml") -> tuple[int, str]:
@@ -43,6 +50,7 @@ def test_an_unclosed_double_quote_is_reported_where_it_opens(tmp_path):
     assert "jusqu’au guillemet suivant, ligne" in said  # where YAML would have stopped, far below
     assert 'invoice.amount_due: ">= 300"' in said  # the line as it should read
     assert "chomping" not in said and "YAML illisible" not in said
+    assert quoted_in_guide("scenarios.yaml", said)
 
 
 def test_an_unclosed_single_quote_runs_to_the_end_of_the_file_and_is_reported_where_it_opens(tmp_path):
@@ -61,18 +69,21 @@ def test_a_colon_in_a_value_says_to_quote_the_value(tmp_path):
     line, said = broken(tmp_path, "channel: litigation", "channel: litigation: à valider")
     assert said.startswith(f"{line}:")
     assert "la valeur de « channel » contient « : »" in said and 'channel: "litigation: à valider"' in said
+    assert quoted_in_guide("scenarios.yaml", said)
 
 
 def test_a_key_indented_too_far_names_the_line_to_align_on(tmp_path):
     line, said = broken(tmp_path, "        tone: formel", "          tone: formel")
     assert said.startswith(f"{line}:11:")
     assert f"plus indentée que la précédente (ligne {line - 1}, colonne 9)" in said
+    assert quoted_in_guide("scenarios.yaml", said)
 
 
 def test_a_key_not_indented_enough_names_both_columns(tmp_path):
     line, said = broken(tmp_path, "        tone: formel", "      tone: formel")
     assert said.startswith(f"{line}:")
     assert f"commence en colonne 7, la précédente (ligne {line - 1}) en colonne 9" in said
+    assert quoted_in_guide("scenarios.yaml", said)
 
 
 def test_a_list_item_out_of_line(tmp_path):
@@ -83,22 +94,26 @@ def test_a_list_item_out_of_line(tmp_path):
 def test_a_tab_in_the_indentation(tmp_path):
     line, said = broken(tmp_path, "        tone: formel", "\ttone: formel")
     assert said.startswith(f"{line}:1:") and "tabulation interdite" in said and "espaces" in said
+    assert quoted_in_guide("scenarios.yaml", said)
 
 
 def test_no_space_after_the_colon(tmp_path):
     line, said = broken(tmp_path, "        tone: formel", "        tone:formel")
     assert said.startswith(f"{line}:9:") and "« tone:formel » : écrivez « tone: formel »" in said
+    assert quoted_in_guide("scenarios.yaml", said)
 
 
 def test_a_missing_colon_is_reported_on_its_own_line_not_two_lines_below(tmp_path):
     line, said = broken(tmp_path, "    scenario: particuliers", "    scenario particuliers", file="segments.yaml")
     assert said.startswith(f"{line}:5:")
     assert "il manque « : » après « scenario » : écrivez « scenario: particuliers »" in said
+    assert quoted_in_guide("segments.yaml", said)
 
 
 def test_an_unclosed_brace(tmp_path):
     line, said = broken(tmp_path, "tone: courtois}", "tone: courtois")
     assert said.startswith(f"{line}:") and "accolade « { » ouverte ici et jamais refermée" in said
+    assert quoted_in_guide("scenarios.yaml", said)
 
 
 def test_apostrophes_and_quotes_in_valid_text_are_no_mistake():
