@@ -392,8 +392,14 @@ def cmd_render(args: argparse.Namespace) -> int:
                          f"s’affiche pas ici : utilisez « relance dossier --invoice {invoice.id} --on JJ/MM/AAAA »\n")
         return 1
     on = args.on or planner.step_day(invoice.due_date, step.at)
-    rendered = render_message(rules, customer=customer, invoices=[invoice], channel=step.channel, tone=step.tone,
-                              step_id=step.id, at=step.at_label, template=step.template, today=on)
+    try:
+        rendered = render_message(rules, customer=customer, invoices=[invoice], channel=step.channel, tone=step.tone,
+                                  step_id=step.id, at=step.at_label, template=step.template, today=on)
+    except TemplateMissing:
+        what = f"modèle « {step.template} »" if step.template else f"ton {step.tone}"
+        sys.stderr.write(f"--step {step.id} : aucun modèle pour un message {CHANNEL_LABELS[step.channel]} ({what}, "
+                         f"langue {customer.language or 'fr'}) : « relance check » indique le fichier à créer\n")
+        return 1
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"{invoice.id}_{step.id}"
     company = rules.company

@@ -113,13 +113,13 @@ def test_bad_data_names_the_place(capsys, rules_dir, tmp_path):
     path.write_text(json.dumps(bad), encoding="utf-8")
     code, _, err = run(capsys, "plan", "--rules", str(rules_dir()), "--data", str(path), "--on", "2026-05-06")
     assert code == 1
-    assert f"{path}: invoices[1].due_date: '2026-02-30' is not a date" in err
+    assert f"{path}: invoices[1].due_date: '2026-02-30' n’est pas une date" in err
 
 
 def test_missing_data_file(capsys, rules_dir, tmp_path):
     code, _, err = run(capsys, "plan", "--rules", str(rules_dir()), "--data", str(tmp_path / "nope.json"),
                        "--on", "2026-05-06")
-    assert code == 1 and "cannot read the file" in err
+    assert code == 1 and "impossible de lire le fichier" in err
 
 
 @pytest.mark.parametrize("argv", [
