@@ -152,12 +152,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--to", dest="end", type=_date, default=DEMO_RUN_TO, metavar=DAY, help="dernier jour")
     demo.add_argument("--out", type=Path, default=Path("out"), metavar="DOSSIER",
                       help="où la démonstration écrit ce qu’elle a produit (par défaut : out)")
-    sub.add_parser("local", help="démarrer l’AWS local embarqué et afficher les variables pour « relance import » "
-                                 "et « relance invoice » (Ctrl-C pour l’arrêter)",
-                   description="Démarre la pile AWS locale (moto) créée depuis template.yaml et affiche les "
-                               "variables d’environnement à utiliser dans un autre terminal ; Ctrl-C l’arrête "
-                               "(ses données sont perdues).")
+    local = sub.add_parser("local", help="démarrer l’AWS local embarqué et afficher les variables pour "
+                                         "« relance import » et « relance invoice » (Ctrl-C pour l’arrêter)",
+                           description="Démarre la pile AWS locale (moto) créée depuis template.yaml et affiche les "
+                                       "variables d’environnement à utiliser dans un autre terminal ; Ctrl-C "
+                                       "l’arrête (ses données sont perdues).")
+    local.add_argument("--data", metavar="FICHIER", type=Path,
+                       help="charger d’abord ce fichier de données, historique compris ; « sample » : les factures "
+                            "de la démonstration")
+    local.add_argument("--port", type=_port, default=0, metavar="PORT",
+                       help="port du serveur local (par défaut : un port libre, différent à chaque lancement)")
     return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"« {text} » n’est pas un numéro de port (entre 1 et 65535)")
+    return int(text)
 
 
 # -- output ----------------------------------------------------------------------------------------
@@ -634,9 +645,17 @@ def cmd_local(args: argparse.Namespace) -> int:
     from .local.stack import LocalStack
 
     console = _console()
+    book = load_book(sample_data_path() if str(args.data) == "sample" else args.data) if args.data else None
     console.print("Démarrage de la pile AWS locale (moto) depuis template.yaml…")
-    with LocalStack() as stack:
+    with LocalStack(port=args.port) as stack:
         env = local_environment(stack)
+        if book is not None:
+            from .adapters.dynamo import DynamoStore
+
+            shards = int(stack.resolver.parameters["Shards"])
+            DynamoStore(stack.client("dynamodb"), env["TABLE_NAME"], shards).seed(book)
+            console.print(f"{len(book.customers)} client(s) et {len(book.invoices)} facture(s) de {args.data} chargés, "
+                          "historique compris.")
         console.print("Pile locale prête. Dans un autre terminal, copiez ces lignes, puis lancez par exemple "
                       "« relance import --customers clients.csv --invoices factures.csv » :\n", markup=False)
         sys.stdout.write("".join(f"export {k}={v}\n" for k, v in env.items()))

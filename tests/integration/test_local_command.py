@@ -41,3 +41,22 @@ def test_import_and_invoice_work_against_the_stack_relance_local_prints(capsys, 
     assert seen["unknown"] == 1 and "F-2026-0377 : facture inconnue dans la table" in str(seen["said"])
     assert seen["paid"] == 0 and "F-2026-0377 : paiement enregistré — facture soldée" in str(seen["recorded"])
     assert "Pile locale arrêtée." in capsys.readouterr().out
+
+
+def test_relance_local_with_the_sample_data_answers_for_the_demo_s_invoices(capsys, monkeypatch):
+    seen: dict[str, object] = {}
+
+    def another_terminal() -> None:
+        printed = capsys.readouterr().out
+        for line in printed.splitlines():
+            if line.startswith("export "):
+                monkeypatch.setenv(*line[len("export "):].split("=", 1))
+        seen["loaded"] = printed
+        seen["code"] = cli.main(["invoice", "promise", "F-2026-0402", "--until", "30/11/2026", "--on", "23/11/2026"])
+        seen["said"] = capsys.readouterr().out
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_wait_for_interrupt", another_terminal)
+    assert cli.main(["local", "--data", "sample"]) == 0
+    assert "facture(s) de sample chargés, historique compris." in str(seen["loaded"])
+    assert seen["code"] == 0 and "F-2026-0402 : enregistré" in str(seen["said"])

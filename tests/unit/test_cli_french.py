@@ -86,7 +86,8 @@ USAGE_ERRORS = [
     (("import", "--customer", "a.csv", "--bogus"), "--bogus"),
     (("demo", "--from", "2026-13-01"), "--from"),
     (("schema", "--bogus"), "--bogus"),
-    (("local", "--port", "5"), "--port"),
+    (("local", "--port", "http"), "--port"),
+    (("local", "--bogus"), "--bogus"),
 ]
 
 
