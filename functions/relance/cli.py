@@ -22,7 +22,7 @@ from .datafile import DataError, load_book
 from .domain.contact import REASON_CONTACT_LIMIT, REASON_NOT_YET_DUE
 from .domain.email import HeaderError
 from .domain.fmt import money, weekday
-from .domain.labels import CHANNEL_LABELS, REFUSAL_LABELS, skip_label
+from .domain.labels import CHANNEL_LABELS, REFUSAL_LABELS, file_problem, skip_label
 from .domain.model import Book, Unusable
 from .domain.planner import DatedAction, DatedMessage, Plan, Planner
 from .domain.policy import Rules
@@ -279,7 +279,7 @@ def _exports_book(customers: Path, invoices: Path) -> Book:
         try:
             data[path] = path.read_bytes()
         except OSError as err:
-            raise DataError([f"{path} : impossible de lire le fichier ({err.strerror})"]) from None
+            raise DataError([f"{path} : impossible de lire le fichier ({file_problem(err)})"]) from None
     try:
         preview = preview_exports(data[customers], data[invoices], customers_fmt=format_of(customers.name),
                                   invoices_fmt=format_of(invoices.name))
@@ -811,7 +811,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             data = path.read_bytes()
         except OSError as err:
-            sys.stderr.write(f"{path}: impossible de lire le fichier ({err.strerror})\n")
+            sys.stderr.write(f"{path} : impossible de lire le fichier ({file_problem(err)})\n")
             failed = True
             continue
         try:

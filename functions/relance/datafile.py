@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from .domain.bounds import amount_problem, date_problem
+from .domain.labels import file_problem
 from .domain.model import (
     ACTIVITIES,
     INVOICE_STATUSES,
@@ -96,7 +97,7 @@ def load_book(path: str | Path) -> Book:
     try:
         raw = path.read_bytes()
     except OSError as err:
-        raise DataError([f"{name} : impossible de lire le fichier ({err.strerror})"]) from None
+        raise DataError([f"{name} : impossible de lire le fichier ({file_problem(err)})"]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

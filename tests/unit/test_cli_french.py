@@ -170,3 +170,14 @@ def test_the_installed_command_prints_a_french_usage_error_without_traceback():
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "relance plan\u00a0: erreur\u00a0: argument --on : « 32/11/2026 » n’est pas une date" in done.stderr
+
+
+@pytest.mark.parametrize("argv", [("plan", "--data", "{missing}", "--on", "23/11/2026"),
+                                  ("plan", "--customers", "{missing}", "--invoices", "{missing}", "--on", "23/11/2026"),
+                                  ("import", "--customers", "{missing}")])
+def test_a_file_that_is_not_there_is_named_in_french(capsys, tmp_path, monkeypatch, argv):
+    monkeypatch.setenv("TABLE_NAME", "relance")
+    missing = tmp_path / "absent.csv"
+    code, _, err = run(capsys, *(a.format(missing=missing) for a in argv))
+    assert code == 1 and f"{missing} : impossible de lire le fichier (fichier introuvable" in err
+    assert "No such file" not in err and "Traceback" not in err

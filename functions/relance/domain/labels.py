@@ -9,6 +9,7 @@ Templates get them through :func:`for_templates` (``labels.channels["email"]`` �
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -130,6 +131,24 @@ def skip_label(reason: str) -> str:
     head, _, detail = reason.partition(": ")
     template = SKIP_PREFIXES.get(head)
     return template.format(detail) if template and detail else reason
+
+
+# -- files --------------------------------------------------------------------------------------------------
+
+# Why a file cannot be read, by errno (the system's own text is English): « impossible de lire le fichier (…) ».
+FILE_PROBLEMS: Mapping[int, str] = MappingProxyType({
+    errno.ENOENT: "fichier introuvable : vérifiez le chemin et le nom",
+    errno.EACCES: "accès refusé : vérifiez les droits sur ce fichier",
+    errno.EPERM: "accès refusé : vérifiez les droits sur ce fichier",
+    errno.EISDIR: "c’est un dossier, pas un fichier",
+    errno.ENOTDIR: "un élément du chemin n’est pas un dossier",
+    errno.ENAMETOOLONG: "chemin trop long",
+})
+
+
+def file_problem(err: OSError) -> str:
+    """Why ``err`` stopped a file from being read, in French."""
+    return FILE_PROBLEMS.get(err.errno or 0) or f"erreur du système : {err.strerror or err}"
 
 
 # -- litigation ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any
 
 from jinja2 import TemplateSyntaxError, UndefinedError, nodes
 
+from ..domain.labels import file_problem
 from ..domain.model import Address, Customer, Invoice
 from ..domain.policy import Company, Place, Rules
 from ..domain.render import (
@@ -146,7 +147,7 @@ def _check_one(path: Path, channel: str, steps: list[StepView], language: str, r
     except UnicodeDecodeError:
         return [Diagnostic(name, 1, 1, ERROR, "ce modèle n’est pas du texte UTF-8 : enregistrez-le en UTF-8")]
     except OSError as err:
-        return [Diagnostic(name, 1, 1, ERROR, f"impossible de lire ce modèle ({err.strerror})")]
+        return [Diagnostic(name, 1, 1, ERROR, f"impossible de lire ce modèle ({file_problem(err)})")]
     if len(source) > LIMITS.max_chars:
         return [Diagnostic(name, 1, 1, ERROR, f"ce modèle fait {len(source)} caractères : un message en fait quelques "
                                               "milliers — est-ce le bon fichier ?")]

@@ -17,6 +17,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..domain.labels import file_problem
+
 MAX_FILE_BYTES = 1_000_000
 MAX_ALIAS_NODES = 200_000  # aliases can make a small file expand without limit: count what they repeat
 YAML_TAG = "tag:yaml.org,2002:"
@@ -68,7 +70,7 @@ def read_yaml_file(path: Path, display: str) -> YamlFile:
     try:
         raw = path.read_bytes()
     except OSError as err:
-        out.problems.append(YamlProblem(1, 1, f"impossible de lire le fichier ({err.strerror})"))
+        out.problems.append(YamlProblem(1, 1, f"impossible de lire le fichier ({file_problem(err)})"))
         return out
     out.raw = raw
     if len(raw) > MAX_FILE_BYTES:
