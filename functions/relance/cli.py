@@ -116,9 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     promise.add_argument("--until", required=True, type=_date, metavar="YYYY-MM-DD")
     resume = verbs.add_parser("resume", parents=[common], help="lift a dispute or a promise")
     resume.add_argument("ids", nargs="+", metavar="INVOICE")
+    call = verbs.add_parser("call", parents=[common],
+                            help="a reminder call you made, with its outcome (the dossier's chronology tells it)")
+    call.add_argument("ids", nargs="+", metavar="INVOICE")
+    call.add_argument("--outcome", required=True, help="what the call gave, in French (« promet un virement… »)")
     verbs.add_parser("review", parents=[common],
                      help="list the payments kept for review: unknown invoice, or another currency (never applied)")
-    for verb in (paid, dispute, promise, resume):
+    for verb in (paid, dispute, promise, resume, call):
         verb.add_argument("--on", type=_date, metavar="YYYY-MM-DD", help="the day it happened (default: today)")
     importer = sub.add_parser("import", parents=[common],
                               help="import the accounting software's CSV exports into the store "
@@ -579,6 +583,8 @@ def cmd_invoice(args: argparse.Namespace) -> int:
                 outcome = manual.record_dispute(store, invoice_id, on, args.reason)
             elif args.verb == "promise":
                 outcome = manual.record_promise(store, invoice_id, on, args.until)
+            elif args.verb == "call":
+                outcome = manual.record_call(store, invoice_id, on, args.outcome)
             else:
                 outcome = manual.resume(store, invoice_id, on)
         except manual.UnknownInvoice:
