@@ -293,8 +293,28 @@ def test_every_dated_fact_of_every_dossier_comes_from_the_store_with_no_code_or_
                 flat = flat.replace(tracking, "")
             for pattern in INTERNAL:
                 assert not pattern.search(flat), f"{path.name}: {pattern.search(flat)[0]!r}"
+        # The rates' « non vérifié » is the creditor's business (its e-mail), never the court's.
+        assert "vérifié" not in requete, path.name
         # « N relances amiables » counts the reminders the chronology lists.
         if counted := re.search(r"(\d+) relances? amiables?", " ".join(requete.split())):
             reminders = {(line[:10], line[11:40]) for line in chronologie.splitlines()
                          if re.match(r"\d{2}/\d{2}/\d{4} (Relance par|Appel téléphonique de relance)", line)}
             assert int(counted[1]) == len(reminders), path.name
+
+
+def test_a_formal_notice_sent_before_relance_took_over_is_in_every_part_of_its_dossier(demo):
+    """F-2026-0260 (C015): its mise en demeure, sent 25/09 and received 28/09, came with the data."""
+    _, out = demo
+    (path,) = (out / "dossiers").glob("injonction_C015_F-2026-0260_*.zip")
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        requete = " ".join(" ".join(pdf_pages(archive.read(next(n for n in names if "requete" in n)))).split())
+        chronologie = " ".join(" ".join(pdf_pages(archive.read(next(n for n in names if "chronologie" in n)))).split())
+        to_attach = archive.read(next(n for n in names if n.endswith("A-JOINDRE.txt"))).decode()
+    assert ("Par lettre recommandée avec demande d’avis de réception du 25 septembre 2026 (pièce n° 2)" in requete
+            and "reçue le 28 septembre 2026" in requete)
+    assert "Pièce n° 2 Mise en demeure par lettre recommandée avec AR du 25 septembre 2026" in requete
+    assert "Pièce n° 3 Avis de réception de la mise en demeure, signé le 28 septembre 2026" in requete
+    assert "piece-02-mise-en-demeure.pdf" in to_attach and "piece-03-avis-de-reception.pdf" in to_attach
+    assert "25/09/2026 Mise en demeure envoyée en recommandé AR" in chronologie
+    assert "28/09/2026 Accusé de réception signé" in chronologie
