@@ -263,6 +263,7 @@ def test_every_dated_fact_of_every_dossier_comes_from_the_store_with_no_code_or_
             manifest = json.loads(archive.read(next(n for n in names if n.endswith("manifest.json"))))
             requete = "\n".join(pdf_pages(archive.read(next(n for n in names if "requete" in n))))
             chronologie = "\n".join(pdf_pages(archive.read(next(n for n in names if "chronologie" in n))))
+            decompte = "\n".join(pdf_pages(archive.read(next(n for n in names if "decompte" in n))))
         on = date.fromisoformat(manifest["on"])
         facts = store_facts(history, manifest["invoices"])
         days = {day for day, _, _ in facts}
@@ -289,6 +290,8 @@ def test_every_dated_fact_of_every_dossier_comes_from_the_store_with_no_code_or_
             assert dated, path.name
             for day in dated:
                 assert day in days or day in (on, on + timedelta(days=1)), f"{path.name}: {day} is no fact"
+        for text in (requete, chronologie, decompte):  # the décompte's dates are its periods': computed
+            flat = " ".join(text.split())
             for tracking in trackings:
                 flat = flat.replace(tracking, "")
             for pattern in INTERNAL:
