@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import zipfile
 from collections import defaultdict
-from datetime import date
+from contextlib import redirect_stdout
+from datetime import date, timedelta
 from itertools import pairwise
 
 import pytest
@@ -141,10 +144,20 @@ def test_simulate_json_over_the_sample(capsys):
     assert code == 0 and len(payload["actions"]) > 50
 
 
-def test_demo_runs_daily_on_the_local_stack_and_a_rerun_sends_nothing(capsys, tmp_path):
-    assert main(["demo", "--rules", str(SAMPLE_RULES), "--from", "2026-11-12", "--to", "2026-11-24",
-                 "--out", str(tmp_path), "--format", "json"]) == 0
-    payload = json.loads(capsys.readouterr().out)
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """`relance demo` over 12–24 November, once for the module: its JSON answer and the folder it wrote."""
+    out = tmp_path_factory.mktemp("demo")
+    answer = io.StringIO()
+    with redirect_stdout(answer):
+        code = main(["demo", "--rules", str(SAMPLE_RULES), "--from", "2026-11-12", "--to", "2026-11-24",
+                     "--out", str(out), "--format", "json"])
+    assert code == 0
+    return json.loads(answer.getvalue()), out
+
+
+def test_demo_runs_daily_on_the_local_stack_and_a_rerun_sends_nothing(demo):
+    payload, tmp_path = demo
     per_day = {d["date"]: d["messages"] for d in payload["days"]}
     assert per_day["2026-11-21"] == [] and per_day["2026-11-22"] == []  # a weekend
     assert per_day["2026-11-12"]  # the first run catches up with what the sample's history left due
@@ -168,3 +181,143 @@ def test_demo_runs_daily_on_the_local_stack_and_a_rerun_sends_nothing(capsys, tm
     first = message_from_bytes(emails[0].read_bytes(), policy=policy.default)
     assert first["From"].addresses[0].addr_spec == "compta@atelier-bois-fils.example"
     assert "€" in first.get_body(("plain",)).get_content()
+
+
+# -- what the demo wrote, read back as the debtor and the court's clerk read it --------------------------------
+
+def pdf_pages(data: bytes) -> list[str]:
+    from pypdf import PdfReader
+
+    return [page.extract_text().replace("\u202f", " ").replace("\u00a0", " ")
+            for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def test_every_letter_of_the_demo_fits_on_one_page_with_its_signature(demo):
+    _, out = demo
+    letters = sorted((out / "courriers").glob("*.pdf"))
+    assert len(letters) >= 5 and any("registered_letter" in p.name for p in letters)
+    for path in letters:
+        pages = pdf_pages(path.read_bytes())
+        assert len(pages) == 1, f"{path.name}: {len(pages)} pages"
+        text = pages[0]
+        assert "Lyon, le " in text and "RCS Lyon 841 273 659" in text, path.name  # R123-237
+        assert "Hélène Bois, Présidente" in text and "Page 1/1" in text, path.name
+
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+SHORT_DATE = re.compile(r"\b(\d{2})/(\d{2})/(\d{4})\b")
+LONG_DATE = re.compile(r"\b(1er|\d{1,2}) (" + "|".join(MONTHS) + r") (\d{4})\b")
+RECEIVED = {("ar_signed", "registered_letter"), ("delivered", "registered_letter")}
+# A chronology row's label → what the store must hold on that day, as (what, channel) facts.
+ROW_FACTS = (("Facture n°", {("issued", "")}), ("Échéance de la facture", {("due", "")}),
+             ("Relance par e-mail envoyée", {("sent", "email")}),
+             ("Relance par courrier simple envoyée", {("sent", "letter")}),
+             ("Mise en demeure envoyée", {("sent", "registered_letter")}),
+             ("Appel téléphonique de relance", {("sent", "phone")}),
+             ("Appel téléphonique prévu", {("call_task", "phone")}),
+             ("Appel téléphonique passé", {("call_made", "phone")}),
+             ("Accusé de réception signé", RECEIVED), ("Lettre recommandée distribuée", RECEIVED),
+             ("Paiement reçu", {("payment", "")}))
+INTERNAL = (re.compile(r"\b[a-z]+_[a-z_]+\b"),  # a code: notice_deadline_pending, mise_en_demeure, call_task
+            re.compile(r"\b(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}\b"),  # a hash, an id, an ungrouped number
+            re.compile(r"F-\d{4}-\d{4}/|\bSES\b|\bmessage[- ]key\b"),  # a message key, SES
+            re.compile(r"\b(sent|retry|posted|already|confirmed|planned|answer|delivered|call)\b"),
+            re.compile(r"Relance programmée"))
+
+
+def long_date(match: re.Match) -> date:
+    day, month, year = match.groups()
+    return date(int(year), MONTHS.index(month) + 1, 1 if day == "1er" else int(day))
+
+
+def store_facts(history: dict, invoices: list[str]) -> set[tuple[date, str, str]]:
+    """(day, what, channel) of everything the store holds on the dossier's invoices."""
+    facts: set[tuple[date, str, str]] = set()
+    for invoice_id in invoices:
+        held = history[invoice_id]
+        facts |= {(date.fromisoformat(held["issue_date"]), "issued", ""),
+                  (date.fromisoformat(held["due_date"]), "due", "")}
+        for step in held["steps"]:
+            facts.add((date.fromisoformat(step["date"]), "sent", step["channel"]))
+            if step["delivered_on"]:
+                facts.add((date.fromisoformat(step["delivered_on"]), "ar_signed" if step["channel"] ==
+                           "registered_letter" else "delivered", step["channel"]))
+        facts |= {(date.fromisoformat(p["date"]), "payment", "") for p in held["payments"]}
+        facts |= {(date.fromisoformat(e["date"]), e["kind"], "" if e["kind"] == "payment" else e.get("channel", ""))
+                  for e in held["events"] if e.get("date")}
+    return facts
+
+
+def test_every_dated_fact_of_every_dossier_comes_from_the_store_with_no_code_or_id(demo):
+    """Issue 15's « done when »: each date the requête (bordereau included) and the chronology give is a fact the
+    store holds on the dossier's invoices — the chronology's rows by what they say — or the dossier's own date;
+    no code, hash, provider id or English note reaches them."""
+    _, out = demo
+    history = json.loads((out / "historique.json").read_text(encoding="utf-8"))
+    dossiers = sorted((out / "dossiers").glob("injonction_*.zip"))
+    assert {p.name.split("_")[1] for p in dossiers} >= {"C002", "C015"}  # C015: a notice sent before relance
+    for path in dossiers:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            manifest = json.loads(archive.read(next(n for n in names if n.endswith("manifest.json"))))
+            requete = "\n".join(pdf_pages(archive.read(next(n for n in names if "requete" in n))))
+            chronologie = "\n".join(pdf_pages(archive.read(next(n for n in names if "chronologie" in n))))
+            decompte = "\n".join(pdf_pages(archive.read(next(n for n in names if "decompte" in n))))
+        on = date.fromisoformat(manifest["on"])
+        facts = store_facts(history, manifest["invoices"])
+        days = {day for day, _, _ in facts}
+        trackings = {e["tracking_number"] for i in manifest["invoices"] for e in history[i]["events"]
+                     if e.get("tracking_number")}
+        # The chronology: each row's date, and what it says happened that day.
+        rows = []
+        for line in chronologie.splitlines():
+            found = re.match(r"(\d{2})/(\d{2})/(\d{4}) (.+)", line)
+            if not found:
+                continue
+            day = date(int(found[3]), int(found[2]), int(found[1]))
+            said = found[4]
+            wanted = next((kinds for prefix, kinds in ROW_FACTS if said.startswith(prefix)), None)
+            assert wanted is not None, f"{path.name}: a row the test does not know: {line}"
+            assert any((day, what, channel) in facts for what, channel in wanted), f"{path.name}: {line}"
+            rows.append(line)
+        assert rows, path.name
+        # The requête and the bordereau: every date is a fact's, or the dossier's (« arrêté au », « à compter du »).
+        for text in (requete, chronologie):
+            flat = " ".join(text.split())
+            dated = [long_date(m) for m in LONG_DATE.finditer(flat)]
+            dated += [date(int(y), int(m), int(d)) for d, m, y in SHORT_DATE.findall(flat)]
+            assert dated, path.name
+            for day in dated:
+                assert day in days or day in (on, on + timedelta(days=1)), f"{path.name}: {day} is no fact"
+        for text in (requete, chronologie, decompte):  # the décompte's dates are its periods': computed
+            flat = " ".join(text.split())
+            for tracking in trackings:
+                flat = flat.replace(tracking, "")
+            for pattern in INTERNAL:
+                assert not pattern.search(flat), f"{path.name}: {pattern.search(flat)[0]!r}"
+        # The rates' « non vérifié » is the creditor's business (its e-mail), never the court's.
+        assert "vérifié" not in requete, path.name
+        # « N relances amiables » counts the reminders the chronology lists.
+        if counted := re.search(r"(\d+) relances? amiables?", " ".join(requete.split())):
+            reminders = {(line[:10], line[11:40]) for line in chronologie.splitlines()
+                         if re.match(r"\d{2}/\d{2}/\d{4} (Relance par|Appel téléphonique de relance)", line)}
+            assert int(counted[1]) == len(reminders), path.name
+
+
+def test_a_formal_notice_sent_before_relance_took_over_is_in_every_part_of_its_dossier(demo):
+    """F-2026-0260 (C015): its mise en demeure, sent 25/09 and received 28/09, came with the data."""
+    _, out = demo
+    (path,) = (out / "dossiers").glob("injonction_C015_F-2026-0260_*.zip")
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        requete = " ".join(" ".join(pdf_pages(archive.read(next(n for n in names if "requete" in n)))).split())
+        chronologie = " ".join(" ".join(pdf_pages(archive.read(next(n for n in names if "chronologie" in n)))).split())
+        to_attach = archive.read(next(n for n in names if n.endswith("A-JOINDRE.txt"))).decode()
+    assert ("Par lettre recommandée avec demande d’avis de réception du 25 septembre 2026 (pièce n° 2)" in requete
+            and "reçue le 28 septembre 2026" in requete)
+    assert "Pièce n° 2 Mise en demeure par lettre recommandée avec AR du 25 septembre 2026" in requete
+    assert "Pièce n° 3 Avis de réception de la mise en demeure, signé le 28 septembre 2026" in requete
+    assert "piece-02-mise-en-demeure.pdf" in to_attach and "piece-03-avis-de-reception.pdf" in to_attach
+    assert "25/09/2026 Mise en demeure envoyée en recommandé AR" in chronologie
+    assert "28/09/2026 Accusé de réception signé" in chronologie

@@ -140,7 +140,7 @@ def test_ses_timing_out_sends_each_email_once(harness, monkeypatch, sent):
     assert figures.violations == []
     assert figures.lost == 0 and figures.duplicates == 0 and figures.late == 0
     confirmed = [e for i in harness.book.invoices for e in events_of(harness, i.id, "sent")
-                 if e.get("note") == "confirmed by SES after a lost answer"]
+                 if e.get("recorded_after") == "ses_confirmed"]
     assert bool(confirmed) is sent
 
 

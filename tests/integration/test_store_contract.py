@@ -166,6 +166,19 @@ def test_a_state_change_happens_only_from_the_statuses_it_allows(any_store):
     assert events[0]["reason"] == "livraison"
 
 
+def test_a_call_made_is_an_event_on_the_phone_that_changes_nothing_else(any_store):
+    from relance.app.manual import record_call
+
+    any_store.seed(book([business()], [invoice("F1")]))
+    _, version = any_store.invoice("F1")
+    assert record_call(any_store, "F1", ON, "Promet un virement le 30") is True
+    stored, after = any_store.invoice("F1")
+    assert stored.status == "open" and after == version + 1
+    (event,) = any_store.history("F1")
+    assert (event["kind"], event["date"], event["channel"], event["note"]) == (
+        "call_made", "2026-11-20", "phone", "Promet un virement le 30")
+
+
 def test_a_delivery_date_goes_on_its_step(any_store):
     any_store.seed(book([business()], [invoice("F1", history=[
         {"step": "mise_en_demeure", "date": "2026-11-02", "channel": "registered_letter"}])]))

@@ -259,3 +259,63 @@ def test_identifiers_are_grouped_for_reading():
     assert group_siren("841273659") == "841 273 659"
     assert group_siren("84127365900012") == "841 273 659 00012"
     assert group_iban("fr7630006000011234567890189") == "FR76 3000 6000 0112 3456 7890 189"
+
+
+# -- the sample's own letters: one page each, the whole letter on it ------------------------------------------
+
+SAMPLE_LETTERS = [  # (customer, invoices, channel, tone, step): the longest texts the sample's rules send
+    ("C009", ("F-2026-0288", "F-2026-0301"), "registered_letter", "formel", "mise_en_demeure"),
+    ("C002", ("F-2026-0305",), "registered_letter", "formel", "mise_en_demeure"),
+    ("C004", ("F-2026-0418",), "letter", "ferme", "relance_3"),
+]
+
+
+@pytest.fixture(scope="module")
+def sample():
+    from relance.cli import sample_data_path
+    from relance.datafile import load_book
+    from relance.rules.loader import load_rules_or_raise
+
+    from ..conftest import SAMPLE_RULES
+
+    return load_rules_or_raise(SAMPLE_RULES), load_book(sample_data_path())
+
+
+def sample_letter(sample, customer_id, invoice_ids, channel, tone, step) -> LetterDocument:
+    from relance.domain.render import render_message
+    from relance.letters import sender_from
+
+    rules, book = sample
+    invoices = [i for i in book.invoices if i.id in invoice_ids]
+    customer = book.customers[customer_id]
+    on = date(2026, 11, 12)
+    rendered = render_message(rules, customer=customer, invoices=invoices, channel=channel, tone=tone,
+                              step_id=step, at="J+30", template=None, today=on)
+    return LetterDocument(
+        sender=sender_from(rules.company), recipient_name=customer.name, recipient_address=customer.address,
+        place=rules.company.address.city, date=on, subject=rendered.subject, body=rendered.body,
+        lines=tuple(LetterLine(i.id, i.issue_date, i.due_date, i.amount, i.amount_due) for i in invoices),
+        registered=channel == "registered_letter", reference="6650df7ed540",
+        payment_reference=" ".join(invoice_ids), total=sum((i.amount_due for i in invoices), Decimal(0)))
+
+
+@pytest.mark.parametrize("case", SAMPLE_LETTERS, ids=lambda case: f"{case[0]}-{case[4]}")
+def test_the_sample_letters_fit_on_one_page_signature_included(sample, case):
+    doc = sample_letter(sample, *case)
+    (page,) = pages_text(render_letter_pdf(doc))  # one page, not a signature-only page 2
+    assert "SAS au capital de 50 000 € – RCS Lyon 841 273 659" in page  # R123-237, in the letterhead
+    assert "Lyon, le 12 novembre 2026" in page and "Réf. : 6650df7ed540" in page
+    assert page.index("Total dû") < page.index("Règlement par virement") < page.index("agréer")
+    assert page.rstrip().endswith("Page 1/1")
+    assert "Hélène Bois, Présidente" in page
+    runs = text_runs(render_letter_pdf(doc))
+    footer_y = min(y for text, _, y in runs if text.startswith("Atelier Bois & Fils –"))
+    assert max(y for text, _, y in runs if "Présidente" in text) < footer_y - 4
+
+
+def test_a_letter_too_long_for_one_page_keeps_the_roomy_layout_on_two():
+    long_body = "\n\n".join([BODY.rsplit("\n\n", 1)[0]] * 6 + [BODY.rsplit("\n\n", 1)[1]])
+    pages = pages_text(render_letter_pdf(letter(body=long_body)))
+    assert len(pages) == 2 and "Hélène Bois, Présidente" in pages[1]
+    _, y = text_positions(render_letter_pdf(letter(body=long_body)))["Madame, Monsieur,"]
+    assert y == pytest.approx(text_positions(render_letter_pdf(letter()))["Madame, Monsieur,"][1])

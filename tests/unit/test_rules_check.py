@@ -414,6 +414,15 @@ def test_the_company_iban_siren_and_vat_keys_are_checked_and_a_spaced_iban_is_no
         assert "invalide" in error.message
 
 
+def test_a_vat_number_whose_key_does_not_match_the_siren_is_an_error_and_la_postes_siren_passes(rules_dir):
+    with_vat = COMPLETE_COMPANY + "  vat_number: FR44732829320\n"
+    assert load_rules(rules_dir(MINIMAL_RULES + with_vat)).ok
+    error = single_error(rules_dir(MINIMAL_RULES + with_vat.replace("FR44", "FR45")))
+    assert "numéro de TVA « FR45732829320 » invalide" in error.message
+    # La Poste's SIREN fails Luhn's key, yet it is valid (INSEE's one exception).
+    assert load_rules(rules_dir(MINIMAL_RULES + COMPLETE_COMPANY.replace('"732829320"', '"356000000"'))).ok
+
+
 def test_a_litigation_step_without_a_formal_notice_before_it_is_a_warning(tmp_path):
     import shutil
 

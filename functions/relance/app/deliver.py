@@ -19,6 +19,7 @@ from ..domain.fmt import shortdate
 from ..domain.model import Customer, Invoice, Unusable, why_held
 from ..domain.policy import Rules, Step
 from ..domain.render import Rendered, RenderFailed, TemplateMissing, render_message
+from ..domain.terms import RecordedAfter
 from ..letters import LetterDocument, LetterLine, sender_from
 from ..ports import (
     AlreadySent,
@@ -243,7 +244,7 @@ class Channels:
         if provider_id is not None:
             ids = invoices_sent(message, unknown) if unknown else [a.invoice for a in message.actions]
             self._events(message, "sent", ids, provider="ses", provider_id=provider_id,
-                         note="confirmed by SES after a lost answer")
+                         recorded_after=RecordedAfter.SES_CONFIRMED)
             self.store.keep_email(provider_id, message.body())
             return Delivery("sent", provider_id=provider_id)
         if unknown:
@@ -289,8 +290,9 @@ class Channels:
             # sending id never reached us, so the letter is kept under the reference the provider echoes in its
             # status callbacks: the first callback binds it to its id (handlers.postal_status).
             reference = letter_reference(message.key)
-            self._events(message, "sent", ids, provider="postal", provider_id="", note="already posted (retry)",
-                         reference=reference, document=f"letters/{message.run_date.isoformat()}/{message.key}.pdf")
+            self._events(message, "sent", ids, provider="postal", provider_id="",
+                         recorded_after=RecordedAfter.ALREADY_POSTED, reference=reference,
+                         document=f"letters/{message.run_date.isoformat()}/{message.key}.pdf")
             self.store.keep_letter_by_reference(reference, {
                 "message": message.body(), "tracking_number": "", "registered": registered,
                 **sent_invoices(message, ids)})

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from ..domain.model import Invoice, Unusable
+from ..domain.terms import Channel, EventKind
 from ..ports import Ledger
 
 
@@ -60,6 +61,14 @@ def record_promise(store: Ledger, invoice_id: str, on: date, until: date) -> boo
     return store.update_invoice_state(invoice_id, kind="promise", on=on,
                                       sets={"promise_to_pay_until": until.isoformat()},
                                       when_status=("open", "disputed"), details={"until": until.isoformat()})
+
+
+def record_call(store: Ledger, invoice_id: str, on: date, outcome: str) -> bool:
+    """A reminder call made, with what it gave: a fact the dossier's chronology tells as done (a call only planned,
+    ``call_task``, is told as planned). The invoice's state is unchanged (a promise is recorded as one)."""
+    usable_invoice(store, invoice_id)
+    return store.update_invoice_state(invoice_id, kind=EventKind.CALL_MADE, on=on, sets={},
+                                      details={"channel": Channel.PHONE, "note": " ".join(outcome.split())})
 
 
 def resume(store: Ledger, invoice_id: str, on: date) -> bool:

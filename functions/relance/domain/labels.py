@@ -72,6 +72,7 @@ EVENT_LABELS: Mapping[str, str] = MappingProxyType({
     EventKind.SENT: SENT_OTHERWISE,
     EventKind.REROUTED: "Relance réorientée vers un courrier postal",
     EventKind.CALL_TASK: "Appel téléphonique prévu",
+    EventKind.CALL_MADE: "Appel téléphonique passé",
     EventKind.EMAIL_BOUNCED: "E-mail non distribué (adresse en échec)",
     EventKind.DELIVERED: DELIVERED_OTHERWISE,
     EventKind.AR_SIGNED: "Accusé de réception signé",

@@ -55,7 +55,8 @@ class EventKind(StrEnum):
     # a message carried out, and what became of it
     SENT = "sent"
     REROUTED = "rerouted"
-    CALL_TASK = "call_task"
+    CALL_TASK = "call_task"  # a call planned: on the account manager's list, not made
+    CALL_MADE = "call_made"  # a call made, its outcome in ``note`` (``relance invoice call``)
     EMAIL_BOUNCED = "email_bounced"
     DELIVERED = "delivered"
     AR_SIGNED = "ar_signed"
@@ -81,6 +82,14 @@ class EventKind(StrEnum):
     # not stored: the dossier's chronology adds them from the invoices themselves
     INVOICE_ISSUED = "invoice_issued"
     INVOICE_DUE = "invoice_due"
+
+
+class RecordedAfter(StrEnum):
+    """Why a ``sent`` event was recorded by a retry rather than by the sending itself (``recorded_after``): how
+    relance knows, not a fact between the parties — the dossier's chronology shows the sending alone."""
+
+    SES_CONFIRMED = "ses_confirmed"  # SES's « Send » event confirmed an e-mail whose answer was lost
+    ALREADY_POSTED = "already_posted"  # the postal provider refused the retry as a duplicate: it was posted
 
 
 # A postal status callback (``adapters/postal_callback.STATUSES``) → the history event it writes.

@@ -38,7 +38,8 @@ MARGIN = 20.0
 TOP = 15.0
 CONTENT_W = PAGE_W - 2 * MARGIN
 FOOTER_TOP = PAGE_H - 17.0
-BOTTOM_BREAK = 25.0  # the body and the table stop here, clear of the footer
+BOTTOM_BREAK = 25.0  # the body and the table stop here, clear of the footer (the dossier's documents)
+LETTER_BOTTOM_BREAK = 21.0  # a letter's body may come closer: 4 mm still part it from the footer's rule
 # DL envelope (110 × 220 mm) with its window on the right: the letter, folded in three, shows this area.
 # La Poste: at most 6 lines, the last one "postal code + CITY" in capitals.
 ADDRESS_BOX = Box(x=110.0, y=47.0, w=85.0, h=32.0)
@@ -67,8 +68,8 @@ SIGNATURE_SPACE = 11.0  # room for a handwritten signature
 @dataclass(frozen=True, slots=True)
 class LetterStyle:
     """The letter's type and spacing. A letter is laid out in the standard style; when that spills onto a second
-    page, in the compact one, kept when the whole letter then fits on one page (a signature alone on a page 2
-    costs a sheet and reads as an afterthought)."""
+    page, in the compact then the tight one, the first kept whose whole letter fits on one page (a signature alone
+    on a page 2 costs a sheet and reads as an afterthought). None goes below 9 pt."""
 
     body_size: float = BODY_SIZE
     body_line: float = BODY_LINE
@@ -83,6 +84,9 @@ class LetterStyle:
 STANDARD = LetterStyle()
 COMPACT = LetterStyle(body_size=9.5, body_line=4.4, paragraph_gap=1.8, row_h=5.2, signature_space=9.0,
                       after_date=3.0, after_subject=3.0, compact_payment=True)
+TIGHT = LetterStyle(body_size=9.0, body_line=4.1, paragraph_gap=1.4, row_h=4.8, signature_space=8.0,
+                    after_date=2.0, after_subject=2.5, compact_payment=True)
+STYLES = (STANDARD, COMPACT, TIGHT)
 
 # The closing formula stays the body's last paragraph, after the invoice table and the payment details,
 # the way a French letter ends; a body without one gets the table after its last paragraph.
@@ -99,11 +103,13 @@ COUNTRY_NAMES = {  # what La Poste wants on the last line of a foreign address, 
 def render_letter_pdf(doc: LetterDocument) -> bytes:
     """The letter as PDF bytes, ready for the postal provider (A4, DL window envelope): on one page whenever its
     content fits there in the compact style."""
-    pdf = _lay_out(doc, STANDARD)
-    if pdf.pages_count > 1:
-        compact = _lay_out(doc, COMPACT)
-        if compact.pages_count == 1:
-            pdf = compact
+    pdf = first = _lay_out(doc, STYLES[0])
+    for style in STYLES[1:]:
+        if pdf.pages_count == 1:
+            break
+        pdf = _lay_out(doc, style)
+    if pdf.pages_count > 1:  # too long for one page anyway: the roomier standard layout reads better
+        pdf = first
     return bytes(pdf.output())
 
 
@@ -156,6 +162,7 @@ class _LetterPdf(FPDF):
         self.style = style
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.nnbsp = set_up_document(self, title=doc.subject, author=doc.sender.name, on=doc.date)
+        self.set_auto_page_break(True, margin=LETTER_BOTTOM_BREAK)
 
     def text_of(self, text: str) -> str:
         return text.replace(NNBSP, self.nnbsp)
@@ -257,17 +264,20 @@ def _recipient_block(pdf: _LetterPdf, doc: LetterDocument) -> None:
 
 def _date_and_subject(pdf: _LetterPdf, doc: LetterDocument) -> None:
     st = pdf.style
-    pdf.set_font(FONT, size=st.body_size)
-    pdf.set_xy(MARGIN, DATE_Y)
     place = doc.place or doc.sender.address.city
-    pdf.cell(CONTENT_W, st.body_line, pdf.text_of(f"{place}, le {longdate(doc.date)}"), align=Align.R,
-             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(st.after_date)
-    if doc.reference:
+    dated = pdf.text_of(f"{place}, le {longdate(doc.date)}")
+    if doc.reference:  # on the date's line, at the left: a line of the page saved
+        pdf.set_font(FONT, size=st.body_size)
+        reference_w = CONTENT_W - pdf.get_string_width(dated) - 6
         pdf.set_font(FONT, size=7.5)
         pdf.set_text_color(*GREY)
-        pdf.cell(CONTENT_W, 4, pdf.text_of(f"Réf. : {doc.reference}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_xy(MARGIN, DATE_Y)
+        pdf.cell(reference_w, st.body_line, pdf.text_of(_fit(pdf, f"Réf. : {doc.reference}", reference_w)))
         pdf.set_text_color(0, 0, 0)
+    pdf.set_font(FONT, size=st.body_size)
+    pdf.set_xy(MARGIN, DATE_Y)
+    pdf.cell(CONTENT_W, st.body_line, dated, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(st.after_date)
     pdf.set_font(FONT, "B", st.body_size)
     pdf.multi_cell(CONTENT_W, st.body_line, pdf.text_of(f"Objet : {doc.subject}"), align=Align.L,
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)

@@ -54,9 +54,15 @@ class Event:
             except ArithmeticError:
                 amount = None
         invoice = text("invoice")
+        note = "" if text("note") in MACHINE_NOTES else text("note")
         return cls(day, text("kind"), text("channel"), text("step"), text("provider_id"),
-                   text("tracking_number"), text("message_key"), amount, text("note") or said(text("reason")),
+                   text("tracking_number"), text("message_key"), amount, note or said(text("reason")),
                    (invoice,) if invoice else ())
+
+
+# What relance's retries once wrote as a note, in English, before ``recorded_after`` (domain.terms.RecordedAfter)
+# said it: how relance learnt of a sending, not a fact the court reads. Histories recorded then still hold them.
+MACHINE_NOTES = frozenset({"already posted (retry)", "confirmed by SES after a lost answer"})
 
 
 def said(reason: str) -> str:

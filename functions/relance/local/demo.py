@@ -239,6 +239,24 @@ def run_day(stack: LocalStack, functions: LocalFunctions, day: date, outputs: Ou
 
 
 DEMO_FOLDERS = ("emails", "courriers", "appels", "dossiers", "imports")  # under out/, the demo's own
+HISTORIES = "historique.json"  # under out/: what the store holds of each invoice at the end of the run
+
+
+def write_histories(store: DynamoStore, path: Path) -> None:
+    """Each invoice's dates, its steps carried out (imported with it, or relance's) and its history events, as the
+    store holds them at the end of the run: what every dated fact of a dossier comes from (tests/e2e reads it)."""
+    invoices = {}
+    for invoice in store.whole_book().invoices:
+        invoices[invoice.id] = {
+            "customer": invoice.customer_id, "status": invoice.status, "issue_date": invoice.issue_date,
+            "due_date": invoice.due_date, "paid_on": invoice.paid_on,
+            "steps": [{"step": h.step, "channel": h.channel, "date": h.date, "delivered_on": h.delivered_on}
+                      for h in invoice.history],
+            "payments": [{"date": p.date, "amount": p.amount} for p in invoice.payments],
+            "events": store.history(invoice.id),
+        }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(invoices, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
 
 
 def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date | None, out_dir: Path | None,
@@ -278,6 +296,8 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
                 data = s3.get_object(Bucket=bucket, Key=f"reports/{end.isoformat()}.{suffix}")["Body"].read()
                 out_dir.mkdir(parents=True, exist_ok=True)
                 (out_dir / f"report.{suffix}").write_bytes(data)
+        if out_dir is not None:
+            write_histories(store, out_dir / HISTORIES)
         sqs = stack.client("sqs")
         dead = sum(int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
                        ["Attributes"]["ApproximateNumberOfMessages"])
