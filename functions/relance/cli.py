@@ -22,7 +22,7 @@ from .domain.contact import REASON_CONTACT_LIMIT, REASON_NOT_YET_DUE
 from .domain.email import HeaderError
 from .domain.fmt import money, weekday
 from .domain.labels import CHANNEL_LABELS, REFUSAL_LABELS
-from .domain.model import Book, Unusable
+from .domain.model import Book, Unusable, on_statement
 from .domain.planner import DatedAction, DatedMessage, Plan, Planner
 from .domain.policy import Rules
 from .domain.render import RenderFailed, TemplateMissing
@@ -327,8 +327,9 @@ def cmd_render(args: argparse.Namespace) -> int:
         sys.stderr.write("the litigation step builds a dossier: use relance dossier\n")
         return 1
     on = args.on or planner.step_day(invoice.due_date, step.at)
+    others = [i for i in book.invoices if i.customer_id == customer.id and i.id != invoice.id]
     rendered = render_message(rules, customer=customer, invoices=[invoice], channel=step.channel, tone=step.tone,
-                              step_id=step.id, at=step.at_label, template=step.template, today=on)
+                              step_id=step.id, at=step.at_label, template=step.template, today=on, others=others)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"{invoice.id}_{step.id}"
     company = rules.company
@@ -342,7 +343,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
         message = ChannelMessage("apercu", on, customer.id, step.channel, step.tone,
                                  (MessageAction(invoice.id, step.id, segment.name, scenario.name),))
-        prepared = ReadyMessage(message, customer, [invoice], step, rendered)
+        prepared = ReadyMessage(message, customer, [invoice], step, rendered,
+                                others=[i for i in others if on_statement(i, on)])
         path = args.out / f"{stem}.pdf"
         path.write_bytes(render_letter_pdf(letter_document(rules, prepared, step.channel == "registered_letter", on)))
     else:

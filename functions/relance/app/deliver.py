@@ -16,7 +16,7 @@ from typing import Any
 
 from ..domain.email import HeaderError, build_email
 from ..domain.fmt import shortdate
-from ..domain.model import Customer, Invoice, Unusable, why_held
+from ..domain.model import Customer, Invoice, Unusable, on_statement, why_held
 from ..domain.policy import Rules, Step
 from ..domain.render import Rendered, RenderFailed, TemplateMissing, render_message
 from ..letters import LetterDocument, LetterLine, sender_from
@@ -73,6 +73,7 @@ class ReadyMessage:
     step: Step
     rendered: Rendered
     dropped: list[tuple[str, str]] = field(default_factory=list)
+    others: list[Invoice] = field(default_factory=list)  # the statement: the customer's other open invoices
 
     @property
     def total(self) -> Decimal:
@@ -155,7 +156,8 @@ class Channels:
         same template and data would fail the same way on every attempt."""
         today = self.today()
         customer = self.store.customer(message.customer)
-        fresh = self.store.invoices([a.invoice for a in message.actions])
+        # The statement's invoices are read in the same batch, so that one settled since the run is not listed.
+        fresh = self.store.invoices([*(a.invoice for a in message.actions), *message.statement])
         keep, dropped = [], []
         for action in message.actions:
             found = fresh.get(action.invoice)
@@ -176,17 +178,20 @@ class Channels:
         if not keep or customer is None:
             return Delivery("cancelled", dropped=self._dropped(message))
         step = self._step(message, keep)
+        acting = {a.invoice for a in message.actions}
+        others = [found for i in message.statement if i not in acting
+                  and isinstance(found := fresh.get(i), Invoice) and on_statement(found, today)]
         # A step's own template is for its own channel; a message moved to another channel (no e-mail
         # address → letter) takes that channel's template for the tone.
         template = step.template if step.channel == message.channel else None
         try:
             rendered = render_message(self.rules, customer=customer, invoices=keep, channel=message.channel,
                                       tone=message.tone, step_id=step.id, at=step.at_label, template=template,
-                                      today=today)
+                                      today=today, others=others)
         except (TemplateMissing, RenderFailed) as err:
             self._events(message, "action_failed", [i.id for i in keep], reason=str(err))
             return Delivery("failed", reason=str(err), dropped=dropped)
-        return ReadyMessage(message, customer, keep, step, rendered, dropped)
+        return ReadyMessage(message, customer, keep, step, rendered, dropped, others)
 
     # -- e-mail ------------------------------------------------------------------------------------
     def email(self, message: ChannelMessage, *, sender: EmailSender, documents: Documents | None,
@@ -340,7 +345,9 @@ def letter_document(rules: Rules, prepared: ReadyMessage, registered: bool, toda
                           recipient_address=prepared.customer.address, place=company.address.city,
                           date=today, subject=prepared.rendered.subject, body=prepared.rendered.body,
                           lines=lines, registered=registered, reference=prepared.message.key[:12],
-                          payment_reference=" ".join(i.id for i in prepared.invoices), total=prepared.total)
+                          payment_reference=" ".join(i.id for i in prepared.invoices), total=prepared.total,
+                          others=tuple(LetterLine(i.id, i.issue_date, i.due_date, i.amount, i.amount_due)
+                                       for i in sorted(prepared.others, key=lambda i: (i.due_date, i.id))))
 
 
 def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], company_name: str,
