@@ -16,6 +16,7 @@ from typing import Any
 
 from ..domain.email import HeaderError, build_email
 from ..domain.fmt import shortdate
+from ..domain.labels import step_label
 from ..domain.model import Customer, Invoice, Unusable, on_statement, why_held
 from ..domain.policy import Rules, Step
 from ..domain.render import Rendered, RenderFailed, TemplateMissing, render_message
@@ -313,27 +314,44 @@ class Channels:
                         dropped=prepared.dropped)
 
     # -- phone -------------------------------------------------------------------------------------
+    def _history_label(self, entry: Any, scenario: str) -> str:
+        """A history entry in words for the call digest: its step as staff read it, never its id."""
+        found = self.rules.scenarios.get(scenario)
+        step = next((st for st in found.steps if st.id == entry.step), None) if found else None
+        channel = entry.channel or (step.channel if step else "")
+        tone = entry.tone or (step.tone if step else None)
+        if not channel:
+            return entry.step.replace("_", " ")
+        return step_label(channel, tone, step.at if step else None, formal_notice=tone == _strongest(self.rules))
+
     def phone(self, message: ChannelMessage) -> Delivery:
         prepared = self.prepare(message)
         if isinstance(prepared, Delivery):
             return prepared
         customer, today = prepared.customer, self.today()
         manager = customer.account_manager or self.rules.company.email
+        scenario_of = {a.invoice: a.scenario for a in message.actions}
         task = {
             "message_key": message.key, "account_manager": manager,
-            "customer": customer.id, "customer_name": customer.name, "phone": customer.phone,
+            "customer": customer.id, "customer_name": customer.name,
+            "phone": customer.phone or str(customer.extra.get("telephone", "") or ""),
             "tone": message.tone, "step": prepared.step.id, "script": prepared.rendered.body,
+            "step_label": step_label("phone", message.tone, prepared.step.at),
             "total": str(prepared.total),
             "invoices": [{"id": i.id, "due_date": i.due_date.isoformat(), "amount_due": str(i.amount_due),
                           "days_late": (today - i.due_date).days,
-                          "already": [f"{h.step} ({h.channel}) le {shortdate(h.date)}" for h in i.history
-                                      if h.step != prepared.step.id]}
+                          "already": [f"{self._history_label(h, scenario_of.get(i.id, ''))} le {shortdate(h.date)}"
+                                      for h in i.history if h.step != prepared.step.id]}
                          for i in prepared.invoices],
         }
         self.store.add_call_task(today, task)
         ids = [i.id for i in prepared.invoices]
         self._events(message, "call_task", ids, account_manager=manager)
         return Delivery("sent", provider_id=f"call-{message.key}", dropped=prepared.dropped)
+
+
+def _strongest(rules: Rules) -> str | None:
+    return rules.tones[-1] if rules.tones else None
 
 
 def letter_document(rules: Rules, prepared: ReadyMessage, registered: bool, today: date) -> LetterDocument:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -108,8 +108,43 @@ def pay_with_stripe(functions: LocalFunctions, store: DynamoStore, invoice_id: s
     v1 = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     answer = functions.invoke("WebhookFunction", signed_http_event("/webhooks/stripe", body, "stripe-signature",
                                                                     f"t={stamp},v1={v1}"))
-    return {"date": day.isoformat(), "invoice": invoice_id, "amount": str(amount),
+    return {"date": day.isoformat(), "invoice": invoice_id, "amount": str(amount), "provider": "stripe",
             "status": answer["statusCode"], **json.loads(answer["body"])}
+
+
+def pay_with_bank_notice(functions: LocalFunctions, store: DynamoStore, invoice_id: str, day: date,
+                         payer: str = "") -> dict[str, Any]:
+    """A bank line reported through the generic payment notice (payments/GENERIC_WEBHOOK.md): signed, sent to
+    the real webhook function, paying what remains due on the invoice."""
+    import hashlib
+    import hmac
+    import time as clock
+
+    found = store.invoice(invoice_id)
+    amount = found[0].amount_due if found else 0
+    body = json.dumps({"id": f"bank-demo-{invoice_id}", "invoice_id": invoice_id, "amount": f"{amount:.2f}",
+                       "currency": "EUR", "paid_on": day.isoformat(), "kind": "payment", "payer": payer or None},
+                      ensure_ascii=False).encode()
+    stamp = str(int(clock.time()))
+    secret = DEMO_SECRETS["/relance/payments/generic-secrets"]
+    v1 = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    answer = functions.invoke("WebhookFunction", signed_http_event("/webhooks/generic", body, "relance-signature",
+                                                                    f"t={stamp},v1={v1}"))
+    return {"date": day.isoformat(), "invoice": invoice_id, "amount": str(amount), "provider": "generic",
+            "status": answer["statusCode"], **json.loads(answer["body"])}
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """How one debtor of the demo behaves: ``days`` days after a message that matches ``after`` (a step id such
+    as ``relance_1``, or a channel such as ``phone`` or ``registered_letter``) reaches it, it pays what that
+    message asked for — through the generic payment webhook, as its bank line would be reported."""
+
+    after: str
+    days: int
+
+    def wakes_on(self, message: dict[str, Any]) -> bool:
+        return self.after == message["channel"] or any(a["step"] == self.after for a in message["actions"])
 
 
 def drop_exports(stack: LocalStack, functions: LocalFunctions, exports: list[Path],
@@ -246,7 +281,9 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
              on_imports: Callable[[list[dict[str, Any]]], None] | None = None,
              payment: tuple[date, str] | None = None,
              on_payment: Callable[[dict[str, Any]], None] | None = None,
-             function_env: dict[str, str] | None = None) -> DemoResult:
+             function_env: dict[str, str] | None = None, payers: Mapping[str, Payer] | None = None) -> DemoResult:
+    """``payment``: (day, invoice) paid by a signed Stripe event; ``payers``: debtors (by customer id) who pay
+    after a given reminder, through the generic payment webhook, on their day."""
     if out_dir is not None:  # what an earlier run wrote would read as this run's (a dossier since merged…)
         for folder in DEMO_FOLDERS:
             shutil.rmtree(out_dir / folder, ignore_errors=True)
@@ -258,17 +295,36 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
         functions = LocalFunctions(stack, rules_dir, function_env)
         payments: list[dict[str, Any]] = []
 
+        promised: dict[date, list[tuple[str, str]]] = {}  # day → (invoice, payer's name) a debtor pays then
+        names = {c.id: c.name for c in book.customers.values()}
+
         def before_day(day: date) -> None:
-            if payment is not None and day == payment[0]:
-                payments.append(pay_with_stripe(functions, store, payment[1], day))
+            paying = [("stripe", payment[1], "")] if payment is not None and day == payment[0] else []
+            paying += [("generic", invoice_id, name) for invoice_id, name in promised.pop(day, [])]
+            for provider, invoice_id, name in paying:
+                found = store.invoice(invoice_id)
+                if found is None or found[0].is_settled_on(day):
+                    continue  # paid already (or by someone else)
+                paid = (pay_with_stripe(functions, store, invoice_id, day) if provider == "stripe" else
+                        pay_with_bank_notice(functions, store, invoice_id, day, name))
+                payments.append(paid)
                 if on_payment is not None:
-                    on_payment(payments[-1])
+                    on_payment(paid)
+
+        def after_day(result: DayResult) -> None:
+            for message in result.messages:
+                payer = (payers or {}).get(message["customer"])
+                if payer is not None and payer.wakes_on(message):
+                    promised.setdefault(result.day + timedelta(days=payer.days), []).extend(
+                        (a["invoice"], names.get(message["customer"], "")) for a in message["actions"])
+            if on_day is not None:
+                on_day(result)
 
         imports = drop_exports(stack, functions, list(exports), out_dir)
         if on_imports is not None:
             on_imports(imports)
         outputs = Outputs(stack, out_dir)
-        days = run_days(stack, functions, start, end, outputs, on_day, before_day)
+        days = run_days(stack, functions, start, end, outputs, after_day, before_day)
         again = run_day(stack, functions, rerun, outputs) if rerun else None
         if out_dir is not None:
             # The weekly report function, as on the Monday after the period: out/report.html and .csv.
