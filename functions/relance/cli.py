@@ -35,8 +35,9 @@ DEMO_RERUN = date(2026, 11, 23)
 DEMO_PAYMENT = (date(2026, 11, 16), "F-2026-0412")  # halfway: a signed Stripe event pays this invoice
 # The sample's debtors behave like real ones: some pay a few days after the first reminder, some after the call,
 # some after the formal notice (their bank line reported through the signed generic payment notice), the others
-# never. Customer id → (the reminder that makes it pay: a step id or a channel, days it takes to pay).
-DEMO_PAYERS = {"C004": ("relance_1", 3), "C014": ("relance_1", 4), "C001": ("phone", 4), "C007": ("phone", 4),
+# never (C014 pays on 5 November, as its paid_on in the data file says). Customer id → (the reminder that makes
+# it pay: a step id or a channel, days it takes to pay).
+DEMO_PAYERS = {"C004": ("relance_1", 3), "C010": ("relance_1", 3), "C001": ("phone", 4), "C007": ("phone", 4),
                "C008": ("registered_letter", 8), "C011": ("registered_letter", 4)}
 
 
@@ -496,19 +497,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
     names = {c.id: c.name for c in people.customers.values()}
     json_mode = args.format == "json"
 
+    dropped_words = {"cancelled": "annulé (facture réglée, contestée ou sous promesse depuis le calcul du matin)",
+                     "failed": "en échec (voir l’historique de la facture)",
+                     "refused": "non constitué (facture réglée ou plus éligible)"}
+
     def show(day: DayResult) -> None:
+        for gone in day.dropped:
+            what = ("dossier d’injonction" if gone["channel"] == "litigation"
+                    else f"message ({CHANNEL_LABELS[gone['channel']]})")
+            console.print(f"[dim]{weekday(day.day)} {day.day:%d/%m/%Y} — {what} pour {gone['customer']} "
+                          f"{names.get(gone['customer'], '')} ({', '.join(a['invoice'] for a in gone['actions'])}) : "
+                          f"{dropped_words.get(gone.get('outcome', ''), gone.get('outcome', ''))}[/dim]")
         if not day.messages:
-            console.print(f"[dim]{weekday(day.day)} {day.day:%d/%m/%Y} — rien à envoyer[/dim]")
+            if not day.dropped:
+                console.print(f"[dim]{weekday(day.day)} {day.day:%d/%m/%Y} — rien à envoyer[/dim]")
             return
         # As they went out: a message moved to another channel counts once, as what it became (DayResult), and
         # an injonction dossier is not a message to the debtor (SPEC §2.8).
         said = [m for m in day.messages if m["channel"] != "litigation"]
-        dossiers = [m for m in day.messages if m["channel"] == "litigation" and not m.get("resumes")]
-        resumed = sum(1 for m in day.messages if m.get("resumes"))
+        court = [m for m in day.messages if m["channel"] == "litigation"]
+        parked = sum(1 for m in court if m.get("outcome") == "parked")
+        resumed = sum(1 for m in court if m.get("resumes") and m.get("outcome") != "parked")
+        dossiers = len(court) - parked - resumed
         head = ", ".join(part for part in (
             f"{_count(len(said), 'message')} pour {_count(sum(len(m['actions']) for m in said), 'facture')}"
             if said else "",
-            f"{_count(len(dossiers), 'dossier')} d’injonction de payer" if dossiers else "",
+            f"{_count(dossiers, 'dossier')} d’injonction de payer" if dossiers else "",
+            f"{_count(parked, 'injonction')} en attente du délai de la mise en demeure" if parked else "",
             f"{_count(resumed, 'injonction')} {'reprises' if resumed > 1 else 'reprise'} après le délai de la "
             "mise en demeure" if resumed else ""
         ) if part)
@@ -517,7 +532,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                              [(CHANNEL_LABELS[m["channel"]], f"{m['customer']} {names.get(m['customer'], '')}",
                                m["tone"] or "", ", ".join(a["invoice"] for a in m["actions"]),
                                ", ".join(sorted({a["step"] for a in m["actions"]}))
-                               + (" (reprise)" if m.get("resumes") else ""))
+                               + (" (en attente)" if m.get("outcome") == "parked" else
+                                  " (reprise)" if m.get("resumes") else ""))
                               for m in day.messages]))
 
     def show_imports(imports: list[dict[str, object]]) -> None:
@@ -557,10 +573,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     total_messages = sum(1 for d in result.days for m in d.messages if m["channel"] != "litigation")
     total_actions = sum(len(m["actions"]) for d in result.days for m in d.messages if m["channel"] != "litigation")
     total_dossiers = sum(1 for d in result.days for m in d.messages
-                         if m["channel"] == "litigation" and not m.get("resumes"))
+                         if m["channel"] == "litigation" and m.get("outcome", "built") == "built")
     if json_mode:
         _emit_json({"from": args.start.isoformat(), "to": args.end.isoformat(),
-                    "days": [{"date": d.day.isoformat(), "messages": d.messages} for d in result.days],
+                    "days": [{"date": d.day.isoformat(), "messages": d.messages, "dropped": d.dropped}
+                             for d in result.days],
                     "rerun": ({"date": result.rerun.day.isoformat(), "messages": result.rerun.messages}
                               if result.rerun else None),
                     "dead_letters": result.dead_letters, "imports": result.imports, "payments": paid_effect})

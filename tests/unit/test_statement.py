@@ -108,6 +108,7 @@ def test_a_custom_template_without_the_variable_still_renders(sample, tmp_path: 
 def test_a_settled_disputed_or_litigated_invoice_is_not_open():
     assert on_statement(bill("A", date(2026, 10, 1)), TODAY)
     assert on_statement(bill("A", date(2026, 12, 1)), TODAY)  # not yet due: listed too
+    assert not on_statement(replace(bill("A", date(2026, 12, 1)), issue_date=date(2026, 11, 16)), TODAY)  # issued later
     assert not on_statement(bill("A", date(2026, 10, 1), status="paid"), TODAY)
     assert not on_statement(bill("A", date(2026, 10, 1), paid_on=TODAY), TODAY)
     assert not on_statement(replace(bill("A", date(2026, 10, 1)), amount_due=Decimal(0)), TODAY)

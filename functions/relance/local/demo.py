@@ -34,6 +34,8 @@ DRAIN_ORDER = (("EmailQueue", "EmailFunction"), ("PhoneQueue", "PhoneFunction"),
 class DayResult:
     day: date
     messages: list[dict[str, Any]] = field(default_factory=list)
+    # Queued but not gone out: cancelled (paid since the run), failed, an injonction refused (with ``outcome``).
+    dropped: list[dict[str, Any]] = field(default_factory=list)
     emails: list[Path] = field(default_factory=list)
     letters: list[Path] = field(default_factory=list)
     digests: list[Path] = field(default_factory=list)
@@ -241,21 +243,47 @@ class Outputs:
 
 def run_days(stack: LocalStack, functions: LocalFunctions, start: date, end: date, outputs: Outputs,
              on_day: Callable[[DayResult], None] | None = None,
-             before_day: Callable[[date], None] | None = None) -> list[DayResult]:
+             before_day: Callable[[date], None] | None = None, store: DynamoStore | None = None) -> list[DayResult]:
     days = []
     day = start
     while day <= end:
         if before_day is not None:
             before_day(day)
-        days.append(run_day(stack, functions, day, outputs))
+        days.append(run_day(stack, functions, day, outputs, store))
         if on_day is not None:
             on_day(days[-1])
         day += timedelta(days=1)
     return days
 
 
-def run_day(stack: LocalStack, functions: LocalFunctions, day: date, outputs: Outputs | None = None) -> DayResult:
-    """One day: the schedule's run, the shard jobs, then the channel functions drain their queues."""
+SENT_KINDS = {"sent": "sent", "call_task": "sent", "litigation": "built", "litigation_parked": "parked"}
+
+
+def outcome_of(store: DynamoStore, message: dict[str, Any], day: date) -> str:
+    """What became of a queued message, from its invoices' history of the day: ``sent`` (a call task too),
+    ``built`` or ``parked`` (an injonction dossier), else ``cancelled``, ``failed`` or ``refused``."""
+    litigation = message["channel"] == "litigation"
+    kinds = set()
+    for action in message["actions"]:
+        for event in store.history(action["invoice"]):
+            if event.get("date") != day.isoformat():
+                continue
+            if litigation and event.get("kind", "").startswith("litigation"):
+                kinds.add(event["kind"])
+            elif not litigation and event.get("message_key") == message["key"]:
+                kinds.add(event.get("kind", ""))
+    for kind, outcome in SENT_KINDS.items():
+        if kind in kinds:
+            return outcome
+    if litigation:
+        return "refused"
+    return "failed" if "action_failed" in kinds else "cancelled"
+
+
+def run_day(stack: LocalStack, functions: LocalFunctions, day: date, outputs: Outputs | None = None,
+            store: DynamoStore | None = None) -> DayResult:
+    """One day: the schedule's run, the shard jobs, then the channel functions drain their queues. With the
+    ``store``, each message says what became of it (``outcome``), and only those that went out are ``messages``."""
     today = {"RELANCE_TODAY": day.isoformat()}
     functions.invoke("EvaluatorFunction", scheduled_event(day.isoformat()))
     functions.drain("EvaluationQueue", "EvaluatorFunction")
@@ -267,6 +295,11 @@ def run_day(stack: LocalStack, functions: LocalFunctions, day: date, outputs: Ou
     # A message rerouted (an e-mail that could not go, sent as a letter) went out once, as what it became.
     replaced = {m["key"].removesuffix(f"-{m['channel']}") for m in seen if m.get("rerouted_from")}
     result.messages = sorted((m for m in seen if m["key"] not in replaced), key=lambda m: (m["channel"], m["customer"]))
+    if store is not None:
+        for message in result.messages:
+            message["outcome"] = outcome_of(store, message, day)
+        result.dropped = [m for m in result.messages if m["outcome"] not in ("sent", "built", "parked")]
+        result.messages = [m for m in result.messages if m["outcome"] in ("sent", "built", "parked")]
     if outputs is not None:
         outputs.messages.update({m["key"]: m for m in seen})
         outputs.collect(day, result)
@@ -324,8 +357,8 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
         if on_imports is not None:
             on_imports(imports)
         outputs = Outputs(stack, out_dir)
-        days = run_days(stack, functions, start, end, outputs, after_day, before_day)
-        again = run_day(stack, functions, rerun, outputs) if rerun else None
+        days = run_days(stack, functions, start, end, outputs, after_day, before_day, store)
+        again = run_day(stack, functions, rerun, outputs, store) if rerun else None
         if out_dir is not None:
             # The weekly report function, as on the Monday after the period: out/report.html and .csv.
             functions.invoke("ReportFunction", {"on": end.isoformat()}, RELANCE_TODAY=end.isoformat())
