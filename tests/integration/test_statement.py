@@ -93,7 +93,7 @@ def test_a_registered_letter_names_what_it_puts_en_demeure_apart_from_what_it_li
     assert "Cette mise en demeure ne porte que sur les factures n° F1, F2" in text
     demanded, _, listed = text.partition("Pour information, vos autres factures ouvertes")
     assert "F3" not in demanded.split("Cette mise en demeure ne porte")[0]
-    assert "facture n° F3" in listed and "120,00 €" in listed
+    assert "Facture n° F3" in listed and "120,00 €" in listed
     # F2 joined the letter: its history says registered letter, and so the claim sees its formal notice.
     recorded, _ = store.invoice("F2")
     notice = formal_notice(recorded, DAY)

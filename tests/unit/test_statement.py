@@ -147,7 +147,7 @@ def test_the_letter_lists_the_others_under_the_invoice_table(sample):
     text = flat(" ".join(p.extract_text() for p in PdfReader(BytesIO(render_letter_pdf(document))).pages))
     table, _, listed = text.partition("Pour information, vos autres factures ouvertes")
     assert "F1" in table and "Total dû 1 200,00 €" in table and "F7" not in table
-    assert "facture n° F7 du 01/09/2026, échue le 18/10/2026 (15 jours de retard) : 250,00 €" in listed
+    assert "Facture n° F7 du 01/09/2026, échue le 18/10/2026 (15 jours de retard) : 250,00 €" in listed
     assert "Total de ces autres factures : 250,00 €" in listed
     without = flat(" ".join(p.extract_text() for p in PdfReader(BytesIO(render_letter_pdf(
         replace(document, others=())))).pages))

@@ -332,7 +332,7 @@ def _invoice_table(pdf: _LetterPdf, lines: tuple[LetterLine, ...], total: Decima
     pdf.ln(4)
 
 
-STATEMENT_HEADING = "Pour information, vos autres factures ouvertes (non visées par ce courrier) :"
+STATEMENT_HEADING = "Pour information, vos autres factures ouvertes (non visées par ce courrier)\u00a0:"
 
 
 def statement_lines(doc: LetterDocument) -> list[str]:
@@ -345,9 +345,10 @@ def statement_lines(doc: LetterDocument) -> list[str]:
         late = (doc.date - line.due_date).days
         when = (f"échue le {shortdate(line.due_date)} ({days(late)} de retard)" if late > 0
                 else f"échéance le {shortdate(line.due_date)}")
-        out.append(f"– facture n° {line.invoice} du {shortdate(line.issue_date)}, {when} : {money(line.amount_due)}")
+        out.append(f"– Facture n°\u00a0{line.invoice} du {shortdate(line.issue_date)}, {when}\u00a0: "
+                   f"{money(line.amount_due)}")
     total = sum((line.amount_due for line in doc.others), Decimal(0))
-    out.append(f"Total de ces autres factures : {money(total)}")
+    out.append(f"Total de ces autres factures\u00a0: {money(total)}")
     return out
 
 
