@@ -156,3 +156,19 @@ def test_the_letter_lists_the_others_under_the_invoice_table(sample):
 
 def test_days_has_one_spelling():
     assert [days(n) for n in (0, 1, 2, 45)] == ["0 jour", "1 jour", "2 jours", "45 jours"]
+
+
+def test_the_dossier_copy_of_a_joined_formal_notice_is_the_formal_notice(sample):
+    # F2's first reminder joined the registered letter that put F1 en demeure (SPEC §2.8): its history says
+    # « relance_1, registered_letter, formel »; the copy the dossier rebuilds is that formal notice, not a reminder.
+    from relance.domain.claim import formal_notice
+    from relance.domain.model import HistoryEntry
+    from relance.litigation.dossier import formal_notice_copy
+
+    joined = bill("F2", date(2026, 10, 28), history=(HistoryEntry("relance_1", TODAY, "registered_letter",
+                                                                  tone="formel"),))
+    assert formal_notice(joined, TODAY) is not None
+    piece = formal_notice_copy(sample, joined, CUSTOMER)
+    assert piece is not None
+    text = flat(" ".join(p.extract_text() for p in PdfReader(BytesIO(piece.data)).pages))
+    assert "mettons en demeure" in text and "F2" in text
