@@ -23,7 +23,7 @@ from .domain.contact import REASON_CONTACT_LIMIT, REASON_NOT_YET_DUE
 from .domain.email import HeaderError
 from .domain.fmt import money, weekday
 from .domain.labels import CHANNEL_LABELS, REFUSAL_LABELS, file_problem, skip_label
-from .domain.model import Book, Unusable
+from .domain.model import Book, Unusable, on_statement
 from .domain.planner import DatedAction, DatedMessage, Plan, Planner
 from .domain.policy import Rules
 from .domain.render import RenderFailed, TemplateMissing
@@ -34,6 +34,12 @@ DEMO_FROM, DEMO_TO = date(2026, 10, 1), date(2026, 12, 31)  # the sample's whole
 DEMO_RUN_FROM, DEMO_RUN_TO = date(2026, 11, 1), date(2026, 11, 30)  # a month of daily runs on the local stack
 DEMO_RERUN = date(2026, 11, 23)
 DEMO_PAYMENT = (date(2026, 11, 16), "F-2026-0412")  # halfway: a signed Stripe event pays this invoice
+# The sample's debtors behave like real ones: some pay a few days after the first reminder, some after the call,
+# some after the formal notice (their bank line reported through the signed generic payment notice), the others
+# never (C014 pays on 5 November, as its paid_on in the data file says). Customer id → (the reminder that makes
+# it pay: a step id or a channel, days it takes to pay).
+DEMO_PAYERS = {"C004": ("relance_1", 3), "C010": ("relance_1", 3), "C001": ("phone", 4), "C007": ("phone", 4),
+               "C008": ("registered_letter", 8), "C011": ("registered_letter", 4)}
 
 
 PAYMENT_OUTCOMES = {"paid": "soldée", "partial": "partiellement payée", "overpaid": "soldée avec un trop-perçu",
@@ -46,6 +52,11 @@ STACK_HELP = ("La table de relance est désignée par la variable d’environnem
               "TABLE_NAME=<la table de la pile déployée> (sortie DataTableName de « sam deploy », voir "
               "infra/) avec vos identifiants AWS habituels. En local, sans AWS : lancez « relance local » dans "
               "un autre terminal et copiez les lignes « export … » qu’il affiche.")
+
+
+def _count(count: int, word: str) -> str:
+    """« 0 message », « 1 message », « 3 messages »: one spelling, never « message(s) »."""
+    return f"{count} {word}{'s' if count > 1 else ''}"
 
 
 def _fr_date(iso: object) -> str:
@@ -339,7 +350,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         _emit_json(plan_json(plan))
         return 0
     console = _console()
-    console.print(_table(f"Relances du {plan.date:%d/%m/%Y} — {len(plan.actions)} action(s)",
+    console.print(_table(f"Relances du {plan.date:%d/%m/%Y} — {_count(len(plan.actions), 'action')}",
                          ("Facture", "Client", "Segment", "Scénario", "Étape", "Canal", "Ton"),
                          [(a.invoice, a.customer, a.segment, a.scenario, a.step, CHANNEL_LABELS[a.channel], a.tone)
                           for a in plan.actions]))
@@ -347,9 +358,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
                          [(m.customer, CHANNEL_LABELS[m.channel], m.tone, ", ".join(m.invoices))
                           for m in plan.messages]))
     if plan.deferred:
-        console.print(_table(f"Relances reportées (politique de contact) — {len(plan.deferred)}",
-                             ("Facture", "Étape", "Raison"),
-                             [(d.invoice, d.step, DEFERRED_LABELS.get(d.reason, d.reason)) for d in plan.deferred]))
+        customer_of = {i.id: i.customer_id for i in book.invoices}
+        console.print(_table(f"Relances reportées par la politique de contact — {len(plan.deferred)}"
+                             " (chacune est reprise un jour suivant, ou tombe si la facture est réglée)",
+                             ("Facture", "Client", "Étape", "Pourquoi"),
+                             [(d.invoice, customer_of.get(d.invoice, ""), d.step,
+                               DEFERRED_LABELS.get(d.reason, d.reason)) for d in plan.deferred]))
     if plan.skipped:
         console.print(_table(f"Factures non relancées — {len(plan.skipped)}", ("Facture", "Raison"),
                              [(s.invoice, skip_label(s.reason)) for s in plan.skipped]))
@@ -371,8 +385,15 @@ def _show_simulation(rules: Rules, book: Book, start: date, end: date, fmt: str)
     rows = [(f"{d.date:%d/%m/%Y}", d.action.invoice, d.action.customer, d.action.segment, d.action.step,
              CHANNEL_LABELS[d.action.channel], d.action.tone) for d in actions]
     console = _console()
-    console.print(_table(f"Simulation du {start:%d/%m/%Y} au {end:%d/%m/%Y} — {len(actions)} action(s)",
+    console.print(_table(f"Simulation du {start:%d/%m/%Y} au {end:%d/%m/%Y} — {_count(len(actions), 'action')}",
                          ("Date", "Facture", "Client", "Segment", "Étape", "Canal", "Ton"), rows))
+    if run.deferred:
+        customer_of = {i.id: i.customer_id for i in book.invoices}
+        console.print(_table(f"Relances reportées par la politique de contact — {len(run.deferred)}"
+                             " (chacune est reprise un jour suivant, ou tombe si la facture est réglée)",
+                             ("Date", "Facture", "Client", "Étape", "Pourquoi"),
+                             [(f"{day:%d/%m/%Y}", d.invoice, customer_of.get(d.invoice, ""), d.step,
+                               DEFERRED_LABELS.get(d.reason, d.reason)) for day, d in run.deferred]))
     if run.unusable:
         console.print(_table(f"Factures mises de côté — {len(run.unusable)}", ("Facture", "Raison"),
                              [(u.invoice, skip_label(u.reason)) for u in run.unusable]))
@@ -409,9 +430,11 @@ def cmd_render(args: argparse.Namespace) -> int:
                          f"s’affiche pas ici : utilisez « relance dossier --invoice {invoice.id} --on JJ/MM/AAAA »\n")
         return 1
     on = args.on or planner.step_day(invoice.due_date, step.at)
+    others = [i for i in book.invoices if i.customer_id == customer.id and i.id != invoice.id]
     try:
         rendered = render_message(rules, customer=customer, invoices=[invoice], channel=step.channel, tone=step.tone,
-                                  step_id=step.id, at=step.at_label, template=step.template, today=on)
+                                  step_id=step.id, at=step.at_label, template=step.template, today=on,
+                                  others=others)
     except TemplateMissing:
         what = f"modèle « {step.template} »" if step.template else f"ton {step.tone}"
         sys.stderr.write(f"--step {step.id} : aucun modèle pour un message {CHANNEL_LABELS[step.channel]} ({what}, "
@@ -430,7 +453,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
         message = ChannelMessage("apercu", on, customer.id, step.channel, step.tone,
                                  (MessageAction(invoice.id, step.id, segment.name, scenario.name),))
-        prepared = ReadyMessage(message, customer, [invoice], step, rendered)
+        prepared = ReadyMessage(message, customer, [invoice], step, rendered,
+                                others=[i for i in others if on_statement(i, on)])
         path = args.out / f"{stem}.pdf"
         path.write_bytes(render_letter_pdf(letter_document(rules, prepared, step.channel == "registered_letter", on)))
     else:
@@ -560,7 +584,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .local.demo import DayResult, run_demo
+    from .local.demo import DayResult, Payer, run_demo
 
     rules = _load(args.rules)
     console = _console()
@@ -568,22 +592,43 @@ def cmd_demo(args: argparse.Namespace) -> int:
     names = {c.id: c.name for c in people.customers.values()}
     json_mode = args.format == "json"
 
+    dropped_words = {"cancelled": "annulé (facture réglée, contestée ou sous promesse depuis le calcul du matin)",
+                     "failed": "en échec (voir l’historique de la facture)",
+                     "refused": "non constitué (facture réglée ou plus éligible)"}
+
     def show(day: DayResult) -> None:
+        for gone in day.dropped:
+            what = ("dossier d’injonction" if gone["channel"] == "litigation"
+                    else f"message ({CHANNEL_LABELS[gone['channel']]})")
+            console.print(f"[dim]{weekday(day.day)} {day.day:%d/%m/%Y} — {what} pour {gone['customer']} "
+                          f"{names.get(gone['customer'], '')} ({', '.join(a['invoice'] for a in gone['actions'])}) : "
+                          f"{dropped_words.get(gone.get('outcome', ''), gone.get('outcome', ''))}[/dim]")
         if not day.messages:
-            console.print(f"[dim]{weekday(day.day)} {day.day:%d/%m/%Y} — rien à envoyer[/dim]")
+            if not day.dropped:
+                console.print(f"[dim]{weekday(day.day)} {day.day:%d/%m/%Y} — rien à envoyer[/dim]")
             return
-        resumed = sum(1 for m in day.messages if m.get("resumes"))
-        fresh = len(day.messages) - resumed
+        # As they went out: a message moved to another channel counts once, as what it became (DayResult), and
+        # an injonction dossier is not a message to the debtor (SPEC §2.8).
+        said = [m for m in day.messages if m["channel"] != "litigation"]
+        court = [m for m in day.messages if m["channel"] == "litigation"]
+        parked = sum(1 for m in court if m.get("outcome") == "parked")
+        resumed = sum(1 for m in court if m.get("resumes") and m.get("outcome") != "parked")
+        dossiers = len(court) - parked - resumed
         head = ", ".join(part for part in (
-            f"{fresh} message(s), {day.actions} facture(s)" if fresh else "",
-            f"{resumed} injonction(s) reprise(s) après le délai de la mise en demeure" if resumed else ""
+            f"{_count(len(said), 'message')} pour {_count(sum(len(m['actions']) for m in said), 'facture')}"
+            if said else "",
+            f"{_count(dossiers, 'dossier')} d’injonction de payer" if dossiers else "",
+            f"{_count(parked, 'injonction')} en attente du délai de la mise en demeure" if parked else "",
+            f"{_count(resumed, 'injonction')} {'reprises' if resumed > 1 else 'reprise'} après le délai de la "
+            "mise en demeure" if resumed else ""
         ) if part)
         console.print(_table(f"{weekday(day.day)} {day.day:%d/%m/%Y} — {head}",
                              ("Canal", "Client", "Ton", "Factures", "Étapes"),
                              [(CHANNEL_LABELS[m["channel"]], f"{m['customer']} {names.get(m['customer'], '')}",
                                m["tone"] or "", ", ".join(a["invoice"] for a in m["actions"]),
                                ", ".join(sorted({a["step"] for a in m["actions"]}))
-                               + (" (reprise)" if m.get("resumes") else ""))
+                               + (" (en attente)" if m.get("outcome") == "parked" else
+                                  " (reprise)" if m.get("resumes") else ""))
                               for m in day.messages]))
 
     def show_imports(imports: list[dict[str, object]]) -> None:
@@ -595,7 +640,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     def show_payment(paid: dict[str, object]) -> None:
         outcome = PAYMENT_OUTCOMES.get(str(paid.get("outcome")), str(paid.get("outcome")))
-        console.print(f"[bold]{_fr_date(paid['date'])} : paiement Stripe reçu pour {paid['invoice']} "
+        how = "paiement Stripe reçu" if paid.get("provider") == "stripe" else "virement reçu (avis de paiement)"
+        console.print(f"[bold]{_fr_date(paid['date'])} : {how} pour {paid['invoice']} "
                       f"({money(Decimal(str(paid['amount'])))}), webhook signé vérifié — facture {outcome}, "
                       "ses relances suivantes n’auront pas lieu.[/bold]")
 
@@ -609,7 +655,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                       exports=exports, on_day=show if not json_mode else None,
                       on_imports=show_imports if not json_mode else None,
                       payment=DEMO_PAYMENT if args.start <= DEMO_PAYMENT[0] <= args.end else None,
-                      on_payment=show_payment if not json_mode else None)
+                      on_payment=show_payment if not json_mode else None,
+                      payers={customer: Payer(after, days) for customer, (after, days) in DEMO_PAYERS.items()})
     paid_effect = []
     for paid in result.payments:
         invoice_id, day = paid["invoice"], paid["date"]
@@ -618,23 +665,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
         after = [d.day.isoformat() for d in result.days for m in d.messages
                  if d.day.isoformat() >= day and any(a["invoice"] == invoice_id for a in m["actions"])]
         paid_effect.append({**paid, "reminders_before": len(before), "reminders_after": len(after)})
-    total_messages = sum(1 for d in result.days for m in d.messages if not m.get("resumes"))
-    total_actions = sum(d.actions for d in result.days)
+    total_messages = sum(1 for d in result.days for m in d.messages if m["channel"] != "litigation")
+    total_actions = sum(len(m["actions"]) for d in result.days for m in d.messages if m["channel"] != "litigation")
+    total_dossiers = sum(1 for d in result.days for m in d.messages
+                         if m["channel"] == "litigation" and m.get("outcome", "built") == "built")
     if json_mode:
         _emit_json({"from": args.start.isoformat(), "to": args.end.isoformat(),
-                    "days": [{"date": d.day.isoformat(), "messages": d.messages} for d in result.days],
+                    "days": [{"date": d.day.isoformat(), "messages": d.messages, "dropped": d.dropped}
+                             for d in result.days],
                     "rerun": ({"date": result.rerun.day.isoformat(), "messages": result.rerun.messages}
                               if result.rerun else None),
                     "dead_letters": result.dead_letters, "imports": result.imports, "payments": paid_effect})
         return 0
-    console.print(f"\nTotal : {total_messages} message(s) pour {total_actions} relance(s) de facture ; "
-                  f"{result.dead_letters} message(s) en file d’erreur.")
+    console.print(f"\nTotal : {_count(total_messages, 'message')} pour {_count(total_actions, 'relance')} de "
+                  f"facture, {_count(total_dossiers, 'dossier')} d’injonction de payer ; "
+                  f"{_count(result.dead_letters, 'message')} en file d’erreur.")
     for paid in paid_effect:
-        console.print(f"{paid['invoice']} payée le {_fr_date(paid['date'])} par Stripe : "
-                      f"{paid['reminders_before']} relance(s) avant, {paid['reminders_after']} après.")
+        how = "par Stripe" if paid.get("provider") == "stripe" else "par virement"
+        console.print(f"{paid['invoice']} payée le {_fr_date(paid['date'])} {how} : "
+                      f"{_count(paid['reminders_before'], 'relance')} avant, {paid['reminders_after']} après.")
     if result.rerun is not None:
-        console.print(f"Nouvelle exécution du {result.rerun.day:%d/%m/%Y} : {len(result.rerun.messages)} nouveau(x) "
-                      "message(s) — une journée relancée ne renvoie rien.")
+        again = len(result.rerun.messages)
+        console.print(f"Nouvelle exécution du {result.rerun.day:%d/%m/%Y} : "
+                      + (f"{again} {'nouveaux messages' if again > 1 else 'nouveau message'}" if again else
+                         "aucun nouveau message") + " — une journée relancée ne renvoie rien.")
     console.print(f"Détail : {args.out / 'queued.json'}")
     return 0
 

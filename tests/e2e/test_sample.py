@@ -168,9 +168,19 @@ def test_demo_runs_daily_on_the_local_stack_and_a_rerun_sends_nothing(demo):
     assert payload["dead_letters"] == 0
     assert (tmp_path / "queued.json").is_file()
     # Halfway (16 November), a signed Stripe event pays F-2026-0412: nothing is sent for it afterwards.
-    (paid,) = payload["payments"]
+    (paid,) = [p for p in payload["payments"] if p["provider"] == "stripe"]
     assert (paid["invoice"], paid["status"], paid["outcome"]) == ("F-2026-0412", 200, "paid")
     assert paid["reminders_after"] == 0
+    # The other debtors who pay do so through the signed generic payment notice, some days after the call or the
+    # formal notice that made them pay (cli.DEMO_PAYERS); nothing is sent for what they paid afterwards.
+    bank = [p for p in payload["payments"] if p["provider"] == "generic"]
+    assert bank and all((p["status"], p["outcome"], p["reminders_after"]) == (200, "paid", 0) for p in bank)
+    # C004 pays 3 days after its first reminder (12 Nov), C007 4 days after the call (16 Nov).
+    assert {("F-2026-0418", "2026-11-15"), ("F-2026-0415", "2026-11-20")} <= {(p["invoice"], p["date"]) for p in bank}
+    # What went out is what the day lists, each message with its outcome (a parked injonction waits for the
+    # formal notice's deadline); what was queued but did not go out is listed apart.
+    assert all(m["outcome"] in ("sent", "built", "parked") for d in payload["days"] for m in d["messages"])
+    assert all(m["outcome"] not in ("sent", "built", "parked") for d in payload["days"] for m in d["dropped"])
     # What the channel functions produced: e-mails, letters (a registered formal notice among them), call digests.
     emails = sorted((tmp_path / "emails").glob("*.eml"))
     letters = sorted((tmp_path / "courriers").glob("*.pdf"))

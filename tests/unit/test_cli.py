@@ -80,8 +80,21 @@ def test_plan_table_for_people(capsys, rules_dir, data_file):
     code, out, _ = run(capsys, "plan", "--rules", str(rules_dir()), "--data", str(data_file), "--on", "2026-05-06")
     assert code == 0
     # The skip reasons are French in the table (issue 19); the JSON keeps SPEC §4's codes.
-    assert "Relances du 06/05/2026 — 2 action(s)" in out and "F-1" in out
+    assert "Relances du 06/05/2026 — 2 actions" in out and "F-1" in out
     assert "en pause : facture contestée (litige)" in out and "paused" not in out
+
+
+def test_simulate_table_for_people_shows_the_deferred_actions_and_why(capsys):
+    # The sample, with its contact policy: on 13 October C002 gets a formal notice, so the pre-due reminders of
+    # its two invoices not yet due wait (SPEC §2.8, « not yet due »).
+    from ..conftest import SAMPLE_RULES
+
+    code, out, _ = run(capsys, "simulate", "--rules", str(SAMPLE_RULES), "--data", "sample", "--from", "2026-10-01",
+                       "--to", "2026-12-31")
+    assert code == 0
+    deferred = out.split("Relances reportées par la politique de contact")[1]
+    assert "13/10/2026" in deferred and "F-2026-0420" in deferred and "C002" in deferred
+    assert "pas encore échue" in deferred
 
 
 def test_check_prints_file_line_col_on_stderr_and_exits_1(capsys, rules_dir):

@@ -22,12 +22,28 @@ def test_every_document_ships_in_the_package():
 
 
 def test_the_call_digest_says_its_subject_and_whom_to_call():
+    # One spelling (« 1 client », « 45 jours »), the phone number, French step labels, no double space (issue 14).
     subject, text = call_digest_text("marc@example.fr", date(2026, 11, 2), [TASK], "Atelier Bois & Fils")
-    assert subject == "Appels de relance du lundi 2 novembre 2026 : 1 client(s), 1\u202f150,00\u202f€"
-    assert text.startswith("Bonjour,\n\nVoici les clients à appeler aujourd’hui (1)")
-    assert "1. Cuisines Saône Design — 04 78 00 00 00 — 1\u202f150,00\u202f€" in text
-    assert "    relance invoice paid F-1 " in text
+    assert subject == "Appels de relance du lundi 2 novembre 2026\u00a0: 1 client, 1\u202f150,00\u202f€"
+    assert text.startswith("Bonjour,\n\nVoici le client à appeler aujourd’hui (1)")
+    assert "1. Cuisines Saône Design — tél. 04 78 00 00 00 — 1\u202f150,00\u202f€" in text
+    assert "45 jours de retard" in text and "(s)" not in text
+    assert "Étape\u00a0: appel (ton factuel)" in text
+    assert "relance invoice paid F-1\n" in text
+    assert "  " not in text
     assert text.endswith("Atelier Bois & Fils — relances automatiques")
+
+
+def test_the_call_digest_names_the_customer_and_the_step_in_french():
+    task = dict(TASK, customer="C015", step_label="appel (ton ferme)",
+                invoices=[dict(TASK["invoices"][0], days_late=1,
+                               already=["relance par e-mail (ton courtois) le 23/09/2026"])])
+    _, text = call_digest_text("marc@example.fr", date(2026, 11, 2), [task, dict(task, customer_name="Autre")],
+                               "Atelier Bois & Fils")
+    assert "Voici les clients à appeler aujourd’hui (2)" in text
+    assert "Cuisines Saône Design (client C015) — tél. 04 78 00 00 00" in text
+    assert "1 jour de retard. Déjà fait\u00a0: relance par e-mail (ton courtois) le 23/09/2026." in text
+    assert "Étape\u00a0: appel (ton ferme)" in text and "relance_1" not in text
 
 
 def test_a_rules_directory_may_override_the_call_digest(tmp_path):

@@ -16,7 +16,8 @@ from typing import Any
 
 from ..domain.email import HeaderError, build_email
 from ..domain.fmt import shortdate
-from ..domain.model import Customer, Invoice, Unusable, why_held
+from ..domain.labels import step_label
+from ..domain.model import Customer, Invoice, Unusable, on_statement, why_held
 from ..domain.policy import Rules, Step
 from ..domain.render import Rendered, RenderFailed, TemplateMissing, render_message
 from ..domain.terms import RecordedAfter
@@ -74,6 +75,7 @@ class ReadyMessage:
     step: Step
     rendered: Rendered
     dropped: list[tuple[str, str]] = field(default_factory=list)
+    others: list[Invoice] = field(default_factory=list)  # the statement: the customer's other open invoices
 
     @property
     def total(self) -> Decimal:
@@ -156,7 +158,8 @@ class Channels:
         same template and data would fail the same way on every attempt."""
         today = self.today()
         customer = self.store.customer(message.customer)
-        fresh = self.store.invoices([a.invoice for a in message.actions])
+        # The statement's invoices are read in the same batch, so that one settled since the run is not listed.
+        fresh = self.store.invoices([*(a.invoice for a in message.actions), *message.statement])
         keep, dropped = [], []
         for action in message.actions:
             found = fresh.get(action.invoice)
@@ -177,17 +180,20 @@ class Channels:
         if not keep or customer is None:
             return Delivery("cancelled", dropped=self._dropped(message))
         step = self._step(message, keep)
+        acting = {a.invoice for a in message.actions}
+        others = [found for i in message.statement if i not in acting
+                  and isinstance(found := fresh.get(i), Invoice) and on_statement(found, today)]
         # A step's own template is for its own channel; a message moved to another channel (no e-mail
         # address → letter) takes that channel's template for the tone.
         template = step.template if step.channel == message.channel else None
         try:
             rendered = render_message(self.rules, customer=customer, invoices=keep, channel=message.channel,
                                       tone=message.tone, step_id=step.id, at=step.at_label, template=template,
-                                      today=today)
+                                      today=today, others=others)
         except (TemplateMissing, RenderFailed) as err:
             self._events(message, "action_failed", [i.id for i in keep], reason=str(err))
             return Delivery("failed", reason=str(err), dropped=dropped)
-        return ReadyMessage(message, customer, keep, step, rendered, dropped)
+        return ReadyMessage(message, customer, keep, step, rendered, dropped, others)
 
     # -- e-mail ------------------------------------------------------------------------------------
     def email(self, message: ChannelMessage, *, sender: EmailSender, documents: Documents | None,
@@ -310,27 +316,44 @@ class Channels:
                         dropped=prepared.dropped)
 
     # -- phone -------------------------------------------------------------------------------------
+    def _history_label(self, entry: Any, scenario: str) -> str:
+        """A history entry in words for the call digest: its step as staff read it, never its id."""
+        found = self.rules.scenarios.get(scenario)
+        step = next((st for st in found.steps if st.id == entry.step), None) if found else None
+        channel = entry.channel or (step.channel if step else "")
+        tone = entry.tone or (step.tone if step else None)
+        if not channel:
+            return entry.step.replace("_", " ")
+        return step_label(channel, tone, step.at if step else None, formal_notice=tone == _strongest(self.rules))
+
     def phone(self, message: ChannelMessage) -> Delivery:
         prepared = self.prepare(message)
         if isinstance(prepared, Delivery):
             return prepared
         customer, today = prepared.customer, self.today()
         manager = customer.account_manager or self.rules.company.email
+        scenario_of = {a.invoice: a.scenario for a in message.actions}
         task = {
             "message_key": message.key, "account_manager": manager,
-            "customer": customer.id, "customer_name": customer.name, "phone": customer.phone,
+            "customer": customer.id, "customer_name": customer.name,
+            "phone": customer.phone or str(customer.extra.get("telephone", "") or ""),
             "tone": message.tone, "step": prepared.step.id, "script": prepared.rendered.body,
+            "step_label": step_label("phone", message.tone, prepared.step.at),
             "total": str(prepared.total),
             "invoices": [{"id": i.id, "due_date": i.due_date.isoformat(), "amount_due": str(i.amount_due),
                           "days_late": (today - i.due_date).days,
-                          "already": [f"{h.step} ({h.channel}) le {shortdate(h.date)}" for h in i.history
-                                      if h.step != prepared.step.id]}
+                          "already": [f"{self._history_label(h, scenario_of.get(i.id, ''))} le {shortdate(h.date)}"
+                                      for h in i.history if h.step != prepared.step.id]}
                          for i in prepared.invoices],
         }
         self.store.add_call_task(today, task)
         ids = [i.id for i in prepared.invoices]
         self._events(message, "call_task", ids, account_manager=manager)
         return Delivery("sent", provider_id=f"call-{message.key}", dropped=prepared.dropped)
+
+
+def _strongest(rules: Rules) -> str | None:
+    return rules.tones[-1] if rules.tones else None
 
 
 def letter_document(rules: Rules, prepared: ReadyMessage, registered: bool, today: date) -> LetterDocument:
@@ -342,7 +365,9 @@ def letter_document(rules: Rules, prepared: ReadyMessage, registered: bool, toda
                           recipient_address=prepared.customer.address, place=company.address.city,
                           date=today, subject=prepared.rendered.subject, body=prepared.rendered.body,
                           lines=lines, registered=registered, reference=prepared.message.key[:12],
-                          payment_reference=" ".join(i.id for i in prepared.invoices), total=prepared.total)
+                          payment_reference=" ".join(i.id for i in prepared.invoices), total=prepared.total,
+                          others=tuple(LetterLine(i.id, i.issue_date, i.due_date, i.amount, i.amount_due)
+                                       for i in sorted(prepared.others, key=lambda i: (i.due_date, i.id))))
 
 
 def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], company_name: str,

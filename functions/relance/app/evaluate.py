@@ -9,11 +9,12 @@ The messages' format (inline or by reference) is ``app.messages``'.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
+from ..domain.model import Book, on_statement
 from ..domain.planner import Planner
 from ..domain.policy import Rules
 from ..ports import ActionRecord, InvoiceStore, MessageQueue
@@ -51,13 +52,24 @@ class ShardReport:
                 "set_aside": self.set_aside}
 
 
-def queued_body(store: InvoiceStore, actions: Sequence[ActionRecord]) -> str:
-    """The body to queue for a group: inline when small enough, else by reference to actions stored first."""
-    body = ChannelMessage.of_actions(actions).body()
+def queued_body(store: InvoiceStore, actions: Sequence[ActionRecord], statement: Sequence[str] = ()) -> str:
+    """The body to queue for a group: inline when small enough, else by reference to actions stored first.
+    ``statement``: the customer's open invoices, listed for information in the message."""
+    body = ChannelMessage.of_actions(actions, statement=statement).body()
     if len(body.encode("utf-8")) <= INLINE_ACTIONS_MAX_BYTES:
         return body
     store.put_message_actions(message_key(actions), action_fields(actions))
-    return ChannelMessage.of_actions(actions, by_reference=True).body()
+    return ChannelMessage.of_actions(actions, by_reference=True, statement=statement).body()
+
+
+def open_by_customer(book: Book, on: date) -> dict[str, list[str]]:
+    """Each customer's open invoices on ``on`` (ids, the most overdue first): its statement of account. The
+    evaluator reads them anyway; the channels read them again before rendering, so a settled one drops out."""
+    out: dict[str, list[tuple[date, str]]] = defaultdict(list)
+    for invoice in book.invoices:
+        if on_statement(invoice, on):
+            out[invoice.customer_id].append((invoice.due_date, invoice.id))
+    return {customer: [i for _, i in sorted(listed)] for customer, listed in out.items()}
 
 
 def evaluate_shard(*, rules: Rules, store: InvoiceStore, queue: MessageQueue, run_date: date, shard: int,
@@ -91,13 +103,17 @@ def evaluate_shard(*, rules: Rules, store: InvoiceStore, queue: MessageQueue, ru
     report.recorded = sum(results)
     report.already_recorded = len(results) - report.recorded
     note_sent(contacts, rules.contact, [r for r, done in zip(records, results, strict=True) if done])
-    flush_outbox(store=store, queue=queue, shard=shard, report=report, contacts=contacts, rules=rules)
+    flush_outbox(store=store, queue=queue, shard=shard, report=report, contacts=contacts, rules=rules,
+                 statements=open_by_customer(snapshot.book, run_date))
     return report
 
 
 def flush_outbox(*, store: InvoiceStore, queue: MessageQueue, shard: int, report: ShardReport,
-                 contacts: ContactLog | None = None, rules: Rules | None = None) -> None:
-    """Queue every recorded-but-unqueued action of the shard as messages, then clear what was queued."""
+                 contacts: ContactLog | None = None, rules: Rules | None = None,
+                 statements: Mapping[str, Sequence[str]] | None = None) -> None:
+    """Queue every recorded-but-unqueued action of the shard as messages, then clear what was queued.
+    ``statements``: each customer's open invoices (:func:`open_by_customer`), listed in its messages."""
+    statements = statements or {}
     recorded = store.pending_outbox(shard, with_cancelled=True)
     cancelled = [a for a in recorded if a.cancelled]  # a payment arrived meanwhile: dropped, its event written
     pending = [a for a in recorded if not a.cancelled]
@@ -108,7 +124,8 @@ def flush_outbox(*, store: InvoiceStore, queue: MessageQueue, shard: int, report
         groups[action.group].append(action)
     by_channel: dict[str, list[tuple[str, str, list[ActionRecord]]]] = defaultdict(list)
     for actions in groups.values():
-        by_channel[actions[0].channel].append((message_key(actions), queued_body(store, actions), actions))
+        body = queued_body(store, actions, statements.get(actions[0].customer, ()))
+        by_channel[actions[0].channel].append((message_key(actions), body, actions))
     sent: list[ActionRecord] = []
     for channel, messages in sorted(by_channel.items()):
         accepted = queue.send(channel, [(key, body) for key, body, _ in messages])

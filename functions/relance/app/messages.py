@@ -21,6 +21,10 @@ from ..ports import ActionRecord, MessageActions, MessageQueue
 # The historical SQS limit for one message (queues created before 2025 may still enforce it) is 256 KiB; the
 # body is also kept, JSON in JSON, on DynamoDB records of 400 KB at most: half of it leaves room for both.
 INLINE_ACTIONS_MAX_BYTES = 128 * 1024
+# The statement of account a message carries: the customer's other open invoices the evaluator saw, by id, at
+# most this many (the most overdue first). The channel reads them again before it renders, so one settled since
+# is not listed; a customer with more than this many others sees the first ones.
+STATEMENT_MAX = 100
 
 
 class MalformedMessage(ValueError):
@@ -52,16 +56,22 @@ class ChannelMessage:
     resumes: str = ""  # the key of the message this one takes up again after waiting (a parked litigation step)
     # A customer with thousands of invoices: the actions are kept in the store under this key, not in the body.
     actions_ref: str = ""
+    # The customer's other open invoices when the message was queued (ids): its statement of account.
+    statement: tuple[str, ...] = ()
 
     @classmethod
-    def of_actions(cls, actions: Sequence[ActionRecord], *, by_reference: bool = False) -> ChannelMessage:
-        """The message of one group of recorded actions (same run, customer, channel and tone)."""
+    def of_actions(cls, actions: Sequence[ActionRecord], *, by_reference: bool = False,
+                   statement: Sequence[str] = ()) -> ChannelMessage:
+        """The message of one group of recorded actions (same run, customer, channel and tone); ``statement``:
+        the ids of the customer's open invoices, those of the message left out here."""
         first = actions[0]
         key = message_key(actions)
+        own = {a.invoice for a in actions}
         return cls(key, first.run_date, first.customer, first.channel, first.tone,
                    tuple(MessageAction(a["invoice"], a["step"], a["segment"], a["scenario"])
                          for a in action_fields(actions)),
-                   first.rules_digest, actions_ref=key if by_reference else "")
+                   first.rules_digest, actions_ref=key if by_reference else "",
+                   statement=tuple(i for i in statement if i not in own)[:STATEMENT_MAX])
 
     @classmethod
     def from_body(cls, body: str, store: MessageActions | None = None) -> ChannelMessage:
@@ -82,7 +92,8 @@ class ChannelMessage:
                        actions=tuple(MessageAction(str(a["invoice"]), str(a["step"]), str(a.get("segment", "")),
                                                    str(a["scenario"])) for a in listed),
                        rules_digest=str(raw.get("rules_digest", "")), rerouted_from=str(raw.get("rerouted_from", "")),
-                       resumes=str(raw.get("resumes", "")), actions_ref=ref)
+                       resumes=str(raw.get("resumes", "")), actions_ref=ref,
+                       statement=tuple(str(i) for i in raw.get("statement", ())))
         except MalformedMessage:
             raise
         except (ValueError, KeyError, TypeError, AttributeError) as err:
@@ -96,11 +107,14 @@ class ChannelMessage:
         return json.dumps({"key": self.key, "run_date": self.run_date.isoformat(), "customer": self.customer,
                            "channel": self.channel, "tone": self.tone, "rules_digest": self.rules_digest,
                            **({"rerouted_from": self.rerouted_from} if self.rerouted_from else {}),
-                           **({"resumes": self.resumes} if self.resumes else {}), **listed}, ensure_ascii=False)
+                           **({"resumes": self.resumes} if self.resumes else {}),
+                           **({"statement": list(self.statement)} if self.statement else {}), **listed},
+                          ensure_ascii=False)
 
     def rerouted(self, channel: str) -> ChannelMessage:
         return ChannelMessage(f"{self.key}-{channel}", self.run_date, self.customer, channel, self.tone, self.actions,
-                              self.rules_digest, rerouted_from=self.channel, actions_ref=self.actions_ref)
+                              self.rules_digest, rerouted_from=self.channel, actions_ref=self.actions_ref,
+                              statement=self.statement)
 
 
 def message_key(actions: Sequence[ActionRecord]) -> str:

@@ -52,6 +52,11 @@ def shortdate(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def days(count: int) -> str:
+    """``1`` → ``1 jour``, ``45`` → ``45 jours``: one spelling everywhere (never « jour(s) »)."""
+    return f"{count} jour{'s' if abs(count) > 1 else ''}"
+
+
 def percent(rate: Decimal | int | str) -> str:
     """``Decimal('12.15')`` → ``12,15 %``."""
     text = f"{Decimal(str(rate)).normalize():f}".replace(".", ",")

@@ -49,6 +49,29 @@ def tone_label(tone: str | None) -> str:
     return tone or NO_TONE
 
 
+# -- steps --------------------------------------------------------------------------------------------------
+
+# How a reminder went out, in words (« par e-mail », « en recommandé AR »): the call digest's « déjà fait ».
+STEP_WAYS: Mapping[str, str] = MappingProxyType({
+    Channel.EMAIL: "par e-mail", Channel.LETTER: "par courrier", Channel.REGISTERED_LETTER: "en recommandé AR",
+    Channel.PHONE: "par téléphone", Channel.LITIGATION: "au contentieux",
+})
+
+
+def step_label(channel: str, tone: str | None, at: int | None = None, formal_notice: bool = False) -> str:
+    """A step as staff read it, instead of its id: « rappel avant échéance par e-mail », « relance par e-mail
+    (ton ferme) », « appel (ton factuel) », « mise en demeure en recommandé AR », « dossier d’injonction de
+    payer ». ``at``: the step's day from the due date, when known; ``formal_notice``: its tone is the strongest."""
+    if channel == Channel.LITIGATION:
+        return "dossier d’injonction de payer"
+    if channel == Channel.REGISTERED_LETTER and formal_notice:
+        return "mise en demeure en recommandé AR"
+    what = "rappel avant échéance" if at is not None and at < 0 else (
+        "appel" if channel == Channel.PHONE else "relance")
+    way = "" if channel == Channel.PHONE else f" {STEP_WAYS.get(channel, channel_label(channel))}"
+    return f"{what}{way}" + (f" (ton {tone})" if tone else "")
+
+
 # -- history events -----------------------------------------------------------------------------------------
 
 # ``sent`` and ``delivered`` are told by channel; every other kind by :data:`EVENT_LABELS`.

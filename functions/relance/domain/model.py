@@ -135,6 +135,13 @@ def why_held(invoice: Invoice, day: date) -> str | None:
     return None
 
 
+def on_statement(invoice: Invoice, day: date) -> bool:
+    """Whether ``invoice`` is listed, for information, in its customer's statement of account on ``day``: issued
+    by then, open and not settled (paid, cancelled, nothing left to pay). A disputed invoice or one in litigation
+    is not a sum a reminder asks for, so it is left out."""
+    return invoice.status == "open" and invoice.issue_date <= day and not invoice.is_settled_on(day)
+
+
 INVALID_DATA = "invalid data"  # skipped reason: ``invalid data: <field>`` (SPEC §3)
 PLANNING_ERROR = "error"  # skipped reason: ``error: <what failed>``, when no field is to blame
 

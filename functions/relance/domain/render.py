@@ -17,15 +17,15 @@ from typing import Any
 
 from jinja2 import StrictUndefined
 
-from .fmt import longdate, money, percent, shortdate
-from .model import Customer, Invoice
+from .fmt import days, longdate, money, percent, shortdate
+from .model import Customer, Invoice, on_statement
 from .sandbox import RENDER_FAILURES, BudgetedSandbox, describe_failure, template_line
 from .terms import CHANNELS_WITH_SUBJECT
 
 SUBJECT_PREFIX = "Objet :"
 SUBJECT_LINE = re.compile(r"^Objet\s*:\s*")  # \s also matches the no-break spaces French typing inserts
 DEFAULT_LANGUAGE = "fr"
-CONTEXT_NAMES = ("customer", "invoices", "total", "company", "legal", "step", "today")
+CONTEXT_NAMES = ("customer", "invoices", "total", "other_invoices", "other_total", "company", "legal", "step", "today")
 # Templates are read from files on every render on purpose: a rule editor's fix applies at the next run.
 
 
@@ -34,7 +34,8 @@ def environment() -> BudgetedSandbox:
     """The sandbox every template renders in, with its budget (``sandbox.RenderLimits``)."""
     return BudgetedSandbox(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
                            keep_trailing_newline=True,
-                           filters={"money": money, "longdate": longdate, "shortdate": shortdate, "percent": percent})
+                           filters={"money": money, "longdate": longdate, "shortdate": shortdate, "percent": percent,
+                                    "days": days})
 
 
 def template_candidates(channel: str, tone: str | None, template: str | None, language: str) -> list[str]:
@@ -96,9 +97,16 @@ def interest_rate_text(late_interest: str | Decimal) -> str:
 
 
 def message_context(*, customer: Customer, invoices: Iterable[Invoice], company: Any, legal: LegalView,
-                    step: StepView, today: date) -> dict[str, Any]:
+                    step: StepView, today: date, others: Iterable[Invoice] = ()) -> dict[str, Any]:
+    """What a template sees. ``others``: the customer's other open invoices, listed for information below the
+    invoices the message demands (the statement of account, SPEC §2.8) — ``other_invoices``, most overdue first,
+    and ``other_total``; a template that does not use them still renders."""
     views = [InvoiceView.of(i, today) for i in invoices]
+    listed = {v.id for v in views}
+    statement = sorted((InvoiceView.of(i, today) for i in others if i.id not in listed and on_statement(i, today)),
+                       key=lambda v: (v.due_date, v.id))
     return {"customer": customer, "invoices": views, "total": sum((v.amount_due for v in views), Decimal(0)),
+            "other_invoices": statement, "other_total": sum((v.amount_due for v in statement), Decimal(0)),
             "company": company, "legal": legal, "step": step, "today": today}
 
 
@@ -153,8 +161,10 @@ def legal_view(legal: Any) -> LegalView:
 
 
 def render_message(rules: Any, *, customer: Customer, invoices: Iterable[Invoice], channel: str, tone: str | None,
-                   step_id: str, at: str, template: str | None, today: date) -> Rendered:
-    """What the debtor reads for one message. A language without its own template falls back to French."""
+                   step_id: str, at: str, template: str | None, today: date,
+                   others: Iterable[Invoice] = ()) -> Rendered:
+    """What the debtor reads for one message. A language without its own template falls back to French.
+    ``others``: the customer's other open invoices, for the statement of account (:func:`message_context`)."""
     templates_dir = rules.directory / "templates"
     path = find_template(templates_dir, channel, tone, template, customer.language or DEFAULT_LANGUAGE)
     if path is None and customer.language != DEFAULT_LANGUAGE:
@@ -162,7 +172,8 @@ def render_message(rules: Any, *, customer: Customer, invoices: Iterable[Invoice
     if path is None:
         raise TemplateMissing(f"no template for {channel}/{template or tone} in {customer.language}")
     context = message_context(customer=customer, invoices=invoices, company=rules.company,
-                              legal=legal_view(rules.legal), step=StepView(step_id, at, channel, tone), today=today)
+                              legal=legal_view(rules.legal), step=StepView(step_id, at, channel, tone), today=today,
+                              others=others)
     return render_file(path, context, channel, name=path.relative_to(templates_dir).as_posix())
 
 

@@ -88,3 +88,5 @@ class LetterDocument:
     reference: str = ""  # our reference (message key), printed small for the archive
     payment_reference: str = ""  # what the debtor quotes on the transfer
     total: Decimal = field(default=Decimal(0))
+    # The debtor's other open invoices, listed for information under the sums the letter demands (SPEC §2.8).
+    others: tuple[LetterLine, ...] = ()

@@ -17,7 +17,7 @@ from importlib.resources import as_file, files
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-from ..domain.fmt import NNBSP, longdate, money, shortdate
+from ..domain.fmt import NNBSP, days, longdate, money, shortdate
 from ..domain.fmt import group_siren as group_siren  # re-exported: tests take it from here
 from ..domain.model import Address
 from . import LetterDocument, LetterLine, Sender, identity_text
@@ -124,6 +124,7 @@ def _lay_out(doc: LetterDocument, style: LetterStyle) -> _LetterPdf:
     for paragraph in opening:
         _paragraph(pdf, paragraph)
     _invoice_table(pdf, doc.lines, letter_total(doc))
+    _statement(pdf, doc)
     _payment_box(pdf, doc)
     _closing_and_signature(pdf, closing, doc.sender)
     return pdf
@@ -339,6 +340,41 @@ def _invoice_table(pdf: _LetterPdf, lines: tuple[LetterLine, ...], total: Decima
     pdf.ln(row_h + 1)
     pdf.set_line_width(0.2)
     pdf.ln(4)
+
+
+STATEMENT_HEADING = "Pour information, vos autres factures ouvertes (non visées par ce courrier)\u00a0:"
+
+
+def statement_lines(doc: LetterDocument) -> list[str]:
+    """The statement of account under the invoice table: the debtor's other open invoices, kept apart from the
+    sums the letter demands, with what remains due and how late each is on the letter's date."""
+    if not doc.others:
+        return []
+    out = [STATEMENT_HEADING]
+    for line in doc.others:
+        late = (doc.date - line.due_date).days
+        when = (f"échue le {shortdate(line.due_date)} ({days(late)} de retard)" if late > 0
+                else f"échéance le {shortdate(line.due_date)}")
+        out.append(f"– Facture n°\u00a0{line.invoice} du {shortdate(line.issue_date)}, {when}\u00a0: "
+                   f"{money(line.amount_due)}")
+    total = sum((line.amount_due for line in doc.others), Decimal(0))
+    out.append(f"Total de ces autres factures\u00a0: {money(total)}")
+    return out
+
+
+def _statement(pdf: _LetterPdf, doc: LetterDocument) -> None:
+    lines = statement_lines(doc)
+    if not lines:
+        return
+    st = pdf.style
+    pdf.set_font(FONT, size=st.body_size - 0.5)
+    if pdf.will_page_break(min(len(lines), 3) * st.body_line):
+        pdf.add_page()
+    for line in lines:
+        pdf.set_x(MARGIN)
+        pdf.multi_cell(CONTENT_W, st.body_line, pdf.text_of(line), align=Align.L, new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
+    pdf.ln(st.paragraph_gap + 2)
 
 
 def _table_heading(pdf: _LetterPdf) -> None:

@@ -218,10 +218,14 @@ def formal_notice_copy(rules: Rules, invoice: Invoice, customer: Customer) -> Pi
     step = next((st for st in scenario.steps if st.id == notice.step), None) if scenario else None
     if step is None:
         return None
+    # An invoice whose milder step joined a registered letter (SPEC §2.8) went out with that letter's tone: its
+    # history says so, and the step's own template is for the step's own channel.
+    tone = notice.tone or step.tone
+    template = step.template if step.channel == "registered_letter" and tone == step.tone else None
     rendered = render_message(rules, customer=customer, invoices=[invoice], channel="registered_letter",
-                              tone=step.tone, step_id=step.id, at=step.at_label, template=step.template,
+                              tone=tone, step_id=step.id, at=step.at_label, template=template,
                               today=notice.date)
-    message = ChannelMessage("copie", notice.date, customer.id, "registered_letter", step.tone,
+    message = ChannelMessage("copie", notice.date, customer.id, "registered_letter", tone,
                              (MessageAction(invoice.id, step.id, "", scenario.name),))
     pdf = render_letter_pdf(letter_document(rules, ReadyMessage(message, customer, [invoice], step, rendered), True,
                                             notice.date))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,6 +34,8 @@ DRAIN_ORDER = (("EmailQueue", "EmailFunction"), ("PhoneQueue", "PhoneFunction"),
 class DayResult:
     day: date
     messages: list[dict[str, Any]] = field(default_factory=list)
+    # Queued but not gone out: cancelled (paid since the run), failed, an injonction refused (with ``outcome``).
+    dropped: list[dict[str, Any]] = field(default_factory=list)
     emails: list[Path] = field(default_factory=list)
     letters: list[Path] = field(default_factory=list)
     digests: list[Path] = field(default_factory=list)
@@ -108,8 +110,43 @@ def pay_with_stripe(functions: LocalFunctions, store: DynamoStore, invoice_id: s
     v1 = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     answer = functions.invoke("WebhookFunction", signed_http_event("/webhooks/stripe", body, "stripe-signature",
                                                                     f"t={stamp},v1={v1}"))
-    return {"date": day.isoformat(), "invoice": invoice_id, "amount": str(amount),
+    return {"date": day.isoformat(), "invoice": invoice_id, "amount": str(amount), "provider": "stripe",
             "status": answer["statusCode"], **json.loads(answer["body"])}
+
+
+def pay_with_bank_notice(functions: LocalFunctions, store: DynamoStore, invoice_id: str, day: date,
+                         payer: str = "") -> dict[str, Any]:
+    """A bank line reported through the generic payment notice (payments/GENERIC_WEBHOOK.md): signed, sent to
+    the real webhook function, paying what remains due on the invoice."""
+    import hashlib
+    import hmac
+    import time as clock
+
+    found = store.invoice(invoice_id)
+    amount = found[0].amount_due if found else 0
+    body = json.dumps({"id": f"bank-demo-{invoice_id}", "invoice_id": invoice_id, "amount": f"{amount:.2f}",
+                       "currency": "EUR", "paid_on": day.isoformat(), "kind": "payment", "payer": payer or None},
+                      ensure_ascii=False).encode()
+    stamp = str(int(clock.time()))
+    secret = DEMO_SECRETS["/relance/payments/generic-secrets"]
+    v1 = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    answer = functions.invoke("WebhookFunction", signed_http_event("/webhooks/generic", body, "relance-signature",
+                                                                    f"t={stamp},v1={v1}"))
+    return {"date": day.isoformat(), "invoice": invoice_id, "amount": str(amount), "provider": "generic",
+            "status": answer["statusCode"], **json.loads(answer["body"])}
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """How one debtor of the demo behaves: ``days`` days after a message that matches ``after`` (a step id such
+    as ``relance_1``, or a channel such as ``phone`` or ``registered_letter``) reaches it, it pays what that
+    message asked for — through the generic payment webhook, as its bank line would be reported."""
+
+    after: str
+    days: int
+
+    def wakes_on(self, message: dict[str, Any]) -> bool:
+        return self.after == message["channel"] or any(a["step"] == self.after for a in message["actions"])
 
 
 def drop_exports(stack: LocalStack, functions: LocalFunctions, exports: list[Path],
@@ -206,21 +243,47 @@ class Outputs:
 
 def run_days(stack: LocalStack, functions: LocalFunctions, start: date, end: date, outputs: Outputs,
              on_day: Callable[[DayResult], None] | None = None,
-             before_day: Callable[[date], None] | None = None) -> list[DayResult]:
+             before_day: Callable[[date], None] | None = None, store: DynamoStore | None = None) -> list[DayResult]:
     days = []
     day = start
     while day <= end:
         if before_day is not None:
             before_day(day)
-        days.append(run_day(stack, functions, day, outputs))
+        days.append(run_day(stack, functions, day, outputs, store))
         if on_day is not None:
             on_day(days[-1])
         day += timedelta(days=1)
     return days
 
 
-def run_day(stack: LocalStack, functions: LocalFunctions, day: date, outputs: Outputs | None = None) -> DayResult:
-    """One day: the schedule's run, the shard jobs, then the channel functions drain their queues."""
+SENT_KINDS = {"sent": "sent", "call_task": "sent", "litigation": "built", "litigation_parked": "parked"}
+
+
+def outcome_of(store: DynamoStore, message: dict[str, Any], day: date) -> str:
+    """What became of a queued message, from its invoices' history of the day: ``sent`` (a call task too),
+    ``built`` or ``parked`` (an injonction dossier), else ``cancelled``, ``failed`` or ``refused``."""
+    litigation = message["channel"] == "litigation"
+    kinds = set()
+    for action in message["actions"]:
+        for event in store.history(action["invoice"]):
+            if event.get("date") != day.isoformat():
+                continue
+            if litigation and event.get("kind", "").startswith("litigation"):
+                kinds.add(event["kind"])
+            elif not litigation and event.get("message_key") == message["key"]:
+                kinds.add(event.get("kind", ""))
+    for kind, outcome in SENT_KINDS.items():
+        if kind in kinds:
+            return outcome
+    if litigation:
+        return "refused"
+    return "failed" if "action_failed" in kinds else "cancelled"
+
+
+def run_day(stack: LocalStack, functions: LocalFunctions, day: date, outputs: Outputs | None = None,
+            store: DynamoStore | None = None) -> DayResult:
+    """One day: the schedule's run, the shard jobs, then the channel functions drain their queues. With the
+    ``store``, each message says what became of it (``outcome``), and only those that went out are ``messages``."""
     today = {"RELANCE_TODAY": day.isoformat()}
     functions.invoke("EvaluatorFunction", scheduled_event(day.isoformat()))
     functions.drain("EvaluationQueue", "EvaluatorFunction")
@@ -232,6 +295,11 @@ def run_day(stack: LocalStack, functions: LocalFunctions, day: date, outputs: Ou
     # A message rerouted (an e-mail that could not go, sent as a letter) went out once, as what it became.
     replaced = {m["key"].removesuffix(f"-{m['channel']}") for m in seen if m.get("rerouted_from")}
     result.messages = sorted((m for m in seen if m["key"] not in replaced), key=lambda m: (m["channel"], m["customer"]))
+    if store is not None:
+        for message in result.messages:
+            message["outcome"] = outcome_of(store, message, day)
+        result.dropped = [m for m in result.messages if m["outcome"] not in ("sent", "built", "parked")]
+        result.messages = [m for m in result.messages if m["outcome"] in ("sent", "built", "parked")]
     if outputs is not None:
         outputs.messages.update({m["key"]: m for m in seen})
         outputs.collect(day, result)
@@ -264,7 +332,9 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
              on_imports: Callable[[list[dict[str, Any]]], None] | None = None,
              payment: tuple[date, str] | None = None,
              on_payment: Callable[[dict[str, Any]], None] | None = None,
-             function_env: dict[str, str] | None = None) -> DemoResult:
+             function_env: dict[str, str] | None = None, payers: Mapping[str, Payer] | None = None) -> DemoResult:
+    """``payment``: (day, invoice) paid by a signed Stripe event; ``payers``: debtors (by customer id) who pay
+    after a given reminder, through the generic payment webhook, on their day."""
     if out_dir is not None:  # what an earlier run wrote would read as this run's (a dossier since merged…)
         for folder in DEMO_FOLDERS:
             shutil.rmtree(out_dir / folder, ignore_errors=True)
@@ -276,18 +346,37 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
         functions = LocalFunctions(stack, rules_dir, function_env)
         payments: list[dict[str, Any]] = []
 
+        promised: dict[date, list[tuple[str, str]]] = {}  # day → (invoice, payer's name) a debtor pays then
+        names = {c.id: c.name for c in book.customers.values()}
+
         def before_day(day: date) -> None:
-            if payment is not None and day == payment[0]:
-                payments.append(pay_with_stripe(functions, store, payment[1], day))
+            paying = [("stripe", payment[1], "")] if payment is not None and day == payment[0] else []
+            paying += [("generic", invoice_id, name) for invoice_id, name in promised.pop(day, [])]
+            for provider, invoice_id, name in paying:
+                found = store.invoice(invoice_id)
+                if found is None or found[0].is_settled_on(day):
+                    continue  # paid already (or by someone else)
+                paid = (pay_with_stripe(functions, store, invoice_id, day) if provider == "stripe" else
+                        pay_with_bank_notice(functions, store, invoice_id, day, name))
+                payments.append(paid)
                 if on_payment is not None:
-                    on_payment(payments[-1])
+                    on_payment(paid)
+
+        def after_day(result: DayResult) -> None:
+            for message in result.messages:
+                payer = (payers or {}).get(message["customer"])
+                if payer is not None and payer.wakes_on(message):
+                    promised.setdefault(result.day + timedelta(days=payer.days), []).extend(
+                        (a["invoice"], names.get(message["customer"], "")) for a in message["actions"])
+            if on_day is not None:
+                on_day(result)
 
         imports = drop_exports(stack, functions, list(exports), out_dir)
         if on_imports is not None:
             on_imports(imports)
         outputs = Outputs(stack, out_dir)
-        days = run_days(stack, functions, start, end, outputs, on_day, before_day)
-        again = run_day(stack, functions, rerun, outputs) if rerun else None
+        days = run_days(stack, functions, start, end, outputs, after_day, before_day, store)
+        again = run_day(stack, functions, rerun, outputs, store) if rerun else None
         if out_dir is not None:
             # The weekly report function, as on the Monday after the period: out/report.html and .csv.
             functions.invoke("ReportFunction", {"on": end.isoformat()}, RELANCE_TODAY=end.isoformat())

@@ -325,7 +325,7 @@ def _syntax_message(message: str) -> str:
         hint = f" : le bloc ouvert plus haut se ferme par {{% {ends[0]} %}}" if ends else ""
         return f"balise inconnue « {m.group(1)} »{hint}"
     if m := re.search(r"No filter named '(\w+)'", message):
-        filters = ", ".join(("money", "longdate", "shortdate", "percent", "length", "join", "default", "upper"))
+        filters = ", ".join(("money", "longdate", "shortdate", "percent", "days", "length", "join", "default", "upper"))
         return f"filtre inconnu « {m.group(1)} » (filtres : {filters}…)"
     if "Unexpected end of template" in message:
         ends = [t for t in re.findall(r"'(\w+)'", message) if t.startswith("end")]
@@ -352,11 +352,14 @@ class _Debtor:
     full: bool  # e-mail, phone, SIREN, address complement, account manager
     due_in_days: tuple[int, ...]  # one invoice each, negative when overdue
     partly_paid: bool = True
+    others_due_in_days: tuple[int, ...] = ()  # the customer's other open invoices: the statement of account
 
 
 _DEBTORS = (
-    _Debtor("un client professionnel avec deux factures échues", "business", True, (-16, -17)),
-    _Debtor("un client particulier avec deux factures échues", "consumer", True, (-16, -17)),
+    _Debtor("un client professionnel avec deux factures échues et deux autres ouvertes", "business", True,
+            (-16, -17), others_due_in_days=(-40, 12)),
+    _Debtor("un client particulier avec deux factures échues et une autre pas encore échue", "consumer", True,
+            (-16, -17), others_due_in_days=(9,)),
     _Debtor("un client professionnel sans e-mail, téléphone, SIREN ni complément d’adresse, avec une seule "
             "facture échue", "business", False, (-20,), partly_paid=False),
     _Debtor("un client particulier sans e-mail ni téléphone, avec une seule facture pas encore échue", "consumer",
@@ -384,5 +387,11 @@ def _sample_context(rules: Rules, debtor: _Debtor, step: StepView, language: str
                 amount_due=Decimal("1000.00") if debtor.partly_paid and n % 2 else Decimal("1234.50"), extra=extra)
         for n, due in enumerate(debtor.due_in_days, 1)
     ]
+    others = [
+        Invoice(id=f"F-EX-AUTRE-{n}", customer_id=customer.id, issue_date=today + timedelta(days=due - 30),
+                due_date=today + timedelta(days=due), amount=Decimal("480.00"), amount_due=Decimal("480.00"),
+                extra=extra)
+        for n, due in enumerate(debtor.others_due_in_days, 1)
+    ]
     return message_context(customer=customer, invoices=invoices, company=rules.company, legal=legal_view(rules.legal),
-                           step=step, today=today)
+                           step=step, today=today, others=others)

@@ -21,7 +21,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefine
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from ..domain.fmt import longdate, money, percent, shortdate, weekday
+from ..domain.fmt import days, longdate, money, percent, shortdate, weekday
 from . import french
 from .blocks import Block, escape, parse
 
@@ -30,7 +30,8 @@ __all__ = ["OVERRIDES", "Block", "render_blocks", "render_text", "template_names
 OVERRIDES = Path("templates") / "documents"  # under the rules directory
 PACKAGED = Path(__file__).parent / "templates"
 
-FILTERS = {"money": money, "longdate": longdate, "shortdate": shortdate, "percent": percent, "weekday": weekday,
+FILTERS = {"days": days, "money": money, "longdate": longdate, "shortdate": shortdate, "percent": percent,
+           "weekday": weekday,
            "of": french.of, "at": french.at, "listing": french.join, "plural": french.plural,
            "capitalised": french.capitalised, "address": french.address_text, "form": french.form_text}
 GLOBALS = {"cite": french.cite, "piece_ref": french.piece_ref, "designation": french.designation, "NO": french.NO}
