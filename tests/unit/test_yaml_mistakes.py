@@ -148,3 +148,22 @@ def test_check_from_the_command_line_names_the_file_and_line(tmp_path, capsys, m
     assert main(["check", "--rules", str(tmp_path / "rules")]) == 1
     err = capsys.readouterr().err
     assert f"scenarios.yaml:{line}:" in err and ": error: " in err and "Traceback" not in err
+
+
+def test_a_key_pushed_to_the_margin_inside_a_section_is_blamed_not_the_next_line(tmp_path):
+    # YAML stops on the line after it; the lines around it agree with each other, so this one is the odd one.
+    line, said = broken(tmp_path, "  litigation_min_amount:", "litigation_min_amount:", file="relance.yaml")
+    assert said.startswith(f"{line}:1:")
+    assert "indentation incohérente : les clés de cette ligne commencent en colonne 1" in said
+    assert quoted_in_guide("relance.yaml", said)
+
+
+def test_the_first_key_of_a_block_indented_too_far_is_blamed_not_the_second(tmp_path):
+    line, said = broken(tmp_path, "  name: Atelier", "      name: Atelier", file="relance.yaml")
+    assert said.startswith(f"{line}:7:") and f"ses suivantes (lignes {line + 1} et {line + 2}) en colonne 3" in said
+
+
+def test_a_line_closing_a_nested_block_is_not_blamed_for_the_next_line_s_indentation(tmp_path):
+    # « email » ends the « address » block: it is shallower than the line before it, rightly; « phone » is wrong.
+    line, said = broken(tmp_path, "  phone:", "    phone:", file="relance.yaml")
+    assert said.startswith(f"{line}:")

@@ -7,9 +7,11 @@ hint instead of an obscure error.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -147,16 +149,22 @@ def _syntax_problem(err: YAMLError, lines: list[str]) -> YamlProblem:
         closing = "]" if "sequence" in context else "}"
         return YamlProblem(opened.line + 1, opened.column + 1,
                            f"{what} : ajoutez « {closing} » à la fin de la valeur (YAML s’est arrêté ligne {line})")
-    for number in ([opened.line + 1] if opened is not None else []) + [line, line - 1]:
+    previous = _meaningful(lines, line)
+    suspects = [n for n in ([opened.line + 1] if opened is not None else []) + [line, previous or 0] if n]
+    for number in suspects:
         glued = _glued_colon(lines[number - 1] if 0 < number <= len(lines) else "")
         if glued:
             key, value = glued
             return YamlProblem(number, 1 + lines[number - 1].index(f"{key}:"),
                                f"il manque une espace après « : » dans « {key}:{value} » : écrivez « {key}: {value} »")
-    if "could not find expected ':'" in text and "simple key" in context and opened is not None:
-        missing = _missing_colon(lines[opened.line] if opened.line < len(lines) else "")
-        if missing:
-            return YamlProblem(opened.line + 1, opened.column + 1, missing)
+    structural = ("could not find expected ':'", "mapping values are not allowed", "expected <block end>",
+                  "did not find expected key", "expected '<document start>'", "did not find expected '-'")
+    if any(needle in text for needle in structural):
+        for number in suspects:
+            missing = _missing_colon(lines[number - 1] if 0 < number <= len(lines) else "",
+                                     strict=number != (opened.line + 1 if opened is not None else 0))
+            if missing:
+                return YamlProblem(number, 1 + _indent(lines[number - 1]), missing)
     stripped = source.split("#", 1)[0]
     for marker in (": >", ": |", ": !", ": &", ": *", ": @", ": `", ": %"):
         if marker in stripped:
@@ -166,7 +174,8 @@ def _syntax_problem(err: YAMLError, lines: list[str]) -> YamlProblem:
         return _unexpected_colon(lines, line, column)
     if any(n in text for n in ("expected <block end>", "did not find expected key",
                                "did not find expected '-' indicator", "could not find expected ':'")):
-        return YamlProblem(line, column, "indentation incohérente : " + _alignment(lines, line))
+        return _out_of_line(lines, line) or YamlProblem(line, column,
+                                                        "indentation incohérente : " + _alignment(lines, line))
     hints = {
         "found undefined alias": "alias inconnu (« * ») : mettez la valeur entre guillemets",
         "found unexpected end of stream": "fin de fichier inattendue : un guillemet ou un crochet n’est pas refermé",
@@ -222,6 +231,9 @@ def _unexpected_colon(lines: list[str], line: int, column: int) -> YamlProblem:
         value = here[key.end():].split(" #", 1)[0].strip()
         return YamlProblem(line, column, f"la valeur de « {key.group(1)} » contient « : » ({value}) : mettez-la entre "
                                          f"guillemets, {key.group(1)}: \"{value}\"")
+    odd = _out_of_line(lines, line)
+    if odd is not None:
+        return odd
     previous = _meaningful(lines, line)
     if previous is not None and _indent(here) > _indent(lines[previous - 1]):
         return YamlProblem(line, 1 + _indent(here),
@@ -232,13 +244,94 @@ def _unexpected_colon(lines: list[str], line: int, column: int) -> YamlProblem:
                                      "guillemets, ou l’indentation de cette ligne est fausse")
 
 
-def _missing_colon(text: str) -> str | None:
-    """``scenario particuliers``: a key and its value without the « : » between them."""
+def _missing_colon(text: str, *, strict: bool = False) -> str | None:
+    """``scenario particuliers``: a key and its value without the « : » between them. ``strict``: only for a
+    word the rule files use as a key (a line of text continued from the line before is no mistake)."""
+    if ":" in text.split("#", 1)[0]:
+        return None
     words = text.split("#", 1)[0].strip().removeprefix("- ").split(None, 1)
-    if len(words) == 2 and re.fullmatch(r"[A-Za-z_][\w.]*", words[0]) and ":" not in words[0]:
+    if len(words) == 2 and re.fullmatch(r"[A-Za-z_][\w.]*", words[0]) and (
+            not strict or "." in words[0] or words[0] in _rule_keys()):
         return (f"il manque « : » après « {words[0]} » : écrivez « {words[0]}: {words[1]} » (une clé, deux-points, "
                 "une espace, puis la valeur)")
     return None
+
+
+@cache
+def _schema() -> Any:
+    return json.loads(Path(__file__).with_name("schema.json").read_text(encoding="utf-8"))
+
+
+def _is_section(text: str) -> bool:
+    key = _KEY.match(text)
+    return key is not None and key.group(1) in _schema().get("properties", {})
+
+
+@cache
+def _rule_keys() -> frozenset[str]:
+    """Every key the schema of a rule file names (section, step, company… keys)."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            found.update(node.get("properties", {}))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(_schema())
+    return frozenset(found)
+
+
+def _next_meaningful(lines: list[str], after: int) -> int | None:
+    for number in range(after + 1, len(lines) + 1):
+        if lines[number - 1].strip() and not lines[number - 1].lstrip().startswith("#"):
+            return number
+    return None
+
+
+def _key_column(text: str) -> int:
+    """Where the line's key starts: after its « - » for a list item (« - id: x » and « at: y » below it align)."""
+    column, rest = _indent(text), text.lstrip(" ")
+    while rest.startswith("- "):
+        column, rest = column + 2 + _indent(rest[2:]), rest[2:].lstrip(" ")
+    return column
+
+
+def _opens_block(text: str) -> bool:
+    return text.split(" #", 1)[0].rstrip().endswith(":")
+
+
+def _out_of_line(lines: list[str], line: int) -> YamlProblem | None:
+    """The line before ``line`` when it alone is out of alignment: the lines around it start on one column, it
+    on another. YAML notices a line out of alignment only on the line after it."""
+    if not 0 < line <= len(lines):
+        return None
+    previous = _meaningful(lines, line)
+    if previous is None:
+        return None
+    before, after = _meaningful(lines, previous), _next_meaningful(lines, line)
+    here, odd = _key_column(lines[line - 1]), _key_column(lines[previous - 1])
+    above = _key_column(lines[before - 1]) if before else None
+    below = _key_column(lines[after - 1]) if after else None
+    child = before is not None and above is not None and _opens_block(lines[before - 1]) and odd > above
+    dash = _indent(lines[previous - 1])  # the column shown: where the line's first character is
+    if odd == here:
+        return None
+    # Around a line that is shallower than both neighbours, the line after them decides, unless the line is at the
+    # margin without being a section: a key of a section pushed to column 1 by mistake.
+    stray = odd == 0 and not _is_section(lines[previous - 1])
+    if above == here and not child and (below != odd or stray):
+        around = f"ses voisines (lignes {before} et {line})"
+    elif below == here and not (child and above is not None and here <= above):
+        around = f"ses suivantes (lignes {line} et {after})"
+    else:
+        return None
+    return YamlProblem(previous, dash + 1,
+                       f"indentation incohérente : les clés de cette ligne commencent en colonne {odd + 1}, celles "
+                       f"de {around} en colonne {here + 1} : alignez-la sur elles, avec des espaces")
 
 
 def _glued_colon(text: str) -> tuple[str, str] | None:
