@@ -6,27 +6,40 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install lint chromium test test-fast test-faults demo bench check clean
 
+## Each step says what it does; pip lists what it downloads and installs (no progress bars: one line a package).
+## A fresh install took 46 s here (2 cores, a nearby package index); a slow network makes it minutes.
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@echo "==> [1/3] environnement Python $(VENV) (création s'il manque)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "==> [2/3] mise à jour de pip"
+	$(PIP) install --progress-bar off --upgrade pip
+	@echo "==> [3/3] installation de relance et de ses dépendances (pyproject.toml : une ligne par paquet ;"
+	@echo "    moins d'une minute ici, plus sur un réseau lent)"
+	$(PIP) install --progress-bar off -e '.[dev]'
+	@touch $(STAMP)
+	@echo "==> environnement prêt ($(VENV))"
 
 install: $(STAMP)
 
 lint: $(STAMP)
+	@echo "==> ruff : style et erreurs courantes (functions, tests)"
 	$(BIN)/ruff check functions tests
 
 ## Headless Chromium renders the dashboard and drives the pages in tests (Debian's chromium and chromium-driver;
 ## the browser tests are skipped with a reason if they cannot be installed).
 chromium:
+	@echo "==> navigateur des tests : chromium et chromedriver"
 	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
-		echo "installing Debian's chromium and chromium-driver for the browser tests…"; \
-		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) \
-		|| echo "warning: could not install chromium: the browser tests will be skipped"; }
+		echo "    installation de chromium et chromium-driver (Debian, une à deux minutes)…"; \
+		(apt-get update -q && apt-get install -y -q chromium chromium-driver) \
+		|| echo "    chromium non installé : les tests du navigateur seront ignorés (avec leur raison)"; }
 
 ## The whole suite: lint, unit, integration and end-to-end tests.
 test: lint chromium
+	@echo "==> pytest : tests unitaires, d'intégration (AWS local moto) et de bout en bout — quelques minutes ;"
+	@echo "    un point par test réussi, le détail de chaque échec à la fin"
 	$(BIN)/python -m pytest
 
 ## The fault-injection suite at full size (`make test` runs its short form).
@@ -38,7 +51,9 @@ test-fast: $(STAMP)
 
 ## The main job on the embedded default, with the sample rules and data.
 demo: $(STAMP)
+	@echo "==> [1/2] relance check : vérification des règles et de leurs modèles (rules/)"
 	$(BIN)/relance check --rules rules
+	@echo "==> [2/2] relance demo : un mois d'exécutions quotidiennes sur l'AWS local embarqué (moto)"
 	$(BIN)/relance demo --rules rules
 
 ## Throughput and load-time figures (not a test: nothing passes or fails on speed). The repository's root is on

@@ -7,6 +7,7 @@ Every command takes ``--format json`` (SPEC §4); the default is a table for peo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -16,12 +17,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .cliargs import DATE_METAVAR, FrenchParser, date_argument, near, subcommand
 from .datafile import DataError, load_book
-from .domain.bounds import date_problem
 from .domain.contact import REASON_CONTACT_LIMIT, REASON_NOT_YET_DUE
 from .domain.email import HeaderError
 from .domain.fmt import money, weekday
-from .domain.labels import CHANNEL_LABELS, REFUSAL_LABELS
+from .domain.labels import CHANNEL_LABELS, REFUSAL_LABELS, file_problem, skip_label
 from .domain.model import Book, Unusable, on_statement
 from .domain.planner import DatedAction, DatedMessage, Plan, Planner
 from .domain.policy import Rules
@@ -46,6 +47,13 @@ PAYMENT_OUTCOMES = {"paid": "soldée", "partial": "partiellement payée", "overp
                     "review": "dans une autre devise (gardée pour vérification, non imputée)"}
 
 
+DATA_COMMANDS = ("plan", "simulate", "report", "claim", "dossier", "render")
+STACK_HELP = ("La table de relance est désignée par la variable d’environnement TABLE_NAME. Sur AWS : "
+              "TABLE_NAME=<la table de la pile déployée> (sortie DataTableName de « sam deploy », voir "
+              "infra/) avec vos identifiants AWS habituels. En local, sans AWS : lancez « relance local » dans "
+              "un autre terminal et copiez les lignes « export … » qu’il affiche.")
+
+
 def _count(count: int, word: str) -> str:
     """« 0 message », « 1 message », « 3 messages »: one spelling, never « message(s) »."""
     return f"{count} {word}{'s' if count > 1 else ''}"
@@ -60,88 +68,118 @@ def sample_data_path() -> Path:
 
 
 # -- arguments -------------------------------------------------------------------------------------
-def _date(text: str) -> date:
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (expected YYYY-MM-DD)") from None
-    problem = date_problem(day)  # SPEC §3: past them, calendar arithmetic overflows
-    if problem:
-        raise argparse.ArgumentTypeError(f"'{text}' : {problem}")
-    return day
+_date = date_argument  # JJ/MM/AAAA or AAAA-MM-JJ, within SPEC §3's bounds
+DAY = DATE_METAVAR
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = FrenchParser(add_help=False)
     common.add_argument("--format", choices=("table", "json"), default="table",
-                        help="output: a table for people (default) or JSON")
-    rules_arg = argparse.ArgumentParser(add_help=False)
-    rules_arg.add_argument("--rules", default="rules", metavar="DIR", help="rules directory (default: rules)")
-    data_arg = argparse.ArgumentParser(add_help=False)
-    data_arg.add_argument("--data", required=True, metavar="FILE", type=Path,
-                          help="customers and invoices, JSON (SPEC §3); 'sample' for the bundled sample")
+                        help="sortie : un tableau à lire (par défaut) ou du JSON pour un programme")
+    rules_arg = FrenchParser(add_help=False)
+    rules_arg.add_argument("--rules", default="rules", metavar="DOSSIER",
+                           help="dossier des règles (par défaut : rules)")
+    data_arg = FrenchParser(add_help=False)
+    data_arg.add_argument("--data", metavar="FICHIER", type=Path,
+                          help="clients et factures au format JSON (SPEC §3) ; « sample » pour l’exemple fourni")
+    data_arg.add_argument("--customers", metavar="CLIENTS.CSV", type=Path,
+                          help="ou bien vos exports comptables : le fichier des clients (CSV, comme pour "
+                               "« relance import »)…")
+    data_arg.add_argument("--invoices", metavar="FACTURES.CSV", type=Path,
+                          help="… et celui des factures ; rien n’est écrit nulle part")
 
-    parser = argparse.ArgumentParser(prog="relance", description="Relances de factures impayées, pilotées par des "
-                                                                 "règles YAML.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("check", parents=[common, rules_arg], help="check the rule files and their templates")
-    plan = sub.add_parser("plan", parents=[common, rules_arg, data_arg], help="what one run would do on a date")
-    plan.add_argument("--on", required=True, type=_date, metavar="YYYY-MM-DD")
+    parser = FrenchParser(prog="relance", description="Relances de factures impayées, pilotées par des règles "
+                                                      "YAML. « relance COMMANDE --help » détaille une commande.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE", title="commandes")
+    sub.add_parser("check", parents=[common, rules_arg], help="vérifier les fichiers de règles et leurs modèles",
+                   description="Vérifie les fichiers de règles et leurs modèles ; chaque problème est donné "
+                               "FICHIER:LIGNE:COLONNE.")
+    plan = sub.add_parser("plan", parents=[common, rules_arg, data_arg],
+                          help="ce que ferait une exécution un jour donné",
+                          description="Ce que ferait l’exécution quotidienne un jour donné : relances, messages, "
+                                      "factures non relancées et pourquoi.")
+    plan.add_argument("--on", required=True, type=_date, metavar=DAY, help="le jour de l’exécution")
     simulate = sub.add_parser("simulate", parents=[common, rules_arg, data_arg],
-                              help="every run between two dates, each action added to the history")
-    simulate.add_argument("--from", dest="start", required=True, type=_date, metavar="YYYY-MM-DD")
-    simulate.add_argument("--to", dest="end", required=True, type=_date, metavar="YYYY-MM-DD")
-    sub.add_parser("schema", parents=[common], help="print the JSON Schema of a rule file")
+                              help="toutes les exécutions entre deux dates, chaque relance ajoutée à l’historique",
+                              description="Simule chaque exécution quotidienne entre deux dates.")
+    simulate.add_argument("--from", dest="start", required=True, type=_date, metavar=DAY, help="premier jour")
+    simulate.add_argument("--to", dest="end", required=True, type=_date, metavar=DAY, help="dernier jour (inclus)")
+    sub.add_parser("schema", parents=[common], help="afficher le schéma JSON d’un fichier de règles")
     report = sub.add_parser("report", parents=[common, rules_arg, data_arg],
-                            help="the collection dashboard at a date: a self-contained HTML page and a CSV")
-    report.add_argument("--on", required=True, type=_date, metavar="YYYY-MM-DD")
-    report.add_argument("--out", type=Path, default=Path("out"), help="folder for report.html and report.csv")
+                            help="le tableau de bord du recouvrement à une date : une page HTML et un CSV")
+    report.add_argument("--on", required=True, type=_date, metavar=DAY, help="la date du tableau de bord")
+    report.add_argument("--out", type=Path, default=Path("out"), metavar="DOSSIER",
+                        help="dossier de report.html et report.csv (par défaut : out)")
     claim = sub.add_parser("claim", parents=[common, rules_arg, data_arg],
-                           help="what an invoice is worth in court on a date: principal, penalties, indemnity")
-    claim.add_argument("--invoice", required=True, metavar="ID")
-    claim.add_argument("--on", required=True, type=_date, metavar="YYYY-MM-DD")
+                           help="ce que vaut une facture devant le tribunal à une date : principal, pénalités, "
+                                "indemnité")
+    claim.add_argument("--invoice", required=True, metavar="FACTURE", help="le numéro de la facture")
+    claim.add_argument("--on", required=True, type=_date, metavar=DAY, help="la date du calcul")
     dossier = sub.add_parser("dossier", parents=[common, rules_arg, data_arg],
-                             help="the injonction de payer dossier (ZIP), or why the invoice is not eligible")
-    dossier.add_argument("--invoice", required=True, metavar="ID")
-    dossier.add_argument("--on", required=True, type=_date, metavar="YYYY-MM-DD")
-    dossier.add_argument("--out", type=Path, default=Path("out/dossiers"), help="folder for the ZIP")
+                             help="le dossier d’injonction de payer (ZIP), ou pourquoi la facture n’y a pas droit")
+    dossier.add_argument("--invoice", required=True, metavar="FACTURE", help="le numéro de la facture")
+    dossier.add_argument("--on", required=True, type=_date, metavar=DAY, help="la date du dossier")
+    dossier.add_argument("--out", type=Path, default=Path("out/dossiers"), metavar="DOSSIER",
+                         help="dossier du ZIP (par défaut : out/dossiers)")
     render = sub.add_parser("render", parents=[common, rules_arg, data_arg],
-                            help="write what the debtor would receive for an invoice at a step, to proofread")
-    render.add_argument("--invoice", required=True, metavar="ID")
-    render.add_argument("--step", required=True, metavar="STEP", help="a step id of the invoice's scenario")
-    render.add_argument("--on", type=_date, metavar="YYYY-MM-DD", help="the date printed (default: the step's date)")
-    render.add_argument("--out", type=Path, default=Path("out/render"), help="folder for the .eml / .pdf / .txt")
+                            help="écrire ce que recevrait le client pour une facture à une étape, pour relecture")
+    render.add_argument("--invoice", required=True, metavar="FACTURE", help="le numéro de la facture")
+    render.add_argument("--step", required=True, metavar="ÉTAPE", help="une étape du scénario de la facture")
+    render.add_argument("--on", type=_date, metavar=DAY, help="la date imprimée (par défaut : celle de l’étape)")
+    render.add_argument("--out", type=Path, default=Path("out/render"), metavar="DOSSIER",
+                        help="dossier des fichiers .eml, .pdf ou .txt (par défaut : out/render)")
     invoice = sub.add_parser("invoice", parents=[common],
-                             help="record what you learned: paid, dispute, promise, resume (TABLE_NAME, "
-                                  "AWS_ENDPOINT_URL for the local stack)")
-    verbs = invoice.add_subparsers(dest="verb", required=True, metavar="VERB")
-    paid = verbs.add_parser("paid", parents=[common], help="a payment seen on the bank statement")
-    paid.add_argument("ids", nargs="+", metavar="INVOICE")
-    paid.add_argument("--amount", help="amount paid (default: all that is due); decimal comma or point")
-    paid.add_argument("--reference", default="", help="the bank entry's reference")
-    dispute = verbs.add_parser("dispute", parents=[common], help="the customer contests: reminders pause")
-    dispute.add_argument("ids", nargs="+", metavar="INVOICE")
-    dispute.add_argument("--reason", required=True)
-    promise = verbs.add_parser("promise", parents=[common], help="a promise to pay: reminders pause until then")
-    promise.add_argument("ids", nargs="+", metavar="INVOICE")
-    promise.add_argument("--until", required=True, type=_date, metavar="YYYY-MM-DD")
-    resume = verbs.add_parser("resume", parents=[common], help="lift a dispute or a promise")
-    resume.add_argument("ids", nargs="+", metavar="INVOICE")
+                             help="enregistrer ce que vous avez appris : paiement, litige, promesse, reprise",
+                             description="Enregistre dans la table de relance ce que vous avez appris. "
+                                         + STACK_HELP)
+    verbs = invoice.add_subparsers(dest="verb", required=True, metavar="ACTION", title="actions")
+    paid = verbs.add_parser("paid", parents=[common], help="un paiement vu sur le relevé bancaire")
+    paid.add_argument("ids", nargs="+", metavar="FACTURE", help="une ou plusieurs factures")
+    paid.add_argument("--amount", metavar="MONTANT",
+                      help="montant payé (par défaut : tout le reste dû) ; virgule ou point décimal")
+    paid.add_argument("--reference", default="", metavar="RÉFÉRENCE", help="la référence de l’écriture bancaire")
+    dispute = verbs.add_parser("dispute", parents=[common], help="le client conteste : les relances s’arrêtent")
+    dispute.add_argument("ids", nargs="+", metavar="FACTURE", help="une ou plusieurs factures")
+    dispute.add_argument("--reason", required=True, metavar="MOTIF", help="le motif de la contestation")
+    promise = verbs.add_parser("promise", parents=[common],
+                               help="une promesse de paiement : les relances attendent jusque-là")
+    promise.add_argument("ids", nargs="+", metavar="FACTURE", help="une ou plusieurs factures")
+    promise.add_argument("--until", required=True, type=_date, metavar=DAY, help="la date promise")
+    resume = verbs.add_parser("resume", parents=[common], help="lever un litige ou une promesse")
+    resume.add_argument("ids", nargs="+", metavar="FACTURE", help="une ou plusieurs factures")
     verbs.add_parser("review", parents=[common],
-                     help="list the payments kept for review: unknown invoice, or another currency (never applied)")
+                     help="les paiements gardés pour vérification : facture inconnue ou autre devise (jamais imputés)")
     for verb in (paid, dispute, promise, resume):
-        verb.add_argument("--on", type=_date, metavar="YYYY-MM-DD", help="the day it happened (default: today)")
+        verb.add_argument("--on", type=_date, metavar=DAY, help="le jour où c’est arrivé (par défaut : aujourd’hui)")
     importer = sub.add_parser("import", parents=[common],
-                              help="import the accounting software's CSV exports into the store "
-                                   "(AWS, or the local stack when AWS_ENDPOINT_URL is set; table from TABLE_NAME)")
-    importer.add_argument("--customers", type=Path, metavar="FILE", help="customers export (CSV)")
-    importer.add_argument("--invoices", type=Path, metavar="FILE", help="invoices export (CSV)")
+                              help="importer les exports CSV du logiciel comptable dans la table de relance",
+                              description="Importe les exports CSV du logiciel comptable dans la table de relance. "
+                                          + STACK_HELP)
+    importer.add_argument("--customers", type=Path, metavar="CLIENTS.CSV", help="l’export des clients (CSV)")
+    importer.add_argument("--invoices", type=Path, metavar="FACTURES.CSV", help="l’export des factures (CSV)")
     demo = sub.add_parser("demo", parents=[common, rules_arg],
-                          help="the daily job on the embedded local AWS, with the bundled sample data")
-    demo.add_argument("--from", dest="start", type=_date, default=DEMO_RUN_FROM, metavar="YYYY-MM-DD")
-    demo.add_argument("--to", dest="end", type=_date, default=DEMO_RUN_TO, metavar="YYYY-MM-DD")
-    demo.add_argument("--out", type=Path, default=Path("out"), help="where the demo writes what it produced")
+                          help="l’exécution quotidienne sur l’AWS local embarqué, avec les données d’exemple")
+    demo.add_argument("--from", dest="start", type=_date, default=DEMO_RUN_FROM, metavar=DAY, help="premier jour")
+    demo.add_argument("--to", dest="end", type=_date, default=DEMO_RUN_TO, metavar=DAY, help="dernier jour")
+    demo.add_argument("--out", type=Path, default=Path("out"), metavar="DOSSIER",
+                      help="où la démonstration écrit ce qu’elle a produit (par défaut : out)")
+    local = sub.add_parser("local", help="démarrer l’AWS local embarqué et afficher les variables pour "
+                                         "« relance import » et « relance invoice » (Ctrl-C pour l’arrêter)",
+                           description="Démarre la pile AWS locale (moto) créée depuis template.yaml et affiche les "
+                                       "variables d’environnement à utiliser dans un autre terminal ; Ctrl-C "
+                                       "l’arrête (ses données sont perdues).")
+    local.add_argument("--data", metavar="FICHIER", type=Path,
+                       help="charger d’abord ce fichier de données, historique compris ; « sample » : les factures "
+                            "de la démonstration")
+    local.add_argument("--port", type=_port, default=0, metavar="PORT",
+                       help="port du serveur local (par défaut : un port libre, différent à chaque lancement)")
     return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"« {text} » n’est pas un numéro de port (entre 1 et 65535)")
+    return int(text)
 
 
 # -- output ----------------------------------------------------------------------------------------
@@ -230,11 +268,45 @@ def _load(rules_dir: str) -> Rules:
     return result.rules
 
 
-def _book(path: Path) -> Book:
-    """The data file; each invoice it sets aside (SPEC §3) is named on stderr, in French, and the rest goes on."""
-    book = load_book(sample_data_path() if str(path) == "sample" else path)
+def _book(args: argparse.Namespace) -> Book:
+    """The data file, or the two accounting exports; each invoice set aside (SPEC §3) or row refused is named on
+    stderr, in French, and the rest goes on."""
+    if args.data is None:
+        return _exports_book(args.customers, args.invoices)
+    book = load_book(sample_data_path() if str(args.data) == "sample" else args.data)
     _warn_unusable(book.unusable)
     return book
+
+
+def _exports_book(customers: Path, invoices: Path) -> Book:
+    """What ``relance import`` would keep of the two exports, as a book: nothing is written anywhere."""
+    from types import MappingProxyType
+
+    from .app.importing import ExportUnusable, preview_exports
+    from .imports import format_of
+
+    data = {}
+    for path in (customers, invoices):
+        try:
+            data[path] = path.read_bytes()
+        except OSError as err:
+            raise DataError([f"{path} : impossible de lire le fichier ({file_problem(err)})"]) from None
+    try:
+        preview = preview_exports(data[customers], data[invoices], customers_fmt=format_of(customers.name),
+                                  invoices_fmt=format_of(invoices.name))
+    except ExportUnusable as err:
+        raise DataError([f"{customers if err.kind == 'customers' else invoices} : {err}"]) from None
+    for kind, path in (("customers", customers), ("invoices", invoices)):
+        report = preview.reports[kind]
+        for error in sorted(report.errors, key=lambda e: (e.row, e.column)):
+            sys.stderr.write(f"{path}:{error.row}: {error.column or 'ligne'} : {error.reason} (ligne ignorée)\n")
+        for warning in report.warnings:
+            sys.stderr.write(f"{path}:{warning.row}: facture {warning.column} : {warning.reason}\n")
+        what = "client(s)" if kind == "customers" else "facture(s)"
+        sys.stderr.write(f"{path} : {report.imported} {what} lu(s) sur {report.rows} ligne(s)"
+                         + (f", {len({e.row for e in report.errors})} ligne(s) refusée(s) comme à l’import"
+                            if report.errors else "") + ".\n")
+    return Book(customers=MappingProxyType({c.id: c for c in preview.customers}), invoices=tuple(preview.invoices))
 
 
 def _warn_unusable(unusable: Sequence[Unusable], already: Sequence[Unusable] = ()) -> None:
@@ -263,7 +335,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     rules = _load(args.rules)
-    book = _book(args.data)
+    book = _book(args)
     plan = Planner(rules).plan(book, args.on)
     _warn_unusable(plan.unusable, book.unusable)
     for invoice_id, text in terms_warnings(book):  # on stderr, like the invoices set aside: the JSON is SPEC §4's
@@ -288,13 +360,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
                                DEFERRED_LABELS.get(d.reason, d.reason)) for d in plan.deferred]))
     if plan.skipped:
         console.print(_table(f"Factures non relancées — {len(plan.skipped)}", ("Facture", "Raison"),
-                             [(s.invoice, s.reason) for s in plan.skipped]))
+                             [(s.invoice, skip_label(s.reason)) for s in plan.skipped]))
     return 0
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     rules = _load(args.rules)
-    return _show_simulation(rules, _book(args.data), args.start, args.end, args.format)
+    return _show_simulation(rules, _book(args), args.start, args.end, args.format)
 
 
 def _show_simulation(rules: Rules, book: Book, start: date, end: date, fmt: str) -> int:
@@ -318,7 +390,7 @@ def _show_simulation(rules: Rules, book: Book, start: date, end: date, fmt: str)
                                DEFERRED_LABELS.get(d.reason, d.reason)) for day, d in run.deferred]))
     if run.unusable:
         console.print(_table(f"Factures mises de côté — {len(run.unusable)}", ("Facture", "Raison"),
-                             [(u.invoice, u.reason) for u in run.unusable]))
+                             [(u.invoice, skip_label(u.reason)) for u in run.unusable]))
     return 0
 
 
@@ -329,28 +401,38 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .domain.render import render_message
 
     rules = _load(args.rules)
-    book = _book(args.data)
-    invoice = _invoice_of(book, args.invoice, args.data)
+    book = _book(args)
+    invoice = _invoice_of(book, args.invoice, _source(args))
     customer = book.customers[invoice.customer_id]
     on = args.on or invoice.due_date
     planner = Planner(rules)
     segment = planner.segment_of(book, invoice, on)
     if segment is None:
-        sys.stderr.write(f"invoice {invoice.id}: no segment matches it on {on}\n")
+        sys.stderr.write(f"facture {invoice.id} : aucun segment ne la prend le {on:%d/%m/%Y} — ajoutez un segment "
+                         "sans condition en dernier (segments.yaml)\n")
         return 1
     scenario = rules.scenarios[segment.scenario]
     step = next((s for s in scenario.steps if s.id == args.step), None)
     if step is None:
-        sys.stderr.write(f"invoice {invoice.id} follows the scenario '{scenario.name}', which has no step "
-                         f"'{args.step}' (steps: {', '.join(s.id for s in scenario.steps)})\n")
+        steps = [s.id for s in scenario.steps]
+        sys.stderr.write(f"--step {args.step} : la facture {invoice.id} suit le scénario « {scenario.name} » "
+                         f"(segment « {segment.name} »), qui n’a pas d’étape « {args.step} »{near(args.step, steps)} "
+                         f"(étapes : {', '.join(steps)})\n")
         return 1
     if step.channel == "litigation":
-        sys.stderr.write("the litigation step builds a dossier: use relance dossier\n")
+        sys.stderr.write(f"--step {step.id} : cette étape constitue un dossier d’injonction de payer, elle ne "
+                         f"s’affiche pas ici : utilisez « relance dossier --invoice {invoice.id} --on JJ/MM/AAAA »\n")
         return 1
     on = args.on or planner.step_day(invoice.due_date, step.at)
     others = [i for i in book.invoices if i.customer_id == customer.id and i.id != invoice.id]
-    rendered = render_message(rules, customer=customer, invoices=[invoice], channel=step.channel, tone=step.tone,
-                              step_id=step.id, at=step.at_label, template=step.template, today=on, others=others)
+    try:
+        rendered = render_message(rules, customer=customer, invoices=[invoice], channel=step.channel, tone=step.tone,
+                                  step_id=step.id, at=step.at_label, template=step.template, today=on, others=others)
+    except TemplateMissing:
+        what = f"modèle « {step.template} »" if step.template else f"ton {step.tone}"
+        sys.stderr.write(f"--step {step.id} : aucun modèle pour un message {CHANNEL_LABELS[step.channel]} ({what}, "
+                         f"langue {customer.language or 'fr'}) : « relance check » indique le fichier à créer\n")
+        return 1
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"{invoice.id}_{step.id}"
     company = rules.company
@@ -381,22 +463,28 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def _invoice_of(book: Book, invoice_id: str, source: Path) -> Any:
+def _invoice_of(book: Book, invoice_id: str, source: Any) -> Any:
     invoice = next((i for i in book.invoices if i.id == invoice_id), None)
     if invoice is None:
         aside = next((u for u in book.unusable if u.invoice == invoice_id), None)
         if aside is not None:
             raise DataError([f"{invoice_id} : facture inutilisable ({aside.reason}) — {aside.where} : {aside.problem}"
                              " ; corrigez-la dans l’export puis relancez"])
-        raise DataError([f"{source}: no invoice '{invoice_id}'"])
+        ids = [i.id for i in book.invoices]
+        raise DataError([f"--invoice {invoice_id} : aucune facture « {invoice_id} » dans {source}"
+                         + (near(invoice_id, ids) or f" ({len(ids)} facture(s) lue(s))")])
     return invoice
+
+
+def _source(args: argparse.Namespace) -> str:
+    return str(args.data) if args.data is not None else f"{args.invoices}"
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .app.report import build_report
 
     rules = _load(args.rules)
-    report = build_report(_book(args.data), rules, args.on)
+    report = build_report(_book(args), rules, args.on)
     args.out.mkdir(parents=True, exist_ok=True)
     html_path, csv_path = args.out / "report.html", args.out / "report.csv"
     html_path.write_text(report.html, encoding="utf-8")
@@ -412,8 +500,8 @@ def cmd_claim(args: argparse.Namespace) -> int:
     from .domain.claim import RateUnknown, UnusableInvoice, compute_claim, rates_of
 
     rules = _load(args.rules)
-    book = _book(args.data)
-    invoice = _invoice_of(book, args.invoice, args.data)
+    book = _book(args)
+    invoice = _invoice_of(book, args.invoice, _source(args))
     rates = rates_of(rules)
     try:
         claim = compute_claim(invoice, book.customers[invoice.customer_id], rules.legal, args.on, rates)
@@ -450,8 +538,8 @@ def cmd_dossier(args: argparse.Namespace) -> int:
     from .litigation.dossier import build_from_book, debtor_dossier, dossier_claim
 
     rules = _load(args.rules)
-    book = _book(args.data)
-    invoice = _invoice_of(book, args.invoice, args.data)
+    book = _book(args)
+    invoice = _invoice_of(book, args.invoice, _source(args))
     customer = book.customers[invoice.customer_id]
     try:
         verdict, others = debtor_dossier(book, invoice, rules, args.on)
@@ -598,6 +686,48 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _wait_for_interrupt() -> None:
+    import time
+
+    while True:
+        time.sleep(3600)
+
+
+def cmd_local(args: argparse.Namespace) -> int:
+    """The embedded local AWS, kept running for ``relance import`` and ``relance invoice`` in another terminal."""
+    from .local.stack import LocalStack
+
+    console = _console()
+    book = load_book(sample_data_path() if str(args.data) == "sample" else args.data) if args.data else None
+    console.print("Démarrage de la pile AWS locale (moto) depuis template.yaml…")
+    with LocalStack(port=args.port) as stack:
+        env = local_environment(stack)
+        if book is not None:
+            from .adapters.dynamo import DynamoStore
+
+            shards = int(stack.resolver.parameters["Shards"])
+            DynamoStore(stack.client("dynamodb"), env["TABLE_NAME"], shards).seed(book)
+            console.print(f"{len(book.customers)} client(s) et {len(book.invoices)} facture(s) de {args.data} chargés, "
+                          "historique compris.")
+        console.print("Pile locale prête. Dans un autre terminal, copiez ces lignes, puis lancez par exemple "
+                      "« relance import --customers clients.csv --invoices factures.csv » :\n", markup=False)
+        sys.stdout.write("".join(f"export {k}={v}\n" for k, v in env.items()))
+        sys.stdout.write("\nCtrl-C arrête la pile ; ce qu’elle contient est alors perdu.\n")
+        sys.stdout.flush()
+        with contextlib.suppress(KeyboardInterrupt):
+            _wait_for_interrupt()
+    console.print("Pile locale arrêtée.")
+    return 0
+
+
+def local_environment(stack: Any) -> dict[str, str]:
+    """The variables ``relance import`` and ``relance invoice`` need to reach ``stack``."""
+    from .local.stack import CREDENTIALS
+
+    return {"TABLE_NAME": stack.physical["DataTable"], "AWS_ENDPOINT_URL": stack.endpoint_url,
+            "AWS_REGION": stack.region, "AWS_DEFAULT_REGION": stack.region, **CREDENTIALS}
+
+
 def cmd_invoice(args: argparse.Namespace) -> int:
     from datetime import datetime
     from decimal import Decimal, InvalidOperation
@@ -610,19 +740,20 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     from .settings import Settings, SettingsError
 
     try:
-        store = Runtime(Settings.from_env()).store
+        runtime = Runtime(Settings.from_env())
     except SettingsError as err:
-        sys.stderr.write(f"{err}\n")
-        return 1
+        return _no_stack("relance invoice", err)
+    store = runtime.store
     if args.verb == "review":
-        return _review_payments(store, args.format)
+        return _review_payments(store, args.format, runtime.settings)
     on = args.on or datetime.now(ZoneInfo("Europe/Paris")).date()
     amount = None
     if args.verb == "paid" and args.amount:
         try:
             amount = Decimal(args.amount.replace(",", ".").replace(" ", "").replace("\u202f", ""))
         except InvalidOperation:
-            build_parser().error(f"--amount: '{args.amount}' is not an amount")
+            subcommand(build_parser(), "invoice", "paid").error(
+                f"argument --amount : « {args.amount} » n’est pas un montant (par exemple 1234,56)")
     results, failed = {}, False
     for invoice_id in args.ids:
         try:
@@ -635,7 +766,7 @@ def cmd_invoice(args: argparse.Namespace) -> int:
             else:
                 outcome = manual.resume(store, invoice_id, on)
         except manual.UnknownInvoice:
-            outcome, failed = "unknown invoice", True
+            outcome, failed = UNKNOWN_INVOICE, True
         except manual.UnusableInvoice as err:
             aside = err.unusable
             sys.stderr.write(f"facture {invoice_id} : {aside.problem} (champ {aside.reason.partition(': ')[2]}, "
@@ -643,32 +774,58 @@ def cmd_invoice(args: argparse.Namespace) -> int:
                              "comptable puis réimportez-la\n")
             outcome, failed = aside.reason, True
         except (BotoCoreError, ClientError) as err:
-            sys.stderr.write(f"cannot reach the table: {err}\n")
-            return 1
+            return _unreachable(runtime.settings, err)
         if outcome is False:
-            outcome, failed = "not changed (unknown invoice, or its status does not allow it)", True
-        results[invoice_id] = "recorded" if outcome is True else outcome
+            outcome, failed = NOT_CHANGED, True
+        results[invoice_id] = RECORDED if outcome is True else outcome
     if args.format == "json":
         _emit_json({"verb": args.verb, "on": on.isoformat(), "results": results})
     else:
         for invoice_id, outcome in results.items():
-            _console().print(f"{invoice_id} : {outcome}")
+            _console().print(f"{invoice_id} : {_outcome_label(str(outcome))}", markup=False)
     return 1 if failed else 0
+
+
+RECORDED, UNKNOWN_INVOICE = "recorded", "unknown invoice"  # the JSON's stable codes (English)
+NOT_CHANGED = "not changed (unknown invoice, or its status does not allow it)"
+OUTCOME_LABELS = {RECORDED: "enregistré", UNKNOWN_INVOICE: "facture inconnue dans la table : rien n’a été enregistré",
+                  NOT_CHANGED: "rien n’a changé (facture inconnue, ou son état ne le permet pas : une facture "
+                               "soldée ne peut être contestée)",
+                  "nothing due": "rien n’est dû sur cette facture : aucun paiement enregistré"}
+
+
+def _outcome_label(outcome: str) -> str:
+    if outcome in PAYMENT_OUTCOMES:
+        return f"paiement enregistré — facture {PAYMENT_OUTCOMES[outcome]}"
+    return OUTCOME_LABELS.get(outcome) or skip_label(outcome)
+
+
+def _no_stack(command: str, err: Exception) -> int:
+    """No table to write to: say, in French, how to reach one (the setting's own message stays, for operators)."""
+    sys.stderr.write(f"{command} : aucune table de relance désignée ({err}).\n{STACK_HELP}\n")
+    return 1
+
+
+def _unreachable(settings: Any, err: Exception) -> int:
+    where = f"la pile locale {settings.endpoint_url}" if settings.endpoint_url else f"AWS ({settings.region})"
+    sys.stderr.write(f"impossible d’atteindre la table {settings.table_name} sur {where} : {err}\n"
+                     + ("La pile locale est-elle toujours lancée (« relance local ») ?\n" if settings.endpoint_url
+                        else "Vérifiez vos identifiants AWS et le nom de la table.\n"))
+    return 1
 
 
 REVIEW_REASONS = {"unmatched": "facture inconnue", "currency_mismatch": "devise différente de la facture",
                   "currency_not_euro": "paiement hors euros"}
 
 
-def _review_payments(store: Any, output: str) -> int:
+def _review_payments(store: Any, output: str, settings: Any) -> int:
     """What the webhooks kept without applying it, for the finance assistant to reconcile by hand."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         kept = store.review_payments()
     except (BotoCoreError, ClientError) as err:
-        sys.stderr.write(f"cannot reach the table: {err}\n")
-        return 1
+        return _unreachable(settings, err)
     if output == "json":
         _emit_json({"verb": "review", "payments": kept})
         return 0
@@ -694,12 +851,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .settings import Settings, SettingsError
 
     if not args.customers and not args.invoices:
-        build_parser().error("import needs --customers FILE, --invoices FILE, or both")
+        subcommand(build_parser(), "import").error("donnez --customers CLIENTS.CSV, --invoices FACTURES.CSV, "
+                                                   "ou les deux")
     try:
         runtime = Runtime(Settings.from_env())
     except SettingsError as err:
-        sys.stderr.write(f"{err}\n")
-        return 1
+        return _no_stack("relance import", err)
     summaries, failed = [], False
     for kind, path in (("customers", args.customers), ("invoices", args.invoices)):
         if path is None:
@@ -707,7 +864,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             data = path.read_bytes()
         except OSError as err:
-            sys.stderr.write(f"{path}: impossible de lire le fichier ({err.strerror})\n")
+            sys.stderr.write(f"{path} : impossible de lire le fichier ({file_problem(err)})\n")
             failed = True
             continue
         try:
@@ -717,9 +874,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             failed = True
             continue
         except (BotoCoreError, ClientError) as err:
-            where = runtime.settings.endpoint_url or f"AWS ({runtime.settings.region})"
-            sys.stderr.write(f"cannot write to the table {runtime.settings.table_name} at {where}: {err}\n")
-            return 1
+            return _unreachable(runtime.settings, err)
         for error in report.errors:
             sys.stderr.write(f"{path}:{error.row}: {error.column or 'ligne'}: {error.reason}\n")
         if report.errors:
@@ -750,14 +905,35 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 COMMANDS = {"check": cmd_check, "plan": cmd_plan, "simulate": cmd_simulate, "schema": cmd_schema, "import": cmd_import,
             "render": cmd_render, "invoice": cmd_invoice, "claim": cmd_claim, "dossier": cmd_dossier,
-            "report": cmd_report,
-            "demo": cmd_demo}
+            "report": cmd_report, "demo": cmd_demo, "local": cmd_local}
+
+
+def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """What argparse cannot say: a period backwards, and where the data comes from (a file, or two exports)."""
+    here = subcommand(parser, args.command)
+    if getattr(args, "start", None) and args.end < args.start:
+        here.error(f"--to {args.end:%d/%m/%Y} est avant --from {args.start:%d/%m/%Y} : inversez les deux dates")
+    if args.command not in DATA_COMMANDS:
+        return
+    exports = args.customers is not None or args.invoices is not None
+    if args.data is not None and exports:
+        here.error("donnez soit --data FICHIER, soit --customers CLIENTS.CSV --invoices FACTURES.CSV, pas les deux")
+    if args.data is None and not exports:
+        here.error("il manque les données : --data FICHIER (JSON), ou vos exports --customers CLIENTS.CSV "
+                   "--invoices FACTURES.CSV")
+    if exports and (args.customers is None or args.invoices is None):
+        missing = "--invoices FACTURES.CSV" if args.invoices is None else "--customers CLIENTS.CSV"
+        here.error(f"il manque {missing} : l’aperçu lit les deux exports, les clients et leurs factures")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if getattr(args, "start", None) and args.end < args.start:
-        build_parser().error("--to must not be before --from")
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the sub-command they were given to, with the option probably meant
+        here = subcommand(parser, args.command, getattr(args, "verb", None) or "")
+        options = [o for action in here._actions for o in action.option_strings]
+        here.error(f"arguments inconnus : {' '.join(extra)}" + near(extra[0].split("=")[0], options))
+    _check_arguments(parser, args)
     try:
         return COMMANDS[args.command](args)
     except RulesError as err:

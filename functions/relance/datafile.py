@@ -10,6 +10,7 @@ and the others are planned. A customer's date out of bounds sets its invoices as
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable
 from datetime import date
@@ -19,6 +20,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from .domain.bounds import amount_problem, date_problem
+from .domain.labels import file_problem
 from .domain.model import (
     ACTIVITIES,
     INVOICE_STATUSES,
@@ -81,7 +83,7 @@ def _integer(text: str) -> int | Decimal:
 def _walk_duplicates(value: Any, path: str, found: list[str]) -> None:
     if isinstance(value, _Object):
         for key in value.duplicates:
-            found.append(f"{path or 'top level'}: key '{key}' appears twice in one object")
+            found.append(f"{path or 'premier niveau'} : la clé '{key}' apparaît deux fois dans le même objet")
         for key, child in value.items():
             _walk_duplicates(child, f"{path}.{key}" if path else key, found)
     elif isinstance(value, list):
@@ -95,11 +97,11 @@ def load_book(path: str | Path) -> Book:
     try:
         raw = path.read_bytes()
     except OSError as err:
-        raise DataError([f"{name}: cannot read the file ({err.strerror})"]) from None
+        raise DataError([f"{name} : impossible de lire le fichier ({file_problem(err)})"]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise DataError([f"{name}: the file is not UTF-8 text"]) from None
+        raise DataError([f"{name} : ce fichier n’est pas du texte UTF-8 : enregistrez-le en UTF-8"]) from None
     return parse_book(text, name)
 
 
@@ -108,14 +110,15 @@ def parse_book(text: str, name: str = "data.json") -> Book:
         data = json.loads(text, parse_float=Decimal, parse_int=_integer, object_pairs_hook=_object,
                           parse_constant=_Constant)
     except json.JSONDecodeError as err:
-        raise DataError([f"{name}:{err.lineno}:{err.colno}: not valid JSON ({err.msg})"]) from None
+        raise DataError([f"{name}:{err.lineno}:{err.colno}: JSON invalide ici (virgule, guillemet ou accolade "
+                         "manquant ?)"]) from None
     except RecursionError:
-        raise DataError([f"{name}: the JSON is nested too deeply"]) from None
+        raise DataError([f"{name} : JSON trop profondément imbriqué"]) from None
     duplicates: list[str] = []
     try:
         _walk_duplicates(data, "", duplicates)
     except RecursionError:
-        raise DataError([f"{name}: the JSON is nested too deeply"]) from None
+        raise DataError([f"{name} : JSON trop profondément imbriqué"]) from None
     if duplicates:
         raise DataError([f"{name}: {problem}" for problem in duplicates[:MAX_PROBLEMS]])
     return _Reader(name).book(data)
@@ -133,10 +136,10 @@ class _Reader:
 
     def book(self, data: Any) -> Book:
         if not isinstance(data, dict):
-            raise DataError([f"{self.name}: expected an object with 'customers' and 'invoices'"])
+            raise DataError([f"{self.name} : un objet avec 'customers' et 'invoices' est attendu"])
         for key in data:
             if key not in ("customers", "invoices"):
-                self.fail(key, "unknown key (expected 'customers' and 'invoices')")
+                self.fail(key, "clé inconnue (seules 'customers' et 'invoices' sont possibles)")
         customers_raw = self._list(data, "customers")
         invoices_raw = self._list(data, "invoices")
         customers: dict[str, Customer] = {}
@@ -146,7 +149,7 @@ class _Reader:
             if customer is None:
                 continue
             if customer.id in customers:
-                self.fail(f"customers[{i}].id", f"'{customer.id}' is already used by another customer")
+                self.fail(f"customers[{i}].id", f"'{customer.id}' est déjà le code d’un autre client")
                 continue
             customers[customer.id] = customer
             if self.aside:
@@ -160,9 +163,10 @@ class _Reader:
             if invoice is None:
                 continue
             if invoice.id in seen:
-                self.fail(f"invoices[{i}].id", f"'{invoice.id}' is already used by another invoice")
+                self.fail(f"invoices[{i}].id", f"'{invoice.id}' est déjà le numéro d’une autre facture")
             elif invoice.customer_id not in customers:
-                self.fail(f"invoices[{i}].customer_id", f"unknown customer '{invoice.customer_id}'")
+                self.fail(f"invoices[{i}].customer_id",
+                          f"client '{invoice.customer_id}' inconnu (absent de 'customers')")
             elif self.aside:
                 place, problem = self.aside[0]
                 unusable.append(Unusable.field(invoice.id, invoice.customer_id, place.split(".", 1)[1], problem,
@@ -181,13 +185,13 @@ class _Reader:
     def _list(self, data: dict[str, Any], key: str) -> list[Any]:
         value = data.get(key, [])
         if not isinstance(value, list):
-            self.fail(key, "expected a list")
+            self.fail(key, "une liste est attendue")
             return []
         return value
 
     def _guard(self, where: str, raw: Any, build: Callable[[str, dict[str, Any]], T]) -> T | None:
         if not isinstance(raw, dict):
-            self.fail(where, "expected an object")
+            self.fail(where, "un objet est attendu")
             return None
         before = len(self.problems)
         self.aside = []
@@ -202,28 +206,28 @@ class _Reader:
         value = raw.get(key)
         if value is None:
             if required:
-                self.fail(f"{where}.{key}", "is required")
+                self.fail(f"{where}.{key}", "champ obligatoire absent")
             return default
         if isinstance(value, (bool, _Constant)) or not isinstance(value, (str, int)):
-            self.fail(f"{where}.{key}", f"{_show(value)} is not a text")
+            self.fail(f"{where}.{key}", f"{_show(value)} n’est pas un texte")
             return default
         text = str(value).strip()
         if required and not text:
-            self.fail(f"{where}.{key}", "is required and cannot be empty")
+            self.fail(f"{where}.{key}", "champ obligatoire, il ne peut pas être vide")
         return text
 
     def day(self, where: str, raw: dict[str, Any], key: str, *, required: bool = False) -> date | None:
         value = raw.get(key)
         if value is None:
             if required:
-                self.fail(f"{where}.{key}", "is required")
+                self.fail(f"{where}.{key}", "champ obligatoire absent")
             return None
         try:
             if not isinstance(value, str) or len(value) != 10:
                 raise ValueError
             day = date.fromisoformat(value)
         except ValueError:
-            self.fail(f"{where}.{key}", f"{_show(value)} is not a date (expected YYYY-MM-DD)")
+            self.fail(f"{where}.{key}", f"{_show(value)} n’est pas une date (AAAA-MM-JJ attendu)")
             return None
         problem = date_problem(day)
         if problem:
@@ -234,10 +238,10 @@ class _Reader:
         value = raw.get(key)
         if value is None:
             if required:
-                self.fail(f"{where}.{key}", "is required")
+                self.fail(f"{where}.{key}", "champ obligatoire absent")
             return None
         if isinstance(value, bool):
-            self.fail(f"{where}.{key}", f"{_show(value)} is not an amount")
+            self.fail(f"{where}.{key}", f"{_show(value)} n’est pas un montant")
             return None
         try:
             amount = None if isinstance(value, _Constant) else (
@@ -245,7 +249,7 @@ class _Reader:
         except InvalidOperation:
             amount = None
         if amount is None or not amount.is_finite():
-            self.fail(f"{where}.{key}", f"{_show(value)} is not an amount (expected e.g. \"1200.00\")")
+            self.fail(f"{where}.{key}", f"{_show(value)} n’est pas un montant (par exemple \"1200.00\")")
             return None
         problem = amount_problem(amount)
         if problem:
@@ -257,14 +261,17 @@ class _Reader:
         if value is None:
             return MappingProxyType({})
         if not isinstance(value, dict):
-            self.fail(f"{where}.{key}", "expected an object")
+            self.fail(f"{where}.{key}", "un objet est attendu")
             return MappingProxyType({})
         return MappingProxyType(value)
 
     def unknown(self, where: str, raw: dict[str, Any], known: tuple[str, ...]) -> None:
         for key in raw:
             if key not in known:
-                self.fail(f"{where}.{key}", f"unknown field (known: {', '.join(known)}; free columns go in 'extra')")
+                near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                self.fail(f"{where}.{key}", (f"champ inconnu — vouliez-vous dire « {near[0]} » ?" if near else
+                                             f"champ inconnu (champs connus : {', '.join(known)} ; les colonnes "
+                                             "libres vont dans 'extra')"))
 
     # -- records ---------------------------------------------------------------------------------
     CUSTOMER_FIELDS = ("id", "name", "kind", "email", "phone", "tags", "language", "siren", "since", "address",
@@ -276,10 +283,10 @@ class _Reader:
         self.unknown(where, raw, self.CUSTOMER_FIELDS)
         kind = raw.get("kind")
         if kind not in ("business", "consumer"):
-            self.fail(f"{where}.kind", f"{_show(kind)} is not a customer kind (expected 'business' or 'consumer')")
+            self.fail(f"{where}.kind", f"{_show(kind)} n’est pas un type de client ('business' ou 'consumer')")
         tags = raw.get("tags") or []
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            self.fail(f"{where}.tags", "expected a list of texts")
+            self.fail(f"{where}.tags", "une liste de textes est attendue")
             tags = []
         address = self._address(f"{where}.address", raw.get("address"))
         return Customer(
@@ -303,7 +310,7 @@ class _Reader:
         text = self.text(where, raw, "activity")
         key = activity_key(text)
         if text and key is None:
-            self.fail(f"{where}.activity", f"{_show(text)} is not an activity (expected one of "
+            self.fail(f"{where}.activity", f"{_show(text)} n’est pas une activité (valeurs possibles : "
                                            f"{', '.join(ACTIVITIES)})")
         return key or ""
 
@@ -311,7 +318,7 @@ class _Reader:
         if raw is None:
             return Address()
         if not isinstance(raw, dict):
-            self.fail(where, "expected an object with line1, line2, postal_code, city, country")
+            self.fail(where, "un objet avec line1, line2, postal_code, city, country est attendu")
             return Address()
         self.unknown(where, raw, ("line1", "line2", "postal_code", "city", "country"))
         return Address(**{k: self.text(where, raw, k) for k in ("line1", "line2", "postal_code", "city")},
@@ -327,11 +334,11 @@ class _Reader:
         history = self._records(where, raw, "history", self._history)
         status = raw.get("status", "open")
         if status not in INVOICE_STATUSES:
-            self.fail(f"{where}.status", f"{_show(status)} is not a status (expected one of "
+            self.fail(f"{where}.status", f"{_show(status)} n’est pas un statut (valeurs possibles : "
                                          f"{', '.join(INVOICE_STATUSES)})")
         # 01/01/0001 as a due date is a sentinel too: the invoice is set aside for its bound, not the file refused.
         if issue_date and due_date and due_date < issue_date and not self.aside:
-            self.fail(f"{where}.due_date", f"'{due_date}' is before the issue date '{issue_date}'")
+            self.fail(f"{where}.due_date", f"échéance '{due_date}' antérieure à la date d’émission '{issue_date}'")
         amount_due = self.money(where, raw, "amount_due")
         if amount_due is None and amount is not None:
             # Out of bounds, the subtraction could overflow: the invoice is set aside anyway.
@@ -357,13 +364,13 @@ class _Reader:
                  build: Callable[[str, dict[str, Any]], T | None]) -> list[T]:
         value = raw.get(key) or []
         if not isinstance(value, list):
-            self.fail(f"{where}.{key}", "expected a list")
+            self.fail(f"{where}.{key}", "une liste est attendue")
             return []
         out = []
         for i, item in enumerate(value):
             here = f"{where}.{key}[{i}]"
             if not isinstance(item, dict):
-                self.fail(here, "expected an object")
+                self.fail(here, "un objet est attendu")
                 continue
             built = build(here, item)
             if built is not None:

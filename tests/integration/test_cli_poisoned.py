@@ -59,7 +59,7 @@ def test_a_poisoned_invoice_is_named_with_its_field_and_left_alone(cli_env, caps
     assert "Traceback" not in out + err
     assert "FBAD" in err and field in err and "rien n’a été enregistré" in err
     assert cli_env.history("FBAD") == before
-    assert f"{good} : " in out and "FBAD : invalid data: " + field in out
+    assert f"{good} : " in out and "FBAD : données inutilisables : champ " + field in out
     assert [e["kind"] for e in cli_env.history(good)] == [{"paid": "payment"}.get(verb, verb)]
 
 

@@ -126,7 +126,7 @@ def test_bad_date_names_the_invoice_field_and_the_value():
     message = single_problem(data(*invoices))
     assert message.startswith("data.json: ")
     assert "invoices[3].due_date" in message
-    assert "'2026-02-30' is not a date" in message
+    assert "'2026-02-30' n’est pas une date" in message
 
 
 def test_load_book_names_the_file(tmp_path):
@@ -144,7 +144,7 @@ def test_missing_required_field_is_named(field):
     del inv[field]
     message = single_problem(data(inv))
     assert f"invoices[0].{field}" in message
-    assert "required" in message
+    assert "champ obligatoire" in message
 
 
 def test_customer_without_name_is_named():
@@ -292,7 +292,7 @@ def test_a_customer_date_beyond_bounds_sets_its_invoices_aside():
 
 def test_a_structural_error_is_still_a_file_error_even_next_to_a_bound():
     message = single_problem(data(invoice(id="F1", due_date="2026-02-30", amount="1e999999999")))
-    assert "invoices[0].due_date" in message and "'2026-02-30' is not a date" in message
+    assert "invoices[0].due_date" in message and "'2026-02-30' n’est pas une date" in message
 
 
 def test_an_invoice_set_aside_still_takes_its_id():
@@ -304,3 +304,16 @@ def test_an_amount_due_computed_beyond_bounds_sets_the_invoice_aside():
     # Both within bounds, but amount − payments is not: a negative payment (a reversal) of the maximum.
     book = parse_book(data(invoice(amount="0.01", payments=[{"date": "2026-02-10", "amount": "-999999999999.99"}])))
     assert book.invoices == () and [u.reason for u in book.unusable] == ["invalid data: amount_due"]
+
+
+def test_a_misspelt_field_gets_the_field_meant_in_french():
+    message = single_problem(data(invoice(due_dat="2026-02-04")))
+    assert "invoices[0].due_dat" in message and "champ inconnu — vouliez-vous dire « due_date » ?" in message
+
+
+@pytest.mark.parametrize("text", [data(invoice(amount="douze")), data(invoice(due_date="2026-01-01")),
+                                  data(invoice(customer_id="C9")), '{"customers": [', '[]'])
+def test_the_data_file_messages_are_french(text):
+    for message in problems(text):
+        words = set(message.replace("'", " ").split())
+        assert not words & {"is", "not", "expected", "the", "unknown", "required", "before", "valid"}, message

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from ..domain.legal import payment_terms_problem
 from ..domain.reconcile import Disagreement
 from ..imports import DEFAULT_FORMAT, chunks, parse_export
-from ..imports.csvfile import ParsedFile, RowError, errors_csv
+from ..imports.csvfile import ImportFileError, ParsedFile, RowError, errors_csv
 from ..ports import ImportStore
 
 DETAILS_SHOWN = 1000  # disagreements listed one by one in the report; all are counted
@@ -224,3 +224,52 @@ def _present(space: ImportSpace, key: str) -> bytes:
     if body is None:
         raise LookupError(f"{key} is missing")
     return body
+
+
+# -- preview: the exports read as an import would read them, nothing written ---------------------------------
+
+class _ParsedCustomers:
+    """What :func:`prepare` asks of a store, answered by the customers export being previewed."""
+
+    def __init__(self, customers: Sequence[Any]) -> None:
+        self.known = {c.id: c for c in customers}
+
+    def customers(self, ids: Any) -> dict[str, Any]:
+        return {i: self.known[i] for i in ids if i in self.known}
+
+
+class ExportUnusable(ImportFileError):
+    """One of the two exports is unusable as a whole; ``kind`` says which (customers or invoices)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(slots=True)
+class Preview:
+    """The customers and invoices of two exports, and their import reports (same rows refused, same reasons)."""
+
+    customers: list[Any]
+    invoices: list[Any]
+    reports: dict[str, ImportReport]
+
+
+def preview_exports(customers: bytes, invoices: bytes, *, customers_fmt: str = DEFAULT_FORMAT,
+                    invoices_fmt: str = DEFAULT_FORMAT) -> Preview:
+    """Read a customers export and an invoices export as ``relance import`` would, without any store.
+
+    The rows an import would refuse are refused here with the same report; the others are what a plan runs
+    on. Raises ``ExportUnusable`` when a file as a whole is unusable."""
+    try:
+        people = prepare(customers, _ParsedCustomers(()), kind="customers", fmt=customers_fmt)  # type: ignore[arg-type]
+    except ImportFileError as err:
+        raise ExportUnusable("customers", str(err)) from None
+    kept = [record for _, record in people.rows]
+    people.report.outcomes["previewed"] = len(kept)
+    try:
+        bills = prepare(invoices, _ParsedCustomers(kept), kind="invoices", fmt=invoices_fmt)  # type: ignore[arg-type]
+    except ImportFileError as err:
+        raise ExportUnusable("invoices", str(err)) from None
+    bills.report.outcomes["previewed"] = len(bills.rows)
+    return Preview(kept, [record for _, record in bills.rows], {"customers": people.report, "invoices": bills.report})

@@ -9,6 +9,7 @@ Templates get them through :func:`for_templates` (``labels.channels["email"]`` �
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -126,6 +127,51 @@ def event_label(kind: str, channel: str = "") -> str:
     if kind == EventKind.DELIVERED:
         return DELIVERED_LABELS.get(channel, DELIVERED_OTHERWISE)
     return EVENT_LABELS.get(kind) or kind.replace("_", " ")
+
+
+# -- why an invoice is not reminded today --------------------------------------------------------------------
+
+# The planner's ``skipped`` reasons (SPEC §2.6, kept in English in the JSON): the CLI's tables say them so.
+SKIP_LABELS: Mapping[str, str] = MappingProxyType({
+    "paused: disputed": "en pause : facture contestée (litige)",
+    "paused: promise to pay": "en pause : promesse de paiement en cours",
+    "in litigation": "au contentieux : plus de relance amiable",
+    "prescribed": "créance prescrite : plus de relance",
+    "no segment": "aucun segment ne la prend : ajoutez un segment sans condition en dernier",
+})
+# Reasons with a detail after « : » (the pause's name, the field, the computation that failed).
+SKIP_PREFIXES: Mapping[str, str] = MappingProxyType({
+    "paused": "en pause : règle de pause « {} »",
+    "invalid data": "données inutilisables : champ {}",
+    "error": "mise de côté : le calcul a échoué ({})",
+})
+
+
+def skip_label(reason: str) -> str:
+    """Why an invoice is not reminded, in French, from the planner's reason code; unknown codes as written."""
+    if reason in SKIP_LABELS:
+        return SKIP_LABELS[reason]
+    head, _, detail = reason.partition(": ")
+    template = SKIP_PREFIXES.get(head)
+    return template.format(detail) if template and detail else reason
+
+
+# -- files --------------------------------------------------------------------------------------------------
+
+# Why a file cannot be read, by errno (the system's own text is English): « impossible de lire le fichier (…) ».
+FILE_PROBLEMS: Mapping[int, str] = MappingProxyType({
+    errno.ENOENT: "fichier introuvable : vérifiez le chemin et le nom",
+    errno.EACCES: "accès refusé : vérifiez les droits sur ce fichier",
+    errno.EPERM: "accès refusé : vérifiez les droits sur ce fichier",
+    errno.EISDIR: "c’est un dossier, pas un fichier",
+    errno.ENOTDIR: "un élément du chemin n’est pas un dossier",
+    errno.ENAMETOOLONG: "chemin trop long",
+})
+
+
+def file_problem(err: OSError) -> str:
+    """Why ``err`` stopped a file from being read, in French."""
+    return FILE_PROBLEMS.get(err.errno or 0) or f"erreur du système : {err.strerror or err}"
 
 
 # -- litigation ---------------------------------------------------------------------------------------------

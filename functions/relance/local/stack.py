@@ -39,6 +39,7 @@ class LocalStack:
     region: str = REGION
     stack_name: str = STACK_NAME
     endpoint_url: str = ""
+    port: int = 0  # 0: a free port, another at each start
     physical: dict[str, str] = field(default_factory=dict)
     _server: Any = None
     _session: Any = None
@@ -51,7 +52,7 @@ class LocalStack:
     def start(self) -> LocalStack:
         from moto.server import ThreadedMotoServer
 
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"

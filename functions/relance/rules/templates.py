@@ -21,6 +21,7 @@ from typing import Any
 
 from jinja2 import TemplateSyntaxError, UndefinedError, nodes
 
+from ..domain.labels import file_problem
 from ..domain.model import Address, Customer, Invoice
 from ..domain.policy import Company, Place, Rules
 from ..domain.render import (
@@ -69,7 +70,7 @@ def check_templates(rules: Rules, uses: dict[tuple[str, str | None, str | None, 
             what = f"modèle « {template} »" if template else f"ton {tone}"
             out.append(Diagnostic(place.file, place.line, place.column, ERROR,
                                   f"modèle manquant pour un message {channel} ({what}, langue {language}) : "
-                                  f"créez {tried}"))
+                                  f"créez {tried}" + _near_template(templates_dir, channel, template, language)))
     files = sorted(p for p in templates_dir.rglob("*.j2") if p.is_file()) if templates_dir.is_dir() else []
     steps = _steps_by_file(rules, templates_dir, files)
     for path in files:
@@ -90,6 +91,16 @@ def check_templates(rules: Rules, uses: dict[tuple[str, str | None, str | None, 
         out.extend(_check_one(path, channel, own, named.group("language"), rules,
                               formal_notice=channel == "registered_letter" and path in steps))
     return out
+
+
+def _near_template(templates_dir: Path, channel: str, template: str | None, language: str) -> str:
+    """« — vouliez-vous dire « preventif » ? » for a ``template:`` misspelt, among the channel's templates."""
+    if not template:
+        return ""
+    suffix = f".{language}.j2"
+    folder = templates_dir / channel
+    names = [p.name[: -len(suffix)] for p in folder.glob(f"*{suffix}")] if folder.is_dir() else []
+    return did_you_mean(template, [n for n in names if n != "default"])
 
 
 def _check_document(path: Path) -> list[Diagnostic]:
@@ -136,7 +147,7 @@ def _check_one(path: Path, channel: str, steps: list[StepView], language: str, r
     except UnicodeDecodeError:
         return [Diagnostic(name, 1, 1, ERROR, "ce modèle n’est pas du texte UTF-8 : enregistrez-le en UTF-8")]
     except OSError as err:
-        return [Diagnostic(name, 1, 1, ERROR, f"impossible de lire ce modèle ({err.strerror})")]
+        return [Diagnostic(name, 1, 1, ERROR, f"impossible de lire ce modèle ({file_problem(err)})")]
     if len(source) > LIMITS.max_chars:
         return [Diagnostic(name, 1, 1, ERROR, f"ce modèle fait {len(source)} caractères : un message en fait quelques "
                                               "milliers — est-ce le bon fichier ?")]
