@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import Any
 
 from .model import Customer, Invoice
@@ -86,11 +87,15 @@ EXTRA_PREFIXES = ("invoice.extra.", "customer.extra.")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # always fullmatch: "$" would let a final "\n" in
 
 
+# The mappings extra columns come as: recognised without the ABC check, which the planner would pay per invoice.
+_PLAIN_MAPPINGS = (MappingProxyType, dict)
+
+
 def extra_getter(root: str, keys: tuple[str, ...]) -> Getter:
     def get(f: Facts) -> Any:
         value: Any = (f.invoice if root == "invoice" else f.customer).extra
         for key in keys:
-            if not isinstance(value, Mapping) or key not in value:
+            if (type(value) not in _PLAIN_MAPPINGS and not isinstance(value, Mapping)) or key not in value:
                 return MISSING
             value = value[key]
         return MISSING if value is None else value
