@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from .calendar import ONE_DAY, BusinessCalendar
 from .conditions import CustomerStats, Facts
-from .contact import LITIGATION, ContactPolicy, decide
+from .contact import LITIGATION, Candidate, ContactPolicy, decide, decide_one
 from .legal import is_prescribed
 from .model import (
     HELD_CANCELLED,
@@ -145,7 +145,7 @@ def set_aside(invoice: Invoice, err: Exception) -> Unusable:
 
 
 _NO_STATS = CustomerStats(Decimal(0), 0)
-_NOT_ACTING: tuple[None, bool] = (None, False)
+_NOTHING_SAID: frozenset[tuple[date, str, str | None]] = frozenset()
 _FIRST = itemgetter(0)  # an Action's or a Skipped's invoice
 _INVOICE = attrgetter("invoice")
 
@@ -167,6 +167,7 @@ class Planner:
         self._step_index = {name: {step.id: i for i, step in enumerate(s.steps)}
                             for name, s in rules.scenarios.items()}
         self._step_day: dict[tuple[date, int], date] = {}
+        self._steps = {name: {step.id: step for step in s.steps} for name, s in rules.scenarios.items()}
 
     def step_day(self, due_date: date, at: int) -> date:
         """First day a step may run: due date + ``at`` days, moved to the next business day if needed."""
@@ -210,8 +211,10 @@ class Planner:
         skipped: list[Skipped] = []
         aside: list[Unusable] = list(book.unusable)
         contact = rules.contact
-        # Each invoice acting today, for the contact policy: its scenario, and whether it is overdue.
-        acting: dict[str, tuple[Scenario, bool]] = {}
+        # For the contact policy: the scenario of each invoice acting today, and each action as the policy sees
+        # it — (channel, tone, overdue: D > its invoice's due date) — in the order of ``actions``.
+        scenario_of: dict[str, Scenario] = {}
+        candidates: list[Candidate] = []
         facts = Facts(None, None, on, _NO_STATS)  # type: ignore[arg-type]  # one, refilled for each invoice
         for invoice in book.invoices:
             if failed and invoice.id in failed:
@@ -265,10 +268,11 @@ class Planner:
             actions.append(Action(invoice.id, customer.id, segment.name, scenario.name, step.id, step.channel,
                                   step.tone))
             if contact is not None:
-                acting[invoice.id] = (scenario, on > invoice.due_date)
+                scenario_of[invoice.id] = scenario
+                candidates.append((step.channel, step.tone, on > invoice.due_date))
         deferred: list[Deferred] = []
         if contact is not None and actions:
-            actions, deferred = self._contact(contact, book, on, actions, stats, acting)
+            actions, deferred = self._contact(contact, book, on, actions, candidates, stats, scenario_of)
         skipped.extend(Skipped(u.invoice, u.reason) for u in aside)
         actions.sort(key=_FIRST)
         skipped.sort(key=_FIRST)
@@ -281,67 +285,87 @@ class Planner:
         return Plan(on, tuple(actions), messages, tuple(skipped), tuple(aside), tuple(deferred))
 
     def _contact(self, policy: ContactPolicy, book: Book, on: date, actions: list[Action],
-                 stats: dict[str, CustomerStats],
-                 acting: dict[str, tuple[Scenario, bool]]) -> tuple[list[Action], list[Deferred]]:
-        """SPEC §2.8: each customer with actions today gets what its limits allow, re-toned and merged."""
-        by_customer: dict[str, list[Action]] = {}
+                 candidates: list[Candidate], stats: dict[str, CustomerStats],
+                 scenario_of: dict[str, Scenario]) -> tuple[list[Action], list[Deferred]]:
+        """SPEC §2.8: each customer with actions today gets what its limits allow, re-toned and merged.
+        ``candidates``: each action as :func:`decide` takes it. The actions kept stay in their order."""
+        by_customer: dict[str, list[int]] = {}  # each customer's actions, by their index in ``actions``
         talking: set[str] = set()
-        for action in actions:
-            listed = by_customer.get(action.customer)
+        for i, action in enumerate(actions):
+            customer_id = action.customer
+            listed = by_customer.get(customer_id)
             if listed is None:
-                by_customer[action.customer] = [action]
+                by_customer[customer_id] = [i]
             else:
-                listed.append(action)
+                listed.append(i)
             if action.channel != LITIGATION:
-                talking.add(action.customer)
-        # What each talking customer received lately over all its invoices, and whether one is in litigation:
-        # one pass over the book.
+                talking.add(customer_id)
+        # What each talking customer received lately over all its invoices (settled ones included), and whether
+        # one of them is in litigation: one pass over the book.
         customers = book.customers
         since = on - timedelta(days=policy.horizon_days)
         received_of: dict[str, set[tuple[date, str, str | None]]] = {}
         litigating: set[str] = set()
+        steps_of = self._steps
         for invoice in book.invoices:
             customer_id = invoice.customer_id
             if customer_id not in talking:
                 continue
             if invoice.status == "litigation":
                 litigating.add(customer_id)
-            if invoice.history:
-                said = self._messages_of(invoice, customers[customer_id], on, since, stats,
-                                         acting.get(invoice.id, _NOT_ACTING)[0])
-                if said:
-                    got = received_of.get(customer_id)
-                    if got is None:
-                        received_of[customer_id] = set(said)
-                    else:
-                        got.update(said)
+            if not invoice.history:
+                continue
+            got = received_of.get(customer_id)
+            if got is None:
+                got = received_of[customer_id] = set()
+            # _messages_of, inline for the common case: each entry within the horizon says its channel and tone,
+            # or the invoice acts today and its scenario is known.
+            scenario = scenario_of.get(invoice.id)
+            steps = None if scenario is None else steps_of[scenario.name]
+            for entry in invoice.history:
+                if not since <= entry.date <= on:
+                    continue
+                channel, tone = entry.channel, entry.tone
+                if tone is None or not channel:
+                    if steps is None:
+                        got.update(self._messages_of(invoice, customers[customer_id], on, since, stats))
+                        break
+                    step = steps.get(entry.step)
+                    if step is not None:
+                        channel = channel or step.channel
+                        tone = tone if tone is not None else step.tone
+                if channel != LITIGATION:
+                    got.add((entry.date, channel, tone))  # a SentMessage, as a plain tuple
         contacts = book.contacts
         tones = self.rules.tones
-        kept: list[Action] = []
+        out: list[Action | None] = actions  # an action deferred becomes None, a re-toned one its new self
         deferred: list[Deferred] = []
         for customer_id, listed in by_customer.items():
             if customer_id not in talking:
-                kept.extend(listed)
                 continue
-            customer = customers[customer_id]
-            received = received_of.get(customer_id) or set()
+            received = received_of.get(customer_id, _NOTHING_SAID)
             logged = contacts.get(customer_id)
             if logged:
-                received.update(m for m in logged if since <= m.date <= on)
+                received = {*received, *(m for m in logged if since <= m.date <= on)}
             in_litigation = customer_id in litigating
-            if not received and not in_litigation and len(listed) == 1:
-                kept.extend(listed)  # one action and nothing said lately: no cap, no floor, nothing to merge
-                continue
-            outcomes = decide([(a.channel, a.tone, acting[a.invoice][1]) for a in listed], received, in_litigation,
-                              policy.for_kind(customer.kind), on, tones)
-            for action, (channel, tone, reason) in zip(listed, outcomes, strict=True):
+            if len(listed) == 1:
+                if not received and not in_litigation:
+                    continue  # one action and nothing said lately: no cap, no floor, nothing to merge
+                outcomes = [decide_one(*candidates[listed[0]], received, in_litigation,
+                                       policy.for_kind(customers[customer_id].kind), on, tones)]
+            else:
+                outcomes = decide(list(map(candidates.__getitem__, listed)), received, in_litigation,
+                                  policy.for_kind(customers[customer_id].kind), on, tones)
+            for i, (channel, tone, reason) in zip(listed, outcomes, strict=True):
+                action = actions[i]
                 if reason is not None:
                     deferred.append(Deferred(action.invoice, action.step, reason))
-                elif channel == action.channel and tone == action.tone:
-                    kept.append(action)
-                else:
-                    kept.append(action._replace(channel=channel, tone=tone))
-        return kept, deferred
+                    out[i] = None
+                elif channel != action.channel or tone != action.tone:
+                    out[i] = Action(action.invoice, action.customer, action.segment, action.scenario, action.step,
+                                    channel, tone)
+        kept = [a for a in out if a is not None] if deferred else out
+        return kept, deferred  # type: ignore[return-value]
 
     def _messages_of(self, invoice: Invoice, customer: Customer, on: date, since: date,
                      stats: dict[str, CustomerStats],
