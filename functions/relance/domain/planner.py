@@ -451,8 +451,18 @@ class Planner:
 
 
 def group_messages(actions: list[Action]) -> tuple[Message, ...]:
+    """The day's actions as messages: one per customer, channel and tone, by customer, channel and tone, each
+    naming its invoices in order."""
     groups: dict[tuple[str, str, str | None], list[str]] = {}
-    for action in actions:
-        groups.setdefault((action.customer, action.channel, action.tone), []).append(action.invoice)
-    return tuple(Message(c, ch, t, tuple(sorted(ids)))
-                 for (c, ch, t), ids in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "")))
+    for action in sorted(actions, key=_FIRST):  # by invoice: each message's invoices come in order
+        key = (action.customer, action.channel, action.tone)
+        ids = groups.get(key)
+        if ids is None:
+            groups[key] = [action.invoice]
+        else:
+            ids.append(action.invoice)
+    return tuple([Message(c, ch, t, tuple(groups[c, ch, t])) for c, ch, t in sorted(groups, key=_message_order)])
+
+
+def _message_order(key: tuple[str, str, str | None]) -> tuple[str, str, str]:
+    return (key[0], key[1], key[2] or "")
