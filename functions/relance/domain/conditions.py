@@ -94,6 +94,18 @@ _PLAIN_MAPPINGS = (MappingProxyType, dict)
 
 
 def extra_getter(root: str, keys: tuple[str, ...]) -> Getter:
+    if len(keys) == 1 and root == "invoice":  # invoice.extra.NAME, the common case: read for every invoice
+        (name,) = keys
+
+        def get_one(f: Facts) -> Any:
+            extra: Any = f.invoice.extra
+            if (type(extra) not in _PLAIN_MAPPINGS and not isinstance(extra, Mapping)) or name not in extra:
+                return MISSING
+            value = extra[name]
+            return MISSING if value is None else value
+
+        return get_one
+
     def get(f: Facts) -> Any:
         value: Any = (f.invoice if root == "invoice" else f.customer).extra
         for key in keys:
