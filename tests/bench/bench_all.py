@@ -15,6 +15,10 @@ def show(name: str, value: str, target: str = "—") -> None:
     print(f"{name:<{WIDTH}}  {value:<78} {target}", flush=True)
 
 
+def spaced(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
 def main() -> None:
     print(f"{'measure':<{WIDTH}}  {'figure':<78} target", flush=True)
     rate, load_ms, check_ms = bench_planner.measure()
@@ -25,13 +29,13 @@ def main() -> None:
         show(f"planner vs {bench_planner.BASELINE}", f"not measured: {err}")
         versions = []
     for n, base, now in versions:
-        show(f"planner vs {bench_planner.BASELINE}, {n:,} invoices (5/customer), CPU".replace(",", " "),
+        show(f"planner vs {bench_planner.BASELINE}, {spaced(n)} invoices (5/customer), CPU",
              f"{now['rate']:,.0f} invoices/s vs {base['rate']:,.0f}: ×{now['rate'] / base['rate']:.2f} "
              f"({now['max_rss_mb']:,.0f} MB resident vs {base['max_rss_mb']:,.0f}; actions "
              f"{now['actions']:,} vs {base['actions']:,})", "≥ ×1.5")
     if versions:
         (small, base_small, now_small), (big, base_big, now_big) = versions[0], versions[-1]
-        show(f"planner's rate at {big:,} / at {small:,} invoices".replace(",", " "),
+        show(f"planner's rate at {spaced(big)} / at {spaced(small)} invoices",
              f"{now_big['rate'] / now_small['rate']:.2f} ({base_big['rate'] / base_small['rate']:.2f} for "
              f"{bench_planner.BASELINE})", "linear: near 1")
     plain, policy, planned, deferred = bench_planner.measure_contact()
