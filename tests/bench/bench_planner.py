@@ -1,55 +1,75 @@
 """Planner throughput and rule-loading time (`make bench`). Prints figures; nothing passes or fails.
 
 Targets (issue 2): ≥ 100 000 invoices/s on one core with the sample rules; loading + checking the
-sample rules < 200 ms.
+sample rules < 200 ms. Issue 14: the planner 1.5× as fast as that of commit e91c04a, measured side by side in
+the same run (that commit checked out as a git worktree under the temporary directory), and linear up to
+1 000 000 invoices; with the sample's ``contact`` section within 1.3× of the planner without it.
 """
 
 from __future__ import annotations
 
-import random
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import replace
-from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
-from types import MappingProxyType
 
-from relance.domain.model import Address, Book, Customer, HistoryEntry, Invoice
+from planner_rate import RUN_DATE, generate
+
 from relance.domain.planner import Planner
 from relance.rules.loader import load_rules, load_rules_or_raise
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
-RUN_DATE = date(2026, 11, 23)  # a Monday
-STEP_IDS = ("preventif", "relance_1", "relance_2", "relance_3", "mise_en_demeure")
 
 
-def generate(n_invoices: int, seed: int = 7, per_customer: int = 5) -> Book:
-    rng = random.Random(seed)
-    n_customers = max(1, n_invoices // per_customer)
-    customers = {}
-    for i in range(n_customers):
-        consumer = rng.random() < 0.25
-        tags = ("grand_compte",) if rng.random() < 0.05 else (("procedure_collective",) if rng.random() < 0.01 else ())
-        customers[f"C{i}"] = Customer(
-            id=f"C{i}", name=f"Client {i}", kind="consumer" if consumer else "business", tags=tags,
-            email=f"c{i}@client.example", since=date(2015 + i % 10, 1 + i % 12, 1),
-            address=Address("1 rue du Test", "", "69001", "Lyon", "FR"))
-    invoices = []
-    for i in range(n_invoices):
-        due = RUN_DATE + timedelta(days=rng.randint(-120, 40))
-        amount = Decimal(rng.randint(5_000, 500_000)) / 100
-        history = ()
-        done = rng.randint(0, 3) if due < RUN_DATE else 0
-        if done:
-            history = tuple(HistoryEntry(STEP_IDS[k], due + timedelta(days=5 + 10 * k), "email")
-                            for k in range(done) if due + timedelta(days=5 + 10 * k) < RUN_DATE)
-        status = "disputed" if rng.random() < 0.01 else ("paid" if rng.random() < 0.1 else "open")
-        invoices.append(Invoice(
-            id=f"F{i:07d}", customer_id=f"C{rng.randrange(n_customers)}", issue_date=due - timedelta(days=30),
-            due_date=due, amount=amount, amount_due=amount, status=status, history=history,
-            extra=MappingProxyType({})))
-    return Book(MappingProxyType(customers), tuple(invoices))
+BASELINE = "e91c04a"  # the planner before issue 14's work on its speed
+RATE_SCRIPT = Path(__file__).resolve().parent / "planner_rate.py"
+
+
+def baseline_tree(commit: str = BASELINE) -> Path:
+    """A checkout of ``commit`` to measure side by side: a git worktree under the temporary directory, made on
+    first use and kept for later runs."""
+    tree = Path(tempfile.gettempdir()) / f"relance-base-{commit}"
+    if (tree / "functions" / "relance").is_dir():
+        return tree
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "prune"], check=False, capture_output=True)
+    done = subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--force", str(tree), commit],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"git worktree add {tree} {commit}: {done.stderr.strip()}")
+    return tree
+
+
+def planner_rate(root: Path, n: int, *, runs: int = 5, per_customer: int = 5, contact: bool = False) -> dict:
+    """One size measured in a fresh interpreter on ``root``'s planner and sample rules (planner_rate.py): median
+    CPU seconds of ``runs`` plans, invoices/s, and the process's peak resident memory, book included."""
+    command = [sys.executable, str(RATE_SCRIPT), str(root), "--sizes", str(n), "--runs", str(runs),
+               "--per-customer", str(per_customer)]
+    if contact:
+        command.append("--contact")
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tempfile.gettempdir())
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)}: {done.stderr.strip()[-500:]}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def measure_versions(sizes: tuple[int, ...] = (1_000, 10_000, 100_000, 1_000_000),
+                     baseline: str = BASELINE) -> list[tuple[int, dict, dict]]:
+    """(invoices, the baseline's figures, this version's) per size, each size in fresh processes, the two
+    versions one after the other on the same book (5 invoices per customer, the sample rules without their
+    ``contact`` section: the planner itself)."""
+    tree = baseline_tree(baseline)
+    rows = []
+    for n in sizes:
+        runs = 3 if n >= 1_000_000 else 5
+        base = planner_rate(tree, n, runs=runs)
+        now = planner_rate(ROOT, n, runs=runs)
+        rows.append((n, base, now))
+    return rows
 
 
 def best_of(runs: int, fn) -> tuple[float, object]:
@@ -92,17 +112,21 @@ def measure_big_rules(size: int = 985_000) -> tuple[int, int, float, float]:
     return sample, big, load_s * 1000, check_s * 1000
 
 
-def measure_contact(n: int = 100_000, runs: int = 3) -> tuple[float, float, int, int]:
-    """Side by side on one book (3 invoices per customer): (invoices/s without a ``contact`` section, with the
-    sample's, actions planned with it, actions deferred by it)."""
+def measure_contact(n: int = 100_000, runs: int = 5) -> tuple[float, float, int, int]:
+    """Side by side on one book (3 invoices per customer), the two planners taking turns: (invoices/s without a
+    ``contact`` section, with the sample's — medians of CPU time —, actions planned with it, deferred by it)."""
     rules = load_rules_or_raise(RULES)
     book = generate(n, per_customer=3)
     without, with_policy = Planner(replace(rules, contact=None)), Planner(rules)
     without.plan(book, RUN_DATE)
-    with_policy.plan(book, RUN_DATE)
-    plain_s, _ = best_of(runs, lambda: without.plan(book, RUN_DATE))
-    policy_s, plan = best_of(runs, lambda: with_policy.plan(book, RUN_DATE))
-    return n / plain_s, n / policy_s, len(plan.actions), len(plan.deferred)
+    plan = with_policy.plan(book, RUN_DATE)
+    plain, policy = [], []
+    for _ in range(runs):
+        for planner, times in ((without, plain), (with_policy, policy)):
+            start = time.process_time()
+            planner.plan(book, RUN_DATE)
+            times.append(time.process_time() - start)
+    return n / statistics.median(plain), n / statistics.median(policy), len(plan.actions), len(plan.deferred)
 
 
 def main() -> None:

@@ -63,8 +63,12 @@ Outcome = tuple[str, "str | None", "str | None"]
 
 def strength(channel: str, tone: str | None, tones: Sequence[str]) -> tuple[int, int, int]:
     """How strongly a message speaks: a registered letter first, then the tone, then the channel."""
-    rank = _ranks(tuple(tones)).get(tone, -1) if tone is not None else -1
-    return (channel == REGISTERED_LETTER, rank, CHANNEL_STRENGTH.get(channel, -1))
+    return _strength(channel, tone, _ranks(tuple(tones)))
+
+
+def _strength(channel: str, tone: str | None, rank: dict[str, int]) -> tuple[int, int, int]:
+    return (channel == REGISTERED_LETTER, rank.get(tone, -1) if tone is not None else -1,
+            CHANNEL_STRENGTH.get(channel, -1))
 
 
 @cache
@@ -106,6 +110,10 @@ def decide(candidates: Sequence[Candidate], received: Collection[SentMessage], i
     talking = [i for i, c in enumerate(candidates) if c[0] != LITIGATION]
     if not talking:
         return out
+    if len(talking) == 1:
+        i = talking[0]
+        out[i] = decide_one(*candidates[i], received, in_litigation, limits, on, tones)
+        return out
     allowed = allowed_messages(received, limits, on)
     if allowed <= 0:
         for i in talking:
@@ -117,12 +125,19 @@ def decide(candidates: Sequence[Candidate], received: Collection[SentMessage], i
             if not candidates[i][2]:
                 out[i] = (*candidates[i][:2], REASON_NOT_YET_DUE)
         talking = overdue
+    rank = _ranks(tuple(tones))
     groups: dict[tuple[str, str | None], list[int]] = {}
     if overdue:
         floor = tone_floor(received, in_litigation, limits, on, tones)
         for i in talking:
             channel, tone, _ = candidates[i]
-            groups.setdefault((channel, _raised(tone, floor, tones)), []).append(i)
+            if floor >= 0 and tone is not None and rank.get(tone, floor) < floor:  # _raised, on the hot path
+                tone = tones[floor]
+            group = groups.get((channel, tone))
+            if group is None:
+                groups[(channel, tone)] = [i]
+            else:
+                group.append(i)
     else:
         for i in talking:
             groups.setdefault(candidates[i][:2], []).append(i)
@@ -131,7 +146,7 @@ def decide(candidates: Sequence[Candidate], received: Collection[SentMessage], i
         for i in listed:
             out[i] = (channel, tone, None)
         return out
-    ordered = sorted(groups, key=lambda g: strength(g[0], g[1], tones), reverse=True)
+    ordered = sorted(groups, key=lambda g: _strength(g[0], g[1], rank), reverse=True)
     if len(ordered) <= allowed:
         kept, merged = ordered, []
     else:
@@ -145,6 +160,17 @@ def decide(candidates: Sequence[Candidate], received: Collection[SentMessage], i
             for i in groups[group]:
                 out[i] = (channel, tone, None)
     return out
+
+
+def decide_one(channel: str, tone: str | None, overdue: bool, received: Collection[SentMessage],
+               in_litigation: bool, limits: ContactLimits, on: date, tones: Sequence[str]) -> Outcome:
+    """:func:`decide` for one candidate that speaks (not litigation), the customer's only one today: it goes
+    unless the window is full, raised to the tone floor when it is overdue; nothing to merge it with."""
+    if allowed_messages(received, limits, on) <= 0:
+        return (channel, tone, REASON_CONTACT_LIMIT)
+    if overdue:
+        tone = _raised(tone, tone_floor(received, in_litigation, limits, on, tones), tones)
+    return (channel, tone, None)
 
 
 def _raised(tone: str | None, floor: int, tones: Sequence[str]) -> str | None:

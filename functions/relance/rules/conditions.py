@@ -205,8 +205,8 @@ def _leaf(fld: str, value: Any, where: tuple[str | int, ...]) -> Predicate:
                              "contient cette valeur")
         expected = _typed(value, kind, where, fld)
         _check_known_values(fld, [expected])
-        if kind is None:
-            return lambda f: loose_equal(get(f), expected)
+        if kind is None:  # loose_equal is False on MISSING: an absent free column costs no call
+            return lambda f: (v := get(f)) is not MISSING and loose_equal(v, expected)
         return lambda f: get(f) == expected
     except ValueError as err:
         raise ConditionError([Problem(where, str(err))]) from None
