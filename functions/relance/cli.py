@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(AWS, or the local stack when AWS_ENDPOINT_URL is set; table from TABLE_NAME)")
     importer.add_argument("--customers", type=Path, metavar="FILE", help="customers export (CSV)")
     importer.add_argument("--invoices", type=Path, metavar="FILE", help="invoices export (CSV)")
+    importer.add_argument("--einvoices", type=Path, nargs="+", metavar="FILE", default=[],
+                          help="e-invoices: Factur-X PDFs, CII or UBL XML (one invoice and its customer each; the "
+                               "original is kept in the documents bucket when DOCUMENTS_BUCKET is set)")
     demo = sub.add_parser("demo", parents=[common, rules_arg],
                           help="the daily job on the embedded local AWS, with the bundled sample data")
     demo.add_argument("--from", dest="start", type=_date, default=DEMO_RUN_FROM, metavar="YYYY-MM-DD")
@@ -494,6 +497,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     def show_imports(imports: list[dict[str, object]]) -> None:
         for imported in imports:
+            if imported.get("kind") == "einvoices":
+                console.print(f"Facture électronique {imported['file']} : facture {imported['invoice']} importée "
+                              f"(client {imported['customer']}), original conservé dans le bucket des documents.",
+                              markup=False)
+                continue
             console.print(f"Import {imported['file']} : {imported['imported']} ligne(s) importée(s) sur "
                           f"{imported.get('rows', 0)}, {imported['rejected_rows']} refusée(s)"
                           + (f" (détail : {args.out / 'imports'})" if imported["errors"] else "")
@@ -510,12 +518,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
                       f"historique chargés ; exports comptables déposés dans le bucket d’import. Exécution "
                       f"quotidienne du {args.start:%d/%m/%Y} au {args.end:%d/%m/%Y} (règles {rules.digest[:12]}).")
     exports = [sample_data_path().with_name(name) for name in ("clients.csv", "factures.csv")]
+    from .local.demo import DEMO_STATUSES, demo_facturx
+
+    def show_status(posted: dict[str, object]) -> None:
+        console.print(f"[bold]{_fr_date(posted['date'])} : statut « {posted['code']} {posted.get('label', '')} » de "
+                      f"la plateforme pour {posted['invoice']}, requête signée vérifiée — "
+                      f"{STATUS_OUTCOMES.get(str(posted.get('outcome')), str(posted.get('outcome')))}.[/bold]")
+
     result = run_demo(book=people, rules_dir=Path(args.rules).resolve(), start=args.start, end=args.end,
                       rerun=DEMO_RERUN if args.start <= DEMO_RERUN <= args.end else None, out_dir=args.out,
                       exports=exports, on_day=show if not json_mode else None,
                       on_imports=show_imports if not json_mode else None,
                       payment=DEMO_PAYMENT if args.start <= DEMO_PAYMENT[0] <= args.end else None,
-                      on_payment=show_payment if not json_mode else None)
+                      on_payment=show_payment if not json_mode else None,
+                      einvoices=[("F-2026-0452.pdf", demo_facturx())],
+                      statuses=tuple((d, b) for d, b in DEMO_STATUSES if args.start <= d <= args.end),
+                      on_status=show_status if not json_mode else None)
     paid_effect = []
     for paid in result.payments:
         invoice_id, day = paid["invoice"], paid["date"]
@@ -531,7 +549,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     "days": [{"date": d.day.isoformat(), "messages": d.messages} for d in result.days],
                     "rerun": ({"date": result.rerun.day.isoformat(), "messages": result.rerun.messages}
                               if result.rerun else None),
-                    "dead_letters": result.dead_letters, "imports": result.imports, "payments": paid_effect})
+                    "dead_letters": result.dead_letters, "imports": result.imports, "payments": paid_effect,
+                    "statuses": result.statuses})
         return 0
     console.print(f"\nTotal : {total_messages} message(s) pour {total_actions} relance(s) de facture ; "
                   f"{result.dead_letters} message(s) en file d’erreur.")
@@ -603,6 +622,11 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+STATUS_OUTCOMES = {"applied": "appliqué", "recorded": "inscrit à l’historique", "duplicate": "déjà reçu",
+                   "unmatched": "facture inconnue, gardé pour vérification", "paid": "facture payée",
+                   "partial": "paiement partiel enregistré"}
+
+
 REVIEW_REASONS = {"unmatched": "facture inconnue", "currency_mismatch": "devise différente de la facture",
                   "currency_not_euro": "paiement hors euros"}
 
@@ -631,6 +655,30 @@ def _review_payments(store: Any, output: str) -> int:
     return 0
 
 
+_EINVOICE_OUTCOMES = {"created": "créée", "updated": "mise à jour", "unchanged": "inchangée",
+                      "kept_settled": "gardée réglée (relance l’a enregistrée réglée)"}
+
+
+def _import_einvoice(path: Path, runtime: Any) -> dict[str, Any] | None:
+    """One e-invoice file: its summary, or ``None`` when it could not be read or was refused (said on stderr)."""
+    from .app.einvoices import import_einvoice
+    from .imports.parsed import ImportFileError
+
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        sys.stderr.write(f"{path}: impossible de lire le fichier ({err.strerror})\n")
+        return None
+    try:
+        done = import_einvoice(data, runtime.store, runtime.documents_if_any)
+    except ImportFileError as err:
+        sys.stderr.write(f"{path}: facture électronique refusée : {err}\n")
+        return None
+    for error in done.report.errors:
+        sys.stderr.write(f"{path}: {error.reason}\n")
+    return {"file": str(path), **done.as_dict()}
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -640,8 +688,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .imports.csvfile import ImportFileError, errors_csv
     from .settings import Settings, SettingsError
 
-    if not args.customers and not args.invoices:
-        build_parser().error("import needs --customers FILE, --invoices FILE, or both")
+    if not args.customers and not args.invoices and not args.einvoices:
+        build_parser().error("import needs --customers FILE, --invoices FILE or --einvoices FILE…")
     try:
         runtime = Runtime(Settings.from_env())
     except SettingsError as err:
@@ -674,24 +722,40 @@ def cmd_import(args: argparse.Namespace) -> int:
             report_path.write_bytes(errors_csv(report.errors))
             failed = True
         summaries.append({"file": str(path), **report.as_dict()})
+    for path in args.einvoices:
+        done = _import_einvoice(path, runtime)
+        if done is None:
+            failed = True
+            continue
+        if done.get("errors"):
+            failed = True
+        summaries.append(done)
     if args.format == "json":
         _emit_json({"imports": summaries})
-    else:
-        for s_ in summaries:
+        return 1 if failed else 0
+    for s_ in summaries:
+        if s_.get("kind") == "einvoices":
+            outcome = next((o for o in _EINVOICE_OUTCOMES if s_.get(o)), "")
+            said = _EINVOICE_OUTCOMES.get(outcome, "refusée")
+            _console().print(f"{s_['file']} : facture {s_['invoice']} {said}, "
+                             f"client {s_['customer']} {_EINVOICE_OUTCOMES.get(s_['customer_outcome'], '')}"
+                             + (f", original conservé ({s_['original']})" if s_["original"] else "") + ".",
+                             markup=False)
+        else:
             _console().print(f"{s_['file']} : {s_['imported']} ligne(s) importée(s) sur {s_['rows']} "
                              f"({s_.get('created', 0)} nouvelle(s), {s_.get('updated', 0)} mise(s) à jour, "
                              f"{s_.get('unchanged', 0)} inchangée(s)) ; {s_['rejected_rows']} ligne(s) refusée(s)"
                              + (f", détail dans {Path(s_['file']).with_name(Path(s_['file']).stem + '.erreurs.csv')}"
                                 if s_["errors"] else "") + ".")
-            if s_["disagreements"]:
-                _console().print(f"{s_['disagreements']} désaccord(s) entre l’export et ce que relance a enregistré "
-                                 "(relance garde son enregistrement) :", markup=False)
-                for d in s_["disagreement_details"]:
-                    _console().print(f"  ligne {d['row']}, facture {d['invoice']} : {d['reason']}", markup=False)
-            if s_.get("warnings"):
-                _console().print(f"{s_['warnings']} avertissement(s), lignes importées quand même :", markup=False)
-                for w in s_["warning_details"]:
-                    _console().print(f"  ligne {w['row']}, facture {w['invoice']} : {w['reason']}", markup=False)
+        if s_["disagreements"]:
+            _console().print(f"{s_['disagreements']} désaccord(s) entre l’export et ce que relance a enregistré "
+                             "(relance garde son enregistrement) :", markup=False)
+            for d in s_["disagreement_details"]:
+                _console().print(f"  ligne {d['row']}, facture {d['invoice']} : {d['reason']}", markup=False)
+        if s_.get("warnings"):
+            _console().print(f"{s_['warnings']} avertissement(s), lignes importées quand même :", markup=False)
+            for w in s_["warning_details"]:
+                _console().print(f"  ligne {w['row']}, facture {w['invoice']} : {w['reason']}", markup=False)
     return 1 if failed else 0
 
 

@@ -216,6 +216,20 @@ class Ledger(Protocol):
         ...
 
 
+class PlatformStatusStore(Ledger, History, Protocol):
+    """What the e-invoicing platform's statuses need (``app.einvoicing``)."""
+
+    def apply_platform_status(self, *, message_id: str, invoice_id: str, code: str, on: date,
+                              sets: dict[str, str], when_status: tuple[str, ...] = (),
+                              details: dict[str, str] | None = None, review: str = "",
+                              known_invoice: bool = True) -> str:
+        """Once per message: its history event (and a record kept for review when ``review``), and ``sets`` on
+        the invoice from ``when_status``. ``applied``, ``recorded``, ``duplicate`` or ``unmatched``."""
+        ...
+
+    def einvoicing_reviews(self) -> list[dict[str, str]]: ...
+
+
 class LitigationStore(Ledger, History, ParkedSteps, EmailConfirmations, Protocol):
     def customer(self, customer_id: str) -> Customer | None: ...
 
