@@ -128,6 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--einvoices", type=Path, nargs="+", metavar="FILE", default=[],
                           help="e-invoices: Factur-X PDFs, CII or UBL XML (one invoice and its customer each; the "
                                "original is kept in the documents bucket when DOCUMENTS_BUCKET is set)")
+    reconcile = sub.add_parser("reconcile", parents=[common],
+                               help="compare relance with the books (FEC): what one says open and the other settled")
+    reconcile.add_argument("--fec", required=True, type=Path, metavar="FILE",
+                           help="Fichier des Écritures Comptables (18 columns, | or tab, UTF-8 or ISO-8859-15)")
+    reconcile.add_argument("--data", type=Path, metavar="FILE",
+                           help="compare with a data file (SPEC §3; 'sample') instead of the table (TABLE_NAME)")
+    reconcile.add_argument("--out", type=Path, metavar="FILE",
+                           help="the French CSV report (default: <FEC>.rapprochement.csv next to the FEC)")
     demo = sub.add_parser("demo", parents=[common, rules_arg],
                           help="the daily job on the embedded local AWS, with the bundled sample data")
     demo.add_argument("--from", dest="start", type=_date, default=DEMO_RUN_FROM, metavar="YYYY-MM-DD")
@@ -759,9 +767,57 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from .app.fec import findings_csv, reconcile
+    from .imports.fec import read_fec
+    from .imports.parsed import ImportFileError
+
+    try:
+        data = args.fec.read_bytes()
+    except OSError as err:
+        sys.stderr.write(f"{args.fec}: impossible de lire le fichier ({err.strerror})\n")
+        return 1
+    try:
+        fec = read_fec(data)
+    except ImportFileError as err:
+        sys.stderr.write(f"{args.fec}: {err}\n")
+        return 1
+    if args.data is not None:
+        book = load_book(sample_data_path() if str(args.data) == "sample" else args.data)
+    else:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from .app.runtime import Runtime
+        from .settings import Settings, SettingsError
+
+        try:
+            book = Runtime(Settings.from_env()).store.whole_book()
+        except SettingsError as err:
+            sys.stderr.write(f"{err}\n")
+            return 1
+        except (BotoCoreError, ClientError) as err:
+            sys.stderr.write(f"cannot reach the table: {err}\n")
+            return 1
+    findings = reconcile(fec, book)
+    out = args.out or args.fec.with_name(args.fec.stem + ".rapprochement.csv")
+    out.write_bytes(findings_csv(findings))
+    if args.format == "json":
+        _emit_json({"fec": str(args.fec), "lines": fec.lines, "customer_lines": len(fec.entries), "report": str(out),
+                    "findings": [{"invoice": f.invoice, "customer": f.customer,
+                                  "books": None if f.books is None else str(f.books),
+                                  "relance": None if f.relance is None else str(f.relance),
+                                  "relance_status": f.relance_status, "finding": f.finding} for f in findings]})
+        return 0
+    _console().print(f"{args.fec} : {fec.lines} écriture(s), {len(fec.entries)} sur les comptes clients (411, 416) ; "
+                     f"{len(findings)} désaccord(s) avec relance — détail dans {out}.", markup=False)
+    for f in findings:
+        _console().print(f"  {f.invoice} ({f.customer}) : {f.finding}", markup=False)
+    return 0
+
+
 COMMANDS = {"check": cmd_check, "plan": cmd_plan, "simulate": cmd_simulate, "schema": cmd_schema, "import": cmd_import,
             "render": cmd_render, "invoice": cmd_invoice, "claim": cmd_claim, "dossier": cmd_dossier,
-            "report": cmd_report,
+            "report": cmd_report, "reconcile": cmd_reconcile,
             "demo": cmd_demo}
 
 

@@ -175,8 +175,8 @@ def post_status(functions: LocalFunctions, body: dict[str, Any]) -> dict[str, An
     header = sign(raw, DEMO_SECRETS["/relance/einvoicing/status-secrets"], now=datetime.now(UTC))
     answer = functions.invoke("WebhookFunction", signed_http_event("/einvoicing/status", raw, "Relance-Signature",
                                                                     header))
-    return {"date": body["date"], "invoice": body["invoice_id"], "code": str(body["status"]),
-            "status": answer["statusCode"], **json.loads(answer["body"])}
+    return {"date": body["date"], "invoice": body["invoice_id"], **json.loads(answer["body"]),
+            "code": str(body["status"]), "status": answer["statusCode"]}  # status: the HTTP answer's
 
 
 def drop_einvoices(stack: LocalStack, functions: LocalFunctions,
