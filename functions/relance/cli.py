@@ -643,14 +643,23 @@ def _review_payments(store: Any, output: str) -> int:
     """What the webhooks kept without applying it, for the finance assistant to reconcile by hand."""
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from .app.einvoicing import REVIEW_REASONS as STATUS_REVIEW
+    from .payments.einvoicing import STATUS_LABELS
+
     try:
         kept = store.review_payments()
+        statuses = store.einvoicing_reviews()
     except (BotoCoreError, ClientError) as err:
         sys.stderr.write(f"cannot reach the table: {err}\n")
         return 1
     if output == "json":
-        _emit_json({"verb": "review", "payments": kept})
+        _emit_json({"verb": "review", "payments": kept, "statuses": statuses})
         return 0
+    for s_ in statuses:
+        _console().print(f"{s_.get('date', '')} · plateforme {s_['message_id']} · statut « {s_.get('code', '')} "
+                         f"{STATUS_LABELS.get(s_.get('code', ''), 'code inconnu')} » · facture "
+                         f"« {s_.get('invoice_ref', '')} » · {STATUS_REVIEW.get(s_['review'], s_['review'])}",
+                         markup=False)
     if not kept:
         _console().print("Aucun paiement à vérifier.")
     for k in kept:

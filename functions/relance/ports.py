@@ -227,7 +227,17 @@ class PlatformStatusStore(Ledger, History, Protocol):
         the invoice from ``when_status``. ``applied``, ``recorded``, ``duplicate`` or ``unmatched``."""
         ...
 
+    def einvoicing_reviews(self) -> list[dict[str, str]]:
+        """Statuses kept for a person (each with its ``review_key``, ``notified_on`` once the company was told)."""
+        ...
+
+
+class PlatformReviewStore(ReviewNoticeStore, Protocol):
+    """The daily notice of the platform statuses kept for review (``app.einvoicing.notify_platform_statuses``)."""
+
     def einvoicing_reviews(self) -> list[dict[str, str]]: ...
+
+    def mark_einvoicing_reviews_notified(self, kept: list[dict[str, str]], on: date) -> None: ...
 
 
 class LitigationStore(Ledger, History, ParkedSteps, EmailConfirmations, Protocol):
@@ -337,3 +347,13 @@ class LetterProvider(Protocol):
              reference: str) -> PostalReceipt:
         """Post one letter. Raises TransientProviderError (retry) or PermanentProviderError (do not)."""
         ...
+
+
+class PlatformReporter(Protocol):
+    """Tells the e-invoicing platform (PA) what relance learned: an invoice collected (status 212)."""
+
+    def report_collected(self, *, message_id: str, invoice_id: str, on: date, amount: Decimal,
+                         currency: str) -> None:
+        """Send one « 212 Encaissée »; ``message_id`` is stable across retries. Raises ``ProviderError``."""
+        ...
+

@@ -54,3 +54,33 @@ def test_a_wrong_signature_is_refused_and_changes_nothing(stack, store, function
 
     assert answer == (401, {"error": "invalid signature"})
     assert store.invoice("F1")[0].status == "open"
+
+
+def test_a_refusal_reaches_the_company_once_in_the_next_daily_notice(stack, store, functions, monkeypatch, capsys):
+    from moto.ses.models import ses_backends
+
+    from .test_channels import sent_emails
+
+    ses_backends["123456789012"][stack.region].sent_messages.clear()
+    put_demo_secrets(stack)
+    store.seed(book([business()], [invoice("F1", amount="1200.00")]))
+    post(functions, {"id": "pa-10", "invoice_id": "F1", "status": "210", "date": "2026-11-16",
+                     "reason": "commande annulée"})
+
+    first = functions.invoke("DigestFunction", {"run_date": "2026-11-17"}, RELANCE_TODAY="2026-11-17")
+    again = functions.invoke("DigestFunction", {"run_date": "2026-11-18"}, RELANCE_TODAY="2026-11-18")
+
+    assert first["platform_notice"] is True and again["platform_notice"] is False
+    (mail,) = [m for m in sent_emails(stack) if "facture électronique" in m["Subject"]]
+    text = mail.get_body(("plain",)).get_content()
+    assert "Facture F1 : « 210 Refusée » le 16/11/2026" in text
+    assert "Motif donné : « commande annulée »" in text and "relances sont arrêtées" in text
+    assert store.invoice("F1")[0].status == "disputed"
+    # and the finance assistant finds it in the review list
+    from relance.cli import main
+
+    for key, value in stack.function_environment("EvaluatorFunction").items():
+        monkeypatch.setenv(key, value)
+    capsys.readouterr()
+    assert main(["invoice", "review"]) == 0
+    assert any("statut « 210 Refusée » · facture « F1 »" in line for line in capsys.readouterr().out.splitlines())

@@ -247,6 +247,7 @@ class FakeStore:
                                         **(details or {})}.items() if v}
             if review or not known_invoice:
                 self._einvoicing_reviews.append({"message_id": message_id, **fields,
+                                                 "review_key": f"{on.isoformat()}#{message_id}",
                                                  "review": review or "unmatched"})
             if not known_invoice:
                 return "unmatched"
@@ -264,6 +265,13 @@ class FakeStore:
     def einvoicing_reviews(self) -> list[dict[str, str]]:
         with self._lock:
             return sorted((dict(r) for r in self._einvoicing_reviews), key=lambda r: (r["date"], r["message_id"]))
+
+    def mark_einvoicing_reviews_notified(self, kept: list[dict[str, str]], on: date) -> None:
+        with self._lock:
+            keys = {k["review_key"] for k in kept}
+            for review in self._einvoicing_reviews:
+                if review["review_key"] in keys:
+                    review["notified_on"] = on.isoformat()
 
     def record_delivery(self, invoice_id: str, step: str, delivered_on: date) -> bool:
         with self._lock:

@@ -24,13 +24,19 @@ payment (Stripe, generic notice, portal) comes back from the PA — is recorded,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from ..domain.email import build_email
+from ..domain.fmt import longdate, shortdate
 from ..domain.model import Unusable
+from ..domain.policy import Company
 from ..payments.einvoicing import STATUS_LABELS, StatusNotice
-from ..ports import PlatformStatusStore
+from ..ports import EmailSender, PlatformReporter, PlatformReviewStore, PlatformStatusStore
+from .notifications import send_once
 
 PAYMENT_SENT_HOLD_DAYS = 10  # 211 Paiement transmis: the transfer is on its way, reminders wait this long
 
@@ -51,10 +57,14 @@ EFFECTS = {
     "220": Effect({"status": "cancelled"}, ("open", "disputed")),
     "225": Effect({"status": "cancelled"}, ("open", "disputed")),
 }
-REVIEW_REASONS = {"refused": "facture refusée par l’acheteur (210) : relances arrêtées",
-                  "rejected": "facture rejetée par la plateforme (213) : jamais valablement émise, à réémettre",
-                  "unknown_code": "code de statut inconnu : conservé sans effet",
-                  "unmatched": "facture inconnue de relance"}
+REVIEW_REASONS = {"refused": "refusée par l’acheteur : les relances sont arrêtées ; voyez avec lui le motif, puis "
+                             "émettez un avoir ou une facture rectificative",
+                  "rejected": "rejetée par la plateforme : la facture n’a jamais été valablement émise ; les relances "
+                              "sont arrêtées, réémettez-la",
+                  "unknown_code": "code de statut inconnu de relance : inscrit à l’historique, sans effet",
+                  "unmatched": "aucune facture de relance ne porte ce numéro : importez-la, ou vérifiez le numéro",
+                  "unusable": "la facture est mise de côté (données inutilisables) : corrigez-la puis réimportez-la"}
+NOTICE_KEPT_DAYS = 40
 
 
 def apply_status(store: PlatformStatusStore, notice: StatusNotice) -> str:
@@ -94,3 +104,74 @@ def _collected(store: PlatformStatusStore, notice: StatusNotice, due: Decimal, p
     return store.apply_payment(provider="einvoicing", event_id=notice.id, invoice_id=notice.invoice_id,
                                amount=amount, currency=notice.currency, on=notice.on,
                                details={"event_type": "einvoicing.212", "status": details["status"]})
+
+
+# -- the company is told ---------------------------------------------------------------------------------------------
+
+def platform_notice_text(kept: Sequence[dict[str, Any]], day: date, company_name: str) -> tuple[str, str]:
+    """The notice's subject and text, in French."""
+    count = len(kept)
+    plural = "s" if count > 1 else ""
+    subject = f"{count} statut{plural} de facture électronique à examiner ({longdate(day)})"
+    lines = []
+    for n, k in enumerate(kept, 1):
+        when = shortdate(date.fromisoformat(k["date"])) if k.get("date") else ""
+        label = STATUS_LABELS.get(k.get("code", ""), "code inconnu")
+        lines.append("\n".join([
+            f"{n}. Facture {k.get('invoice_ref', '?')} : « {k.get('code', '?')} {label} » le {when}",
+            f"   {REVIEW_REASONS.get(k.get('review', ''), k.get('review', ''))}",
+            *([f"   Motif donné : « {k['reason']} »"] if k.get("reason") else []),
+            f"   Message de la plateforme : {k.get('message_id', '')}"]))
+    text = "\n\n".join([
+        "Bonjour,",
+        f"la plateforme de facturation électronique a transmis {count} statut{plural} qui "
+        f"demande{'nt' if count > 1 else ''} votre attention :",
+        "\n\n".join(lines),
+        "La liste complète : relance invoice review",
+        f"Bonne journée,\n{company_name} — relances automatiques"])
+    return subject, text
+
+
+def notify_platform_statuses(*, store: PlatformReviewStore, sender: EmailSender, company: Company, day: date,
+                             now: datetime) -> str | None:
+    """E-mail the company the platform statuses kept for review it was not told of yet (refusals, rejections,
+    unknown codes, unknown invoices); the SES id, or ``None`` when there is nothing new. Once per day."""
+    recorded = store.review_notice(day)
+    if "platform_sent" in recorded:
+        return str(recorded["platform_sent"]["provider_id"])
+    expires = int((now + timedelta(days=NOTICE_KEPT_DAYS)).timestamp())
+    if "platform_notice" in recorded:
+        kept = list(recorded["platform_notice"]["statuses"])
+    else:
+        kept = [k for k in store.einvoicing_reviews() if not k.get("notified_on")]
+        if not kept:
+            return None
+        store.note_review_notice(day, "platform_notice", {"statuses": kept}, expires_at=expires)
+    subject, text = platform_notice_text(kept, day, company.name)
+    key = f"einvoicing-review-{day.isoformat()}"
+    raw = build_email(sender_name=company.name, sender=company.email, to=[company.email], subject=subject,
+                      text=text, message_id=key, sent_at=now)
+    message_id = send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[company.email],
+                           reply_to=company.email)
+    store.mark_einvoicing_reviews_notified(kept, day)
+    store.note_review_notice(day, "platform_sent", {"provider_id": message_id, "statuses": len(kept)},
+                             expires_at=expires)
+    return message_id
+
+
+# -- what relance tells the platform (off unless PLATFORM_REPORT_URL is set) ----------------------------------------
+
+REPORTED_OUTCOMES = ("paid", "partial")
+
+
+def report_payment(reporter: PlatformReporter | None, *, provider: str, event_id: str, invoice_id: str,
+                   on: date, amount: Decimal, currency: str, outcome: str) -> str | None:
+    """Report a payment relance applied as « 212 Encaissée »; the message id sent, or ``None`` when there is
+    nothing to report (no reporter, a refund, nothing applied, or a payment that came from the PA itself).
+    Raises the reporter's ``ProviderError``: the caller logs it, the payment stays applied."""
+    if reporter is None or provider == "einvoicing" or outcome not in REPORTED_OUTCOMES:
+        return None
+    message_id = f"relance-{provider}-{event_id}"[:255]
+    reporter.report_collected(message_id=message_id, invoice_id=invoice_id, on=on, amount=amount,
+                              currency=currency)
+    return message_id

@@ -68,7 +68,28 @@ def apply(notice: PaymentNotice) -> str:
                                                          "currency": notice.currency, "kind": notice.kind})
     logger.info("payment notice", extra={"source": notice.provider, "event_id": notice.event_id,
                                          "outcome": outcome, "kind": notice.kind})
+    _report(notice.provider, notice.event_id, notice.invoice_ref, notice.paid_on, abs(notice.amount),
+            notice.currency, outcome)
     return outcome
+
+
+def _report(provider: str, event_id: str, invoice_id: str, on: Any, amount: Any, currency: str,
+            outcome: str) -> None:
+    """Tell the e-invoicing platform (off unless configured); a failure is logged, the payment stays applied."""
+    from ..app.einvoicing import REPORTED_OUTCOMES, report_payment
+    from ..ports import ProviderError
+
+    if outcome not in REPORTED_OUTCOMES or not runtime().settings.platform_report_url:
+        return
+    try:
+        sent = report_payment(runtime().platform_reporter, provider=provider, event_id=event_id,
+                              invoice_id=invoice_id, on=on, amount=amount, currency=currency, outcome=outcome)
+    except ProviderError as err:
+        metrics.add_metric(name="PlatformReportsFailed", unit=MetricUnit.Count, value=1)
+        logger.warning("platform report failed", extra={"invoice": invoice_id, "error": str(err)})
+        return
+    if sent:
+        metrics.add_metric(name="PlatformReports", unit=MetricUnit.Count, value=1)
 
 
 def _malformed(source: str, err: Exception, size: int) -> Response:

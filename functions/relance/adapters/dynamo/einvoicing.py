@@ -93,9 +93,21 @@ class EInvoicingTable(Table):
         kept: list[dict[str, str]] = []
         while True:
             page = self.client.query(**kwargs)
-            kept.extend({"message_id": item["sk"]["S"].partition("#")[2],
+            kept.extend({"message_id": item["sk"]["S"].partition("#")[2], "review_key": item["sk"]["S"],
                          **{k: v["S"] for k, v in item.items() if "S" in v and k not in ("pk", "sk", "type")}}
                         for item in page["Items"])
             if "LastEvaluatedKey" not in page:
                 return kept
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def mark_einvoicing_reviews_notified(self, kept: list[dict[str, str]], on: date) -> None:
+        """Note on each status kept for review the day the company was told of it."""
+        for status in kept:
+            try:
+                self.client.update_item(TableName=self.table, Key={"pk": _s(REVIEW_PK), "sk": _s(status["review_key"])},
+                                        UpdateExpression="SET notified_on = :d",
+                                        ConditionExpression="attribute_exists(pk)",
+                                        ExpressionAttributeValues={":d": _s(on.isoformat())})
+            except ClientError as err:
+                if not is_conditional_failure(err):
+                    raise
