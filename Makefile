@@ -82,3 +82,10 @@ build-PdfLayer:
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
 		--platform manylinux2014_aarch64 --implementation cp --python-version 3.12 \
 		--target "$(ARTIFACTS_DIR)/python" -r layers/pdf/requirements.txt
+
+## `sam build` calls this for the e-invoice layer (import function only): factur-x with its requirements, as
+## wheels for Lambda's arm64 python3.12.
+build-EInvoiceLayer:
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+		--platform manylinux2014_aarch64 --implementation cp --python-version 3.12 \
+		--target "$(ARTIFACTS_DIR)/python" -r layers/einvoice/requirements.txt

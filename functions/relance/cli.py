@@ -157,6 +157,22 @@ def build_parser() -> argparse.ArgumentParser:
                                           + STACK_HELP)
     importer.add_argument("--customers", type=Path, metavar="CLIENTS.CSV", help="l’export des clients (CSV)")
     importer.add_argument("--invoices", type=Path, metavar="FACTURES.CSV", help="l’export des factures (CSV)")
+    importer.add_argument("--einvoices", type=Path, nargs="+", metavar="FICHIER", default=[],
+                          help="factures électroniques : PDF Factur-X, XML CII ou UBL (une facture et son client "
+                               "chacune ; l’original est gardé dans le bucket des documents s’il est désigné)")
+    reconcile = sub.add_parser("reconcile", parents=[common],
+                               help="comparer relance et la comptabilité (FEC) : ce que l’une dit ouvert et "
+                                    "l’autre soldé",
+                               description="Compare les factures de relance au Fichier des Écritures Comptables "
+                                           "(comptes 411 et 416, lettrage) et écrit les désaccords dans un CSV. "
+                                           + STACK_HELP)
+    reconcile.add_argument("--fec", required=True, type=Path, metavar="FICHIER",
+                           help="le Fichier des Écritures Comptables (18 colonnes, | ou tabulation, UTF-8 ou "
+                                "ISO-8859-15)")
+    reconcile.add_argument("--data", type=Path, metavar="FICHIER",
+                           help="comparer à un fichier de données (SPEC §3 ; « sample ») plutôt qu’à la table")
+    reconcile.add_argument("--out", type=Path, metavar="FICHIER",
+                           help="le rapport CSV (par défaut : <FEC>.rapprochement.csv à côté du FEC)")
     demo = sub.add_parser("demo", parents=[common, rules_arg],
                           help="l’exécution quotidienne sur l’AWS local embarqué, avec les données d’exemple")
     demo.add_argument("--from", dest="start", type=_date, default=DEMO_RUN_FROM, metavar=DAY, help="premier jour")
@@ -626,6 +642,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     def show_imports(imports: list[dict[str, object]]) -> None:
         for imported in imports:
+            if imported.get("kind") == "einvoices":
+                console.print(f"Facture électronique {imported['file']} : facture {imported['invoice']} importée "
+                              f"(client {imported['customer']}), original conservé dans le bucket des documents.",
+                              markup=False)
+                continue
             console.print(f"Import {imported['file']} : {imported['imported']} ligne(s) importée(s) sur "
                           f"{imported.get('rows', 0)}, {imported['rejected_rows']} refusée(s)"
                           + (f" (détail : {args.out / 'imports'})" if imported["errors"] else "")
@@ -643,13 +664,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
                       f"historique chargés ; exports comptables déposés dans le bucket d’import. Exécution "
                       f"quotidienne du {args.start:%d/%m/%Y} au {args.end:%d/%m/%Y} (règles {rules.digest[:12]}).")
     exports = [sample_data_path().with_name(name) for name in ("clients.csv", "factures.csv")]
+    from .local.demo import DEMO_STATUSES, demo_facturx
+
+    def show_status(posted: dict[str, object]) -> None:
+        console.print(f"[bold]{_fr_date(posted['date'])} : statut « {posted['code']} {posted.get('label', '')} » de "
+                      f"la plateforme pour {posted['invoice']}, requête signée vérifiée — "
+                      f"{STATUS_OUTCOMES.get(str(posted.get('outcome')), str(posted.get('outcome')))}.[/bold]")
+
     result = run_demo(book=people, rules_dir=Path(args.rules).resolve(), start=args.start, end=args.end,
                       rerun=DEMO_RERUN if args.start <= DEMO_RERUN <= args.end else None, out_dir=args.out,
                       exports=exports, on_day=show if not json_mode else None,
                       on_imports=show_imports if not json_mode else None,
                       payment=DEMO_PAYMENT if args.start <= DEMO_PAYMENT[0] <= args.end else None,
                       on_payment=show_payment if not json_mode else None,
-                      payers={customer: Payer(after, days) for customer, (after, days) in DEMO_PAYERS.items()})
+                      payers={customer: Payer(after, days) for customer, (after, days) in DEMO_PAYERS.items()},
+                      einvoices=[("F-2026-0452.pdf", demo_facturx())],
+                      statuses=tuple((d, b) for d, b in DEMO_STATUSES if args.start <= d <= args.end),
+                      on_status=show_status if not json_mode else None)
     paid_effect = []
     for paid in result.payments:
         invoice_id, day = paid["invoice"], paid["date"]
@@ -668,7 +699,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                              for d in result.days],
                     "rerun": ({"date": result.rerun.day.isoformat(), "messages": result.rerun.messages}
                               if result.rerun else None),
-                    "dead_letters": result.dead_letters, "imports": result.imports, "payments": paid_effect})
+                    "dead_letters": result.dead_letters, "imports": result.imports, "payments": paid_effect,
+                    "statuses": result.statuses})
         return 0
     console.print(f"\nTotal : {_count(total_messages, 'message')} pour {_count(total_actions, 'relance')} de "
                   f"facture, {_count(total_dossiers, 'dossier')} d’injonction de payer ; "
@@ -814,6 +846,11 @@ def _unreachable(settings: Any, err: Exception) -> int:
     return 1
 
 
+STATUS_OUTCOMES = {"applied": "appliqué", "recorded": "inscrit à l’historique", "duplicate": "déjà reçu",
+                   "unmatched": "facture inconnue, gardé pour vérification", "paid": "facture payée",
+                   "partial": "paiement partiel enregistré"}
+
+
 REVIEW_REASONS = {"unmatched": "facture inconnue", "currency_mismatch": "devise différente de la facture",
                   "currency_not_euro": "paiement hors euros"}
 
@@ -822,13 +859,22 @@ def _review_payments(store: Any, output: str, settings: Any) -> int:
     """What the webhooks kept without applying it, for the finance assistant to reconcile by hand."""
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from .app.einvoicing import REVIEW_REASONS as STATUS_REVIEW
+    from .payments.einvoicing import STATUS_LABELS
+
     try:
         kept = store.review_payments()
+        statuses = store.einvoicing_reviews()
     except (BotoCoreError, ClientError) as err:
         return _unreachable(settings, err)
     if output == "json":
-        _emit_json({"verb": "review", "payments": kept})
+        _emit_json({"verb": "review", "payments": kept, "statuses": statuses})
         return 0
+    for s_ in statuses:
+        _console().print(f"{s_.get('date', '')} · plateforme {s_['message_id']} · statut « {s_.get('code', '')} "
+                         f"{STATUS_LABELS.get(s_.get('code', ''), 'code inconnu')} » · facture "
+                         f"« {s_.get('invoice_ref', '')} » · {STATUS_REVIEW.get(s_['review'], s_['review'])}",
+                         markup=False)
     if not kept:
         _console().print("Aucun paiement à vérifier.")
     for k in kept:
@@ -841,6 +887,30 @@ def _review_payments(store: Any, output: str, settings: Any) -> int:
     return 0
 
 
+_EINVOICE_OUTCOMES = {"created": "créée", "updated": "mise à jour", "unchanged": "inchangée",
+                      "kept_settled": "gardée réglée (relance l’a enregistrée réglée)"}
+
+
+def _import_einvoice(path: Path, runtime: Any) -> dict[str, Any] | None:
+    """One e-invoice file: its summary, or ``None`` when it could not be read or was refused (said on stderr)."""
+    from .app.einvoices import import_einvoice
+    from .imports.parsed import ImportFileError
+
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        sys.stderr.write(f"{path} : impossible de lire le fichier ({file_problem(err)})\n")
+        return None
+    try:
+        done = import_einvoice(data, runtime.store, runtime.documents_if_any)
+    except ImportFileError as err:
+        sys.stderr.write(f"{path} : facture électronique refusée : {err}\n")
+        return None
+    for error in done.report.errors:
+        sys.stderr.write(f"{path} : {error.reason}\n")
+    return {"file": str(path), **done.as_dict()}
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -850,9 +920,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .imports.csvfile import ImportFileError, errors_csv
     from .settings import Settings, SettingsError
 
-    if not args.customers and not args.invoices:
-        subcommand(build_parser(), "import").error("donnez --customers CLIENTS.CSV, --invoices FACTURES.CSV, "
-                                                   "ou les deux")
+    if not args.customers and not args.invoices and not args.einvoices:
+        subcommand(build_parser(), "import").error("donnez --customers CLIENTS.CSV, --invoices FACTURES.CSV "
+                                                   "(ou les deux), ou --einvoices FICHIER…")
     try:
         runtime = Runtime(Settings.from_env())
     except SettingsError as err:
@@ -882,30 +952,103 @@ def cmd_import(args: argparse.Namespace) -> int:
             report_path.write_bytes(errors_csv(report.errors))
             failed = True
         summaries.append({"file": str(path), **report.as_dict()})
+    for path in args.einvoices:
+        try:
+            done = _import_einvoice(path, runtime)
+        except (BotoCoreError, ClientError) as err:
+            return _unreachable(runtime.settings, err)
+        if done is None:
+            failed = True
+            continue
+        if done.get("errors"):
+            failed = True
+        summaries.append(done)
     if args.format == "json":
         _emit_json({"imports": summaries})
-    else:
-        for s_ in summaries:
+        return 1 if failed else 0
+    for s_ in summaries:
+        if s_.get("kind") == "einvoices":
+            outcome = next((o for o in _EINVOICE_OUTCOMES if s_.get(o)), "")
+            said = _EINVOICE_OUTCOMES.get(outcome, "refusée")
+            _console().print(f"{s_['file']} : facture {s_['invoice']} {said}, "
+                             f"client {s_['customer']} {_EINVOICE_OUTCOMES.get(s_['customer_outcome'], '')}"
+                             + (f", original conservé ({s_['original']})" if s_["original"] else "") + ".",
+                             markup=False)
+        else:
             _console().print(f"{s_['file']} : {s_['imported']} ligne(s) importée(s) sur {s_['rows']} "
                              f"({s_.get('created', 0)} nouvelle(s), {s_.get('updated', 0)} mise(s) à jour, "
                              f"{s_.get('unchanged', 0)} inchangée(s)) ; {s_['rejected_rows']} ligne(s) refusée(s)"
                              + (f", détail dans {Path(s_['file']).with_name(Path(s_['file']).stem + '.erreurs.csv')}"
                                 if s_["errors"] else "") + ".")
-            if s_["disagreements"]:
-                _console().print(f"{s_['disagreements']} désaccord(s) entre l’export et ce que relance a enregistré "
-                                 "(relance garde son enregistrement) :", markup=False)
-                for d in s_["disagreement_details"]:
-                    _console().print(f"  ligne {d['row']}, facture {d['invoice']} : {d['reason']}", markup=False)
-            if s_.get("warnings"):
-                _console().print(f"{s_['warnings']} avertissement(s), lignes importées quand même :", markup=False)
-                for w in s_["warning_details"]:
-                    _console().print(f"  ligne {w['row']}, facture {w['invoice']} : {w['reason']}", markup=False)
+        if s_["disagreements"]:
+            _console().print(f"{s_['disagreements']} désaccord(s) entre l’export et ce que relance a enregistré "
+                             "(relance garde son enregistrement) :", markup=False)
+            for d in s_["disagreement_details"]:
+                _console().print(f"  ligne {d['row']}, facture {d['invoice']} : {d['reason']}", markup=False)
+        if s_.get("warnings"):
+            _console().print(f"{s_['warnings']} avertissement(s), lignes importées quand même :", markup=False)
+            for w in s_["warning_details"]:
+                _console().print(f"  ligne {w['row']}, facture {w['invoice']} : {w['reason']}", markup=False)
     return 1 if failed else 0
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from .app.fec import findings_csv, reconcile
+    from .imports.fec import read_fec
+    from .imports.parsed import ImportFileError
+
+    try:
+        data = args.fec.read_bytes()
+    except OSError as err:
+        sys.stderr.write(f"{args.fec} : impossible de lire le fichier ({file_problem(err)})\n")
+        return 1
+    try:
+        fec = read_fec(data)
+    except ImportFileError as err:
+        sys.stderr.write(f"{args.fec} : {err}\n")
+        return 1
+    if args.data is not None:
+        try:
+            book = load_book(sample_data_path() if str(args.data) == "sample" else args.data)
+        except DataError as err:
+            for problem in err.problems:
+                sys.stderr.write(problem + "\n")
+            return 1
+    else:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from .app.runtime import Runtime
+        from .settings import Settings, SettingsError
+
+        try:
+            runtime = Runtime(Settings.from_env())
+        except SettingsError as err:
+            return _no_stack("relance reconcile", err)
+        try:
+            book = runtime.store.whole_book()
+        except (BotoCoreError, ClientError) as err:
+            return _unreachable(runtime.settings, err)
+    findings = reconcile(fec, book)
+    out = args.out or args.fec.with_name(args.fec.stem + ".rapprochement.csv")
+    out.write_bytes(findings_csv(findings))
+    if args.format == "json":
+        _emit_json({"fec": str(args.fec), "lines": fec.lines, "customer_lines": len(fec.entries), "report": str(out),
+                    "findings": [{"invoice": f.invoice, "customer": f.customer,
+                                  "books": None if f.books is None else str(f.books),
+                                  "relance": None if f.relance is None else str(f.relance),
+                                  "relance_status": f.relance_status, "finding": f.finding} for f in findings]})
+        return 0
+    _console().print(f"{args.fec} : {_count(fec.lines, 'écriture')}, {len(fec.entries)} sur les comptes clients "
+                     f"(411, 416) ; {_count(len(findings), 'désaccord')} avec relance — détail dans {out}.",
+                     markup=False)
+    for f in findings:
+        _console().print(f"  {f.invoice} ({f.customer}) : {f.finding}", markup=False)
+    return 0
 
 
 COMMANDS = {"check": cmd_check, "plan": cmd_plan, "simulate": cmd_simulate, "schema": cmd_schema, "import": cmd_import,
             "render": cmd_render, "invoice": cmd_invoice, "claim": cmd_claim, "dossier": cmd_dossier,
-            "report": cmd_report, "demo": cmd_demo, "local": cmd_local}
+            "report": cmd_report, "reconcile": cmd_reconcile, "demo": cmd_demo, "local": cmd_local}
 
 
 def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -216,6 +216,30 @@ class Ledger(Protocol):
         ...
 
 
+class PlatformStatusStore(Ledger, History, Protocol):
+    """What the e-invoicing platform's statuses need (``app.einvoicing``)."""
+
+    def apply_platform_status(self, *, message_id: str, invoice_id: str, code: str, on: date,
+                              sets: dict[str, str], when_status: tuple[str, ...] = (),
+                              details: dict[str, str] | None = None, review: str = "",
+                              known_invoice: bool = True) -> str:
+        """Once per message: its history event (and a record kept for review when ``review``), and ``sets`` on
+        the invoice from ``when_status``. ``applied``, ``recorded``, ``duplicate`` or ``unmatched``."""
+        ...
+
+    def einvoicing_reviews(self) -> list[dict[str, str]]:
+        """Statuses kept for a person (each with its ``review_key``, ``notified_on`` once the company was told)."""
+        ...
+
+
+class PlatformReviewStore(ReviewNoticeStore, Protocol):
+    """The daily notice of the platform statuses kept for review (``app.einvoicing.notify_platform_statuses``)."""
+
+    def einvoicing_reviews(self) -> list[dict[str, str]]: ...
+
+    def mark_einvoicing_reviews_notified(self, kept: list[dict[str, str]], on: date) -> None: ...
+
+
 class LitigationStore(Ledger, History, ParkedSteps, EmailConfirmations, Protocol):
     def customer(self, customer_id: str) -> Customer | None: ...
 
@@ -323,3 +347,13 @@ class LetterProvider(Protocol):
              reference: str) -> PostalReceipt:
         """Post one letter. Raises TransientProviderError (retry) or PermanentProviderError (do not)."""
         ...
+
+
+class PlatformReporter(Protocol):
+    """Tells the e-invoicing platform (PA) what relance learned: an invoice collected (status 212)."""
+
+    def report_collected(self, *, message_id: str, invoice_id: str, on: date, amount: Decimal,
+                         currency: str) -> None:
+        """Send one « 212 Encaissée »; ``message_id`` is stable across retries. Raises ``ProviderError``."""
+        ...
+

@@ -69,6 +69,9 @@ class Settings:
     postal_callback_secret_parameter: str = ""
     stripe_secrets_parameter: str = ""  # SSM SecureString: the Stripe endpoint secret(s) whsec_…, comma-separated
     generic_secrets_parameter: str = ""  # SSM SecureString: the generic payment notice secret(s), comma-separated
+    einvoicing_secrets_parameter: str = ""  # SSM SecureString: the PA status notice secret(s); "": route off
+    platform_report_url: str = ""  # where relance reports « 212 Encaissée » to the PA; "": off (the default)
+    platform_report_secret_parameter: str = ""  # SSM SecureString: the secret those reports are signed with
     timezone: str = "Europe/Paris"  # the company's, for dates read off provider timestamps
     today_override: date | None = None  # RELANCE_TODAY: act as if it were that day (the local demo, a replay)
 
@@ -116,6 +119,9 @@ class Settings:
             today_override=_date_or_none(env.get("RELANCE_TODAY", "")),
             stripe_secrets_parameter=env.get("STRIPE_SECRETS_PARAMETER", "").strip(),
             generic_secrets_parameter=env.get("GENERIC_SECRETS_PARAMETER", "").strip(),
+            einvoicing_secrets_parameter=env.get("EINVOICING_SECRETS_PARAMETER", "").strip(),
+            platform_report_url=env.get("PLATFORM_REPORT_URL", "").strip(),
+            platform_report_secret_parameter=env.get("PLATFORM_REPORT_SECRET_PARAMETER", "").strip(),
             timezone=env.get("COMPANY_TIMEZONE", "Europe/Paris").strip() or "Europe/Paris",
         )
         if settings.email_fallback not in ("letter", "none"):

@@ -181,6 +181,16 @@ def test_demo_runs_daily_on_the_local_stack_and_a_rerun_sends_nothing(demo):
     # formal notice's deadline); what was queued but did not go out is listed apart.
     assert all(m["outcome"] in ("sent", "built", "parked") for d in payload["days"] for m in d["messages"])
     assert all(m["outcome"] not in ("sent", "built", "parked") for d in payload["days"] for m in d["dropped"])
+    # A Factur-X e-invoice (F-2026-0452) is dropped with the exports; the platform's signed statuses follow:
+    # « 207 En litige » on F-2026-0420 (13 November), « 212 Encaissée » on F-2026-0452 (18 November).
+    (einvoice,) = [i for i in payload["imports"] if i.get("kind") == "einvoices"]
+    assert (einvoice["invoice"], einvoice["customer"], einvoice["created"]) == ("F-2026-0452", "C003", 1)
+    posted = {s["code"]: s for s in payload["statuses"]}
+    assert (posted["207"]["status"], posted["207"]["outcome"]) == (200, "applied")
+    assert (posted["212"]["status"], posted["212"]["outcome"]) == (200, "paid")
+    for invoice_id, day in (("F-2026-0420", "2026-11-13"), ("F-2026-0452", "2026-11-18")):
+        assert not [d for d in payload["days"] if d["date"] >= day
+                    for m in d["messages"] if any(a["invoice"] == invoice_id for a in m["actions"])], invoice_id
     # What the channel functions produced: e-mails, letters (a registered formal notice among them), call digests.
     emails = sorted((tmp_path / "emails").glob("*.eml"))
     letters = sorted((tmp_path / "courriers").glob("*.pdf"))

@@ -188,7 +188,7 @@ def test_a_digest_retried_after_midnight_still_lists_the_calls_of_its_day(stack,
     answer = functions.invoke("DigestFunction", {"scheduled_time": "2026-11-02T09:30:00Z"},
                               RELANCE_TODAY="2026-11-03")
 
-    assert answer == {"run_date": "2026-11-02", "digests": 1, "review_notice": False}
+    assert answer == {"run_date": "2026-11-02", "digests": 1, "review_notice": False, "platform_notice": False}
     (digest,) = sent_emails(stack)
     assert "lundi 2 novembre 2026" in digest["Subject"]
     assert "F1" in digest.get_body(("plain",)).get_content()

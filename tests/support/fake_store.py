@@ -61,6 +61,8 @@ class FakeStore:
         self._calls: dict[date, dict[str, dict[str, Any]]] = {}
         self._digests: dict[date, dict[str, dict[str, Any]]] = {}
         self._marks: set[tuple[str, str]] = set()
+        self._einvoicing_seen: set[str] = set()
+        self._einvoicing_reviews: list[dict[str, str]] = []
         self._payment_events: set[tuple[str, str]] = set()
         self._charges: dict[tuple[str, str], tuple[Decimal, list[str]]] = {}
         self._kept: list[dict[str, str]] = []
@@ -232,6 +234,44 @@ class FakeStore:
             self._event(invoice_id, {"kind": kind, "date": on.isoformat(), "channel": "people",
                                      **{k: v for k, v in (details or {}).items() if v}})
             return True
+
+    def apply_platform_status(self, *, message_id: str, invoice_id: str, code: str, on: date,
+                              sets: dict[str, str], when_status: tuple[str, ...] = (),
+                              details: dict[str, str] | None = None, review: str = "",
+                              known_invoice: bool = True) -> str:
+        with self._lock:
+            if message_id in self._einvoicing_seen:
+                return "duplicate"
+            self._einvoicing_seen.add(message_id)
+            fields = {k: v for k, v in {"invoice_ref": invoice_id, "code": code, "date": on.isoformat(),
+                                        **(details or {})}.items() if v}
+            if review or not known_invoice:
+                self._einvoicing_reviews.append({"message_id": message_id, **fields,
+                                                 "review_key": f"{on.isoformat()}#{message_id}",
+                                                 "review": review or "unmatched"})
+            if not known_invoice:
+                return "unmatched"
+            found = self._invoices.get(invoice_id)
+            applied = bool(sets) and found is not None and (not when_status or found[0].status in when_status)
+            if applied:
+                invoice, version = found
+                changes = {k: date.fromisoformat(v) if k.endswith(("_until", "_on")) else v for k, v in sets.items()}
+                self._invoices[invoice_id] = (replace(invoice, **changes), version + 1)
+            self._event(invoice_id, {"kind": "einvoicing_status", "channel": "platform", "message_id": message_id,
+                                     "outcome": "applied" if applied else "recorded",
+                                     **{k: v for k, v in fields.items() if k != "invoice_ref"}})
+            return "applied" if applied else "recorded"
+
+    def einvoicing_reviews(self) -> list[dict[str, str]]:
+        with self._lock:
+            return sorted((dict(r) for r in self._einvoicing_reviews), key=lambda r: (r["date"], r["message_id"]))
+
+    def mark_einvoicing_reviews_notified(self, kept: list[dict[str, str]], on: date) -> None:
+        with self._lock:
+            keys = {k["review_key"] for k in kept}
+            for review in self._einvoicing_reviews:
+                if review["review_key"] in keys:
+                    review["notified_on"] = on.isoformat()
 
     def record_delivery(self, invoice_id: str, step: str, delivered_on: date) -> bool:
         with self._lock:

@@ -42,7 +42,7 @@ def test_an_unknown_format_is_refused_with_the_known_ones_named():
     with pytest.raises(ImportFileError) as refused:
         parse_export(CUSTOMERS_CSV, fmt="ubl")
 
-    assert str(refused.value) == "format d’import inconnu « ubl » (formats connus : csv)"
+    assert str(refused.value) == "format d’import inconnu « ubl » (formats connus : csv, einvoice)"
 
 
 def test_a_registered_format_is_chosen_by_the_file_suffix(fixed_width):

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..adapters.ses import SesSender
     from ..domain.planner import Planner
     from ..domain.policy import Rules
-    from ..ports import LetterProvider
+    from ..ports import LetterProvider, PlatformReporter
     from .clock import Clock
 
 
@@ -82,6 +82,17 @@ class Runtime:
 
     def secret(self, name: str) -> str:
         return self.parameters.get(name, decrypt=True, max_age=300) or ""
+
+    @cached_property
+    def platform_reporter(self) -> PlatformReporter | None:
+        """The e-invoicing platform told of the payments relance applies; ``None`` unless configured (off)."""
+        if not self.settings.platform_report_url:
+            return None
+        from ..adapters.platform import HttpPlatformReporter
+
+        secret = self.secret(self.settings.platform_report_secret_parameter)
+        return HttpPlatformReporter(self.settings.platform_report_url,
+                                    [s.strip() for s in secret.split(",") if s.strip()])
 
     @cached_property
     def letter_provider(self) -> LetterProvider:

@@ -110,6 +110,7 @@ EVENT_LABELS: Mapping[str, str] = MappingProxyType({
     EventKind.PAYMENT: "Paiement reçu",
     EventKind.REFUND: "Remboursement au débiteur",
     EventKind.PAYMENT_REVIEW: "Paiement signalé dans une autre devise, non imputé (à vérifier)",
+    EventKind.EINVOICING_STATUS: "Statut reçu de la plateforme de facturation électronique",
     EventKind.DISPUTE: "Litige déclaré",
     EventKind.PROMISE: "Promesse de paiement enregistrée",
     EventKind.RESUME: "Reprise des relances",

@@ -72,6 +72,8 @@ class EventKind(StrEnum):
     PAYMENT = "payment"
     REFUND = "refund"
     PAYMENT_REVIEW = "payment_review"
+    # the e-invoicing platform (PA): a lifecycle status of the invoice (app.einvoicing)
+    EINVOICING_STATUS = "einvoicing_status"
     # people and litigation
     DISPUTE = "dispute"
     PROMISE = "promise"

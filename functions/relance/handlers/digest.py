@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..app.deliver import send_call_digests
+from ..app.einvoicing import notify_platform_statuses
 from ..app.review_notice import notify_payments_kept_for_review
 from ..app.schedule import scheduled_day
 from ._runtime import LazyRuntime
@@ -31,6 +32,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=len(sent))
     review = notify_payments_kept_for_review(store=rt.store, sender=sender, company=rt.rules.company, day=day, now=now)
     metrics.add_metric(name="ReviewNoticesSent", unit=MetricUnit.Count, value=int(review is not None))
+    platform = notify_platform_statuses(store=rt.store, sender=sender, company=rt.rules.company, day=day, now=now)
+    metrics.add_metric(name="PlatformNoticesSent", unit=MetricUnit.Count, value=int(platform is not None))
     logger.info("call digests sent", extra={"run_date": day.isoformat(), "digests": len(sent),
                                             "review_notice": review is not None})
-    return {"run_date": day.isoformat(), "digests": len(sent), "review_notice": review is not None}
+    return {"run_date": day.isoformat(), "digests": len(sent), "review_notice": review is not None,
+            "platform_notice": platform is not None}

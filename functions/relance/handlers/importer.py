@@ -1,6 +1,8 @@
 """The import function, two events:
 
-- S3 (an export dropped under imports/): parse and check the file. Up to ``IMPORT_CHUNK_ROWS`` rows it is merged
+- S3 (an export or an e-invoice dropped under imports/): parse and check the file. An e-invoice (``.pdf``,
+  ``.xml``: Factur-X, CII, UBL) is one customer and one invoice, imported at once (``app.einvoices``), its
+  original kept in the documents bucket. Up to ``IMPORT_CHUNK_ROWS`` rows it is merged
   right away; a bigger one is stored as chunks queued on the import queue, and the report says « en cours »
   with its progress. Bad rows are reported in ``<file>.erreurs.csv`` (row, column, reason), which the
   finance assistant opens in Excel, and the summary with the disagreements in ``<file>.rapport.json``.
@@ -49,8 +51,11 @@ def import_object(bucket: str, key: str, import_id: str) -> dict[str, Any]:
     if data is None:  # deleted before we read it: nothing to import, nothing to report
         logger.warning("dropped export vanished before it was read", extra={"file": key})
         return {"file": key, "imported": 0, "rejected_rows": 0, "errors": 0, "missing": True}
+    fmt = format_of(key)
     try:
-        prepared = prepare(data, rt.store, fmt=format_of(key))
+        if fmt == "einvoice":  # one invoice a file: imported right away, whatever the chunk size
+            return _einvoice(space, key, data)
+        prepared = prepare(data, rt.store, fmt=fmt)
     except ImportFileError as err:
         summary: dict[str, Any] = {"file": key, "imported": 0, "rejected_rows": 0, "errors": 1, "unusable": str(err)}
         write_report(space, key, summary, [RowError(0, "", str(err))])
@@ -63,6 +68,17 @@ def import_object(bucket: str, key: str, import_id: str) -> dict[str, Any]:
     apply_rows(prepared.report.kind, prepared.rows, rt.store, prepared.report)
     summary = {"file": key, "status": "terminé", **prepared.report.as_dict()}
     write_report(space, key, summary, prepared.report.errors)
+    _count(summary)
+    return summary
+
+
+def _einvoice(space: Any, key: str, data: bytes) -> dict[str, Any]:
+    from ..app.einvoices import import_einvoice
+
+    rt = runtime()
+    done = import_einvoice(data, rt.store, rt.documents_if_any)
+    summary = {"file": key, "status": "terminé", **done.as_dict()}
+    write_report(space, key, summary, done.report.errors)
     _count(summary)
     return summary
 

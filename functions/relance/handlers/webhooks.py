@@ -1,4 +1,5 @@
-"""Payment webhooks (HTTP API): POST /webhooks/stripe and POST /webhooks/generic.
+"""Payment webhooks (HTTP API): POST /webhooks/stripe and POST /webhooks/generic; and the e-invoicing
+platform's lifecycle statuses, POST /einvoicing/status (signed like the generic notice, EINVOICING_STATUS.md).
 
 The signature is checked on the exact raw body before anything else; the secrets come from SSM
 Parameter Store through Powertools Parameters (cached). 401 for a missing or bad signature, 400 for a
@@ -67,7 +68,28 @@ def apply(notice: PaymentNotice) -> str:
                                                          "currency": notice.currency, "kind": notice.kind})
     logger.info("payment notice", extra={"source": notice.provider, "event_id": notice.event_id,
                                          "outcome": outcome, "kind": notice.kind})
+    _report(notice.provider, notice.event_id, notice.invoice_ref, notice.paid_on, abs(notice.amount),
+            notice.currency, outcome)
     return outcome
+
+
+def _report(provider: str, event_id: str, invoice_id: str, on: Any, amount: Any, currency: str,
+            outcome: str) -> None:
+    """Tell the e-invoicing platform (off unless configured); a failure is logged, the payment stays applied."""
+    from ..app.einvoicing import REPORTED_OUTCOMES, report_payment
+    from ..ports import ProviderError
+
+    if outcome not in REPORTED_OUTCOMES or not runtime().settings.platform_report_url:
+        return
+    try:
+        sent = report_payment(runtime().platform_reporter, provider=provider, event_id=event_id,
+                              invoice_id=invoice_id, on=on, amount=amount, currency=currency, outcome=outcome)
+    except ProviderError as err:
+        metrics.add_metric(name="PlatformReportsFailed", unit=MetricUnit.Count, value=1)
+        logger.warning("platform report failed", extra={"invoice": invoice_id, "error": str(err)})
+        return
+    if sent:
+        metrics.add_metric(name="PlatformReports", unit=MetricUnit.Count, value=1)
 
 
 def _malformed(source: str, err: Exception, size: int) -> Response:
@@ -112,6 +134,32 @@ def generic() -> Response:
     except MalformedPayload as err:
         return _malformed("generic", err, len(raw))
     return _answer(200, {"outcome": apply(notice)})
+
+
+@app.post("/einvoicing/status")
+def einvoicing_status() -> Response:
+    from ..app.einvoicing import apply_status
+    from ..payments.einvoicing import verify_status
+
+    rt = runtime()
+    if not rt.settings.einvoicing_secrets_parameter:
+        return _answer(404, {"error": "e-invoicing statuses are not enabled (EINVOICING_SECRETS_PARAMETER)"})
+    try:
+        raw = raw_body(app.current_event)
+    except UndecodableBody as err:
+        return _malformed("einvoicing", err, 0)
+    try:
+        notice = verify_status(raw, _headers(), _secrets(rt.settings.einvoicing_secrets_parameter),
+                               now=datetime.now(UTC))
+    except InvalidSignature as err:
+        _rejected("einvoicing", str(err), len(raw))
+        return _answer(401, {"error": "invalid signature"})
+    except MalformedPayload as err:
+        return _malformed("einvoicing", err, len(raw))
+    outcome = apply_status(rt.single_item_store, notice)
+    metrics.add_metric(name=f"EInvoicingStatus_{outcome}", unit=MetricUnit.Count, value=1)
+    logger.info("e-invoicing status", extra={"message_id": notice.id, "code": notice.code, "outcome": outcome})
+    return _answer(200, {"outcome": outcome, "status": notice.code, "label": notice.label})
 
 
 @logger.inject_lambda_context(clear_state=True)

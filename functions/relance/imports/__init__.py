@@ -4,7 +4,8 @@ Every parser takes the file's bytes (and the kind when the caller knows it: ``cu
 and returns a :class:`~relance.imports.parsed.ParsedFile`: records, row errors named in French, or an
 ``ImportFileError`` when the file as a whole is unusable. ``relance import`` and the import function both
 reach a parser through :func:`parse_export` (in ``app.importing.prepare``), so a new format is one module
-and one entry in :data:`FORMATS` — CSV exports today; e-invoices (Factur-X, UBL) and the FEC next.
+and one entry in :data:`FORMATS` — CSV exports, and e-invoices (Factur-X PDF, CII or UBL XML: one customer
+and one invoice a file).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class Format:
 
 FORMATS: dict[str, Format] = {
     "csv": Format("csv", "export CSV", (".csv",), f"{__name__}.csvfile", "parse_csv"),
+    "einvoice": Format("einvoice", "facture électronique (Factur-X, CII, UBL)", (".pdf", ".xml"),
+                       f"{__name__}.einvoice", "parse_einvoice"),
 }
 
 

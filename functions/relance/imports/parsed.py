@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ..domain.model import Customer, Invoice
 
-KINDS = ("customers", "invoices")
+KINDS = ("customers", "invoices")  # an e-invoice is "einvoices": one customer and one invoice
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,7 @@ class ParsedFile:
     delimiter: str  # ";", "," or "\t"; "" for a format without columns (an e-invoice)
     row_of: Mapping[str, int] = field(default_factory=dict)  # record id → its row, for later checks
     headers: Mapping[str, str] = field(default_factory=dict)  # field name → the column header as written
+    notes: tuple[RowError, ...] = ()  # imported all the same, but worth a look (an e-invoice's due date guessed)
 
 
 class ImportFileError(ValueError):

@@ -54,10 +54,12 @@ class DemoResult:
     dead_letters: int = 0
     imports: list[dict[str, Any]] = field(default_factory=list)
     payments: list[dict[str, Any]] = field(default_factory=list)
+    statuses: list[dict[str, Any]] = field(default_factory=list)  # the PA's statuses posted, with the answers
 
 
 DEMO_SECRETS = {"/relance/stripe/webhook-secrets": "whsec_demo_local_only",
                 "/relance/payments/generic-secrets": "generic_demo_local_only",
+                "/relance/einvoicing/status-secrets": "einvoicing_demo_local_only",
                 "/relance/postal/callback-secret": "postal_demo_local_only"}
 
 
@@ -167,6 +169,62 @@ def drop_exports(stack: LocalStack, functions: LocalFunctions, exports: list[Pat
             target = out_dir / "imports" / Path(errors_key).name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(s3.get_object(Bucket=bucket, Key=errors_key)["Body"].read())
+    return results
+
+
+DEMO_EINVOICE = "facture-F-2026-0452.xml"  # the sample's e-invoice (C003), made a Factur-X PDF at demo time
+# The platform's statuses the demo posts through the signed route (a day of the run → the body).
+DEMO_STATUSES = (
+    (date(2026, 11, 13), {"id": "pa-demo-207-F-2026-0420", "invoice_id": "F-2026-0420", "status": "207",
+                          "date": "2026-11-13", "reason": "Prestation contestée : deux chambres non livrées"}),
+    (date(2026, 11, 18), {"id": "pa-demo-212-F-2026-0452", "invoice_id": "F-2026-0452", "status": "212",
+                          "date": "2026-11-18", "amount": "1800.00", "currency": "EUR"}),
+)
+
+
+def demo_facturx() -> bytes:
+    """The sample's e-invoice as a Factur-X PDF: a readable page (fpdf2) with the CII XML embedded by the
+    factur-x library, which checks it against its XSD first."""
+    from importlib import resources
+
+    from facturx import generate_from_binary
+    from fpdf import FPDF
+
+    xml = resources.files("relance.sample").joinpath(DEMO_EINVOICE).read_bytes()
+    page = FPDF()
+    page.add_page()
+    page.set_font("Helvetica", size=11)
+    for line in ("Atelier Bois & Fils - 18 rue de Gerland, 69007 Lyon - SIREN 841 273 659", "",
+                 "FACTURE F-2026-0452 du 30/09/2026", "Lemoine & Associes Architectes SARL (C003)",
+                 "Bibliotheque sur mesure en chene : 1 500,00 EUR HT, TVA 20 % 300,00 EUR",
+                 "Total TTC : 1 800,00 EUR - echeance le 30/10/2026", "Factur-X EN 16931 (XML joint)"):
+        page.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(generate_from_binary(bytes(page.output()), xml, check_xsd=True))
+
+
+def post_status(functions: LocalFunctions, body: dict[str, Any]) -> dict[str, Any]:
+    """A platform status, signed as the PA (or its connector) signs it, through the real webhook function."""
+    from datetime import UTC, datetime
+
+    from ..signing import sign
+
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    header = sign(raw, DEMO_SECRETS["/relance/einvoicing/status-secrets"], now=datetime.now(UTC))
+    answer = functions.invoke("WebhookFunction", signed_http_event("/einvoicing/status", raw, "Relance-Signature",
+                                                                    header))
+    return {"date": body["date"], "invoice": body["invoice_id"], **json.loads(answer["body"]),
+            "code": str(body["status"]), "status": answer["statusCode"]}  # status: the HTTP answer's
+
+
+def drop_einvoices(stack: LocalStack, functions: LocalFunctions,
+                   files: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
+    """Drop e-invoices in the imports bucket and run the import function on each S3 notification."""
+    s3 = stack.client("s3")
+    bucket = stack.physical["ImportsBucket"]
+    results = []
+    for name, data in files:
+        s3.put_object(Bucket=bucket, Key=f"imports/{name}", Body=data)
+        results.extend(functions.invoke("ImportFunction", s3_event(bucket, f"imports/{name}"))["imports"])
     return results
 
 
@@ -332,9 +390,13 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
              on_imports: Callable[[list[dict[str, Any]]], None] | None = None,
              payment: tuple[date, str] | None = None,
              on_payment: Callable[[dict[str, Any]], None] | None = None,
-             function_env: dict[str, str] | None = None, payers: Mapping[str, Payer] | None = None) -> DemoResult:
+             function_env: dict[str, str] | None = None, payers: Mapping[str, Payer] | None = None,
+             einvoices: list[tuple[str, bytes]] = (),
+             statuses: tuple[tuple[date, dict[str, Any]], ...] = (),
+             on_status: Callable[[dict[str, Any]], None] | None = None) -> DemoResult:
     """``payment``: (day, invoice) paid by a signed Stripe event; ``payers``: debtors (by customer id) who pay
-    after a given reminder, through the generic payment webhook, on their day."""
+    after a given reminder, through the generic payment webhook, on their day; ``einvoices``: e-invoice files
+    dropped in the import bucket; ``statuses``: (day, body) platform statuses posted to the signed route."""
     if out_dir is not None:  # what an earlier run wrote would read as this run's (a dossier since merged…)
         for folder in DEMO_FOLDERS:
             shutil.rmtree(out_dir / folder, ignore_errors=True)
@@ -348,6 +410,7 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
 
         promised: dict[date, list[tuple[str, str]]] = {}  # day → (invoice, payer's name) a debtor pays then
         names = {c.id: c.name for c in book.customers.values()}
+        posted: list[dict[str, Any]] = []
 
         def before_day(day: date) -> None:
             paying = [("stripe", payment[1], "")] if payment is not None and day == payment[0] else []
@@ -361,6 +424,11 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
                 payments.append(paid)
                 if on_payment is not None:
                     on_payment(paid)
+            for when, body in statuses:
+                if when == day:
+                    posted.append(post_status(functions, body))
+                    if on_status is not None:
+                        on_status(posted[-1])
 
         def after_day(result: DayResult) -> None:
             for message in result.messages:
@@ -372,6 +440,7 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
                 on_day(result)
 
         imports = drop_exports(stack, functions, list(exports), out_dir)
+        imports += drop_einvoices(stack, functions, list(einvoices))
         if on_imports is not None:
             on_imports(imports)
         outputs = Outputs(stack, out_dir)
@@ -391,7 +460,7 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
         dead = sum(int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
                        ["Attributes"]["ApproximateNumberOfMessages"])
                    for logical, url in stack.physical.items() if logical.endswith("DLQ"))
-    result = DemoResult(days, again, dead, imports, payments)
+    result = DemoResult(days, again, dead, imports, payments, posted)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "queued.json").write_text(json.dumps(

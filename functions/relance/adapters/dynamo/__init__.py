@@ -11,6 +11,7 @@
 | message's actions | MSGACTIONS#<key>  | ACTIONS (+ parts, as side records) | Query pk (channel, by ref.) | outbox   |
 | parked step       | PARKED            | <ready day>#<key>                  | Query pk, sk ≤ day          | outbox   |
 | payment event     | PAYEVT#<provider> | <event id>                         | condition on apply          | payments |
+| e-invoice status  | EISTATUS#<msg id> | MARK (and EIREVIEW#einvoicing)     | condition on apply          | einvoicing
 | sending records   | SENDING#, SES#, SESKEY#, LETTER#, LETTERREF#, POSTAL#, CALLS#, DIGEST#: see ``sendings`` |
 
 Open, unpaid invoices carry ``open_shard``/``open_due``: the sparse GSI ``OpenByShard`` lists exactly them,
@@ -23,6 +24,7 @@ No code outside this package builds a key: every access pattern is a named metho
 
 from __future__ import annotations
 
+from .einvoicing import EInvoicingTable
 from .imports import ImportTable
 from .invoices import InvoiceTable
 from .items import (
@@ -48,5 +50,5 @@ __all__ = ["ITEM_FAULTS", "OPEN_INDEX", "OPEN_STATUSES", "DynamoStore", "custome
            "read_invoice"]
 
 
-class DynamoStore(InvoiceTable, ImportTable, OutboxTable, SendingTable, PaymentTable):
+class DynamoStore(InvoiceTable, ImportTable, OutboxTable, SendingTable, PaymentTable, EInvoicingTable):
     """Every port of :mod:`relance.ports` the application uses, on one DynamoDB table."""

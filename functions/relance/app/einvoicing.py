@@ -1,0 +1,177 @@
+"""What a lifecycle status from the e-invoicing platform (PA) does to the invoice it is about.
+
+=====  ========================  =============================================================================
+code   status                    relance
+=====  ========================  =============================================================================
+207    En litige                 disputed: reminders pause (from open)
+208    Suspendue                 paused as disputed (from open); 209 Complétée lifts the pause (back to open)
+209    Complétée                 back to open (from disputed)
+210    Refusée                   reminders stop (disputed) and the status is kept for review: the company is told
+211    Paiement transmis         held like a promise to pay for ``PAYMENT_SENT_HOLD_DAYS`` days from the status
+212    Encaissée                 a payment: of ``amount`` when given (partial), else of all that is due
+213    Rejetée                   never validly issued: cancelled, kept for review — the company must reissue it
+220    Annulée                   cancelled
+225    Affacturée                cancelled for relance: the factor collects, relance must not
+226    Affacturée confidentiel   nothing changes (the seller still collects)
+other  200–206: recorded         on the history only; an unknown code is also kept for review
+=====  ========================  =============================================================================
+
+Every status is an event on the invoice's history (the evidence trail), applied once per platform message id
+(a message delivered again is ``duplicate``). A status for an invoice relance does not know is kept for review.
+A 212 that brings a payment relance already recorded — the same amount on the same day, as when relance's own
+payment (Stripe, generic notice, portal) comes back from the PA — is recorded, never counted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from ..domain.email import build_email
+from ..domain.fmt import longdate, shortdate
+from ..domain.model import Unusable
+from ..domain.policy import Company
+from ..payments.einvoicing import STATUS_LABELS, StatusNotice
+from ..ports import EmailSender, PlatformReporter, PlatformReviewStore, PlatformStatusStore
+from .notifications import send_once
+
+PAYMENT_SENT_HOLD_DAYS = 10  # 211 Paiement transmis: the transfer is on its way, reminders wait this long
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    sets: dict[str, str]
+    when_status: tuple[str, ...] = ()
+    review: str = ""  # why a person must look: "refused", "rejected", "unknown_code"
+
+
+EFFECTS = {
+    "207": Effect({"status": "disputed"}, ("open",)),
+    "208": Effect({"status": "disputed"}, ("open",)),
+    "209": Effect({"status": "open"}, ("disputed",)),
+    "210": Effect({"status": "disputed"}, ("open",), "refused"),
+    "213": Effect({"status": "cancelled"}, ("open", "disputed"), "rejected"),
+    "220": Effect({"status": "cancelled"}, ("open", "disputed")),
+    "225": Effect({"status": "cancelled"}, ("open", "disputed")),
+}
+REVIEW_REASONS = {"refused": "refusée par l’acheteur : les relances sont arrêtées ; voyez avec lui le motif, puis "
+                             "émettez un avoir ou une facture rectificative",
+                  "rejected": "rejetée par la plateforme : la facture n’a jamais été valablement émise ; les relances "
+                              "sont arrêtées, réémettez-la",
+                  "unknown_code": "code de statut inconnu de relance : inscrit à l’historique, sans effet",
+                  "unmatched": "aucune facture de relance ne porte ce numéro : importez-la, ou vérifiez le numéro",
+                  "unusable": "la facture est mise de côté (données inutilisables) : corrigez-la puis réimportez-la"}
+NOTICE_KEPT_DAYS = 40
+
+
+def apply_status(store: PlatformStatusStore, notice: StatusNotice) -> str:
+    """The outcome: ``applied``, ``recorded``, ``duplicate``, ``unmatched``, or a payment's (``paid``…)."""
+    details = {"status": STATUS_LABELS.get(notice.code, ""), "reason": notice.reason}
+    found = store.checked_invoice(notice.invoice_id)
+    if found is None or isinstance(found, Unusable):
+        return store.apply_platform_status(message_id=notice.id, invoice_id=notice.invoice_id, code=notice.code,
+                                           on=notice.on, sets={}, details=details,
+                                           review="unmatched" if found is None else "unusable",
+                                           known_invoice=False)
+    if notice.code == "212":
+        return _collected(store, notice, found.amount_due, found.payments, details)
+    if notice.code == "211":
+        until = notice.on + timedelta(days=PAYMENT_SENT_HOLD_DAYS)
+        effect = Effect({"promise_to_pay_until": until.isoformat()}, ("open", "disputed"))
+    elif notice.code in EFFECTS:
+        effect = EFFECTS[notice.code]
+    else:
+        effect = Effect({}, (), "" if notice.code in STATUS_LABELS else "unknown_code")
+    return store.apply_platform_status(message_id=notice.id, invoice_id=notice.invoice_id, code=notice.code,
+                                       on=notice.on, sets=effect.sets, when_status=effect.when_status,
+                                       details=details, review=effect.review)
+
+
+def _collected(store: PlatformStatusStore, notice: StatusNotice, due: Decimal, payments: tuple,
+               details: dict[str, str]) -> str:
+    amount = due if notice.amount is None else notice.amount
+    if any(e.get("provider_id") == notice.id or e.get("message_id") == notice.id
+           for e in store.history(notice.invoice_id)):
+        return "duplicate"  # this very message, applied before (as a payment, or recorded)
+    seen = any(p.date == notice.on and p.amount == amount for p in payments)
+    if amount <= 0 or seen:
+        why = "déjà enregistré par relance" if seen else "rien n’était dû"
+        return store.apply_platform_status(message_id=notice.id, invoice_id=notice.invoice_id, code=notice.code,
+                                           on=notice.on, sets={}, details={**details, "note": why})
+    return store.apply_payment(provider="einvoicing", event_id=notice.id, invoice_id=notice.invoice_id,
+                               amount=amount, currency=notice.currency, on=notice.on,
+                               details={"event_type": "einvoicing.212", "status": details["status"]})
+
+
+# -- the company is told ---------------------------------------------------------------------------------------------
+
+def platform_notice_text(kept: Sequence[dict[str, Any]], day: date, company_name: str) -> tuple[str, str]:
+    """The notice's subject and text, in French."""
+    count = len(kept)
+    plural = "s" if count > 1 else ""
+    subject = f"{count} statut{plural} de facture électronique à examiner ({longdate(day)})"
+    lines = []
+    for n, k in enumerate(kept, 1):
+        when = shortdate(date.fromisoformat(k["date"])) if k.get("date") else ""
+        label = STATUS_LABELS.get(k.get("code", ""), "code inconnu")
+        lines.append("\n".join([
+            f"{n}. Facture {k.get('invoice_ref', '?')} : « {k.get('code', '?')} {label} » le {when}",
+            f"   {REVIEW_REASONS.get(k.get('review', ''), k.get('review', ''))}",
+            *([f"   Motif donné : « {k['reason']} »"] if k.get("reason") else []),
+            f"   Message de la plateforme : {k.get('message_id', '')}"]))
+    text = "\n\n".join([
+        "Bonjour,",
+        f"la plateforme de facturation électronique a transmis {count} statut{plural} qui "
+        f"demande{'nt' if count > 1 else ''} votre attention :",
+        "\n\n".join(lines),
+        "La liste complète : relance invoice review",
+        f"Bonne journée,\n{company_name} — relances automatiques"])
+    return subject, text
+
+
+def notify_platform_statuses(*, store: PlatformReviewStore, sender: EmailSender, company: Company, day: date,
+                             now: datetime) -> str | None:
+    """E-mail the company the platform statuses kept for review it was not told of yet (refusals, rejections,
+    unknown codes, unknown invoices); the SES id, or ``None`` when there is nothing new. Once per day."""
+    recorded = store.review_notice(day)
+    if "platform_sent" in recorded:
+        return str(recorded["platform_sent"]["provider_id"])
+    expires = int((now + timedelta(days=NOTICE_KEPT_DAYS)).timestamp())
+    if "platform_notice" in recorded:
+        kept = list(recorded["platform_notice"]["statuses"])
+    else:
+        kept = [k for k in store.einvoicing_reviews() if not k.get("notified_on")]
+        if not kept:
+            return None
+        store.note_review_notice(day, "platform_notice", {"statuses": kept}, expires_at=expires)
+    subject, text = platform_notice_text(kept, day, company.name)
+    key = f"einvoicing-review-{day.isoformat()}"
+    raw = build_email(sender_name=company.name, sender=company.email, to=[company.email], subject=subject,
+                      text=text, message_id=key, sent_at=now)
+    message_id = send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[company.email],
+                           reply_to=company.email)
+    store.mark_einvoicing_reviews_notified(kept, day)
+    store.note_review_notice(day, "platform_sent", {"provider_id": message_id, "statuses": len(kept)},
+                             expires_at=expires)
+    return message_id
+
+
+# -- what relance tells the platform (off unless PLATFORM_REPORT_URL is set) ----------------------------------------
+
+REPORTED_OUTCOMES = ("paid", "partial")
+
+
+def report_payment(reporter: PlatformReporter | None, *, provider: str, event_id: str, invoice_id: str,
+                   on: date, amount: Decimal, currency: str, outcome: str) -> str | None:
+    """Report a payment relance applied as « 212 Encaissée »; the message id sent, or ``None`` when there is
+    nothing to report (no reporter, a refund, nothing applied, or a payment that came from the PA itself).
+    Raises the reporter's ``ProviderError``: the caller logs it, the payment stays applied."""
+    if reporter is None or provider == "einvoicing" or outcome not in REPORTED_OUTCOMES:
+        return None
+    message_id = f"relance-{provider}-{event_id}"[:255]
+    reporter.report_collected(message_id=message_id, invoice_id=invoice_id, on=on, amount=amount,
+                              currency=currency)
+    return message_id
