@@ -147,9 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
     promise.add_argument("--until", required=True, type=_date, metavar=DAY, help="la date promise")
     resume = verbs.add_parser("resume", parents=[common], help="lever un litige ou une promesse")
     resume.add_argument("ids", nargs="+", metavar="FACTURE", help="une ou plusieurs factures")
+    call = verbs.add_parser("call", parents=[common],
+                            help="un appel de relance que vous avez passé, avec son issue (la chronologie du dossier "
+                                 "le reprend)")
+    call.add_argument("ids", nargs="+", metavar="FACTURE", help="une ou plusieurs factures")
+    call.add_argument("--outcome", required=True, metavar="ISSUE",
+                      help="ce que l’appel a donné, en français (« promet un virement… »)")
     verbs.add_parser("review", parents=[common],
                      help="les paiements gardés pour vérification : facture inconnue ou autre devise (jamais imputés)")
-    for verb in (paid, dispute, promise, resume):
+    for verb in (paid, dispute, promise, resume, call):
         verb.add_argument("--on", type=_date, metavar=DAY, help="le jour où c’est arrivé (par défaut : aujourd’hui)")
     importer = sub.add_parser("import", parents=[common],
                               help="importer les exports CSV du logiciel comptable dans la table de relance",
@@ -795,6 +801,8 @@ def cmd_invoice(args: argparse.Namespace) -> int:
                 outcome = manual.record_dispute(store, invoice_id, on, args.reason)
             elif args.verb == "promise":
                 outcome = manual.record_promise(store, invoice_id, on, args.until)
+            elif args.verb == "call":
+                outcome = manual.record_call(store, invoice_id, on, args.outcome)
             else:
                 outcome = manual.resume(store, invoice_id, on)
         except manual.UnknownInvoice:
