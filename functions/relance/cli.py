@@ -119,7 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     verbs.add_parser("review", parents=[common],
                      help="list the payments kept for review: unknown invoice, or another currency (never applied)")
     for verb in (paid, dispute, promise, resume):
-        verb.add_argument("--on", type=_date, metavar="YYYY-MM-DD", help="the day it happened (default: today)")
+        verb.add_argument("--on", type=_date, metavar="YYYY-MM-DD",
+                          help="the day it happened (default: today, in the time zone of the rules' calendar)")
+        verb.add_argument("--rules", default="rules", metavar="DIR",
+                          help="rules directory, for today's date when --on is not given (default: rules)")
     importer = sub.add_parser("import", parents=[common],
                               help="import the accounting software's CSV exports into the store "
                                    "(AWS, or the local stack when AWS_ENDPOINT_URL is set; table from TABLE_NAME)")
@@ -546,9 +549,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_invoice(args: argparse.Namespace) -> int:
-    from datetime import datetime
+    from dataclasses import replace
     from decimal import Decimal, InvalidOperation
-    from zoneinfo import ZoneInfo
 
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -557,13 +559,20 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     from .settings import Settings, SettingsError
 
     try:
-        store = Runtime(Settings.from_env()).store
+        runtime = Runtime(Settings.from_env())
+        store = runtime.store
     except SettingsError as err:
         sys.stderr.write(f"{err}\n")
         return 1
     if args.verb == "review":
         return _review_payments(store, args.format)
-    on = args.on or datetime.now(ZoneInfo("Europe/Paris")).date()
+    try:  # the company's day, as the functions tell it: the rules' calendar time zone (RELANCE_TODAY pins it)
+        on = args.on or Runtime(replace(runtime.settings, rules_dir=Path(args.rules))).clock.today()
+    except (RulesError, OSError) as err:
+        sys.stderr.write(f"relance invoice: today is the company's day, in the time zone of the rules' calendar, "
+                         f"and the rules of {args.rules} cannot be read:\n{err}\n"
+                         "give the day with --on YYYY-MM-DD, or the rules' folder with --rules DIR\n")
+        return 1
     amount = None
     if args.verb == "paid" and args.amount:
         try:

@@ -69,7 +69,6 @@ class Settings:
     postal_callback_secret_parameter: str = ""
     stripe_secrets_parameter: str = ""  # SSM SecureString: the Stripe endpoint secret(s) whsec_…, comma-separated
     generic_secrets_parameter: str = ""  # SSM SecureString: the generic payment notice secret(s), comma-separated
-    timezone: str = "Europe/Paris"  # the company's, for dates read off provider timestamps
     today_override: date | None = None  # RELANCE_TODAY: act as if it were that day (the local demo, a replay)
 
     @classmethod
@@ -116,7 +115,6 @@ class Settings:
             today_override=_date_or_none(env.get("RELANCE_TODAY", "")),
             stripe_secrets_parameter=env.get("STRIPE_SECRETS_PARAMETER", "").strip(),
             generic_secrets_parameter=env.get("GENERIC_SECRETS_PARAMETER", "").strip(),
-            timezone=env.get("COMPANY_TIMEZONE", "Europe/Paris").strip() or "Europe/Paris",
         )
         if settings.email_fallback not in ("letter", "none"):
             raise SettingsError(f"EMAIL_FALLBACK must be letter or none, not {settings.email_fallback!r}")

@@ -130,11 +130,25 @@ class Runtime:
 
     # -- the adapters the handlers hand to the application ------------------------------------------------
     @cached_property
+    def timezone(self) -> str:
+        """The company's time zone: the rules' calendar's, the one source of every « today » (the clock, the
+        scheduled runs, a payment's or a letter's date read off a provider's timestamp).
+
+        Read from the record the rules shipped with when it holds: a function that reads no other rule (the
+        payment webhook) does not build them at cold start."""
+        if "rules" not in self.__dict__:
+            from ..rules.shipped import recorded_timezone
+
+            if (recorded := recorded_timezone(self.settings.rules_dir)) is not None:
+                return recorded
+        return self.rules.calendar.timezone
+
+    @cached_property
     def clock(self) -> Clock:
         """The company's clock: the rules' calendar time zone, the day pinned by RELANCE_TODAY (the demo)."""
         from .clock import Clock
 
-        return Clock(self.rules.calendar.timezone, self.settings.today_override)
+        return Clock(self.timezone, self.settings.today_override)
 
     @cached_property
     def documents(self) -> S3Documents:

@@ -33,7 +33,7 @@ from ..domain.terms import DEFAULT_TONES, POSTAL_CHANNELS, TEMPLATED_CHANNELS
 from .conditions import ConditionError, compile_condition, did_you_mean, referenced_values
 from .diagnostics import ERROR, WARNING, Diagnostic
 from .schema import MAX_AT_DAYS, SECTIONS, JsonPath, far_delay_message
-from .shipped import read_record, rules_digest
+from .shipped import rule_files, rules_digest, shipped_record
 
 if TYPE_CHECKING:
     from ..domain.claim import Rates
@@ -81,14 +81,8 @@ def load_rules(directory: str | Path, *, check_templates: bool = False) -> LoadR
     files and this checker) are built from it without being checked again, unless templates are to be checked.
     """
     directory = Path(directory)
-    if not check_templates and directory.is_dir():
-        try:
-            files = [(p.name, p.read_bytes()) for p in rule_files(directory)]
-        except OSError:
-            files = []
-        record = read_record(directory, rules_digest(files)) if files else None
-        if record is not None:
-            return _ShippedLoader(directory, record).run_recorded(record)
+    if not check_templates and (record := shipped_record(directory)) is not None:
+        return _ShippedLoader(directory, record).run_recorded(record)
     return _Loader(directory).run(check_templates)
 
 
@@ -108,10 +102,6 @@ def load_rules_or_raise(directory: str | Path, *, check_templates: bool = False)
     if not result.ok or result.rules is None:
         raise RulesError(result.diagnostics)
     return result.rules
-
-
-def rule_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
 
 
 class _Loader:
