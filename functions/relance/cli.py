@@ -171,8 +171,7 @@ DEFERRED_LABELS = {
 
 
 def action_json(action: Any) -> dict[str, Any]:
-    return {"invoice": action.invoice, "customer": action.customer, "segment": action.segment,
-            "scenario": action.scenario, "step": action.step, "channel": action.channel, "tone": action.tone}
+    return action.fields()
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:

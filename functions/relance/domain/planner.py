@@ -20,6 +20,7 @@ from .model import (
     HELD_PAID,
     HELD_PROMISE,
     PLANNING_ERROR,
+    Action,
     Book,
     Customer,
     HistoryEntry,
@@ -41,18 +42,6 @@ HELD_REASONS = {HELD_LITIGATION: REASON_LITIGATION, HELD_DISPUTED: REASON_DISPUT
 # Decimal overflow (ArithmeticError), a date out of range (ValueError), a record pointing nowhere (LookupError).
 # One invoice failing so is set aside with its reason; anything else is a bug and propagates.
 PLANNING_FAULTS: tuple[type[Exception], ...] = (ArithmeticError, ValueError, LookupError)
-
-
-class Action(NamedTuple):
-    """One step to carry out for one invoice."""
-
-    invoice: str
-    customer: str
-    segment: str
-    scenario: str
-    step: str
-    channel: str
-    tone: str | None
 
 
 class Message(NamedTuple):
@@ -291,7 +280,7 @@ class Planner:
                 elif channel == action.channel and tone == action.tone:
                     kept.append(action)
                 else:
-                    kept.append(action._replace(channel=channel, tone=tone))
+                    kept.append(replace(action, channel=channel, tone=tone))
         return kept, deferred
 
     def _messages_of(self, invoice: Invoice, customer: Customer, on: date, since: date,
