@@ -18,10 +18,9 @@ from typing import Any
 
 from .datafile import DataError, load_book
 from .domain.bounds import date_problem
-from .domain.contact import REASON_CONTACT_LIMIT, REASON_NOT_YET_DUE
 from .domain.email import HeaderError
 from .domain.fmt import money, weekday
-from .domain.labels import CHANNEL_LABELS, REFUSAL_LABELS
+from .domain.labels import CHANNEL_LABELS, REFUSAL_LABELS, deferred_label
 from .domain.model import Book, Unusable
 from .domain.planner import DatedAction, DatedMessage, Plan, Planner
 from .domain.policy import Rules
@@ -164,12 +163,6 @@ def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
         sys.stderr.write(f"{diagnostic}\n")
 
 
-DEFERRED_LABELS = {
-    REASON_CONTACT_LIMIT: "le client a déjà reçu autant de messages que la politique de contact le permet",
-    REASON_NOT_YET_DUE: "pas encore échue, le client reçoit aujourd’hui une relance pour une facture en retard",
-}
-
-
 def action_json(action: Any) -> dict[str, Any]:
     return action.fields()
 
@@ -273,7 +266,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if plan.deferred:
         console.print(_table(f"Relances reportées (politique de contact) — {len(plan.deferred)}",
                              ("Facture", "Étape", "Raison"),
-                             [(d.invoice, d.step, DEFERRED_LABELS.get(d.reason, d.reason)) for d in plan.deferred]))
+                             [(d.invoice, d.step, deferred_label(d.reason)) for d in plan.deferred]))
     if plan.skipped:
         console.print(_table(f"Factures non relancées — {len(plan.skipped)}", ("Facture", "Raison"),
                              [(s.invoice, s.reason) for s in plan.skipped]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from .contact import REASON_CONTACT_LIMIT, REASON_NOT_YET_DUE
 from .terms import Channel, EventKind
 
 # -- channels -----------------------------------------------------------------------------------------------
@@ -103,6 +104,19 @@ def event_label(kind: str, channel: str = "") -> str:
     if kind == EventKind.DELIVERED:
         return DELIVERED_LABELS.get(channel, DELIVERED_OTHERWISE)
     return EVENT_LABELS.get(kind) or kind.replace("_", " ")
+
+
+# -- the contact policy -------------------------------------------------------------------------------------
+
+# Why the planner held a due step back for a later run (``domain/contact.py``'s reasons): `relance plan`.
+DEFERRED_LABELS: Mapping[str, str] = MappingProxyType({
+    REASON_CONTACT_LIMIT: "le client a déjà reçu autant de messages que la politique de contact le permet",
+    REASON_NOT_YET_DUE: "pas encore échue, le client reçoit aujourd’hui une relance pour une facture en retard",
+})
+
+
+def deferred_label(reason: str) -> str:
+    return DEFERRED_LABELS.get(reason, reason)
 
 
 # -- litigation ---------------------------------------------------------------------------------------------
