@@ -19,10 +19,9 @@ from typing import Any
 
 from .cliargs import DATE_METAVAR, FrenchParser, date_argument, near, subcommand
 from .datafile import DataError, load_book
-from .domain.contact import REASON_CONTACT_LIMIT, REASON_NOT_YET_DUE
 from .domain.email import HeaderError
 from .domain.fmt import money, weekday
-from .domain.labels import CHANNEL_LABELS, REFUSAL_LABELS, file_problem, skip_label
+from .domain.labels import CHANNEL_LABELS, REFUSAL_LABELS, deferred_label, file_problem, skip_label
 from .domain.model import Book, Unusable, on_statement
 from .domain.planner import DatedAction, DatedMessage, Plan, Planner
 from .domain.policy import Rules
@@ -156,7 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     verbs.add_parser("review", parents=[common],
                      help="les paiements gardés pour vérification : facture inconnue ou autre devise (jamais imputés)")
     for verb in (paid, dispute, promise, resume, call):
-        verb.add_argument("--on", type=_date, metavar=DAY, help="le jour où c’est arrivé (par défaut : aujourd’hui)")
+        verb.add_argument("--on", type=_date, metavar=DAY,
+                          help="le jour où c’est arrivé (par défaut : aujourd’hui, dans le fuseau horaire du "
+                               "calendrier des règles)")
+        verb.add_argument("--rules", default="rules", metavar="DOSSIER",
+                          help="dossier des règles, pour la date du jour quand --on manque (par défaut : rules)")
     importer = sub.add_parser("import", parents=[common],
                               help="importer les exports CSV du logiciel comptable dans la table de relance",
                               description="Importe les exports CSV du logiciel comptable dans la table de relance. "
@@ -232,15 +235,8 @@ def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
         sys.stderr.write(f"{diagnostic}\n")
 
 
-DEFERRED_LABELS = {
-    REASON_CONTACT_LIMIT: "le client a déjà reçu autant de messages que la politique de contact le permet",
-    REASON_NOT_YET_DUE: "pas encore échue, le client reçoit aujourd’hui une relance pour une facture en retard",
-}
-
-
 def action_json(action: Any) -> dict[str, Any]:
-    return {"invoice": action.invoice, "customer": action.customer, "segment": action.segment,
-            "scenario": action.scenario, "step": action.step, "channel": action.channel, "tone": action.tone}
+    return action.fields()
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -379,7 +375,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
                              " (chacune est reprise un jour suivant, ou tombe si la facture est réglée)",
                              ("Facture", "Client", "Étape", "Pourquoi"),
                              [(d.invoice, customer_of.get(d.invoice, ""), d.step,
-                               DEFERRED_LABELS.get(d.reason, d.reason)) for d in plan.deferred]))
+                               deferred_label(d.reason)) for d in plan.deferred]))
     if plan.skipped:
         console.print(_table(f"Factures non relancées — {len(plan.skipped)}", ("Facture", "Raison"),
                              [(s.invoice, skip_label(s.reason)) for s in plan.skipped]))
@@ -409,7 +405,7 @@ def _show_simulation(rules: Rules, book: Book, start: date, end: date, fmt: str)
                              " (chacune est reprise un jour suivant, ou tombe si la facture est réglée)",
                              ("Date", "Facture", "Client", "Étape", "Pourquoi"),
                              [(f"{day:%d/%m/%Y}", d.invoice, customer_of.get(d.invoice, ""), d.step,
-                               DEFERRED_LABELS.get(d.reason, d.reason)) for day, d in run.deferred]))
+                               deferred_label(d.reason)) for day, d in run.deferred]))
     if run.unusable:
         console.print(_table(f"Factures mises de côté — {len(run.unusable)}", ("Facture", "Raison"),
                              [(u.invoice, skip_label(u.reason)) for u in run.unusable]))
@@ -767,9 +763,8 @@ def local_environment(stack: Any) -> dict[str, str]:
 
 
 def cmd_invoice(args: argparse.Namespace) -> int:
-    from datetime import datetime
+    from dataclasses import replace
     from decimal import Decimal, InvalidOperation
-    from zoneinfo import ZoneInfo
 
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -784,7 +779,12 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     store = runtime.store
     if args.verb == "review":
         return _review_payments(store, args.format, runtime.settings)
-    on = args.on or datetime.now(ZoneInfo("Europe/Paris")).date()
+    try:  # the company's day, as the functions tell it: the rules' calendar time zone (RELANCE_TODAY pins it)
+        on = args.on or Runtime(replace(runtime.settings, rules_dir=Path(args.rules))).clock.today()
+    except (RulesError, OSError) as err:
+        sys.stderr.write(f"relance invoice : la date du jour est celle de l’entreprise, dans le fuseau horaire du "
+                         f"calendrier des règles, et les règles de {args.rules} sont illisibles :\n{err}\n"
+                         "donnez le jour avec --on JJ/MM/AAAA, ou le dossier des règles avec --rules DOSSIER\n")
     amount = None
     if args.verb == "paid" and args.amount:
         try:

@@ -14,13 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from .domain.model import Address, Book, Customer, Invoice, Unusable
+from .domain.model import Action, Address, Book, Customer, Invoice, Unusable
 from .domain.reconcile import Upserted
-
-if TYPE_CHECKING:
-    from .domain.planner import Action
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,29 +28,20 @@ class ShardSnapshot:
     versions: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class ActionRecord:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionRecord(Action):
     """The planner's :class:`~relance.domain.planner.Action` as an evaluation run records it (and then queues
     it): the action's own fields, plus when, in which shard, under which rules, and whether it was cancelled
-    since. :meth:`planned` makes one from the planner's; nothing else copies the fields across."""
+    since. :meth:`planned` makes one from the planner's."""
 
     run_date: date
     shard: int
-    invoice: str
-    customer: str
-    segment: str
-    scenario: str
-    step: str
-    channel: str
-    tone: str | None
     rules_digest: str = ""
     cancelled: str = ""  # why it must not be queued any more (a payment arrived): the next flush drops it
 
     @classmethod
     def planned(cls, action: Action, *, run_date: date, shard: int, rules_digest: str) -> ActionRecord:
-        return cls(run_date=run_date, shard=shard, invoice=action.invoice, customer=action.customer,
-                   segment=action.segment, scenario=action.scenario, step=action.step, channel=action.channel,
-                   tone=action.tone, rules_digest=rules_digest)
+        return cls(**action.fields(), run_date=run_date, shard=shard, rules_digest=rules_digest)
 
     @property
     def group(self) -> tuple[str, str, str, str]:

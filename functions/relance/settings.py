@@ -72,7 +72,6 @@ class Settings:
     einvoicing_secrets_parameter: str = ""  # SSM SecureString: the PA status notice secret(s); "": route off
     platform_report_url: str = ""  # where relance reports « 212 Encaissée » to the PA; "": off (the default)
     platform_report_secret_parameter: str = ""  # SSM SecureString: the secret those reports are signed with
-    timezone: str = "Europe/Paris"  # the company's, for dates read off provider timestamps
     today_override: date | None = None  # RELANCE_TODAY: act as if it were that day (the local demo, a replay)
 
     @classmethod
@@ -122,7 +121,6 @@ class Settings:
             einvoicing_secrets_parameter=env.get("EINVOICING_SECRETS_PARAMETER", "").strip(),
             platform_report_url=env.get("PLATFORM_REPORT_URL", "").strip(),
             platform_report_secret_parameter=env.get("PLATFORM_REPORT_SECRET_PARAMETER", "").strip(),
-            timezone=env.get("COMPANY_TIMEZONE", "Europe/Paris").strip() or "Europe/Paris",
         )
         if settings.email_fallback not in ("letter", "none"):
             raise SettingsError(f"EMAIL_FALLBACK must be letter or none, not {settings.email_fallback!r}")

@@ -43,8 +43,8 @@ def seed_recorded_not_queued(store, customer: dict) -> None:
     shard = shard_of(customer["id"], SHARDS)
     store.seed(book([customer], [invoice(big_invoice(n), customer["id"], history=[
         {"step": "relance_1", "date": RUN.isoformat(), "channel": "email"}]) for n in range(MANY)]))
-    actions = [ActionRecord(RUN, shard, big_invoice(n), customer["id"], "standard", "standard", "relance_1", "email",
-                            "courtois") for n in range(MANY)]
+    actions = [ActionRecord(big_invoice(n), customer["id"], "standard", "standard", "relance_1", "email",
+                            "courtois", run_date=RUN, shard=shard) for n in range(MANY)]
     requests = [{"PutRequest": {"Item": {
         "pk": {"S": f"OUTBOX#{shard}"}, "sk": {"S": outbox_key(a)}, "type": {"S": "outbox"},
         "run_date": {"S": RUN.isoformat()}, "customer": {"S": a.customer}, "segment": {"S": a.segment},

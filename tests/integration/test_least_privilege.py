@@ -97,8 +97,8 @@ def test_the_payment_webhook_needs_no_more_than_its_role(stack, store, functions
     shard = shard_of("C1", SHARDS)
     snapshot = store.open_invoices(shard)
     # A reminder recorded but not queued yet: the payment cancels it (the path that used to delete).
-    store.record_action(ActionRecord(date(2026, 11, 2), shard, "F1", "C1", "standard", "standard", "relance_1",
-                                     "email", "courtois"), snapshot.versions["F1"])
+    store.record_action(ActionRecord("F1", "C1", "standard", "standard", "relance_1", "email", "courtois",
+                                     run_date=date(2026, 11, 2), shard=shard), snapshot.versions["F1"])
     body = stripe_invoice_paid("F1", Decimal("1200.00"), date(2026, 11, 16))
     with recorded_calls() as calls:
         answer = functions.invoke("WebhookFunction",

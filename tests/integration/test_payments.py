@@ -85,8 +85,8 @@ def test_a_payment_cancels_actions_recorded_but_not_yet_queued(store):
     store.seed(book([business()], [invoice("F1")]))
     shard = shard_of("C1", SHARDS)
     version = store.open_invoices(shard).versions["F1"]
-    store.record_action(ActionRecord(ON, shard, "F1", "C1", "standard", "standard", "relance_1", "email",
-                                     "courtois"), version)
+    store.record_action(ActionRecord("F1", "C1", "standard", "standard", "relance_1", "email", "courtois",
+                                     run_date=ON, shard=shard), version)
     pay(store, "evt_1", "1200.00")
     assert store.pending_outbox(shard) == []
     assert [e["kind"] for e in store.history("F1")][-1] == "action_cancelled"

@@ -7,6 +7,7 @@ import contextlib
 import json
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -464,8 +465,13 @@ def mf_webhook(name_event: str, **extra) -> bytes:
     return urlencode({"event": json.dumps(event), "detail": json.dumps([detail])}).encode()
 
 
+def mf_verify(body, headers, secret):
+    """Merci Facteur's webhook read as the postal status function reads it: dates in the company's time zone."""
+    return verify_merci_facteur_callback(body, headers, secret, tz=ZoneInfo("Europe/Paris"))
+
+
 def test_a_merci_facteur_webhook_is_read_one_update_per_letter_without_the_address():
-    (update,) = verify_merci_facteur_callback(mf_webhook("printed"), {"x-mf-webhook-secret-key": MF_SECRET},
+    (update,) = mf_verify(mf_webhook("printed"), {"x-mf-webhook-secret-key": MF_SECRET},
                                               MF_SECRET)
 
     assert (update.provider_id, update.status, update.tracking_number, update.reference) == (
@@ -478,14 +484,14 @@ def test_a_merci_facteur_webhook_is_read_one_update_per_letter_without_the_addre
 def test_a_merci_facteur_webhook_carries_the_scanned_acknowledgement():
     body = mf_webhook("are", statut_courrier="retour_are", are_base64_jpeg=base64.b64encode(AR_JPEG).decode())
 
-    (update,) = verify_merci_facteur_callback(body, {"X-Mf-Webhook-Secret-Key": MF_SECRET}, MF_SECRET)
+    (update,) = mf_verify(body, {"X-Mf-Webhook-Secret-Key": MF_SECRET}, MF_SECRET)
 
     assert update.status == "proof_available"
     assert update.proof == AR_JPEG
 
 
 def test_a_merci_facteur_delivery_is_dated():
-    (update,) = verify_merci_facteur_callback(mf_webhook("delivered", statut_courrier="distribue"),
+    (update,) = mf_verify(mf_webhook("delivered", statut_courrier="distribue"),
                                               {"X-Mf-Webhook-Secret-Key": MF_SECRET}, MF_SECRET)
 
     assert (update.status, update.delivered_on) == ("delivered", date(2020, 2, 14))
@@ -494,24 +500,24 @@ def test_a_merci_facteur_delivery_is_dated():
 @pytest.mark.parametrize("headers", [{}, {"X-Mf-Webhook-Secret-Key": "guess"}], ids=["missing", "wrong"])
 def test_a_merci_facteur_webhook_without_the_right_key_is_rejected(headers):
     with pytest.raises(InvalidSignature):
-        verify_merci_facteur_callback(mf_webhook("printed"), headers, MF_SECRET)
+        mf_verify(mf_webhook("printed"), headers, MF_SECRET)
 
 
 def test_a_merci_facteur_webhook_key_can_be_rotated():
     headers = {"X-Mf-Webhook-Secret-Key": "previous-key"}
 
-    assert verify_merci_facteur_callback(mf_webhook("printed"), headers, [MF_SECRET, "previous-key"])
+    assert mf_verify(mf_webhook("printed"), headers, [MF_SECRET, "previous-key"])
 
 
 def test_a_merci_facteur_webhook_sent_as_json_is_a_clear_error():
     body = json.dumps({"event": {"name_event": "printed"}, "detail": []}).encode()
 
     with pytest.raises(InvalidCallbackBody):
-        verify_merci_facteur_callback(body, {"X-Mf-Webhook-Secret-Key": MF_SECRET}, MF_SECRET)
+        mf_verify(body, {"X-Mf-Webhook-Secret-Key": MF_SECRET}, MF_SECRET)
 
 
 def test_an_unknown_merci_facteur_event_is_kept_as_other():
-    (update,) = verify_merci_facteur_callback(mf_webhook("something-new"), {"X-Mf-Webhook-Secret-Key": MF_SECRET},
+    (update,) = mf_verify(mf_webhook("something-new"), {"X-Mf-Webhook-Secret-Key": MF_SECRET},
                                               MF_SECRET)
 
     assert update.status == "other"

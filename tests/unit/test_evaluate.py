@@ -62,8 +62,8 @@ def test_a_message_sent_again_after_a_crash_keeps_its_key(store):
     seed_two_customers(store)
     shard = shard_of("C1", SHARDS)
     snapshot = store.open_invoices(shard)
-    records = [ActionRecord(RUN, shard, i, "C1", "grands_comptes", "grands_comptes", "relance_1", "email",
-                            "courtois") for i in ("F1", "F2")]
+    records = [ActionRecord(i, "C1", "grands_comptes", "grands_comptes", "relance_1", "email", "courtois",
+                            run_date=RUN, shard=shard) for i in ("F1", "F2")]
     for r in records:
         store.record_action(r, snapshot.versions[r.invoice])
     pending = store.pending_outbox(shard)

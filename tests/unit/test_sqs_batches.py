@@ -106,7 +106,8 @@ class MemoryStore:
 
 
 def action(invoice: str, customer: str) -> ActionRecord:
-    return ActionRecord(RUN, 3, invoice, customer, "standard", "standard", "relance_1", "email", "courtois")
+    return ActionRecord(invoice, customer, "standard", "standard", "relance_1", "email", "courtois", run_date=RUN,
+                        shard=3)
 
 
 class Channel:

@@ -33,7 +33,6 @@ from .. import signing, strictjson
 from ..domain.bounds import date_problem
 from ..signing import DEFAULT_TOLERANCE_S, InvalidSignature
 
-PARIS = ZoneInfo("Europe/Paris")
 SIGNATURE_HEADER = "X-Relance-Signature"
 MERCI_FACTEUR_SECRET_HEADER = "X-Mf-Webhook-Secret-Key"
 
@@ -172,14 +171,15 @@ def _relance_body(body: bytes) -> StatusUpdate:
 
 
 def verify_merci_facteur_callback(body: bytes, headers: Mapping[str, str], secret: str | Sequence[str], *,
-                                  tz: ZoneInfo = PARIS) -> list[StatusUpdate]:
+                                  tz: ZoneInfo) -> list[StatusUpdate]:
     """Check and read a webhook as Merci Facteur sends it (one event, one update per letter in ``detail``).
 
     Merci Facteur authenticates with a static key in ``X-Mf-Webhook-Secret-Key`` (the « webhook secret key »
     of the API tab): compared in constant time against ``secret`` (several accepted while rotating). There is
     no signature over the body and no timestamp, so a captured request could be replayed: handling must be
     idempotent anyway (Merci Facteur retries at +60 min and +24 h) — use :attr:`StatusUpdate.dedupe_key`.
-    Dates are taken in ``tz``. The recipient's address, present in every ``detail``, is dropped here.
+    Dates are taken in ``tz``, the company's (the rules' calendar: ``Runtime.timezone``). The recipient's
+    address, present in every ``detail``, is dropped here.
     """
     keys = [secret] if isinstance(secret, str) else list(secret)
     if not keys or not all(keys):

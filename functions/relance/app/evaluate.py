@@ -9,23 +9,57 @@ The messages' format (inline or by reference) is ``app.messages``'.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from ..domain.model import Book, on_statement
 from ..domain.planner import Planner
 from ..domain.policy import Rules
-from ..ports import ActionRecord, InvoiceStore, MessageQueue
+from ..ports import ActionRecord, InvoiceStore, MessageQueue, ParkedSteps
 from .contact import ContactLog, note_sent, with_contacts
-from .messages import (  # noqa: F401  (shard_jobs: the evaluator's)
+from .messages import (
     INLINE_ACTIONS_MAX_BYTES,
     ChannelMessage,
     action_fields,
     message_key,
     shard_jobs,
 )
+from .parked import release_parked
+from .schedule import scheduled_day
+
+# Queue (id, body) pairs on one queue; the ids accepted.
+Send = Callable[[Sequence[tuple[str, str]]], set[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class DayStarted:
+    """What the scheduled run did: the day it is for, the shard jobs queued, the parked steps released."""
+
+    run_date: date
+    shards: int
+    queued: int
+    released: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.queued == self.shards
+
+
+def start_day(event: Mapping[str, Any], *, timezone: str, now: datetime, shards: int, queue_jobs: Send,
+              store: ParkedSteps, queue_litigation: Send) -> DayStarted:
+    """The scheduled run: the day it is for (``app.schedule``, in the rules' time zone), one evaluation job per
+    shard queued, then the parked litigation steps whose day has come put back on their queue (``app.parked``).
+
+    Nothing is released unless every shard job was accepted: the caller fails the invocation, which is retried
+    for the same day (shard jobs and releases are idempotent)."""
+    run_date = scheduled_day(event, timezone, now)
+    queued = len(queue_jobs(shard_jobs(run_date, shards)))
+    if queued != shards:
+        return DayStarted(run_date, shards, queued)
+    return DayStarted(run_date, shards, queued, release_parked(store, queue_litigation, run_date))
 
 
 @dataclass(slots=True)

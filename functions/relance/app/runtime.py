@@ -7,15 +7,17 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ..adapters.aws import client
-from ..adapters.contactlog import DynamoContactLog
-from ..adapters.dynamo import DynamoStore
-from ..adapters.sqs import SqsQueues
 from ..settings import CHANNEL_QUEUE_VARIABLES, Settings
 
+# The adapters are imported by the property that builds them: a function imports only those its requests use
+# (the webhook never queues, the evaluator never reads a secret), part of its cold start.
 if TYPE_CHECKING:
+    from ..adapters.contactlog import DynamoContactLog
+    from ..adapters.dynamo import DynamoStore
     from ..adapters.importspace import S3ImportSpace
     from ..adapters.s3docs import S3Documents
     from ..adapters.ses import SesSender
+    from ..adapters.sqs import SqsQueues
     from ..domain.planner import Planner
     from ..domain.policy import Rules
     from ..ports import LetterProvider, PlatformReporter
@@ -40,26 +42,36 @@ class Runtime:
 
     @cached_property
     def store(self) -> DynamoStore:
+        from ..adapters.dynamo import DynamoStore
+
         return DynamoStore(self.dynamodb, self.settings.table_name, self.settings.shards)
 
     @cached_property
     def single_item_store(self) -> DynamoStore:
         """The store as the functions that face the internet use it: one item per write request, since they
         hold no BatchWriteItem permission (it would let them delete any item; template.yaml)."""
+        from ..adapters.dynamo import DynamoStore
+
         return DynamoStore(self.dynamodb, self.settings.table_name, self.settings.shards, batch_writes=False)
 
     @cached_property
     def contact_log(self) -> DynamoContactLog:
+        from ..adapters.contactlog import DynamoContactLog
+
         return DynamoContactLog(self.dynamodb, self.settings.table_name)
 
     @cached_property
     def queues(self) -> SqsQueues:
+        from ..adapters.sqs import SqsQueues
+
         urls = {channel: self.settings.queue_for(channel) for channel in CHANNEL_QUEUE_VARIABLES}
         return SqsQueues(self.sqs, urls)
 
     @cached_property
     def configured_queues(self) -> SqsQueues:
         """The channel queues this function was given (a backoff needs no other): no setting is required."""
+        from ..adapters.sqs import SqsQueues
+
         return SqsQueues(self.sqs, dict(self.settings.channel_queue_urls or {}))
 
     def client(self, service: str) -> Any:
@@ -129,11 +141,25 @@ class Runtime:
 
     # -- the adapters the handlers hand to the application ------------------------------------------------
     @cached_property
+    def timezone(self) -> str:
+        """The company's time zone: the rules' calendar's, the one source of every « today » (the clock, the
+        scheduled runs, a payment's or a letter's date read off a provider's timestamp).
+
+        Read from the record the rules shipped with when it holds: a function that reads no other rule (the
+        payment webhook) does not build them at cold start."""
+        if "rules" not in self.__dict__:
+            from ..rules.shipped import recorded_timezone
+
+            if (recorded := recorded_timezone(self.settings.rules_dir)) is not None:
+                return recorded
+        return self.rules.calendar.timezone
+
+    @cached_property
     def clock(self) -> Clock:
         """The company's clock: the rules' calendar time zone, the day pinned by RELANCE_TODAY (the demo)."""
         from .clock import Clock
 
-        return Clock(self.rules.calendar.timezone, self.settings.today_override)
+        return Clock(self.timezone, self.settings.today_override)
 
     @cached_property
     def documents(self) -> S3Documents:

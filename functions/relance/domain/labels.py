@@ -13,6 +13,7 @@ import errno
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from .contact import REASON_CONTACT_LIMIT, REASON_NOT_YET_DUE
 from .terms import Channel, EventKind
 
 # -- channels -----------------------------------------------------------------------------------------------
@@ -174,6 +175,19 @@ FILE_PROBLEMS: Mapping[int, str] = MappingProxyType({
 def file_problem(err: OSError) -> str:
     """Why ``err`` stopped a file from being read, in French."""
     return FILE_PROBLEMS.get(err.errno or 0) or f"erreur du système : {err.strerror or err}"
+
+
+# -- the contact policy -------------------------------------------------------------------------------------
+
+# Why the planner held a due step back for a later run (``domain/contact.py``'s reasons): `relance plan`.
+DEFERRED_LABELS: Mapping[str, str] = MappingProxyType({
+    REASON_CONTACT_LIMIT: "le client a déjà reçu autant de messages que la politique de contact le permet",
+    REASON_NOT_YET_DUE: "pas encore échue, le client reçoit aujourd’hui une relance pour une facture en retard",
+})
+
+
+def deferred_label(reason: str) -> str:
+    return DEFERRED_LABELS.get(reason, reason)
 
 
 # -- litigation ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ Money is ``Decimal`` everywhere; dates are ``date`` objects in the company's tim
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
@@ -203,6 +203,27 @@ def customer_problems(customer: Customer) -> list[tuple[str, str]]:
     """(field, French reason) of the customer's dates outside SPEC §3's bounds; its invoices are set aside."""
     problem = date_problem(customer.since) if customer.since is not None else None
     return [("customer.since", problem)] if problem else []
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One step to carry out for one invoice: the planner's answer (``domain.planner``), which an evaluation
+    run records as a ``ports.ActionRecord`` (this action, when, where, under which rules)."""
+
+    invoice: str
+    customer: str
+    segment: str
+    scenario: str
+    step: str
+    channel: str
+    tone: str | None
+
+    def fields(self) -> dict[str, str | None]:
+        """The action's own fields by name (an ActionRecord's too: only those of the action)."""
+        return {name: getattr(self, name) for name in ACTION_FIELDS}
+
+
+ACTION_FIELDS = tuple(f.name for f in fields(Action))
 
 
 @dataclass(frozen=True, slots=True)

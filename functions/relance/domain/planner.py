@@ -22,6 +22,7 @@ from .model import (
     HELD_PAID,
     HELD_PROMISE,
     PLANNING_ERROR,
+    Action,
     Book,
     Customer,
     HistoryEntry,
@@ -43,18 +44,6 @@ HELD_REASONS = {HELD_LITIGATION: REASON_LITIGATION, HELD_DISPUTED: REASON_DISPUT
 # Decimal overflow (ArithmeticError), a date out of range (ValueError), a record pointing nowhere (LookupError).
 # One invoice failing so is set aside with its reason; anything else is a bug and propagates.
 PLANNING_FAULTS: tuple[type[Exception], ...] = (ArithmeticError, ValueError, LookupError)
-
-
-class Action(NamedTuple):
-    """One step to carry out for one invoice."""
-
-    invoice: str
-    customer: str
-    segment: str
-    scenario: str
-    step: str
-    channel: str
-    tone: str | None
 
 
 class Message(NamedTuple):
@@ -362,8 +351,7 @@ class Planner:
                     deferred.append(Deferred(action.invoice, action.step, reason))
                     out[i] = None
                 elif channel != action.channel or tone != action.tone:
-                    out[i] = Action(action.invoice, action.customer, action.segment, action.scenario, action.step,
-                                    channel, tone)
+                    out[i] = replace(action, channel=channel, tone=tone)
         kept = [a for a in out if a is not None] if deferred else out
         return kept, deferred  # type: ignore[return-value]
 

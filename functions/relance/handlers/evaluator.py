@@ -12,6 +12,7 @@ An optional ``run_date`` in the scheduled event reruns or backfills a given day.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -20,10 +21,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..app.evaluate import evaluate_shard
-from ..app.messages import read_shard_job, shard_jobs
-from ..app.parked import release_parked
-from ..app.schedule import scheduled_day
+from ..app.evaluate import evaluate_shard, start_day
+from ..app.messages import read_shard_job
 from ._runtime import LazyRuntime
 
 logger = Logger(service="evaluator")
@@ -78,17 +77,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
         return process_partial_response(event=event, record_handler=_evaluate, processor=processor, context=context)
     rules = _rules_or_fail()
-    run_date = scheduled_day(event, rules.calendar.timezone, datetime.now(UTC))
     rt = runtime()
-    accepted = rt.queues.send_to(rt.settings.evaluation_queue_url, shard_jobs(run_date, rt.settings.shards))
-    metrics.add_metric(name="ShardJobsQueued", unit=MetricUnit.Count, value=len(accepted))
-    logger.info("evaluation started", extra={"run_date": run_date.isoformat(), "shards": len(accepted)})
-    if len(accepted) != rt.settings.shards:
-        raise RuntimeError(f"only {len(accepted)} of {rt.settings.shards} shard jobs were queued")
-    released = release_parked(rt.store, lambda bodies: rt.queues.send_to(rt.settings.queue_for("litigation"), bodies),
-                              run_date)
-    if released:
-        metrics.add_metric(name="LitigationReleased", unit=MetricUnit.Count, value=released)
-        logger.info("parked litigation steps released", extra={"run_date": run_date.isoformat(),
-                                                                "released": released})
-    return {"run_date": run_date.isoformat(), "shards": len(accepted), "litigation_released": released}
+    day = start_day(event, timezone=rules.calendar.timezone, now=datetime.now(UTC), shards=rt.settings.shards,
+                    queue_jobs=partial(rt.queues.send_to, rt.settings.evaluation_queue_url), store=rt.store,
+                    queue_litigation=partial(rt.queues.send_to, rt.settings.queue_for("litigation")))
+    metrics.add_metric(name="ShardJobsQueued", unit=MetricUnit.Count, value=day.queued)
+    logger.info("evaluation started", extra={"run_date": day.run_date.isoformat(), "shards": day.queued})
+    if not day.complete:
+        raise RuntimeError(f"only {day.queued} of {day.shards} shard jobs were queued")
+    if day.released:
+        metrics.add_metric(name="LitigationReleased", unit=MetricUnit.Count, value=day.released)
+        logger.info("parked litigation steps released", extra={"run_date": day.run_date.isoformat(),
+                                                                "released": day.released})
+    return {"run_date": day.run_date.isoformat(), "shards": day.queued, "litigation_released": day.released}

@@ -59,7 +59,7 @@ def postal_status() -> Response:
         return _json(400, json.dumps({"error": "malformed body", "reason": str(err)}))
     try:
         if MERCI_FACTEUR_HEADER in headers:
-            updates = verify_merci_facteur_callback(raw, headers, secret)
+            updates = verify_merci_facteur_callback(raw, headers, secret, tz=rt.clock.zone)
         else:
             updates = [verify_status_callback(raw, headers, secret, now=datetime.now(UTC))]
     except InvalidSignature as err:

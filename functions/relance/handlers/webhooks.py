@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -107,7 +106,7 @@ def stripe() -> Response:
     try:
         event = verify_stripe(raw, _headers().get("stripe-signature"), _secrets(rt.settings.stripe_secrets_parameter),
                               now=datetime.now(UTC))
-        notice = stripe_notice(event, tz=ZoneInfo(rt.settings.timezone))
+        notice = stripe_notice(event, tz=rt.clock.zone)
     except InvalidSignature as err:
         _rejected("stripe", str(err), len(raw))
         return _answer(401, {"error": "invalid signature"})

@@ -100,18 +100,16 @@ def signed_http_event(path: str, body: bytes, header: str, signature: str) -> di
 
 def pay_with_stripe(functions: LocalFunctions, store: DynamoStore, invoice_id: str, day: date) -> dict[str, Any]:
     """Send a signed Stripe event that pays the whole invoice, through the real webhook function."""
-    import hashlib
-    import hmac
-    import time as clock
+    from datetime import UTC, datetime
+
+    from ..signing import sign
 
     found = store.invoice(invoice_id)
     amount = found[0].amount_due if found else 0
     body = stripe_invoice_paid(invoice_id, amount, day)
-    stamp = str(int(clock.time()))
-    secret = DEMO_SECRETS["/relance/stripe/webhook-secrets"]
-    v1 = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    signature = sign(body, DEMO_SECRETS["/relance/stripe/webhook-secrets"], now=datetime.now(UTC))
     answer = functions.invoke("WebhookFunction", signed_http_event("/webhooks/stripe", body, "stripe-signature",
-                                                                    f"t={stamp},v1={v1}"))
+                                                                    signature))
     return {"date": day.isoformat(), "invoice": invoice_id, "amount": str(amount), "provider": "stripe",
             "status": answer["statusCode"], **json.loads(answer["body"])}
 

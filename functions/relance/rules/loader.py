@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from ..domain.calendar import CalendarSettings
 from ..domain.conditions import Predicate
 from ..domain.contact import LIMIT_KEYS, ContactLimits, ContactPolicy
-from ..domain.email import address_problem, header_problem
 from ..domain.model import Address
 from ..domain.policy import (
     Company,
@@ -34,7 +33,7 @@ from ..domain.terms import DEFAULT_TONES, POSTAL_CHANNELS, TEMPLATED_CHANNELS
 from .conditions import ConditionError, compile_condition, did_you_mean, referenced_values
 from .diagnostics import ERROR, WARNING, Diagnostic
 from .schema import MAX_AT_DAYS, SECTIONS, JsonPath, far_delay_message
-from .shipped import read_record, rules_digest
+from .shipped import rule_files, rules_digest, shipped_record
 
 if TYPE_CHECKING:
     from ..domain.claim import Rates
@@ -58,6 +57,14 @@ class LoadResult:
         return self.rules is not None and not self.errors
 
 
+def _email() -> Any:
+    """The e-mail checks (the standard library's e-mail parser): only the full check runs them, rules shipped
+    with their record passed them when the layer was built and load without that import (cold start)."""
+    from ..domain import email
+
+    return email
+
+
 class RulesError(Exception):
     """The rules cannot be used; ``diagnostics`` says why and where."""
 
@@ -74,14 +81,8 @@ def load_rules(directory: str | Path, *, check_templates: bool = False) -> LoadR
     files and this checker) are built from it without being checked again, unless templates are to be checked.
     """
     directory = Path(directory)
-    if not check_templates and directory.is_dir():
-        try:
-            files = [(p.name, p.read_bytes()) for p in rule_files(directory)]
-        except OSError:
-            files = []
-        record = read_record(directory, rules_digest(files)) if files else None
-        if record is not None:
-            return _ShippedLoader(directory, record).run_recorded(record)
+    if not check_templates and (record := shipped_record(directory)) is not None:
+        return _ShippedLoader(directory, record).run_recorded(record)
     return _Loader(directory).run(check_templates)
 
 
@@ -101,10 +102,6 @@ def load_rules_or_raise(directory: str | Path, *, check_templates: bool = False)
     if not result.ok or result.rules is None:
         raise RulesError(result.diagnostics)
     return result.rules
-
-
-def rule_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
 
 
 class _Loader:
@@ -401,7 +398,7 @@ class _Loader:
         if self.validate:
             self._identifiers(data, fields)
         company = Company(address=address, **fields)
-        if company.email and (problem := address_problem(company.email)):
+        if self.validate and company.email and (problem := _email().address_problem(company.email)):
             self.error(("company", "email"), f"l’adresse « {company.email} » {problem} : c’est l’expéditeur des "
                                              "e-mails, par exemple compta@votre-entreprise.fr")
         return company
@@ -424,7 +421,7 @@ class _Loader:
 
     def _one_line(self, path: JsonPath, value: Any) -> str:
         text = str(value).strip()
-        if problem := header_problem(text):
+        if self.validate and (problem := _email().header_problem(text)):
             field_ = ".".join(str(p) for p in path)
             suggestion = " ".join(text.split())
             self.error(path, f"« {field_} » {problem} : il doit tenir sur une seule ligne (il va dans l’en-tête des "

@@ -24,7 +24,8 @@ def write_record(source: Path, target: Path) -> Any:
     if result.ok and record is not None:
         target.mkdir(parents=True, exist_ok=True)
         payload = {"format": FORMAT, "digest": result.rules.digest, "checker": checker_fingerprint(),
-                   "sections": record["sections"], "places": record["places"], "data": encode_data(record["data"])}
+                   "timezone": result.rules.calendar.timezone, "sections": record["sections"],
+                   "places": record["places"], "data": encode_data(record["data"])}
         (target / CHECKED_FILE).write_text(json.dumps(payload, default=_encode, ensure_ascii=False,
                                                       separators=(",", ":")), encoding="utf-8")
     return result

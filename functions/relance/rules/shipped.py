@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 CHECKED_FILE = ".checked.json"
-FORMAT = 1
+FORMAT = 2  # 2: the calendar's time zone, read without building the rules (recorded_timezone)
 _PACKAGE = Path(__file__).resolve().parents[1]
 
 
@@ -41,6 +41,31 @@ def checker_fingerprint() -> str:
             if path.suffix in (".py", ".json") and path.is_file():
                 digest.update(f"{folder}/{path.name}".encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def rule_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+
+
+def shipped_record(directory: Path) -> dict[str, Any] | None:
+    """The record of the rule files of ``directory`` as they are now, when one holds; else None."""
+    if not directory.is_dir():
+        return None
+    try:
+        files = [(p.name, p.read_bytes()) for p in rule_files(directory)]
+    except OSError:
+        return None
+    return read_record(directory, rules_digest(files)) if files else None
+
+
+def recorded_timezone(directory: Path) -> str | None:
+    """The time zone of the rules' calendar, as the check that passed them built it: the company's, the one
+    source of every « today ». None when no record holds (the caller loads the rules).
+
+    A function that reads no other rule (the payment webhook) learns it without building the rules."""
+    record = shipped_record(directory)
+    timezone = record.get("timezone") if record is not None else None
+    return timezone if isinstance(timezone, str) and timezone else None
 
 
 def read_record(directory: Path, digest: str) -> dict[str, Any] | None:
