@@ -69,6 +69,10 @@ class Settings:
     postal_callback_secret_parameter: str = ""
     stripe_secrets_parameter: str = ""  # SSM SecureString: the Stripe endpoint secret(s) whsec_…, comma-separated
     generic_secrets_parameter: str = ""  # SSM SecureString: the generic payment notice secret(s), comma-separated
+    portal_url: str = ""  # PORTAL_URL: the debtor portal's base URL (its custom domain); "" → messages carry no link
+    portal_keys_parameter: str = ""  # SSM SecureString: the portal link keys, "id:secret" pairs, the signing one first
+    stripe_api_key_parameter: str = ""  # SSM SecureString: the Stripe secret key the portal creates sessions with
+    stripe_api_url: str = "https://api.stripe.com"  # STRIPE_API_URL: the loopback fake locally
     timezone: str = "Europe/Paris"  # the company's, for dates read off provider timestamps
     today_override: date | None = None  # RELANCE_TODAY: act as if it were that day (the local demo, a replay)
 
@@ -117,9 +121,16 @@ class Settings:
             stripe_secrets_parameter=env.get("STRIPE_SECRETS_PARAMETER", "").strip(),
             generic_secrets_parameter=env.get("GENERIC_SECRETS_PARAMETER", "").strip(),
             timezone=env.get("COMPANY_TIMEZONE", "Europe/Paris").strip() or "Europe/Paris",
+            portal_url=env.get("PORTAL_URL", "").strip().rstrip("/"),
+            portal_keys_parameter=env.get("PORTAL_KEYS_PARAMETER", "").strip(),
+            stripe_api_key_parameter=env.get("STRIPE_API_KEY_PARAMETER", "").strip(),
+            stripe_api_url=env.get("STRIPE_API_URL", "").strip() or "https://api.stripe.com",
         )
         if settings.email_fallback not in ("letter", "none"):
             raise SettingsError(f"EMAIL_FALLBACK must be letter or none, not {settings.email_fallback!r}")
+        if settings.portal_url and not settings.portal_url.startswith(("https://", "http://127.0.0.1",
+                                                                       "http://localhost")):
+            raise SettingsError(f"PORTAL_URL must be an https:// address, not {settings.portal_url!r}")
         if settings.letter_provider not in ("local", "merci_facteur"):
             raise SettingsError(f"LETTER_PROVIDER must be local or merci_facteur, not {settings.letter_provider!r}")
         for name in need:

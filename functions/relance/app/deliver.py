@@ -35,6 +35,7 @@ from ..ports import (
 )
 from .messages import ChannelMessage, MalformedMessage, MessageAction, reroute_to_letter
 from .notifications import confirmed_send, send_once
+from .portal import Links
 
 # How long a retry waits for SES's « Send » event after a lost answer before sending again. The queue's backoff
 # hands the message over at +30 s, +90 s, +210 s: the third attempt sends, two are left before the DLQ.
@@ -73,6 +74,7 @@ class ReadyMessage:
     step: Step
     rendered: Rendered
     dropped: list[tuple[str, str]] = field(default_factory=list)
+    portal_link: str = ""  # the link the message carries (a letter's short one), "" without the portal
 
     @property
     def total(self) -> Decimal:
@@ -97,8 +99,9 @@ class Channels:
 
     def __init__(self, *, rules: Rules, store: ChannelStore, now: Callable[[], datetime],
                  today: Callable[[], date], attempt: int = 1, confirmation_wait_s: float = CONFIRMATION_WAIT_S,
-                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC), links: Links | None = None) -> None:
         self.rules = rules
+        self.links = links  # the debtor portal's links: each message carries a new one (None: no portal)
         self.store = store
         self.now = now
         self.today = today
@@ -179,14 +182,18 @@ class Channels:
         # A step's own template is for its own channel; a message moved to another channel (no e-mail
         # address → letter) takes that channel's template for the tone.
         template = step.template if step.channel == message.channel else None
+        link = ""
+        if self.links is not None:
+            link = self.links.mint(customer.id, message.channel, self.rules,
+                                   message_key=message.key).for_channel(message.channel)
         try:
             rendered = render_message(self.rules, customer=customer, invoices=keep, channel=message.channel,
                                       tone=message.tone, step_id=step.id, at=step.at_label, template=template,
-                                      today=today)
+                                      today=today, portal_link=link)
         except (TemplateMissing, RenderFailed) as err:
             self._events(message, "action_failed", [i.id for i in keep], reason=str(err))
             return Delivery("failed", reason=str(err), dropped=dropped)
-        return ReadyMessage(message, customer, keep, step, rendered, dropped)
+        return ReadyMessage(message, customer, keep, step, rendered, dropped, link)
 
     # -- e-mail ------------------------------------------------------------------------------------
     def email(self, message: ChannelMessage, *, sender: EmailSender, documents: Documents | None,
@@ -340,7 +347,8 @@ def letter_document(rules: Rules, prepared: ReadyMessage, registered: bool, toda
                           recipient_address=prepared.customer.address, place=company.address.city,
                           date=today, subject=prepared.rendered.subject, body=prepared.rendered.body,
                           lines=lines, registered=registered, reference=prepared.message.key[:12],
-                          payment_reference=" ".join(i.id for i in prepared.invoices), total=prepared.total)
+                          payment_reference=" ".join(i.id for i in prepared.invoices), total=prepared.total,
+                          portal_link=prepared.portal_link)
 
 
 def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], company_name: str,

@@ -11,6 +11,7 @@ from ..adapters.contactlog import DynamoContactLog
 from ..adapters.dynamo import DynamoStore
 from ..adapters.sqs import SqsQueues
 from ..settings import CHANNEL_QUEUE_VARIABLES, Settings
+from .clock import now_utc
 
 if TYPE_CHECKING:
     from ..adapters.importspace import S3ImportSpace
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from ..domain.policy import Rules
     from ..ports import LetterProvider
     from .clock import Clock
+    from .portal import Links
 
 
 @dataclass
@@ -82,6 +84,17 @@ class Runtime:
 
     def secret(self, name: str) -> str:
         return self.parameters.get(name, decrypt=True, max_age=300) or ""
+
+    @cached_property
+    def portal_links(self) -> Links | None:
+        """The debtor portal's links (None when PORTAL_URL is not set: messages then carry no link). Tokens
+        expire in real time, whatever day the clock is pinned to."""
+        from .portal import Links, keys_from_secret
+
+        if not self.settings.portal_url or not self.settings.portal_keys_parameter:
+            return None
+        keys = keys_from_secret(self.secret(self.settings.portal_keys_parameter))
+        return Links(keys=keys, base_url=self.settings.portal_url, store=self.store, now=now_utc)
 
     @cached_property
     def letter_provider(self) -> LetterProvider:

@@ -25,7 +25,7 @@ from .terms import CHANNELS_WITH_SUBJECT
 SUBJECT_PREFIX = "Objet :"
 SUBJECT_LINE = re.compile(r"^Objet\s*:\s*")  # \s also matches the no-break spaces French typing inserts
 DEFAULT_LANGUAGE = "fr"
-CONTEXT_NAMES = ("customer", "invoices", "total", "company", "legal", "step", "today")
+CONTEXT_NAMES = ("customer", "invoices", "total", "company", "legal", "step", "today", "portal_link")
 # Templates are read from files on every render on purpose: a rule editor's fix applies at the next run.
 
 
@@ -96,10 +96,11 @@ def interest_rate_text(late_interest: str | Decimal) -> str:
 
 
 def message_context(*, customer: Customer, invoices: Iterable[Invoice], company: Any, legal: LegalView,
-                    step: StepView, today: date) -> dict[str, Any]:
+                    step: StepView, today: date, portal_link: str = "") -> dict[str, Any]:
+    """``portal_link``: the debtor's personal link to the portal (short on letters), ``""`` when there is none."""
     views = [InvoiceView.of(i, today) for i in invoices]
     return {"customer": customer, "invoices": views, "total": sum((v.amount_due for v in views), Decimal(0)),
-            "company": company, "legal": legal, "step": step, "today": today}
+            "company": company, "legal": legal, "step": step, "today": today, "portal_link": portal_link}
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +154,7 @@ def legal_view(legal: Any) -> LegalView:
 
 
 def render_message(rules: Any, *, customer: Customer, invoices: Iterable[Invoice], channel: str, tone: str | None,
-                   step_id: str, at: str, template: str | None, today: date) -> Rendered:
+                   step_id: str, at: str, template: str | None, today: date, portal_link: str = "") -> Rendered:
     """What the debtor reads for one message. A language without its own template falls back to French."""
     templates_dir = rules.directory / "templates"
     path = find_template(templates_dir, channel, tone, template, customer.language or DEFAULT_LANGUAGE)
@@ -162,7 +163,8 @@ def render_message(rules: Any, *, customer: Customer, invoices: Iterable[Invoice
     if path is None:
         raise TemplateMissing(f"no template for {channel}/{template or tone} in {customer.language}")
     context = message_context(customer=customer, invoices=invoices, company=rules.company,
-                              legal=legal_view(rules.legal), step=StepView(step_id, at, channel, tone), today=today)
+                              legal=legal_view(rules.legal), step=StepView(step_id, at, channel, tone), today=today,
+                              portal_link=portal_link)
     return render_file(path, context, channel, name=path.relative_to(templates_dir).as_posix())
 
 

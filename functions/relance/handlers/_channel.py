@@ -62,7 +62,7 @@ class ChannelFunction:
     def channels(self, rt: Runtime) -> Channels:
         return Channels(rules=rt.rules, store=rt.store, attempt=self._attempt,
                         confirmation_wait_s=rt.settings.ses_confirmation_wait_s, now=rt.clock.now,
-                        today=rt.clock.today)
+                        today=rt.clock.today, links=rt.portal_links)
 
     def _deliver(self, message: dict[str, Any]) -> dict[str, Any]:
         rt = self.runtime()

@@ -88,3 +88,4 @@ class LetterDocument:
     reference: str = ""  # our reference (message key), printed small for the archive
     payment_reference: str = ""  # what the debtor quotes on the transfer
     total: Decimal = field(default=Decimal(0))
+    portal_link: str = ""  # the debtor's short portal link: printed with its QR code under the transfer details

@@ -119,6 +119,7 @@ def _lay_out(doc: LetterDocument, style: LetterStyle) -> _LetterPdf:
         _paragraph(pdf, paragraph)
     _invoice_table(pdf, doc.lines, letter_total(doc))
     _payment_box(pdf, doc)
+    _portal_box(pdf, doc)
     _closing_and_signature(pdf, closing, doc.sender)
     return pdf
 
@@ -378,6 +379,44 @@ def _payment_box(pdf: _LetterPdf, doc: LetterDocument) -> None:
                  new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_line_width(0.2)
     pdf.set_xy(MARGIN, top + height + (3 if pdf.style.compact_payment else 5))
+
+
+QR_SIDE_MM = 22.0
+
+
+def _portal_box(pdf: _LetterPdf, doc: LetterDocument) -> None:
+    """The debtor's portal link, as a short URL to type and a QR code to scan (drawn module by module: no image
+    library in the letter function)."""
+    if not doc.portal_link:
+        return
+    import segno
+
+    code = segno.make(doc.portal_link, error="m", micro=False)
+    matrix = [list(row) for row in code.matrix]
+    side = QR_SIDE_MM if not pdf.style.compact_payment else QR_SIDE_MM - 4
+    height = side + 4
+    if pdf.will_page_break(height):
+        pdf.add_page()
+    top = pdf.get_y()
+    module = side / len(matrix)
+    pdf.set_fill_color(0, 0, 0)
+    for y, row in enumerate(matrix):
+        for x, dark in enumerate(row):
+            if dark:
+                pdf.rect(MARGIN + x * module, top + y * module, module, module, style="F")
+    pdf.set_fill_color(255, 255, 255)
+    pdf.set_xy(MARGIN + side + 5, top + 2)
+    pdf.set_font(FONT, "B", 10)
+    width = CONTENT_W - side - 5
+    pdf.cell(width, 5, "Régler en ligne ou nous répondre", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_font(FONT, size=9.5)
+    pdf.multi_cell(width, 4.6, pdf.text_of("Scannez le code ou saisissez l’adresse : carte bancaire, "
+                                           "prélèvement SEPA, promesse de date, contestation ou demande "
+                                           "d’échéancier."), new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_font(FONT, "B", 9.5)
+    pdf.cell(width, 5, pdf.text_of(_fit(pdf, doc.portal_link, width)), new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_font(FONT, size=10)
+    pdf.set_xy(MARGIN, top + height + (2 if pdf.style.compact_payment else 4))
 
 
 def _closing_and_signature(pdf: _LetterPdf, closing: list[str], sender: Sender) -> None:

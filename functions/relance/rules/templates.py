@@ -373,5 +373,7 @@ def _sample_context(rules: Rules, debtor: _Debtor, step: StepView, language: str
                 amount_due=Decimal("1000.00") if debtor.partly_paid and n % 2 else Decimal("1234.50"), extra=extra)
         for n, due in enumerate(debtor.due_in_days, 1)
     ]
+    # With and without a portal link (a deployment without the portal gives ""): both branches are rendered.
+    link = "https://paiement.exemple.fr/l/exemple.0123456789" if debtor.full else ""
     return message_context(customer=customer, invoices=invoices, company=rules.company, legal=legal_view(rules.legal),
-                           step=step, today=today)
+                           step=step, today=today, portal_link=link)

@@ -11,6 +11,7 @@
 | message's actions | MSGACTIONS#<key>  | ACTIONS (+ parts, as side records) | Query pk (channel, by ref.) | outbox   |
 | parked step       | PARKED            | <ready day>#<key>                  | Query pk, sk ≤ day          | outbox   |
 | payment event     | PAYEVT#<provider> | <event id>                         | condition on apply          | payments |
+| portal records    | PORTAL#<link id>, CHECKOUT#<session id>: see ``portal``                                          |
 | sending records   | SENDING#, SES#, SESKEY#, LETTER#, LETTERREF#, POSTAL#, CALLS#, DIGEST#: see ``sendings`` |
 
 Open, unpaid invoices carry ``open_shard``/``open_due``: the sparse GSI ``OpenByShard`` lists exactly them,
@@ -41,6 +42,7 @@ from .items import (
 )
 from .outbox import OutboxTable
 from .payments import PaymentTable
+from .portal import PortalTable
 from .sendings import SendingTable
 
 __all__ = ["ITEM_FAULTS", "OPEN_INDEX", "OPEN_STATUSES", "DynamoStore", "customer_from_item", "customer_item",
@@ -48,5 +50,5 @@ __all__ = ["ITEM_FAULTS", "OPEN_INDEX", "OPEN_STATUSES", "DynamoStore", "custome
            "read_invoice"]
 
 
-class DynamoStore(InvoiceTable, ImportTable, OutboxTable, SendingTable, PaymentTable):
+class DynamoStore(InvoiceTable, ImportTable, OutboxTable, SendingTable, PaymentTable, PortalTable):
     """Every port of :mod:`relance.ports` the application uses, on one DynamoDB table."""
