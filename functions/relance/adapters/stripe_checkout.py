@@ -5,9 +5,11 @@ the SDK (a test dependency here, ~100 ms to import) would ship in every function
 drive the loopback fake (``relance.local.fake_stripe``) with the SDK too, so the fake speaks Stripe's dialect.
 
 The session is for one invoice, paid by card or SEPA Debit, in French; our invoice id goes in its
-``metadata[invoice_id]``, in ``client_reference_id`` and in the PaymentIntent's metadata (refunds find the invoice
-too): ``checkout.session.completed`` / ``async_payment_succeeded`` then reach the existing webhook
-(``payments.webhooks``), which applies the payment. The return URLs carry the session id, never the link's token.
+``metadata[invoice_id]`` and ``client_reference_id``: ``checkout.session.completed`` (card) and
+``checkout.session.async_payment_succeeded`` (SEPA Debit) then reach the existing webhook (``payments.webhooks``),
+which applies the payment. Not in the PaymentIntent's metadata: an endpoint also subscribed to
+``payment_intent.succeeded`` would then count the same money twice (a refund of a portal payment is kept as
+unmatched, for a person). The return URLs carry the session id, never the link's token.
 """
 
 from __future__ import annotations
@@ -45,7 +47,6 @@ def session_form(*, invoice_id: str, amount: Decimal, currency: str, description
         ("line_items[0][price_data][product_data][name]", description),
         ("client_reference_id", invoice_id),
         ("metadata[invoice_id]", invoice_id),
-        ("payment_intent_data[metadata][invoice_id]", invoice_id),
         ("success_url", success_url),
         ("cancel_url", cancel_url),
     ]

@@ -29,19 +29,19 @@ def nested(form: list[tuple[str, str]]) -> dict[str, Any]:
     for key, value in form:
         parts = [key.split("[", 1)[0]] + [p.rstrip("]") for p in key.split("[")[1:]]
         node: Any = root
-        for here, after in zip(parts, [*parts[1:], None], strict=True):
-            if after is None:
-                node[here if not isinstance(node, list) else int(here)] = value
-                break
-            container: Any = [] if after.isdigit() else {}
+        for n, here in enumerate(parts):
+            last = n == len(parts) - 1
+            empty: Any = value if last else ([] if parts[n + 1].isdigit() else {})
             if isinstance(node, list):
                 index = int(here)
-                while len(node) <= index:
-                    node.append(None)
-                node[index] = node[index] if node[index] is not None else container
+                node.extend([None] * (index + 1 - len(node)))
+                if last or node[index] is None:
+                    node[index] = empty
                 node = node[index]
             else:
-                node = node.setdefault(here, container)
+                if last:
+                    node[here] = value
+                node = node.setdefault(here, empty)
     return root
 
 

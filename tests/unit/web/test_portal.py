@@ -88,8 +88,8 @@ def path_of(url: str) -> str:
 
 
 def get(path: str, **headers):
-    return ROUTES.dispatch(Request("GET", path.split("?")[0], dict(p.split("=", 1) for p in path.split("?")[1].split("&"))
-                                   if "?" in path else {}, headers))
+    route, _, query = path.partition("?")
+    return ROUTES.dispatch(Request("GET", route, dict(p.split("=", 1) for p in query.split("&") if p), headers))
 
 
 def post(path: str, fields: list[tuple[str, str]], **headers):

@@ -42,9 +42,9 @@ class PortalTable(Table):
 
     def customer_open_invoices(self, customer_id: str) -> list[Invoice]:
         kwargs: dict[str, Any] = {
-            "TableName": self.table, "IndexName": OPEN_INDEX, "KeyConditionExpression": "open_shard = :s",
+            "TableName": self.table, "IndexName": OPEN_INDEX, "KeyConditionExpression": "open_shard = :p",
             "FilterExpression": "customer_id = :c AND #t = :i", "ExpressionAttributeNames": {"#t": "type"},
-            "ExpressionAttributeValues": {":s": _s(str(shard_of(customer_id, self.shards))), ":c": _s(customer_id),
+            "ExpressionAttributeValues": {":p": _s(str(shard_of(customer_id, self.shards))), ":c": _s(customer_id),
                                           ":i": _s("invoice")}}
         found: list[Invoice] = []
         while True:
