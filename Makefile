@@ -36,10 +36,11 @@ test-faults: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -x
 
-## The main job on the embedded default, with the sample rules and data.
+## The main job on the embedded default, with the sample rules and data; then the debtor portal on 127.0.0.1:8765
+## (one invoice paid through the fake Stripe, a debtor's link printed) until Ctrl-C.
 demo: $(STAMP)
 	$(BIN)/relance check --rules rules
-	$(BIN)/relance demo --rules rules
+	$(BIN)/relance demo --rules rules --serve
 
 ## Throughput and load-time figures (not a test: nothing passes or fails on speed). The repository's root is on
 ## the path for tests/support (the generated rule file).

@@ -130,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--from", dest="start", type=_date, default=DEMO_RUN_FROM, metavar="YYYY-MM-DD")
     demo.add_argument("--to", dest="end", type=_date, default=DEMO_RUN_TO, metavar="YYYY-MM-DD")
     demo.add_argument("--out", type=Path, default=Path("out"), help="where the demo writes what it produced")
+    demo.add_argument("--portal", action="store_true",
+                      help="serve the debtor portal on 127.0.0.1 during the run (every message carries a link), then "
+                           "pay one invoice through it with the fake Stripe and print a debtor's link")
+    demo.add_argument("--serve", action="store_true", help="--portal, then keep serving it until Ctrl-C")
+    demo.add_argument("--port", type=int, default=8765, help="the portal's port on 127.0.0.1 (8765; 0: any)")
     return parser
 
 
@@ -510,12 +515,37 @@ def cmd_demo(args: argparse.Namespace) -> int:
                       f"historique chargés ; exports comptables déposés dans le bucket d’import. Exécution "
                       f"quotidienne du {args.start:%d/%m/%Y} au {args.end:%d/%m/%Y} (règles {rules.digest[:12]}).")
     exports = [sample_data_path().with_name(name) for name in ("clients.csv", "factures.csv")]
+    portal_visit: dict[str, object] = {}
+
+    def visit_portal(local_portal, functions, store) -> None:  # local.portal's types, imported lazily
+        from .local.portal import demo_link, pay_first_invoice
+
+        link = demo_link(local_portal)
+        if link is None:
+            portal_visit["error"] = "aucun e-mail de la période ne porte de lien"
+            return
+        portal_visit.update(link=link, **pay_first_invoice(link))
+        if json_mode:
+            return
+        if portal_visit.get("paid"):
+            console.print(f"[bold]Portail : {portal_visit['invoice']} payée en ligne (Stripe de démonstration sur "
+                          f"{local_portal.stripe.url}), webhook signé vérifié — la page de retour l’affiche "
+                          "payée.[/bold]")
+        else:
+            console.print(f"[red]Portail : le paiement de démonstration n’a pas abouti ({portal_visit}).[/red]")
+        console.print(f"Lien personnel d’un client (tel qu’envoyé dans son dernier e-mail) :\n  {link}")
+        if args.serve:
+            console.print(f"Portail servi sur {local_portal.url} — ouvrez le lien ci-dessus ; Ctrl-C pour arrêter.")
+            local_portal.serve_forever()
+
+    serve_portal = args.portal or args.serve
     result = run_demo(book=people, rules_dir=Path(args.rules).resolve(), start=args.start, end=args.end,
                       rerun=DEMO_RERUN if args.start <= DEMO_RERUN <= args.end else None, out_dir=args.out,
                       exports=exports, on_day=show if not json_mode else None,
                       on_imports=show_imports if not json_mode else None,
                       payment=DEMO_PAYMENT if args.start <= DEMO_PAYMENT[0] <= args.end else None,
-                      on_payment=show_payment if not json_mode else None)
+                      on_payment=show_payment if not json_mode else None,
+                      portal=visit_portal if serve_portal else None, portal_port=args.port)
     paid_effect = []
     for paid in result.payments:
         invoice_id, day = paid["invoice"], paid["date"]
@@ -531,7 +561,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     "days": [{"date": d.day.isoformat(), "messages": d.messages} for d in result.days],
                     "rerun": ({"date": result.rerun.day.isoformat(), "messages": result.rerun.messages}
                               if result.rerun else None),
-                    "dead_letters": result.dead_letters, "imports": result.imports, "payments": paid_effect})
+                    "dead_letters": result.dead_letters, "imports": result.imports, "payments": paid_effect,
+                    **({"portal": portal_visit} if serve_portal else {})})
         return 0
     console.print(f"\nTotal : {total_messages} message(s) pour {total_actions} relance(s) de facture ; "
                   f"{result.dead_letters} message(s) en file d’erreur.")

@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -246,7 +247,11 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
              on_imports: Callable[[list[dict[str, Any]]], None] | None = None,
              payment: tuple[date, str] | None = None,
              on_payment: Callable[[dict[str, Any]], None] | None = None,
-             function_env: dict[str, str] | None = None) -> DemoResult:
+             function_env: dict[str, str] | None = None,
+             portal: Callable[[Any, LocalFunctions, DynamoStore], None] | None = None,
+             portal_port: int = 0) -> DemoResult:
+    """``portal``: serve the debtor portal (``local.portal``) during the run — every message then carries a link —
+    and call ``portal(local_portal, functions, store)`` after the last day, the stack still up."""
     if out_dir is not None:  # what an earlier run wrote would read as this run's (a dossier since merged…)
         for folder in DEMO_FOLDERS:
             shutil.rmtree(out_dir / folder, ignore_errors=True)
@@ -255,37 +260,58 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
                             int(stack.resolver.parameters["Shards"]))
         store.seed(book)
         put_demo_secrets(stack)
-        functions = LocalFunctions(stack, rules_dir, function_env)
-        payments: list[dict[str, Any]] = []
+        with ExitStack() as cleanup:
+            local_portal = None
+            env = dict(function_env or {})
+            if portal is not None:
+                from .portal import LocalPortal
 
-        def before_day(day: date) -> None:
-            if payment is not None and day == payment[0]:
-                payments.append(pay_with_stripe(functions, store, payment[1], day))
-                if on_payment is not None:
-                    on_payment(payments[-1])
-
-        imports = drop_exports(stack, functions, list(exports), out_dir)
-        if on_imports is not None:
-            on_imports(imports)
-        outputs = Outputs(stack, out_dir)
-        days = run_days(stack, functions, start, end, outputs, on_day, before_day)
-        again = run_day(stack, functions, rerun, outputs) if rerun else None
-        if out_dir is not None:
-            # The weekly report function, as on the Monday after the period: out/report.html and .csv.
-            functions.invoke("ReportFunction", {"on": end.isoformat()}, RELANCE_TODAY=end.isoformat())
-            s3, bucket = stack.client("s3"), stack.physical["DocumentsBucket"]
-            for suffix in ("html", "csv"):
-                data = s3.get_object(Bucket=bucket, Key=f"reports/{end.isoformat()}.{suffix}")["Body"].read()
-                out_dir.mkdir(parents=True, exist_ok=True)
-                (out_dir / f"report.{suffix}").write_bytes(data)
-        sqs = stack.client("sqs")
-        dead = sum(int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-                       ["Attributes"]["ApproximateNumberOfMessages"])
-                   for logical, url in stack.physical.items() if logical.endswith("DLQ"))
-    result = DemoResult(days, again, dead, imports, payments)
+                local_portal = cleanup.enter_context(LocalPortal(stack, port=portal_port, today=end.isoformat()))
+                env.update(local_portal.env)
+            functions = LocalFunctions(stack, rules_dir, env)
+            if local_portal is not None:
+                local_portal.attach(functions)
+            result = _run(stack, store, functions, book=book, rules_dir=rules_dir, start=start, end=end, rerun=rerun,
+                          out_dir=out_dir, exports=exports, on_day=on_day, on_imports=on_imports, payment=payment,
+                          on_payment=on_payment)
+            if portal is not None:
+                portal(local_portal, functions, store)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "queued.json").write_text(json.dumps(
-            {d.day.isoformat(): d.messages for d in days if d.messages}, ensure_ascii=False, indent=2) + "\n",
+            {d.day.isoformat(): d.messages for d in result.days if d.messages}, ensure_ascii=False, indent=2) + "\n",
             encoding="utf-8")
     return result
+
+
+def _run(stack: LocalStack, store: DynamoStore, functions: LocalFunctions, *, book: Book, rules_dir: Path, start: date,
+         end: date, rerun: date | None, out_dir: Path | None, exports: list[Path],
+         on_day: Callable[[DayResult], None] | None, on_imports: Callable[[list[dict[str, Any]]], None] | None,
+         payment: tuple[date, str] | None, on_payment: Callable[[dict[str, Any]], None] | None) -> DemoResult:
+    payments: list[dict[str, Any]] = []
+
+    def before_day(day: date) -> None:
+        if payment is not None and day == payment[0]:
+            payments.append(pay_with_stripe(functions, store, payment[1], day))
+            if on_payment is not None:
+                on_payment(payments[-1])
+
+    imports = drop_exports(stack, functions, list(exports), out_dir)
+    if on_imports is not None:
+        on_imports(imports)
+    outputs = Outputs(stack, out_dir)
+    days = run_days(stack, functions, start, end, outputs, on_day, before_day)
+    again = run_day(stack, functions, rerun, outputs) if rerun else None
+    if out_dir is not None:
+        # The weekly report function, as on the Monday after the period: out/report.html and .csv.
+        functions.invoke("ReportFunction", {"on": end.isoformat()}, RELANCE_TODAY=end.isoformat())
+        s3, bucket = stack.client("s3"), stack.physical["DocumentsBucket"]
+        for suffix in ("html", "csv"):
+            data = s3.get_object(Bucket=bucket, Key=f"reports/{end.isoformat()}.{suffix}")["Body"].read()
+            out_dir.mkdir(parents=True, exist_ok=True)
+            (out_dir / f"report.{suffix}").write_bytes(data)
+    sqs = stack.client("sqs")
+    dead = sum(int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+                   ["Attributes"]["ApproximateNumberOfMessages"])
+               for logical, url in stack.physical.items() if logical.endswith("DLQ"))
+    return DemoResult(days, again, dead, imports, payments)

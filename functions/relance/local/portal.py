@@ -144,6 +144,26 @@ class LocalPortal:
         self.webhook_answers.append({"status": answer["statusCode"], **json.loads(answer["body"])})
 
 
+def demo_link(portal: LocalPortal) -> str | None:
+    """The portal link of the last e-mail sent whose page still offers an invoice to pay (moto keeps them all)."""
+    from email import message_from_bytes, policy
+
+    from moto.ses.models import ses_backends
+
+    sent = ses_backends["123456789012"][portal.stack.region].sent_messages
+    for raw in reversed(sent):
+        data = raw.raw_data.encode() if isinstance(raw.raw_data, str) else raw.raw_data
+        mail = message_from_bytes(data, policy=policy.default)
+        part = mail.get_body(("plain",))
+        found = re.search(re.escape(portal.url) + r"/p/\S+", part.get_content() if part is not None else "")
+        if found is None:
+            continue
+        status, _, page = _open(found.group(0))
+        if status == 200 and 'class="pay"' in page:
+            return found.group(0)
+    return None
+
+
 # -- a scripted visit, for the demo --------------------------------------------------------------------------
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
