@@ -307,3 +307,35 @@ def test_the_stylesheet_is_served_from_the_portal_itself():
     answer = get("/static/portal.css")
 
     assert answer.status == 200 and answer.headers["Content-Type"].startswith("text/css")
+
+
+# -- what the logs and the API keep --------------------------------------------------------------------------
+
+def test_the_portal_logs_no_token_name_or_amount(link, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    csrf = csrf_of(get(link).body)
+    post(link + "/promesse", [("csrf", csrf), ("facture", "F-1"), ("date", "2026-12-01")])
+    post(link + "/contestation", [("csrf", "forged"), ("facture", "F-2"), ("motif", "amount")])
+    get("/p/forged-token")
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+
+    assert "portal" in logged  # it does log: the route and the outcome
+    token = link.removeprefix("/p/")
+    for secret in (token, token.split(".")[2], "Menuiserie", "Martin", "1200", "1 200", "forged-token", "C1"):
+        assert secret not in logged, secret
+
+
+def test_the_http_api_throttles_the_portal_s_forms_and_logs_routes_not_paths():
+    from relance.local.template import load_template
+    from tests.conftest import REPO
+
+    api = load_template(REPO / "template.yaml")["Resources"]["HttpApi"]["Properties"]
+    routes = {e["Properties"]["Path"] for e in load_template(REPO / "template.yaml")["Resources"]["PortalFunction"][
+        "Properties"]["Events"].values()}
+
+    assert api["RouteSettings"]["POST /p/{token}/{action}"]["ThrottlingRateLimit"] <= 5
+    assert "/p/{token}/{action}" in routes and "/p/{token}" in routes
+    assert "$context.path" not in api["AccessLogSettings"]["Format"]  # a portal path holds a link's token
+    assert "$context.routeKey" in api["AccessLogSettings"]["Format"]
