@@ -130,3 +130,13 @@ def test_the_adapter_and_stripe_s_own_library_both_get_a_session_from_the_fake(p
         StripeCheckout("sk_wrong", api_base=portal.stripe.url).create_session(
             invoice_id="F-1", amount=Decimal("1"), currency="EUR", description="x", success_url="https://p.example",
             cancel_url="https://p.example")
+
+
+def test_without_its_link_keys_the_e_mail_still_goes_out_without_a_link(stack, functions, seeded):
+    functions.env.update({"PORTAL_URL": "https://paiement.example.fr"})  # the keys' parameter was never created
+    enqueue(stack, "EmailQueue", message("F1"))
+    functions.drain("EmailQueue", "EmailFunction", **DAY)
+    (mail,) = sent_emails(stack)
+    text = mail.get_body(("plain",)).get_content()
+
+    assert "F1" in text and "Régler en ligne" not in text and "paiement.example.fr" not in text
