@@ -470,6 +470,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _local_portal() -> type:
+    from .local.portal import LocalPortal
+
+    return LocalPortal
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .local.demo import DayResult, run_demo
 
@@ -545,7 +551,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                       on_imports=show_imports if not json_mode else None,
                       payment=DEMO_PAYMENT if args.start <= DEMO_PAYMENT[0] <= args.end else None,
                       on_payment=show_payment if not json_mode else None,
-                      portal=visit_portal if serve_portal else None, portal_port=args.port)
+                      portal=visit_portal if serve_portal else None, portal_server=_local_portal() if serve_portal
+                      else None, portal_port=args.port)
     paid_effect = []
     for paid in result.payments:
         invoice_id, day = paid["invoice"], paid["date"]

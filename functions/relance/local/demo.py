@@ -249,9 +249,10 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
              on_payment: Callable[[dict[str, Any]], None] | None = None,
              function_env: dict[str, str] | None = None,
              portal: Callable[[Any, LocalFunctions, DynamoStore], None] | None = None,
-             portal_port: int = 0) -> DemoResult:
-    """``portal``: serve the debtor portal (``local.portal``) during the run — every message then carries a link —
-    and call ``portal(local_portal, functions, store)`` after the last day, the stack still up."""
+             portal_server: Callable[..., Any] | None = None, portal_port: int = 0) -> DemoResult:
+    """``portal``: serve the debtor portal during the run with ``portal_server`` (``local.portal.LocalPortal``, handed
+    in: it builds on this module) — every message then carries a link — and call ``portal(local_portal, functions,
+    store)`` after the last day, the stack still up."""
     if out_dir is not None:  # what an earlier run wrote would read as this run's (a dossier since merged…)
         for folder in DEMO_FOLDERS:
             shutil.rmtree(out_dir / folder, ignore_errors=True)
@@ -263,10 +264,8 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
         with ExitStack() as cleanup:
             local_portal = None
             env = dict(function_env or {})
-            if portal is not None:
-                from .portal import LocalPortal
-
-                local_portal = cleanup.enter_context(LocalPortal(stack, port=portal_port, today=end.isoformat()))
+            if portal is not None and portal_server is not None:
+                local_portal = cleanup.enter_context(portal_server(stack, port=portal_port, today=end.isoformat()))
                 env.update(local_portal.env)
             functions = LocalFunctions(stack, rules_dir, env)
             if local_portal is not None:
@@ -274,7 +273,7 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
             result = _run(stack, store, functions, book=book, rules_dir=rules_dir, start=start, end=end, rerun=rerun,
                           out_dir=out_dir, exports=exports, on_day=on_day, on_imports=on_imports, payment=payment,
                           on_payment=on_payment)
-            if portal is not None:
+            if portal is not None and local_portal is not None:
                 portal(local_portal, functions, store)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
