@@ -314,7 +314,7 @@ def test_the_stylesheet_is_served_from_the_portal_itself():
 def test_the_portal_logs_no_token_name_or_amount(link, caplog):
     import logging
 
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="relance.portal")  # the local runner may have raised its level
     csrf = csrf_of(get(link).body)
     post(link + "/promesse", [("csrf", csrf), ("facture", "F-1"), ("date", "2026-12-01")])
     post(link + "/contestation", [("csrf", "forged"), ("facture", "F-2"), ("motif", "amount")])
