@@ -49,12 +49,13 @@ test-faults: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -x
 
-## The main job on the embedded default, with the sample rules and data.
+## The main job on the embedded default, with the sample rules and data; then the debtor portal on 127.0.0.1:8765
+## (one invoice paid through the fake Stripe, a debtor's link printed) until Ctrl-C.
 demo: $(STAMP)
 	@echo "==> [1/2] relance check : vérification des règles et de leurs modèles (rules/)"
 	$(BIN)/relance check --rules rules
 	@echo "==> [2/2] relance demo : un mois d'exécutions quotidiennes sur l'AWS local embarqué (moto)"
-	$(BIN)/relance demo --rules rules
+	$(BIN)/relance demo --rules rules --serve
 
 ## Throughput and load-time figures (not a test: nothing passes or fails on speed). The repository's root is on
 ## the path for tests/support (the generated rule file).

@@ -188,6 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--to", dest="end", type=_date, default=DEMO_RUN_TO, metavar=DAY, help="dernier jour")
     demo.add_argument("--out", type=Path, default=Path("out"), metavar="DOSSIER",
                       help="où la démonstration écrit ce qu’elle a produit (par défaut : out)")
+    demo.add_argument("--portal", action="store_true",
+                      help="servir le portail des débiteurs sur 127.0.0.1 pendant l’exécution (chaque message porte "
+                           "un lien), puis y payer une facture avec le Stripe de démonstration et afficher le lien "
+                           "d’un client")
+    demo.add_argument("--serve", action="store_true",
+                      help="comme --portal, puis continuer à servir le portail jusqu’à Ctrl-C")
+    demo.add_argument("--port", type=_port, default=8765, metavar="PORT",
+                      help="port du portail sur 127.0.0.1 (par défaut : 8765 ; 0 : un port libre)")
     local = sub.add_parser("local", help="démarrer l’AWS local embarqué et afficher les variables pour "
                                          "« relance import » et « relance invoice » (Ctrl-C pour l’arrêter)",
                            description="Démarre la pile AWS locale (moto) créée depuis template.yaml et affiche les "
@@ -594,6 +602,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _local_portal() -> type:
+    from .local.portal import LocalPortal
+
+    return LocalPortal
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .local.demo import DayResult, Payer, run_demo
 
@@ -673,6 +687,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
                       f"la plateforme pour {posted['invoice']}, requête signée vérifiée — "
                       f"{STATUS_OUTCOMES.get(str(posted.get('outcome')), str(posted.get('outcome')))}.[/bold]")
 
+    portal_visit: dict[str, object] = {}
+
+    def visit_portal(local_portal, functions, store) -> None:  # local.portal's types, imported lazily
+        from .local.portal import demo_link, pay_first_invoice
+
+        link = demo_link(local_portal)
+        if link is None:
+            portal_visit["error"] = "aucun e-mail de la période ne porte de lien"
+            return
+        portal_visit.update(link=link, **pay_first_invoice(link))
+        if json_mode:
+            return
+        if portal_visit.get("paid"):
+            console.print(f"[bold]Portail : {portal_visit['invoice']} payée en ligne (Stripe de démonstration sur "
+                          f"{local_portal.stripe.url}), webhook signé vérifié — la page de retour l’affiche "
+                          "payée.[/bold]")
+        else:
+            console.print(f"[red]Portail : le paiement de démonstration n’a pas abouti ({portal_visit}).[/red]")
+        console.print(f"Lien personnel d’un client (tel qu’envoyé dans son dernier e-mail) :\n  {link}")
+        if args.serve:
+            console.print(f"Portail servi sur {local_portal.url} — ouvrez le lien ci-dessus ; Ctrl-C pour arrêter.")
+            local_portal.serve_forever()
+
+    serve_portal = args.portal or args.serve
     result = run_demo(book=people, rules_dir=Path(args.rules).resolve(), start=args.start, end=args.end,
                       rerun=DEMO_RERUN if args.start <= DEMO_RERUN <= args.end else None, out_dir=args.out,
                       exports=exports, on_day=show if not json_mode else None,
@@ -682,7 +720,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                       payers={customer: Payer(after, days) for customer, (after, days) in DEMO_PAYERS.items()},
                       einvoices=[("F-2026-0452.pdf", demo_facturx())],
                       statuses=tuple((d, b) for d, b in DEMO_STATUSES if args.start <= d <= args.end),
-                      on_status=show_status if not json_mode else None)
+                      on_status=show_status if not json_mode else None,
+                      portal=visit_portal if serve_portal else None,
+                      portal_server=_local_portal() if serve_portal else None, portal_port=args.port)
     paid_effect = []
     for paid in result.payments:
         invoice_id, day = paid["invoice"], paid["date"]
@@ -702,7 +742,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     "rerun": ({"date": result.rerun.day.isoformat(), "messages": result.rerun.messages}
                               if result.rerun else None),
                     "dead_letters": result.dead_letters, "imports": result.imports, "payments": paid_effect,
-                    "statuses": result.statuses})
+                    "statuses": result.statuses,
+                    **({"portal": portal_visit} if serve_portal else {})})
         return 0
     console.print(f"\nTotal : {_count(total_messages, 'message')} pour {_count(total_actions, 'relance')} de "
                   f"facture, {_count(total_dossiers, 'dossier')} d’injonction de payer ; "

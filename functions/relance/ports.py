@@ -109,7 +109,21 @@ class EmailConfirmations(Protocol):
         ...
 
 
-class ChannelStore(MessageActions, History, EmailConfirmations, Protocol):
+class PortalLinkStore(Protocol):
+    """The portal links a message carries: one record per link, found by the id its token holds."""
+
+    def keep_portal_link(self, link_id: str, fields: dict[str, Any], *, expires_at: int) -> None: ...
+
+    def portal_link(self, link_id: str) -> dict[str, Any] | None:
+        """The link's record (``customer``, ``channel``, ``issued``, ``revoked``…), ``None`` when unknown."""
+        ...
+
+    def revoke_portal_link(self, link_id: str) -> bool:
+        """``False`` when there is no such link."""
+        ...
+
+
+class ChannelStore(MessageActions, History, EmailConfirmations, PortalLinkStore, Protocol):
     """What the channel functions read and keep about a message (``app.deliver``)."""
 
     def invoices(self, ids: Iterable[str]) -> dict[str, Invoice | Unusable]:
@@ -234,6 +248,22 @@ class LitigationStore(Ledger, History, ParkedSteps, EmailConfirmations, Protocol
     def history(self, invoice_id: str) -> list[dict[str, Any]]: ...
 
 
+class PortalStore(PortalLinkStore, Ledger, History, Protocol):
+    """What the debtor portal reads and records (``app.portal``)."""
+
+    def customer(self, customer_id: str) -> Customer | None: ...
+
+    def customer_open_invoices(self, customer_id: str) -> list[Invoice]:
+        """The customer's open invoices (open, disputed, in litigation) that still have something due."""
+        ...
+
+    def keep_checkout(self, session_id: str, fields: dict[str, Any], *, expires_at: int) -> None: ...
+
+    def checkout(self, session_id: str) -> dict[str, Any] | None:
+        """A payment session the portal started (``invoice``, ``customer``, ``link_id``), or ``None``."""
+        ...
+
+
 class ReportStore(EmailConfirmations, Protocol):
     def whole_book(self) -> Book:
         """Every customer and invoice, paid ones included: the weekly report (never the daily path)."""
@@ -328,6 +358,21 @@ class PostalReceipt:
     provider_id: str  # the provider's id of the sending
     tracking_number: str = ""  # registered letters: the La Poste tracking / AR number
     cost: str = ""  # as reported, decimal string in euros, when known
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSession:
+    id: str  # the provider's session id (Stripe: cs_…)
+    url: str  # where the debtor pays
+    payment_status: str = ""  # paid | unpaid | no_payment_required
+
+
+class CheckoutProvider(Protocol):
+    def create_session(self, *, invoice_id: str, amount: Decimal, currency: str, description: str,
+                       success_url: str, cancel_url: str) -> CheckoutSession:
+        """A hosted payment page for one invoice (card and SEPA Debit), our invoice id in its metadata.
+        Raises a :class:`ProviderError`."""
+        ...
 
 
 class LetterProvider(Protocol):

@@ -72,6 +72,10 @@ class Settings:
     einvoicing_secrets_parameter: str = ""  # SSM SecureString: the PA status notice secret(s); "": route off
     platform_report_url: str = ""  # where relance reports « 212 Encaissée » to the PA; "": off (the default)
     platform_report_secret_parameter: str = ""  # SSM SecureString: the secret those reports are signed with
+    portal_url: str = ""  # PORTAL_URL: the debtor portal's base URL (its custom domain); "" → messages carry no link
+    portal_keys_parameter: str = ""  # SSM SecureString: the portal link keys, "id:secret" pairs, the signing one first
+    stripe_api_key_parameter: str = ""  # SSM SecureString: the Stripe secret key the portal creates sessions with
+    stripe_api_url: str = "https://api.stripe.com"  # STRIPE_API_URL: the loopback fake locally
     today_override: date | None = None  # RELANCE_TODAY: act as if it were that day (the local demo, a replay)
 
     @classmethod
@@ -121,9 +125,16 @@ class Settings:
             einvoicing_secrets_parameter=env.get("EINVOICING_SECRETS_PARAMETER", "").strip(),
             platform_report_url=env.get("PLATFORM_REPORT_URL", "").strip(),
             platform_report_secret_parameter=env.get("PLATFORM_REPORT_SECRET_PARAMETER", "").strip(),
+            portal_url=env.get("PORTAL_URL", "").strip().rstrip("/"),
+            portal_keys_parameter=env.get("PORTAL_KEYS_PARAMETER", "").strip(),
+            stripe_api_key_parameter=env.get("STRIPE_API_KEY_PARAMETER", "").strip(),
+            stripe_api_url=env.get("STRIPE_API_URL", "").strip() or "https://api.stripe.com",
         )
         if settings.email_fallback not in ("letter", "none"):
             raise SettingsError(f"EMAIL_FALLBACK must be letter or none, not {settings.email_fallback!r}")
+        if settings.portal_url and not settings.portal_url.startswith(("https://", "http://127.0.0.1",
+                                                                       "http://localhost")):
+            raise SettingsError(f"PORTAL_URL must be an https:// address, not {settings.portal_url!r}")
         if settings.letter_provider not in ("local", "merci_facteur"):
             raise SettingsError(f"LETTER_PROVIDER must be local or merci_facteur, not {settings.letter_provider!r}")
         for name in need:

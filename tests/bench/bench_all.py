@@ -6,6 +6,7 @@ import bench_aws
 import bench_coldstart
 import bench_import
 import bench_planner
+import bench_portal
 import bench_runtime
 
 WIDTH = 62
@@ -73,6 +74,8 @@ def main() -> None:
     for row in bench_aws.measure_rows():
         show(*row)
     for row in bench_import.measure_rows():
+        show(*row)
+    for row in bench_portal.measure_rows():
         show(*row)
     seconds, messages, actions = bench_runtime.pipeline(10_000, due_every=200)
     show("local pipeline end to end, 10 000 invoices, one day",

@@ -269,3 +269,35 @@ def test_parked_steps_come_back_on_their_day(any_store):
     assert [f["key"] for _, f in due] == ["k1"]
     any_store.unpark(due[0][0])
     assert [f["key"] for _, f in any_store.parked_until(date.max)] == ["k2"]
+
+
+# -- the debtor portal --------------------------------------------------------------------------------------------
+def test_a_portal_link_is_kept_read_back_and_revoked(any_store):
+    any_store.keep_portal_link("L1", {"customer": "C1", "channel": "email", "token": "v1.k.x.y", "expires": 1799999999},
+                               expires_at=1799999999)
+    assert any_store.portal_link("L1")["customer"] == "C1"
+    assert any_store.portal_link("L1")["expires"] == 1799999999
+    assert not any_store.portal_link("L1").get("revoked")
+    assert any_store.revoke_portal_link("L1") is True and any_store.portal_link("L1")["revoked"] is True
+    assert any_store.portal_link("L1")["customer"] == "C1"
+    assert any_store.revoke_portal_link("nope") is False and any_store.portal_link("nope") is None
+
+
+def test_a_customer_s_open_invoices_are_its_own_still_due_ones(any_store):
+    any_store.seed(book([business("C1"), business("C2")],
+                        [invoice("F1"), invoice("F2", status="paid", paid_on="2026-10-20"),
+                         invoice("F3", amount_due="0.00"), invoice("F4", status="disputed"),
+                         invoice("F5", "C2"), invoice("F6", status="cancelled")]))
+    assert sorted(i.id for i in any_store.customer_open_invoices("C1")) == ["F1", "F4"]
+    assert [i.id for i in any_store.customer_open_invoices("C2")] == ["F5"]
+    pay(any_store, "evt_1", "1200.00")
+    assert sorted(i.id for i in any_store.customer_open_invoices("C1")) == ["F4"]  # read fresh after a payment
+    assert any_store.customer_open_invoices("C9") == []
+
+
+def test_a_checkout_session_is_kept_and_read_back(any_store):
+    any_store.keep_checkout("cs_1", {"invoice": "F1", "customer": "C1", "link_id": "L1", "amount": "12.00"},
+                            expires_at=1799999999)
+    assert any_store.checkout("cs_1") == {"type": "checkout", "invoice": "F1", "customer": "C1", "link_id": "L1",
+                                          "amount": "12.00"}
+    assert any_store.checkout("cs_2") is None

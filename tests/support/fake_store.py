@@ -416,6 +416,30 @@ class FakeStore:
             found = self._sendings.get((kind, key))
             return dict(found) if found is not None else None
 
+    # -- the portal ------------------------------------------------------------------------------------
+    def keep_portal_link(self, link_id: str, fields: dict[str, Any], *, expires_at: int) -> None:
+        self._keep("portal_link", link_id, {"type": "portal_link", **fields})
+
+    def portal_link(self, link_id: str) -> dict[str, Any] | None:
+        return self._kept_record("portal_link", link_id)
+
+    def revoke_portal_link(self, link_id: str) -> bool:
+        found = self.portal_link(link_id)
+        if found is None:
+            return False
+        self._keep("portal_link", link_id, {**found, "revoked": True})
+        return True
+
+    def customer_open_invoices(self, customer_id: str) -> list[Invoice]:
+        with self._lock:
+            return [i for i, _ in self._invoices.values() if i.customer_id == customer_id and _is_open(i)]
+
+    def keep_checkout(self, session_id: str, fields: dict[str, Any], *, expires_at: int) -> None:
+        self._keep("checkout", session_id, {"type": "checkout", **fields})
+
+    def checkout(self, session_id: str) -> dict[str, Any] | None:
+        return self._kept_record("checkout", session_id)
+
     def note_outcome_unknown(self, message_key: str, fields: dict[str, Any], *, expires_at: int) -> None:
         self._keep("sending", message_key, {"type": "send_outcome_unknown", **fields})
 

@@ -37,6 +37,7 @@ from ..ports import (
 )
 from .messages import ChannelMessage, MalformedMessage, MessageAction, reroute_to_letter
 from .notifications import confirmed_send, send_once
+from .portal import Links
 
 # How long a retry waits for SES's « Send » event after a lost answer before sending again. The queue's backoff
 # hands the message over at +30 s, +90 s, +210 s: the third attempt sends, two are left before the DLQ.
@@ -76,6 +77,7 @@ class ReadyMessage:
     rendered: Rendered
     dropped: list[tuple[str, str]] = field(default_factory=list)
     others: list[Invoice] = field(default_factory=list)  # the statement: the customer's other open invoices
+    portal_link: str = ""  # the link the message carries (a letter's short one), "" without the portal
 
     @property
     def total(self) -> Decimal:
@@ -100,8 +102,9 @@ class Channels:
 
     def __init__(self, *, rules: Rules, store: ChannelStore, now: Callable[[], datetime],
                  today: Callable[[], date], attempt: int = 1, confirmation_wait_s: float = CONFIRMATION_WAIT_S,
-                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC), links: Links | None = None) -> None:
         self.rules = rules
+        self.links = links  # the debtor portal's links: each message carries a new one (None: no portal)
         self.store = store
         self.now = now
         self.today = today
@@ -186,14 +189,19 @@ class Channels:
         # A step's own template is for its own channel; a message moved to another channel (no e-mail
         # address → letter) takes that channel's template for the tone.
         template = step.template if step.channel == message.channel else None
+        link = ""
+        if self.links is not None:
+            link = self.links.mint(customer.id, message.channel, self.rules,
+                                   message_key=message.key).for_channel(message.channel)
         try:
             rendered = render_message(self.rules, customer=customer, invoices=keep, channel=message.channel,
                                       tone=message.tone, step_id=step.id, at=step.at_label, template=template,
-                                      today=today, others=others)
+                                      today=today, others=others,
+                                      portal_link=link)
         except (TemplateMissing, RenderFailed) as err:
             self._events(message, "action_failed", [i.id for i in keep], reason=str(err))
             return Delivery("failed", reason=str(err), dropped=dropped)
-        return ReadyMessage(message, customer, keep, step, rendered, dropped, others)
+        return ReadyMessage(message, customer, keep, step, rendered, dropped, others, link)
 
     # -- e-mail ------------------------------------------------------------------------------------
     def email(self, message: ChannelMessage, *, sender: EmailSender, documents: Documents | None,
@@ -367,7 +375,8 @@ def letter_document(rules: Rules, prepared: ReadyMessage, registered: bool, toda
                           lines=lines, registered=registered, reference=prepared.message.key[:12],
                           payment_reference=" ".join(i.id for i in prepared.invoices), total=prepared.total,
                           others=tuple(LetterLine(i.id, i.issue_date, i.due_date, i.amount, i.amount_due)
-                                       for i in sorted(prepared.others, key=lambda i: (i.due_date, i.id))))
+                                       for i in sorted(prepared.others, key=lambda i: (i.due_date, i.id))),
+                          portal_link=prepared.portal_link)
 
 
 def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], company_name: str,

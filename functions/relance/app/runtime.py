@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..adapters.aws import client
 from ..settings import CHANNEL_QUEUE_VARIABLES, Settings
+from .clock import now_utc
 
 # The adapters are imported by the property that builds them: a function imports only those its requests use
 # (the webhook never queues, the evaluator never reads a secret), part of its cold start.
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from ..domain.policy import Rules
     from ..ports import LetterProvider, PlatformReporter
     from .clock import Clock
+    from .portal import Links
 
 
 @dataclass
@@ -105,6 +107,16 @@ class Runtime:
         secret = self.secret(self.settings.platform_report_secret_parameter)
         return HttpPlatformReporter(self.settings.platform_report_url,
                                     [s.strip() for s in secret.split(",") if s.strip()])
+
+    def portal_links(self) -> Links | None:
+        """The debtor portal's links (None when PORTAL_URL is not set: messages then carry no link). Tokens
+        expire in real time, whatever day the clock is pinned to."""
+        from .portal import Links, keys_from_secret
+
+        if not self.settings.portal_url or not self.settings.portal_keys_parameter:
+            return None
+        keys = keys_from_secret(self.secret(self.settings.portal_keys_parameter))
+        return Links(keys=keys, base_url=self.settings.portal_url, store=self.store, now=now_utc)
 
     @cached_property
     def letter_provider(self) -> LetterProvider:

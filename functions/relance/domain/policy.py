@@ -14,6 +14,7 @@ from .calendar import CalendarSettings
 from .conditions import Predicate
 from .contact import ContactPolicy
 from .model import Address
+from .portal import PortalPolicy
 from .terms import DEFAULT_TONES
 
 if TYPE_CHECKING:
@@ -123,3 +124,4 @@ class Rules:
     rates: Rates | None = None  # the shipped rates completed by a ``rates`` section; None: the shipped ones
     courts: CourtTable | None = None  # the shipped courts completed by a ``courts`` section; None: the shipped ones
     contact: ContactPolicy | None = None  # the ``contact`` section (SPEC §2.8); None: each message as in §2.7
+    portal: PortalPolicy = field(default_factory=PortalPolicy)  # the ``portal`` section: the debtor's links and choices

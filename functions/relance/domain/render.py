@@ -25,7 +25,8 @@ from .terms import CHANNELS_WITH_SUBJECT
 SUBJECT_PREFIX = "Objet :"
 SUBJECT_LINE = re.compile(r"^Objet\s*:\s*")  # \s also matches the no-break spaces French typing inserts
 DEFAULT_LANGUAGE = "fr"
-CONTEXT_NAMES = ("customer", "invoices", "total", "other_invoices", "other_total", "company", "legal", "step", "today")
+CONTEXT_NAMES = ("customer", "invoices", "total", "other_invoices", "other_total", "company", "legal", "step", "today",
+                 "portal_link")
 # Templates are read from files on every render on purpose: a rule editor's fix applies at the next run.
 
 
@@ -97,17 +98,20 @@ def interest_rate_text(late_interest: str | Decimal) -> str:
 
 
 def message_context(*, customer: Customer, invoices: Iterable[Invoice], company: Any, legal: LegalView,
-                    step: StepView, today: date, others: Iterable[Invoice] = ()) -> dict[str, Any]:
+                    step: StepView, today: date, others: Iterable[Invoice] = (),
+                    portal_link: str = "") -> dict[str, Any]:
     """What a template sees. ``others``: the customer's other open invoices, listed for information below the
     invoices the message demands (the statement of account, SPEC §2.8) — ``other_invoices``, most overdue first,
-    and ``other_total``; a template that does not use them still renders."""
+    and ``other_total``; a template that does not use them still renders.
+    ``portal_link``: the debtor's personal link to the portal (short on letters), ``""`` when there is none."""
     views = [InvoiceView.of(i, today) for i in invoices]
     listed = {v.id for v in views}
     statement = sorted((InvoiceView.of(i, today) for i in others if i.id not in listed and on_statement(i, today)),
                        key=lambda v: (v.due_date, v.id))
     return {"customer": customer, "invoices": views, "total": sum((v.amount_due for v in views), Decimal(0)),
             "other_invoices": statement, "other_total": sum((v.amount_due for v in statement), Decimal(0)),
-            "company": company, "legal": legal, "step": step, "today": today}
+            "company": company, "legal": legal, "step": step, "today": today,
+            "portal_link": portal_link}
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +166,7 @@ def legal_view(legal: Any) -> LegalView:
 
 def render_message(rules: Any, *, customer: Customer, invoices: Iterable[Invoice], channel: str, tone: str | None,
                    step_id: str, at: str, template: str | None, today: date,
-                   others: Iterable[Invoice] = ()) -> Rendered:
+                   others: Iterable[Invoice] = (), portal_link: str = "") -> Rendered:
     """What the debtor reads for one message. A language without its own template falls back to French.
     ``others``: the customer's other open invoices, for the statement of account (:func:`message_context`)."""
     templates_dir = rules.directory / "templates"
@@ -173,7 +177,7 @@ def render_message(rules: Any, *, customer: Customer, invoices: Iterable[Invoice
         raise TemplateMissing(f"no template for {channel}/{template or tone} in {customer.language}")
     context = message_context(customer=customer, invoices=invoices, company=rules.company,
                               legal=legal_view(rules.legal), step=StepView(step_id, at, channel, tone), today=today,
-                              others=others)
+                              others=others, portal_link=portal_link)
     return render_file(path, context, channel, name=path.relative_to(templates_dir).as_posix())
 
 

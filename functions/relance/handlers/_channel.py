@@ -62,7 +62,18 @@ class ChannelFunction:
     def channels(self, rt: Runtime) -> Channels:
         return Channels(rules=rt.rules, store=rt.store, attempt=self._attempt,
                         confirmation_wait_s=rt.settings.ses_confirmation_wait_s, now=rt.clock.now,
-                        today=rt.clock.today)
+                        today=rt.clock.today, links=self._links(rt))
+
+    def _links(self, rt: Runtime) -> Any:
+        """The portal's links; when they cannot be had (the key parameter missing or unreadable), the reminders
+        go out without a link rather than not at all — and the error is logged and counted for the alarm."""
+        try:
+            return rt.portal_links
+        except Exception as err:  # whatever SSM or the parameter's content throws
+            self.logger.error("portal links unavailable: messages go without a link",
+                              extra={"error": type(err).__name__})
+            self.metrics.add_metric(name="PortalLinksUnavailable", unit=MetricUnit.Count, value=1)
+            return None
 
     def _deliver(self, message: dict[str, Any]) -> dict[str, Any]:
         rt = self.runtime()

@@ -90,3 +90,4 @@ class LetterDocument:
     total: Decimal = field(default=Decimal(0))
     # The debtor's other open invoices, listed for information under the sums the letter demands (SPEC §2.8).
     others: tuple[LetterLine, ...] = ()
+    portal_link: str = ""  # the debtor's short portal link: printed with its QR code under the transfer details

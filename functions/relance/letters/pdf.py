@@ -126,6 +126,7 @@ def _lay_out(doc: LetterDocument, style: LetterStyle) -> _LetterPdf:
     _invoice_table(pdf, doc.lines, letter_total(doc))
     _statement(pdf, doc)
     _payment_box(pdf, doc)
+    _portal_box(pdf, doc)
     _closing_and_signature(pdf, closing, doc.sender)
     return pdf
 
@@ -401,16 +402,19 @@ def _payment_box(pdf: _LetterPdf, doc: LetterDocument) -> None:
     if doc.payment_reference:
         rows.append(("Référence à indiquer", doc.payment_reference))
     row_h = 4.4 if pdf.style.compact_payment else 5.0
-    height = 7 + row_h * len(rows) + 3
+    # The portal link's QR code sits in the box, on the right: the letter grows no longer for it.
+    qr = QR_SIDE_MM - (4 if pdf.style.compact_payment else 0) if doc.portal_link else 0.0
+    height = max(7 + row_h * len(rows) + 3, qr + 6 if qr else 0)
     if pdf.will_page_break(height):
         pdf.add_page()
     top = pdf.get_y()
     pdf.set_draw_color(120, 120, 120)
     pdf.set_line_width(0.3)
     pdf.rect(MARGIN, top, CONTENT_W, height)
+    inner = CONTENT_W - 8 - (qr + 4 if qr else 0)
     pdf.set_xy(MARGIN + 4, top + 2)
     pdf.set_font(FONT, "B", 10)
-    pdf.cell(CONTENT_W - 8, 5, "Règlement par virement", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(inner, 5, "Règlement par virement", new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.ln(1)
     label_w = 44.0
     for label, value in rows:
@@ -420,10 +424,48 @@ def _payment_box(pdf: _LetterPdf, doc: LetterDocument) -> None:
         pdf.cell(label_w, row_h, f"{label} :")
         pdf.set_text_color(0, 0, 0)
         pdf.set_font(FONT, "B" if label in ("IBAN", "Référence à indiquer") else "", 9.5)
-        pdf.cell(CONTENT_W - 8 - label_w, row_h, pdf.text_of(_fit(pdf, value, CONTENT_W - 8 - label_w)),
+        pdf.cell(inner - label_w, row_h, pdf.text_of(_fit(pdf, value, inner - label_w)),
                  new_x=XPos.LEFT, new_y=YPos.NEXT)
+    if qr:
+        _qr_code(pdf, doc.portal_link, MARGIN + CONTENT_W - 4 - qr, top + 3, qr)
     pdf.set_line_width(0.2)
     pdf.set_xy(MARGIN, top + height + (3 if pdf.style.compact_payment else 5))
+
+
+QR_SIDE_MM = 22.0
+
+
+def _qr_code(pdf: _LetterPdf, text: str, x: float, y: float, side: float) -> None:
+    """A QR code of ``text``, drawn module by module (no image library in the letter function)."""
+    import segno
+
+    matrix = [list(row) for row in segno.make(text, error="m", micro=False).matrix]
+    module = side / len(matrix)
+    pdf.set_fill_color(0, 0, 0)
+    for row_index, row in enumerate(matrix):
+        for column, dark in enumerate(row):
+            if dark:
+                pdf.rect(x + column * module, y + row_index * module, module, module, style="F")
+    pdf.set_fill_color(255, 255, 255)
+
+
+def _portal_box(pdf: _LetterPdf, doc: LetterDocument) -> None:
+    """Without transfer details (no IBAN in the rules), the portal link's QR code on its own, under the text that
+    gives its address; with them, the code is in the transfer box."""
+    if not doc.portal_link or doc.sender.iban:
+        return
+    side = QR_SIDE_MM - (4 if pdf.style.compact_payment else 0)
+    if pdf.will_page_break(side + 4):
+        pdf.add_page()
+    top = pdf.get_y()
+    _qr_code(pdf, doc.portal_link, MARGIN, top, side)
+    pdf.set_xy(MARGIN + side + 5, top + 2)
+    pdf.set_font(FONT, "B", 10)
+    pdf.cell(CONTENT_W - side - 5, 5, "Régler en ligne ou nous répondre", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_font(FONT, size=9.5)
+    pdf.cell(CONTENT_W - side - 5, 5, pdf.text_of(_fit(pdf, doc.portal_link, CONTENT_W - side - 5)))
+    pdf.set_font(FONT, size=10)
+    pdf.set_xy(MARGIN, top + side + (2 if pdf.style.compact_payment else 4))
 
 
 def _closing_and_signature(pdf: _LetterPdf, closing: list[str], sender: Sender) -> None:

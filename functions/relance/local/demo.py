@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -391,10 +392,15 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
              function_env: dict[str, str] | None = None, payers: Mapping[str, Payer] | None = None,
              einvoices: list[tuple[str, bytes]] = (),
              statuses: tuple[tuple[date, dict[str, Any]], ...] = (),
-             on_status: Callable[[dict[str, Any]], None] | None = None) -> DemoResult:
+             on_status: Callable[[dict[str, Any]], None] | None = None,
+             portal: Callable[[Any, LocalFunctions, DynamoStore], None] | None = None,
+             portal_server: Callable[..., Any] | None = None, portal_port: int = 0) -> DemoResult:
     """``payment``: (day, invoice) paid by a signed Stripe event; ``payers``: debtors (by customer id) who pay
     after a given reminder, through the generic payment webhook, on their day; ``einvoices``: e-invoice files
-    dropped in the import bucket; ``statuses``: (day, body) platform statuses posted to the signed route."""
+    dropped in the import bucket; ``statuses``: (day, body) platform statuses posted to the signed route.
+    ``portal``: serve the debtor portal during the run with ``portal_server`` (``local.portal.LocalPortal``, handed
+    in: it builds on this module) — every message then carries a link — and call ``portal(local_portal, functions,
+    store)`` after the last day, the stack still up."""
     if out_dir is not None:  # what an earlier run wrote would read as this run's (a dossier since merged…)
         for folder in DEMO_FOLDERS:
             shutil.rmtree(out_dir / folder, ignore_errors=True)
@@ -403,65 +409,86 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
                             int(stack.resolver.parameters["Shards"]))
         store.seed(book)
         put_demo_secrets(stack)
-        functions = LocalFunctions(stack, rules_dir, function_env)
-        payments: list[dict[str, Any]] = []
-
-        promised: dict[date, list[tuple[str, str]]] = {}  # day → (invoice, payer's name) a debtor pays then
-        names = {c.id: c.name for c in book.customers.values()}
-        posted: list[dict[str, Any]] = []
-
-        def before_day(day: date) -> None:
-            paying = [("stripe", payment[1], "")] if payment is not None and day == payment[0] else []
-            paying += [("generic", invoice_id, name) for invoice_id, name in promised.pop(day, [])]
-            for provider, invoice_id, name in paying:
-                found = store.invoice(invoice_id)
-                if found is None or found[0].is_settled_on(day):
-                    continue  # paid already (or by someone else)
-                paid = (pay_with_stripe(functions, store, invoice_id, day) if provider == "stripe" else
-                        pay_with_bank_notice(functions, store, invoice_id, day, name))
-                payments.append(paid)
-                if on_payment is not None:
-                    on_payment(paid)
-            for when, body in statuses:
-                if when == day:
-                    posted.append(post_status(functions, body))
-                    if on_status is not None:
-                        on_status(posted[-1])
-
-        def after_day(result: DayResult) -> None:
-            for message in result.messages:
-                payer = (payers or {}).get(message["customer"])
-                if payer is not None and payer.wakes_on(message):
-                    promised.setdefault(result.day + timedelta(days=payer.days), []).extend(
-                        (a["invoice"], names.get(message["customer"], "")) for a in message["actions"])
-            if on_day is not None:
-                on_day(result)
-
-        imports = drop_exports(stack, functions, list(exports), out_dir)
-        imports += drop_einvoices(stack, functions, list(einvoices))
-        if on_imports is not None:
-            on_imports(imports)
-        outputs = Outputs(stack, out_dir)
-        days = run_days(stack, functions, start, end, outputs, after_day, before_day, store)
-        again = run_day(stack, functions, rerun, outputs, store) if rerun else None
-        if out_dir is not None:
-            # The weekly report function, as on the Monday after the period: out/report.html and .csv.
-            functions.invoke("ReportFunction", {"on": end.isoformat()}, RELANCE_TODAY=end.isoformat())
-            s3, bucket = stack.client("s3"), stack.physical["DocumentsBucket"]
-            for suffix in ("html", "csv"):
-                data = s3.get_object(Bucket=bucket, Key=f"reports/{end.isoformat()}.{suffix}")["Body"].read()
-                out_dir.mkdir(parents=True, exist_ok=True)
-                (out_dir / f"report.{suffix}").write_bytes(data)
-        if out_dir is not None:
-            write_histories(store, out_dir / HISTORIES)
-        sqs = stack.client("sqs")
-        dead = sum(int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-                       ["Attributes"]["ApproximateNumberOfMessages"])
-                   for logical, url in stack.physical.items() if logical.endswith("DLQ"))
-    result = DemoResult(days, again, dead, imports, payments, posted)
+        with ExitStack() as cleanup:
+            local_portal = None
+            env = dict(function_env or {})
+            if portal is not None and portal_server is not None:
+                local_portal = cleanup.enter_context(portal_server(stack, port=portal_port, today=end.isoformat()))
+                env.update(local_portal.env)
+            functions = LocalFunctions(stack, rules_dir, env)
+            if local_portal is not None:
+                local_portal.attach(functions)
+            result = _run(stack, store, functions, book=book, start=start, end=end, rerun=rerun,
+                          out_dir=out_dir, exports=exports, on_day=on_day, on_imports=on_imports, payment=payment,
+                          on_payment=on_payment, payers=payers, einvoices=einvoices, statuses=statuses,
+                          on_status=on_status)
+            if portal is not None and local_portal is not None:
+                portal(local_portal, functions, store)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "queued.json").write_text(json.dumps(
-            {d.day.isoformat(): d.messages for d in days if d.messages}, ensure_ascii=False, indent=2) + "\n",
+            {d.day.isoformat(): d.messages for d in result.days if d.messages}, ensure_ascii=False, indent=2) + "\n",
             encoding="utf-8")
     return result
+
+
+def _run(stack: LocalStack, store: DynamoStore, functions: LocalFunctions, *, book: Book, start: date,
+         end: date, rerun: date | None, out_dir: Path | None, exports: list[Path],
+         on_day: Callable[[DayResult], None] | None, on_imports: Callable[[list[dict[str, Any]]], None] | None,
+         payment: tuple[date, str] | None, on_payment: Callable[[dict[str, Any]], None] | None,
+         payers: Mapping[str, Payer] | None, einvoices: list[tuple[str, bytes]],
+         statuses: tuple[tuple[date, dict[str, Any]], ...],
+         on_status: Callable[[dict[str, Any]], None] | None) -> DemoResult:
+    payments: list[dict[str, Any]] = []
+    promised: dict[date, list[tuple[str, str]]] = {}  # day → (invoice, payer's name) a debtor pays then
+    names = {c.id: c.name for c in book.customers.values()}
+    posted: list[dict[str, Any]] = []
+
+    def before_day(day: date) -> None:
+        paying = [("stripe", payment[1], "")] if payment is not None and day == payment[0] else []
+        paying += [("generic", invoice_id, name) for invoice_id, name in promised.pop(day, [])]
+        for provider, invoice_id, name in paying:
+            found = store.invoice(invoice_id)
+            if found is None or found[0].is_settled_on(day):
+                continue  # paid already (or by someone else)
+            paid = (pay_with_stripe(functions, store, invoice_id, day) if provider == "stripe" else
+                    pay_with_bank_notice(functions, store, invoice_id, day, name))
+            payments.append(paid)
+            if on_payment is not None:
+                on_payment(paid)
+        for when, body in statuses:
+            if when == day:
+                posted.append(post_status(functions, body))
+                if on_status is not None:
+                    on_status(posted[-1])
+
+    def after_day(result: DayResult) -> None:
+        for message in result.messages:
+            payer = (payers or {}).get(message["customer"])
+            if payer is not None and payer.wakes_on(message):
+                promised.setdefault(result.day + timedelta(days=payer.days), []).extend(
+                    (a["invoice"], names.get(message["customer"], "")) for a in message["actions"])
+        if on_day is not None:
+            on_day(result)
+
+    imports = drop_exports(stack, functions, list(exports), out_dir)
+    imports += drop_einvoices(stack, functions, list(einvoices))
+    if on_imports is not None:
+        on_imports(imports)
+    outputs = Outputs(stack, out_dir)
+    days = run_days(stack, functions, start, end, outputs, after_day, before_day, store)
+    again = run_day(stack, functions, rerun, outputs, store) if rerun else None
+    if out_dir is not None:
+        # The weekly report function, as on the Monday after the period: out/report.html and .csv.
+        functions.invoke("ReportFunction", {"on": end.isoformat()}, RELANCE_TODAY=end.isoformat())
+        s3, bucket = stack.client("s3"), stack.physical["DocumentsBucket"]
+        for suffix in ("html", "csv"):
+            data = s3.get_object(Bucket=bucket, Key=f"reports/{end.isoformat()}.{suffix}")["Body"].read()
+            out_dir.mkdir(parents=True, exist_ok=True)
+            (out_dir / f"report.{suffix}").write_bytes(data)
+        write_histories(store, out_dir / HISTORIES)
+    sqs = stack.client("sqs")
+    dead = sum(int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+                   ["Attributes"]["ApproximateNumberOfMessages"])
+               for logical, url in stack.physical.items() if logical.endswith("DLQ"))
+    return DemoResult(days, again, dead, imports, payments, posted)

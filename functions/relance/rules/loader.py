@@ -29,6 +29,7 @@ from ..domain.policy import (
     Segment,
     Step,
 )
+from ..domain.portal import PortalPolicy
 from ..domain.terms import DEFAULT_TONES, POSTAL_CHANNELS, TEMPLATED_CHANNELS
 from .conditions import ConditionError, compile_condition, did_you_mean, referenced_values
 from .diagnostics import ERROR, WARNING, Diagnostic
@@ -241,6 +242,7 @@ class _Loader:
         legal = self._legal(data.get("legal", {}), rates)
         courts = self._courts(data["courts"]) if "courts" in data else None
         contact = self._contact(data["contact"] or {}) if "contact" in data else None
+        portal = self._portal(data.get("portal") or {})
         used = {s.scenario for s in segments}
         for name in scenarios:
             if name not in used:
@@ -257,7 +259,7 @@ class _Loader:
             return None
         return Rules(directory=self.directory, segments=tuple(segments), scenarios=scenarios, calendar=calendar,
                      pauses=tuple(pauses), tones=tones, company=company, legal=legal, version=data["version"],
-                     digest=digest, rates=rates, courts=courts, contact=contact)
+                     digest=digest, rates=rates, courts=courts, contact=contact, portal=portal)
 
     def _condition(self, node: Any, path: JsonPath) -> Predicate | None:
         try:
@@ -470,6 +472,26 @@ class _Loader:
                              f"message(s) par jour, un client en reçoit au plus "
                              f"{values.window_days * values.max_messages_per_day}", on_key=key in given)
         return ContactPolicy(limits, consumer)
+
+    def _portal(self, data: dict[str, Any]) -> PortalPolicy:
+        """The debtor portal's section: its links' lifetimes and what a debtor may choose alone."""
+        base = PortalPolicy()
+        values = {key: data[key] for key in ("link_days", "letter_link_days", "promise_max_days",
+                                             "dispute_pause_days", "online_payment") if key in data}
+        if "dispute_reasons" in data:
+            reasons = data["dispute_reasons"] or {}
+            values["dispute_reasons"] = tuple((str(k), str(v)) for k, v in reasons.items())
+        policy = replace(base, **values)
+        if policy.letter_link_days < policy.link_days:
+            where = ("portal", "letter_link_days") if "letter_link_days" in data else ("portal",)
+            self.warning(where, f"letter_link_days ({policy.letter_link_days}) est plus "
+                         f"court que link_days ({policy.link_days}) : le lien d’un courrier vit moins longtemps que "
+                         "celui d’un e-mail, alors que la poste prend déjà plusieurs jours", on_key=True)
+        if policy.letter_link_days < 15:
+            self.warning(("portal", "letter_link_days") if "letter_link_days" in data else ("portal",),
+                         f"un lien de courrier valable {policy.letter_link_days} jours risque d’avoir expiré quand "
+                         "le client le lit (la poste, puis le temps de répondre) : 15 jours au moins", on_key=True)
+        return policy
 
     def _rates(self, data: dict[str, Any]) -> Rates | None:
         """The shipped rates completed by the rule editor's ``rates`` section (SPEC §5), checked like them."""

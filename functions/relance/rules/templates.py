@@ -393,5 +393,8 @@ def _sample_context(rules: Rules, debtor: _Debtor, step: StepView, language: str
                 extra=extra)
         for n, due in enumerate(debtor.others_due_in_days, 1)
     ]
+    # With and without a portal link (a deployment without the portal gives ""): both branches are rendered.
+    link = "https://paiement.exemple.fr/l/exemple.0123456789" if debtor.full else ""
     return message_context(customer=customer, invoices=invoices, company=rules.company, legal=legal_view(rules.legal),
-                           step=step, today=today, others=others)
+                           step=step, today=today, others=others,
+                           portal_link=link)

@@ -1,6 +1,7 @@
 """The pages' Lambda entry (HTTP API, payload format 2.0): parse the event, dispatch, answer.
 
-Not wired in template.yaml yet: the first page family (the portal) adds its function and routes.
+A page family registers its routes on :data:`ROUTES` and exposes this module's :func:`handler` (the portal's
+function is ``relance.web.portal.handler``).
 """
 
 from __future__ import annotations
@@ -16,12 +17,21 @@ ROUTES = Router(not_found)
 
 
 def request_of(event: dict[str, Any]) -> Request:
+    import base64
+    import binascii
+
     parsed = APIGatewayProxyEventV2(event)
+    raw = event.get("body") or ""
+    try:
+        body = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode("utf-8")
+    except (binascii.Error, ValueError):
+        body = b""
     return Request(
         method=parsed.request_context.http.method.upper(),
         path=parsed.raw_path or "/",
         query=dict(parsed.query_string_parameters or {}),
         headers={k.lower(): v for k, v in (parsed.headers or {}).items()},
+        body=body,
     )
 
 

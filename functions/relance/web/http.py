@@ -30,6 +30,19 @@ class Request:
     path: str
     query: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
+    body: bytes = b""
+
+    def form(self, max_bytes: int = 16_384) -> dict[str, list[str]]:
+        """An ``application/x-www-form-urlencoded`` body as lists of values; ``{}`` for anything else or too big."""
+        from urllib.parse import parse_qs
+
+        kind = self.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/x-www-form-urlencoded" or len(self.body) > max_bytes:
+            return {}
+        try:
+            return parse_qs(self.body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
+        except (UnicodeDecodeError, ValueError):
+            return {}
 
 
 @dataclass(frozen=True, slots=True)

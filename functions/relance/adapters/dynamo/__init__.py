@@ -12,6 +12,7 @@
 | parked step       | PARKED            | <ready day>#<key>                  | Query pk, sk ≤ day          | outbox   |
 | payment event     | PAYEVT#<provider> | <event id>                         | condition on apply          | payments |
 | e-invoice status  | EISTATUS#<msg id> | MARK (and EIREVIEW#einvoicing)     | condition on apply          | einvoicing
+| portal records    | PORTAL#<link id>, CHECKOUT#<session id>: see ``portal``                                          |
 | sending records   | SENDING#, SES#, SESKEY#, LETTER#, LETTERREF#, POSTAL#, CALLS#, DIGEST#: see ``sendings`` |
 
 Open, unpaid invoices carry ``open_shard``/``open_due``: the sparse GSI ``OpenByShard`` lists exactly them,
@@ -43,6 +44,7 @@ from .items import (
 )
 from .outbox import OutboxTable
 from .payments import PaymentTable
+from .portal import PortalTable
 from .sendings import SendingTable
 
 __all__ = ["ITEM_FAULTS", "OPEN_INDEX", "OPEN_STATUSES", "DynamoStore", "customer_from_item", "customer_item",
@@ -50,5 +52,6 @@ __all__ = ["ITEM_FAULTS", "OPEN_INDEX", "OPEN_STATUSES", "DynamoStore", "custome
            "read_invoice"]
 
 
-class DynamoStore(InvoiceTable, ImportTable, OutboxTable, SendingTable, PaymentTable, EInvoicingTable):
+class DynamoStore(InvoiceTable, ImportTable, OutboxTable, SendingTable, PaymentTable, EInvoicingTable,
+                  PortalTable):
     """Every port of :mod:`relance.ports` the application uses, on one DynamoDB table."""

@@ -1,0 +1,334 @@
+"""The debtor portal's use cases: the personal link every message carries, and what a debtor does with it.
+
+A link is ``<portal url>/p/<token>``: a token signed by :mod:`relance.signing` (HMAC, key id inside, so keys
+rotate without breaking links already sent) whose only claim, besides its expiry, is a random link id. The
+customer it opens is looked up server-side (the link's record), so the URL carries no personal data; a link is
+revoked by its record, all links at once by dropping the key. Each message mints a new link (a fresh lifetime);
+an e-mail's lives ``portal.link_days``, a letter's ``portal.letter_link_days`` (the post, then the time to act).
+
+Every action is a history event on each invoice it concerns, with its time and the link's id: evidence, as the
+rest of the history. The account manager is told by e-mail of a promise, a dispute or a plan request.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from ..domain.model import Customer, Invoice
+from ..domain.policy import Rules
+from ..domain.portal import (
+    POSTAL,
+    Choice,
+    Transfer,
+    check_dispute,
+    check_plan_request,
+    check_promise,
+    transfer_for,
+)
+from ..ports import CheckoutProvider, CheckoutSession, EmailSender, PortalLinkStore, PortalStore
+from ..signing import InvalidSignature, SigningKey, sign_token, verify_token
+
+LINK_PATH = "/p/"
+
+
+def keys_from_secret(text: str) -> list[SigningKey]:
+    """The link keys kept in one SSM parameter: ``id:secret`` pairs, comma-separated, the signing one first —
+    to rotate, put the new pair first and keep the old one after it for as long as its links must live."""
+    keys = []
+    for part in text.split(","):
+        key_id, sep, secret = part.strip().partition(":")
+        if sep and key_id and secret:
+            keys.append(SigningKey(key_id, secret))
+    if not keys:
+        raise ValueError("the portal link parameter holds no id:secret pair")
+    return keys
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What a valid link opens: one customer, through one link (its id goes on every event it causes)."""
+
+    customer_id: str
+    link_id: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class PortalLink:
+    link_id: str
+    url: str  # the signed token's link: e-mails, call scripts, the QR code
+    short_url: str  # typeable, for a letter: the link id and a short MAC, resolved server-side
+
+    def for_channel(self, channel: str) -> str:
+        return self.short_url if channel in POSTAL else self.url
+
+
+SHORT_PATH = "/l/"
+_SHORT_MAC_CHARS = 10
+
+
+class Links:
+    """Mint and open portal links. ``keys[0]`` signs; every key in ``keys`` is accepted (rotation)."""
+
+    def __init__(self, *, keys: Sequence[SigningKey], base_url: str, store: PortalLinkStore,
+                 now: Callable[[], datetime], new_id: Callable[[], str] = lambda: secrets.token_urlsafe(12)) -> None:
+        self.keys = list(keys)
+        self.base_url = base_url.rstrip("/")
+        self.store = store
+        self.now = now
+        self.new_id = new_id
+
+    def mint(self, customer_id: str, channel: str, rules: Rules, *, message_key: str = "") -> PortalLink:
+        """A new link for ``customer_id``, recorded, living as long as the rules give ``channel``'s links."""
+        ttl = rules.portal.link_seconds(channel)
+        now = self.now()
+        link_id = self.new_id()
+        token = sign_token({"l": link_id}, self.keys[0], now=now, ttl_s=ttl)
+        expires = int(now.timestamp()) + ttl
+        self.store.keep_portal_link(link_id, {"customer": customer_id, "channel": channel, "token": token,
+                                              "issued": now.isoformat(timespec="seconds"), "expires": expires,
+                                              "message_key": message_key}, expires_at=expires)
+        short = f"{link_id}.{self._short_mac(self.keys[0], link_id)}"
+        return PortalLink(link_id, f"{self.base_url}{LINK_PATH}{token}", f"{self.base_url}{SHORT_PATH}{short}")
+
+    def open(self, token: str) -> Access | None:
+        """The access a token gives, or ``None`` — forged, expired, revoked, unknown: all alike to the caller."""
+        try:
+            claims = verify_token(token, self.keys, now=self.now())
+        except (InvalidSignature, ValueError):
+            return None
+        link_id = claims.get("l")
+        record = self.store.portal_link(link_id) if isinstance(link_id, str) else None
+        if not record or record.get("revoked") or not record.get("customer") or record.get("token") != token:
+            return None
+        return Access(str(record["customer"]), link_id, str(record.get("channel", "")))
+
+    def resolve_short(self, code: str) -> str | None:
+        """The token a letter's short link stands for, or ``None`` (forged, expired, revoked, unknown)."""
+        link_id, dot, mac = code.rpartition(".")
+        if not dot or not link_id or len(code) > 64:
+            return None
+        if not any(hmac.compare_digest(self._short_mac(key, link_id), mac) for key in self.keys):
+            return None
+        record = self.store.portal_link(link_id)
+        if not record or record.get("revoked") or int(record.get("expires", 0)) <= self.now().timestamp():
+            return None
+        token = record.get("token")
+        return token if isinstance(token, str) and self.open(token) is not None else None
+
+    def path_of(self, token: str) -> str:
+        return f"{LINK_PATH}{token}"
+
+    def csrf(self, access: Access) -> str:
+        """The form token of a link's pages: bound to the link, unknowable without the signing key."""
+        return self._mac(self.keys[0], b"csrf." + access.link_id.encode())
+
+    def csrf_ok(self, access: Access, offered: str) -> bool:
+        return any(hmac.compare_digest(self._mac(key, b"csrf." + access.link_id.encode()), offered or "")
+                   for key in self.keys)
+
+    @classmethod
+    def _short_mac(cls, key: SigningKey, link_id: str) -> str:
+        return cls._mac(key, b"short." + link_id.encode())[:_SHORT_MAC_CHARS]
+
+    @staticmethod
+    def _mac(key: SigningKey, message: bytes) -> str:
+        mac = hmac.new(key.secret.encode(), message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+# -- what the pages show -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    invoice: Invoice
+    days_late: int
+
+    @property
+    def id(self) -> str:
+        return self.invoice.id
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    customer: Customer
+    lines: list[Line]
+    transfer: Transfer | None
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.invoice.amount_due for line in self.lines), Decimal(0))
+
+
+def overview(store: PortalStore, rules: Rules, access: Access, today: date) -> Overview | None:
+    customer = store.customer(access.customer_id)
+    if customer is None:
+        return None
+    invoices = sorted((i for i in store.customer_open_invoices(access.customer_id)
+                       if i.amount_due > 0 and i.status in ("open", "disputed", "litigation")),
+                      key=lambda i: (i.due_date, i.id))
+    lines = [Line(i, max(0, (today - i.due_date).days)) for i in invoices]
+    transfer = transfer_for(rules.company, [(i.id, i.amount_due) for i in invoices], customer.id) if invoices else None
+    return Overview(customer, lines, transfer)
+
+
+def own_invoices(store: PortalStore, access: Access, ids: Sequence[str]) -> list[Invoice]:
+    """The invoices among ``ids`` that belong to the link's customer and are still due; others are ignored, so a
+    hand-made form cannot reach another customer's invoice."""
+    mine = {i.id: i for i in store.customer_open_invoices(access.customer_id) if i.amount_due > 0}
+    return [mine[i] for i in dict.fromkeys(ids) if i in mine]
+
+
+# -- actions -------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """What an action did: ``problem`` (French) when refused, else the invoices it concerned."""
+
+    invoices: tuple[str, ...] = ()
+    problem: str = ""
+
+
+class Portal:
+    """The debtor's actions, with the outside world passed in."""
+
+    def __init__(self, *, store: PortalStore, rules: Rules, today: Callable[[], date], now: Callable[[], datetime],
+                 notify: Callable[[Customer, str, str], None] | None = None) -> None:
+        self.store = store
+        self.rules = rules
+        self.today = today
+        self.now = now
+        self.notify = notify or (lambda customer, subject, text: None)
+
+    def _event(self, access: Access, invoices: Sequence[str], kind: str, **details: str) -> None:
+        at = self.now().astimezone(UTC).isoformat(timespec="seconds")
+        self.store.append_events([{"invoice": i, "kind": kind, "date": self.today().isoformat(), "at": at,
+                                   "source": "portal", "link_id": access.link_id, **details} for i in invoices])
+
+    def viewed(self, access: Access, invoices: Sequence[str]) -> None:
+        """The debtor opened the link: evidence that the reminder reached them (once a day is enough)."""
+        self._event(access, invoices, "portal_viewed")
+
+    def promise(self, access: Access, ids: Sequence[str], until: date | None) -> Done:
+        chosen = own_invoices(self.store, access, ids)
+        if not chosen:
+            return Done(problem="Choisissez au moins une facture.")
+        verdict = check_promise(self.rules.portal, self.today(), until)
+        if not verdict.ok:
+            return Done(problem=verdict.problem)
+        assert until is not None
+        at = self.now().astimezone(UTC).isoformat(timespec="seconds")
+        done = []
+        for invoice in chosen:
+            if self.store.update_invoice_state(invoice.id, kind="promise", on=self.today(),
+                                               sets={"promise_to_pay_until": until.isoformat()},
+                                               when_status=("open",),
+                                               details={"until": until.isoformat(), "source": "portal",
+                                                        "link_id": access.link_id, "at": at}):
+                done.append(invoice.id)
+        if done:
+            self._tell(access, "Promesse de paiement", f"Le client promet de régler {', '.join(done)} au plus tard "
+                       f"le {until.strftime('%d/%m/%Y')} (espace client, lien {access.link_id}).")
+        return Done(tuple(done)) if done else Done(problem="Ces factures ne peuvent plus recevoir de promesse.")
+
+    def dispute(self, access: Access, ids: Sequence[str], reason: str, comment: str) -> Done:
+        chosen = own_invoices(self.store, access, ids)
+        if not chosen:
+            return Done(problem="Choisissez au moins une facture.")
+        verdict = check_dispute(self.rules.portal, reason, comment)
+        if not verdict.ok:
+            return Done(problem=verdict.problem)
+        # Disputed (the planner pauses, SPEC §2 rule 2) pending a person's review, who has dispute_pause_days to
+        # look: the deadline is on the event and in the account manager's notice.
+        until = self.today() + timedelta(days=self.rules.portal.dispute_pause_days)
+        at = self.now().astimezone(UTC).isoformat(timespec="seconds")
+        done = []
+        for invoice in chosen:
+            if self.store.update_invoice_state(
+                    invoice.id, kind="dispute", on=self.today(), sets={"status": "disputed"}, when_status=("open",),
+                    details={"reason": reason, "comment": comment[:2000], "review_until": until.isoformat(),
+                             "source": "portal", "link_id": access.link_id, "at": at}):
+                done.append(invoice.id)
+        if done:
+            label = self.rules.portal.reason_label(reason) or reason
+            self._tell(access, "Contestation à examiner",
+                       f"Le client conteste {', '.join(done)} : {label}.\n\nSon commentaire :\n{comment}\n\n"
+                       f"Les relances de ces factures sont suspendues : examinez la contestation avant le "
+                       f"{until.strftime('%d/%m/%Y')}, puis reprenez les relances (relance invoice resume) ou "
+                       "traitez le litige.")
+        return Done(tuple(done)) if done else Done(problem="Ces factures ne peuvent plus être contestées en ligne.")
+
+    def request_plan(self, access: Access, ids: Sequence[str], installments: int | None, comment: str) -> Done:
+        chosen = own_invoices(self.store, access, ids)
+        if not chosen:
+            return Done(problem="Choisissez au moins une facture.")
+        verdict: Choice = check_plan_request(installments, comment)
+        if not verdict.ok:
+            return Done(problem=verdict.problem)
+        total = sum((i.amount_due for i in chosen), Decimal(0))
+        self._event(access, [i.id for i in chosen], "plan_request", installments=str(installments),
+                    comment=comment[:2000], amount=f"{total:.2f}", status="for_review")
+        self._tell(access, "Demande d’échéancier",
+                   f"Le client demande à régler {', '.join(i.id for i in chosen)} ({total:.2f} €) en "
+                   f"{installments} échéances.\n\nSon commentaire :\n{comment}\n\nÀ vous de lui répondre.")
+        return Done(tuple(i.id for i in chosen))
+
+    def start_payment(self, access: Access, invoice_id: str, checkout: CheckoutProvider, *,
+                      return_url: str) -> CheckoutSession | Done:
+        chosen = own_invoices(self.store, access, [invoice_id])
+        if not chosen or not self.rules.portal.online_payment:
+            return Done(problem="Cette facture ne peut pas être réglée en ligne.")
+        invoice = chosen[0]
+        session = checkout.create_session(
+            invoice_id=invoice.id, amount=invoice.amount_due, currency=invoice.currency,
+            description=f"Facture {invoice.id}",
+            success_url=f"{return_url}?session_id={{CHECKOUT_SESSION_ID}}", cancel_url=f"{return_url}?annule=1")
+        self.store.keep_checkout(session.id, {"invoice": invoice.id, "customer": access.customer_id,
+                                              "link_id": access.link_id, "amount": f"{invoice.amount_due:.2f}"},
+                                 expires_at=int(self.now().timestamp()) + 30 * 86400)
+        self._event(access, [invoice.id], "checkout_started", session=session.id,
+                    amount=f"{invoice.amount_due:.2f}")
+        return session
+
+    def payment_outcome(self, session_id: str) -> tuple[str, Invoice | None]:
+        """After the checkout: ``paid`` (the webhook applied it), ``pending`` (not yet, or a SEPA debit on its
+        way) or ``unknown`` (no such session of ours) — read from our own records, never from the URL alone."""
+        kept = self.store.checkout(session_id)
+        if not kept:
+            return "unknown", None
+        found = self.store.invoice(str(kept["invoice"]))
+        invoice = found[0] if found else None
+        if invoice is not None and (invoice.status == "paid" or invoice.amount_due <= 0):
+            return "paid", invoice
+        return "pending", invoice
+
+    def _tell(self, access: Access, subject: str, text: str) -> None:
+        customer = self.store.customer(access.customer_id)
+        if customer is not None:
+            self.notify(customer, subject, text)
+
+
+def manager_notifier(sender: EmailSender, *, company_email: str, company_name: str,
+                     now: Callable[[], datetime]) -> Callable[[Customer, str, str], None]:
+    """Tell the customer's account manager (or the company's address) by e-mail."""
+    from ..domain.email import build_email
+
+    def notify(customer: Customer, subject: str, text: str) -> None:
+        to = customer.account_manager or company_email
+        if not to:
+            return
+        body = f"{customer.name} ({customer.id})\n\n{text}\n"
+        raw = build_email(sender_name=f"{company_name} — espace client", sender=company_email, to=[to],
+                          subject=f"{subject} — {customer.name}", text=body, reply_to=company_email,
+                          attachments=[], message_id=f"portal-{secrets.token_hex(8)}", sent_at=now())
+        sender.send(raw=raw, sender=company_email, to=[to], reply_to=company_email,
+                    tags={"message_key": "portal"})
+
+    return notify
