@@ -123,3 +123,4 @@ class Rules:
     rates: Rates | None = None  # the shipped rates completed by a ``rates`` section; None: the shipped ones
     courts: CourtTable | None = None  # the shipped courts completed by a ``courts`` section; None: the shipped ones
     contact: ContactPolicy | None = None  # the ``contact`` section (SPEC §2.8); None: each message as in §2.7
+    fallback_language: str = "fr"  # the templates' language for a customer whose own language has none
