@@ -207,7 +207,8 @@ def _legal_lint(compiled: Any, name: str, source: str, rules: Rules, step: StepV
     return [Diagnostic(name, line, 1, WARNING, message)
             for line, message in lint_rendered(render, debtors, formal_notice=formal_notice,
                                                deadline_days=rules.legal.formal_notice_deadline_days,
-                                               indemnity=rules.legal.recovery_indemnity, source=source)]
+                                               indemnity=rules.legal.recovery_indemnity, source=source,
+                                               language=language)]
 
 
 # The shape of each variable, for the attribute check that covers every branch (rendering covers the branches
