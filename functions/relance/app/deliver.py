@@ -340,7 +340,8 @@ def letter_document(rules: Rules, prepared: ReadyMessage, registered: bool, toda
                           recipient_address=prepared.customer.address, place=company.address.city,
                           date=today, subject=prepared.rendered.subject, body=prepared.rendered.body,
                           lines=lines, registered=registered, reference=prepared.message.key[:12],
-                          payment_reference=" ".join(i.id for i in prepared.invoices), total=prepared.total)
+                          payment_reference=" ".join(i.id for i in prepared.invoices), total=prepared.total,
+                          language=prepared.rendered.language)
 
 
 def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], company_name: str,
