@@ -354,7 +354,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         path = args.out / f"{stem}.eml"
         path.write_bytes(build_email(sender_name=company.name, sender=company.email, to=[customer.email or
                                      "adresse-inconnue@invalid"], subject=rendered.subject, text=rendered.body,
-                                     reply_to=customer.account_manager))
+                                     reply_to=customer.account_manager, language=rendered.language))
     elif step.channel in ("letter", "registered_letter"):
         from .letters.pdf import render_letter_pdf
 

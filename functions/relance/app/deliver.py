@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.email import HeaderError, build_email
-from ..domain.fmt import shortdate
+from ..domain.fmt import is_french, shortdate
 from ..domain.model import Customer, Invoice, Unusable, why_held
 from ..domain.policy import Rules, Step
 from ..domain.render import Rendered, RenderFailed, TemplateMissing, render_message
@@ -207,12 +207,12 @@ class Channels:
         for invoice in prepared.invoices:
             pdf = documents.get(f"invoices/{invoice.id}.pdf") if documents is not None else None
             if pdf:
-                attachments.append((f"Facture-{invoice.id}.pdf", pdf))
+                attachments.append((f"{attachment_word(prepared.rendered.language)}-{invoice.id}.pdf", pdf))
         try:
             raw = build_email(sender_name=company.name, sender=company.email, to=[prepared.customer.email],
                               subject=prepared.rendered.subject, text=prepared.rendered.body,
                               reply_to=prepared.customer.account_manager or company.email, attachments=attachments,
-                              message_id=message.key, sent_at=self.now())
+                              message_id=message.key, sent_at=self.now(), language=prepared.rendered.language)
         except HeaderError as err:
             # An address no e-mail can carry: the same on every attempt, so recorded, not retried.
             self._events(message, "action_failed", ids, reason=str(err))
@@ -329,6 +329,11 @@ class Channels:
         ids = [i.id for i in prepared.invoices]
         self._events(message, "call_task", ids, account_manager=manager)
         return Delivery("sent", provider_id=f"call-{message.key}", dropped=prepared.dropped)
+
+
+def attachment_word(language: str) -> str:
+    """The invoice PDF's name as the debtor sees it: « Facture-F1.pdf », « Invoice-F1.pdf » in any other language."""
+    return "Facture" if is_french(language) else "Invoice"
 
 
 def letter_document(rules: Rules, prepared: ReadyMessage, registered: bool, today: date) -> LetterDocument:
