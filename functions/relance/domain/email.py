@@ -93,7 +93,8 @@ def build_email(*, sender_name: str, sender: str, to: Sequence[str], subject: st
     language = language if re.fullmatch(r"[a-z]{2,3}", language or "") else "fr"
     message.set_content(text, charset="utf-8")
     message.add_alternative(text_to_html(text, language), subtype="html", charset="utf-8")
-    message["Content-Language"] = language  # after set_content, which drops every Content-* header before it
     for filename, data in attachments:
         message.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
+    # Last: set_content and add_attachment move or drop the Content-* headers written before them.
+    message["Content-Language"] = language
     return message.as_bytes()
