@@ -205,7 +205,9 @@ def test_check_says_when_a_tone_has_no_template_and_the_default_one_is_used(tmp_
 def test_a_fallback_language_nobody_writes_in_is_a_warning(tmp_path, capsys):
     result = load_rules(_rules_with(tmp_path, "de"), check_templates=True)
     assert result.ok
-    assert any("fallback_language" in d.message and "« de »" in d.message for d in result.diagnostics)
+    (warning,) = [d for d in result.diagnostics if "langue de repli" in d.message]
+    assert warning.file.endswith("relance.yaml") and warning.line > 1
+    assert "aucun modèle n’est écrit dans la langue de repli « de » (langues des modèles : en, fr)" in warning.message
 
 
 @pytest.mark.parametrize(("language", "mentions"), [

@@ -211,9 +211,21 @@ class _Loader:
             uses = self._template_uses(rules)
             self.diagnostics.extend(run_template_checks(rules, uses))
             choices = template_choices(rules, uses)
+            self._fallback_written(rules)
         if self._has_errors():
             return LoadResult(None, sorted(self.diagnostics), choices)
         return LoadResult(rules, sorted(self.diagnostics), choices)
+
+    def _fallback_written(self, rules: Rules) -> None:
+        """A fallback language nobody writes in gives French: say so at the key."""
+        from .templates import template_file_languages
+
+        written = template_file_languages(rules.directory / "templates")
+        if rules.fallback_language not in written | {"fr"}:
+            self.warning(("fallback_language",),
+                         f"aucun modèle n’est écrit dans la langue de repli « {rules.fallback_language} » (langues "
+                         f"des modèles : {', '.join(sorted(written | {'fr'}))}) : les clients dont la langue n’a pas "
+                         "de modèles recevront du français")
 
     def _has_errors(self) -> bool:
         return any(d.severity == ERROR for d in self.diagnostics)

@@ -76,11 +76,6 @@ def check_templates(rules: Rules, uses: Uses) -> list[Diagnostic]:
     templates_dir = rules.directory / "templates"
     out: list[Diagnostic] = []
     written = template_file_languages(templates_dir)
-    if rules.fallback_language not in written | {"fr"}:
-        out.append(Diagnostic(str(rules.directory), 1, 1, WARNING,
-                              f"fallback_language : aucun modèle n’est écrit en « {rules.fallback_language} » "
-                              f"(langues des modèles : {', '.join(sorted(written)) or 'aucune'}) — les clients dont "
-                              "la langue n’a pas de modèles recevront du français"))
     for (channel, tone, template, language), place in sorted(uses.items(), key=lambda kv: str(kv[0])):
         names = template_candidates(channel, tone, template, language)
         if language != "fr" and language not in written and \
