@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from relance.app.deliver import ChannelMessage, MessageAction, ReadyMessage, letter_document
 from relance.cli import main
 from relance.datafile import load_book
-from relance.domain.fmt import longdate_in, money_in, percent_in, shortdate_in
+from relance.domain.fmt import longdate_in, money_in, percent_in, phone_in, shortdate_in
 from relance.domain.model import Address, Customer, Invoice
 from relance.domain.policy import Step
 from relance.domain.render import render_message
@@ -106,6 +106,14 @@ def test_amounts_and_dates_are_written_as_the_readers_language_writes_them(langu
     assert longdate_in(day, language) == long
     assert shortdate_in(day, language) == short
     assert plain(percent_in(Decimal("12.15"), language)) == rate
+
+
+@pytest.mark.parametrize(("number", "language", "dialled"), [
+    ("04 65 71 20 48", "en", "+33 4 65 71 20 48"), ("0465712048", "de", "+33 4 65 71 20 48"),
+    ("04 65 71 20 48", "fr", "04 65 71 20 48"), ("+44 20 7946 0000", "en", "+44 20 7946 0000"),
+])
+def test_a_french_phone_number_is_given_to_a_foreign_reader_in_international_form(number, language, dialled):
+    assert phone_in(number, language) == dialled
 
 
 def test_french_keeps_its_own_typography():
@@ -236,7 +244,7 @@ def test_the_english_letter_pdf_is_english_around_the_text_too():
     for said in ("Registered letter with acknowledgement of receipt", "Lyon, 7 December 2026",
                  "Subject: Formal notice to pay (mise en demeure)", "Due date", "Total due", "€3,150.00",
                  "Payment by bank transfer", "Reference to quote", "SAS with a share capital of €50,000",
-                 "RCS Lyon 841 273 659", "VAT No. FR08841273659", "Yours faithfully"):
+                 "RCS Lyon 841 273 659", "VAT No. FR08841273659", "Yours faithfully", "Tel.: +33 4 65 71 20 48"):
         assert said in text, said
     for french in ("Objet", "Échéance", "Total dû", "Règlement par virement", "Lettre recommandée", " le 7 "):
         assert french not in text, french
@@ -251,6 +259,7 @@ def test_the_sample_english_customer_receives_english(capsys, tmp_path):
     shown = json.loads(capsys.readouterr().out)
     assert shown["subject"] == "Reminder – invoice F-2026-0447 awaiting payment"
     assert "€2,150.00" in shown["body"] and "Kind regards" in shown["body"]
+    assert "+33 4 65 71 20 48" in shown["body"] and "04 65 71 20 48" not in shown["body"]
     mail = message_from_bytes((tmp_path / "F-2026-0447_relance_1.eml").read_bytes(), policy=policy.default)
     assert mail["Content-Language"] == "en" and mail["Subject"] == shown["subject"]
     assert '<html lang="en">' in mail.get_body(("html",)).get_content()

@@ -134,3 +134,12 @@ def capital_in(share_capital: str, language: str = FRENCH) -> str:
         written = written.replace(f",00{NNBSP}€", f"{NNBSP}€") if is_french(language) else \
             re.sub(r"[.,]00(?!\d)", "", written)
     return written
+
+
+def phone_in(number: str, language: str) -> str:
+    """A French phone number as a foreign reader dials it: ``04 65 71 20 48`` → ``+33 4 65 71 20 48``; unchanged
+    in French, or when it is not a ten-digit French number."""
+    digits = re.sub(r"[\s.\-\u00a0\u202f]", "", number or "")
+    if is_french(language) or not re.fullmatch(r"0[1-9][0-9]{8}", digits):
+        return number
+    return "+33 " + digits[1] + " " + " ".join(digits[i:i + 2] for i in range(2, 10, 2))

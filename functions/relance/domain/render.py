@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import StrictUndefined, pass_context
 from jinja2.runtime import Context
 
-from .fmt import is_french, longdate_in, money_in, percent_in, shortdate_in
+from .fmt import is_french, longdate_in, money_in, percent_in, phone_in, shortdate_in
 from .mentions import identity_text
 from .model import Customer, Invoice
 from .sandbox import RENDER_FAILURES, BudgetedSandbox, describe_failure, template_line
@@ -61,13 +61,19 @@ def _percent(context: Context, rate: Any) -> str:
 
 
 @pass_context
+def _phone(context: Context, number: str) -> str:
+    """``{{ company.phone|phone }}``: unchanged in French, ``+33 4 65 71 20 48`` for a foreign reader."""
+    return phone_in(str(number), _language(context))
+
+
+@pass_context
 def _mentions(context: Context, company: Any) -> str:
     """``{{ company|mentions }}``: the creditor's R123-237 mentions, as its letters carry them."""
     return identity_text(company, _language(context))
 
 
 FILTERS = {"money": _money, "longdate": _longdate, "shortdate": _shortdate, "percent": _percent,
-           "mentions": _mentions}
+           "mentions": _mentions, "phone": _phone}
 
 
 @cache

@@ -17,7 +17,7 @@ from importlib.resources import as_file, files
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-from ..domain.fmt import NNBSP, is_french, longdate_in, money_in, shortdate_in
+from ..domain.fmt import NNBSP, is_french, longdate_in, money_in, phone_in, shortdate_in
 from ..domain.fmt import group_siren as group_siren  # re-exported: tests take it from here
 from ..domain.model import Address
 from . import LetterDocument, LetterLine, Sender, identity_text
@@ -274,7 +274,7 @@ def _sender_block(pdf: _LetterPdf, sender: Sender) -> None:
     if address.country.strip().upper() not in DOMESTIC:
         lines.append(COUNTRY_NAMES.get(address.country.strip().upper(), address.country))
     if sender.phone:
-        lines.append(pdf.words.phone.format(sender.phone))
+        lines.append(pdf.words.phone.format(phone_in(sender.phone, pdf.doc.language)))
     if sender.email:
         lines.append(pdf.words.email.format(sender.email))
     pdf.set_text_color(*GREY)

@@ -333,8 +333,8 @@ def _syntax_message(message: str) -> str:
         hint = f" : le bloc ouvert plus haut se ferme par {{% {ends[0]} %}}" if ends else ""
         return f"balise inconnue « {m.group(1)} »{hint}"
     if m := re.search(r"No filter named '(\w+)'", message):
-        filters = ", ".join(("money", "longdate", "shortdate", "percent", "mentions", "length", "join", "default",
-                             "upper"))
+        filters = ", ".join(("money", "longdate", "shortdate", "percent", "mentions", "phone", "length", "join",
+                             "default", "upper"))
         return f"filtre inconnu « {m.group(1)} » (filtres : {filters}…)"
     if "Unexpected end of template" in message:
         ends = [t for t in re.findall(r"'(\w+)'", message) if t.startswith("end")]
