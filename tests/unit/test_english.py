@@ -138,6 +138,14 @@ def test_a_language_without_templates_gets_the_declared_fallback_language(tmp_pa
     assert "€3,150.00" in plain(german.body)
 
 
+@pytest.mark.parametrize("written", ["en-GB", "EN", "en_US"])
+def test_a_language_written_with_its_region_or_in_capitals_finds_its_templates(written):
+    rules = load_rules_or_raise(SHIPPED)
+    rendered = render(rules, "email", "courtois", "business", language=written)
+    assert rendered.language == "en" and rendered.subject.startswith("Reminder")
+    assert "€3,150.00" in plain(rendered.body)
+
+
 def test_without_a_declared_fallback_a_language_without_templates_gets_french(tmp_path):
     rules = load_rules_or_raise(_rules_with(tmp_path, None))
     assert rules.fallback_language == "fr"

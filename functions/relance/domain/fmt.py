@@ -1,10 +1,11 @@
-"""French formatting of money and dates, for what debtors read."""
+"""Money, dates and phone numbers as debtors read them: French with its own typography, other languages by Babel."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 NNBSP = "\u202f"  # narrow no-break space: thousands separator and before € in French typography
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -78,6 +79,7 @@ def is_french(language: str) -> bool:
     return not language or language.split("_")[0].split("-")[0].lower() == FRENCH
 
 
+@cache
 def babel_locale(language: str) -> str:
     """The Babel locale for a customer's language (``en`` → ``en_GB``); an unknown one reads as English."""
     from babel import Locale, UnknownLocaleError  # ~30 ms and its locale data: only for foreign debtors

@@ -84,8 +84,10 @@ def environment() -> BudgetedSandbox:
 
 
 def template_languages(language: str, fallback: str = DEFAULT_LANGUAGE) -> list[str]:
-    """The languages tried for a customer, in order: theirs, the rules' ``fallback_language``, French."""
-    return list(dict.fromkeys(x for x in (language, fallback, DEFAULT_LANGUAGE) if x))
+    """The languages tried for a customer, in order: theirs (``en-GB`` or ``EN`` as exported, then ``en``), the
+    rules' ``fallback_language``, French."""
+    base = re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0] if language else ""
+    return list(dict.fromkeys(x for x in (language, base, fallback, DEFAULT_LANGUAGE) if x))
 
 
 def resolve_template(templates_dir: Path, channel: str, tone: str | None, template: str | None, language: str,
