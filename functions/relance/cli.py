@@ -348,15 +348,33 @@ def cmd_check(args: argparse.Namespace) -> int:
     warnings = len(result.diagnostics) - errors
     if args.format == "json":
         _emit_json({"ok": result.ok, "errors": errors, "warnings": warnings,
-                    "diagnostics": [d.as_json() for d in result.diagnostics]})
+                    "diagnostics": [d.as_json() for d in result.diagnostics],
+                    "templates": [c.as_json() for c in result.templates]})
     elif result.ok and result.rules is not None:
         rules = result.rules
         steps = sum(len(s.steps) for s in rules.scenarios.values())
-        _console().print(f"Règles valides : {len(rules.segments)} segments, {len(rules.scenarios)} scénarios, "
-                         f"{steps} étapes" + (f" ({warnings} avertissement(s))" if warnings else "") + ".")
+        console = _console()
+        console.print(f"Règles valides : {len(rules.segments)} segments, {len(rules.scenarios)} scénarios, "
+                      f"{steps} étapes" + (f" ({warnings} avertissement(s))" if warnings else "") + ".")
+        console.print(_templates_table(result.templates, rules.fallback_language))
     else:
         sys.stderr.write(f"{errors} erreur(s), {warnings} avertissement(s) : les règles ne sont pas utilisables.\n")
     return 0 if result.ok else 1
+
+
+def _templates_table(choices: Sequence[Any], fallback: str) -> Any:
+    """Which file each channel × tone × customer language uses (issue 19): the fallbacks said aloud."""
+    rows = []
+    for c in choices:
+        notes = []
+        if c.via == "default":
+            notes.append("modèle de secours : pas de modèle pour ce ton")
+        if c.fallback:
+            notes.append(f"pas de modèle en « {c.language} » : langue de repli « {c.file_language} »")
+        rows.append((c.channel, f"modèle « {c.template} »" if c.template else c.tone or "", c.language,
+                     c.file or "aucun", " ; ".join(notes)))
+    return _table(f"Modèles utilisés (langue de repli : {fallback})",
+                  ("Canal", "Ton", "Langue du client", "Fichier", "Remarque"), rows)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -466,7 +484,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         path = args.out / f"{stem}.eml"
         path.write_bytes(build_email(sender_name=company.name, sender=company.email, to=[customer.email or
                                      "adresse-inconnue@invalid"], subject=rendered.subject, text=rendered.body,
-                                     reply_to=customer.account_manager))
+                                     reply_to=customer.account_manager, language=rendered.language))
     elif step.channel in ("letter", "registered_letter"):
         from .letters.pdf import render_letter_pdf
 

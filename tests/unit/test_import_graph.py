@@ -17,7 +17,8 @@ import relance
 
 PACKAGE = Path(relance.__file__).parent
 # What the domain may import besides itself and the standard library: small pure libraries, no I/O.
-DOMAIN_MAY_IMPORT = {"jinja2", "markupsafe", "holidays"}
+# babel: the CLDR conventions (amounts, dates) for foreign debtors; pure, its locale data read lazily.
+DOMAIN_MAY_IMPORT = {"jinja2", "markupsafe", "holidays", "babel"}
 # The package's folders and top-level modules, lowest first: a module imports from its own layer or below.
 LAYERS = (
     {"domain"},

@@ -570,7 +570,8 @@ def test_no_pattern_of_the_published_schema_lets_a_line_break_through():
     collect(schema())
     assert len(patterns) >= 9
     for pattern in patterns:
-        samples = ("J+45", "123456789", "FR08841273659", "50000", "relance_1", "2026-01-01", "2026-H1", "3.15", "69266")
+        samples = ("J+45", "123456789", "FR08841273659", "50000", "relance_1", "2026-01-01", "2026-H1", "3.15", "69266",
+                   "en")
         sample = next(s for s in samples if re.search(pattern, s))
         validator = Draft202012Validator({"type": "string", "pattern": pattern})
         assert validator.is_valid(sample), pattern

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.email import HeaderError, build_email
-from ..domain.fmt import shortdate
+from ..domain.fmt import is_french, shortdate
 from ..domain.labels import step_label
 from ..domain.model import Customer, Invoice, Unusable, on_statement, why_held
 from ..domain.policy import Rules, Step
@@ -222,12 +222,12 @@ class Channels:
         for invoice in prepared.invoices:
             pdf = documents.get(f"invoices/{invoice.id}.pdf") if documents is not None else None
             if pdf:
-                attachments.append((f"Facture-{invoice.id}.pdf", pdf))
+                attachments.append((f"{attachment_word(prepared.rendered.language)}-{invoice.id}.pdf", pdf))
         try:
             raw = build_email(sender_name=company.name, sender=company.email, to=[prepared.customer.email],
                               subject=prepared.rendered.subject, text=prepared.rendered.body,
                               reply_to=prepared.customer.account_manager or company.email, attachments=attachments,
-                              message_id=message.key, sent_at=self.now())
+                              message_id=message.key, sent_at=self.now(), language=prepared.rendered.language)
         except HeaderError as err:
             # An address no e-mail can carry: the same on every attempt, so recorded, not retried.
             self._events(message, "action_failed", ids, reason=str(err))
@@ -364,6 +364,11 @@ def _strongest(rules: Rules) -> str | None:
     return rules.tones[-1] if rules.tones else None
 
 
+def attachment_word(language: str) -> str:
+    """The invoice PDF's name as the debtor sees it: « Facture-F1.pdf », « Invoice-F1.pdf » in any other language."""
+    return "Facture" if is_french(language) else "Invoice"
+
+
 def letter_document(rules: Rules, prepared: ReadyMessage, registered: bool, today: date) -> LetterDocument:
     """What the PDF letter shows: the company, the debtor, the rendered text and the invoice table."""
     company = rules.company
@@ -376,7 +381,7 @@ def letter_document(rules: Rules, prepared: ReadyMessage, registered: bool, toda
                           payment_reference=" ".join(i.id for i in prepared.invoices), total=prepared.total,
                           others=tuple(LetterLine(i.id, i.issue_date, i.due_date, i.amount, i.amount_due)
                                        for i in sorted(prepared.others, key=lambda i: (i.due_date, i.id))),
-                          portal_link=prepared.portal_link)
+                          portal_link=prepared.portal_link, language=prepared.rendered.language)
 
 
 def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], company_name: str,

@@ -43,7 +43,7 @@ def address_problem(address: str) -> str | None:
     return None
 
 
-def text_to_html(text: str) -> str:
+def text_to_html(text: str, language: str = "fr") -> str:
     """Paragraphs become <p>, lines starting with a dash become a list; everything else is escaped."""
     blocks = []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
@@ -59,7 +59,8 @@ def text_to_html(text: str) -> str:
         else:
             blocks.append("<p>" + "<br>".join(html.escape(line) for line in lines) + "</p>")
     body = "\n".join(blocks)
-    return ("<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"></head>"
+    lang = html.escape(language or "fr", quote=True)
+    return (f"<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"></head>"
             "<body style=\"font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:1.5;color:#222\">"
             f"{body}</body></html>")
 
@@ -70,7 +71,7 @@ def mail_address(name: str, address: str) -> str:
 
 def build_email(*, sender_name: str, sender: str, to: Sequence[str], subject: str, text: str,
                 reply_to: str = "", attachments: Sequence[tuple[str, bytes]] = (), message_id: str = "",
-                sent_at: datetime | None = None) -> bytes:
+                sent_at: datetime | None = None, language: str = "fr") -> bytes:
     """The MIME bytes; :class:`HeaderError` (French) when a name or an address cannot be put in a header."""
     for what, value in (("le nom de l’expéditeur", sender_name), ("l’objet", subject),
                         ("l’adresse de réponse", reply_to), *(("l’adresse du destinataire", a) for a in to)):
@@ -89,9 +90,11 @@ def build_email(*, sender_name: str, sender: str, to: Sequence[str], subject: st
     if message_id:
         # Stable per message: a receiving server that sees it twice knows it is the same e-mail.
         message["Message-ID"] = f"<{message_id}@relance.invalid>"
-    message["Content-Language"] = "fr"
+    language = language if re.fullmatch(r"[a-z]{2,3}", language or "") else "fr"
     message.set_content(text, charset="utf-8")
-    message.add_alternative(text_to_html(text), subtype="html", charset="utf-8")
+    message.add_alternative(text_to_html(text, language), subtype="html", charset="utf-8")
     for filename, data in attachments:
         message.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
+    # Last: set_content and add_attachment move or drop the Content-* headers written before them.
+    message["Content-Language"] = language
     return message.as_bytes()

@@ -125,3 +125,4 @@ class Rules:
     courts: CourtTable | None = None  # the shipped courts completed by a ``courts`` section; None: the shipped ones
     contact: ContactPolicy | None = None  # the ``contact`` section (SPEC §2.8); None: each message as in §2.7
     portal: PortalPolicy = field(default_factory=PortalPolicy)  # the ``portal`` section: the debtor's links and choices
+    fallback_language: str = "fr"  # the templates' language for a customer whose own language has none

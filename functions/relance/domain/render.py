@@ -8,35 +8,106 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined
+from jinja2 import StrictUndefined, pass_context
+from jinja2.runtime import Context
 
-from .fmt import days, longdate, money, percent, shortdate
+from .fmt import days, is_french, longdate_in, money_in, percent_in, phone_in, shortdate_in
+from .mentions import identity_text
 from .model import Customer, Invoice, on_statement
 from .sandbox import RENDER_FAILURES, BudgetedSandbox, describe_failure, template_line
 from .terms import CHANNELS_WITH_SUBJECT
 
 SUBJECT_PREFIX = "Objet :"
-SUBJECT_LINE = re.compile(r"^Objet\s*:\s*")  # \s also matches the no-break spaces French typing inserts
+# « Objet : » in French, « Subject: » in an English template; \s also matches the no-break spaces French typing
+# inserts.
+SUBJECT_LINE = re.compile(r"^(?:Objet|Subject)\s*:\s*")
 DEFAULT_LANGUAGE = "fr"
 CONTEXT_NAMES = ("customer", "invoices", "total", "other_invoices", "other_total", "company", "legal", "step", "today",
                  "portal_link")
+# The language a template is rendered in, for its filters (« 1 234,50 € » / « €1,234.50 »): the file's language,
+# which is the customer's or a fallback one. Not a variable of the templates (not in CONTEXT_NAMES).
+LANGUAGE_KEY = "_language"
 # Templates are read from files on every render on purpose: a rule editor's fix applies at the next run.
+
+
+def _language(context: Context) -> str:
+    return str(context.get(LANGUAGE_KEY) or DEFAULT_LANGUAGE)
+
+
+@pass_context
+def _money(context: Context, amount: Any, currency: str = "EUR") -> str:
+    return money_in(amount, _language(context), currency)
+
+
+@pass_context
+def _longdate(context: Context, day: date) -> str:
+    return longdate_in(day, _language(context))
+
+
+@pass_context
+def _shortdate(context: Context, day: date) -> str:
+    return shortdate_in(day, _language(context))
+
+
+@pass_context
+def _percent(context: Context, rate: Any) -> str:
+    return percent_in(rate, _language(context))
+
+
+@pass_context
+def _phone(context: Context, number: str) -> str:
+    """``{{ company.phone|phone }}``: unchanged in French, ``+33 4 65 71 20 48`` for a foreign reader."""
+    return phone_in(str(number), _language(context))
+
+
+@pass_context
+def _mentions(context: Context, company: Any) -> str:
+    """``{{ company|mentions }}``: the creditor's R123-237 mentions, as its letters carry them."""
+    return identity_text(company, _language(context))
+
+
+@pass_context
+def _days(context: Context, count: int) -> str:
+    """``{{ f.days_overdue|days }}``: « 1 jour », « 45 jours »; « 1 day », « 45 days » for a foreign reader."""
+    if is_french(_language(context)):
+        return days(count)
+    return f"{count} day{'s' if abs(count) > 1 else ''}"
+
+
+FILTERS = {"money": _money, "longdate": _longdate, "shortdate": _shortdate, "percent": _percent,
+           "mentions": _mentions, "phone": _phone, "days": _days}
 
 
 @cache
 def environment() -> BudgetedSandbox:
     """The sandbox every template renders in, with its budget (``sandbox.RenderLimits``)."""
     return BudgetedSandbox(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
-                           keep_trailing_newline=True,
-                           filters={"money": money, "longdate": longdate, "shortdate": shortdate, "percent": percent,
-                                    "days": days})
+                           keep_trailing_newline=True, filters=FILTERS)
+
+
+def template_languages(language: str, fallback: str = DEFAULT_LANGUAGE) -> list[str]:
+    """The languages tried for a customer, in order: theirs (``en-GB`` or ``EN`` as exported, then ``en``), the
+    rules' ``fallback_language``, French."""
+    base = re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0] if language else ""
+    return list(dict.fromkeys(x for x in (language, base, fallback, DEFAULT_LANGUAGE) if x))
+
+
+def resolve_template(templates_dir: Path, channel: str, tone: str | None, template: str | None, language: str,
+                     fallback: str = DEFAULT_LANGUAGE) -> tuple[Path, str] | None:
+    """The file a message uses and its language: the customer's language first (the tone's template, else
+    ``default``), then the fallback language, then French."""
+    for candidate in template_languages(language, fallback):
+        path = find_template(templates_dir, channel, tone, template, candidate)
+        if path is not None:
+            return path, candidate
+    return None
 
 
 def template_candidates(channel: str, tone: str | None, template: str | None, language: str) -> list[str]:
@@ -90,20 +161,27 @@ class StepView:
     tone: str | None
 
 
-def interest_rate_text(late_interest: str | Decimal) -> str:
+def interest_rate_text(late_interest: str | Decimal, language: str = DEFAULT_LANGUAGE) -> str:
+    """The late-payment interest rate of art. L441-10 C. com., in words, in the reader's language."""
+    if not is_french(language):
+        if late_interest == "legal":
+            return ("the interest rate applied by the European Central Bank to its most recent refinancing "
+                    "operation, plus 10 percentage points")
+        return f"{percent_in(Decimal(late_interest), language)} per annum"
     if late_interest == "legal":
         return ("le taux d’intérêt appliqué par la Banque centrale européenne à son opération de "
                 "refinancement la plus récente, majoré de 10 points de pourcentage")
-    return f"{percent(Decimal(late_interest))} l’an"
+    return f"{percent_in(Decimal(late_interest), language)} l’an"
 
 
 def message_context(*, customer: Customer, invoices: Iterable[Invoice], company: Any, legal: LegalView,
                     step: StepView, today: date, others: Iterable[Invoice] = (),
-                    portal_link: str = "") -> dict[str, Any]:
+                    portal_link: str = "", language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """What a template sees. ``others``: the customer's other open invoices, listed for information below the
     invoices the message demands (the statement of account, SPEC §2.8) — ``other_invoices``, most overdue first,
     and ``other_total``; a template that does not use them still renders.
-    ``portal_link``: the debtor's personal link to the portal (short on letters), ``""`` when there is none."""
+    ``portal_link``: the debtor's personal link to the portal (short on letters), ``""`` when there is none.
+    ``language``: the template's, for its filters (not a variable of the templates)."""
     views = [InvoiceView.of(i, today) for i in invoices]
     listed = {v.id for v in views}
     statement = sorted((InvoiceView.of(i, today) for i in others if i.id not in listed and on_statement(i, today)),
@@ -111,13 +189,14 @@ def message_context(*, customer: Customer, invoices: Iterable[Invoice], company:
     return {"customer": customer, "invoices": views, "total": sum((v.amount_due for v in views), Decimal(0)),
             "other_invoices": statement, "other_total": sum((v.amount_due for v in statement), Decimal(0)),
             "company": company, "legal": legal, "step": step, "today": today,
-            "portal_link": portal_link}
+            "portal_link": portal_link, LANGUAGE_KEY: language}
 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
     subject: str
     body: str
+    language: str = DEFAULT_LANGUAGE  # the template's: the customer's, or the fallback one
 
 
 # What an e-mail header cannot carry (Python's e-mail package refuses every line boundary of str.splitlines)
@@ -136,7 +215,8 @@ def split_subject(text: str, channel: str) -> Rendered:
     first, _, rest = text.lstrip("\n").partition("\n")
     match = SUBJECT_LINE.match(first)
     if match is None:
-        raise SubjectMissing(f"la première ligne doit être l’objet du message : « {SUBJECT_PREFIX} … »")
+        raise SubjectMissing(f"la première ligne doit être l’objet du message : « {SUBJECT_PREFIX} … » "
+                             "(« Subject: … » dans un modèle anglais)")
     return Rendered(_NOT_IN_A_SUBJECT.sub(" ", first[match.end():]).strip(), rest.strip("\n"))
 
 
@@ -145,7 +225,7 @@ class SubjectMissing(ValueError):
 
 
 class TemplateMissing(LookupError):
-    """No template for a channel × tone × language, even after falling back to French."""
+    """No template for a channel × tone × language, even after the fallback language and French."""
 
 
 class RenderFailed(Exception):
@@ -159,26 +239,28 @@ class RenderFailed(Exception):
         self.template, self.line, self.reason = template, line, reason
 
 
-def legal_view(legal: Any) -> LegalView:
-    return LegalView(interest_rate_text(legal.late_interest), legal.recovery_indemnity,
+def legal_view(legal: Any, language: str = DEFAULT_LANGUAGE) -> LegalView:
+    return LegalView(interest_rate_text(legal.late_interest, language), legal.recovery_indemnity,
                      legal.formal_notice_deadline_days)
 
 
 def render_message(rules: Any, *, customer: Customer, invoices: Iterable[Invoice], channel: str, tone: str | None,
                    step_id: str, at: str, template: str | None, today: date,
                    others: Iterable[Invoice] = (), portal_link: str = "") -> Rendered:
-    """What the debtor reads for one message. A language without its own template falls back to French.
+    """What the debtor reads for one message: in their language, else in the rules' fallback language, else in
+    French (:func:`resolve_template`); amounts and dates written the way that language writes them.
     ``others``: the customer's other open invoices, for the statement of account (:func:`message_context`)."""
     templates_dir = rules.directory / "templates"
-    path = find_template(templates_dir, channel, tone, template, customer.language or DEFAULT_LANGUAGE)
-    if path is None and customer.language != DEFAULT_LANGUAGE:
-        path = find_template(templates_dir, channel, tone, template, DEFAULT_LANGUAGE)
-    if path is None:
+    fallback = getattr(rules, "fallback_language", DEFAULT_LANGUAGE)
+    found = resolve_template(templates_dir, channel, tone, template, customer.language or DEFAULT_LANGUAGE, fallback)
+    if found is None:
         raise TemplateMissing(f"no template for {channel}/{template or tone} in {customer.language}")
+    path, language = found
     context = message_context(customer=customer, invoices=invoices, company=rules.company,
-                              legal=legal_view(rules.legal), step=StepView(step_id, at, channel, tone), today=today,
-                              others=others, portal_link=portal_link)
-    return render_file(path, context, channel, name=path.relative_to(templates_dir).as_posix())
+                              legal=legal_view(rules.legal, language), step=StepView(step_id, at, channel, tone),
+                              today=today, others=others, portal_link=portal_link, language=language)
+    rendered = render_file(path, context, channel, name=path.relative_to(templates_dir).as_posix())
+    return replace(rendered, language=language)
 
 
 def render_file(path: Path, context: Mapping[str, Any], channel: str, *, name: str) -> Rendered:

@@ -39,30 +39,23 @@ class Sender:
 
 def capital_text(share_capital: str) -> str:
     """``"50000"`` → ``50 000 €``; cents only when there are some (``"1500,50"`` → ``1 500,50 €``)."""
-    from ..domain.fmt import money
+    from ..domain.fmt import capital_in
 
-    written = money(Decimal(share_capital.replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-                            .replace(",", ".")))
-    return written.replace(",00\u202f€", "\u202f€")
+    return capital_in(share_capital)
 
 
 def registration_text(sender: Sender) -> str:
     """« RCS Lyon 841 273 659 » when the registry's city is known, else « SIREN 841 273 659 » (R123-237)."""
-    from ..domain.fmt import group_siren
+    from ..domain.mentions import registration_text as text
 
-    if not sender.siren:
-        return ""
-    return f"RCS {sender.rcs_city} {group_siren(sender.siren)}" if sender.rcs_city else \
-        f"SIREN {group_siren(sender.siren)}"
+    return text(sender)
 
 
-def identity_text(sender: Sender) -> str:
+def identity_text(sender: Sender, language: str = "fr") -> str:
     """The creditor's legal identity on a business letter: form and capital, registration, VAT number."""
-    form = sender.legal_form.strip()
-    if form and sender.share_capital:
-        form = f"{form} au capital de {capital_text(sender.share_capital)}"
-    vat = f"TVA {sender.vat_number}" if sender.vat_number else ""
-    return " – ".join(p for p in (form, registration_text(sender), vat) if p)
+    from ..domain.mentions import identity_text as text
+
+    return text(sender, language)
 
 
 def sender_from(company: Any) -> Sender:
@@ -91,3 +84,4 @@ class LetterDocument:
     # The debtor's other open invoices, listed for information under the sums the letter demands (SPEC §2.8).
     others: tuple[LetterLine, ...] = ()
     portal_link: str = ""  # the debtor's short portal link: printed with its QR code under the transfer details
+    language: str = "fr"  # the language the body was written in: the PDF's own words follow it

@@ -17,7 +17,17 @@ from importlib.resources import as_file, files
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-from ..domain.fmt import NNBSP, days, longdate, money, shortdate
+from ..domain.fmt import (
+    NNBSP,
+    days,
+    is_french,
+    longdate_in,
+    money,
+    money_in,
+    phone_in,
+    shortdate,
+    shortdate_in,
+)
 from ..domain.fmt import group_siren as group_siren  # re-exported: tests take it from here
 from ..domain.model import Address
 from . import LetterDocument, LetterLine, Sender, identity_text
@@ -59,6 +69,45 @@ TABLE_FILL = (236, 236, 236)
 # (heading, width mm, alignment); widths add up to CONTENT_W.
 TABLE_COLUMNS = (("Facture", 44.0, "L"), ("Date", 27.0, "C"), ("Échéance", 27.0, "C"),
                  ("Montant TTC", 36.0, "R"), ("Reste dû", 36.0, "R"))
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """What the letter itself says around the rendered text, in the body's language."""
+
+    registered: str = REGISTERED_MENTION
+    columns: tuple[str, ...] = tuple(c[0] for c in TABLE_COLUMNS)
+    total_due: str = "Total dû"
+    transfer: str = "Règlement par virement"
+    holder: str = "Titulaire"
+    reference: str = "Référence à indiquer"
+    quote_reference: str = "Merci de rappeler la référence {} avec votre règlement."
+    dated: str = "{place}, le {date}"
+    our_reference: str = "Réf. : {}"
+    subject: str = "Objet : {}"
+    continued: str = "(suite)"
+    page: str = "Page"
+    phone: str = "Tél. : {}"
+    email: str = "Courriel : {}"
+    signatory: str = "Le service comptabilité"
+    colon: str = " :"
+    pdf_language: str = "fr-FR"
+
+
+FRENCH_WORDS = Words()
+ENGLISH_WORDS = Words(
+    registered="Registered letter with acknowledgement of receipt",
+    columns=("Invoice", "Date", "Due date", "Amount incl. VAT", "Outstanding"), total_due="Total due",
+    transfer="Payment by bank transfer", holder="Account holder", reference="Reference to quote",
+    quote_reference="Please quote reference {} with your payment.", dated="{place}, {date}",
+    our_reference="Our ref.: {}", subject="Subject: {}", continued="(continued)", page="Page", phone="Tel.: {}",
+    email="E-mail: {}", signatory="Accounts department", colon=":", pdf_language="en-GB")
+
+
+def words_for(language: str) -> Words:
+    """The letter's own words: French for French, English for every other language (the body's language has
+    templates; the frame does not need one per language)."""
+    return FRENCH_WORDS if is_french(language) else ENGLISH_WORDS
 ROW_H = 6.0
 PARAGRAPH_GAP = 2.5
 SIGNATURE_SPACE = 11.0  # room for a handwritten signature
@@ -90,7 +139,8 @@ STYLES = (STANDARD, COMPACT, TIGHT)
 
 # The closing formula stays the body's last paragraph, after the invoice table and the payment details,
 # the way a French letter ends; a body without one gets the table after its last paragraph.
-CLOSING = re.compile(r"(agréer|salutations|sentiments|cordialement|veuillez recevoir|recevez)", re.IGNORECASE)
+CLOSING = re.compile(r"(agréer|salutations|sentiments|cordialement|veuillez recevoir|recevez|yours faithfully|"
+                     r"yours sincerely|kind regards|best regards)", re.IGNORECASE)
 
 DOMESTIC = {"", "FR", "FRA", "FRANCE"}
 COUNTRY_NAMES = {  # what La Poste wants on the last line of a foreign address, in French
@@ -162,12 +212,20 @@ class _LetterPdf(FPDF):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.doc = doc
         self.style = style
+        self.words = words_for(doc.language)
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.nnbsp = set_up_document(self, title=doc.subject, author=doc.sender.name, on=doc.date)
         self.set_auto_page_break(True, margin=LETTER_BOTTOM_BREAK)
+        self.set_lang(self.words.pdf_language)
 
     def text_of(self, text: str) -> str:
         return text.replace(NNBSP, self.nnbsp)
+
+    def money(self, amount: Decimal) -> str:
+        return money_in(amount, self.doc.language)
+
+    def date(self, day: date, *, short: bool = False) -> str:
+        return shortdate_in(day, self.doc.language) if short else longdate_in(day, self.doc.language)
 
     def header(self) -> None:
         if self.page_no() == 1:
@@ -175,7 +233,7 @@ class _LetterPdf(FPDF):
         self.set_font(FONT, size=SMALL_SIZE)
         self.set_text_color(*GREY)
         self.set_xy(MARGIN, TOP)
-        running = f"{self.doc.recipient_name} – {longdate(self.doc.date)} (suite)"
+        running = f"{self.doc.recipient_name} – {self.date(self.doc.date)} {self.words.continued}"
         self.cell(CONTENT_W, 4, self.text_of(_fit(self, running, CONTENT_W)), align=Align.R)
         self.set_text_color(0, 0, 0)
         self.set_font(FONT, size=self.style.body_size)
@@ -189,18 +247,18 @@ class _LetterPdf(FPDF):
         self.set_font(FONT, size=7.5)
         self.set_text_color(*GREY)
         self.set_xy(MARGIN, FOOTER_TOP + 1.5)
-        self.cell(CONTENT_W - 22, 4, self.text_of(first_that_fits(self, _legal_lines(sender), CONTENT_W - 22)),
-                  align=Align.L)
-        self.cell(22, 4, f"Page {self.page_no()}/{{nb}}", align=Align.R)
+        self.cell(CONTENT_W - 22, 4, self.text_of(first_that_fits(self, _legal_lines(sender, self.doc.language),
+                                                                  CONTENT_W - 22)), align=Align.L)
+        self.cell(22, 4, f"{self.words.page} {self.page_no()}/{{nb}}", align=Align.R)
         self.set_text_color(0, 0, 0)
 
 
-def _legal_lines(sender: Sender) -> list[str]:
+def _legal_lines(sender: Sender, language: str = "fr") -> list[str]:
     """The footer, longest first: with the address when it fits (the letterhead carries it anyway)."""
     address = sender.address
     where = ", ".join(p for p in (address.line1, address.line2,
                                   f"{address.postal_code} {address.city}".strip()) if p)
-    identity = " – ".join(p for p in (sender.name, identity_text(sender)) if p)
+    identity = " – ".join(p for p in (sender.name, identity_text(sender, language)) if p)
     return [" – ".join(p for p in (identity, where) if p), identity]
 
 
@@ -227,15 +285,17 @@ def _sender_block(pdf: _LetterPdf, sender: Sender) -> None:
     pdf.set_font(FONT, "B", 12)
     pdf.multi_cell(width, 5.5, pdf.text_of(sender.name), align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=SMALL_SIZE)
-    identity = identity_text(replace(sender, vat_number=""))  # the VAT number goes in the footer
+    identity = identity_text(replace(sender, vat_number=""), pdf.doc.language)  # the VAT number: in the footer
     address = sender.address
-    lines = [identity, address.line1, address.line2, f"{address.postal_code} {address.city}".strip()]
+    # The R123-237 mentions whole: on two lines (form and capital, then registration) when one is too narrow.
+    identities = [identity] if pdf.get_string_width(identity) <= width else identity.split(" – ", 1)
+    lines = [*identities, address.line1, address.line2, f"{address.postal_code} {address.city}".strip()]
     if address.country.strip().upper() not in DOMESTIC:
         lines.append(COUNTRY_NAMES.get(address.country.strip().upper(), address.country))
     if sender.phone:
-        lines.append(f"Tél. : {sender.phone}")
+        lines.append(pdf.words.phone.format(phone_in(sender.phone, pdf.doc.language)))
     if sender.email:
-        lines.append(f"Courriel : {sender.email}")
+        lines.append(pdf.words.email.format(sender.email))
     pdf.set_text_color(*GREY)
     for line in (ln for ln in lines if ln):
         pdf.cell(width, 4, pdf.text_of(_fit(pdf, line, width)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -245,9 +305,13 @@ def _sender_block(pdf: _LetterPdf, sender: Sender) -> None:
 def _recipient_block(pdf: _LetterPdf, doc: LetterDocument) -> None:
     box = ADDRESS_BOX
     if doc.registered:
-        pdf.set_font(FONT, "B", 8.5)
+        size = 8.5
+        pdf.set_font(FONT, "B", size)
+        while pdf.get_string_width(pdf.words.registered) > box.w and size > 6.5:
+            size -= 0.5
+            pdf.set_font(FONT, "B", size)
         pdf.set_xy(box.x, box.y - 6)
-        pdf.cell(box.w, 4, REGISTERED_MENTION)
+        pdf.cell(box.w, 4, pdf.words.registered)
     lines = recipient_lines(doc.recipient_name, doc.recipient_address)
     size, wrapped = 10.5, []
     while True:  # long names wrap; a block that would exceed La Poste's 6 lines gets a smaller type
@@ -267,21 +331,22 @@ def _recipient_block(pdf: _LetterPdf, doc: LetterDocument) -> None:
 def _date_and_subject(pdf: _LetterPdf, doc: LetterDocument) -> None:
     st = pdf.style
     place = doc.place or doc.sender.address.city
-    dated = pdf.text_of(f"{place}, le {longdate(doc.date)}")
+    dated = pdf.text_of(pdf.words.dated.format(place=place, date=pdf.date(doc.date)))
     if doc.reference:  # on the date's line, at the left: a line of the page saved
         pdf.set_font(FONT, size=st.body_size)
         reference_w = CONTENT_W - pdf.get_string_width(dated) - 6
         pdf.set_font(FONT, size=7.5)
         pdf.set_text_color(*GREY)
         pdf.set_xy(MARGIN, DATE_Y)
-        pdf.cell(reference_w, st.body_line, pdf.text_of(_fit(pdf, f"Réf. : {doc.reference}", reference_w)))
+        reference = pdf.words.our_reference.format(doc.reference)
+        pdf.cell(reference_w, st.body_line, pdf.text_of(_fit(pdf, reference, reference_w)))
         pdf.set_text_color(0, 0, 0)
     pdf.set_font(FONT, size=st.body_size)
     pdf.set_xy(MARGIN, DATE_Y)
     pdf.cell(CONTENT_W, st.body_line, dated, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(st.after_date)
     pdf.set_font(FONT, "B", st.body_size)
-    pdf.multi_cell(CONTENT_W, st.body_line, pdf.text_of(f"Objet : {doc.subject}"), align=Align.L,
+    pdf.multi_cell(CONTENT_W, st.body_line, pdf.text_of(pdf.words.subject.format(doc.subject)), align=Align.L,
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(st.after_subject)
 
@@ -322,8 +387,8 @@ def _invoice_table(pdf: _LetterPdf, lines: tuple[LetterLine, ...], total: Decima
         if pdf.will_page_break(row_h):
             pdf.add_page()
             _table_heading(pdf)
-        cells = (line.invoice, shortdate(line.issue_date), shortdate(line.due_date), money(line.amount),
-                 money(line.amount_due))
+        cells = (line.invoice, pdf.date(line.issue_date, short=True), pdf.date(line.due_date, short=True),
+                 pdf.money(line.amount), pdf.money(line.amount_due))
         pdf.set_font(FONT, size=9.5)
         for (_, width, align), text in zip(TABLE_COLUMNS, cells, strict=True):
             pdf.cell(width, row_h, pdf.text_of(_fit(pdf, text, width - 2)), border="B", align=align)
@@ -336,8 +401,8 @@ def _invoice_table(pdf: _LetterPdf, lines: tuple[LetterLine, ...], total: Decima
     pdf.set_line_width(0.3)
     label_w = sum(width for _, width, _ in TABLE_COLUMNS[:-1])
     pdf.set_fill_color(*TABLE_FILL)
-    pdf.cell(label_w, row_h + 1, "Total dû", border="T", align=Align.R, fill=True)
-    pdf.cell(TABLE_COLUMNS[-1][1], row_h + 1, pdf.text_of(money(total)), border="T", align=Align.R, fill=True)
+    pdf.cell(label_w, row_h + 1, pdf.words.total_due, border="T", align=Align.R, fill=True)
+    pdf.cell(TABLE_COLUMNS[-1][1], row_h + 1, pdf.text_of(pdf.money(total)), border="T", align=Align.R, fill=True)
     pdf.ln(row_h + 1)
     pdf.set_line_width(0.2)
     pdf.ln(4)
@@ -385,7 +450,7 @@ def _table_heading(pdf: _LetterPdf) -> None:
     pdf.set_fill_color(*TABLE_FILL)
     pdf.set_draw_color(*LIGHT)
     pdf.set_line_width(0.2)
-    for heading, width, align in TABLE_COLUMNS:
+    for heading, (_, width, align) in zip(pdf.words.columns, TABLE_COLUMNS, strict=True):
         pdf.cell(width, row_h, heading, align=align, fill=True)
     pdf.ln(row_h)
 
@@ -394,13 +459,14 @@ def _payment_box(pdf: _LetterPdf, doc: LetterDocument) -> None:
     sender = doc.sender
     if not sender.iban:
         if doc.payment_reference:
-            _paragraph(pdf, f"Merci de rappeler la référence {doc.payment_reference} avec votre règlement.")
+            _paragraph(pdf, pdf.words.quote_reference.format(doc.payment_reference))
         return
-    rows = [("Titulaire", sender.name), ("IBAN", group_iban(sender.iban))]
+    words = pdf.words
+    rows = [(words.holder, sender.name), ("IBAN", group_iban(sender.iban))]
     if sender.bic:
         rows.append(("BIC", sender.bic.strip().upper()))
     if doc.payment_reference:
-        rows.append(("Référence à indiquer", doc.payment_reference))
+        rows.append((words.reference, doc.payment_reference))
     row_h = 4.4 if pdf.style.compact_payment else 5.0
     # The portal link's QR code sits in the box, on the right: the letter grows no longer for it.
     qr = QR_SIDE_MM - (4 if pdf.style.compact_payment else 0) if doc.portal_link else 0.0
@@ -414,16 +480,16 @@ def _payment_box(pdf: _LetterPdf, doc: LetterDocument) -> None:
     inner = CONTENT_W - 8 - (qr + 4 if qr else 0)
     pdf.set_xy(MARGIN + 4, top + 2)
     pdf.set_font(FONT, "B", 10)
-    pdf.cell(inner, 5, "Règlement par virement", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(inner, 5, words.transfer, new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.ln(1)
     label_w = 44.0
     for label, value in rows:
         pdf.set_x(MARGIN + 4)
         pdf.set_font(FONT, size=9.5)
         pdf.set_text_color(*GREY)
-        pdf.cell(label_w, row_h, f"{label} :")
+        pdf.cell(label_w, row_h, f"{label}{words.colon}")
         pdf.set_text_color(0, 0, 0)
-        pdf.set_font(FONT, "B" if label in ("IBAN", "Référence à indiquer") else "", 9.5)
+        pdf.set_font(FONT, "B" if label in ("IBAN", words.reference) else "", 9.5)
         pdf.cell(inner - label_w, row_h, pdf.text_of(_fit(pdf, value, inner - label_w)),
                  new_x=XPos.LEFT, new_y=YPos.NEXT)
     if qr:
@@ -487,7 +553,7 @@ def _closing_and_signature(pdf: _LetterPdf, closing: list[str], sender: Sender) 
     pdf.ln(st.signature_space)
     pdf.set_x(x)
     pdf.set_font(FONT, "B", st.body_size)
-    pdf.multi_cell(width, st.body_line, pdf.text_of(sender.signatory or "Le service comptabilité"), align=Align.C,
+    pdf.multi_cell(width, st.body_line, pdf.text_of(sender.signatory or pdf.words.signatory), align=Align.C,
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 

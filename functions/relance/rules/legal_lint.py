@@ -16,12 +16,12 @@ import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from ..domain.fmt import money
+from ..domain.fmt import money, money_in
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
-_EN_DEMEURE = re.compile(r"\ben demeure\b", re.IGNORECASE)
+_EN_DEMEURE = re.compile(r"\ben demeure\b|\bformal notice\b", re.IGNORECASE)  # French, English template
 _NUMBER_WORDS = {5: "cinq", 8: "huit", 10: "dix", 15: "quinze", 30: "trente"}
-_INDEMNITY_WORDS = re.compile(r"indemnit[ée] forfaitaire", re.IGNORECASE)
+_INDEMNITY_WORDS = re.compile(r"indemnit[ée] forfaitaire|fixed (?:indemnity|compensation|sum)", re.IGNORECASE)
 
 
 def _plain(text: str) -> str:
@@ -29,14 +29,16 @@ def _plain(text: str) -> str:
     return _SPACES.sub(" ", text)
 
 
-def notice_gaps(text: str, total: Decimal, deadline_days: int) -> list[str]:
-    """What a formal notice rendered as ``text`` lacks, in French: amount, deadline, « en demeure »."""
+def notice_gaps(text: str, total: Decimal, deadline_days: int, language: str = "fr") -> list[str]:
+    """What a formal notice rendered as ``text`` lacks, in French: amount, deadline, « en demeure » (« formal
+    notice » in an English template)."""
     plain = _plain(text)
     gaps = []
-    if _plain(money(total)) not in plain:
-        gaps.append(f"le montant réclamé ({_plain(money(total))})")
+    amount = _plain(money_in(total, language))
+    if amount not in plain:
+        gaps.append(f"le montant réclamé ({amount})")
     word = _NUMBER_WORDS.get(deadline_days)
-    said = rf"\b{deadline_days} jours?\b" + (rf"|\b{word} jours\b" if word else "")
+    said = rf"\b{deadline_days} (?:jours?|days?)\b" + (rf"|\b{word} jours\b" if word else "")
     if not re.search(said, plain, re.IGNORECASE):
         gaps.append(f"le délai de paiement ({deadline_days} jours, legal.formal_notice_deadline_days)")
     if not _EN_DEMEURE.search(plain):
@@ -44,16 +46,18 @@ def notice_gaps(text: str, total: Decimal, deadline_days: int) -> list[str]:
     return gaps
 
 
-def mentions_indemnity(text: str, indemnity: Decimal) -> bool:
-    """Whether ``text`` speaks of the recovery indemnity: « indemnité forfaitaire », or its amount in euros."""
+def mentions_indemnity(text: str, indemnity: Decimal, language: str = "fr") -> bool:
+    """Whether ``text`` speaks of the recovery indemnity: « indemnité forfaitaire » (« fixed indemnity »), or its
+    amount in euros."""
     plain = _plain(text)
-    amounts = {_plain(money(indemnity)), f"{indemnity.normalize():f} €"}
+    amounts = {_plain(money(indemnity)), f"{indemnity.normalize():f} €", _plain(money_in(indemnity, language)),
+               f"€{indemnity.normalize():f}"}
     return bool(_INDEMNITY_WORDS.search(plain)) or any(a in plain for a in amounts)
 
 
 def indemnity_line(source: str) -> int:
     """The template line that most likely brings the indemnity in, else 1."""
-    for pattern in (r"recovery_indemnity", r"indemnit[ée] forfaitaire", r"\b40\b"):
+    for pattern in (r"recovery_indemnity", r"indemnit[ée] forfaitaire|fixed indemnity", r"\b40\b"):
         for number, line in enumerate(source.splitlines(), 1):
             if re.search(pattern, line, re.IGNORECASE):
                 return number
@@ -62,7 +66,7 @@ def indemnity_line(source: str) -> int:
 
 def lint_rendered(render: Callable[[int], str | None], debtors: Sequence[tuple[str, str, Decimal]], *,
                   formal_notice: bool, deadline_days: int, indemnity: Decimal,
-                  source: str) -> list[tuple[int, str]]:
+                  source: str, language: str = "fr") -> list[tuple[int, str]]:
     """(line, French warning) for one template: ``render(i)`` gives its text for the made-up debtor ``i``
     (``None`` when it cannot be rendered: the render check reports that), ``debtors[i]`` its (label, kind,
     total)."""
@@ -75,13 +79,13 @@ def lint_rendered(render: Callable[[int], str | None], debtors: Sequence[tuple[s
             continue
         if formal_notice and not noticed and kind not in read_as_notice:
             read_as_notice.add(kind)
-            gaps = notice_gaps(text, total, deadline_days)
+            gaps = notice_gaps(text, total, deadline_days, language)
             if gaps:
                 noticed = True
                 out.append((1, f"cette mise en demeure (modèle d’une étape registered_letter), écrite pour {label}, "
                                f"ne dit pas {' ni '.join(gaps)} : sans ces mentions, le juge de l’injonction de "
                                "payer peut ne pas y voir une mise en demeure"))
-        if kind == "consumer" and not told and mentions_indemnity(text, indemnity):
+        if kind == "consumer" and not told and mentions_indemnity(text, indemnity, language):
             told = True
             out.append((indemnity_line(source),
                         f"ce modèle, écrit pour {label}, parle de l’indemnité forfaitaire de "

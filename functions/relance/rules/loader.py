@@ -48,6 +48,8 @@ SUGGESTION_BUDGET = 50_000  # name comparisons for « vouliez-vous dire » per l
 class LoadResult:
     rules: Rules | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # With the template check: which file each channel × tone × language uses (``templates.TemplateChoice``).
+    templates: list[Any] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -199,13 +201,29 @@ class _Loader:
         if self._has_errors():
             return LoadResult(None, sorted(self.diagnostics))
         rules = self._build(merged, rules_digest(read))
+        choices: list[Any] = []
         if rules is not None and check_templates:
             from .templates import check_templates as run_template_checks
+            from .templates import template_choices
 
-            self.diagnostics.extend(run_template_checks(rules, self._template_uses(rules)))
+            uses = self._template_uses(rules)
+            self.diagnostics.extend(run_template_checks(rules, uses))
+            choices = template_choices(rules, uses)
+            self._fallback_written(rules)
         if self._has_errors():
-            return LoadResult(None, sorted(self.diagnostics))
-        return LoadResult(rules, sorted(self.diagnostics))
+            return LoadResult(None, sorted(self.diagnostics), choices)
+        return LoadResult(rules, sorted(self.diagnostics), choices)
+
+    def _fallback_written(self, rules: Rules) -> None:
+        """A fallback language nobody writes in gives French: say so at the key."""
+        from .templates import template_file_languages
+
+        written = template_file_languages(rules.directory / "templates")
+        if rules.fallback_language not in written | {"fr"}:
+            self.warning(("fallback_language",),
+                         f"aucun modèle n’est écrit dans la langue de repli « {rules.fallback_language} » (langues "
+                         f"des modèles : {', '.join(sorted(written | {'fr'}))}) : les clients dont la langue n’a pas "
+                         "de modèles recevront du français")
 
     def _has_errors(self) -> bool:
         return any(d.severity == ERROR for d in self.diagnostics)
@@ -259,7 +277,8 @@ class _Loader:
             return None
         return Rules(directory=self.directory, segments=tuple(segments), scenarios=scenarios, calendar=calendar,
                      pauses=tuple(pauses), tones=tones, company=company, legal=legal, version=data["version"],
-                     digest=digest, rates=rates, courts=courts, contact=contact, portal=portal)
+                     digest=digest, rates=rates, courts=courts, contact=contact, portal=portal,
+                     fallback_language=data.get("fallback_language", "fr"))
 
     def _condition(self, node: Any, path: JsonPath) -> Predicate | None:
         try:

@@ -20,7 +20,7 @@ JsonPath = tuple[str | int, ...]
 MAX_AT_DAYS = 3650
 _FAR_DELAY = re.compile(r"J[+-][0-9]+")
 SECTIONS = ("version", "segments", "scenarios", "calendar", "pause", "tones", "company", "legal", "contact", "rates",
-            "courts", "portal")
+            "courts", "portal", "fallback_language")
 _TYPE_NAMES = {"string": "un texte", "integer": "un nombre entier", "number": "un nombre", "boolean": "true ou false",
                "object": "un bloc de clés (« clé: valeur »)", "array": "une liste (lignes commençant par « - »)",
                "null": "vide"}
@@ -217,6 +217,9 @@ def _pattern_message(path: JsonPath, name: str, value: Any) -> str:
     if name == "vat_number":
         return (f"numéro de TVA « {value} » invalide : le code pays puis le numéro, sans espace "
                 "(exemple : FR08841273659)")
+    if name == "fallback_language":
+        return (f"langue de repli « {value} » invalide : un code de langue en minuscules, à deux lettres "
+                "(exemple : en)")
     if name == "share_capital":
         return f"capital social « {value} » invalide : un montant en euros, sans symbole (exemple : \"50000\")"
     return f"« {value} » n’a pas la forme attendue pour « {name} »"

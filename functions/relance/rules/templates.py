@@ -34,7 +34,9 @@ from ..domain.render import (
     environment,
     legal_view,
     message_context,
+    resolve_template,
     template_candidates,
+    template_languages,
 )
 from ..domain.sandbox import (
     LIMITS,
@@ -60,11 +62,26 @@ class _AnyExtra(dict):
         return f"<{key}>"
 
 
-def check_templates(rules: Rules, uses: dict[tuple[str, str | None, str | None, str], Place]) -> list[Diagnostic]:
+Uses = dict[tuple[str, str | None, str | None, str], Place]
+
+
+def template_file_languages(templates_dir: Path) -> set[str]:
+    """The languages some message template is written in (``courtois.en.j2`` → ``en``)."""
+    if not templates_dir.is_dir():
+        return set()
+    return {m.group("language") for p in templates_dir.glob("*/*.j2")
+            if p.parent.name in TEMPLATED_CHANNELS and (m := _FILE_NAME.match(p.name))}
+
+
+def check_templates(rules: Rules, uses: Uses) -> list[Diagnostic]:
     templates_dir = rules.directory / "templates"
     out: list[Diagnostic] = []
+    written = template_file_languages(templates_dir)
     for (channel, tone, template, language), place in sorted(uses.items(), key=lambda kv: str(kv[0])):
         names = template_candidates(channel, tone, template, language)
+        if language != "fr" and language not in written and \
+                resolve_template(templates_dir, channel, tone, template, language, rules.fallback_language):
+            continue  # a language without any template: its customers get the fallback one (template_choices)
         if not any((templates_dir / n).is_file() for n in names):
             tried = " ou ".join(str(templates_dir / n) for n in names)
             what = f"modèle « {template} »" if template else f"ton {tone}"
@@ -170,7 +187,8 @@ def _check_one(path: Path, channel: str, steps: list[StepView], language: str, r
         return problems
     if channel in CHANNELS_WITH_SUBJECT and not SUBJECT_LINE.match(source.lstrip("\n")):
         problems.append(Diagnostic(name, 1, 1, ERROR, f"la première ligne d’un modèle {channel} doit être "
-                                                      f"l’objet du message : « {SUBJECT_PREFIX} … »"))
+                                                      f"l’objet du message : « {SUBJECT_PREFIX} … » (« Subject: … » "
+                                                      "dans un modèle anglais)"))
     failure = _first_failure(compiled, source, name, rules, steps, language)
     if failure is not None:
         return [*problems, failure]
@@ -195,7 +213,8 @@ def _legal_lint(compiled: Any, name: str, source: str, rules: Rules, step: StepV
     return [Diagnostic(name, line, 1, WARNING, message)
             for line, message in lint_rendered(render, debtors, formal_notice=formal_notice,
                                                deadline_days=rules.legal.formal_notice_deadline_days,
-                                               indemnity=rules.legal.recovery_indemnity, source=source)]
+                                               indemnity=rules.legal.recovery_indemnity, source=source,
+                                               language=language)]
 
 
 # The shape of each variable, for the attribute check that covers every branch (rendering covers the branches
@@ -325,7 +344,8 @@ def _syntax_message(message: str) -> str:
         hint = f" : le bloc ouvert plus haut se ferme par {{% {ends[0]} %}}" if ends else ""
         return f"balise inconnue « {m.group(1)} »{hint}"
     if m := re.search(r"No filter named '(\w+)'", message):
-        filters = ", ".join(("money", "longdate", "shortdate", "percent", "days", "length", "join", "default", "upper"))
+        filters = ", ".join(("money", "longdate", "shortdate", "percent", "days", "mentions", "phone", "length", "join",
+                             "default", "upper"))
         return f"filtre inconnu « {m.group(1)} » (filtres : {filters}…)"
     if "Unexpected end of template" in message:
         ends = [t for t in re.findall(r"'(\w+)'", message) if t.startswith("end")]
@@ -395,6 +415,67 @@ def _sample_context(rules: Rules, debtor: _Debtor, step: StepView, language: str
     ]
     # With and without a portal link (a deployment without the portal gives ""): both branches are rendered.
     link = "https://paiement.exemple.fr/l/exemple.0123456789" if debtor.full else ""
-    return message_context(customer=customer, invoices=invoices, company=rules.company, legal=legal_view(rules.legal),
+    return message_context(customer=customer, invoices=invoices, company=rules.company,
+                           legal=legal_view(rules.legal, language),
                            step=step, today=today, others=others,
-                           portal_link=link)
+                           portal_link=link, language=language)
+
+
+# --- which file each message uses -----------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class TemplateChoice:
+    """The file a channel × tone (or named template) × customer language resolves to, and why."""
+
+    channel: str
+    tone: str | None
+    template: str | None  # a step's ``template:`` override
+    language: str  # the customer's
+    file: str | None  # relative to templates/; None: no file, the message cannot be written
+    file_language: str | None
+    via: str  # "template" (the step names it), "tone", "default" (default.<lang>.j2), "missing"
+
+    @property
+    def fallback(self) -> bool:
+        """Written in another language than the customer's (the rules' ``fallback_language``, or French)."""
+        return self.file_language is not None and self.file_language != self.language
+
+    def as_json(self) -> dict[str, object]:
+        return {"channel": self.channel, "tone": self.tone, "template": self.template, "language": self.language,
+                "file": self.file, "file_language": self.file_language, "via": self.via,
+                "fallback": self.fallback}
+
+    def describe(self) -> str:
+        """One line in French for ``relance check``."""
+        what = f"modèle « {self.template} »" if self.template else f"ton {self.tone}" if self.tone else "sans ton"
+        head = f"{self.channel} × {what} × {self.language} : "
+        if self.file is None:
+            return head + "aucun modèle"
+        how = {"default": " (modèle de secours : pas de modèle pour ce ton)"}.get(self.via, "")
+        if self.fallback:
+            how += f" (pas de modèle en « {self.language} » : langue de repli « {self.file_language} »)"
+        return f"{head}{self.file}{how}"
+
+
+def template_choices(rules: Rules, uses: Uses) -> list[TemplateChoice]:
+    """Every channel × tone × language the scenarios can need, with the file it resolves to: the languages are
+    those segments route on, those templates are written in, French and the fallback language."""
+    templates_dir = rules.directory / "templates"
+    languages = sorted({language for *_, language in uses} | template_file_languages(templates_dir)
+                       | set(template_languages("fr", rules.fallback_language)))
+    needs = sorted({(c, t, o) for c, t, o, _ in uses}, key=str)
+    for scenario in rules.scenarios.values():  # an e-mail without an address goes as a letter of its tone
+        needs.extend(("letter", s.tone, None) for s in scenario.steps
+                     if s.channel == "email" and ("letter", s.tone, None) not in needs)
+    out = []
+    for channel, tone, template in needs:
+        for language in languages:
+            found = resolve_template(templates_dir, channel, tone, template, language, rules.fallback_language)
+            if found is None:
+                out.append(TemplateChoice(channel, tone, template, language, None, None, "missing"))
+                continue
+            path, written_in = found
+            via = "template" if template else "tone" if path.name.startswith(f"{tone}.") else "default"
+            out.append(TemplateChoice(channel, tone, template, language, path.relative_to(templates_dir).as_posix(),
+                                      written_in, via))
+    return sorted(out, key=lambda c: (c.channel, c.template or "", c.tone or "", c.language))
