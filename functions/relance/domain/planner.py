@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import NamedTuple
 
 from .calendar import ONE_DAY, BusinessCalendar
@@ -135,7 +135,7 @@ def set_aside(invoice: Invoice, err: Exception) -> Unusable:
 
 _NO_STATS = CustomerStats(Decimal(0), 0)
 _NOTHING_SAID: frozenset[tuple[date, str, str | None]] = frozenset()
-_FIRST = itemgetter(0)  # an Action's or a Skipped's invoice
+_FIRST = attrgetter("invoice")  # an Action's or a Skipped's invoice
 _INVOICE = attrgetter("invoice")
 
 
