@@ -19,8 +19,8 @@ from relance.cli import main
 from relance.cliargs import french_error, parse_day
 
 COMMANDS = ("check", "plan", "simulate", "schema", "report", "claim", "dossier", "render", "invoice", "import",
-            "demo", "local")
-VERBS = ("paid", "dispute", "promise", "resume", "review")
+            "demo", "local", "reconcile")
+VERBS = ("paid", "dispute", "promise", "resume", "call", "review")
 # English words argparse writes, and words an English sentence of ours would need.
 ENGLISH = ("usage", "error", "the", "following", "required", "invalid", "choice", "choose", "expected", "show",
            "help", "exit", "positional", "optional", "default", "folder", "file", "which", "what", "with", "for",
