@@ -724,9 +724,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         else:
             console.print(f"[red]Portail : le paiement de démonstration n’a pas abouti ({portal_visit}).[/red]")
         console.print(f"Lien personnel d’un client (tel qu’envoyé dans son dernier e-mail) :\n  {link}")
-        if args.serve:
+        if args.serve and sys.stdin.isatty():
             console.print(f"Portail servi sur {local_portal.url} — ouvrez le lien ci-dessus ; Ctrl-C pour arrêter.")
             local_portal.serve_forever()
+        elif args.serve:  # no terminal to press Ctrl-C in (CI, a pipe): the demo ends rather than wait for ever
+            console.print("Pas de terminal interactif : le portail s’arrête avec la démonstration "
+                          "(lancez « make demo » dans un terminal pour le garder ouvert).")
 
     serve_portal = args.portal or args.serve
     result = run_demo(book=people, rules_dir=Path(args.rules).resolve(), start=args.start, end=args.end,
