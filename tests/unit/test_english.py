@@ -8,6 +8,7 @@ import io
 import json
 import re
 import shutil
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from email import message_from_bytes, policy
@@ -310,3 +311,72 @@ def test_an_english_formal_notice_without_its_deadline_is_flagged(rules_dir):
     assert "le délai de paiement (8 jours" in warning and "montant" not in warning.split("ne dit pas")[1]
     complete = notice.replace(".\n", " within {{ legal.formal_notice_deadline_days }} days.\n")
     assert _warnings(rules_dir, **{"registered_letter/formel.en.j2": complete}) == []
+
+
+# --- the statement of account and the portal link, as in the French twins (SPEC §2.8) ---------------------------
+
+LINK = "https://pay.example/p/AbC123"
+
+
+def others() -> list[Invoice]:
+    """Two more open invoices, outside the message: one 45 days overdue on TODAY, one not yet due."""
+    return [Invoice(id="F-9", customer_id="C-EN", issue_date=date(2026, 10, 8), due_date=date(2026, 10, 23),
+                    amount=Decimal("600.00"), amount_due=Decimal("600.00")),
+            Invoice(id="F-10", customer_id="C-EN", issue_date=date(2026, 12, 1), due_date=date(2027, 1, 6),
+                    amount=Decimal("80.00"), amount_due=Decimal("80.00"))]
+
+
+def render_with(rules, channel: str, tone: str, *, statement: bool, link: str):
+    return render_message(rules, customer=customer("business"), invoices=invoices(), channel=channel, tone=tone,
+                          step_id="relance", at="J+30", template=None, today=TODAY,
+                          others=others() if statement else (), portal_link=link)
+
+
+@pytest.mark.parametrize("path", ENGLISH_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_each_english_template_gives_the_statement_and_the_portal_link_its_french_twin_gives(path):
+    rules = load_rules_or_raise(SHIPPED)
+    channel, tone = path.parent.name, path.name.split(".")[0]
+    body = plain(render_with(rules, channel, tone, statement=True, link=LINK).body)
+    bare = plain(render_with(rules, channel, tone, statement=False, link="").body)
+    assert "€680.00" in body and "€680.00" not in bare, "the total of the other open invoices, the English way"
+    assert LINK in body and "online" not in bare and "QR" not in bare
+    assert "\n\n\n" not in body and "\n\n\n" not in bare, "one blank line between paragraphs, with or without"
+    if channel in ("letter", "registered_letter"):  # the PDF lists them under the invoice table
+        assert re.search(r"concerns only invoices F-1, F-2\. Your other open invoices \(€680\.00\)", body)
+        assert "(or scan the QR code below)" in body
+    else:
+        assert "– Invoice F-9 dated 8 Oct 2026, due 23 Oct 2026 (45 days overdue): €600.00" in body
+        assert "– Invoice F-10 dated 1 Dec 2026, due 6 Jan 2027: €80.00" in body
+        assert "Total of these other invoices: €680.00" in body
+        assert "F-9" not in bare
+    if channel == "email":
+        assert "For your information, your other open invoices, not covered by this message:" in body
+        assert f"Pay online or reply to us: {LINK}" in body
+        assert body.index("Reference to quote") < body.index(LINK) < body.index("For your information")
+    if channel == "phone":
+        assert f"{LINK} (« You can pay online or reply to us at this link. »)\n\nÀ consigner" in body
+    english = body if channel != "phone" else body.split("Total due")[1].split("Objectif")[0]
+    assert not re.search(r"jours?\b|de retard|Facture n°|Régler|échue", english), "no French left to the debtor"
+
+
+def test_an_english_letter_with_a_statement_and_a_link_has_no_french_around_the_text():
+    rules = load_rules_or_raise(SHIPPED)
+    debtor = customer("business")
+    rendered = render_with(rules, "letter", "factuel", statement=True, link=LINK)
+    step = Step(id="relance", at=30, channel="letter", tone="factuel")
+    message = ChannelMessage("k", TODAY, debtor.id, "letter", "factuel", (MessageAction("F-1", "relance", "s", "s"),))
+    ready = ReadyMessage(message, debtor, invoices(), step, rendered, others=others(), portal_link=LINK)
+    document = letter_document(rules, ready, False, TODAY)
+    without_iban = replace(document, sender=replace(document.sender, iban="", bic=""))  # the link's own box
+    for doc in (document, without_iban):
+        text = plain(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(render_letter_pdf(doc))).pages))
+        for said in ("For your information, your other open invoices (not covered by this letter):",
+                     "– Invoice F-9 dated 8 Oct 2026, due 23 Oct 2026 (45 days overdue): €600.00",
+                     "– Invoice F-10 dated 1 Dec 2026, due 6 Jan 2027: €80.00",
+                     "Total of these other invoices: €680.00", LINK):
+            assert said in text, said
+        for french in ("Pour information", "Facture n°", "échue", "échéance", "de retard", "jours", "Total de ces",
+                       "Régler en ligne", "Objet", "Total dû"):
+            assert french not in text, french
+    assert "Pay online or reply to us" in plain(" ".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(render_letter_pdf(without_iban))).pages))

@@ -19,13 +19,10 @@ from fpdf.enums import Align, XPos, YPos
 
 from ..domain.fmt import (
     NNBSP,
-    days,
     is_french,
     longdate_in,
-    money,
     money_in,
     phone_in,
-    shortdate,
     shortdate_in,
 )
 from ..domain.fmt import group_siren as group_siren  # re-exported: tests take it from here
@@ -92,6 +89,14 @@ class Words:
     signatory: str = "Le service comptabilité"
     colon: str = " :"
     pdf_language: str = "fr-FR"
+    portal: str = "Régler en ligne ou nous répondre"
+    statement: str = "Pour information, vos autres factures ouvertes (non visées par ce courrier)\u00a0:"
+    statement_line: str = "– Facture n°\u00a0{invoice} du {issued}, {when}\u00a0: {amount}"
+    statement_late: str = "échue le {due} ({late} de retard)"
+    statement_due: str = "échéance le {due}"
+    statement_total: str = "Total de ces autres factures\u00a0: {}"
+    day: str = "jour"
+    days: str = "jours"
 
 
 FRENCH_WORDS = Words()
@@ -101,7 +106,11 @@ ENGLISH_WORDS = Words(
     transfer="Payment by bank transfer", holder="Account holder", reference="Reference to quote",
     quote_reference="Please quote reference {} with your payment.", dated="{place}, {date}",
     our_reference="Our ref.: {}", subject="Subject: {}", continued="(continued)", page="Page", phone="Tel.: {}",
-    email="E-mail: {}", signatory="Accounts department", colon=":", pdf_language="en-GB")
+    email="E-mail: {}", signatory="Accounts department", colon=":", pdf_language="en-GB",
+    portal="Pay online or reply to us",
+    statement="For your information, your other open invoices (not covered by this letter):",
+    statement_line="– Invoice {invoice} dated {issued}, {when}: {amount}", statement_late="due {due} ({late} overdue)",
+    statement_due="due {due}", statement_total="Total of these other invoices: {}", day="day", days="days")
 
 
 def words_for(language: str) -> Words:
@@ -408,23 +417,22 @@ def _invoice_table(pdf: _LetterPdf, lines: tuple[LetterLine, ...], total: Decima
     pdf.ln(4)
 
 
-STATEMENT_HEADING = "Pour information, vos autres factures ouvertes (non visées par ce courrier)\u00a0:"
-
-
 def statement_lines(doc: LetterDocument) -> list[str]:
     """The statement of account under the invoice table: the debtor's other open invoices, kept apart from the
     sums the letter demands, with what remains due and how late each is on the letter's date."""
     if not doc.others:
         return []
-    out = [STATEMENT_HEADING]
+    words, language = words_for(doc.language), doc.language
+    out = [words.statement]
     for line in doc.others:
         late = (doc.date - line.due_date).days
-        when = (f"échue le {shortdate(line.due_date)} ({days(late)} de retard)" if late > 0
-                else f"échéance le {shortdate(line.due_date)}")
-        out.append(f"– Facture n°\u00a0{line.invoice} du {shortdate(line.issue_date)}, {when}\u00a0: "
-                   f"{money(line.amount_due)}")
+        due = shortdate_in(line.due_date, language)
+        when = (words.statement_late.format(due=due, late=f"{late} {words.days if late > 1 else words.day}")
+                if late > 0 else words.statement_due.format(due=due))
+        out.append(words.statement_line.format(invoice=line.invoice, issued=shortdate_in(line.issue_date, language),
+                                               when=when, amount=money_in(line.amount_due, language)))
     total = sum((line.amount_due for line in doc.others), Decimal(0))
-    out.append(f"Total de ces autres factures\u00a0: {money(total)}")
+    out.append(words.statement_total.format(money_in(total, language)))
     return out
 
 
@@ -527,7 +535,7 @@ def _portal_box(pdf: _LetterPdf, doc: LetterDocument) -> None:
     _qr_code(pdf, doc.portal_link, MARGIN, top, side)
     pdf.set_xy(MARGIN + side + 5, top + 2)
     pdf.set_font(FONT, "B", 10)
-    pdf.cell(CONTENT_W - side - 5, 5, "Régler en ligne ou nous répondre", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(CONTENT_W - side - 5, 5, pdf.words.portal, new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=9.5)
     pdf.cell(CONTENT_W - side - 5, 5, pdf.text_of(_fit(pdf, doc.portal_link, CONTENT_W - side - 5)))
     pdf.set_font(FONT, size=10)
