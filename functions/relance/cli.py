@@ -847,6 +847,7 @@ def cmd_invoice(args: argparse.Namespace) -> int:
         sys.stderr.write(f"relance invoice : la date du jour est celle de l’entreprise, dans le fuseau horaire du "
                          f"calendrier des règles, et les règles de {args.rules} sont illisibles :\n{err}\n"
                          "donnez le jour avec --on JJ/MM/AAAA, ou le dossier des règles avec --rules DOSSIER\n")
+        return 1
     amount = None
     if args.verb == "paid" and args.amount:
         try:

@@ -59,6 +59,6 @@ def test_rules_that_cannot_be_read_are_a_clear_error_and_nothing_is_recorded(cli
     assert main(["invoice", "paid", "F1", "--rules", str(tmp_path / "nowhere")]) == 1
 
     err = capsys.readouterr().err
-    assert "--on YYYY-MM-DD" in err and "Traceback" not in err
+    assert "--on JJ/MM/AAAA" in err and "Traceback" not in err
     paid, _ = cli_env.invoice("F1")
     assert paid.status != "paid"

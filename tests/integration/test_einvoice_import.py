@@ -70,7 +70,7 @@ def test_cli_imports_e_invoices_and_says_which_were_refused(stack, tmp_path, cap
     assert code == 1
     (imported,) = json.loads(out)["imports"]
     assert (imported["invoice"], imported["customer"], imported["created"]) == ("F124212", "787878784", 1)
-    assert f"{bad}: facture électronique refusée : PDF illisible" in err
+    assert f"{bad} : facture électronique refusée : PDF illisible" in err
     assert str(store_invoice(stack, "F124212")) == "208.03"
 
 
