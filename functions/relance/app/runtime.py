@@ -108,6 +108,7 @@ class Runtime:
         return HttpPlatformReporter(self.settings.platform_report_url,
                                     [s.strip() for s in secret.split(",") if s.strip()])
 
+    @cached_property
     def portal_links(self) -> Links | None:
         """The debtor portal's links (None when PORTAL_URL is not set: messages then carry no link). Tokens
         expire in real time, whatever day the clock is pinned to."""
