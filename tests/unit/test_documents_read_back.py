@@ -52,7 +52,8 @@ def test_a_reminder_whose_content_fits_stays_on_one_page_with_its_signature():
 
 
 def test_a_long_letter_still_flows_onto_a_second_page_with_the_signature_not_alone():
-    long_body = REMINDER.replace("Nous vous demandons", "\n\n".join([REMINDER.split("\n\n")[1]] * 6)
+    # Too long for one page even in the snug 8.5 pt layout (ten times the paragraph).
+    long_body = REMINDER.replace("Nous vous demandons", "\n\n".join([REMINDER.split("\n\n")[1]] * 10)
                                  + "\n\nNous vous demandons")
     text = pages(render_letter_pdf(letter(body=long_body)))
     assert len(text) == 2

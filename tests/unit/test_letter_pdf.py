@@ -319,3 +319,49 @@ def test_a_letter_too_long_for_one_page_keeps_the_roomy_layout_on_two():
     assert len(pages) == 2 and "Hélène Bois, Présidente" in pages[1]
     _, y = text_positions(render_letter_pdf(letter(body=long_body)))["Madame, Monsieur,"]
     assert y == pytest.approx(text_positions(render_letter_pdf(letter()))["Madame, Monsieur,"][1])
+
+
+def test_a_formal_notice_with_a_statement_of_three_invoices_and_the_portal_link_fits_on_one_page(sample):
+    from relance.domain.model import Invoice
+    from relance.domain.render import render_message
+    from relance.letters import sender_from
+
+    rules, book = sample
+    customer = book.customers["C002"]
+    (invoice,) = [i for i in book.invoices if i.id == "F-2026-0305"]  # the sample's longest mise en demeure
+    others = [Invoice(f"F-2026-04{n}", "C002", date(2026, 9, n), date(2026, 10, n - 10), Decimal("1584.00"),
+                      Decimal("1584.00")) for n in (20, 21, 22)]
+    link = "https://paiement.atelier-bois-fils.fr/l/Qc3ylyhBawi71ERP.AcOCtGW8Ux"  # a letter's short link
+    on = date(2026, 11, 12)
+    rendered = render_message(rules, customer=customer, invoices=[invoice], channel="registered_letter",
+                              tone="formel", step_id="mise_en_demeure", at="J+30", template=None, today=on,
+                              others=others, portal_link=link)
+    doc = LetterDocument(
+        sender=sender_from(rules.company), recipient_name=customer.name, recipient_address=customer.address,
+        place=rules.company.address.city, date=on, subject=rendered.subject, body=rendered.body,
+        lines=(LetterLine(invoice.id, invoice.issue_date, invoice.due_date, invoice.amount, invoice.amount_due),),
+        registered=True, reference="6650df7ed540", payment_reference=invoice.id, total=invoice.amount_due,
+        others=tuple(LetterLine(i.id, i.issue_date, i.due_date, i.amount, i.amount_due) for i in others),
+        portal_link=link)
+    pdf = render_letter_pdf(doc)
+
+    (page,) = pages_text(pdf)  # one sheet, nothing dropped to make it fit
+    assert "SAS au capital de 50 000 € – RCS Lyon 841 273 659" in page and REGISTERED_MENTION in page
+    assert "Lyon, le 12 novembre 2026" in page and "Réf. : 6650df7ed540" in page
+    assert "Total dû" in page and "12 480,00 €" in page
+    assert all(f"Facture n° {i.id} du" in page for i in others)
+    assert "Total de ces autres factures : 4 752,00 €" in page
+    assert "FR76 3000 4013 2800 0107 4260 566" in page and "BNPAFRPPXXX" in page
+    assert f"Référence à indiquer : {invoice.id}" in page and link in page.replace("\n", "").replace(" ", "")
+    assert page.index("Total dû") < page.index("Pour information") < page.index("Règlement par virement") \
+        < page.index("agréer") < page.index("Hélène Bois, Présidente")
+    squares = PdfReader(io.BytesIO(pdf)).pages[0].get_contents().get_data().count(b" re")
+    assert squares > 200  # the QR code, drawn module by module
+    sizes = []
+    PdfReader(io.BytesIO(pdf)).pages[0].extract_text(
+        visitor_text=lambda text, cm, tm, font, size: sizes.append(size * tm[0]) if "mettons en demeure" in text
+        else None)
+    assert sizes and min(sizes) >= 8.5  # still a letter's type, not small print
+    runs = text_runs(pdf)
+    footer_y = min(y for text, _, y in runs if text.startswith("Atelier Bois & Fils –"))
+    assert max(y for text, _, y in runs if "Présidente" in text) < footer_y - 4

@@ -135,7 +135,7 @@ def set_aside(invoice: Invoice, err: Exception) -> Unusable:
 
 _NO_STATS = CustomerStats(Decimal(0), 0)
 _NOTHING_SAID: frozenset[tuple[date, str, str | None]] = frozenset()
-_FIRST = attrgetter("invoice")  # an Action's or a Skipped's invoice
+_FIRST = attrgetter("invoice")  # an Action's or a Skipped's invoice (Action is a dataclass: no index)
 _INVOICE = attrgetter("invoice")
 
 

@@ -126,8 +126,8 @@ SIGNATURE_SPACE = 11.0  # room for a handwritten signature
 @dataclass(frozen=True, slots=True)
 class LetterStyle:
     """The letter's type and spacing. A letter is laid out in the standard style; when that spills onto a second
-    page, in the compact then the tight one, the first kept whose whole letter fits on one page (a signature alone
-    on a page 2 costs a sheet and reads as an afterthought). None goes below 9 pt."""
+    page, in the compact, the tight then the snug one, the first kept whose whole letter fits on one page (a
+    signature alone on a page 2 costs a sheet and reads as an afterthought). None sets the body below 8.5 pt."""
 
     body_size: float = BODY_SIZE
     body_line: float = BODY_LINE
@@ -136,15 +136,27 @@ class LetterStyle:
     signature_space: float = SIGNATURE_SPACE
     after_date: float = 6.0
     after_subject: float = 5.0
-    compact_payment: bool = False
+    after_table: float = 4.0
+    after_statement: float = 2.0  # added to the paragraph gap
+    payment_row: float = 5.0  # a row of the transfer details
+    payment_title: float = 6.0  # « Règlement par virement » and the space under it
+    after_payment: float = 5.0
+    qr_side: float = 22.0  # the portal link's QR code, in the transfer box's right-hand side
+    qr_pad: float = 3.0  # above and below the QR code, inside the box
+    bic_beside_iban: bool = False  # the BIC on the IBAN's line, when both fit there
 
 
 STANDARD = LetterStyle()
 COMPACT = LetterStyle(body_size=9.5, body_line=4.4, paragraph_gap=1.8, row_h=5.2, signature_space=9.0,
-                      after_date=3.0, after_subject=3.0, compact_payment=True)
+                      after_date=3.0, after_subject=3.0, payment_row=4.4, after_payment=3.0, qr_side=18.0)
 TIGHT = LetterStyle(body_size=9.0, body_line=4.1, paragraph_gap=1.4, row_h=4.8, signature_space=8.0,
-                    after_date=2.0, after_subject=2.5, compact_payment=True)
-STYLES = (STANDARD, COMPACT, TIGHT)
+                    after_date=2.0, after_subject=2.5, payment_row=4.4, after_payment=3.0, qr_side=18.0)
+# The last resort before a second sheet: 8.5 pt with a short leading, the transfer details closed up and a
+# smaller QR code beside them (15 mm still scans: a short link is a 29-module code, 0.5 mm a module).
+SNUG = LetterStyle(body_size=8.5, body_line=3.6, paragraph_gap=0.9, row_h=4.3, signature_space=6.5,
+                   after_date=1.5, after_subject=2.0, after_table=2.0, after_statement=0.5, payment_row=3.8,
+                   payment_title=4.8, after_payment=2.0, qr_side=15.0, qr_pad=2.5, bic_beside_iban=True)
+STYLES = (STANDARD, COMPACT, TIGHT, SNUG)
 
 # The closing formula stays the body's last paragraph, after the invoice table and the payment details,
 # the way a French letter ends; a body without one gets the table after its last paragraph.
@@ -414,7 +426,7 @@ def _invoice_table(pdf: _LetterPdf, lines: tuple[LetterLine, ...], total: Decima
     pdf.cell(TABLE_COLUMNS[-1][1], row_h + 1, pdf.text_of(pdf.money(total)), border="T", align=Align.R, fill=True)
     pdf.ln(row_h + 1)
     pdf.set_line_width(0.2)
-    pdf.ln(4)
+    pdf.ln(pdf.style.after_table)
 
 
 def statement_lines(doc: LetterDocument) -> list[str]:
@@ -441,14 +453,14 @@ def _statement(pdf: _LetterPdf, doc: LetterDocument) -> None:
     if not lines:
         return
     st = pdf.style
-    pdf.set_font(FONT, size=st.body_size - 0.5)
+    pdf.set_font(FONT, size=max(st.body_size - 0.5, 8.5))  # a list to read, not small print
     if pdf.will_page_break(min(len(lines), 3) * st.body_line):
         pdf.add_page()
     for line in lines:
         pdf.set_x(MARGIN)
         pdf.multi_cell(CONTENT_W, st.body_line, pdf.text_of(line), align=Align.L, new_x=XPos.LMARGIN,
                        new_y=YPos.NEXT)
-    pdf.ln(st.paragraph_gap + 2)
+    pdf.ln(st.paragraph_gap + st.after_statement)
 
 
 def _table_heading(pdf: _LetterPdf) -> None:
@@ -469,44 +481,79 @@ def _payment_box(pdf: _LetterPdf, doc: LetterDocument) -> None:
         if doc.payment_reference:
             _paragraph(pdf, pdf.words.quote_reference.format(doc.payment_reference))
         return
-    words = pdf.words
-    rows = [(words.holder, sender.name), ("IBAN", group_iban(sender.iban))]
-    if sender.bic:
-        rows.append(("BIC", sender.bic.strip().upper()))
-    if doc.payment_reference:
-        rows.append((words.reference, doc.payment_reference))
-    row_h = 4.4 if pdf.style.compact_payment else 5.0
+    words, st = pdf.words, pdf.style
+    row_h = st.payment_row
+    size = 9.5 if row_h >= 4.4 else 9.0
     # The portal link's QR code sits in the box, on the right: the letter grows no longer for it.
-    qr = QR_SIDE_MM - (4 if pdf.style.compact_payment else 0) if doc.portal_link else 0.0
-    height = max(7 + row_h * len(rows) + 3, qr + 6 if qr else 0)
+    qr = st.qr_side if doc.portal_link else 0.0
+    inner = CONTENT_W - 8 - (qr + 4 if qr else 0)
+    label_w = 44.0
+    rows: list[list[tuple[str, str]]] = [[(words.holder, sender.name)], [("IBAN", group_iban(sender.iban))]]
+    if sender.bic:
+        bic = ("BIC", sender.bic.strip().upper())
+        pdf.set_font(FONT, "B", size)
+        iban_w = pdf.get_string_width(rows[1][0][1]) + 2
+        beside = st.bic_beside_iban and label_w + iban_w + _pairs_width(pdf, [bic], size) <= inner
+        if beside:
+            rows[1].append(bic)
+        else:
+            rows.append([bic])
+    if doc.payment_reference:
+        rows.append([(words.reference, doc.payment_reference)])
+    height = max(2 + st.payment_title + row_h * len(rows) + 2, qr + 2 * st.qr_pad if qr else 0)
     if pdf.will_page_break(height):
         pdf.add_page()
     top = pdf.get_y()
     pdf.set_draw_color(120, 120, 120)
     pdf.set_line_width(0.3)
     pdf.rect(MARGIN, top, CONTENT_W, height)
-    inner = CONTENT_W - 8 - (qr + 4 if qr else 0)
     pdf.set_xy(MARGIN + 4, top + 2)
-    pdf.set_font(FONT, "B", 10)
-    pdf.cell(inner, 5, words.transfer, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_font(FONT, "B", 10 if st.payment_title >= 6 else 9.5)
+    pdf.cell(inner, st.payment_title - 1, words.transfer, new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.ln(1)
-    label_w = 44.0
-    for label, value in rows:
+    for row in rows:
         pdf.set_x(MARGIN + 4)
-        pdf.set_font(FONT, size=9.5)
-        pdf.set_text_color(*GREY)
-        pdf.cell(label_w, row_h, f"{label}{words.colon}")
-        pdf.set_text_color(0, 0, 0)
-        pdf.set_font(FONT, "B" if label in ("IBAN", words.reference) else "", 9.5)
-        pdf.cell(inner - label_w, row_h, pdf.text_of(_fit(pdf, value, inner - label_w)),
-                 new_x=XPos.LEFT, new_y=YPos.NEXT)
+        (label, value), *more = row
+        _payment_pair(pdf, label, value, label_w, inner - label_w - _pairs_width(pdf, more, size), size)
+        for label, value in more:  # the BIC after the IBAN, on its line
+            pdf.set_font(FONT, size=size)
+            _payment_pair(pdf, label, value, PAIR_GAP + pdf.get_string_width(f"{label}{words.colon}") + 2,
+                          None, size)
+        pdf.ln(row_h)
     if qr:
-        _qr_code(pdf, doc.portal_link, MARGIN + CONTENT_W - 4 - qr, top + 3, qr)
+        _qr_code(pdf, doc.portal_link, MARGIN + CONTENT_W - 4 - qr, top + st.qr_pad, qr)
     pdf.set_line_width(0.2)
-    pdf.set_xy(MARGIN, top + height + (3 if pdf.style.compact_payment else 5))
+    pdf.set_xy(MARGIN, top + height + st.after_payment)
 
 
-QR_SIDE_MM = 22.0
+PAIR_GAP = 6.0  # between the IBAN and the BIC on one line
+
+
+def _payment_pair(pdf: _LetterPdf, label: str, value: str, label_w: float, value_w: float | None,
+                  size: float) -> None:
+    """« Label : value » of the transfer details, the label in grey, the IBAN and the reference in bold;
+    ``label_w`` includes what is left before the label (a second pair on the line)."""
+    row_h = pdf.style.payment_row
+    pdf.set_font(FONT, size=size)
+    pdf.set_text_color(*GREY)
+    pdf.cell(label_w, row_h, f"{label}{pdf.words.colon}", align=Align.L if value_w is not None else Align.R)
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_font(FONT, "B" if label in ("IBAN", pdf.words.reference) else "", size)
+    if value_w is None:
+        value_w = pdf.get_string_width(value) + 2
+    pdf.cell(value_w, row_h, pdf.text_of(_fit(pdf, value, value_w)))
+
+
+def _pairs_width(pdf: _LetterPdf, pairs: list[tuple[str, str]], size: float) -> float:
+    """The room ``pairs`` take after the first pair of a line (each: gap and label, value; 2 mm of cell margins
+    each)."""
+    width = 0.0
+    for label, value in pairs:
+        pdf.set_font(FONT, size=size)
+        width += PAIR_GAP + pdf.get_string_width(f"{label}{pdf.words.colon}") + 2
+        pdf.set_font(FONT, "B" if label in ("IBAN", pdf.words.reference) else "", size)
+        width += pdf.get_string_width(value) + 2
+    return width
 
 
 def _qr_code(pdf: _LetterPdf, text: str, x: float, y: float, side: float) -> None:
@@ -528,7 +575,7 @@ def _portal_box(pdf: _LetterPdf, doc: LetterDocument) -> None:
     gives its address; with them, the code is in the transfer box."""
     if not doc.portal_link or doc.sender.iban:
         return
-    side = QR_SIDE_MM - (4 if pdf.style.compact_payment else 0)
+    side = pdf.style.qr_side
     if pdf.will_page_break(side + 4):
         pdf.add_page()
     top = pdf.get_y()
@@ -539,20 +586,22 @@ def _portal_box(pdf: _LetterPdf, doc: LetterDocument) -> None:
     pdf.set_font(FONT, size=9.5)
     pdf.cell(CONTENT_W - side - 5, 5, pdf.text_of(_fit(pdf, doc.portal_link, CONTENT_W - side - 5)))
     pdf.set_font(FONT, size=10)
-    pdf.set_xy(MARGIN, top + side + (2 if pdf.style.compact_payment else 4))
+    pdf.set_xy(MARGIN, top + side + (4 if pdf.style is STANDARD else 2))
 
 
 def _closing_and_signature(pdf: _LetterPdf, closing: list[str], sender: Sender) -> None:
     """The closing formula and the signature stay together: a signature alone on a page signs nothing."""
     st = pdf.style
     pdf.set_font(FONT, size=st.body_size)
-    closing_h = sum(len(pdf.multi_cell(CONTENT_W, st.body_line, pdf.text_of(p), dry_run=True, output="LINES"))
-                    * st.body_line + st.paragraph_gap for p in closing)
-    if pdf.will_page_break(closing_h + 2 + st.body_line + st.signature_space + 2 * st.body_line):
+    x, width = 112.0, PAGE_W - MARGIN - 112.0
+    closing_h = sum(_lines(pdf, p, CONTENT_W) * st.body_line + st.paragraph_gap for p in closing)
+    pdf.set_font(FONT, "B", st.body_size)
+    signatory_h = _lines(pdf, sender.signatory or pdf.words.signatory, width) * st.body_line
+    pdf.set_font(FONT, size=st.body_size)
+    if pdf.will_page_break(closing_h + 2 + st.body_line + st.signature_space + signatory_h):
         pdf.add_page()
     for paragraph in closing:  # left-aligned: justifying a short formula only stretches its spaces
         _paragraph(pdf, paragraph, Align.L)
-    x, width = 112.0, PAGE_W - MARGIN - 112.0
     pdf.ln(2)
     pdf.set_font(FONT, size=st.body_size)
     pdf.set_x(x)
@@ -566,6 +615,11 @@ def _closing_and_signature(pdf: _LetterPdf, closing: list[str], sender: Sender) 
 
 
 # --- text helpers -------------------------------------------------------------------------------------------
+
+def _lines(pdf: _LetterPdf, text: str, width: float) -> int:
+    """How many lines ``text`` takes in ``width`` at the current font, with the style's leading."""
+    return len(pdf.multi_cell(width, pdf.style.body_line, pdf.text_of(text), dry_run=True, output="LINES"))
+
 
 def _postal_capitals(text: str) -> str:
     """La Poste's last line: capitals without accents (« Saint-Étienne » → « SAINT-ETIENNE »)."""
