@@ -84,6 +84,14 @@ build-PdfLayer:
 		--platform manylinux2014_aarch64 --implementation cp --python-version 3.12 \
 		--target "$(ARTIFACTS_DIR)/python" -r layers/pdf/requirements.txt
 
+## `sam build` calls this for the render layer (the functions that render messages): Babel, as a wheel for Lambda's
+## python3.12, its locale data pruned to the languages the templates are written in (rules/templates/*.<lang>.j2).
+build-RenderLayer:
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+		--platform manylinux2014_aarch64 --implementation cp --python-version 3.12 \
+		--target "$(ARTIFACTS_DIR)/python" -r layers/render/requirements.txt
+	$(PYTHON) layers/render/prune.py "$(ARTIFACTS_DIR)" rules/templates
+
 ## `sam build` calls this for the e-invoice layer (import function only): factur-x with its requirements, as
 ## wheels for Lambda's arm64 python3.12.
 build-EInvoiceLayer:

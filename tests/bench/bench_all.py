@@ -71,6 +71,9 @@ def main() -> None:
     total, biggest = bench_runtime.pdf_layer_size()
     show("PDF layer (letter and litigation functions only, no Pillow)",
          f"{total:.1f} MB unzipped; largest: " + ", ".join(f"{k} {v:.1f}" for k, v in biggest), "—")
+    total, biggest = bench_runtime.render_layer_size()
+    show("render layer (message-writing functions: Babel, templates' languages)",
+         f"{total:.1f} MB unzipped; largest: " + ", ".join(f"{k} {v:.1f}" for k, v in biggest), "—")
     for row in bench_aws.measure_rows():
         show(*row)
     for row in bench_import.measure_rows():

@@ -47,6 +47,16 @@ def pdf_layer_size() -> tuple[float, list[tuple[str, float]]]:
         return _sizes(target)
 
 
+def render_layer_size() -> tuple[float, list[tuple[str, float]]]:
+    """The render layer of the functions that write messages: Babel, pruned as the Makefile prunes it (MB)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "python"
+        _pip_install(target, ROOT / "layers" / "render" / "requirements.txt", "--no-deps")
+        subprocess.run([sys.executable, str(ROOT / "layers" / "render" / "prune.py"), tmp,
+                        str(ROOT / "rules" / "templates")], check=True, capture_output=True)
+        return _sizes(target)
+
+
 def _pip_install(target: Path, requirements: Path, *options: str) -> None:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *options,
                     "--target", str(target), "-r", str(requirements)], check=True, capture_output=True)

@@ -370,10 +370,48 @@ def test_only_the_functions_that_draw_pdfs_get_the_pdf_layer(template, transform
         assert ({"Ref": "PdfLayer"} in [_layer_ref(x) for x in layers]) == (name in PDF_FUNCTIONS), name
 
 
+# -- Babel goes only to the functions that write messages, its locale data pruned to the templates' languages ------
+
+RENDER_FUNCTIONS = {"EmailFunction", "LetterFunction", "PhoneFunction", "DigestFunction", "LitigationFunction"}
+
+
+def test_only_the_functions_that_write_messages_get_babel(template):
+    layer = template["Resources"]["RenderLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion" and layer["Metadata"]["BuildMethod"] == "makefile"
+    with_babel = {name for name, f in functions(template).items()
+                  if {"Ref": "RenderLayer"} in f["Properties"].get("Layers", [])}
+    assert with_babel == RENDER_FUNCTIONS
+    assert "babel" not in _requirement_names(REPO / "functions" / "requirements.txt")
+    assert "babel" in _requirement_names(REPO / "layers" / "render" / "requirements.txt")
+    # every module that may import babel (lazily, for a foreign debtor) is only reached from those functions
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert "build-RenderLayer:" in makefile and "layers/render/prune.py" in makefile
+
+
+def test_the_render_layer_keeps_the_locales_of_the_templates_languages_only(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("prune", REPO / "layers" / "render" / "prune.py")
+    prune = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(prune)
+    data = tmp_path / "python" / "babel" / "locale-data"
+    data.mkdir(parents=True)
+    for stem in ("root", "fr", "fr_BE", "en", "en_GB", "de", "de_AT", "ja"):
+        (data / f"{stem}.dat").write_bytes(b"x")
+    templates = tmp_path / "templates" / "email"
+    templates.mkdir(parents=True)
+    (templates / "courtois.fr.j2").write_text("x")
+    (templates / "courtois.de.j2").write_text("x")
+    assert prune.prune(tmp_path, tmp_path / "templates") == 1
+    assert sorted(p.stem for p in data.glob("*.dat")) == ["de", "de_AT", "en", "en_GB", "fr", "fr_BE", "root"]
+    # the shipped templates: French and English
+    assert prune.template_languages(REPO / "rules" / "templates") == {"fr", "en"}
+
+
 def _layer_ref(layer: object) -> object:
     """SAM names a layer version by its logical id followed by a content hash."""
     if isinstance(layer, dict) and isinstance(layer.get("Ref"), str):
-        for logical in ("RulesLayer", "PdfLayer"):
+        for logical in ("RulesLayer", "PdfLayer", "RenderLayer"):
             if layer["Ref"].startswith(logical):
                 return {"Ref": logical}
     return layer
