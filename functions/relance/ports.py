@@ -242,6 +242,11 @@ class PlatformReviewStore(ReviewNoticeStore, Protocol):
     def mark_einvoicing_reviews_notified(self, kept: list[dict[str, str]], on: date) -> None: ...
 
 
+class NoticeStore(DigestStore, PlatformReviewStore, Protocol):
+    """What the day's notices read and record (``app.daily_notices``): call tasks, digests sent, what is kept
+    for review."""
+
+
 class LitigationStore(Ledger, History, ParkedSteps, EmailConfirmations, Protocol):
     def customer(self, customer_id: str) -> Customer | None: ...
 
