@@ -30,13 +30,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..domain.email import build_email
 from ..domain.fmt import longdate, shortdate
 from ..domain.model import Unusable
 from ..domain.policy import Company
 from ..payments.einvoicing import STATUS_LABELS, StatusNotice
 from ..ports import EmailSender, PlatformReporter, PlatformReviewStore, PlatformStatusStore
-from .notifications import send_once
+from .review_notice import send_daily_notice
 
 PAYMENT_SENT_HOLD_DAYS = 10  # 211 Paiement transmis: the transfer is on its way, reminders wait this long
 
@@ -64,7 +63,6 @@ REVIEW_REASONS = {"refused": "refusée par l’acheteur : les relances sont arr�
                   "unknown_code": "code de statut inconnu de relance : inscrit à l’historique, sans effet",
                   "unmatched": "aucune facture de relance ne porte ce numéro : importez-la, ou vérifiez le numéro",
                   "unusable": "la facture est mise de côté (données inutilisables) : corrigez-la puis réimportez-la"}
-NOTICE_KEPT_DAYS = 40
 
 
 def apply_status(store: PlatformStatusStore, notice: StatusNotice) -> str:
@@ -136,27 +134,11 @@ def notify_platform_statuses(*, store: PlatformReviewStore, sender: EmailSender,
                              now: datetime) -> str | None:
     """E-mail the company the platform statuses kept for review it was not told of yet (refusals, rejections,
     unknown codes, unknown invoices); the SES id, or ``None`` when there is nothing new. Once per day."""
-    recorded = store.review_notice(day)
-    if "platform_sent" in recorded:
-        return str(recorded["platform_sent"]["provider_id"])
-    expires = int((now + timedelta(days=NOTICE_KEPT_DAYS)).timestamp())
-    if "platform_notice" in recorded:
-        kept = list(recorded["platform_notice"]["statuses"])
-    else:
-        kept = [k for k in store.einvoicing_reviews() if not k.get("notified_on")]
-        if not kept:
-            return None
-        store.note_review_notice(day, "platform_notice", {"statuses": kept}, expires_at=expires)
-    subject, text = platform_notice_text(kept, day, company.name)
-    key = f"einvoicing-review-{day.isoformat()}"
-    raw = build_email(sender_name=company.name, sender=company.email, to=[company.email], subject=subject,
-                      text=text, message_id=key, sent_at=now)
-    message_id = send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[company.email],
-                           reply_to=company.email)
-    store.mark_einvoicing_reviews_notified(kept, day)
-    store.note_review_notice(day, "platform_sent", {"provider_id": message_id, "statuses": len(kept)},
-                             expires_at=expires)
-    return message_id
+    return send_daily_notice(
+        store=store, sender=sender, company=company, day=day, now=now, record="platform_", items="statuses",
+        key=f"einvoicing-review-{day.isoformat()}", text=platform_notice_text,
+        mark=store.mark_einvoicing_reviews_notified,
+        pending=lambda: [k for k in store.einvoicing_reviews() if not k.get("notified_on")])
 
 
 # -- what relance tells the platform (off unless PLATFORM_REPORT_URL is set) ----------------------------------------

@@ -7,7 +7,7 @@ so the daily digest run e-mails the company the ones kept since its last notice,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -82,24 +82,36 @@ def notify_payments_kept_for_review(*, store: ReviewNoticeStore, sender: EmailSe
                                     now: datetime) -> str | None:
     """E-mail the company the payments kept for review it was not yet told of; the SES id, or ``None`` when
     there is nothing new. Once per day: a retry or a second run sends the same notice once."""
+    return send_daily_notice(
+        store=store, sender=sender, company=company, day=day, now=now, record="", items="payments",
+        key=f"review-{day.isoformat()}", text=review_notice_text, mark=store.mark_review_notified,
+        pending=lambda: sorted((k for k in store.review_payments() if not k.get("notified_on")),
+                               key=lambda k: (k.get("at", ""), k["provider"], k["event_id"])))
+
+
+def send_daily_notice(*, store: ReviewNoticeStore, sender: EmailSender, company: Company, day: date,
+                      now: datetime, record: str, items: str, key: str,
+                      pending: Callable[[], list[dict[str, Any]]],
+                      text: Callable[[list[dict[str, Any]], date, str], tuple[str, str]],
+                      mark: Callable[[list[dict[str, Any]], date], None]) -> str | None:
+    """One e-mail to the company listing what ``pending`` finds, once per day: the day's record (``<record>notice``
+    then ``<record>sent``) makes a retry list the same ``items`` and send them once; ``mark`` says they were told."""
     recorded = store.review_notice(day)
-    if "sent" in recorded:
-        return str(recorded["sent"]["provider_id"])
+    if f"{record}sent" in recorded:
+        return str(recorded[f"{record}sent"]["provider_id"])
     expires = int((now + timedelta(days=NOTICE_KEPT_DAYS)).timestamp())
-    if "notice" in recorded:  # an earlier attempt chose what to list: list the same
-        kept = list(recorded["notice"]["payments"])
+    if f"{record}notice" in recorded:  # an earlier attempt chose what to list: list the same
+        kept = list(recorded[f"{record}notice"][items])
     else:
-        kept = sorted((k for k in store.review_payments() if not k.get("notified_on")),
-                      key=lambda k: (k.get("at", ""), k["provider"], k["event_id"]))
+        kept = pending()
         if not kept:
             return None
-        store.note_review_notice(day, "notice", {"payments": kept}, expires_at=expires)
-    subject, text = review_notice_text(kept, day, company.name)
-    key = f"review-{day.isoformat()}"
+        store.note_review_notice(day, f"{record}notice", {items: kept}, expires_at=expires)
+    subject, body = text(kept, day, company.name)
     raw = build_email(sender_name=company.name, sender=company.email, to=[company.email], subject=subject,
-                      text=text, message_id=key, sent_at=now)
+                      text=body, message_id=key, sent_at=now)
     message_id = send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[company.email],
                            reply_to=company.email)
-    store.mark_review_notified(kept, day)
-    store.note_review_notice(day, "sent", {"provider_id": message_id, "payments": len(kept)}, expires_at=expires)
+    mark(kept, day)
+    store.note_review_notice(day, f"{record}sent", {"provider_id": message_id, items: len(kept)}, expires_at=expires)
     return message_id

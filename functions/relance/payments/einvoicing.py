@@ -17,12 +17,11 @@ from typing import Any
 from .. import signing
 from ..signing import DEFAULT_TOLERANCE_S
 from .webhooks import (
-    _ISO_DATE,
     GENERIC_SIGNATURE_HEADER,
     MalformedPayload,
-    _checked_day,
     _currency,
     _generic_amount,
+    _generic_date,
     _generic_text,
     _invalid,
     _load_json,
@@ -69,16 +68,7 @@ def verify_status(payload: bytes, headers: Mapping[str, str], secrets: Sequence[
     currency = "EUR" if amount is None else _currency(body)
     return StatusNotice(id=_generic_text(body, "id", allow_empty=False),
                         invoice_id=_generic_text(body, "invoice_id", allow_empty=False),
-                        code=code, on=_status_date(body.get("date")), amount=amount, currency=currency,
+                        code=code, on=_generic_date(body.get("date"), "date"), amount=amount, currency=currency,
                         reason="" if body.get("reason") is None else _generic_text(body, "reason", allow_empty=True))
 
 
-def _status_date(value: Any) -> date:
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-        try:
-            day = date.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            return _checked_day(day, "date")
-    raise _invalid("date", "a date as YYYY-MM-DD")

@@ -433,12 +433,13 @@ def _generic_amount(value: Any) -> Decimal:
     return amount.quantize(_CENT)
 
 
-def _generic_date(value: Any) -> date:
+def _generic_date(value: Any, field: str = "paid_on") -> date:
+    """A notice's ``field`` as an ISO date within the bounds of SPEC §3."""
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
             day = date.fromisoformat(value)
         except ValueError:
             pass
         else:
-            return _checked_day(day, "paid_on")
-    raise _invalid("paid_on", "a date as YYYY-MM-DD")
+            return _checked_day(day, field)
+    raise _invalid(field, "a date as YYYY-MM-DD")

@@ -42,7 +42,7 @@ class EInvoicingTable(Table):
                 "pk": _s(REVIEW_PK), "sk": _s(f"{on.isoformat()}#{message_id}"), "type": _s("einvoicing_review"),
                 "at": _s(at), **{k: _s(v) for k, v in fields.items() if v}, "review": _s(review or "unmatched")}}}]
         if not known_invoice:
-            return "unmatched" if self._transact_status([marker, *kept]) else "duplicate"
+            return "unmatched" if self._transact_once([marker, *kept]) else "duplicate"
 
         def event(outcome: str) -> dict[str, Any]:
             return {"Put": {"TableName": self.table, "Item": {
@@ -75,16 +75,7 @@ class EInvoicingTable(Table):
                 reasons = err.response.get("CancellationReasons") or []
                 if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
                     return "duplicate"
-        return "recorded" if self._transact_status([marker, event("recorded"), *kept]) else "duplicate"
-
-    def _transact_status(self, items: list[dict[str, Any]]) -> bool:
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except ClientError as err:
-            if is_conditional_failure(err):
-                return False
-            raise
-        return True
+        return "recorded" if self._transact_once([marker, event("recorded"), *kept]) else "duplicate"
 
     def einvoicing_reviews(self) -> list[dict[str, str]]:
         """The platform statuses kept for a person: refusals, rejections, unknown codes, unknown invoices."""
