@@ -188,8 +188,9 @@ def _one(form: dict[str, list[str]], name: str) -> str:
     return values[0].strip()
 
 
-def _acted(svc: Services, request: Request, token: str, what: str,
-           act: Callable[[Services, Access, dict[str, list[str]]], Done]) -> Response:
+def _posted(request: Request, token: str, what: str) -> tuple[Services, Access, dict[str, list[str]]] | Response:
+    """A form posted on a link: the link's services, access and form — or the page that refuses it (the same 404
+    as an unknown address for a bad link, « expired » for a cross-site post or a stale form token)."""
     opened = _open(token)
     if opened is None:
         _log(what, "not_found")
@@ -199,6 +200,15 @@ def _acted(svc: Services, request: Request, token: str, what: str,
     if not _same_site(svc, request) or not svc.links.csrf_ok(access, _one(form, "csrf")):
         _log(what, "csrf")
         return _page(svc, "portal/expired.html", 403)
+    return svc, access, form
+
+
+def _acted(svc: Services, request: Request, token: str, what: str,
+           act: Callable[[Services, Access, dict[str, list[str]]], Done]) -> Response:
+    posted = _posted(request, token, what)
+    if not isinstance(posted, tuple):
+        return posted
+    svc, access, form = posted
     done = act(svc, access, form)
     if done.problem:
         _log(what, "refused")
@@ -266,15 +276,10 @@ def plan(request: Request, token: str) -> Response:
 
 @ROUTES.route("POST", "/p/{token}/payer")
 def pay(request: Request, token: str) -> Response:
-    opened = _open(token)
-    if opened is None:
-        _log("pay", "not_found")
-        return not_found(request)
-    svc, access = opened
-    form = request.form()
-    if not _same_site(svc, request) or not svc.links.csrf_ok(access, _one(form, "csrf")):
-        _log("pay", "csrf")
-        return _page(svc, "portal/expired.html", 403)
+    posted = _posted(request, token, "pay")
+    if not isinstance(posted, tuple):
+        return posted
+    svc, access, form = posted
     if svc.checkout is None:
         return _overview_page(svc, access, token, status=400, problem="Le paiement en ligne n’est pas proposé : "
                               "réglez par virement avec les coordonnées ci-dessous.")
