@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ..app.payments import receive_payment
 from ..payments.webhooks import (
     MalformedPayload,
     PaymentNotice,
@@ -55,40 +56,21 @@ def _rejected(source: str, reason: str, size: int) -> None:
 
 def apply(notice: PaymentNotice) -> str:
     rt = runtime()
-    outcome = rt.single_item_store.apply_payment(provider=notice.provider, event_id=notice.event_id,
-                                     invoice_id=notice.invoice_ref, amount=abs(notice.amount),
-                                     currency=notice.currency, on=notice.paid_on, kind=notice.kind,
-                                     details={"event_type": notice.raw_type}, charge=notice.charge,
-                                     charge_refunded=notice.charge_refunded, refund_ids=notice.refund_ids)
-    metrics.add_metric(name=f"Payments_{outcome}", unit=MetricUnit.Count, value=1)
-    if outcome == "review":  # another currency than the invoice's, or not euros: kept, never applied
+    received = receive_payment(notice, store=rt.single_item_store, reporter=lambda: rt.platform_reporter)
+    metrics.add_metric(name=f"Payments_{received.outcome}", unit=MetricUnit.Count, value=1)
+    if received.kept_for_review:
         metrics.add_metric(name="PaymentsCurrencyReview", unit=MetricUnit.Count, value=1)
         logger.warning("payment kept for review", extra={"source": notice.provider, "event_id": notice.event_id,
                                                          "currency": notice.currency, "kind": notice.kind})
     logger.info("payment notice", extra={"source": notice.provider, "event_id": notice.event_id,
-                                         "outcome": outcome, "kind": notice.kind})
-    _report(notice.provider, notice.event_id, notice.invoice_ref, notice.paid_on, abs(notice.amount),
-            notice.currency, outcome)
-    return outcome
-
-
-def _report(provider: str, event_id: str, invoice_id: str, on: Any, amount: Any, currency: str,
-            outcome: str) -> None:
-    """Tell the e-invoicing platform (off unless configured); a failure is logged, the payment stays applied."""
-    from ..app.einvoicing import REPORTED_OUTCOMES, report_payment
-    from ..ports import ProviderError
-
-    if outcome not in REPORTED_OUTCOMES or not runtime().settings.platform_report_url:
-        return
-    try:
-        sent = report_payment(runtime().platform_reporter, provider=provider, event_id=event_id,
-                              invoice_id=invoice_id, on=on, amount=amount, currency=currency, outcome=outcome)
-    except ProviderError as err:
-        metrics.add_metric(name="PlatformReportsFailed", unit=MetricUnit.Count, value=1)
-        logger.warning("platform report failed", extra={"invoice": invoice_id, "error": str(err)})
-        return
-    if sent:
+                                         "outcome": received.outcome, "kind": notice.kind})
+    if received.report == "sent":
         metrics.add_metric(name="PlatformReports", unit=MetricUnit.Count, value=1)
+    elif received.report == "failed":
+        metrics.add_metric(name="PlatformReportsFailed", unit=MetricUnit.Count, value=1)
+        logger.warning("platform report failed", extra={"invoice": notice.invoice_ref,
+                                                        "error": received.report_error})
+    return received.outcome
 
 
 def _malformed(source: str, err: Exception, size: int) -> Response:
