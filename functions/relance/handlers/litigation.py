@@ -12,13 +12,11 @@ from ..app.messages import ChannelMessage
 from ..app.runtime import Runtime
 from ._channel import ChannelFunction
 
-PRESIGNED_SECONDS = 7 * 86400
-
 
 def _deliver(rt: Runtime, channels: Channels, message: ChannelMessage) -> dict[str, Any]:
     documents = rt.documents
     return handle_litigation(message, rules=rt.rules, store=rt.store, documents=documents, sender=rt.email_sender,
-                             presign=lambda key: documents.presign(key, PRESIGNED_SECONDS), today=channels.today(),
+                             presign=documents.presign, today=channels.today(),
                              now=channels.now()).as_dict()
 
 
