@@ -10,8 +10,9 @@ as unmatched for review). Never a 500 for bad input, and a rejected body is neve
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -35,6 +36,7 @@ metrics = Metrics(namespace="Relance", service="webhooks")
 app = APIGatewayHttpResolver()
 runtime = LazyRuntime(need=("stripe_secrets_parameter", "generic_secrets_parameter"))
 reset = runtime.reset
+T = TypeVar("T")
 
 
 def _secrets(name: str) -> list[str]:
@@ -78,22 +80,35 @@ def _malformed(source: str, err: Exception, size: int) -> Response:
     return _answer(400, {"error": "malformed payload", "reason": str(err)})
 
 
-@app.post("/webhooks/stripe")
-def stripe() -> Response:
-    rt = runtime()
+def _verified(source: str, read: Callable[[bytes], T]) -> T | Response:
+    """What ``read`` makes of the request's raw body once its signature is checked, or the answer that refuses
+    it: 400 for a body that is not what API Gateway said or is malformed, 401 for a missing or bad signature."""
     try:
         raw = raw_body(app.current_event)
     except UndecodableBody as err:
-        return _malformed("stripe", err, 0)
+        return _malformed(source, err, 0)
     try:
-        event = verify_stripe(raw, _headers().get("stripe-signature"), _secrets(rt.settings.stripe_secrets_parameter),
-                              now=datetime.now(UTC))
-        notice = stripe_notice(event, tz=rt.clock.zone)
+        return read(raw)
     except InvalidSignature as err:
-        _rejected("stripe", str(err), len(raw))
+        _rejected(source, str(err), len(raw))
         return _answer(401, {"error": "invalid signature"})
     except MalformedPayload as err:
-        return _malformed("stripe", err, len(raw))
+        return _malformed(source, err, len(raw))
+
+
+@app.post("/webhooks/stripe")
+def stripe() -> Response:
+    rt = runtime()
+
+    def read(raw: bytes) -> tuple[dict[str, Any], PaymentNotice | None]:
+        event = verify_stripe(raw, _headers().get("stripe-signature"), _secrets(rt.settings.stripe_secrets_parameter),
+                              now=datetime.now(UTC))
+        return event, stripe_notice(event, tz=rt.clock.zone)
+
+    verified = _verified("stripe", read)
+    if isinstance(verified, Response):
+        return verified
+    event, notice = verified
     if notice is None:
         return _answer(200, {"outcome": "ignored", "type": event["type"]})
     return _answer(200, {"outcome": apply(notice)})
@@ -102,18 +117,10 @@ def stripe() -> Response:
 @app.post("/webhooks/generic")
 def generic() -> Response:
     rt = runtime()
-    try:
-        raw = raw_body(app.current_event)
-    except UndecodableBody as err:
-        return _malformed("generic", err, 0)
-    try:
-        notice = verify_generic(raw, _headers(), _secrets(rt.settings.generic_secrets_parameter),
-                                now=datetime.now(UTC))
-    except InvalidSignature as err:
-        _rejected("generic", str(err), len(raw))
-        return _answer(401, {"error": "invalid signature"})
-    except MalformedPayload as err:
-        return _malformed("generic", err, len(raw))
+    notice = _verified("generic", lambda raw: verify_generic(
+        raw, _headers(), _secrets(rt.settings.generic_secrets_parameter), now=datetime.now(UTC)))
+    if isinstance(notice, Response):
+        return notice
     return _answer(200, {"outcome": apply(notice)})
 
 
@@ -125,18 +132,10 @@ def einvoicing_status() -> Response:
     rt = runtime()
     if not rt.settings.einvoicing_secrets_parameter:
         return _answer(404, {"error": "e-invoicing statuses are not enabled (EINVOICING_SECRETS_PARAMETER)"})
-    try:
-        raw = raw_body(app.current_event)
-    except UndecodableBody as err:
-        return _malformed("einvoicing", err, 0)
-    try:
-        notice = verify_status(raw, _headers(), _secrets(rt.settings.einvoicing_secrets_parameter),
-                               now=datetime.now(UTC))
-    except InvalidSignature as err:
-        _rejected("einvoicing", str(err), len(raw))
-        return _answer(401, {"error": "invalid signature"})
-    except MalformedPayload as err:
-        return _malformed("einvoicing", err, len(raw))
+    notice = _verified("einvoicing", lambda raw: verify_status(
+        raw, _headers(), _secrets(rt.settings.einvoicing_secrets_parameter), now=datetime.now(UTC)))
+    if isinstance(notice, Response):
+        return notice
     outcome = apply_status(rt.single_item_store, notice)
     metrics.add_metric(name=f"EInvoicingStatus_{outcome}", unit=MetricUnit.Count, value=1)
     logger.info("e-invoicing status", extra={"message_id": notice.id, "code": notice.code, "outcome": outcome})
