@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install lint chromium test test-fast test-faults demo bench check clean
+.PHONY: install lint chromium test test-fast test-faults demo bench check clean botocore-data
 
 ## Each step says what it does; pip lists what it downloads and installs (no progress bars: one line a package).
 ## A fresh install took 46 s here (2 cores, a nearby package index); a slow network makes it minutes.
@@ -67,6 +67,11 @@ check: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis
+
+## The endpoints of the services relance uses, cut from the installed botocore's (1.2 MB) for the functions' cold
+## start (relance.adapters.botodata). A unit test fails when botocore was upgraded and this was not run again.
+botocore-data: $(STAMP)
+	PYTHONPATH=functions $(BIN)/python -m relance.adapters.botodata
 
 ## `sam build` calls this for the rules layer: the rules land under /opt/rules in the functions. They are checked
 ## here (templates included) and ship with the record of that check: the functions load them without checking

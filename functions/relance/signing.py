@@ -183,6 +183,12 @@ def _mac(secret: str, signed_part: str) -> bytes:
     return hmac.new(secret.encode("utf-8"), signed_part.encode("ascii"), hashlib.sha256).digest()
 
 
+def keyed_mac(key: SigningKey, message: bytes) -> str:
+    """base64url (no padding) of HMAC-SHA256(``message``) under ``key``: a value only the key's holder can make
+    (a short link's check, a form token). Compare with ``hmac.compare_digest``."""
+    return _b64(hmac.new(key.secret.encode("utf-8"), message, hashlib.sha256).digest())
+
+
 def sign_token(claims: Mapping[str, Any], key: SigningKey, *, now: datetime, ttl_s: int) -> str:
     """A token carrying ``claims`` (JSON values) that :func:`verify_token` accepts until ``now + ttl_s``."""
     _check_now(now)

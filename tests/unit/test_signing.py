@@ -128,3 +128,18 @@ def test_a_key_id_travels_in_urls_so_it_is_restricted():
         SigningKey("with space", "s")
     with pytest.raises(ValueError):
         SigningKey("ok", "")
+
+
+def test_a_keyed_mac_is_the_hmac_sha256_of_the_message_in_base64url_without_padding():
+    """The portal's short links already printed on letters are checked with it: its value may never change."""
+    import base64
+    import hashlib
+    import hmac
+
+    from relance.signing import keyed_mac
+
+    key = SigningKey("k1", "s3cret")
+    expected = base64.urlsafe_b64encode(hmac.new(b"s3cret", b"short.abc", hashlib.sha256).digest()).rstrip(b"=")
+
+    assert keyed_mac(key, b"short.abc") == expected.decode() == "JXMfxksPcMhUtztu9HrEaVyrxvnDeVeTKF0TrTfMaS4"
+    assert keyed_mac(SigningKey("k2", "other"), b"short.abc") != keyed_mac(key, b"short.abc")

@@ -437,3 +437,27 @@ def test_the_functions_without_the_pdf_layer_start_without_fpdf(template):
                       if name not in PDF_FUNCTIONS})
     code = "import sys\nsys.modules['fpdf'] = None\n" + "".join(f"import {m}\n" for m in modules)
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd=REPO)
+
+
+# -- every function ships its bytecode, compiled by Lambda's Python, checked by hash ------------------------------
+
+def test_every_function_is_built_with_its_bytecode_for_lambda_s_python(template):
+    """SAM's default build ships no .pyc: every cold start compiled every module it imported, and a timestamped
+    .pyc would not help (SAM's zip dates every file 1980). functions/Makefile compiles them, hash-checked."""
+    import re
+    import subprocess
+
+    runtime = template["Globals"]["Function"]["Runtime"]
+    version = runtime.removeprefix("python")
+    assert all(f.get("Metadata", {}).get("BuildMethod") == "makefile" for f in functions(template).values())
+    for name in functions(template):
+        dry = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(REPO / "functions"), f"build-{name}",
+                              "ARTIFACTS_DIR=/out"],
+                             capture_output=True, text=True, check=True).stdout
+        pip, compiled = re.search(r"pip install .*?-r requirements.txt", dry, re.S), dry.splitlines()[-1]
+        assert pip and f"--python-version {version}" in pip.group() and "--no-compile" in pip.group(), name
+        assert ("manylinux2014_aarch64" in pip.group()) == (template["Globals"]["Function"]["Architectures"]
+                                                           == ["arm64"]), name
+        assert f"python{version}" in compiled and "compileall" in compiled, name
+        assert "--invalidation-mode checked-hash" in compiled and compiled.endswith('"/out"'), name
+        assert 'cp -R relance "/out/"' in dry, name

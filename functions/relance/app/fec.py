@@ -8,12 +8,10 @@ the FEC has none.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..csvsafe import neutralise
+from ..csvsafe import french_csv, neutralise
 from ..domain.model import Book, Invoice
 from ..imports.fec import Fec, OpenItem, open_items
 
@@ -90,10 +88,6 @@ def _amount(value: Decimal | None) -> str:
 
 
 def findings_csv(findings: list[Finding]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["facture", "client", "solde comptable", "reste dû relance", "statut relance", "constat"])
-    for f in findings:
-        writer.writerow([neutralise(f.invoice), neutralise(f.customer), _amount(f.books), _amount(f.relance),
-                         neutralise(f.relance_status), neutralise(f.finding)])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return french_csv([("facture", "client", "solde comptable", "reste dû relance", "statut relance", "constat"),
+                       *((neutralise(f.invoice), neutralise(f.customer), _amount(f.books), _amount(f.relance),
+                          neutralise(f.relance_status), neutralise(f.finding)) for f in findings)])

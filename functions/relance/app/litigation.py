@@ -54,8 +54,12 @@ def _for_the_company(claim: Claim, customer: Customer, rules: Rules, today: date
     return [*claim.for_creditor, *([court.warning] if court.warning else [])]
 
 
+# How long the company's link to download a dossier works (``presign(key, seconds)``: the documents' store).
+DOSSIER_LINK_DAYS = 7
+
+
 def handle_litigation(message: ChannelMessage, *, rules: Rules, store: LitigationStore, documents: Documents,
-                      sender: EmailSender, presign: Callable[[str], str], today: date,
+                      sender: EmailSender, presign: Callable[[str, int], str], today: date,
                       now: datetime) -> LitigationOutcome:
     outcome = LitigationOutcome()
     customer = store.customer(message.customer)
@@ -137,7 +141,7 @@ def handle_litigation(message: ChannelMessage, *, rules: Rules, store: Litigatio
 
 def _build(cases: list[tuple[Invoice, Claim, list[dict[str, Any]]]], *, message: ChannelMessage, customer: Customer,
            rules: Rules, store: LitigationStore, documents: Documents, sender: EmailSender,
-           presign: Callable[[str], str], today: date, now: datetime) -> None:
+           presign: Callable[[str, int], str], today: date, now: datetime) -> None:
     """One dossier for the debtor's eligible invoices (SPEC §5): one requête, one ZIP, one e-mail."""
     (invoice, claim, history), *rest = cases
     chronology = [{k: str(v) for k, v in e.items() if v is not None and k in (
@@ -175,7 +179,8 @@ def _build(cases: list[tuple[Invoice, Claim, list[dict[str, Any]]]], *, message:
             f"{money(sum((c.interest for _, c, _ in cases), Decimal(0)))}, indemnité "
             f"{money(sum((c.indemnity for _, c, _ in cases), Decimal(0)))}).\n\n"
             f"Tribunal compétent : {manifest['court']['name'] or 'à déterminer (voir 00-LISEZ-MOI.txt)'}.\n"
-            f"Téléchargement (lien valable 7 jours) :\n{presign(key)}\n\n"
+            f"Téléchargement (lien valable {DOSSIER_LINK_DAYS} jours) :\n"
+            f"{presign(key, DOSSIER_LINK_DAYS * 86400)}\n\n"
             "Relisez la requête, joignez les pièces listées dans pieces/A-JOINDRE.txt s’il y en a, signez-la "
             "et déposez-la au greffe. Les relances de ces factures sont arrêtées.\n\n"
             + "".join(f"Attention : {w}\n\n" for w in dict.fromkeys(

@@ -12,8 +12,6 @@ rest of the history. The account manager is told by e-mail of a promise, a dispu
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Sequence
@@ -33,7 +31,7 @@ from ..domain.portal import (
     transfer_for,
 )
 from ..ports import CheckoutProvider, CheckoutSession, EmailSender, PortalLinkStore, PortalStore
-from ..signing import InvalidSignature, SigningKey, sign_token, verify_token
+from ..signing import InvalidSignature, SigningKey, keyed_mac, sign_token, verify_token
 
 LINK_PATH = "/p/"
 
@@ -140,8 +138,7 @@ class Links:
 
     @staticmethod
     def _mac(key: SigningKey, message: bytes) -> str:
-        mac = hmac.new(key.secret.encode(), message, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+        return keyed_mac(key, message)
 
 
 # -- what the pages show -------------------------------------------------------------------------------------

@@ -112,6 +112,17 @@ class ChannelFunction:
         return process_partial_response(event=event, record_handler=self._record, processor=self.processor,
                                         context=context)
 
+    def entry(self) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+        """The module's ``handler`` (template.yaml's Handler): ``handler`` in the function's logging context,
+        its metrics flushed at the end."""
+
+        @self.logger.inject_lambda_context(clear_state=True)
+        @self.metrics.log_metrics(raise_on_empty_metrics=False)
+        def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            return self.handler(event, context)
+
+        return handler
+
 
 def _json(message: dict[str, Any]) -> str:
     import json

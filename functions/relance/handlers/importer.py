@@ -23,9 +23,8 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..app.importing import ERRORS_SUFFIX, REPORT_SUFFIX, apply_rows, import_chunk, prepare, split_import, write_report
-from ..imports import format_of
-from ..imports.csvfile import ImportFileError, RowError
+from ..app.import_file import import_file
+from ..app.importing import ERRORS_SUFFIX, REPORT_SUFFIX, import_chunk
 from ._runtime import LazyRuntime
 
 logger = Logger(service="importer")
@@ -46,40 +45,14 @@ def _count(summary: dict[str, Any]) -> None:
 
 def import_object(bucket: str, key: str, import_id: str) -> dict[str, Any]:
     rt = runtime()
-    space = rt.import_space(bucket)
-    data = space.get(key)
-    if data is None:  # deleted before we read it: nothing to import, nothing to report
+    summary = import_file(rt.import_space(bucket), key, import_id, rt.store,
+                          chunk_rows=rt.settings.import_chunk_rows, documents=lambda: rt.documents_if_any)
+    if summary.get("missing"):
         logger.warning("dropped export vanished before it was read", extra={"file": key})
-        return {"file": key, "imported": 0, "rejected_rows": 0, "errors": 0, "missing": True}
-    fmt = format_of(key)
-    try:
-        if fmt == "einvoice":  # one invoice a file: imported right away, whatever the chunk size
-            return _einvoice(space, key, data)
-        prepared = prepare(data, rt.store, fmt=fmt)
-    except ImportFileError as err:
-        summary: dict[str, Any] = {"file": key, "imported": 0, "rejected_rows": 0, "errors": 1, "unusable": str(err)}
-        write_report(space, key, summary, [RowError(0, "", str(err))])
-        _count(summary)
-        return summary
-    if len(prepared.rows) > rt.settings.import_chunk_rows:
-        summary = split_import(prepared, key, import_id, rt.store, space, chunk_rows=rt.settings.import_chunk_rows)
+    elif summary.get("status") == "en cours":
         logger.info("import split", extra={"file": key, "progress": summary["progress"]})
-        return summary
-    apply_rows(prepared.report.kind, prepared.rows, rt.store, prepared.report)
-    summary = {"file": key, "status": "terminé", **prepared.report.as_dict()}
-    write_report(space, key, summary, prepared.report.errors)
-    _count(summary)
-    return summary
-
-
-def _einvoice(space: Any, key: str, data: bytes) -> dict[str, Any]:
-    from ..app.einvoices import import_einvoice
-
-    rt = runtime()
-    done = import_einvoice(data, rt.store, rt.documents_if_any)
-    summary = {"file": key, "status": "terminé", **done.as_dict()}
-    write_report(space, key, summary, done.report.errors)
-    _count(summary)
+    else:
+        _count(summary)
     return summary
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from ..app.deliver import Channels
 from ..app.messages import ChannelMessage
 from ..app.runtime import Runtime
@@ -21,11 +19,4 @@ def _deliver(rt: Runtime, channels: Channels, message: ChannelMessage) -> dict[s
 
 
 function = ChannelFunction("letter", _deliver)
-logger, metrics = function.logger, function.metrics
-reset = function.reset
-
-
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics(raise_on_empty_metrics=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return function.handler(event, context)
+handler, reset = function.entry(), function.reset

@@ -10,14 +10,16 @@ as unmatched for review). Never a 500 for bad input, and a rejected body is neve
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ..app.payments import receive_payment
 from ..payments.webhooks import (
     MalformedPayload,
     PaymentNotice,
@@ -34,6 +36,7 @@ metrics = Metrics(namespace="Relance", service="webhooks")
 app = APIGatewayHttpResolver()
 runtime = LazyRuntime(need=("stripe_secrets_parameter", "generic_secrets_parameter"))
 reset = runtime.reset
+T = TypeVar("T")
 
 
 def _secrets(name: str) -> list[str]:
@@ -55,40 +58,21 @@ def _rejected(source: str, reason: str, size: int) -> None:
 
 def apply(notice: PaymentNotice) -> str:
     rt = runtime()
-    outcome = rt.single_item_store.apply_payment(provider=notice.provider, event_id=notice.event_id,
-                                     invoice_id=notice.invoice_ref, amount=abs(notice.amount),
-                                     currency=notice.currency, on=notice.paid_on, kind=notice.kind,
-                                     details={"event_type": notice.raw_type}, charge=notice.charge,
-                                     charge_refunded=notice.charge_refunded, refund_ids=notice.refund_ids)
-    metrics.add_metric(name=f"Payments_{outcome}", unit=MetricUnit.Count, value=1)
-    if outcome == "review":  # another currency than the invoice's, or not euros: kept, never applied
+    received = receive_payment(notice, store=rt.single_item_store, reporter=lambda: rt.platform_reporter)
+    metrics.add_metric(name=f"Payments_{received.outcome}", unit=MetricUnit.Count, value=1)
+    if received.kept_for_review:
         metrics.add_metric(name="PaymentsCurrencyReview", unit=MetricUnit.Count, value=1)
         logger.warning("payment kept for review", extra={"source": notice.provider, "event_id": notice.event_id,
                                                          "currency": notice.currency, "kind": notice.kind})
     logger.info("payment notice", extra={"source": notice.provider, "event_id": notice.event_id,
-                                         "outcome": outcome, "kind": notice.kind})
-    _report(notice.provider, notice.event_id, notice.invoice_ref, notice.paid_on, abs(notice.amount),
-            notice.currency, outcome)
-    return outcome
-
-
-def _report(provider: str, event_id: str, invoice_id: str, on: Any, amount: Any, currency: str,
-            outcome: str) -> None:
-    """Tell the e-invoicing platform (off unless configured); a failure is logged, the payment stays applied."""
-    from ..app.einvoicing import REPORTED_OUTCOMES, report_payment
-    from ..ports import ProviderError
-
-    if outcome not in REPORTED_OUTCOMES or not runtime().settings.platform_report_url:
-        return
-    try:
-        sent = report_payment(runtime().platform_reporter, provider=provider, event_id=event_id,
-                              invoice_id=invoice_id, on=on, amount=amount, currency=currency, outcome=outcome)
-    except ProviderError as err:
-        metrics.add_metric(name="PlatformReportsFailed", unit=MetricUnit.Count, value=1)
-        logger.warning("platform report failed", extra={"invoice": invoice_id, "error": str(err)})
-        return
-    if sent:
+                                         "outcome": received.outcome, "kind": notice.kind})
+    if received.report == "sent":
         metrics.add_metric(name="PlatformReports", unit=MetricUnit.Count, value=1)
+    elif received.report == "failed":
+        metrics.add_metric(name="PlatformReportsFailed", unit=MetricUnit.Count, value=1)
+        logger.warning("platform report failed", extra={"invoice": notice.invoice_ref,
+                                                        "error": received.report_error})
+    return received.outcome
 
 
 def _malformed(source: str, err: Exception, size: int) -> Response:
@@ -96,22 +80,35 @@ def _malformed(source: str, err: Exception, size: int) -> Response:
     return _answer(400, {"error": "malformed payload", "reason": str(err)})
 
 
-@app.post("/webhooks/stripe")
-def stripe() -> Response:
-    rt = runtime()
+def _verified(source: str, read: Callable[[bytes], T]) -> T | Response:
+    """What ``read`` makes of the request's raw body once its signature is checked, or the answer that refuses
+    it: 400 for a body that is not what API Gateway said or is malformed, 401 for a missing or bad signature."""
     try:
         raw = raw_body(app.current_event)
     except UndecodableBody as err:
-        return _malformed("stripe", err, 0)
+        return _malformed(source, err, 0)
     try:
-        event = verify_stripe(raw, _headers().get("stripe-signature"), _secrets(rt.settings.stripe_secrets_parameter),
-                              now=datetime.now(UTC))
-        notice = stripe_notice(event, tz=rt.clock.zone)
+        return read(raw)
     except InvalidSignature as err:
-        _rejected("stripe", str(err), len(raw))
+        _rejected(source, str(err), len(raw))
         return _answer(401, {"error": "invalid signature"})
     except MalformedPayload as err:
-        return _malformed("stripe", err, len(raw))
+        return _malformed(source, err, len(raw))
+
+
+@app.post("/webhooks/stripe")
+def stripe() -> Response:
+    rt = runtime()
+
+    def read(raw: bytes) -> tuple[dict[str, Any], PaymentNotice | None]:
+        event = verify_stripe(raw, _headers().get("stripe-signature"), _secrets(rt.settings.stripe_secrets_parameter),
+                              now=datetime.now(UTC))
+        return event, stripe_notice(event, tz=rt.clock.zone)
+
+    verified = _verified("stripe", read)
+    if isinstance(verified, Response):
+        return verified
+    event, notice = verified
     if notice is None:
         return _answer(200, {"outcome": "ignored", "type": event["type"]})
     return _answer(200, {"outcome": apply(notice)})
@@ -120,18 +117,10 @@ def stripe() -> Response:
 @app.post("/webhooks/generic")
 def generic() -> Response:
     rt = runtime()
-    try:
-        raw = raw_body(app.current_event)
-    except UndecodableBody as err:
-        return _malformed("generic", err, 0)
-    try:
-        notice = verify_generic(raw, _headers(), _secrets(rt.settings.generic_secrets_parameter),
-                                now=datetime.now(UTC))
-    except InvalidSignature as err:
-        _rejected("generic", str(err), len(raw))
-        return _answer(401, {"error": "invalid signature"})
-    except MalformedPayload as err:
-        return _malformed("generic", err, len(raw))
+    notice = _verified("generic", lambda raw: verify_generic(
+        raw, _headers(), _secrets(rt.settings.generic_secrets_parameter), now=datetime.now(UTC)))
+    if isinstance(notice, Response):
+        return notice
     return _answer(200, {"outcome": apply(notice)})
 
 
@@ -143,18 +132,10 @@ def einvoicing_status() -> Response:
     rt = runtime()
     if not rt.settings.einvoicing_secrets_parameter:
         return _answer(404, {"error": "e-invoicing statuses are not enabled (EINVOICING_SECRETS_PARAMETER)"})
-    try:
-        raw = raw_body(app.current_event)
-    except UndecodableBody as err:
-        return _malformed("einvoicing", err, 0)
-    try:
-        notice = verify_status(raw, _headers(), _secrets(rt.settings.einvoicing_secrets_parameter),
-                               now=datetime.now(UTC))
-    except InvalidSignature as err:
-        _rejected("einvoicing", str(err), len(raw))
-        return _answer(401, {"error": "invalid signature"})
-    except MalformedPayload as err:
-        return _malformed("einvoicing", err, len(raw))
+    notice = _verified("einvoicing", lambda raw: verify_status(
+        raw, _headers(), _secrets(rt.settings.einvoicing_secrets_parameter), now=datetime.now(UTC)))
+    if isinstance(notice, Response):
+        return notice
     outcome = apply_status(rt.single_item_store, notice)
     metrics.add_metric(name=f"EInvoicingStatus_{outcome}", unit=MetricUnit.Count, value=1)
     logger.info("e-invoicing status", extra={"message_id": notice.id, "code": notice.code, "outcome": outcome})

@@ -21,7 +21,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import TypeVar
 
-from ..csvsafe import neutralise
+from ..csvsafe import french_csv, neutralise
 from ..domain.bounds import amount_problem, date_problem
 from ..domain.model import Address, Customer, Invoice, activity_key
 from .parsed import KINDS, ImportFileError, ParsedFile, RowError
@@ -727,9 +727,5 @@ def parse_csv(data: bytes, *, kind: str | None = None) -> ParsedFile:
 
 def errors_csv(errors: Iterable[RowError]) -> bytes:
     """The error report: « ligne;colonne;motif », UTF-8 with BOM and « ; », as French Excel opens it."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["ligne", "colonne", "motif"])
-    for error in errors:
-        writer.writerow([error.row, neutralise(error.column), neutralise(error.reason)])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return french_csv([("ligne", "colonne", "motif"),
+                       *((error.row, neutralise(error.column), neutralise(error.reason)) for error in errors)])

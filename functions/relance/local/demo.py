@@ -119,20 +119,18 @@ def pay_with_bank_notice(functions: LocalFunctions, store: DynamoStore, invoice_
                          payer: str = "") -> dict[str, Any]:
     """A bank line reported through the generic payment notice (payments/GENERIC_WEBHOOK.md): signed, sent to
     the real webhook function, paying what remains due on the invoice."""
-    import hashlib
-    import hmac
-    import time as clock
+    from datetime import UTC, datetime
+
+    from ..signing import sign
 
     found = store.invoice(invoice_id)
     amount = found[0].amount_due if found else 0
     body = json.dumps({"id": f"bank-demo-{invoice_id}", "invoice_id": invoice_id, "amount": f"{amount:.2f}",
                        "currency": "EUR", "paid_on": day.isoformat(), "kind": "payment", "payer": payer or None},
                       ensure_ascii=False).encode()
-    stamp = str(int(clock.time()))
-    secret = DEMO_SECRETS["/relance/payments/generic-secrets"]
-    v1 = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    signature = sign(body, DEMO_SECRETS["/relance/payments/generic-secrets"], now=datetime.now(UTC))
     answer = functions.invoke("WebhookFunction", signed_http_event("/webhooks/generic", body, "relance-signature",
-                                                                    f"t={stamp},v1={v1}"))
+                                                                    signature))
     return {"date": day.isoformat(), "invoice": invoice_id, "amount": str(amount), "provider": "generic",
             "status": answer["statusCode"], **json.loads(answer["body"])}
 

@@ -8,8 +8,6 @@ and the webhook, which the fake's payment page calls while the portal may be ser
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 import threading
@@ -17,9 +15,11 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ..signing import sign
 from .demo import DEMO_SECRETS, signed_http_event
 from .fake_stripe import FakeStripe
 from .runner import LocalFunctions
@@ -135,12 +135,10 @@ class LocalPortal:
         """The fake's completed session, signed as Stripe signs it, to the real webhook function."""
         assert self.functions is not None
         body = json.dumps(event).encode()
-        stamp = str(int(time.time()))
-        secret = DEMO_SECRETS["/relance/stripe/webhook-secrets"]
-        v1 = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+        signature = sign(body, DEMO_SECRETS["/relance/stripe/webhook-secrets"], now=datetime.now(UTC))
         with self.lock:
             answer = self.functions.invoke("WebhookFunction", signed_http_event(
-                "/webhooks/stripe", body, "stripe-signature", f"t={stamp},v1={v1}"))
+                "/webhooks/stripe", body, "stripe-signature", signature))
         self.webhook_answers.append({"status": answer["statusCode"], **json.loads(answer["body"])})
 
 

@@ -8,12 +8,10 @@ a formula (customer names are user data) is neutralised with a leading apostroph
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..csvsafe import neutralise
+from ..csvsafe import french_csv, neutralise
 from ..domain.fmt import cents
 from .kpis import Kpis
 
@@ -97,9 +95,5 @@ def figures(kpis: Kpis) -> tuple[Figure, ...]:
 
 
 def render_csv(kpis: Kpis) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(HEADER)
-    for f in figures(kpis):
-        writer.writerow([neutralise(f.section), neutralise(f.name), neutralise(f.value), f.unit])
-    return buffer.getvalue().encode("utf-8-sig")
+    return french_csv([HEADER, *((neutralise(f.section), neutralise(f.name), neutralise(f.value), f.unit)
+                                 for f in figures(kpis))])

@@ -1,0 +1,56 @@
+"""A verified payment notice received (Stripe, the generic notice): applied once to its invoice, then — when the
+e-invoicing platform is configured — reported to it as « 212 Encaissée ». The webhook function parses and
+verifies the request, calls ``receive_payment``, and answers with its outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from ..ports import Ledger, PlatformReporter, ProviderError
+from .einvoicing import REPORTED_OUTCOMES, report_payment
+
+if TYPE_CHECKING:
+    from ..payments.webhooks import PaymentNotice
+
+# What became of the report to the platform: not to report (off, a refund, nothing applied…), sent, or failed
+# (the reporter's error; the payment stays applied and the failure is the caller's to log and count).
+PlatformReport = Literal["none", "sent", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentReceived:
+    outcome: str  # the store's: paid, partial, overpaid, duplicate, unmatched, review, refunded…
+    report: PlatformReport = "none"
+    report_error: str = ""
+
+    @property
+    def kept_for_review(self) -> bool:
+        """Another currency than the invoice's, or not euros: kept, never applied."""
+        return self.outcome == "review"
+
+
+def receive_payment(notice: PaymentNotice, *, store: Ledger,
+                    reporter: Callable[[], PlatformReporter | None]) -> PaymentReceived:
+    """Apply ``notice`` once (a provider's retry is a ``duplicate``), then report it to the e-invoicing
+    platform when it is one the platform is told of. ``reporter()`` is asked only then: an unconfigured or
+    unused platform costs nothing (no secret read)."""
+    amount = abs(notice.amount)
+    outcome = store.apply_payment(provider=notice.provider, event_id=notice.event_id,
+                                  invoice_id=notice.invoice_ref, amount=amount, currency=notice.currency,
+                                  on=notice.paid_on, kind=notice.kind, details={"event_type": notice.raw_type},
+                                  charge=notice.charge, charge_refunded=notice.charge_refunded,
+                                  refund_ids=notice.refund_ids)
+    if outcome not in REPORTED_OUTCOMES:
+        return PaymentReceived(outcome)
+    platform = reporter()
+    if platform is None:
+        return PaymentReceived(outcome)
+    try:
+        sent = report_payment(platform, provider=notice.provider, event_id=notice.event_id,
+                              invoice_id=notice.invoice_ref, on=notice.paid_on, amount=amount,
+                              currency=notice.currency, outcome=outcome)
+    except ProviderError as err:
+        return PaymentReceived(outcome, "failed", str(err))
+    return PaymentReceived(outcome, "sent" if sent else "none")
