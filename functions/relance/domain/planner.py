@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -98,9 +99,14 @@ class Simulation:
 class Tally(NamedTuple):
     """One pass over a book on a day. Each invoice's customer becomes a slot, an index into per-customer lists,
     so that the rest of a run reads a customer's data by index: a dict lookup per invoice by customer id costs
-    little on a small book, but on a million invoices nearly every one missed the processor's caches."""
+    little on a small book, but on a million invoices nearly every one missed the processor's caches. The book's
+    customers get their slots in the order of their ids (the order of the day's messages); a customer id the
+    book does not know gets one after them."""
 
-    slots: list[int]  # per invoice, in book order: its customer's slot, or ~slot (negative) when settled that day
+    # Per invoice, in book order: its customer's slot, or ~slot (negative) when settled that day. An array of
+    # machine integers: a list would hold each customer's one int object, and reading it back would touch that
+    # object, one more cache miss per invoice.
+    slots: array[int]
     ids: list[str]  # per slot: the customer id, as the invoices name it
     customers: list[Customer | None]  # per slot: the book's customer, None when the book has none of that id
     balance: list[Decimal]  # per slot: the sum due on its open invoices
@@ -120,20 +126,20 @@ def tally(book: Book, on: date, failed: dict[str, Exception] | None = None) -> T
 
     With ``failed``, an invoice whose amount cannot be added is left out and noted there instead of
     failing the sum of every customer."""
-    slot_of: dict[str, int] = {}
-    slots: list[int] = []
-    ids: list[str] = []
-    known: list[Customer | None] = []
-    balance: list[Decimal] = []
-    overdue: list[int] = []
     customers = book.customers
+    ids: list[str] = sorted(customers)
+    slot_of = {customer_id: k for k, customer_id in enumerate(ids)}
+    known: list[Customer | None] = list(map(customers.__getitem__, ids))
+    balance = [_ZERO] * len(ids)
+    overdue = [0] * len(ids)
+    slots: array[int] = array("q")
     for invoice in book.invoices:
         customer_id = invoice.customer_id
         k = slot_of.get(customer_id)
         if k is None:
             k = slot_of[customer_id] = len(ids)
             ids.append(customer_id)
-            known.append(customers.get(customer_id))
+            known.append(None)
             balance.append(_ZERO)
             overdue.append(0)
         if invoice.is_settled_on(on):
@@ -496,18 +502,20 @@ class Planner:
 
 def group_messages(actions: Sequence[Action], slots: Sequence[int]) -> tuple[Message, ...]:
     """The day's actions as messages: one per customer, channel and tone, by customer, channel and tone, each
-    naming its invoices in order. ``slots``: each action's customer as a number (:class:`Tally`'s slot), the
-    same for all the actions of one customer and only theirs: actions are grouped by it, without a lookup by
-    customer id per action."""
-    of_slot: dict[int, list[Action]] = {}
+    naming its invoices in order. ``slots``: each action's customer as :func:`tally` numbers it, in the order
+    of the customer ids: actions are grouped, and the messages ordered, by it, without a lookup or a comparison
+    of customer ids per action."""
+    of_slot: list[list[Action] | None] = [None] * (max(slots) + 1 if slots else 0)
     for action, k in zip(actions, slots, strict=True):
-        listed = of_slot.get(k)
+        listed = of_slot[k]
         if listed is None:
             of_slot[k] = [action]
         else:
             listed.append(action)
     messages: list[Message] = []
-    for listed in sorted(of_slot.values(), key=_first_customer):
+    for listed in of_slot:
+        if listed is None:
+            continue
         if len(listed) == 1:  # most customers: one action, one message
             action = listed[0]
             messages.append(_message(Message, (action.customer, action.channel, action.tone, (action.invoice,))))
@@ -529,10 +537,6 @@ def group_messages(actions: Sequence[Action], slots: Sequence[int]) -> tuple[Mes
 
 
 _message = tuple.__new__  # Message's own constructor, without the Python frame NamedTuple.__new__ adds
-
-
-def _first_customer(listed: list[Action]) -> str:
-    return listed[0].customer
 
 
 def _message_order(key: tuple[str, str | None]) -> tuple[str, str]:
