@@ -300,9 +300,13 @@ class Planner:
                     first_day = step_day(invoice.due_date, step.at)
                 if on < first_day:
                     continue
-                history = invoice.history
-                if history and on < max([h.date for h in history]) + min_gap:
-                    continue
+                if invoice.history:  # the last step's day, by a loop: a comprehension is a frame per invoice
+                    last = None
+                    for entry in invoice.history:
+                        if last is None or entry.date > last:
+                            last = entry.date
+                    if on < last + min_gap:
+                        continue
             except PLANNING_FAULTS as err:
                 aside.append(set_aside(invoice, err))
                 continue
