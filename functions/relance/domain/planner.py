@@ -247,8 +247,9 @@ class Planner:
         skipped: list[Skipped] = []
         aside: list[Unusable] = list(book.unusable)
         contact = rules.contact
-        # For the contact policy: the scenario of each invoice acting today, and each action as the policy sees
-        # it — (channel, tone, overdue: D > its invoice's due date) — in the order of ``actions``.
+        # For the contact policy: the scenario the segments gave each invoice with a history (its entries without a
+        # tone take their step's: no second pass over the segments for it), and each action as the policy sees it
+        # — (channel, tone, overdue: D > its invoice's due date) — in the order of ``actions``.
         scenario_of: dict[str, Scenario] = {}
         candidates: list[Candidate] = []
         facts = Facts(None, None, on, _NO_STATS)  # type: ignore[arg-type]  # one, refilled for each invoice
@@ -292,6 +293,8 @@ class Planner:
                 if not can_act:
                     continue
                 scenario = scenarios[segment.scenario]
+                if contact is not None and invoice.history:
+                    scenario_of[invoice.id] = scenario
                 step = candidate(scenario, invoice, facts, on)
                 if step is None:
                     continue
@@ -314,7 +317,6 @@ class Planner:
                                   step.tone))
             acting.append(k)
             if contact is not None:
-                scenario_of[invoice.id] = scenario
                 candidates.append((step.channel, step.tone, on > invoice.due_date))
         deferred: list[Deferred] = []
         if contact is not None and actions:
@@ -415,7 +417,8 @@ class Planner:
                     deferred.append(Deferred(action.invoice, action.step, reason))
                     out[i] = None
                 elif channel != action.channel or tone != action.tone:
-                    out[i] = replace(action, channel=channel, tone=tone)
+                    out[i] = Action(action.invoice, action.customer, action.segment, action.scenario, action.step,
+                                    channel, tone)  # not dataclasses.replace: several times dearer
         if not deferred:
             return out, acting, deferred  # type: ignore[return-value]
         kept = [i for i, a in enumerate(out) if a is not None]
