@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections import defaultdict
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -16,10 +16,8 @@ from .conditions import CustomerStats, Facts
 from .contact import LITIGATION, Candidate, ContactPolicy, decide, decide_one
 from .legal import is_prescribed
 from .model import (
-    HELD_CANCELLED,
     HELD_DISPUTED,
     HELD_LITIGATION,
-    HELD_PAID,
     HELD_PROMISE,
     PLANNING_ERROR,
     Action,
@@ -98,28 +96,74 @@ class Simulation:
     deferred: tuple[tuple[date, Deferred], ...] = ()  # each day's actions held back by the contact policy
 
 
-def customer_stats(book: Book, on: date,
-                   failed: dict[str, Exception] | None = None) -> dict[str, CustomerStats]:
-    """Open balance and number of overdue invoices per customer, over the invoices still open on ``on``.
+class Tally(NamedTuple):
+    """One pass over a book on a day. Each invoice's customer becomes a slot, an index into per-customer lists,
+    so that the rest of a run reads a customer's data by index: a dict lookup per invoice by customer id costs
+    little on a small book, but on a million invoices nearly every one missed the processor's caches. The book's
+    customers get their slots in the order of their ids (the order of the day's messages); a customer id the
+    book does not know gets one after them."""
+
+    # Per invoice, in book order: its customer's slot, or ~slot (negative) when settled that day. An array of
+    # machine integers: a list would hold each customer's one int object, and reading it back would touch that
+    # object, one more cache miss per invoice.
+    slots: array[int]
+    ids: list[str]  # per slot: the customer id, as the invoices name it
+    customers: list[Customer | None]  # per slot: the book's customer, None when the book has none of that id
+    balance: list[Decimal]  # per slot: the sum due on its open invoices
+    overdue: list[int]  # per slot: how many of them are past due
+
+    def stats(self) -> dict[str, CustomerStats]:
+        """Each customer's :class:`CustomerStats` by id (a customer without an open invoice has zero of both)."""
+        return {customer_id: CustomerStats(balance, overdue)
+                for customer_id, balance, overdue in zip(self.ids, self.balance, self.overdue, strict=True)}
+
+
+_ZERO = Decimal(0)
+
+
+def tally(book: Book, on: date, failed: dict[str, Exception] | None = None) -> Tally:
+    """Each invoice's customer slot, and each customer's open balance and overdue invoices on ``on``.
 
     With ``failed``, an invoice whose amount cannot be added is left out and noted there instead of
     failing the sum of every customer."""
-    balance: dict[str, Decimal] = defaultdict(Decimal)
-    overdue: dict[str, int] = defaultdict(int)
+    customers = book.customers
+    ids: list[str] = sorted(customers)
+    slot_of = {customer_id: k for k, customer_id in enumerate(ids)}
+    known: list[Customer | None] = list(map(customers.__getitem__, ids))
+    balance = [_ZERO] * len(ids)
+    overdue = [0] * len(ids)
+    slots: array[int] = array("q")
     for invoice in book.invoices:
+        customer_id = invoice.customer_id
+        k = slot_of.get(customer_id)
+        if k is None:
+            k = slot_of[customer_id] = len(ids)
+            ids.append(customer_id)
+            known.append(None)
+            balance.append(_ZERO)
+            overdue.append(0)
         if invoice.is_settled_on(on):
+            slots.append(~k)
             continue
+        slots.append(k)
         try:
-            total = balance[invoice.customer_id] + invoice.amount_due
+            total = balance[k] + invoice.amount_due
         except PLANNING_FAULTS as err:
             if failed is None:
                 raise
             failed[invoice.id] = err
             continue
-        balance[invoice.customer_id] = total
+        balance[k] = total
         if invoice.due_date < on:
-            overdue[invoice.customer_id] += 1
-    return {cid: CustomerStats(balance[cid], overdue[cid]) for cid in balance}
+            overdue[k] += 1
+    return Tally(slots, ids, known, balance, overdue)
+
+
+def customer_stats(book: Book, on: date,
+                   failed: dict[str, Exception] | None = None) -> dict[str, CustomerStats]:
+    """Open balance and number of overdue invoices per customer, over the invoices still open on ``on`` (a
+    customer with none has zero of both). ``failed``: as :func:`tally`'s."""
+    return tally(book, on, failed).stats()
 
 
 def set_aside(invoice: Invoice, err: Exception) -> Unusable:
@@ -189,7 +233,9 @@ class Planner:
     def _plan(self, book: Book, on: date) -> Plan:
         rules = self.rules
         failed: dict[str, Exception] = {}
-        stats = customer_stats(book, on, failed)
+        counted = tally(book, on, failed)
+        known = counted.customers
+        stats_of: list[CustomerStats | None] = [None] * len(known)  # per slot, made on first use
         can_act = self.calendar.can_act_on(on)
         min_gap = timedelta(days=rules.calendar.min_gap_days)
         segments, pauses, scenarios = rules.segments, rules.pauses, rules.scenarios
@@ -197,29 +243,36 @@ class Planner:
         step_days, step_day = self._step_day, self.step_day
         candidate = self._candidate
         actions: list[Action] = []
+        acting: list[int] = []  # each action's customer slot
         skipped: list[Skipped] = []
         aside: list[Unusable] = list(book.unusable)
         contact = rules.contact
-        # For the contact policy: the scenario of each invoice acting today, and each action as the policy sees
-        # it — (channel, tone, overdue: D > its invoice's due date) — in the order of ``actions``.
+        # For the contact policy: the scenario the segments gave each invoice with a history (its entries without a
+        # tone take their step's: no second pass over the segments for it), and each action as the policy sees it
+        # — (channel, tone, overdue: D > its invoice's due date) — in the order of ``actions``.
         scenario_of: dict[str, Scenario] = {}
         candidates: list[Candidate] = []
         facts = Facts(None, None, on, _NO_STATS)  # type: ignore[arg-type]  # one, refilled for each invoice
-        for invoice in book.invoices:
+        for invoice, k in zip(book.invoices, counted.slots, strict=True):
+            if k < 0:
+                continue  # settled on the day (paid, cancelled, nothing left to pay): why_held's HELD_PAID/CANCELLED
             if failed and invoice.id in failed:
                 aside.append(set_aside(invoice, failed[invoice.id]))
                 continue
             # One invoice whose data defeats a computation is set aside; the others keep their run.
             try:
                 held = why_held(invoice, on)
-                if held in (HELD_PAID, HELD_CANCELLED):
-                    continue
-                customer = customers[invoice.customer_id]
+                customer = known[k]
+                if customer is None:
+                    customer = customers[invoice.customer_id]  # none: LookupError, the invoice is set aside
                 if held is not None:
                     skipped.append(Skipped(invoice.id, HELD_REASONS[held]))
                     continue
                 facts.invoice, facts.customer = invoice, customer
-                facts.stats = stats.get(customer.id, _NO_STATS)
+                stats = stats_of[k]
+                if stats is None:
+                    stats = stats_of[k] = CustomerStats(counted.balance[k], counted.overdue[k])
+                facts.stats = stats
                 paused = None
                 for pause in pauses:
                     if pause.when(facts):
@@ -240,6 +293,8 @@ class Planner:
                 if not can_act:
                     continue
                 scenario = scenarios[segment.scenario]
+                if contact is not None and invoice.history:
+                    scenario_of[invoice.id] = scenario
                 step = candidate(scenario, invoice, facts, on)
                 if step is None:
                     continue
@@ -248,65 +303,73 @@ class Planner:
                     first_day = step_day(invoice.due_date, step.at)
                 if on < first_day:
                     continue
-                history = invoice.history
-                if history and on < max([h.date for h in history]) + min_gap:
-                    continue
+                if invoice.history:  # the last step's day, by a loop: a comprehension is a frame per invoice
+                    last = None
+                    for entry in invoice.history:
+                        if last is None or entry.date > last:
+                            last = entry.date
+                    if on < last + min_gap:
+                        continue
             except PLANNING_FAULTS as err:
                 aside.append(set_aside(invoice, err))
                 continue
             actions.append(Action(invoice.id, customer.id, segment.name, scenario.name, step.id, step.channel,
                                   step.tone))
+            acting.append(k)
             if contact is not None:
-                scenario_of[invoice.id] = scenario
                 candidates.append((step.channel, step.tone, on > invoice.due_date))
         deferred: list[Deferred] = []
         if contact is not None and actions:
-            actions, deferred = self._contact(contact, book, on, actions, candidates, stats, scenario_of)
+            actions, acting, deferred = self._contact(contact, book, on, actions, acting, candidates, counted,
+                                                      scenario_of)
+        if contact is None:
+            messages = group_messages(actions, acting)
+        else:  # a litigation step hands a dossier over: it speaks to no one (SPEC §2.8)
+            talking = [(a, k) for a, k in zip(actions, acting, strict=True) if a.channel != LITIGATION]
+            messages = group_messages([a for a, _ in talking], [k for _, k in talking])
         skipped.extend(Skipped(u.invoice, u.reason) for u in aside)
         actions.sort(key=_FIRST)
         skipped.sort(key=_FIRST)
         aside.sort(key=_INVOICE)
         deferred.sort()
-        if contact is None:
-            messages = group_messages(actions)
-        else:  # a litigation step hands a dossier over: it speaks to no one (SPEC §2.8)
-            messages = group_messages([a for a in actions if a.channel != LITIGATION])
         return Plan(on, tuple(actions), messages, tuple(skipped), tuple(aside), tuple(deferred))
 
-    def _contact(self, policy: ContactPolicy, book: Book, on: date, actions: list[Action],
-                 candidates: list[Candidate], stats: dict[str, CustomerStats],
-                 scenario_of: dict[str, Scenario]) -> tuple[list[Action], list[Deferred]]:
+    def _contact(self, policy: ContactPolicy, book: Book, on: date, actions: list[Action], acting: list[int],
+                 candidates: list[Candidate], counted: Tally,
+                 scenario_of: dict[str, Scenario]) -> tuple[list[Action], list[int], list[Deferred]]:
         """SPEC §2.8: each customer with actions today gets what its limits allow, re-toned and merged.
-        ``candidates``: each action as :func:`decide` takes it. The actions kept stay in their order."""
-        by_customer: dict[str, list[int]] = {}  # each customer's actions, by their index in ``actions``
-        talking: set[str] = set()
-        for i, action in enumerate(actions):
-            customer_id = action.customer
-            listed = by_customer.get(customer_id)
+        ``acting``: each action's customer slot in ``counted``; ``candidates``: each action as :func:`decide`
+        takes it. The actions kept stay in their order, with their slots."""
+        by_customer: dict[int, list[int]] = {}  # each customer's actions, by their index in ``actions``
+        talking = bytearray(len(counted.ids))  # per slot: 1 when the customer has an action that speaks
+        for i, (action, k) in enumerate(zip(actions, acting, strict=True)):
+            listed = by_customer.get(k)
             if listed is None:
-                by_customer[customer_id] = [i]
+                by_customer[k] = [i]
             else:
                 listed.append(i)
             if action.channel != LITIGATION:
-                talking.add(customer_id)
+                talking[k] = 1
         # What each talking customer received lately over all its invoices (settled ones included), and whether
         # one of them is in litigation: one pass over the book.
-        customers = book.customers
+        known = counted.customers
         since = on - timedelta(days=policy.horizon_days)
-        received_of: dict[str, set[tuple[date, str, str | None]]] = {}
-        litigating: set[str] = set()
+        received_of: dict[int, set[tuple[date, str, str | None]]] = {}
+        litigating: set[int] = set()
         steps_of = self._steps
-        for invoice in book.invoices:
-            customer_id = invoice.customer_id
-            if customer_id not in talking:
+        stats: dict[str, CustomerStats] | None = None  # by customer id, made only if an entry needs a scenario
+        for invoice, k in zip(book.invoices, counted.slots, strict=True):
+            if k < 0:
+                k = ~k  # settled: its history counts all the same
+            if not talking[k]:
                 continue
             if invoice.status == "litigation":
-                litigating.add(customer_id)
+                litigating.add(k)
             if not invoice.history:
                 continue
-            got = received_of.get(customer_id)
+            got = received_of.get(k)
             if got is None:
-                got = received_of[customer_id] = set()
+                got = received_of[k] = set()
             # _messages_of, inline for the common case: each entry within the horizon says its channel and tone,
             # or the invoice acts today and its scenario is known.
             scenario = scenario_of.get(invoice.id)
@@ -317,7 +380,9 @@ class Planner:
                 channel, tone = entry.channel, entry.tone
                 if tone is None or not channel:
                     if steps is None:
-                        got.update(self._messages_of(invoice, customers[customer_id], on, since, stats))
+                        if stats is None:
+                            stats = counted.stats()
+                        got.update(self._messages_of(invoice, known[k], on, since, stats))  # type: ignore[arg-type]
                         break
                     step = steps.get(entry.step)
                     if step is not None:
@@ -329,31 +394,35 @@ class Planner:
         tones = self.rules.tones
         out: list[Action | None] = actions  # an action deferred becomes None, a re-toned one its new self
         deferred: list[Deferred] = []
-        for customer_id, listed in by_customer.items():
-            if customer_id not in talking:
+        for k, listed in by_customer.items():
+            if not talking[k]:
                 continue
-            received = received_of.get(customer_id, _NOTHING_SAID)
+            customer_id = actions[listed[0]].customer
+            received = received_of.get(k, _NOTHING_SAID)
             logged = contacts.get(customer_id)
             if logged:
                 received = {*received, *(m for m in logged if since <= m.date <= on)}
-            in_litigation = customer_id in litigating
+            in_litigation = k in litigating
+            limits = policy.for_kind(known[k].kind)  # type: ignore[union-attr]  # an acting invoice's: known
             if len(listed) == 1:
                 if not received and not in_litigation:
                     continue  # one action and nothing said lately: no cap, no floor, nothing to merge
-                outcomes = [decide_one(*candidates[listed[0]], received, in_litigation,
-                                       policy.for_kind(customers[customer_id].kind), on, tones)]
+                outcomes = [decide_one(*candidates[listed[0]], received, in_litigation, limits, on, tones)]
             else:
-                outcomes = decide(list(map(candidates.__getitem__, listed)), received, in_litigation,
-                                  policy.for_kind(customers[customer_id].kind), on, tones)
+                outcomes = decide(list(map(candidates.__getitem__, listed)), received, in_litigation, limits, on,
+                                  tones)
             for i, (channel, tone, reason) in zip(listed, outcomes, strict=True):
                 action = actions[i]
                 if reason is not None:
                     deferred.append(Deferred(action.invoice, action.step, reason))
                     out[i] = None
                 elif channel != action.channel or tone != action.tone:
-                    out[i] = replace(action, channel=channel, tone=tone)
-        kept = [a for a in out if a is not None] if deferred else out
-        return kept, deferred  # type: ignore[return-value]
+                    out[i] = Action(action.invoice, action.customer, action.segment, action.scenario, action.step,
+                                    channel, tone)  # not dataclasses.replace: several times dearer
+        if not deferred:
+            return out, acting, deferred  # type: ignore[return-value]
+        kept = [i for i, a in enumerate(out) if a is not None]
+        return [out[i] for i in kept], [acting[i] for i in kept], deferred  # type: ignore[misc]
 
     def _messages_of(self, invoice: Invoice, customer: Customer, on: date, since: date,
                      stats: dict[str, CustomerStats],
@@ -438,19 +507,44 @@ class Planner:
         return Simulation(tuple(out), tuple(aside[k] for k in sorted(aside)), tuple(said), tuple(held))
 
 
-def group_messages(actions: list[Action]) -> tuple[Message, ...]:
+def group_messages(actions: Sequence[Action], slots: Sequence[int]) -> tuple[Message, ...]:
     """The day's actions as messages: one per customer, channel and tone, by customer, channel and tone, each
-    naming its invoices in order."""
-    groups: dict[tuple[str, str, str | None], list[str]] = {}
-    for action in sorted(actions, key=_FIRST):  # by invoice: each message's invoices come in order
-        key = (action.customer, action.channel, action.tone)
-        ids = groups.get(key)
-        if ids is None:
-            groups[key] = [action.invoice]
+    naming its invoices in order. ``slots``: each action's customer as :func:`tally` numbers it, in the order
+    of the customer ids: actions are grouped, and the messages ordered, by it, without a lookup or a comparison
+    of customer ids per action."""
+    of_slot: list[list[Action] | None] = [None] * (max(slots) + 1 if slots else 0)
+    for action, k in zip(actions, slots, strict=True):
+        listed = of_slot[k]
+        if listed is None:
+            of_slot[k] = [action]
         else:
-            ids.append(action.invoice)
-    return tuple([Message(c, ch, t, tuple(groups[c, ch, t])) for c, ch, t in sorted(groups, key=_message_order)])
+            listed.append(action)
+    messages: list[Message] = []
+    for listed in of_slot:
+        if listed is None:
+            continue
+        if len(listed) == 1:  # most customers: one action, one message
+            action = listed[0]
+            messages.append(_message(Message, (action.customer, action.channel, action.tone, (action.invoice,))))
+            continue
+        groups: dict[tuple[str, str | None], list[str]] = {}
+        for action in listed:
+            key = (action.channel, action.tone)
+            ids = groups.get(key)
+            if ids is None:
+                groups[key] = [action.invoice]
+            else:
+                ids.append(action.invoice)
+        customer = listed[0].customer
+        for channel, tone in sorted(groups, key=_message_order):
+            ids = groups[channel, tone]
+            ids.sort()
+            messages.append(_message(Message, (customer, channel, tone, tuple(ids))))
+    return tuple(messages)
 
 
-def _message_order(key: tuple[str, str, str | None]) -> tuple[str, str, str]:
-    return (key[0], key[1], key[2] or "")
+_message = tuple.__new__  # Message's own constructor, without the Python frame NamedTuple.__new__ adds
+
+
+def _message_order(key: tuple[str, str | None]) -> tuple[str, str]:
+    return (key[0], key[1] or "")
