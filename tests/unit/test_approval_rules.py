@@ -98,15 +98,15 @@ def data_file(tmp_path):
     return path
 
 
-def test_plan_lists_an_action_awaiting_approval_apart_from_what_goes_out(rules_dir, tmp_path, capsys):
+def test_plan_lists_an_action_awaiting_approval_but_no_message_for_it(rules_dir, tmp_path, capsys):
     rules = rules_dir(with_notice("        approval: required\n"))
     code = main(["plan", "--rules", str(rules), "--data", str(data_file(tmp_path)), "--on", "2026-11-04",
                  "--format", "json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert out["actions"] == [] and out["messages"] == []
-    assert [(a["invoice"], a["step"], a["channel"]) for a in out["awaiting_approval"]] == [
-        ("F1", "mise_en_demeure", "registered_letter")]
+    assert out["messages"] == []  # nothing goes out today
+    assert [(a["invoice"], a["step"], a["channel"], a["approval"]) for a in out["actions"]] == [
+        ("F1", "mise_en_demeure", "registered_letter", "required")]
 
 
 def test_plan_table_says_awaiting_approval_in_french(rules_dir, tmp_path, capsys):
