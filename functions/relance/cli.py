@@ -728,6 +728,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
                       f"la plateforme pour {posted['invoice']}, requête signée vérifiée — "
                       f"{STATUS_OUTCOMES.get(str(posted.get('outcome')), str(posted.get('outcome')))}.[/bold]")
 
+    def show_approval(done: dict[str, object]) -> None:
+        console.print(f"[bold]{_fr_date(done['date'])} : {done['by']} approuve depuis son récapitulatif la mise en "
+                      f"demeure de {done['invoice']} — elle part à l’évaluation suivante ; les autres envois soumis à "
+                      "approbation attendent une décision, ou le délai que leur donnent les règles.[/bold]")
+
     portal_visit: dict[str, object] = {}
 
     def visit_portal(local_portal, functions, store) -> None:  # local.portal's types, imported lazily
@@ -765,6 +770,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                       einvoices=[("F-2026-0452.pdf", demo_facturx())],
                       statuses=tuple((d, b) for d, b in DEMO_STATUSES if args.start <= d <= args.end),
                       on_status=show_status if not json_mode else None,
+                      on_approval=show_approval if not json_mode else None,
                       portal=visit_portal if serve_portal else None,
                       portal_server=_local_portal() if serve_portal else None, portal_port=args.port)
     paid_effect = []
@@ -786,7 +792,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     "rerun": ({"date": result.rerun.day.isoformat(), "messages": result.rerun.messages}
                               if result.rerun else None),
                     "dead_letters": result.dead_letters, "imports": result.imports, "payments": paid_effect,
-                    "statuses": result.statuses,
+                    "statuses": result.statuses, "approvals": result.approvals,
                     **({"portal": portal_visit} if serve_portal else {})})
         return 0
     console.print(f"\nTotal : {_count(total_messages, 'message')} pour {_count(total_actions, 'relance')} de "
