@@ -82,7 +82,10 @@ def test_formal_notices_wait_for_approval_and_each_decision_is_kept(stack, funct
     assert notices_sent(seeded, "F4") == []  # paid meanwhile: nothing, approved or not
     (approved,) = [e for e in seeded.history("F1") if e["kind"] == "approved"]
     assert (approved["by"], approved["date"]) == (MANAGER, "2026-11-04")
-    (timeout,) = [e for e in seeded.history("F3") if e["kind"] == "approval_timeout"]
+    (timeout,) = [e for e in seeded.history("F3") if e["kind"] == "approval_timeout" and e["step"] == "mise_en_demeure"]
     assert (timeout["then"], timeout["date"], timeout["by"]) == ("send", "2026-11-07", "relance")
     assert seeded.invoice("F2")[0].approval.state == "held"
     assert "action_planned" not in [e["kind"] for e in seeded.history("F2")]
+    # The injonction (J+45, Thu 19 Nov) asks again: F1, approved and sent, has it built after its 5 days.
+    assert [(e["kind"], e["date"]) for e in seeded.history("F1") if e.get("step") == "injonction"][:2] == [
+        ("approval_requested", "2026-11-19"), ("approval_timeout", "2026-11-24")]
