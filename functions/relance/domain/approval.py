@@ -7,8 +7,8 @@ until a person approves it (it goes out on the next run, as any action planned t
 is paused, reason ``paused: held``, until a person approves it after all). With ``approval_timeout_days``, an
 action still awaiting after that many days gets the step's ``then``: ``send`` (approved by the timeout) or
 ``hold``. ``relance plan`` lists such an action among its actions with ``"approval": "required"`` but in no message
-(nothing goes out that day); ``relance simulate`` assumes each is approved the day it is asked, and marks it so
-(the timeline shows when it would go out if the account manager answers at once).
+(nothing goes out that day); ``relance simulate`` shows what relance does by itself when nobody answers: the action
+goes after its timeout with ``then: send`` (marked ``"approval": "required"``), never otherwise.
 """
 
 from __future__ import annotations
