@@ -147,11 +147,13 @@ def test_simulate_json_over_the_sample(capsys):
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """`relance demo` over 12–24 November, once for the module: its JSON answer and the folder it wrote."""
+    """`relance demo` over 12–30 November, once for the module: its JSON answer and the folder it wrote. (The sample
+    rules ask approval for the formal notice and the injonction: their timeouts put the dossiers a few days later,
+    past the 24th the window once ended on.)"""
     out = tmp_path_factory.mktemp("demo")
     answer = io.StringIO()
     with redirect_stdout(answer):
-        code = main(["demo", "--rules", str(SAMPLE_RULES), "--from", "2026-11-12", "--to", "2026-11-24",
+        code = main(["demo", "--rules", str(SAMPLE_RULES), "--from", "2026-11-12", "--to", "2026-11-30",
                      "--out", str(out), "--format", "json"])
     assert code == 0
     return json.loads(answer.getvalue()), out
