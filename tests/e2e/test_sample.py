@@ -147,11 +147,13 @@ def test_simulate_json_over_the_sample(capsys):
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """`relance demo` over 12–24 November, once for the module: its JSON answer and the folder it wrote."""
+    """`relance demo` over 12–30 November, once for the module: its JSON answer and the folder it wrote. (The sample
+    rules ask approval for the formal notice and the injonction: their timeouts put the dossiers a few days later,
+    past the 24th the window once ended on.)"""
     out = tmp_path_factory.mktemp("demo")
     answer = io.StringIO()
     with redirect_stdout(answer):
-        code = main(["demo", "--rules", str(SAMPLE_RULES), "--from", "2026-11-12", "--to", "2026-11-24",
+        code = main(["demo", "--rules", str(SAMPLE_RULES), "--from", "2026-11-12", "--to", "2026-11-30",
                      "--out", str(out), "--format", "json"])
     assert code == 0
     return json.loads(answer.getvalue()), out
@@ -239,7 +241,11 @@ ROW_FACTS = (("Facture n°", {("issued", "")}), ("Échéance de la facture", {("
              ("Appel téléphonique prévu", {("call_task", "phone")}),
              ("Appel téléphonique passé", {("call_made", "phone")}),
              ("Accusé de réception signé", RECEIVED), ("Lettre recommandée distribuée", RECEIVED),
-             ("Paiement reçu", {("payment", "")}))
+             ("Paiement reçu", {("payment", "")}),
+             # Approval before a step (the sample asks it for the formal notice and the injonction): a person's
+             # decision, or the timeout's.
+             ("Envoi approuvé", {("approved", "people")}), ("Envoi retenu", {("held", "people")}),
+             ("Délai d’approbation écoulé", {("approval_timeout", "people")}))
 INTERNAL = (re.compile(r"\b[a-z]+_[a-z_]+\b"),  # a code: notice_deadline_pending, mise_en_demeure, call_task
             re.compile(r"\b(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}\b"),  # a hash, an id, an ungrouped number
             re.compile(r"F-\d{4}-\d{4}/|\bSES\b|\bmessage[- ]key\b"),  # a message key, SES

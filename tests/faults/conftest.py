@@ -38,6 +38,7 @@ from botocore.awsrequest import AWSResponse
 from relance.adapters.dynamo import DynamoStore
 from relance.cli import sample_data_path
 from relance.datafile import load_book, parse_book
+from relance.domain.approval import ApprovalState
 from relance.domain.calendar import BusinessCalendar
 from relance.domain.model import Book, HistoryEntry
 from relance.domain.planner import Planner
@@ -466,13 +467,19 @@ def ses_message_ids(stack: LocalStack) -> list[str]:
 def oracle(rules: Rules, book: Book, days: tuple[date, ...], *, paid: dict[str, date],
            outage: set[date] = frozenset()) -> dict[tuple[str, str], tuple[date, str, str]]:
     """(invoice, step) → (day, channel, scenario), running the pure planner over the same days, with the same payments
-    (each applied after its day's evaluation) and no run on the ``outage`` days."""
+    (each applied after its day's evaluation), no run on the ``outage`` days, and nobody answering an approval."""
     planner = Planner(rules)
     invoices = {i.id: i for i in book.invoices}
     out: dict[tuple[str, str], tuple[date, str, str]] = {}
     for day in days:
         if day not in outage:
-            for action in planner.plan(Book(book.customers, tuple(invoices.values())), day).actions:
+            plan = planner.plan(Book(book.customers, tuple(invoices.values())), day)
+            # A step that requires approval is asked for and nobody answers here: it goes after its timeout
+            # (then: send), as the evaluator's apply_timeouts decides (the sample rules ask it for formal notices).
+            for asked in plan.awaiting:
+                invoices[asked.invoice] = replace(invoices[asked.invoice], approval=ApprovalState(
+                    asked.step, "pending", day, channel=asked.channel, scenario=asked.scenario))
+            for action in plan.actions:
                 out[(action.invoice, action.step)] = (day, action.channel, action.scenario)
                 inv = invoices[action.invoice]
                 invoices[action.invoice] = replace(inv, history=(*inv.history, HistoryEntry(action.step, day,

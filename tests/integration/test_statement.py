@@ -80,7 +80,10 @@ def test_a_registered_letter_names_what_it_puts_en_demeure_apart_from_what_it_li
                {"step": "relance_2", "date": "2026-10-19", "channel": "phone"},
                {"step": "relance_3", "date": "2026-10-26", "channel": "email"}]
     store.seed(book([business("C1", address=ADDRESS)],
-                    [invoice("F1", due="2026-10-02", amount="1500.00", history=history),
+                    [invoice("F1", due="2026-10-02", amount="1500.00", history=history,
+                             # The sample rules ask approval for the formal notice: given already.
+                             approval={"step": "mise_en_demeure", "state": "approved", "requested_on": "2026-10-30",
+                                       "decided_on": "2026-10-30", "by": "julie@atelier.example"}),
                      invoice("F2", due="2026-10-28", amount="400.00"),
                      invoice("F3", due="2026-11-30", amount="120.00")]))
     (letter,) = evaluate(functions, stack, "RegisteredLetterQueue")

@@ -84,12 +84,22 @@ def test_plan_table_for_people(capsys, rules_dir, data_file):
     assert "en pause : facture contestée (litige)" in out and "paused" not in out
 
 
-def test_simulate_table_for_people_shows_the_deferred_actions_and_why(capsys):
+def test_simulate_table_for_people_shows_the_deferred_actions_and_why(capsys, tmp_path):
     # The sample, with its contact policy: on 13 October C002 gets a formal notice, so the pre-due reminders of
-    # its two invoices not yet due wait (SPEC §2.8, « not yet due »).
+    # its two invoices not yet due wait (SPEC §2.8, « not yet due »). The sample's formal notices wait for approval
+    # (3 days) since issue 17; here they go on their day, as when approved beforehand: the rules without it.
+    import shutil
+
     from ..conftest import SAMPLE_RULES
 
-    code, out, _ = run(capsys, "simulate", "--rules", str(SAMPLE_RULES), "--data", "sample", "--from", "2026-10-01",
+    rules = tmp_path / "rules"
+    shutil.copytree(SAMPLE_RULES, rules)
+    scenarios = rules / "scenarios.yaml"
+    scenarios.write_text("\n".join(line for line in scenarios.read_text(encoding="utf-8").split("\n")
+                                   if line.strip() not in ("approval: required", "approval_timeout_days: 3",
+                                                           "approval_timeout_days: 5", "then: send")),
+                         encoding="utf-8")
+    code, out, _ = run(capsys, "simulate", "--rules", str(rules), "--data", "sample", "--from", "2026-10-01",
                        "--to", "2026-12-31")
     assert code == 0
     deferred = out.split("Relances reportées par la politique de contact")[1]

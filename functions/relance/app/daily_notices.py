@@ -1,4 +1,5 @@
-"""The digest function's use case, once the day's evaluation is done: each account manager's call digest, then
+"""The digest function's use case, once the day's evaluation is done: each account manager's call digest (with the
+actions awaiting his approval, ``app.approval_digest``), then
 the company's notices of what was kept for a person — payments relance could not apply, platform statuses it
 could not follow. Each is sent once per day, whatever the retries."""
 
@@ -9,6 +10,7 @@ from datetime import date, datetime
 
 from ..domain.policy import Rules
 from ..ports import EmailSender, NoticeStore
+from .approval_digest import ApprovalLinks, letter_preview_pdf, previews
 from .deliver import send_call_digests
 from .einvoicing import notify_platform_statuses
 from .review_notice import notify_payments_kept_for_review
@@ -26,8 +28,11 @@ class DailyNotices:
 
 
 def send_daily_notices(*, store: NoticeStore, sender: EmailSender, rules: Rules, day: date,
-                       now: datetime) -> DailyNotices:
-    digests = send_call_digests(store=store, sender=sender, rules=rules, day=day, now=now)
+                       now: datetime, approval_links: ApprovalLinks | None = None) -> DailyNotices:
+    """``approval_links``: the staff pages' approve / hold links of an action awaiting approval; without them the
+    digest gives the commands."""
+    awaiting = previews(store, rules, day, links=approval_links, letter_pdf=letter_preview_pdf)
+    digests = send_call_digests(store=store, sender=sender, rules=rules, day=day, now=now, approvals=awaiting)
     review = notify_payments_kept_for_review(store=store, sender=sender, company=rules.company, day=day, now=now)
     platform = notify_platform_statuses(store=store, sender=sender, company=rules.company, day=day, now=now)
     return DailyNotices(digests, review, platform)

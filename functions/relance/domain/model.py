@@ -16,6 +16,7 @@ from .bounds import amount_problem, date_problem
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from .approval import ApprovalState
     from .contact import SentMessage
 
 CustomerKind = Literal["business", "consumer"]
@@ -101,6 +102,8 @@ class Invoice:
     # The accounting export's own remaining figure, when the invoice came from one: amount_due is then
     # min(booked_due, amount − payments recorded), so a payment both sides saw counts once (domain.reconcile).
     booked_due: Decimal | None = None
+    # The approval its current step awaits or received (``approval: required`` on a step; domain.approval).
+    approval: ApprovalState | None = None
 
     @property
     def work_completed_on(self) -> date:

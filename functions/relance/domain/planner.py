@@ -11,6 +11,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import NamedTuple
 
+from .approval import APPROVED, PENDING, REASON_AWAITING, REASON_HELD, ApprovalState, effective_state
 from .calendar import ONE_DAY, BusinessCalendar
 from .conditions import CustomerStats, Facts
 from .contact import LITIGATION, Candidate, ContactPolicy, decide, decide_one
@@ -74,12 +75,16 @@ class Plan:
     skipped: tuple[Skipped, ...]
     unusable: tuple[Unusable, ...] = ()  # the skipped invoices set aside by their data or a failed computation
     deferred: tuple[Deferred, ...] = ()  # held back by the contact policy (SPEC §2.8)
+    # Due today but their step requires approval (``approval: required``): asked for, not sent (domain.approval);
+    # not in ``actions`` nor in ``messages``.
+    awaiting: tuple[Action, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class DatedAction:
     date: date
     action: Action
+    approval: bool = False  # its step requires approval: simulate assumes it was given that day
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +249,7 @@ class Planner:
         candidate = self._candidate
         actions: list[Action] = []
         acting: list[int] = []  # each action's customer slot
+        awaiting: list[Action] = []
         skipped: list[Skipped] = []
         aside: list[Unusable] = list(book.unusable)
         contact = rules.contact
@@ -290,6 +296,19 @@ class Planner:
                 else:
                     skipped.append(Skipped(invoice.id, REASON_NO_SEGMENT))
                     continue
+                approval = invoice.approval
+                approved_step = None
+                if approval is not None:
+                    asked = self._steps[segment.scenario].get(approval.step)
+                    state = effective_state(approval, asked.approval if asked else None, on)
+                    if state == PENDING:
+                        skipped.append(Skipped(invoice.id, REASON_AWAITING))
+                        continue
+                    if state == APPROVED:
+                        approved_step = approval.step
+                    else:
+                        skipped.append(Skipped(invoice.id, REASON_HELD))
+                        continue
                 if not can_act:
                     continue
                 scenario = scenarios[segment.scenario]
@@ -313,8 +332,11 @@ class Planner:
             except PLANNING_FAULTS as err:
                 aside.append(set_aside(invoice, err))
                 continue
-            actions.append(Action(invoice.id, customer.id, segment.name, scenario.name, step.id, step.channel,
-                                  step.tone))
+            action = Action(invoice.id, customer.id, segment.name, scenario.name, step.id, step.channel, step.tone)
+            if step.approval is not None and step.id != approved_step:
+                awaiting.append(action)
+                continue
+            actions.append(action)
             acting.append(k)
             if contact is not None:
                 candidates.append((step.channel, step.tone, on > invoice.due_date))
@@ -332,7 +354,8 @@ class Planner:
         skipped.sort(key=_FIRST)
         aside.sort(key=_INVOICE)
         deferred.sort()
-        return Plan(on, tuple(actions), messages, tuple(skipped), tuple(aside), tuple(deferred))
+        awaiting.sort(key=_FIRST)
+        return Plan(on, tuple(actions), messages, tuple(skipped), tuple(aside), tuple(deferred), tuple(awaiting))
 
     def _contact(self, policy: ContactPolicy, book: Book, on: date, actions: list[Action], acting: list[int],
                  candidates: list[Candidate], counted: Tally,
@@ -484,7 +507,11 @@ class Planner:
         return list(self.simulate_run(book, start, end).actions)
 
     def simulate_run(self, book: Book, start: date, end: date) -> Simulation:
-        """:meth:`simulate`, with the invoices set aside on the way (by their data or a failed computation)."""
+        """:meth:`simulate`, with the invoices set aside on the way (by their data or a failed computation).
+
+        An action whose step requires approval is asked for, and nobody answers: it goes when its step's
+        ``approval_timeout_days`` have passed with ``then: send`` (``DatedAction.approval`` says so), never with
+        ``then: hold`` or without a timeout — what relance does by itself, as the evaluator would."""
         invoices = list(book.invoices)
         where = {inv.id: i for i, inv in enumerate(invoices)}
         out: list[DatedAction] = []
@@ -494,13 +521,18 @@ class Planner:
         day = start
         while day <= end:
             plan = self.plan(Book(book.customers, tuple(invoices), book.unusable, book.contacts), day)
+            for asked in plan.awaiting:
+                i = where[asked.invoice]
+                invoices[i] = replace(invoices[i], approval=ApprovalState(
+                    asked.step, PENDING, day, channel=asked.channel, scenario=asked.scenario))
             for unusable in plan.unusable:
                 aside.setdefault(unusable.invoice, unusable)
             for action in plan.actions:
                 i = where[action.invoice]
                 entry = HistoryEntry(step=action.step, date=day, channel=action.channel, tone=action.tone)
                 invoices[i] = replace(invoices[i], history=(*invoices[i].history, entry))
-                out.append(DatedAction(day, action))
+                approval = invoices[i].approval
+                out.append(DatedAction(day, action, approval is not None and approval.step == action.step))
             said.extend(DatedMessage(day, m) for m in plan.messages)
             held.extend((day, d) for d in plan.deferred)
             day += ONE_DAY
