@@ -5,7 +5,8 @@ code   status                    relance
 =====  ========================  =============================================================================
 207    En litige                 disputed: reminders pause (from open)
 208    Suspendue                 paused as disputed (from open); 209 Complétée lifts the pause (back to open)
-209    Complétée                 back to open (from disputed)
+209    Complétée                 back to open — only when a 208 is what paused it: a dispute (207, the portal,
+                                 staff) stays until a person lifts it; otherwise recorded
 210    Refusée                   reminders stop (disputed) and the status is kept for review: the company is told
 211    Paiement transmis         held like a promise to pay for ``PAYMENT_SENT_HOLD_DAYS`` days from the status
 212    Encaissée                 a payment: of ``amount`` when given (partial), else of all that is due
@@ -79,6 +80,8 @@ def apply_status(store: PlatformStatusStore, notice: StatusNotice) -> str:
     if notice.code == "211":
         until = notice.on + timedelta(days=PAYMENT_SENT_HOLD_DAYS)
         effect = Effect({"promise_to_pay_until": until.isoformat()}, ("open", "disputed"))
+    elif notice.code == "209" and not _paused_by_208(store.history(notice.invoice_id)):
+        effect = Effect({})  # a dispute, not the platform's pause: a person lifts it
     elif notice.code in EFFECTS:
         effect = EFFECTS[notice.code]
     else:
@@ -86,6 +89,28 @@ def apply_status(store: PlatformStatusStore, notice: StatusNotice) -> str:
     return store.apply_platform_status(message_id=notice.id, invoice_id=notice.invoice_id, code=notice.code,
                                        on=notice.on, sets=effect.sets, when_status=effect.when_status,
                                        details=details, review=effect.review)
+
+
+_PAUSING_CODES = ("207", "208", "210")
+
+
+def _paused_by_208(history: Sequence[dict[str, Any]]) -> bool:
+    """Whether the invoice's current pause is a 208 Suspendue: the last event that disputed it (or lifted a
+    pause) is an applied 208 — not a 207, a dispute on the portal or by staff, nor a pause lifted since."""
+    cause = ""
+    for event in history:
+        kind = event.get("kind")
+        if kind == "einvoicing_status" and event.get("outcome") == "applied":
+            code = event.get("code", "")
+            if code in _PAUSING_CODES:
+                cause = code
+            elif code == "209":
+                cause = ""
+        elif kind == "dispute":
+            cause = "dispute"
+        elif kind == "resume":
+            cause = ""
+    return cause == "208"
 
 
 def _collected(store: PlatformStatusStore, notice: StatusNotice, due: Decimal, payments: tuple,
