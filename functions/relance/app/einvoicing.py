@@ -35,7 +35,7 @@ from ..domain.fmt import longdate, shortdate
 from ..domain.model import Unusable
 from ..domain.policy import Company
 from ..payments.einvoicing import STATUS_LABELS, StatusNotice
-from ..ports import EmailSender, PlatformReporter, PlatformReviewStore, PlatformStatusStore
+from ..ports import EmailSender, PlatformReporter, PlatformReviewStore, PlatformStatusStore, ProviderError
 from .review_notice import send_daily_notice
 
 PAYMENT_SENT_HOLD_DAYS = 10  # 211 Paiement transmis: the transfer is on its way, reminders wait this long
@@ -182,3 +182,24 @@ def report_payment(reporter: PlatformReporter | None, *, provider: str, event_id
     reporter.report_collected(message_id=message_id, invoice_id=invoice_id, on=on, amount=amount,
                               currency=currency)
     return message_id
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """What became of telling the PA about a payment relance applied: the message id sent, or why not."""
+
+    message_id: str | None = None
+    error: str = ""  # the reporter's failure (the payment stays applied; a person may tell the PA by hand)
+
+
+def payment_applied(reporter: PlatformReporter | None, *, provider: str, event_id: str, invoice_id: str,
+                    on: date, amount: Decimal, currency: str, outcome: str) -> Told:
+    """Every payment relance applies — a Stripe or generic notice, a portal checkout, one recorded by staff
+    (``relance invoice paid``) — goes through here once applied: reported to the PA as « 212 Encaissée » when
+    reporting is on (:func:`report_payment`). Never raises for the PA's failure: the payment is applied
+    whatever the PA answers, the failure is returned for the caller to log or show."""
+    try:
+        return Told(report_payment(reporter, provider=provider, event_id=event_id, invoice_id=invoice_id, on=on,
+                                   amount=amount, currency=currency, outcome=outcome))
+    except ProviderError as err:
+        return Told(None, str(err) or type(err).__name__)
