@@ -61,10 +61,14 @@ def record_payment(store: Ledger, invoice_id: str, on: date, amount: Decimal | N
 
 
 def record_dispute(store: Ledger, invoice_id: str, on: date, reason: str) -> bool:
-    """The customer contests the invoice: reminders pause until ``resume``."""
-    usable_invoice(store, invoice_id)
+    """The customer contests the invoice: reminders pause until ``resume``. A dispute made on the portal (paused
+    for review until its ``dispute_until``) is thereby confirmed: it holds until ``resume`` too."""
+    invoice = usable_invoice(store, invoice_id)
+    if invoice.status == "disputed" and invoice.dispute_until is None:
+        return False  # already disputed for good
     return store.update_invoice_state(invoice_id, kind="dispute", on=on, sets={"status": "disputed"},
-                                      when_status=("open",), details={"reason": reason})
+                                      removes=("dispute_until",), when_status=("open", "disputed"),
+                                      details={"reason": reason})
 
 
 def record_promise(store: Ledger, invoice_id: str, on: date, until: date) -> bool:
@@ -88,4 +92,5 @@ def resume(store: Ledger, invoice_id: str, on: date) -> bool:
     invoice = usable_invoice(store, invoice_id)
     sets = {"status": "open"} if invoice.status == "disputed" else {}
     return store.update_invoice_state(invoice_id, kind="resume", on=on, sets=sets,
-                                      removes=("promise_to_pay_until",), when_status=("open", "disputed"))
+                                      removes=("promise_to_pay_until", "dispute_until"),
+                                      when_status=("open", "disputed"))

@@ -246,13 +246,15 @@ class Portal:
         if not verdict.ok:
             return Done(problem=verdict.problem)
         # Disputed (the planner pauses, SPEC §2 rule 2) pending a person's review, who has dispute_pause_days to
-        # look: the deadline is on the event and in the account manager's notice.
+        # look: through ``dispute_until`` only — no decision by then, the reminders start again the day after
+        # (``domain.model.disputed_on``). The deadline is on the event and in the account manager's notice.
         until = self.today() + timedelta(days=self.rules.portal.dispute_pause_days)
         at = self.now().astimezone(UTC).isoformat(timespec="seconds")
         done = []
         for invoice in chosen:
             if self.store.update_invoice_state(
-                    invoice.id, kind="dispute", on=self.today(), sets={"status": "disputed"}, when_status=("open",),
+                    invoice.id, kind="dispute", on=self.today(),
+                    sets={"status": "disputed", "dispute_until": until.isoformat()}, when_status=("open",),
                     details={"reason": reason, "comment": comment[:2000], "review_until": until.isoformat(),
                              "source": "portal", "link_id": access.link_id, "at": at}):
                 done.append(invoice.id)
@@ -260,9 +262,11 @@ class Portal:
             label = self.rules.portal.reason_label(reason) or reason
             self._tell(access, "Contestation à examiner",
                        f"Le client conteste {', '.join(done)} : {label}.\n\nSon commentaire :\n{comment}\n\n"
-                       f"Les relances de ces factures sont suspendues : examinez la contestation avant le "
-                       f"{until.strftime('%d/%m/%Y')}, puis reprenez les relances (relance invoice resume) ou "
-                       "traitez le litige.")
+                       f"Les relances de ces factures sont suspendues jusqu’au {until.strftime('%d/%m/%Y')} : "
+                       "examinez la contestation d’ici là, puis reprenez les relances (relance invoice resume) ou "
+                       "confirmez la contestation (relance invoice dispute), qui les suspend alors jusqu’à votre "
+                       "décision. Sans décision de votre part, les relances reprennent le "
+                       f"{(until + timedelta(days=1)).strftime('%d/%m/%Y')}.")
         return Done(tuple(done)) if done else Done(problem="Ces factures ne peuvent plus être contestées en ligne.")
 
     def request_plan(self, access: Access, ids: Sequence[str], installments: int | None, comment: str) -> Done:

@@ -233,6 +233,37 @@ def test_a_dispute_needs_a_reason_from_the_rules_list_then_pauses_the_invoice_fo
     assert "Travaux ou marchandise non conformes" in told[0][2] and "01/12/2026" in told[0][2]
 
 
+def test_a_portal_dispute_pauses_reminders_dispute_pause_days_then_they_resume_unless_a_person_decides(
+        link, store, told, rules):
+    from relance.app import manual
+    from relance.domain.model import why_held
+    from relance.domain.planner import Planner
+
+    # dispute_pause_days is 15 in the sample rules: made on Monday 16/11, the pause holds through 01/12 (16 + 15),
+    # the planner reminds again from 02/12 — F-2 was due 04/11 and is still unpaid.
+    assert rules.portal.dispute_pause_days == 15
+    csrf = csrf_of(get(link).body)
+    post(link + "/contestation", [("csrf", csrf), ("facture", "F-2"), ("motif", "defective"), ("commentaire", "")])
+    disputed = store.invoice("F-2")[0]
+
+    assert why_held(disputed, date(2026, 12, 1)) == "disputed"
+    assert why_held(disputed, date(2026, 12, 2)) is None
+    planner = Planner(rules)
+    held = planner.plan(store.whole_book(), date(2026, 12, 1))
+    resumed = planner.plan(store.whole_book(), date(2026, 12, 2))
+    assert ("F-2", "paused: disputed") in [(s.invoice, s.reason) for s in held.skipped]
+    assert "F-2" not in [s.invoice for s in resumed.skipped]
+    assert "F-2" in {a.invoice for a in resumed.actions}
+    # The account manager is told when the reminders start again if no one decides.
+    assert "01/12/2026" in told[0][2] and "02/12/2026" in told[0][2]
+
+    # A person who confirms the dispute keeps it for good; one who lifts it reopens the invoice.
+    assert manual.record_dispute(store, "F-2", date(2026, 11, 20), "rayure confirmée") is True
+    assert why_held(store.invoice("F-2")[0], date(2027, 1, 4)) == "disputed"
+    assert manual.resume(store, "F-2", date(2026, 11, 25)) is True
+    assert (store.invoice("F-2")[0].status, store.invoice("F-2")[0].dispute_until) == ("open", None)
+
+
 def test_a_plan_request_goes_to_the_account_manager_as_a_request(link, store, told):
     csrf = csrf_of(get(link).body)
     answer = post(link + "/echeancier", [("csrf", csrf), ("facture", "F-1"), ("facture", "F-2"),
