@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from relance import signing
-from relance.app.einvoicing import PAYMENT_SENT_HOLD_DAYS, apply_status
+from relance.app.einvoicing import apply_status
+from relance.domain.einvoicing import PAYMENT_SENT_HOLD_DAYS
 from relance.domain.model import Customer, Invoice, why_held
 from relance.payments.einvoicing import StatusNotice, verify_status
 from relance.payments.webhooks import MalformedPayload

@@ -8,7 +8,7 @@ code   status                    relance
 209    Complétée                 back to open — only when a 208 is what paused it: a dispute (207, the portal,
                                  staff) stays until a person lifts it; otherwise recorded
 210    Refusée                   reminders stop (disputed) and the status is kept for review: the company is told
-211    Paiement transmis         held like a promise to pay for ``PAYMENT_SENT_HOLD_DAYS`` days from the status
+211    Paiement transmis         held like a promise to pay for ``payment_sent_hold_days`` days (10) from the status
 212    Encaissée                 a payment: of ``amount`` when given (partial), else of all that is due
 213    Rejetée                   never validly issued: cancelled, kept for review — the company must reissue it
 220    Annulée                   cancelled
@@ -16,6 +16,10 @@ code   status                    relance
 226    Affacturée confidentiel   nothing changes (the seller still collects)
 other  200–206: recorded         on the history only; an unknown code is also kept for review
 =====  ========================  =============================================================================
+
+The rules' ``einvoicing`` section refines this (``domain.einvoicing``): how many days a 211 holds
+(``payment_sent_hold_days``), and per refinable code (207, 208, 210, 225, 226) whether it pauses or stops the
+reminders, only alerts the company (kept for review: the daily notice) or is only recorded.
 
 Every status is an event on the invoice's history (the evidence trail), applied once per platform message id
 (a message delivered again is ``duplicate``). A status for an invoice relance does not know is kept for review.
@@ -31,14 +35,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ..domain.einvoicing import ALERT, RECORD, EInvoicingPolicy
 from ..domain.fmt import longdate, shortdate
 from ..domain.model import Unusable
 from ..domain.policy import Company
 from ..payments.einvoicing import STATUS_LABELS, StatusNotice
 from ..ports import EmailSender, PlatformReporter, PlatformReviewStore, PlatformStatusStore, ProviderError
 from .review_notice import send_daily_notice
-
-PAYMENT_SENT_HOLD_DAYS = 10  # 211 Paiement transmis: the transfer is on its way, reminders wait this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +65,20 @@ REVIEW_REASONS = {"refused": "refusée par l’acheteur : les relances sont arr�
                   "rejected": "rejetée par la plateforme : la facture n’a jamais été valablement émise ; les relances "
                               "sont arrêtées, réémettez-la",
                   "unknown_code": "code de statut inconnu de relance : inscrit à l’historique, sans effet",
+                  "alert": "vos règles (section einvoicing) demandent d’être prévenu de ce statut : les relances "
+                           "continuent ; s’il faut les arrêter, enregistrez une contestation (relance invoice "
+                           "dispute)",
                   "unmatched": "aucune facture de relance ne porte ce numéro : importez-la, ou vérifiez le numéro",
                   "unusable": "la facture est mise de côté (données inutilisables) : corrigez-la puis réimportez-la"}
 
 
-def apply_status(store: PlatformStatusStore, notice: StatusNotice) -> str:
-    """The outcome: ``applied``, ``recorded``, ``duplicate``, ``unmatched``, or a payment's (``paid``…)."""
+RELANCE_MAPPING = EInvoicingPolicy()  # no einvoicing section in the rules
+
+
+def apply_status(store: PlatformStatusStore, notice: StatusNotice,
+                 policy: EInvoicingPolicy = RELANCE_MAPPING) -> str:
+    """The outcome: ``applied``, ``recorded``, ``duplicate``, ``unmatched``, or a payment's (``paid``…), under
+    the rules' ``einvoicing`` choices (``policy``; relance's own mapping by default)."""
     details = {"status": STATUS_LABELS.get(notice.code, ""), "reason": notice.reason}
     found = store.checked_invoice(notice.invoice_id)
     if found is None or isinstance(found, Unusable):
@@ -78,10 +89,14 @@ def apply_status(store: PlatformStatusStore, notice: StatusNotice) -> str:
     if notice.code == "212":
         return _collected(store, notice, found.amount_due, found.payments, details)
     if notice.code == "211":
-        until = notice.on + timedelta(days=PAYMENT_SENT_HOLD_DAYS)
+        until = notice.on + timedelta(days=policy.payment_sent_hold_days)
         effect = Effect({"promise_to_pay_until": until.isoformat()}, ("open", "disputed"))
     elif notice.code == "209" and not _paused_by_208(store.history(notice.invoice_id)):
         effect = Effect({})  # a dispute, not the platform's pause: a person lifts it
+    elif policy.action(notice.code) == ALERT:
+        effect = Effect({}, (), "alert")  # the company chose to be told only: the reminders go on
+    elif policy.action(notice.code) == RECORD:
+        effect = Effect({})
     elif notice.code in EFFECTS:
         effect = EFFECTS[notice.code]
     else:
