@@ -32,7 +32,15 @@ from ..domain.portal import (
     check_promise,
     transfer_for,
 )
-from ..ports import CheckoutProvider, CheckoutSession, EmailSender, PortalLinkStore, PortalStore
+from ..ports import (
+    CHECKOUT_IDS_MAX_CHARS,
+    CheckoutLine,
+    CheckoutProvider,
+    CheckoutSession,
+    EmailSender,
+    PortalLinkStore,
+    PortalStore,
+)
 from ..signing import InvalidSignature, SigningKey, sign_token, verify_token
 
 LINK_PATH = "/p/"
@@ -284,34 +292,46 @@ class Portal:
                    f"{installments} échéances.\n\nSon commentaire :\n{comment}\n\nÀ vous de lui répondre.")
         return Done(tuple(i.id for i in chosen))
 
-    def start_payment(self, access: Access, invoice_id: str, checkout: CheckoutProvider, *,
+    def start_payment(self, access: Access, invoice_ids: Sequence[str], checkout: CheckoutProvider, *,
                       return_url: str) -> CheckoutSession | Done:
-        chosen = own_invoices(self.store, access, [invoice_id])
+        """One Checkout Session for the chosen invoices (all or some of the open ones), a line each, in the order
+        the page lists them — by due date, oldest first: the order the webhook applies the payment in."""
+        chosen = sorted((i for i in own_invoices(self.store, access, invoice_ids) if i.status == "open"),
+                        key=lambda i: (i.due_date, i.id))
         if not chosen or not self.rules.portal.online_payment:
-            return Done(problem="Cette facture ne peut pas être réglée en ligne.")
-        invoice = chosen[0]
+            return Done(problem="Choisissez au moins une facture à régler en ligne.")
+        if len({i.currency for i in chosen}) > 1:
+            return Done(problem="Ces factures sont dans des devises différentes : réglez-les en deux fois.")
+        if len(chosen) > 1 and (len(",".join(i.id for i in chosen)) > CHECKOUT_IDS_MAX_CHARS
+                                or len(",".join(f"{i.amount_due:.2f}" for i in chosen)) > CHECKOUT_IDS_MAX_CHARS
+                                or any("," in i.id for i in chosen)):
+            return Done(problem="Trop de factures pour un seul paiement : choisissez-en moins, ou réglez-les "
+                                "en plusieurs fois.")
+        total = sum((i.amount_due for i in chosen), Decimal(0))
         session = checkout.create_session(
-            invoice_id=invoice.id, amount=invoice.amount_due, currency=invoice.currency,
-            description=f"Facture {invoice.id}",
+            lines=[CheckoutLine(i.id, i.amount_due, f"Facture {i.id}") for i in chosen], currency=chosen[0].currency,
             success_url=f"{return_url}?session_id={{CHECKOUT_SESSION_ID}}", cancel_url=f"{return_url}?annule=1")
-        self.store.keep_checkout(session.id, {"invoice": invoice.id, "customer": access.customer_id,
-                                              "link_id": access.link_id, "amount": f"{invoice.amount_due:.2f}"},
+        self.store.keep_checkout(session.id, {"invoice": chosen[0].id, "invoices": ",".join(i.id for i in chosen),
+                                              "customer": access.customer_id, "link_id": access.link_id,
+                                              "amount": f"{total:.2f}"},
                                  expires_at=int(self.now().timestamp()) + 30 * 86400)
-        self._event(access, [invoice.id], "checkout_started", session=session.id,
-                    amount=f"{invoice.amount_due:.2f}")
+        self._event(access, [i.id for i in chosen], "checkout_started", session=session.id,
+                    amount=f"{total:.2f}",
+                    **({"checkout_invoices": ",".join(i.id for i in chosen)} if len(chosen) > 1 else {}))
         return session
 
-    def payment_outcome(self, session_id: str) -> tuple[str, Invoice | None]:
-        """After the checkout: ``paid`` (the webhook applied it), ``pending`` (not yet, or a SEPA debit on its
-        way) or ``unknown`` (no such session of ours) — read from our own records, never from the URL alone."""
+    def payment_outcome(self, session_id: str) -> tuple[str, list[Invoice]]:
+        """After the checkout: ``paid`` (the webhook applied it to every invoice), ``pending`` (not yet, or a SEPA
+        debit on its way) or ``unknown`` (no such session of ours) — read from our own records, never from the
+        URL alone; with the session's invoices."""
         kept = self.store.checkout(session_id)
         if not kept:
-            return "unknown", None
-        found = self.store.invoice(str(kept["invoice"]))
-        invoice = found[0] if found else None
-        if invoice is not None and (invoice.status == "paid" or invoice.amount_due <= 0):
-            return "paid", invoice
-        return "pending", invoice
+            return "unknown", []
+        ids = str(kept.get("invoices") or kept.get("invoice", "")).split(",")
+        invoices = [found[0] for found in (self.store.invoice(i) for i in ids if i) if found]
+        if invoices and all(i.status == "paid" or i.amount_due <= 0 for i in invoices):
+            return "paid", invoices
+        return "pending", invoices
 
     def _tell(self, access: Access, subject: str, text: str) -> None:
         customer = self.store.customer(access.customer_id)

@@ -55,6 +55,8 @@ def _rejected(source: str, reason: str, size: int) -> None:
 
 def apply(notice: PaymentNotice) -> str:
     rt = runtime()
+    if notice.invoice_refs and notice.kind == "payment":
+        return _apply_split(notice)
     outcome = rt.single_item_store.apply_payment(provider=notice.provider, event_id=notice.event_id,
                                      invoice_id=notice.invoice_ref, amount=abs(notice.amount),
                                      currency=notice.currency, on=notice.paid_on, kind=notice.kind,
@@ -69,6 +71,24 @@ def apply(notice: PaymentNotice) -> str:
                                          "outcome": outcome, "kind": notice.kind})
     _report(notice.provider, notice.event_id, notice.invoice_ref, notice.paid_on, abs(notice.amount),
             notice.currency, outcome)
+    return outcome
+
+
+def _apply_split(notice: PaymentNotice) -> str:
+    """A payment for several invoices (a portal checkout): applied to each in order (``app.allocation``)."""
+    from ..app.allocation import overall, split_payment
+
+    parts = split_payment(runtime().single_item_store, provider=notice.provider, event_id=notice.event_id,
+                          invoice_ids=notice.invoice_refs, amount=notice.amount, currency=notice.currency,
+                          on=notice.paid_on, shares=notice.invoice_amounts, details={"event_type": notice.raw_type})
+    outcome = overall(parts)
+    metrics.add_metric(name=f"Payments_{outcome}", unit=MetricUnit.Count, value=1)
+    logger.info("payment notice", extra={"source": notice.provider, "event_id": notice.event_id,
+                                         "outcome": outcome, "kind": notice.kind, "invoices": len(parts)})
+    for part in parts:
+        if part.invoice_id:
+            _report(notice.provider, part.event_id, part.invoice_id, notice.paid_on, part.amount, notice.currency,
+                    part.outcome)
     return outcome
 
 

@@ -314,10 +314,38 @@ def test_paying_creates_a_checkout_session_with_our_invoice_id_and_return_urls_w
     assert answer.status == 303 and answer.headers["Location"] == "https://checkout.stripe.com/c/pay/cs_test_1"
     # The form's page lets the browser follow that redirect, to the payment page and nowhere else.
     assert "form-action 'self' https://checkout.stripe.com;" in get(link).headers["Content-Security-Policy"]
-    assert (session["invoice_id"], session["amount"]) == ("F-2", Decimal("300.50"))
+    assert [(line.invoice_id, line.amount) for line in session["lines"]] == [("F-2", Decimal("300.50"))]
     assert token not in session["success_url"] and token not in session["cancel_url"]
     assert session["success_url"] == f"{BASE}/paiement/retour?session_id={{CHECKOUT_SESSION_ID}}"
     assert store.history("F-2")[-1]["kind"] == "checkout_started"
+
+
+def test_paying_chosen_invoices_makes_one_session_with_a_line_each_oldest_due_first(link, checkout, store):
+    csrf = csrf_of(get(link).body)
+    assert "Payer les factures cochées en ligne" in text_of(get(link).body)
+
+    answer = post(link + "/payer", [("csrf", csrf), ("facture", "F-2"), ("facture", "F-1"), ("facture", "F-9")])
+
+    (session,) = checkout.sessions  # F-9 is another customer's: ignored
+    assert answer.status == 303
+    assert [(line.invoice_id, line.amount) for line in session["lines"]] == [
+        ("F-1", Decimal("1200.00")), ("F-2", Decimal("300.50"))]
+    assert session["currency"] == "EUR"
+    assert store.history("F-1")[-1]["kind"] == store.history("F-2")[-1]["kind"] == "checkout_started"
+    assert store.history("F-2")[-1]["amount"] == "1500.50"
+
+
+def test_the_return_page_after_paying_two_invoices_says_both_are_paid_once_both_are(link, store):
+    csrf = csrf_of(get(link).body)
+    post(link + "/payer", [("csrf", csrf), ("facture", "F-1"), ("facture", "F-2")])
+    store.apply_payment(provider="stripe", event_id="evt_1#1", invoice_id="F-1", amount=Decimal("1200.00"),
+                        currency="EUR", on=TODAY)
+    half = get("/paiement/retour?session_id=cs_test_1")
+    store.apply_payment(provider="stripe", event_id="evt_1#2", invoice_id="F-2", amount=Decimal("300.50"),
+                        currency="EUR", on=TODAY)
+
+    assert "en cours de confirmation" in text_of(half.body)
+    assert "Les factures n° F-1, F-2 sont payées." in text_of(get("/paiement/retour?session_id=cs_test_1").body)
 
 
 def test_the_return_page_says_paid_only_once_the_webhook_applied_the_payment(link, store):
