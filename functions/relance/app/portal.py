@@ -296,8 +296,7 @@ class Portal:
                       return_url: str) -> CheckoutSession | Done:
         """One Checkout Session for the chosen invoices (all or some of the open ones), a line each, in the order
         the page lists them — by due date, oldest first: the order the webhook applies the payment in."""
-        chosen = sorted((i for i in own_invoices(self.store, access, invoice_ids) if i.status == "open"),
-                        key=lambda i: (i.due_date, i.id))
+        chosen = sorted(own_invoices(self.store, access, invoice_ids), key=lambda i: (i.due_date, i.id))
         if not chosen or not self.rules.portal.online_payment:
             return Done(problem="Choisissez au moins une facture à régler en ligne.")
         if len({i.currency for i in chosen}) > 1:
