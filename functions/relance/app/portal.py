@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from ..domain.model import Customer, Invoice
+from ..domain.model import Customer, Invoice, disputed_on
 from ..domain.policy import Rules
 from ..domain.portal import (
     POSTAL,
@@ -158,6 +158,7 @@ class Links:
 class Line:
     invoice: Invoice
     days_late: int
+    payable: bool = True  # offered for online payment: open, or a portal dispute whose review pause has ended
 
     @property
     def id(self) -> str:
@@ -182,7 +183,8 @@ def overview(store: PortalStore, rules: Rules, access: Access, today: date) -> O
     invoices = sorted((i for i in store.customer_open_invoices(access.customer_id)
                        if i.amount_due > 0 and i.status in ("open", "disputed", "litigation")),
                       key=lambda i: (i.due_date, i.id))
-    lines = [Line(i, max(0, (today - i.due_date).days)) for i in invoices]
+    lines = [Line(i, max(0, (today - i.due_date).days),
+                  i.status == "open" or (i.status == "disputed" and not disputed_on(i, today))) for i in invoices]
     transfer = transfer_for(rules.company, [(i.id, i.amount_due) for i in invoices], customer.id) if invoices else None
     return Overview(customer, lines, transfer)
 

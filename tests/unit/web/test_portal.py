@@ -257,6 +257,17 @@ def test_a_portal_dispute_pauses_reminders_dispute_pause_days_then_they_resume_u
     # The account manager is told when the reminders start again if no one decides.
     assert "01/12/2026" in told[0][2] and "02/12/2026" in told[0][2]
 
+    # Once the pause has ended, the page the next reminder links to offers to pay it online again.
+    web.use(web.Services(rules=rules, links=web.services().links, portal=web.services().portal,
+                         today=lambda: date(2026, 12, 2), now=lambda: NOW, base_url=BASE,
+                         checkout=web.services().checkout, checkout_origin="https://checkout.stripe.com"))
+    page = get(link).body
+    assert '<input type="hidden" name="facture" value="F-2">' in page
+    web.use(web.Services(rules=rules, links=web.services().links, portal=web.services().portal,
+                         today=lambda: TODAY, now=lambda: NOW, base_url=BASE,
+                         checkout=web.services().checkout, checkout_origin="https://checkout.stripe.com"))
+    assert '<input type="hidden" name="facture" value="F-2">' not in get(link).body
+
     # A person who confirms the dispute keeps it for good; one who lifts it reopens the invoice.
     assert manual.record_dispute(store, "F-2", date(2026, 11, 20), "rayure confirmée") is True
     assert why_held(store.invoice("F-2")[0], date(2027, 1, 4)) == "disputed"
