@@ -14,7 +14,7 @@ from ..ports import Documents
 
 # What one e-mail carries at most in attachments, before encoding: 10 MB (about 13.4 MB once base64-encoded),
 # well under SES's 40 MB per message and under the 20–25 MB most receiving servers accept. An exhibit that would
-# go beyond is left out — the message still goes, and the portal link shows the invoice.
+# go beyond is left out and named on the ``sent`` event — the message still goes (the portal link shows a PDF one).
 EMAIL_ATTACHMENTS_MAX_BYTES = 10_000_000
 
 
@@ -23,10 +23,6 @@ class Exhibit:
     invoice_id: str
     extension: str  # "pdf" or "xml"
     data: bytes
-
-    @property
-    def is_xml(self) -> bool:
-        return self.extension == "xml"
 
 
 def exhibit_keys(invoice_id: str) -> tuple[str, str]:
