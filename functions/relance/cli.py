@@ -888,7 +888,9 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     for invoice_id in args.ids:
         try:
             if args.verb == "paid":
-                outcome: object = manual.record_payment(store, invoice_id, on, amount, args.reference)
+                outcome: object = manual.record_payment(
+                    store, invoice_id, on, amount, args.reference, reporter=runtime.platform_reporter,
+                    warn=lambda text: sys.stderr.write(text + "\n"))
             elif args.verb == "dispute":
                 outcome = manual.record_dispute(store, invoice_id, on, args.reason)
             elif args.verb == "promise":

@@ -279,8 +279,8 @@ class _Reader:
     CUSTOMER_FIELDS = ("id", "name", "kind", "email", "phone", "tags", "language", "siren", "since", "address",
                        "account_manager", "extra", "legal_form", "activity")
     INVOICE_FIELDS = ("id", "customer_id", "issue_date", "due_date", "amount", "amount_due", "currency", "status",
-                      "paid_on", "promise_to_pay_until", "completed_on", "payments", "history", "extra",
-                      "approval")
+                      "paid_on", "promise_to_pay_until", "completed_on", "dispute_until", "payments", "history",
+                      "extra", "approval")
 
     def customer(self, where: str, raw: dict[str, Any]) -> Customer:
         self.unknown(where, raw, self.CUSTOMER_FIELDS)
@@ -359,6 +359,7 @@ class _Reader:
             paid_on=self.day(where, raw, "paid_on"),
             promise_to_pay_until=self.day(where, raw, "promise_to_pay_until"),
             completed_on=self.day(where, raw, "completed_on"),
+            dispute_until=self.day(where, raw, "dispute_until"),
             payments=tuple(payments), history=tuple(sorted(history, key=lambda h: h.date)),
             extra=self.mapping(where, raw, "extra"),
             approval=self._approval(f"{where}.approval", raw.get("approval")),

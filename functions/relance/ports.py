@@ -401,11 +401,23 @@ class CheckoutSession:
     payment_status: str = ""  # paid | unpaid | no_payment_required
 
 
+CHECKOUT_IDS_MAX_CHARS = 500  # several invoices' ids, comma-separated, in one metadata value (Stripe's limit)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutLine:
+    """One invoice paid in a checkout: its id, the amount asked, the line's label."""
+
+    invoice_id: str
+    amount: Decimal
+    description: str
+
+
 class CheckoutProvider(Protocol):
-    def create_session(self, *, invoice_id: str, amount: Decimal, currency: str, description: str,
-                       success_url: str, cancel_url: str) -> CheckoutSession:
-        """A hosted payment page for one invoice (card and SEPA Debit), our invoice id in its metadata.
-        Raises a :class:`ProviderError`."""
+    def create_session(self, *, lines: Sequence[CheckoutLine], currency: str, success_url: str,
+                       cancel_url: str) -> CheckoutSession:
+        """A hosted payment page for one or several invoices of one currency (card and SEPA Debit): a line item
+        per invoice, our invoice ids in its metadata, in ``lines``' order. Raises a :class:`ProviderError`."""
         ...
 
 

@@ -162,6 +162,26 @@ def test_a_debtor_pays_one_invoice_online_and_comes_back_to_a_page_that_shows_it
     assert portal.store.invoice("F-2026-0412")[0].status == "paid"
 
 
+def test_a_debtor_pays_two_chosen_invoices_in_one_payment_and_each_is_paid(portal, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(emailed_link(portal))
+    form = browser.find_element(By.CSS_SELECTOR, "form.pay-several")
+    boxes = {b.get_attribute("value"): b for b in form.find_elements(By.NAME, "facture")}
+    assert list(boxes) == ["F-2026-0412", "F-2026-0420", "F-2026-0431"]  # all checked, oldest due first
+    boxes["F-2026-0412"].click()  # unchecked: this one is paid another day
+
+    click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    assert browser.current_url.startswith(portal.stripe.url + "/pay/cs_test_")
+    assert browser.find_element(By.ID, "amount").text == "576.00 EUR"  # 480,00 + 96,00
+    click_and_wait(browser, browser.find_element(By.ID, "pay"))
+
+    assert browser.find_element(By.ID, "statut").text == "Les factures n° F-2026-0420, F-2026-0431 sont payées."
+    assert serious_violations(browser) == []
+    assert [portal.store.invoice(i)[0].status for i in ("F-2026-0412", "F-2026-0420", "F-2026-0431")] == [
+        "open", "paid", "paid"]
+
+
 def test_a_debtor_promises_a_date_then_contests_an_invoice_then_asks_for_a_plan(portal, browser):
     from selenium.webdriver.common.by import By
 

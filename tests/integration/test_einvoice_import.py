@@ -79,3 +79,28 @@ def store_invoice(stack, invoice_id: str):
 
     store = DynamoStore(stack.client("dynamodb"), stack.physical["DataTable"], 16)
     return store.invoice(invoice_id)[0].amount_due
+
+
+def test_a_dropped_ubl_file_is_the_invoice_s_exhibit_and_the_reminder_e_mail_carries_it(stack, functions, store):
+    from dataclasses import replace
+
+    from .test_channels import DAY, enqueue, message, sent_emails
+
+    ubl = (SAMPLES / "ubl-21-en16931.xml").read_bytes()
+    with recorded_calls() as calls:
+        result = drop(stack, functions, "F124212.xml", ubl)
+
+    assert (result["status"], result["invoice"], result["exhibit"]) == ("terminé", "F124212", True)
+    assert documents(stack, "invoices/") == {"invoices/F124212.xml": ubl}
+    assert refused("ImportFunction", [r for r in dynamodb_requests(calls, stack.physical["DataTable"])
+                                      if not r[0].startswith("dynamodb:Batch")]) == []
+    customer = store.customers(["787878784"])["787878784"]
+    store.upsert_customers([replace(customer, email="compta@boutique.example")])
+
+    enqueue(stack, "EmailQueue", message("F124212", customer="787878784", key="ubl-1"))
+    functions.drain("EmailQueue", "EmailFunction", **DAY)
+
+    mail = sent_emails(stack)[-1]
+    attachments = [(a.get_filename(), a.get_content_type(), a.get_content()) for a in mail.iter_attachments()]
+    assert [(name, kind) for name, kind, _ in attachments] == [("Facture-F124212.xml", "application/xml")]
+    assert attachments[0][2] in (ubl, ubl.decode("utf-8"))

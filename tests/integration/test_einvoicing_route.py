@@ -84,3 +84,16 @@ def test_a_refusal_reaches_the_company_once_in_the_next_daily_notice(stack, stor
     capsys.readouterr()
     assert main(["invoice", "review"]) == 0
     assert any("statut « 210 Refusée » · facture « F1 »" in line for line in capsys.readouterr().out.splitlines())
+
+
+def test_the_route_applies_the_rules_einvoicing_section(stack, store, functions):
+    # The sample rules ask to be told of a « 226 Affacturée confidentiel » (relance's own mapping only records it):
+    # the invoice is still reminded, the status is kept for the company's daily notice.
+    put_demo_secrets(stack)
+    store.seed(book([business()], [invoice("F1")]))
+
+    answer = post(functions, {"id": "pa-226", "invoice_id": "F1", "status": "226", "date": "2026-11-10"})
+
+    assert answer == (200, {"outcome": "recorded", "status": "226", "label": "Affacturée confidentiel"})
+    assert store.invoice("F1")[0].status == "open"
+    assert [(k["code"], k["review"]) for k in store.einvoicing_reviews()] == [("226", "alert")]

@@ -12,7 +12,7 @@ import pytest
 
 from relance.adapters.stripe_checkout import StripeCheckout
 from relance.local.portal import LocalPortal, http_event, pay_first_invoice
-from relance.ports import PermanentProviderError
+from relance.ports import CheckoutLine, PermanentProviderError
 from relance.signing import sign_token
 
 from .conftest import book, business, invoice
@@ -115,8 +115,12 @@ def test_the_adapter_and_stripe_s_own_library_both_get_a_session_from_the_fake(p
     import stripe
 
     ours = StripeCheckout(portal.stripe.api_key, api_base=portal.stripe.url).create_session(
-        invoice_id="F-1", amount=Decimal("12.34"), currency="EUR", description="Facture F-1",
+        lines=[CheckoutLine("F-1", Decimal("12.34"), "Facture F-1")], currency="EUR",
         success_url="https://p.example/retour?session_id={CHECKOUT_SESSION_ID}", cancel_url="https://p.example/x")
+    both = StripeCheckout(portal.stripe.api_key, api_base=portal.stripe.url).create_session(
+        lines=[CheckoutLine("F-1", Decimal("12.34"), "Facture F-1"),
+               CheckoutLine("F-3", Decimal("0.66"), "Facture F-3")],
+        currency="EUR", success_url="https://p.example/retour", cancel_url="https://p.example/x")
     client = stripe.StripeClient(portal.stripe.api_key, base_addresses={"api": portal.stripe.url})
     theirs = getattr(client, "v1", client).checkout.sessions.create(params={
         "mode": "payment", "success_url": "https://p.example/ok", "metadata": {"invoice_id": "F-2"},
@@ -125,10 +129,13 @@ def test_the_adapter_and_stripe_s_own_library_both_get_a_session_from_the_fake(p
 
     assert ours.id.startswith("cs_test_") and ours.url.startswith(portal.stripe.url)
     assert portal.stripe.sessions[ours.id]["amount_total"] == 1234
+    assert portal.stripe.sessions[ours.id]["metadata"] == {"invoice_id": "F-1"}
+    assert portal.stripe.sessions[both.id]["amount_total"] == 1300
+    assert portal.stripe.sessions[both.id]["metadata"] == {"invoice_ids": "F-1,F-3", "invoice_amounts": "12.34,0.66"}
     assert theirs.metadata["invoice_id"] == "F-2" and portal.stripe.sessions[theirs.id]["amount_total"] == 500
     with pytest.raises(PermanentProviderError):
         StripeCheckout("sk_wrong", api_base=portal.stripe.url).create_session(
-            invoice_id="F-1", amount=Decimal("1"), currency="EUR", description="x", success_url="https://p.example",
+            lines=[CheckoutLine("F-1", Decimal("1"), "x")], currency="EUR", success_url="https://p.example",
             cancel_url="https://p.example")
 
 

@@ -71,6 +71,19 @@ def test_a_disputed_invoice_is_never_actioned(any_store):
     assert any_store.record_action(action("F1"), any_store.open_invoices(SHARD).versions["F1"]) is False
 
 
+def test_a_portal_dispute_is_actioned_again_only_once_its_pause_has_ended(any_store):
+    # A dispute made on the portal holds through its dispute_until (portal.dispute_pause_days), then the
+    # reminders start again; a person's dispute (no dispute_until) holds for good.
+    any_store.seed(book([business()], [invoice("F1", status="disputed", dispute_until="2026-11-02"),
+                                       invoice("F2", status="disputed")]))
+    versions = any_store.open_invoices(SHARD).versions
+
+    assert any_store.record_action(action("F1", day=date(2026, 11, 2)), versions["F1"]) is False
+    assert any_store.record_action(action("F1", day=date(2026, 11, 3)), versions["F1"]) is True
+    assert any_store.record_action(action("F2", day=date(2027, 1, 4)), versions["F2"]) is False
+    assert any_store.invoice("F1")[0].dispute_until == date(2026, 11, 2)
+
+
 def test_the_outbox_is_cleared_by_what_was_queued(any_store):
     any_store.seed(book([business()], [invoice(f"F{n}") for n in range(5)]))
     versions = any_store.open_invoices(SHARD).versions

@@ -119,7 +119,9 @@ class FakeStore:
             if (action.invoice, action.step) in self._actions or found is None:
                 return False
             invoice, version = found
-            if version != read_version or invoice.status != "open" or not _is_open(invoice):
+            held = invoice.status != "open" and not (invoice.status == "disputed" and invoice.dispute_until is not None
+                                                     and invoice.dispute_until < action.run_date)
+            if version != read_version or held or not _is_open(invoice):
                 return False
             self._actions.add((action.invoice, action.step))
             entry = HistoryEntry(action.step, action.run_date, action.channel)

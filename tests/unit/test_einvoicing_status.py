@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from relance import signing
-from relance.app.einvoicing import PAYMENT_SENT_HOLD_DAYS, apply_status
+from relance.app.einvoicing import apply_status
+from relance.domain.einvoicing import PAYMENT_SENT_HOLD_DAYS
 from relance.domain.model import Customer, Invoice, why_held
 from relance.payments.einvoicing import StatusNotice, verify_status
 from relance.payments.webhooks import MalformedPayload
@@ -102,6 +103,45 @@ def test_208_pauses_and_209_ends_the_pause(store):
 
     assert state(store).status == "open"
     assert statuses(store) == [("208", "applied"), ("209", "applied")]
+
+
+@pytest.mark.parametrize("how", ["207", "portal", "manual"])
+def test_209_ends_only_a_208_pause_never_a_dispute(store, how):
+    # 209 Complétée closes a 208 Suspendue (the platform's pause); a dispute — the buyer's 207 « En litige », or one
+    # made on the portal or recorded by staff — stays until a person lifts it.
+    if how == "207":
+        apply_status(store, notice("207"))
+    else:
+        store.update_invoice_state("F20260023", kind="dispute", on=date(2026, 11, 20), sets={"status": "disputed"},
+                                   when_status=("open",), details={"reason": "prix", "source": how})
+    assert state(store).status == "disputed"
+
+    assert apply_status(store, notice("209", on=date(2026, 11, 25))) == "recorded"
+
+    assert state(store).status == "disputed"
+    assert why_held(state(store), date(2026, 11, 26)) == "disputed"
+    assert statuses(store)[-1] == ("209", "recorded")
+
+
+def test_209_after_a_208_that_came_on_top_of_a_dispute_keeps_the_dispute(store):
+    apply_status(store, notice("207"))
+    apply_status(store, notice("208", on=date(2026, 11, 21)))  # already disputed: the 208 is only recorded
+
+    apply_status(store, notice("209", on=date(2026, 11, 25)))
+
+    assert state(store).status == "disputed"
+    assert statuses(store) == [("207", "applied"), ("208", "recorded"), ("209", "recorded")]
+
+
+def test_a_208_pause_lifted_by_hand_then_disputed_is_not_ended_by_a_late_209(store):
+    from relance.app.manual import record_dispute, resume
+
+    apply_status(store, notice("208"))
+    resume(store, "F20260023", date(2026, 11, 22))
+    record_dispute(store, "F20260023", date(2026, 11, 23), "livraison incomplète")
+
+    assert apply_status(store, notice("209", on=date(2026, 11, 25))) == "recorded"
+    assert state(store).status == "disputed"
 
 
 def test_212_without_an_amount_collects_all_that_is_due(store):

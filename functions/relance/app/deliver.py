@@ -35,6 +35,7 @@ from ..ports import (
     TransientProviderError,
     letter_reference,
 )
+from .exhibits import email_attachments, invoice_exhibit
 from .messages import ChannelMessage, MalformedMessage, MessageAction, reroute_to_letter
 from .notifications import confirmed_send, send_once
 from .portal import Links
@@ -218,11 +219,8 @@ class Channels:
         if not prepared.customer.email:
             return self._fallback(message, ids, "no e-mail address", reroute, prepared.dropped)
         company = self.rules.company
-        attachments = []
-        for invoice in prepared.invoices:
-            pdf = documents.get(f"invoices/{invoice.id}.pdf") if documents is not None else None
-            if pdf:
-                attachments.append((f"{attachment_word(prepared.rendered.language)}-{invoice.id}.pdf", pdf))
+        exhibits = [e for invoice in prepared.invoices if (e := invoice_exhibit(documents, invoice.id))]
+        attachments, left_out = email_attachments(exhibits, attachment_word(prepared.rendered.language))
         try:
             raw = build_email(sender_name=company.name, sender=company.email, to=[prepared.customer.email],
                               subject=prepared.rendered.subject, text=prepared.rendered.body,
@@ -245,7 +243,8 @@ class Channels:
         except PermanentProviderError as err:
             self._events(message, "action_failed", ids, reason=str(err), provider="ses")
             return self._fallback(message, ids, f"e-mail refused: {err}", reroute, prepared.dropped)
-        self._events(message, "sent", ids, provider="ses", provider_id=provider_id)
+        self._events(message, "sent", ids, provider="ses", provider_id=provider_id,
+                     **({"exhibits_left_out": ",".join(left_out)} if left_out else {}))
         self.store.keep_email(provider_id, message.body())
         return Delivery("sent", provider_id=provider_id, dropped=prepared.dropped)
 

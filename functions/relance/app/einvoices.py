@@ -7,8 +7,9 @@ Precedence, as for an accounting export (``domain.reconcile``), plus one rule fo
 * the customer: what relance already holds (from the customers export, or people) is kept; the e-invoice only
   fills what is blank (SIREN, address, e-mail, name). A different SIREN is reported, never written;
 * the original file is kept in the documents bucket, content-addressed under ``einvoices/<invoice>/``, never
-  overwritten; a Factur-X PDF is also the invoice's exhibit ``invoices/<invoice>.pdf`` (attached to the
-  e-mails and the injonction de payer dossier) unless one is already there.
+  overwritten; it is also the invoice's exhibit (``app.exhibits``: attached to the e-mails, listed and carried in
+  the injonction de payer dossier) unless one is already there — ``invoices/<invoice>.pdf`` for a Factur-X PDF,
+  ``invoices/<invoice>.xml`` for a UBL or CII file.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..domain.model import Customer
 from ..imports import parse_export
 from ..imports.parsed import RowError
 from ..ports import Documents, ImportStore
+from .exhibits import exhibit_keys, invoice_exhibit
 from .importing import ImportReport
 
 _SAFE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
@@ -46,7 +48,8 @@ def original_keys(invoice_id: str, data: bytes) -> tuple[str, str] | None:
         return None
     is_pdf = data.lstrip()[:5] == b"%PDF-"
     digest = hashlib.sha256(data).hexdigest()[:16]
-    return f"einvoices/{invoice_id}/{digest}{'.pdf' if is_pdf else '.xml'}", f"invoices/{invoice_id}.pdf"
+    pdf, xml = exhibit_keys(invoice_id)
+    return f"einvoices/{invoice_id}/{digest}{'.pdf' if is_pdf else '.xml'}", pdf if is_pdf else xml
 
 
 @dataclass(slots=True)
@@ -56,7 +59,7 @@ class EInvoiceImport:
     customer: str
     customer_outcome: str  # created, updated, unchanged
     kept: str = ""  # the original's key in the documents bucket ("" when not kept)
-    exhibit: bool = False  # the PDF became the invoice's exhibit (invoices/<id>.pdf)
+    exhibit: bool = False  # the file became the invoice's exhibit (invoices/<id>.pdf or .xml)
 
     def as_dict(self) -> dict[str, object]:
         return {**self.report.as_dict(), "invoice": self.invoice, "customer": self.customer,
@@ -92,7 +95,7 @@ def import_einvoice(data: bytes, store: ImportStore, documents: Documents | None
             is_pdf = kept.endswith(".pdf")
             documents.put(kept, data, "application/pdf" if is_pdf else "application/xml")
             result.kept = kept
-            if is_pdf and documents.get(exhibit) is None:
-                documents.put(exhibit, data, "application/pdf")
+            if invoice_exhibit(documents, invoice.id) is None:  # the company's own PDF, or an earlier one, stays
+                documents.put(exhibit, data, "application/pdf" if is_pdf else "application/xml")
                 result.exhibit = True
     return result

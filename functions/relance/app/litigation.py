@@ -25,6 +25,7 @@ from ..domain.model import Customer, Invoice, Unusable
 from ..domain.policy import Rules
 from ..litigation.dossier import Piece, build_dossier, case_name, chronology_events
 from ..ports import Documents, EmailSender, LitigationStore
+from .exhibits import invoice_exhibit
 from .messages import ChannelMessage
 from .notifications import send_once
 from .parked import park
@@ -159,7 +160,7 @@ def _build(cases: list[tuple[Invoice, Claim, list[dict[str, Any]]]], *, message:
         if proof_event is not None and (data := documents.get(proof_event["proof"])):
             proof = Piece("accuse-de-reception." + proof_event["proof"].rsplit(".", 1)[-1],
                           "Accusé de réception signé", data)
-    pdfs = {i.id: data for i, _, _ in cases if (data := documents.get(f"invoices/{i.id}.pdf"))}
+    pdfs = {i.id: e.data for i, _, _ in cases if (e := invoice_exhibit(documents, i.id))}  # PDF, or e-invoice XML
     archive, manifest = build_dossier(rules=rules, invoice=invoice, customer=customer, claim=claim, on=today,
                                       chronology=sorted(chronology, key=lambda e: e.get("date", "")),
                                       invoice_pdfs=pdfs, notice=notice, proof=proof,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from ..domain.model import Customer, Invoice
+from ..domain.model import Customer, Invoice, disputed_on
 from ..domain.policy import Rules
 from ..domain.portal import (
     POSTAL,
@@ -30,7 +30,15 @@ from ..domain.portal import (
     check_promise,
     transfer_for,
 )
-from ..ports import CheckoutProvider, CheckoutSession, EmailSender, PortalLinkStore, PortalStore
+from ..ports import (
+    CHECKOUT_IDS_MAX_CHARS,
+    CheckoutLine,
+    CheckoutProvider,
+    CheckoutSession,
+    EmailSender,
+    PortalLinkStore,
+    PortalStore,
+)
 from ..signing import InvalidSignature, SigningKey, keyed_mac, sign_token, verify_token
 
 LINK_PATH = "/p/"
@@ -147,6 +155,7 @@ class Links:
 class Line:
     invoice: Invoice
     days_late: int
+    payable: bool = True  # offered for online payment: open, or a portal dispute whose review pause has ended
 
     @property
     def id(self) -> str:
@@ -171,7 +180,8 @@ def overview(store: PortalStore, rules: Rules, access: Access, today: date) -> O
     invoices = sorted((i for i in store.customer_open_invoices(access.customer_id)
                        if i.amount_due > 0 and i.status in ("open", "disputed", "litigation")),
                       key=lambda i: (i.due_date, i.id))
-    lines = [Line(i, max(0, (today - i.due_date).days)) for i in invoices]
+    lines = [Line(i, max(0, (today - i.due_date).days),
+                  i.status == "open" or (i.status == "disputed" and not disputed_on(i, today))) for i in invoices]
     transfer = transfer_for(rules.company, [(i.id, i.amount_due) for i in invoices], customer.id) if invoices else None
     return Overview(customer, lines, transfer)
 
@@ -243,13 +253,15 @@ class Portal:
         if not verdict.ok:
             return Done(problem=verdict.problem)
         # Disputed (the planner pauses, SPEC §2 rule 2) pending a person's review, who has dispute_pause_days to
-        # look: the deadline is on the event and in the account manager's notice.
+        # look: through ``dispute_until`` only — no decision by then, the reminders start again the day after
+        # (``domain.model.disputed_on``). The deadline is on the event and in the account manager's notice.
         until = self.today() + timedelta(days=self.rules.portal.dispute_pause_days)
         at = self.now().astimezone(UTC).isoformat(timespec="seconds")
         done = []
         for invoice in chosen:
             if self.store.update_invoice_state(
-                    invoice.id, kind="dispute", on=self.today(), sets={"status": "disputed"}, when_status=("open",),
+                    invoice.id, kind="dispute", on=self.today(),
+                    sets={"status": "disputed", "dispute_until": until.isoformat()}, when_status=("open",),
                     details={"reason": reason, "comment": comment[:2000], "review_until": until.isoformat(),
                              "source": "portal", "link_id": access.link_id, "at": at}):
                 done.append(invoice.id)
@@ -257,9 +269,11 @@ class Portal:
             label = self.rules.portal.reason_label(reason) or reason
             self._tell(access, "Contestation à examiner",
                        f"Le client conteste {', '.join(done)} : {label}.\n\nSon commentaire :\n{comment}\n\n"
-                       f"Les relances de ces factures sont suspendues : examinez la contestation avant le "
-                       f"{until.strftime('%d/%m/%Y')}, puis reprenez les relances (relance invoice resume) ou "
-                       "traitez le litige.")
+                       f"Les relances de ces factures sont suspendues jusqu’au {until.strftime('%d/%m/%Y')} : "
+                       "examinez la contestation d’ici là, puis reprenez les relances (relance invoice resume) ou "
+                       "confirmez la contestation (relance invoice dispute), qui les suspend alors jusqu’à votre "
+                       "décision. Sans décision de votre part, les relances reprennent le "
+                       f"{(until + timedelta(days=1)).strftime('%d/%m/%Y')}.")
         return Done(tuple(done)) if done else Done(problem="Ces factures ne peuvent plus être contestées en ligne.")
 
     def request_plan(self, access: Access, ids: Sequence[str], installments: int | None, comment: str) -> Done:
@@ -277,34 +291,45 @@ class Portal:
                    f"{installments} échéances.\n\nSon commentaire :\n{comment}\n\nÀ vous de lui répondre.")
         return Done(tuple(i.id for i in chosen))
 
-    def start_payment(self, access: Access, invoice_id: str, checkout: CheckoutProvider, *,
+    def start_payment(self, access: Access, invoice_ids: Sequence[str], checkout: CheckoutProvider, *,
                       return_url: str) -> CheckoutSession | Done:
-        chosen = own_invoices(self.store, access, [invoice_id])
+        """One Checkout Session for the chosen invoices (all or some of the open ones), a line each, in the order
+        the page lists them — by due date, oldest first: the order the webhook applies the payment in."""
+        chosen = sorted(own_invoices(self.store, access, invoice_ids), key=lambda i: (i.due_date, i.id))
         if not chosen or not self.rules.portal.online_payment:
-            return Done(problem="Cette facture ne peut pas être réglée en ligne.")
-        invoice = chosen[0]
+            return Done(problem="Choisissez au moins une facture à régler en ligne.")
+        if len({i.currency for i in chosen}) > 1:
+            return Done(problem="Ces factures sont dans des devises différentes : réglez-les en deux fois.")
+        if len(chosen) > 1 and (len(",".join(i.id for i in chosen)) > CHECKOUT_IDS_MAX_CHARS
+                                or len(",".join(f"{i.amount_due:.2f}" for i in chosen)) > CHECKOUT_IDS_MAX_CHARS
+                                or any("," in i.id for i in chosen)):
+            return Done(problem="Trop de factures pour un seul paiement : choisissez-en moins, ou réglez-les "
+                                "en plusieurs fois.")
+        total = sum((i.amount_due for i in chosen), Decimal(0))
         session = checkout.create_session(
-            invoice_id=invoice.id, amount=invoice.amount_due, currency=invoice.currency,
-            description=f"Facture {invoice.id}",
+            lines=[CheckoutLine(i.id, i.amount_due, f"Facture {i.id}") for i in chosen], currency=chosen[0].currency,
             success_url=f"{return_url}?session_id={{CHECKOUT_SESSION_ID}}", cancel_url=f"{return_url}?annule=1")
-        self.store.keep_checkout(session.id, {"invoice": invoice.id, "customer": access.customer_id,
-                                              "link_id": access.link_id, "amount": f"{invoice.amount_due:.2f}"},
+        self.store.keep_checkout(session.id, {"invoice": chosen[0].id, "invoices": ",".join(i.id for i in chosen),
+                                              "customer": access.customer_id, "link_id": access.link_id,
+                                              "amount": f"{total:.2f}"},
                                  expires_at=int(self.now().timestamp()) + 30 * 86400)
-        self._event(access, [invoice.id], "checkout_started", session=session.id,
-                    amount=f"{invoice.amount_due:.2f}")
+        self._event(access, [i.id for i in chosen], "checkout_started", session=session.id,
+                    amount=f"{total:.2f}",
+                    **({"checkout_invoices": ",".join(i.id for i in chosen)} if len(chosen) > 1 else {}))
         return session
 
-    def payment_outcome(self, session_id: str) -> tuple[str, Invoice | None]:
-        """After the checkout: ``paid`` (the webhook applied it), ``pending`` (not yet, or a SEPA debit on its
-        way) or ``unknown`` (no such session of ours) — read from our own records, never from the URL alone."""
+    def payment_outcome(self, session_id: str) -> tuple[str, list[Invoice]]:
+        """After the checkout: ``paid`` (the webhook applied it to every invoice), ``pending`` (not yet, or a SEPA
+        debit on its way) or ``unknown`` (no such session of ours) — read from our own records, never from the
+        URL alone; with the session's invoices."""
         kept = self.store.checkout(session_id)
         if not kept:
-            return "unknown", None
-        found = self.store.invoice(str(kept["invoice"]))
-        invoice = found[0] if found else None
-        if invoice is not None and (invoice.status == "paid" or invoice.amount_due <= 0):
-            return "paid", invoice
-        return "pending", invoice
+            return "unknown", []
+        ids = str(kept.get("invoices") or kept.get("invoice", "")).split(",")
+        invoices = [found[0] for found in (self.store.invoice(i) for i in ids if i) if found]
+        if invoices and all(i.status == "paid" or i.amount_due <= 0 for i in invoices):
+            return "paid", invoices
+        return "pending", invoices
 
     def _tell(self, access: Access, subject: str, text: str) -> None:
         customer = self.store.customer(access.customer_id)

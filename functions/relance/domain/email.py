@@ -94,7 +94,9 @@ def build_email(*, sender_name: str, sender: str, to: Sequence[str], subject: st
     message.set_content(text, charset="utf-8")
     message.add_alternative(text_to_html(text, language), subtype="html", charset="utf-8")
     for filename, data in attachments:
-        message.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
+        # An invoice's exhibit: a PDF, or an e-invoice's original XML (UBL, CII)
+        subtype = "xml" if filename.lower().endswith(".xml") else "pdf"
+        message.add_attachment(data, maintype="application", subtype=subtype, filename=filename)
     # Last: set_content and add_attachment move or drop the Content-* headers written before them.
     message["Content-Language"] = language
     return message.as_bytes()

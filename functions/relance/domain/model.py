@@ -96,6 +96,9 @@ class Invoice:
     paid_on: date | None = None
     promise_to_pay_until: date | None = None
     completed_on: date | None = None
+    # A dispute made on the portal holds the reminders through this day only, pending a person's review
+    # (``portal.dispute_pause_days``); None: a dispute holds until a person lifts it (SPEC §2 rule 2).
+    dispute_until: date | None = None
     payments: tuple[Payment, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
     extra: MappingProxyType[str, Any] = field(default_factory=lambda: _EMPTY)
@@ -131,11 +134,17 @@ def why_held(invoice: Invoice, day: date) -> str | None:
         return HELD_CANCELLED if invoice.status == "cancelled" else HELD_PAID
     if invoice.status == "litigation":
         return HELD_LITIGATION
-    if invoice.status == "disputed":
+    if disputed_on(invoice, day):
         return HELD_DISPUTED
     if invoice.promise_to_pay_until is not None and invoice.promise_to_pay_until >= day:
         return HELD_PROMISE
     return None
+
+
+def disputed_on(invoice: Invoice, day: date) -> bool:
+    """Whether ``invoice`` is held as disputed on ``day``: status ``disputed`` — until its ``dispute_until``
+    when it has one (a portal dispute nobody reviewed in time: the reminders start again the day after)."""
+    return invoice.status == "disputed" and (invoice.dispute_until is None or invoice.dispute_until >= day)
 
 
 def on_statement(invoice: Invoice, day: date) -> bool:
@@ -193,6 +202,7 @@ def invoice_problems(invoice: Invoice) -> list[tuple[str, str]]:
     day("paid_on", invoice.paid_on)
     day("promise_to_pay_until", invoice.promise_to_pay_until)
     day("completed_on", invoice.completed_on)
+    day("dispute_until", invoice.dispute_until)
     for i, payment in enumerate(invoice.payments):
         day(f"payments[{i}].date", payment.date)
         amount(f"payments[{i}].amount", payment.amount)

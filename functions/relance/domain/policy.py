@@ -14,6 +14,7 @@ from .approval import StepApproval
 from .calendar import CalendarSettings
 from .conditions import Predicate
 from .contact import ContactPolicy
+from .einvoicing import EInvoicingPolicy
 from .model import Address
 from .portal import PortalPolicy
 from .terms import DEFAULT_TONES
@@ -127,4 +128,6 @@ class Rules:
     courts: CourtTable | None = None  # the shipped courts completed by a ``courts`` section; None: the shipped ones
     contact: ContactPolicy | None = None  # the ``contact`` section (SPEC §2.8); None: each message as in §2.7
     portal: PortalPolicy = field(default_factory=PortalPolicy)  # the ``portal`` section: the debtor's links and choices
+    # the ``einvoicing`` section: what the e-invoicing platform's statuses do, where the company chose otherwise
+    einvoicing: EInvoicingPolicy = field(default_factory=EInvoicingPolicy)
     fallback_language: str = "fr"  # the templates' language for a customer whose own language has none

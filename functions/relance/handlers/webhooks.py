@@ -136,7 +136,14 @@ def einvoicing_status() -> Response:
         raw, _headers(), _secrets(rt.settings.einvoicing_secrets_parameter), now=datetime.now(UTC)))
     if isinstance(notice, Response):
         return notice
-    outcome = apply_status(rt.single_item_store, notice)
+    from ..rules.loader import RulesError
+
+    try:  # the rules' einvoicing section refines what a status does: read for this route only
+        policy = rt.rules.einvoicing
+    except RulesError:
+        logger.error("rules unreadable: e-invoicing status not applied", extra={"message_id": notice.id})
+        return _answer(503, {"error": "rules unreadable, retry later"})
+    outcome = apply_status(rt.single_item_store, notice, policy)
     metrics.add_metric(name=f"EInvoicingStatus_{outcome}", unit=MetricUnit.Count, value=1)
     logger.info("e-invoicing status", extra={"message_id": notice.id, "code": notice.code, "outcome": outcome})
     return _answer(200, {"outcome": outcome, "status": notice.code, "label": notice.label})

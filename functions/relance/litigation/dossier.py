@@ -121,9 +121,8 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
     cases = [(invoice, claim), *others]
     claims = [c for _, c in cases]
     court_claim = dossier_claim(claims)
-    pieces: list[Piece] = [Piece(f"pieces/piece-{n:02d}-facture-{i.id}.pdf",
-                                 f"Facture n° {i.id} du {longdate(i.issue_date)}", invoice_pdfs.get(i.id))
-                           for n, (i, _) in enumerate(cases, start=1)]
+    # An invoice's exhibit is its PDF, or the original of an e-invoice received as UBL or CII XML (app.exhibits).
+    pieces: list[Piece] = [_invoice_piece(n, i, invoice_pdfs.get(i.id)) for n, (i, _) in enumerate(cases, start=1)]
     notice, proof = _notice_and_receipt(chronology, notice, proof)
     for extra in (notice, proof):
         if extra is not None:
@@ -176,6 +175,14 @@ def build_dossier(*, rules: Rules, invoice: Invoice, customer: Customer, claim: 
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
     return buffer.getvalue(), manifest
+
+
+def _invoice_piece(n: int, invoice: Invoice, data: bytes | None) -> Piece:
+    title = f"Facture n° {invoice.id} du {longdate(invoice.issue_date)}"
+    if data is not None and data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":  # XML, a byte-order mark or not
+        return Piece(f"pieces/piece-{n:02d}-facture-{invoice.id}.xml",
+                     f"{title} (facture électronique, fichier XML original)", data)
+    return Piece(f"pieces/piece-{n:02d}-facture-{invoice.id}.pdf", title, data)
 
 
 def _notice_and_receipt(chronology: Sequence[dict[str, Any]], notice: Piece | None,

@@ -1,10 +1,10 @@
 """A loopback fake of Stripe's Checkout Sessions API and its hosted payment page, for the demo and the tests.
 
-It speaks the part of Stripe's dialect relance uses: ``POST /v1/checkout/sessions`` (form-encoded, bracket
-notation, Bearer key), ``GET /v1/checkout/sessions/<id>``; errors as ``{"error": {...}}`` with Stripe's status
-codes. A session's ``url`` is a page of the fake (``/pay/<id>``) with one « Payer » button: pressing it completes
-the session, hands the ``checkout.session.completed`` event to ``on_completed`` (the demo signs it and calls the
-real webhook function) and redirects the browser to the session's ``success_url``, as Stripe does.
+It speaks the part of Stripe's dialect relance uses: ``POST /v1/checkout/sessions`` (form-encoded, bracket notation,
+Bearer key), ``GET /v1/checkout/sessions/<id>``; errors as ``{"error": {...}}`` with Stripe's status codes. A
+session's ``url`` is a page of the fake (``/pay/<id>``) with one « Payer » button: pressing it completes the session
+(the total of its line items), hands the ``checkout.session.completed`` event to ``on_completed`` (the demo signs it
+and calls the real webhook function) and redirects the browser to the session's ``success_url``, as Stripe does.
 """
 
 from __future__ import annotations
@@ -107,16 +107,20 @@ class FakeStripe:
                                            "message": f"Missing required param: {missing[0]}."}})
             return
         params = nested(form)
-        item = params["line_items"][0]
+        items = params["line_items"]
+        if len({i["price_data"]["currency"] for i in items}) > 1:
+            _json(request, 400, {"error": {"type": "invalid_request_error", "param": "line_items",
+                                           "message": "All line items must share one currency."}})
+            return
         session_id = "cs_test_" + secrets.token_hex(16)
         session = {
             "id": session_id, "object": "checkout.session", "mode": params["mode"], "status": "open",
-            "payment_status": "unpaid", "amount_total": int(item["price_data"]["unit_amount"]) * int(
-                item.get("quantity", 1)), "currency": item["price_data"]["currency"],
+            "payment_status": "unpaid", "amount_total": sum(int(i["price_data"]["unit_amount"]) * int(
+                i.get("quantity", 1)) for i in items), "currency": items[0]["price_data"]["currency"],
             "client_reference_id": params.get("client_reference_id"), "metadata": params.get("metadata", {}),
             "payment_method_types": params.get("payment_method_types", ["card"]), "locale": params.get("locale"),
             "success_url": params["success_url"], "cancel_url": params.get("cancel_url"),
-            "description": item["price_data"].get("product_data", {}).get("name", ""),
+            "description": ", ".join(i["price_data"].get("product_data", {}).get("name", "") for i in items),
             "url": f"{self.url}/pay/{session_id}", "created": int(time.time()), "livemode": False,
         }
         self.sessions[session_id] = session

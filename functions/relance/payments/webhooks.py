@@ -23,7 +23,10 @@ wherever it is present. Per event type:
 * ``payment_intent.succeeded`` → ``metadata.invoice_id``; amount ``amount_received``.
 * ``checkout.session.completed`` and ``checkout.session.async_payment_succeeded`` (SEPA debits and other
   delayed methods complete there) → ``metadata.invoice_id``, else ``client_reference_id``; amount
-  ``amount_total``; only when ``payment_status == "paid"``.
+  ``amount_total``; only when ``payment_status == "paid"``. A session for several invoices (the portal's « pay
+  all or chosen invoices ») names them in ``metadata.invoice_ids``, comma-separated, in the order the amount is
+  applied, and the amount of each line in ``metadata.invoice_amounts`` (``1200.00,300.50``): the notice then has
+  ``invoice_refs`` (and ``invoice_amounts``) and no ``invoice_ref`` (``app.allocation`` splits it).
 * ``charge.refunded`` → ``metadata.invoice_id``; a *refund* of the part newly refunded (``amount_refunded``
   is cumulative, so ``data.previous_attributes.amount_refunded`` is subtracted), as a negative amount.
 * Any other event type → ``None`` (acknowledged, ignored).
@@ -113,6 +116,10 @@ class PaymentNotice:
     charge: str = ""
     charge_refunded: Decimal | None = None
     refund_ids: tuple[str, ...] = ()
+    # Several invoices paid at once (a portal checkout): applied in this order, ``invoice_ref`` is then "";
+    # with the amount each line asked when the session says so (``metadata.invoice_amounts``), else ().
+    invoice_refs: tuple[str, ...] = ()
+    invoice_amounts: tuple[Decimal, ...] = ()
 
 
 def sign_generic(payload: bytes, secret: str, *, now: datetime) -> str:
@@ -248,6 +255,8 @@ class _Reading:
     charge: str = ""
     charge_refunded_minor: int | None = None
     refund_ids: tuple[str, ...] = ()
+    invoice_refs: tuple[str, ...] = ()
+    invoice_amounts: tuple[Decimal, ...] = ()
 
 
 def _invoice_paid(event: Mapping[str, Any], obj: Mapping[str, Any]) -> _Reading | None:
@@ -271,8 +280,36 @@ def _checkout_session(event: Mapping[str, Any], obj: Mapping[str, Any]) -> _Read
     _expect_object(obj, "checkout.session")
     if obj.get("payment_status") != "paid":
         return None  # "unpaid" (a SEPA debit still pending: async_payment_succeeded follows) or nothing to pay
-    ref = _metadata_ref(obj) or _text(obj.get("client_reference_id"))
+    refs = _metadata_refs(obj)
+    if len(refs) > 1:
+        return _Reading("", _minor_units(obj, "amount_total"), event["created"], invoice_refs=refs,
+                        invoice_amounts=_metadata_amounts(obj, len(refs)))
+    ref = _metadata_ref(obj) or (refs[0] if refs else "") or _text(obj.get("client_reference_id"))
     return _Reading(ref, _minor_units(obj, "amount_total"), event["created"])
+
+
+MAX_REFS = 100
+
+
+def _metadata_refs(obj: Mapping[str, Any]) -> tuple[str, ...]:
+    """The invoices of a session for several (``metadata.invoice_ids``, comma-separated), in order, each once."""
+    metadata = obj.get("metadata")
+    text = _text(metadata.get("invoice_ids"), "metadata.invoice_ids") if isinstance(metadata, dict) else ""
+    refs = tuple(part.strip() for part in text.split(",") if part.strip())
+    if len(refs) > MAX_REFS or len(set(refs)) != len(refs):
+        raise _invalid("metadata.invoice_ids", f"at most {MAX_REFS} invoice ids, each once")
+    return refs
+
+
+def _metadata_amounts(obj: Mapping[str, Any], count: int) -> tuple[Decimal, ...]:
+    """The amount of each line (``metadata.invoice_amounts``, ``1200.00,300.50``), or () when absent or not one
+    well-formed amount per invoice — the payment is then split by what each invoice owes when it arrives."""
+    metadata = obj.get("metadata")
+    text = metadata.get("invoice_amounts") if isinstance(metadata, dict) else None
+    parts = text.split(",") if isinstance(text, str) else []
+    if len(parts) != count or not all(_AMOUNT.fullmatch(p.strip()) for p in parts):
+        return ()
+    return tuple(Decimal(p.strip()) for p in parts)
 
 
 def _charge_refunded(event: Mapping[str, Any], obj: Mapping[str, Any]) -> _Reading | None:
@@ -364,6 +401,8 @@ def stripe_notice(event: dict[str, Any], *, tz: ZoneInfo) -> PaymentNotice | Non
         charge_refunded=(None if reading.charge_refunded_minor is None
                          else _major(reading.charge_refunded_minor, currency)),
         refund_ids=reading.refund_ids,
+        invoice_refs=reading.invoice_refs,
+        invoice_amounts=reading.invoice_amounts,
     )
 
 

@@ -19,6 +19,13 @@ from ..domain.approval import StepApproval
 from ..domain.calendar import CalendarSettings
 from ..domain.conditions import Predicate
 from ..domain.contact import LIMIT_KEYS, ContactLimits, ContactPolicy
+from ..domain.einvoicing import (
+    ACTION_LABELS,
+    NOT_REFINABLE,
+    PAYMENT_SENT_HOLD_DAYS,
+    REFINABLE,
+    EInvoicingPolicy,
+)
 from ..domain.model import Address
 from ..domain.policy import (
     Company,
@@ -262,6 +269,7 @@ class _Loader:
         courts = self._courts(data["courts"]) if "courts" in data else None
         contact = self._contact(data["contact"] or {}) if "contact" in data else None
         portal = self._portal(data.get("portal") or {})
+        einvoicing = self._einvoicing(data.get("einvoicing") or {})
         used = {s.scenario for s in segments}
         for name in scenarios:
             if name not in used:
@@ -278,7 +286,7 @@ class _Loader:
             return None
         return Rules(directory=self.directory, segments=tuple(segments), scenarios=scenarios, calendar=calendar,
                      pauses=tuple(pauses), tones=tones, company=company, legal=legal, version=data["version"],
-                     digest=digest, rates=rates, courts=courts, contact=contact, portal=portal,
+                     digest=digest, rates=rates, courts=courts, contact=contact, portal=portal, einvoicing=einvoicing,
                      fallback_language=data.get("fallback_language", "fr"))
 
     def _condition(self, node: Any, path: JsonPath) -> Predicate | None:
@@ -534,6 +542,30 @@ class _Loader:
                          f"un lien de courrier valable {policy.letter_link_days} jours risque d’avoir expiré quand "
                          "le client le lit (la poste, puis le temps de répondre) : 15 jours au moins", on_key=True)
         return policy
+
+    def _einvoicing(self, data: dict[str, Any]) -> EInvoicingPolicy:
+        """The e-invoicing section: how long a 211 holds, and what the refinable statuses do (a code relance does
+        not know, or whose consequence is not a choice, or a choice that code does not allow, is an error)."""
+        chosen: list[tuple[str, str]] = []
+        for raw_code, action in (data.get("statuses") or {}).items():
+            code = str(raw_code)
+            where = ("einvoicing", "statuses", raw_code)
+            if code in NOT_REFINABLE:
+                self.error(where, f"le statut {code} ne se règle pas : {NOT_REFINABLE[code]}. Codes réglables : "
+                                  f"{', '.join(REFINABLE)}", on_key=True)
+            elif code not in REFINABLE:
+                self.error(where, f"code de statut inconnu : « {code} »{did_you_mean(code, list(REFINABLE))} "
+                                  f"(codes réglables : {', '.join(REFINABLE)})", on_key=True)
+            elif action not in REFINABLE[code][1]:
+                allowed = REFINABLE[code][1]
+                self.error(where, f"le statut {code} ne peut pas valoir « {action} » : choisissez "
+                                  + " ou ".join(f"{a} ({ACTION_LABELS[a]})" for a in allowed)
+                                  + did_you_mean(str(action), list(allowed)))
+            else:
+                chosen.append((code, str(action)))
+        return EInvoicingPolicy(payment_sent_hold_days=int(data.get("payment_sent_hold_days",
+                                                                    PAYMENT_SENT_HOLD_DAYS)),
+                                statuses=tuple(chosen))
 
     def _rates(self, data: dict[str, Any]) -> Rates | None:
         """The shipped rates completed by the rule editor's ``rates`` section (SPEC §5), checked like them."""

@@ -1,5 +1,6 @@
 """The debtor portal's pages: what the customer owes, and four things to do about it — pay (Stripe Checkout, or a
-bank transfer with its structured reference and EPC QR code), promise a date, contest, ask for a payment plan.
+bank transfer with its structured reference and EPC QR code; one invoice, or all or chosen ones in one
+payment), promise a date, contest, ask for a payment plan.
 
 Every page under ``/p/<token>`` opens through a signed link (``app.portal.Links``): a forged, expired, revoked or
 unknown token gets the same 404 as an address that does not exist, so nothing tells a stranger a link was real.
@@ -284,7 +285,7 @@ def pay(request: Request, token: str) -> Response:
         return _overview_page(svc, access, token, status=400, problem="Le paiement en ligne n’est pas proposé : "
                               "réglez par virement avec les coordonnées ci-dessous.")
     try:
-        started = svc.portal.start_payment(access, _one(form, "facture"), svc.checkout(),
+        started = svc.portal.start_payment(access, _chosen(form), svc.checkout(),
                                            return_url=f"{svc.base_url}/paiement/retour")
     except ProviderError:
         _log("pay", "provider_error")
@@ -313,15 +314,15 @@ def invoice_pdf(request: Request, token: str, invoice: str) -> Response:
 def payment_return(request: Request) -> Response:
     svc = services()
     if request.query.get("annule"):
-        return _page(svc, "portal/return.html", outcome="cancelled", invoice=None, money=money)
+        return _page(svc, "portal/return.html", outcome="cancelled", invoices=[], money=money)
     session_id = request.query.get("session_id", "")
     if not session_id or len(session_id) > 200:
         return not_found(request)
-    outcome, invoice = svc.portal.payment_outcome(session_id)
+    outcome, invoices = svc.portal.payment_outcome(session_id)
     _log("return", outcome)
     if outcome == "unknown":
         return not_found(request)
-    return _page(svc, "portal/return.html", outcome=outcome, invoice=invoice, money=money)
+    return _page(svc, "portal/return.html", outcome=outcome, invoices=invoices, money=money)
 
 
 @cache

@@ -233,6 +233,48 @@ def test_a_dispute_needs_a_reason_from_the_rules_list_then_pauses_the_invoice_fo
     assert "Travaux ou marchandise non conformes" in told[0][2] and "01/12/2026" in told[0][2]
 
 
+def test_a_portal_dispute_pauses_reminders_dispute_pause_days_then_they_resume_unless_a_person_decides(
+        link, store, told, rules):
+    from relance.app import manual
+    from relance.domain.model import why_held
+    from relance.domain.planner import Planner
+
+    # dispute_pause_days is 15 in the sample rules: made on Monday 16/11, the pause holds through 01/12 (16 + 15),
+    # the planner reminds again from 02/12 — F-2 was due 04/11 and is still unpaid.
+    assert rules.portal.dispute_pause_days == 15
+    csrf = csrf_of(get(link).body)
+    post(link + "/contestation", [("csrf", csrf), ("facture", "F-2"), ("motif", "defective"), ("commentaire", "")])
+    disputed = store.invoice("F-2")[0]
+
+    assert why_held(disputed, date(2026, 12, 1)) == "disputed"
+    assert why_held(disputed, date(2026, 12, 2)) is None
+    planner = Planner(rules)
+    held = planner.plan(store.whole_book(), date(2026, 12, 1))
+    resumed = planner.plan(store.whole_book(), date(2026, 12, 2))
+    assert ("F-2", "paused: disputed") in [(s.invoice, s.reason) for s in held.skipped]
+    assert "F-2" not in [s.invoice for s in resumed.skipped]
+    assert "F-2" in {a.invoice for a in resumed.actions}
+    # The account manager is told when the reminders start again if no one decides.
+    assert "01/12/2026" in told[0][2] and "02/12/2026" in told[0][2]
+
+    # Once the pause has ended, the page the next reminder links to offers to pay it online again.
+    web.use(web.Services(rules=rules, links=web.services().links, portal=web.services().portal,
+                         today=lambda: date(2026, 12, 2), now=lambda: NOW, base_url=BASE,
+                         checkout=web.services().checkout, checkout_origin="https://checkout.stripe.com"))
+    page = get(link).body
+    assert '<input type="hidden" name="facture" value="F-2">' in page
+    web.use(web.Services(rules=rules, links=web.services().links, portal=web.services().portal,
+                         today=lambda: TODAY, now=lambda: NOW, base_url=BASE,
+                         checkout=web.services().checkout, checkout_origin="https://checkout.stripe.com"))
+    assert '<input type="hidden" name="facture" value="F-2">' not in get(link).body
+
+    # A person who confirms the dispute keeps it for good; one who lifts it reopens the invoice.
+    assert manual.record_dispute(store, "F-2", date(2026, 11, 20), "rayure confirmée") is True
+    assert why_held(store.invoice("F-2")[0], date(2027, 1, 4)) == "disputed"
+    assert manual.resume(store, "F-2", date(2026, 11, 25)) is True
+    assert (store.invoice("F-2")[0].status, store.invoice("F-2")[0].dispute_until) == ("open", None)
+
+
 def test_a_plan_request_goes_to_the_account_manager_as_a_request(link, store, told):
     csrf = csrf_of(get(link).body)
     answer = post(link + "/echeancier", [("csrf", csrf), ("facture", "F-1"), ("facture", "F-2"),
@@ -283,10 +325,38 @@ def test_paying_creates_a_checkout_session_with_our_invoice_id_and_return_urls_w
     assert answer.status == 303 and answer.headers["Location"] == "https://checkout.stripe.com/c/pay/cs_test_1"
     # The form's page lets the browser follow that redirect, to the payment page and nowhere else.
     assert "form-action 'self' https://checkout.stripe.com;" in get(link).headers["Content-Security-Policy"]
-    assert (session["invoice_id"], session["amount"]) == ("F-2", Decimal("300.50"))
+    assert [(line.invoice_id, line.amount) for line in session["lines"]] == [("F-2", Decimal("300.50"))]
     assert token not in session["success_url"] and token not in session["cancel_url"]
     assert session["success_url"] == f"{BASE}/paiement/retour?session_id={{CHECKOUT_SESSION_ID}}"
     assert store.history("F-2")[-1]["kind"] == "checkout_started"
+
+
+def test_paying_chosen_invoices_makes_one_session_with_a_line_each_oldest_due_first(link, checkout, store):
+    csrf = csrf_of(get(link).body)
+    assert "Payer les factures cochées en ligne" in text_of(get(link).body)
+
+    answer = post(link + "/payer", [("csrf", csrf), ("facture", "F-2"), ("facture", "F-1"), ("facture", "F-9")])
+
+    (session,) = checkout.sessions  # F-9 is another customer's: ignored
+    assert answer.status == 303
+    assert [(line.invoice_id, line.amount) for line in session["lines"]] == [
+        ("F-1", Decimal("1200.00")), ("F-2", Decimal("300.50"))]
+    assert session["currency"] == "EUR"
+    assert store.history("F-1")[-1]["kind"] == store.history("F-2")[-1]["kind"] == "checkout_started"
+    assert store.history("F-2")[-1]["amount"] == "1500.50"
+
+
+def test_the_return_page_after_paying_two_invoices_says_both_are_paid_once_both_are(link, store):
+    csrf = csrf_of(get(link).body)
+    post(link + "/payer", [("csrf", csrf), ("facture", "F-1"), ("facture", "F-2")])
+    store.apply_payment(provider="stripe", event_id="evt_1#1", invoice_id="F-1", amount=Decimal("1200.00"),
+                        currency="EUR", on=TODAY)
+    half = get("/paiement/retour?session_id=cs_test_1")
+    store.apply_payment(provider="stripe", event_id="evt_1#2", invoice_id="F-2", amount=Decimal("300.50"),
+                        currency="EUR", on=TODAY)
+
+    assert "en cours de confirmation" in text_of(half.body)
+    assert "Les factures n° F-1, F-2 sont payées." in text_of(get("/paiement/retour?session_id=cs_test_1").body)
 
 
 def test_the_return_page_says_paid_only_once_the_webhook_applied_the_payment(link, store):

@@ -118,7 +118,8 @@ def invoice_from_item(item: dict[str, Any]) -> Invoice:
         amount=Decimal(item["amount"]["S"]), amount_due=Decimal(item["amount_due"]["S"]),
         currency=item.get("currency", {}).get("S", "EUR"), status=item.get("status", {}).get("S", "open"),
         paid_on=_opt_date(item, "paid_on"), promise_to_pay_until=_opt_date(item, "promise_to_pay_until"),
-        completed_on=_opt_date(item, "completed_on"), payments=payments, history=steps,
+        completed_on=_opt_date(item, "completed_on"), dispute_until=_opt_date(item, "dispute_until"),
+        payments=payments, history=steps,
         extra=_from_json_attr(item, "extra"),
         booked_due=Decimal(item["booked_due"]["S"]) if "booked_due" in item else None,
         approval=_approval(item),
@@ -156,7 +157,7 @@ def _invoice_checks(item: dict[str, Any]) -> Iterable[tuple[str, Any]]:
     yield "due_date", day(item, "due_date")
     yield "amount", lambda: Decimal(item["amount"]["S"])
     yield "amount_due", lambda: Decimal(item["amount_due"]["S"])
-    for key in ("paid_on", "promise_to_pay_until", "completed_on"):
+    for key in ("paid_on", "promise_to_pay_until", "completed_on", "dispute_until"):
         yield key, day(item, key, optional=True)
     for i, payment in enumerate(item.get("payments", {}).get("L", [])):
         yield f"payments[{i}].date", day(payment["M"], "date")
@@ -237,7 +238,7 @@ def invoice_item(invoice: Invoice, shards: int) -> dict[str, Any]:
                                   **({"by": _s(a.by)} if a.by else {}),
                                   **({"channel": _s(a.channel)} if a.channel else {}),
                                   **({"scenario": _s(a.scenario)} if a.scenario else {})}}
-    for name in ("paid_on", "promise_to_pay_until", "completed_on"):
+    for name in ("paid_on", "promise_to_pay_until", "completed_on", "dispute_until"):
         value = getattr(invoice, name)
         if value is not None:
             item[name] = _s(value.isoformat())

@@ -39,13 +39,15 @@ class OutboxTable(Table):
                      "Item": {"pk": pk, "sk": _s(f"ACT#{action.step}"), "type": _s("action"),
                               "recorded_at": _s(at), **details}}},
             {"Update": {"TableName": self.table, "Key": {"pk": pk, "sk": _s("STATE")},
-                        "ConditionExpression": "version = :v AND #st = :open "
-                                               "AND attribute_exists(open_shard)",
+                        # open — or a portal dispute whose pause ended before the run's day (its dispute_until,
+                        # an ISO date, compares as text; domain.model.disputed_on)
+                        "ConditionExpression": "version = :v AND (#st = :open OR (#st = :disputed AND "
+                                               "dispute_until < :day)) AND attribute_exists(open_shard)",
                         "UpdateExpression": "SET steps = list_append(if_not_exists(steps, :empty), :entry), "
                                             "last_action_on = :day, #pos = :step, version = version + :one",
                         "ExpressionAttributeNames": {"#st": "status", "#pos": "position"},
                         "ExpressionAttributeValues": {
-                            ":v": {"N": str(read_version)}, ":open": _s("open"),
+                            ":v": {"N": str(read_version)}, ":open": _s("open"), ":disputed": _s("disputed"),
                             ":empty": {"L": []}, ":entry": {"L": [step_entry]}, ":day": _s(day),
                             ":step": _s(action.step), ":one": {"N": "1"}}}},
             {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
