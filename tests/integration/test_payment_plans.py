@@ -98,3 +98,51 @@ def test_a_payment_of_the_installment_stops_its_default_notice(stack, functions,
                           currency="EUR", on=date(2026, 10, 31))
     run_day(functions, date(2026, 11, 5))
     assert queued(stack, "RegisteredLetterQueue") == [] and queued(stack, "EmailQueue") == []
+
+
+# -- relance invoice plan ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def cli_store(stack, store, monkeypatch):
+    store.seed(book([business()], [invoice("F7", due="2026-10-02", amount="1000.00")]))
+    for key, value in stack.function_environment("EvaluatorFunction").items():
+        monkeypatch.setenv(key, value)
+    return store
+
+
+def test_staff_record_a_plan_as_typed_dates_and_amounts_the_french_way(cli_store, capsys):
+    from relance.cli import main
+
+    assert main(["invoice", "plan", "F7", "--installments", "15/12/2026:400,50 ; 15/01/2027:599,50",
+                 "--on", "20/11/2026", "--by", "julie", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["plan"] == {"agreed_on": "2026-11-20", "installments": [
+        {"due_date": "2026-12-15", "amount": "400.50"}, {"due_date": "2027-01-15", "amount": "599.50"}]}
+    stored, _ = cli_store.invoice("F7")
+    assert stored.payment_plan is not None and len(stored.payment_plan.installments) == 2
+    event = cli_store.history("F7")[-1]
+    assert (event["kind"], event["by"], event["who"]) == ("plan_agreed", "staff", "julie")
+
+
+def test_staff_record_three_monthly_installments_from_a_first_date(cli_store, capsys):
+    from relance.cli import main
+
+    assert main(["invoice", "plan", "F7", "--installments", "3", "--first", "31/12/2026", "--on", "20/11/2026"]) == 0
+    assert "échéancier enregistré (3 échéances" in capsys.readouterr().out
+    plan = cli_store.invoice("F7")[0].payment_plan
+    assert [(i.due_date, str(i.amount)) for i in plan.installments] == [
+        (date(2026, 12, 31), "333.33"), (date(2027, 1, 31), "333.33"), (date(2027, 2, 28), "333.34")]
+
+
+def test_a_plan_that_does_not_make_the_balance_is_refused_in_french_and_nothing_is_recorded(cli_store, capsys):
+    from relance.cli import main
+
+    assert main(["invoice", "plan", "F7", "--installments", "15/12/2026:400", "--on", "20/11/2026"]) == 1
+    err = capsys.readouterr().err
+    assert "les échéances totalisent 400,00\u202f€ alors que 1\u202f000,00\u202f€ restait dû" in err
+    assert "rien n’a été enregistré" in err
+    assert cli_store.invoice("F7")[0].payment_plan is None
+    with pytest.raises(SystemExit) as caught:
+        main(["invoice", "plan", "F7", "--installments", "le 15 décembre", "--on", "20/11/2026"])
+    assert caught.value.code == 2
+    assert "écrivez par exemple" in capsys.readouterr().err
