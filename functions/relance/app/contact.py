@@ -11,6 +11,7 @@ from typing import Protocol
 
 from ..domain.contact import ContactPolicy, SentMessage
 from ..domain.model import Book
+from ..domain.plans import PLAN_CHANNEL
 from ..ports import ActionRecord
 
 LITIGATION = "litigation"
@@ -37,12 +38,12 @@ def with_contacts(book: Book, log: ContactLog | None, policy: ContactPolicy | No
 
 def note_sent(log: ContactLog | None, policy: ContactPolicy | None, actions: Sequence[ActionRecord]) -> None:
     """Note the messages of recorded actions, each on its run date: a message redriven days later counts for the
-    day it was planned. Litigation is no message."""
+    day it was planned. Litigation is no message, nor a payment plan's ``plan_broken`` (recorded, never sent)."""
     if log is None or policy is None or not actions:
         return
     by_shard: dict[int, list[tuple[str, SentMessage]]] = {}
     for action in actions:
-        if action.channel != LITIGATION:
+        if action.channel not in (LITIGATION, PLAN_CHANNEL):
             by_shard.setdefault(action.shard, []).append(
                 (action.customer, SentMessage(action.run_date, action.channel, action.tone)))
     for shard, sent in by_shard.items():

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from .approval import ApprovalState
     from .contact import SentMessage
+    from .plans import PaymentPlan
 
 CustomerKind = Literal["business", "consumer"]
 ACTIVITIES = ("commerciale", "artisanale", "liberale", "agricole")  # an EI's activity: which court hears it (§5)
@@ -107,6 +108,7 @@ class Invoice:
     booked_due: Decimal | None = None
     # The approval its current step awaits or received (``approval: required`` on a step; domain.approval).
     approval: ApprovalState | None = None
+    payment_plan: PaymentPlan | None = None  # an agreed échéancier (SPEC §2.9)
 
     @property
     def work_completed_on(self) -> date:

@@ -23,6 +23,7 @@ from ...domain.model import (
     customer_problems,
     invoice_problems,
 )
+from ...domain.plans import PaymentPlan, plan_from_dict, plan_to_dict
 from ...domain.sharding import shard_of
 from ...ports import ActionRecord
 
@@ -53,6 +54,16 @@ def _from_json_attr(item: dict[str, Any], key: str) -> MappingProxyType[str, Any
     if not raw:
         return MappingProxyType({})
     return MappingProxyType(json.loads(raw["S"], parse_float=Decimal))
+
+
+def _plan_attr(item: dict[str, Any]) -> PaymentPlan | None:
+    """The invoice's payment plan, kept as JSON text in ``payment_plan`` (SPEC §2.9)."""
+    raw = item.get("payment_plan")
+    return plan_from_dict(json.loads(raw["S"])) if raw and "S" in raw else None
+
+
+def plan_attr(plan: PaymentPlan) -> dict[str, str]:
+    return {"S": json.dumps(plan_to_dict(plan), separators=(",", ":"))}
 
 
 def now_utc() -> str:
@@ -123,6 +134,7 @@ def invoice_from_item(item: dict[str, Any]) -> Invoice:
         extra=_from_json_attr(item, "extra"),
         booked_due=Decimal(item["booked_due"]["S"]) if "booked_due" in item else None,
         approval=_approval(item),
+        payment_plan=_plan_attr(item),
     )
 
 
@@ -167,6 +179,7 @@ def _invoice_checks(item: dict[str, Any]) -> Iterable[tuple[str, Any]]:
         yield f"history[{i}].date", day(step["M"], "date")
         yield f"history[{i}].delivered_on", day(step["M"], "delivered_on", optional=True)
     yield "extra", lambda: _from_json_attr(item, "extra")
+    yield "payment_plan", lambda: _plan_attr(item)
 
 
 def _key_id(item: dict[str, Any], prefix: str) -> str:
@@ -238,6 +251,8 @@ def invoice_item(invoice: Invoice, shards: int) -> dict[str, Any]:
                                   **({"by": _s(a.by)} if a.by else {}),
                                   **({"channel": _s(a.channel)} if a.channel else {}),
                                   **({"scenario": _s(a.scenario)} if a.scenario else {})}}
+    if invoice.payment_plan is not None:
+        item["payment_plan"] = plan_attr(invoice.payment_plan)
     for name in ("paid_on", "promise_to_pay_until", "completed_on", "dispute_until"):
         value = getattr(invoice, name)
         if value is not None:
