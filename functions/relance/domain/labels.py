@@ -118,6 +118,8 @@ EVENT_LABELS: Mapping[str, str] = MappingProxyType({
     EventKind.LITIGATION: "Passage au contentieux",
     EventKind.LITIGATION_REFUSED: "Dossier contentieux non constitué",
     EventKind.LITIGATION_PARKED: "Dossier contentieux reporté à l’expiration du délai de la mise en demeure",
+    EventKind.PLAN_AGREEMENT_SENT: "Échéancier écrit adressé au débiteur",
+    EventKind.PLAN_AGREEMENT_KEPT: "Échéancier écrit conservé, non adressé au débiteur",
     EventKind.INVOICE_ISSUED: "Facture émise",
     EventKind.INVOICE_DUE: "Échéance de la facture",
 })

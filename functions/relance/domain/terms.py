@@ -81,6 +81,9 @@ class EventKind(StrEnum):
     LITIGATION = "litigation"
     LITIGATION_REFUSED = "litigation_refused"
     LITIGATION_PARKED = "litigation_parked"
+    # the written payment plan agreement (app.plan_agreement): e-mailed to the debtor, or only kept
+    PLAN_AGREEMENT_SENT = "plan_agreement_sent"
+    PLAN_AGREEMENT_KEPT = "plan_agreement_kept"
     # not stored: the dossier's chronology adds them from the invoices themselves
     INVOICE_ISSUED = "invoice_issued"
     INVOICE_DUE = "invoice_due"
