@@ -225,7 +225,7 @@ def _context(f: DossierFacts) -> dict[str, Any]:
         "payments": [SimpleNamespace(day=day_text(e.day), label=label(e), amount=e.amount) for e in events
                      if e.kind in PAYMENT_KINDS and e.amount is not None],
         "timeline": [SimpleNamespace(day=day_text(e.day), text=event_text(e), channel=channel_label(e.channel),
-                                     references=references(e, several)) for e in timeline(f.invoices, events)],
+                                     references=references(e, several)) for e in timeline(f.invoices, events, f.on)],
         "case_line": f"{c.name} c/ {f.debtor_name} – annexe à la requête en injonction de payer",
         "small_claims": f.debtor_kind == "consumer" and f.small_claims_eligible,
         **_imputation(f, sums),
