@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from .contact import SentMessage
+    from .plans import PaymentPlan
 
 CustomerKind = Literal["business", "consumer"]
 ACTIVITIES = ("commerciale", "artisanale", "liberale", "agricole")  # an EI's activity: which court hears it (§5)
@@ -101,6 +102,7 @@ class Invoice:
     # The accounting export's own remaining figure, when the invoice came from one: amount_due is then
     # min(booked_due, amount − payments recorded), so a payment both sides saw counts once (domain.reconcile).
     booked_due: Decimal | None = None
+    payment_plan: PaymentPlan | None = None  # an agreed échéancier (SPEC §2.9)
 
     @property
     def work_completed_on(self) -> date:

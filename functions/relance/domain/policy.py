@@ -14,6 +14,7 @@ from .calendar import CalendarSettings
 from .conditions import Predicate
 from .contact import ContactPolicy
 from .model import Address
+from .plans import PaymentPlanRules
 from .portal import PortalPolicy
 from .terms import DEFAULT_TONES
 
@@ -126,3 +127,4 @@ class Rules:
     contact: ContactPolicy | None = None  # the ``contact`` section (SPEC §2.8); None: each message as in §2.7
     portal: PortalPolicy = field(default_factory=PortalPolicy)  # the ``portal`` section: the debtor's links and choices
     fallback_language: str = "fr"  # the templates' language for a customer whose own language has none
+    payment_plans: PaymentPlanRules = field(default_factory=PaymentPlanRules)  # the ``payment_plans`` section (§2.9)

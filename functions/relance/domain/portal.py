@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from .plans import Installment
+
 # The reasons a debtor may give for contesting an invoice when the rules declare none: key → what the debtor reads.
 DEFAULT_DISPUTE_REASONS: tuple[tuple[str, str], ...] = (
     ("not_received", "Marchandise ou prestation non reçue"),
@@ -84,12 +86,6 @@ def check_plan_request(installments: int | None, comment: str) -> Choice:
     if len(comment) > 2000:
         return Choice("Votre commentaire dépasse 2 000 caractères : raccourcissez-le.")
     return Choice()
-
-
-@dataclass(frozen=True, slots=True)
-class Installment:
-    due_date: date
-    amount: Decimal
 
 
 def even_installments(total: Decimal, count: int, first: date, *, every_days: int = 30) -> list[Installment]:
