@@ -3,6 +3,8 @@ notice, the déchéance du terme — facts from the history only, read back from
 
 from __future__ import annotations
 
+import json
+
 from relance.litigation.documents import render_chronologie
 
 from .test_dossier_pdf import CHRONOLOGY, business, text_of
@@ -10,8 +12,9 @@ from .test_dossier_pdf import CHRONOLOGY, business, text_of
 PLAN = {"agreed_on": "2025-05-12", "installments": [
     {"due_date": "2025-06-12", "amount": "4000.00"}, {"due_date": "2025-07-12", "amount": "4000.00"},
     {"due_date": "2025-08-12", "amount": "4000.00"}]}
-AGREED = {"date": "2025-05-12", "kind": "plan_agreed", "invoice": "F-2025-0042", "plan": PLAN,
-          "by": "portal_self_service", "link_id": "kT3v9QbX2mLp", "source": "portal"}
+# As app.plans.agree_plan records it: the plan as JSON, who agreed it (the portal link's id).
+AGREED = {"date": "2025-05-12", "kind": "plan_agreed", "invoice": "F-2025-0042", "plan": json.dumps(PLAN),
+          "by": "portal_self_service", "who": "kT3v9QbX2mLp", "installments": "3", "amount": "12000.00"}
 # Installment 1 paid on time, installment 2 missed: reminded, then the default notice, then broken.
 ADHERENCE = (
     {"date": "2025-06-09", "kind": "sent", "channel": "email", "step": "installment_1", "invoice": "F-2025-0042"},
@@ -66,7 +69,7 @@ def test_an_installment_not_yet_due_on_the_dossier_date_is_neither_paid_nor_miss
     late_plan = {"agreed_on": "2025-09-01", "installments": [
         {"due_date": "2025-09-20", "amount": "6000.00"}, {"due_date": "2025-10-20", "amount": "6000.00"}]}
     text = chronologie({"date": "2025-09-18", "kind": "payment", "amount": "6000.00", "invoice": "F-2025-0042"},
-                       agreed={**AGREED, "date": "2025-09-01", "plan": late_plan, "by": "staff", "link_id": ""})
+                       agreed={**AGREED, "date": "2025-09-01", "plan": late_plan, "by": "staff", "who": "Claire"})
     assert "Échéancier convenu avec le débiteur : 12 000,00 € en 2 échéances" in text
     assert "Échéance n° 1 de l’échéancier réglée" in text
     assert "Échéance n° 2" not in text  # due 20/10/2025, after the dossier's 1 October 2025

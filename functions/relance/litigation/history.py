@@ -65,7 +65,8 @@ class Event:
         return cls(day, text("kind"), text("channel"), text("step"), text("provider_id"),
                    text("tracking_number"), text("message_key"), amount, note or said(text("reason")),
                    (invoice,) if invoice else (), plan=_installments(raw.get("plan")), by=text("by"),
-                   link_id=text("link_id"), installment=plan_installment(text("step")))
+                   link_id=text("link_id") or (text("who") if text("by").startswith("portal") else ""),
+                   installment=plan_installment(text("step")))
 
 
 def _installments(plan: Any) -> tuple[tuple[date, Decimal], ...]:
