@@ -84,6 +84,9 @@ def test_paying_through_the_fake_checkout_marks_the_invoice_paid_through_the_rea
     assert session["amount_total"] == 120000 and session["locale"] == "fr"
     kinds = [e["kind"] for e in store.history("F1")]
     assert "checkout_started" in kinds and "payment" in " ".join(kinds)
+    # The payment is known to come through the portal: the dashboard counts what the portal recovered.
+    assert [p.source for p in store.invoice("F1")[0].payments] == ["portal"]
+    assert [e.get("source") for e in store.history("F1") if e["kind"] == "payment"] == ["portal"]
 
 
 def test_the_portal_needs_no_more_than_its_role(stack, functions, portal, seeded, store):

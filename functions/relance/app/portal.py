@@ -32,7 +32,14 @@ from ..domain.portal import (
     check_promise,
     transfer_for,
 )
-from ..ports import CheckoutProvider, CheckoutSession, EmailSender, PortalLinkStore, PortalStore
+from ..ports import (
+    CheckoutProvider,
+    CheckoutRecords,
+    CheckoutSession,
+    EmailSender,
+    PortalLinkStore,
+    PortalStore,
+)
 from ..signing import InvalidSignature, SigningKey, sign_token, verify_token
 
 LINK_PATH = "/p/"
@@ -313,6 +320,14 @@ class Portal:
         customer = self.store.customer(access.customer_id)
         if customer is not None:
             self.notify(customer, subject, text)
+
+
+def payment_source(store: CheckoutRecords, provider: str, provider_ref: str) -> dict[str, str]:
+    """``{"source": "portal"}`` for a payment made through a Stripe Checkout Session the portal opened (kept by
+    :meth:`Portal.start_payment`), so that the dashboard counts what the portal recovered; else nothing."""
+    if provider == "stripe" and provider_ref.startswith("cs_") and store.checkout(provider_ref) is not None:
+        return {"source": "portal"}
+    return {}
 
 
 def manager_notifier(sender: EmailSender, *, company_email: str, company_name: str,

@@ -209,3 +209,20 @@ def for_templates() -> Mapping[str, Mapping[str, str]]:
     return MappingProxyType({"channels": CHANNEL_LABELS, "channel_titles": CHANNEL_TITLES,
                              "channel_ways": CHANNEL_WAYS, "sent": SENT_LABELS, "delivered": DELIVERED_LABELS,
                              "events": EVENT_LABELS, "refusals": REFUSAL_LABELS})
+
+
+# -- the dashboard's payment plans and portal ----------------------------------------------------------------
+
+# The report's section on payment plans (SPEC §2.9) and what the debtor portal recovered: the HTML page and the
+# CSV name each figure with these words; ``{days}`` is the window's length.
+PLAN_SECTION = "Échéanciers et espace client"
+PLAN_FIGURES: Mapping[str, str] = MappingProxyType({
+    "agreed": "Échéanciers convenus",
+    "agreed_amount": "Montant des échéanciers convenus",
+    "running": "Échéanciers en cours",
+    "kept": "Échéanciers respectés",
+    "broken": "Échéanciers rompus (déchéance du terme)",
+    "kept_share": "Part des échéanciers terminés qui ont été respectés",
+    "portal_recovered": "Recouvré par paiement en ligne depuis l’espace client sur {days} jours",
+    "portal_payments": "Paiements en ligne depuis l’espace client sur {days} jours",
+})

@@ -70,6 +70,7 @@ class Customer:
 class Payment:
     date: date
     amount: Decimal
+    source: str = ""  # "portal": paid through the debtor portal's Stripe Checkout (the dashboard counts it)
 
 
 @dataclass(frozen=True, slots=True)

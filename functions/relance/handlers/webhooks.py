@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ..app.portal import payment_source
 from ..payments.webhooks import (
     MalformedPayload,
     PaymentNotice,
@@ -58,7 +59,10 @@ def apply(notice: PaymentNotice) -> str:
     outcome = rt.single_item_store.apply_payment(provider=notice.provider, event_id=notice.event_id,
                                      invoice_id=notice.invoice_ref, amount=abs(notice.amount),
                                      currency=notice.currency, on=notice.paid_on, kind=notice.kind,
-                                     details={"event_type": notice.raw_type}, charge=notice.charge,
+                                     details={"event_type": notice.raw_type,
+                                              **payment_source(rt.single_item_store, notice.provider,
+                                                               notice.provider_ref)},
+                                     charge=notice.charge,
                                      charge_refunded=notice.charge_refunded, refund_ids=notice.refund_ids)
     metrics.add_metric(name=f"Payments_{outcome}", unit=MetricUnit.Count, value=1)
     if outcome == "review":  # another currency than the invoice's, or not euros: kept, never applied
