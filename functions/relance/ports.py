@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from .domain.model import Action, Address, Book, Customer, Invoice, Unusable
+from .domain.plans import PaymentPlan
 from .domain.reconcile import Upserted
 
 
@@ -216,6 +217,24 @@ class Ledger(Protocol):
                              details: dict[str, str] | None = None) -> bool:
         """Change the invoice's state with its history event, only from ``when_status``; ``False`` if not."""
         ...
+
+
+class PlanLedger(Ledger, Protocol):
+    """What agreeing a payment plan needs (``app.plans``)."""
+
+    def record_payment_plan(self, invoice_id: str, plan: PaymentPlan, *, on: date,
+                            details: dict[str, str]) -> bool:
+        """Keep ``plan`` on the open invoice that has none, lift its promise to pay, and write the ``plan_agreed``
+        event (with ``details``: the plan, who agreed it, when) in one step; ``False`` when the invoice is not
+        open or already carries a plan."""
+        ...
+
+
+class PlanAgreement(Protocol):
+    """Told of each plan once recorded: the written agreement (the « échéancier » PDF kept and sent to the
+    debtor) hangs here, outside the recording."""
+
+    def __call__(self, invoice: Invoice, plan: PaymentPlan, by: str) -> None: ...
 
 
 class PlatformStatusStore(Ledger, History, Protocol):

@@ -301,3 +301,35 @@ def test_a_checkout_session_is_kept_and_read_back(any_store):
     assert any_store.checkout("cs_1") == {"type": "checkout", "invoice": "F1", "customer": "C1", "link_id": "L1",
                                           "amount": "12.00"}
     assert any_store.checkout("cs_2") is None
+
+
+def test_an_agreed_plan_is_kept_on_the_open_invoice_once_with_its_event(any_store):
+    from datetime import datetime
+
+    from relance.app.plans import PlanRefused, agree_plan
+    from relance.domain.plans import Installment, PaymentPlan
+
+    any_store.seed(book([business()], [invoice("F1", promise_to_pay_until="2026-11-25"),
+                                       invoice("F2", status="paid", paid_on="2026-10-20"), invoice("F3")]))
+    stored, _ = any_store.invoice("F1")
+    half = stored.amount_due / 2
+    plan = PaymentPlan(ON, (Installment(date(2026, 12, 5), half), Installment(date(2027, 1, 5), half)))
+    told = []
+    assert agree_plan(any_store, "F1", plan, "staff", datetime(2026, 11, 20, 9, 30),
+                      lambda inv, p, by: told.append((inv.id, inv.payment_plan, by)), who="julie") == plan
+    stored, _ = any_store.invoice("F1")
+    assert (stored.payment_plan, stored.promise_to_pay_until) == (plan, None)
+    assert told == [("F1", plan, "staff")]
+    event = any_store.history("F1")[-1]
+    assert (event["kind"], event["date"], event["by"], event["who"], event["installments"]) == (
+        "plan_agreed", "2026-11-20", "staff", "julie", "2")
+    assert '"due_date":"2026-12-05"' in event["plan"]
+    with pytest.raises(PlanRefused, match="déjà un échéancier"):
+        agree_plan(any_store, "F1", plan, "staff", datetime(2026, 11, 20, 9, 31))
+    assert any_store.record_payment_plan("F1", plan, on=ON, details={}) is False  # the store refuses a second too
+    with pytest.raises(PlanRefused, match="pas ouverte"):
+        agree_plan(any_store, "F2", plan, "staff", datetime(2026, 11, 20, 9, 30))
+    short = PaymentPlan(ON, (Installment(date(2026, 12, 5), half),))
+    with pytest.raises(PlanRefused, match="totalisent"):
+        agree_plan(any_store, "F3", short, "staff", datetime(2026, 11, 20, 9, 30))
+    assert any_store.invoice("F3")[0].payment_plan is None

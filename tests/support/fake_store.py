@@ -22,6 +22,7 @@ from typing import Any
 
 from relance.domain.model import Book, Customer, HistoryEntry, Invoice, Payment, Unusable
 from relance.domain.payments import apply_payment, apply_refund, currency_problem
+from relance.domain.plans import PaymentPlan
 from relance.domain.reconcile import Upserted, merge_export
 from relance.domain.sharding import shard_of
 from relance.ports import ActionRecord, ShardSnapshot
@@ -233,6 +234,18 @@ class FakeStore:
             self._invoices[invoice_id] = (replace(invoice, **changes), version + 1)
             self._event(invoice_id, {"kind": kind, "date": on.isoformat(), "channel": "people",
                                      **{k: v for k, v in (details or {}).items() if v}})
+            return True
+
+    def record_payment_plan(self, invoice_id: str, plan: PaymentPlan, *, on: date,
+                            details: dict[str, str]) -> bool:
+        with self._lock:
+            found = self._invoices.get(invoice_id)
+            if found is None or found[0].status != "open" or found[0].payment_plan is not None:
+                return False
+            invoice, version = found
+            self._invoices[invoice_id] = (replace(invoice, payment_plan=plan, promise_to_pay_until=None), version + 1)
+            self._event(invoice_id, {"kind": "plan_agreed", "date": on.isoformat(), "channel": "people",
+                                     **{k: v for k, v in details.items() if v}})
             return True
 
     def apply_platform_status(self, *, message_id: str, invoice_id: str, code: str, on: date,

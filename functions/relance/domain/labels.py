@@ -114,6 +114,7 @@ EVENT_LABELS: Mapping[str, str] = MappingProxyType({
     EventKind.EINVOICING_STATUS: "Statut reçu de la plateforme de facturation électronique",
     EventKind.DISPUTE: "Litige déclaré",
     EventKind.PROMISE: "Promesse de paiement enregistrée",
+    EventKind.PLAN_AGREED: "Échéancier de paiement convenu",
     EventKind.RESUME: "Reprise des relances",
     EventKind.LITIGATION: "Passage au contentieux",
     EventKind.LITIGATION_REFUSED: "Dossier contentieux non constitué",

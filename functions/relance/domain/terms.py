@@ -77,6 +77,7 @@ class EventKind(StrEnum):
     # people and litigation
     DISPUTE = "dispute"
     PROMISE = "promise"
+    PLAN_AGREED = "plan_agreed"  # a payment plan agreed (SPEC §2.9): the plan and who agreed it on the event
     RESUME = "resume"
     LITIGATION = "litigation"
     LITIGATION_REFUSED = "litigation_refused"

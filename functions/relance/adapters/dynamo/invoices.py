@@ -16,6 +16,8 @@ from ...domain.model import (
     Invoice,
     Unusable,
 )
+from ...domain.plans import PaymentPlan
+from ...domain.terms import EventKind
 from ...ports import ShardSnapshot
 from .items import (
     OPEN_INDEX,
@@ -28,6 +30,7 @@ from .items import (
     invoice_item,
     is_conditional_failure,
     now_utc,
+    plan_attr,
     read_customer,
     read_invoice,
 )
@@ -212,6 +215,31 @@ class InvoiceTable(Table):
                 {"Update": {"TableName": self.table, "Key": {"pk": _s(f"INV#{invoice_id}"), "sk": _s("STATE")},
                             "UpdateExpression": update, "ConditionExpression": condition,
                             "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}},
+                {"Put": {"TableName": self.table, "Item": event}}])
+        except ClientError as err:
+            if is_conditional_failure(err):
+                return False
+            raise
+        return True
+
+    def record_payment_plan(self, invoice_id: str, plan: PaymentPlan, *, on: date,
+                            details: dict[str, str]) -> bool:
+        """The plan on the open invoice that has none, its promise lifted, and the ``plan_agreed`` event: one
+        transaction (SPEC §2.9)."""
+        at = now_utc()
+        event = {"pk": _s(f"INV#{invoice_id}"), "sk": _s(f"EVT#{at}#{EventKind.PLAN_AGREED}#manual"),
+                 "type": _s("event"), "kind": _s(EventKind.PLAN_AGREED), "at": _s(at), "date": _s(on.isoformat()),
+                 "channel": _s("people"), **{k: _s(v) for k, v in details.items() if v}}
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Update": {"TableName": self.table, "Key": {"pk": _s(f"INV#{invoice_id}"), "sk": _s("STATE")},
+                            "UpdateExpression": "SET payment_plan = :plan, version = version + :one "
+                                                "REMOVE promise_to_pay_until",
+                            "ConditionExpression": "attribute_exists(pk) AND #st = :open "
+                                                   "AND attribute_not_exists(payment_plan)",
+                            "ExpressionAttributeNames": {"#st": "status"},
+                            "ExpressionAttributeValues": {":plan": plan_attr(plan), ":open": _s("open"),
+                                                          ":one": {"N": "1"}}}},
                 {"Put": {"TableName": self.table, "Item": event}}])
         except ClientError as err:
             if is_conditional_failure(err):

@@ -22,6 +22,7 @@ from ...domain.model import (
     customer_problems,
     invoice_problems,
 )
+from ...domain.plans import PaymentPlan, plan_from_dict, plan_to_dict
 from ...domain.sharding import shard_of
 from ...ports import ActionRecord
 
@@ -52,6 +53,16 @@ def _from_json_attr(item: dict[str, Any], key: str) -> MappingProxyType[str, Any
     if not raw:
         return MappingProxyType({})
     return MappingProxyType(json.loads(raw["S"], parse_float=Decimal))
+
+
+def _plan_attr(item: dict[str, Any]) -> PaymentPlan | None:
+    """The invoice's payment plan, kept as JSON text in ``payment_plan`` (SPEC §2.9)."""
+    raw = item.get("payment_plan")
+    return plan_from_dict(json.loads(raw["S"])) if raw and "S" in raw else None
+
+
+def plan_attr(plan: PaymentPlan) -> dict[str, str]:
+    return {"S": json.dumps(plan_to_dict(plan), separators=(",", ":"))}
 
 
 def now_utc() -> str:
@@ -121,6 +132,7 @@ def invoice_from_item(item: dict[str, Any]) -> Invoice:
         completed_on=_opt_date(item, "completed_on"), payments=payments, history=steps,
         extra=_from_json_attr(item, "extra"),
         booked_due=Decimal(item["booked_due"]["S"]) if "booked_due" in item else None,
+        payment_plan=_plan_attr(item),
     )
 
 
@@ -154,6 +166,7 @@ def _invoice_checks(item: dict[str, Any]) -> Iterable[tuple[str, Any]]:
         yield f"history[{i}].date", day(step["M"], "date")
         yield f"history[{i}].delivered_on", day(step["M"], "delivered_on", optional=True)
     yield "extra", lambda: _from_json_attr(item, "extra")
+    yield "payment_plan", lambda: _plan_attr(item)
 
 
 def _key_id(item: dict[str, Any], prefix: str) -> str:
@@ -218,6 +231,8 @@ def invoice_item(invoice: Invoice, shards: int) -> dict[str, Any]:
     }
     if invoice.booked_due is not None:
         item["booked_due"] = _s(str(invoice.booked_due))
+    if invoice.payment_plan is not None:
+        item["payment_plan"] = plan_attr(invoice.payment_plan)
     for name in ("paid_on", "promise_to_pay_until", "completed_on"):
         value = getattr(invoice, name)
         if value is not None:
