@@ -278,7 +278,7 @@ class CheckoutRecords(Protocol):
         ...
 
 
-class PortalStore(PortalLinkStore, Ledger, History, CheckoutRecords, Protocol):
+class PortalStore(PortalLinkStore, PlanLedger, History, CheckoutRecords, Protocol):
     """What the debtor portal reads and records (``app.portal``)."""
 
     def customer(self, customer_id: str) -> Customer | None: ...

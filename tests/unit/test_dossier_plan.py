@@ -87,3 +87,8 @@ def test_the_default_notice_of_an_installment_is_not_taken_for_the_formal_notice
 
     notice = formal_notice(events_of((*CHRONOLOGY, AGREED, *ADHERENCE)))
     assert notice is not None and notice.tracking == "1A12345678901"  # the mise en demeure of 2 May 2025
+
+
+def test_a_plan_the_debtor_chose_on_the_portal_is_shown_as_coming_from_the_portal():
+    text = chronologie({**AGREED, "channel": "people"})
+    assert "(lien n° kT3v9QbX2mLp) : 12 000,00 € en 3 échéances, du 12/06/2025 au 12/08/2025 Espace client" in text

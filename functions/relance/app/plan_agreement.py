@@ -9,6 +9,7 @@ e-mail address the agreement is kept, and the history says it was kept, not sent
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,10 +19,13 @@ from pathlib import Path
 from ..domain.email import HeaderError, build_email
 from ..domain.fmt import is_french
 from ..domain.model import Customer, Invoice
+from ..domain.plans import PaymentPlan
 from ..domain.policy import Rules
 from ..domain.terms import EventKind
 from ..letters import LetterLine, PlanAgreement, sender_from
 from ..ports import Documents, EmailSender, History, PermanentProviderError
+
+logger = logging.getLogger("relance.plan_agreement")
 
 SENT = EventKind.PLAN_AGREEMENT_SENT
 KEPT = EventKind.PLAN_AGREEMENT_KEPT
@@ -107,3 +111,33 @@ def send_agreement(agreement: PlanAgreement, *, customer: Customer, rules: Rules
     history.append_events([{"invoice": line.invoice, "kind": str(SENT if outcome.sent else KEPT),
                             "date": on.isoformat(), **details} for line in agreement.invoices])
     return outcome
+
+
+def portal_agreement(*, rules: Rules, documents: Documents, history: History, sender: EmailSender | None,
+                     today: Callable[[], date], now: Callable[[], datetime],
+                     render: Callable[[PlanAgreement, Path | None], bytes] = _render_default,
+                     ) -> Callable[[Customer, Sequence[Invoice], PaymentPlan, str], str]:
+    """The portal's hook for a plan accepted at once: the written échéancier, sent; answers, in French, what the
+    account manager should know of it. The plan stands whatever becomes of its writing: a failure to write or
+    send it is said to the account manager (and logged), never turned into an error page for the debtor."""
+    from ..domain.portal import transfer_for
+
+    def agreement(customer: Customer, invoices: Sequence[Invoice], plan: PaymentPlan, link_id: str) -> str:
+        reference = transfer_for(rules.company, [(i.id, i.amount_due) for i in invoices], customer.id).reference
+        written = agreement_for(rules, customer, invoices, [(i.due_date, i.amount) for i in plan.installments],
+                                plan.agreed_on, how="portal", link_id=link_id,
+                                grace_days=rules.payment_plans.grace_days,
+                                broken_after_days=rules.payment_plans.broken_after_days,
+                                payment_reference=reference)
+        try:
+            outcome = send_agreement(written, customer=customer, rules=rules, documents=documents, history=history,
+                                     sender=sender, on=today(), now=now, render=render)
+        except Exception as err:  # the plan is recorded: a person sends its writing, told below
+            logger.exception("plan agreement not written", extra={"customer": customer.id})
+            return f"L’échéancier écrit n’a pas pu être produit ({type(err).__name__}) : adressez-le-lui."
+        if outcome.sent:
+            return "L’échéancier écrit lui a été envoyé par e-mail et il est conservé avec les documents."
+        return (f"L’échéancier écrit est conservé avec les documents ({outcome.document}) mais ne lui a pas été "
+                f"envoyé ({outcome.reason}) : adressez-le-lui.")
+
+    return agreement

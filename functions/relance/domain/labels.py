@@ -27,6 +27,7 @@ CHANNEL_LABELS: Mapping[str, str] = MappingProxyType({
 CHANNEL_TITLES: Mapping[str, str] = MappingProxyType({
     Channel.EMAIL: "E-mail", Channel.LETTER: "Courrier simple", Channel.REGISTERED_LETTER: "Recommandé AR",
     Channel.PHONE: "Téléphone", Channel.LITIGATION: "Contentieux", "people": "Saisie interne",
+    "portal": "Espace client",
 })
 # « relancé par e-mail et par courrier » (the requête's account of the amicable reminders).
 CHANNEL_WAYS: Mapping[str, str] = MappingProxyType({

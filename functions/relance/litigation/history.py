@@ -61,8 +61,10 @@ class Event:
             except ArithmeticError:
                 amount = None
         invoice = text("invoice")
+        by = text("by")
+        channel = "portal" if text("kind") == PLAN_AGREED and by.startswith("portal") else text("channel")
         note = "" if text("note") in MACHINE_NOTES else text("note")
-        return cls(day, text("kind"), text("channel"), text("step"), text("provider_id"),
+        return cls(day, text("kind"), channel, text("step"), text("provider_id"),
                    text("tracking_number"), text("message_key"), amount, note or said(text("reason")),
                    (invoice,) if invoice else (), plan=_installments(raw.get("plan")), by=text("by"),
                    link_id=text("link_id") or (text("who") if text("by").startswith("portal") else ""),
