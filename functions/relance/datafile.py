@@ -33,6 +33,7 @@ from .domain.model import (
     Unusable,
     activity_key,
 )
+from .domain.plans import PaymentPlan, PlanError, amount_due_on, plan_from_dict, sum_problem
 
 MAX_PROBLEMS = 50
 T = TypeVar("T")
@@ -277,7 +278,7 @@ class _Reader:
     CUSTOMER_FIELDS = ("id", "name", "kind", "email", "phone", "tags", "language", "siren", "since", "address",
                        "account_manager", "extra", "legal_form", "activity")
     INVOICE_FIELDS = ("id", "customer_id", "issue_date", "due_date", "amount", "amount_due", "currency", "status",
-                      "paid_on", "promise_to_pay_until", "completed_on", "payments", "history", "extra")
+                      "paid_on", "promise_to_pay_until", "completed_on", "payments", "history", "extra", "payment_plan")
 
     def customer(self, where: str, raw: dict[str, Any]) -> Customer:
         self.unknown(where, raw, self.CUSTOMER_FIELDS)
@@ -348,6 +349,7 @@ class _Reader:
                 self.aside.append((f"{where}.amount_due", f"{problem} : montant dû calculé (amount − payments)"))
         if None in (issue_date, due_date, amount, amount_due):
             raise _Bad
+        plan = self._plan(where, raw, amount_due, payments)  # type: ignore[arg-type]
         return Invoice(
             id=invoice_id, customer_id=self.text(where, raw, "customer_id", required=True),
             issue_date=issue_date, due_date=due_date, amount=amount, amount_due=amount_due,  # type: ignore[arg-type]
@@ -357,8 +359,31 @@ class _Reader:
             promise_to_pay_until=self.day(where, raw, "promise_to_pay_until"),
             completed_on=self.day(where, raw, "completed_on"),
             payments=tuple(payments), history=tuple(sorted(history, key=lambda h: h.date)),
-            extra=self.mapping(where, raw, "extra"),
+            extra=self.mapping(where, raw, "extra"), payment_plan=plan,
         )
+
+    def _plan(self, where: str, raw: dict[str, Any], amount_due: Decimal,
+              payments: list[Payment]) -> PaymentPlan | None:
+        """SPEC §2.9: a plan that cannot be read is an error naming its place; one whose installments do not make
+        what was due on ``agreed_on`` (or with a value out of bounds) sets that invoice alone aside."""
+        data = raw.get("payment_plan")
+        if data is None:
+            return None
+        place = f"{where}.payment_plan"
+        try:
+            plan = plan_from_dict(data)
+        except PlanError as err:
+            here = f"{place}.{err.field}" if err.field else place
+            if err.out_of_bounds:
+                self.aside.append((place, f"{here} : {err.problem}"))
+            else:
+                self.fail(here, err.problem)
+            return None
+        if not self.aside:
+            problem = sum_problem(plan, amount_due_on(amount_due, payments, plan.agreed_on))
+            if problem:
+                self.aside.append((place, problem))
+        return plan
 
     def _records(self, where: str, raw: dict[str, Any], key: str,
                  build: Callable[[str, dict[str, Any]], T | None]) -> list[T]:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from .contact import REASON_CONTACT_LIMIT, REASON_NOT_YET_DUE
+from .plans import PLAN_CHANNEL
 from .terms import Channel, EventKind
 
 # -- channels -----------------------------------------------------------------------------------------------
@@ -22,11 +23,13 @@ from .terms import Channel, EventKind
 CHANNEL_LABELS: Mapping[str, str] = MappingProxyType({
     Channel.EMAIL: "e-mail", Channel.LETTER: "courrier", Channel.REGISTERED_LETTER: "recommandé AR",
     Channel.PHONE: "appel", Channel.LITIGATION: "injonction de payer",
+    PLAN_CHANNEL: "échéancier rompu (enregistré, rien n’est envoyé)",
 })
 # A column of its own (the dossier's chronology), capitalised; « people » is what staff recorded by hand.
 CHANNEL_TITLES: Mapping[str, str] = MappingProxyType({
     Channel.EMAIL: "E-mail", Channel.LETTER: "Courrier simple", Channel.REGISTERED_LETTER: "Recommandé AR",
     Channel.PHONE: "Téléphone", Channel.LITIGATION: "Contentieux", "people": "Saisie interne",
+    PLAN_CHANNEL: "Échéancier",
     "portal": "Espace client",
 })
 # « relancé par e-mail et par courrier » (the requête's account of the amicable reminders).
@@ -142,6 +145,7 @@ def event_label(kind: str, channel: str = "") -> str:
 SKIP_LABELS: Mapping[str, str] = MappingProxyType({
     "paused: disputed": "en pause : facture contestée (litige)",
     "paused: promise to pay": "en pause : promesse de paiement en cours",
+    "paused: payment plan": "en pause : échéancier de paiement en cours",
     "in litigation": "au contentieux : plus de relance amiable",
     "prescribed": "créance prescrite : plus de relance",
     "no segment": "aucun segment ne la prend : ajoutez un segment sans condition en dernier",

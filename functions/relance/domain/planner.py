@@ -14,7 +14,7 @@ from typing import NamedTuple
 from .calendar import ONE_DAY, BusinessCalendar
 from .conditions import CustomerStats, Facts
 from .contact import LITIGATION, Candidate, ContactPolicy, decide, decide_one
-from .legal import is_prescribed
+from .legal import is_prescribed, notice_last_day
 from .model import (
     HELD_CANCELLED,
     HELD_DISPUTED,
@@ -31,7 +31,8 @@ from .model import (
     invoice_problems,
     why_held,
 )
-from .policy import Rules, Scenario, Segment, Step
+from .plans import PLAN_CHANNEL, REASON_PLAN, PlanState, plan_state
+from .policy import Rules, Scenario, Segment, Step, plan_step
 
 REASON_DISPUTED = "paused: disputed"
 REASON_PROMISE = "paused: promise to pay"
@@ -204,6 +205,7 @@ class Planner:
         # it — (channel, tone, overdue: D > its invoice's due date) — in the order of ``actions``.
         scenario_of: dict[str, Scenario] = {}
         candidates: list[Candidate] = []
+        records: list[Action] = []  # ``plan_broken``: recorded, never a message
         facts = Facts(None, None, on, _NO_STATS)  # type: ignore[arg-type]  # one, refilled for each invoice
         for invoice in book.invoices:
             if failed and invoice.id in failed:
@@ -237,10 +239,31 @@ class Planner:
                 else:
                     skipped.append(Skipped(invoice.id, REASON_NO_SEGMENT))
                     continue
+                scenario = scenarios[segment.scenario]
+                broken = False
+                if invoice.payment_plan is not None:  # SPEC §2.9: paused while the plan holds, bar its own steps
+                    state = self.plan_state(invoice, customer, on)
+                    if state.holds:
+                        if state.due is None or not can_act:
+                            skipped.append(Skipped(invoice.id, REASON_PLAN))
+                            continue
+                        step = plan_step(state.due.step, rules.tones)  # type: ignore[assignment]
+                        action = Action(invoice.id, customer.id, segment.name, scenario.name, step.id,
+                                        step.channel, step.tone)
+                        if step.channel == PLAN_CHANNEL:  # recorded, said to no one: outside the contact policy
+                            records.append(action)
+                            continue
+                        actions.append(action)
+                        if contact is not None:
+                            scenario_of[invoice.id] = scenario
+                            candidates.append((step.channel, step.tone, on > invoice.due_date))
+                        continue
+                    broken = True
                 if not can_act:
                     continue
-                scenario = scenarios[segment.scenario]
                 step = candidate(scenario, invoice, facts, on)
+                if broken and rules.payment_plans.on_broken == "formal_notice":
+                    step = self._formal_notice(scenario, invoice, facts) or step
                 if step is None:
                     continue
                 first_day = step_days.get((invoice.due_date, step.at))
@@ -262,15 +285,16 @@ class Planner:
         deferred: list[Deferred] = []
         if contact is not None and actions:
             actions, deferred = self._contact(contact, book, on, actions, candidates, stats, scenario_of)
+        actions.extend(records)
         skipped.extend(Skipped(u.invoice, u.reason) for u in aside)
         actions.sort(key=_FIRST)
         skipped.sort(key=_FIRST)
         aside.sort(key=_INVOICE)
         deferred.sort()
         if contact is None:
-            messages = group_messages(actions)
+            messages = group_messages([a for a in actions if a.channel != PLAN_CHANNEL] if records else actions)
         else:  # a litigation step hands a dossier over: it speaks to no one (SPEC §2.8)
-            messages = group_messages([a for a in actions if a.channel != LITIGATION])
+            messages = group_messages([a for a in actions if a.channel not in (LITIGATION, PLAN_CHANNEL)])
         return Plan(on, tuple(actions), messages, tuple(skipped), tuple(aside), tuple(deferred))
 
     def _contact(self, policy: ContactPolicy, book: Book, on: date, actions: list[Action],
@@ -320,10 +344,12 @@ class Planner:
                         got.update(self._messages_of(invoice, customers[customer_id], on, since, stats))
                         break
                     step = steps.get(entry.step)
+                    if step is None:
+                        step = plan_step(entry.step, self.rules.tones)
                     if step is not None:
                         channel = channel or step.channel
                         tone = tone if tone is not None else step.tone
-                if channel != LITIGATION:
+                if channel not in (LITIGATION, PLAN_CHANNEL):
                     got.add((entry.date, channel, tone))  # a SentMessage, as a plain tuple
         contacts = book.contacts
         tones = self.rules.tones
@@ -370,10 +396,12 @@ class Planner:
                 if not looked_up:
                     scenario, looked_up = self._scenario_of(invoice, customer, on, stats), True
                 step = self._step_of(scenario, entry.step) if scenario else None
+                if step is None:
+                    step = plan_step(entry.step, self.rules.tones)
                 if step is not None:
                     channel = channel or step.channel
                     tone = tone if tone is not None else step.tone
-            if channel != LITIGATION:
+            if channel not in (LITIGATION, PLAN_CHANNEL):
                 out.append((entry.date, channel, tone))  # a SentMessage, as a plain tuple: one per history entry
         return out
 
@@ -392,6 +420,31 @@ class Planner:
     def _step_of(self, scenario: Scenario, step_id: str) -> Step | None:
         i = self._step_index[scenario.name].get(step_id)
         return None if i is None else scenario.steps[i]
+
+    def plan_state(self, invoice: Invoice, customer: Customer, on: date) -> PlanState:
+        """What the invoice's payment plan asks for on ``on`` (SPEC §2.9). The default notice's deadline is
+        reckoned as the formal notice's (CPC 640-642): from its receipt — its AR, else its posting day + the
+        postal delay — ``broken_after_days`` days, moved to the next working day where the debtor lives."""
+        plan = invoice.payment_plan
+        assert plan is not None
+        legal = self.rules.legal
+        section = self.rules.payment_plans
+
+        def last_day(sent: date, delivered_on: date | None) -> date:
+            return notice_last_day(sent, delivered_on, customer, deadline_days=section.broken_after_days,
+                                   postal_delay_days=legal.postal_delay_days)
+
+        return plan_state(plan, section, payments=invoice.payments, history=invoice.history, on=on,
+                          last_day=last_day)
+
+    def _formal_notice(self, scenario: Scenario, invoice: Invoice, facts: Facts) -> Step | None:
+        """``on_broken: formal_notice``: the scenario's next registered letter after the history's position."""
+        index = self._step_index[scenario.name]
+        position = max((index.get(e.step, -1) for e in invoice.history), default=-1)
+        for step in scenario.steps[position + 1:]:
+            if step.channel == "registered_letter" and (step.when is None or step.when(facts)):
+                return step
+        return None
 
     def _candidate(self, scenario: Scenario, invoice: Invoice, facts: Facts, on: date) -> Step | None:
         """The next step after the last one in history; pre-due steps drop once the due date has passed."""

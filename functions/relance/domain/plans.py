@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .bounds import amount_problem, date_problem
+from .bounds import AMOUNT_MAX, amount_problem, date_problem
 
 if TYPE_CHECKING:
     from .conditions import Predicate
@@ -95,10 +95,11 @@ class PlanError(ValueError):
     """A plan that cannot be read: ``field`` names where (``installments[1].amount``), ``problem`` says why in
     French. The data file and the store prefix ``field`` with their own place."""
 
-    def __init__(self, field: str, problem: str) -> None:
+    def __init__(self, field: str, problem: str, *, out_of_bounds: bool = False) -> None:
         super().__init__(f"{field}: {problem}" if field else problem)
         self.field = field
         self.problem = problem
+        self.out_of_bounds = out_of_bounds  # a date or an amount outside SPEC §3's bounds: that invoice alone
 
 
 def _day(value: Any, field: str) -> date:
@@ -113,7 +114,7 @@ def _day(value: Any, field: str) -> date:
         raise PlanError(field, "date attendue (AAAA-MM-JJ)")
     problem = date_problem(day)
     if problem:
-        raise PlanError(field, problem)
+        raise PlanError(field, problem, out_of_bounds=True)
     return day
 
 
@@ -126,7 +127,8 @@ def _money(value: Any, field: str) -> Decimal:
         raise PlanError(field, f"{value!r} n’est pas un montant") from None
     problem = amount_problem(amount)
     if problem:
-        raise PlanError(field, problem)
+        huge = not amount.is_finite() or amount.copy_abs() >= AMOUNT_MAX or bool(amount and amount.adjusted() >= 12)
+        raise PlanError(field, problem, out_of_bounds=huge)
     if amount <= 0:
         raise PlanError(field, "une échéance doit être un montant positif")
     return amount

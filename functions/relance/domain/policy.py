@@ -14,7 +14,15 @@ from .calendar import CalendarSettings
 from .conditions import Predicate
 from .contact import ContactPolicy
 from .model import Address
-from .plans import PaymentPlanRules
+from .plans import (
+    DEFAULT_PREFIX,
+    PLAN_BROKEN,
+    PLAN_CHANNEL,
+    TEMPLATE_DEFAULT,
+    TEMPLATE_REMINDER,
+    PaymentPlanRules,
+    is_plan_step,
+)
 from .portal import PortalPolicy
 from .terms import DEFAULT_TONES
 
@@ -128,3 +136,16 @@ class Rules:
     portal: PortalPolicy = field(default_factory=PortalPolicy)  # the ``portal`` section: the debtor's links and choices
     fallback_language: str = "fr"  # the templates' language for a customer whose own language has none
     payment_plans: PaymentPlanRules = field(default_factory=PaymentPlanRules)  # the ``payment_plans`` section (§2.9)
+
+
+def plan_step(step_id: str, tones: tuple[str, ...]) -> Step | None:
+    """A payment plan's own step (SPEC §2.9) as the planner and the channels handle a scenario's: an
+    installment's reminder (e-mail, the first tone, ``echeance``), its default notice (registered letter, the
+    strongest tone, ``decheance``), or ``plan_broken`` (recorded, never sent). ``None`` for any other id."""
+    if not is_plan_step(step_id):
+        return None
+    if step_id == PLAN_BROKEN:
+        return Step(step_id, 0, PLAN_CHANNEL, None)
+    if step_id.startswith(DEFAULT_PREFIX):
+        return Step(step_id, 0, "registered_letter", tones[-1], TEMPLATE_DEFAULT)
+    return Step(step_id, 0, "email", tones[0], TEMPLATE_REMINDER)

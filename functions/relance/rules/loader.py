@@ -19,6 +19,7 @@ from ..domain.calendar import CalendarSettings
 from ..domain.conditions import Predicate
 from ..domain.contact import LIMIT_KEYS, ContactLimits, ContactPolicy
 from ..domain.model import Address
+from ..domain.plans import PaymentPlanRules, SelfService, is_plan_step
 from ..domain.policy import (
     Company,
     Legal,
@@ -261,6 +262,7 @@ class _Loader:
         courts = self._courts(data["courts"]) if "courts" in data else None
         contact = self._contact(data["contact"] or {}) if "contact" in data else None
         portal = self._portal(data.get("portal") or {})
+        payment_plans = self._payment_plans(data.get("payment_plans") or {})
         used = {s.scenario for s in segments}
         for name in scenarios:
             if name not in used:
@@ -278,7 +280,7 @@ class _Loader:
         return Rules(directory=self.directory, segments=tuple(segments), scenarios=scenarios, calendar=calendar,
                      pauses=tuple(pauses), tones=tones, company=company, legal=legal, version=data["version"],
                      digest=digest, rates=rates, courts=courts, contact=contact, portal=portal,
-                     fallback_language=data.get("fallback_language", "fr"))
+                     fallback_language=data.get("fallback_language", "fr"), payment_plans=payment_plans)
 
     def _condition(self, node: Any, path: JsonPath) -> Predicate | None:
         try:
@@ -305,6 +307,10 @@ class _Loader:
                     self.error((*path, "id"), f"l’étape « {step_id} » existe déjà dans le scénario « {name} » "
                                               f"(ligne {first.line}) : chaque étape a un identifiant unique")
                 seen.setdefault(step_id, path)
+                if is_plan_step(step_id):
+                    self.error((*path, "id"), f"« {step_id} » est le nom d’une étape d’échéancier (installment_N, "
+                                              "plan_default_N, plan_broken) : donnez un autre identifiant à cette "
+                                              "étape de scénario")
                 if previous_at is not None and at <= previous_at:
                     self.error((*path, "at"), f"le délai {raw['at']} doit venir après celui de l’étape précédente "
                                               f"({_at_label(previous_at)}) : les étapes vont dans l’ordre du temps")
@@ -491,6 +497,22 @@ class _Loader:
                              f"message(s) par jour, un client en reçoit au plus "
                              f"{values.window_days * values.max_messages_per_day}", on_key=key in given)
         return ContactPolicy(limits, consumer)
+
+    def _payment_plans(self, data: dict[str, Any]) -> PaymentPlanRules:
+        """The payment plans' section (SPEC §2.9); its keys and ranges are the schema's."""
+        values = {key: data[key] for key in ("reminder_days_before", "grace_days", "broken_after_days", "on_broken")
+                  if key in data}
+        raw = data.get("self_service")
+        if raw:
+            when = self._condition(raw["when"], ("payment_plans", "self_service", "when")) if "when" in raw else None
+            values["self_service"] = SelfService(max_installments=raw["max_installments"], max_days=raw["max_days"],
+                                                 min_installment=Decimal(str(raw["min_installment"])), when=when)
+        section = replace(PaymentPlanRules(), **values)
+        if section.reminder_days_before and section.grace_days + section.broken_after_days > 60:
+            self.warning(("payment_plans",), f"grace_days ({section.grace_days}) et broken_after_days "
+                         f"({section.broken_after_days}) laissent plus de 60 jours entre une échéance impayée et la "
+                         "déchéance du terme : le client a le temps de manquer les suivantes", on_key=True)
+        return section
 
     def _portal(self, data: dict[str, Any]) -> PortalPolicy:
         """The debtor portal's section: its links' lifetimes and what a debtor may choose alone."""
