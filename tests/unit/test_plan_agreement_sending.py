@@ -88,3 +88,27 @@ def test_an_english_speaking_debtor_gets_the_e_mail_and_the_agreement_in_english
     assert [p.get_filename() for p in message.walk() if p.get_filename()] == ["payment-plan-2026-12-01.pdf"]
     assert "€2,000.00 paid in 3 instalments" in next(
         p for p in message.walk() if p.get_content_type() == "text/plain").get_content()
+
+
+def test_a_plan_agreed_by_staff_through_agree_plan_is_written_naming_who_agreed_it_and_sent(rules):
+    from relance.app.plan_agreement import staff_agreement
+    from relance.app.plans import agree_plan
+    from relance.domain.plans import Installment, PaymentPlan
+
+    who, store, documents, sender = customer(), FakeStore(), FakeDocuments(), FakeSender()
+    store.seed(Book({who.id: who}, INVOICES))
+    hook = staff_agreement(rules=rules, customer_of=store.customer, documents=documents, history=store,
+                           sender=sender, today=lambda: AGREED, now=lambda: NOW, agreed_by="Claire Martin")
+    plan = PaymentPlan(AGREED, (Installment(date(2026, 12, 20), Decimal("750.00")),
+                                Installment(date(2027, 1, 20), Decimal("750.00"))))
+
+    agree_plan(store, "F-2026-0311", plan, "staff", NOW, hook, who="claire")
+
+    (key,) = documents.objects
+    import io
+
+    from pypdf import PdfReader
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(documents.get(key))).pages)
+    assert "entre le débiteur et Claire Martin, pour le créancier" in text and "espace client" not in text
+    assert sender.sent and [e["kind"] for e in store.history("F-2026-0311")][-2:] == [
+        "plan_agreed", "plan_agreement_sent"]

@@ -141,3 +141,29 @@ def portal_agreement(*, rules: Rules, documents: Documents, history: History, se
                 f"envoyé ({outcome.reason}) : adressez-le-lui.")
 
     return agreement
+
+
+def staff_agreement(*, rules: Rules, customer_of: Callable[[str], Customer | None], documents: Documents,
+                    history: History, sender: EmailSender | None, today: Callable[[], date],
+                    now: Callable[[], datetime], agreed_by: str = "",
+                    render: Callable[[PlanAgreement, Path | None], bytes] = _render_default,
+                    ) -> Callable[[Invoice, PaymentPlan, str], None]:
+    """The ``PlanAgreement`` hook of ``app.plans.agree_plan`` for a plan agreed by staff (``relance invoice plan``):
+    the written échéancier of that invoice, kept and sent as the portal's are. ``agreed_by``: who agreed it, as the
+    agreement names them (« Claire Martin »), or nobody in particular."""
+    from ..domain.portal import transfer_for
+
+    def agreement(invoice: Invoice, plan: PaymentPlan, by: str) -> None:
+        customer = customer_of(invoice.customer_id)
+        if customer is None:
+            return
+        reference = transfer_for(rules.company, [(invoice.id, invoice.amount_due)], customer.id).reference
+        how = "portal" if by.startswith("portal") else "staff"
+        written = agreement_for(rules, customer, [invoice], [(i.due_date, i.amount) for i in plan.installments],
+                                plan.agreed_on, how=how, agreed_by=agreed_by,
+                                grace_days=rules.payment_plans.grace_days,
+                                broken_after_days=rules.payment_plans.broken_after_days, payment_reference=reference)
+        send_agreement(written, customer=customer, rules=rules, documents=documents, history=history, sender=sender,
+                       on=today(), now=now, render=render)
+
+    return agreement
