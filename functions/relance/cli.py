@@ -20,7 +20,7 @@ from typing import Any
 from .cliargs import DATE_METAVAR, FrenchParser, date_argument, near, subcommand
 from .datafile import DataError, load_book
 from .domain.email import HeaderError
-from .domain.fmt import money, weekday
+from .domain.fmt import money, shortdate, weekday
 from .domain.labels import CHANNEL_LABELS, REFUSAL_LABELS, deferred_label, file_problem, skip_label
 from .domain.model import Book, Unusable, on_statement
 from .domain.planner import DatedAction, DatedMessage, Plan, Planner
@@ -152,9 +152,24 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("ids", nargs="+", metavar="FACTURE", help="une ou plusieurs factures")
     call.add_argument("--outcome", required=True, metavar="ISSUE",
                       help="ce que l’appel a donné, en français (« promet un virement… »)")
+    plan = verbs.add_parser("plan", parents=[common],
+                            help="un échéancier convenu avec le client : les relances s’arrêtent tant qu’il est tenu",
+                            description="Enregistre un échéancier de paiement convenu avec le client (SPEC §2.9) : "
+                                        "tant qu’il est tenu, la facture n’est plus relancée ; chaque échéance reçoit "
+                                        "un rappel, une échéance impayée un avis de défaut en recommandé.")
+    plan.add_argument("ids", nargs=1, metavar="FACTURE", help="la facture")
+    plan.add_argument("--installments", required=True, metavar="ÉCHÉANCES",
+                      help="« 15/01/2027:400;15/02/2027:400;15/03/2027:400 » (date:montant, séparés par « ; » ; "
+                           "virgule ou point décimal), ou un nombre d’échéances mensuelles égales avec --first ; "
+                           "elles totalisent le reste dû le jour de l’accord")
+    plan.add_argument("--first", type=_date, metavar=DAY,
+                      help="avec un nombre d’échéances : la date de la première (les suivantes le même jour des "
+                           "mois suivants)")
+    plan.add_argument("--by", default="", metavar="NOM",
+                      help="qui a convenu l’échéancier avec le client (gardé dans l’historique)")
     verbs.add_parser("review", parents=[common],
                      help="les paiements gardés pour vérification : facture inconnue ou autre devise (jamais imputés)")
-    for verb in (paid, dispute, promise, resume, call):
+    for verb in (paid, dispute, promise, resume, call, plan):
         verb.add_argument("--on", type=_date, metavar=DAY,
                           help="le jour où c’est arrivé (par défaut : aujourd’hui, dans le fuseau horaire du "
                                "calendrier des règles)")
@@ -562,7 +577,7 @@ def cmd_claim(args: argparse.Namespace) -> int:
 
 
 def _show_claim(claim: Any) -> None:
-    from .domain.fmt import percent, shortdate
+    from .domain.fmt import percent
 
     console = _console()
     kind = "professionnel" if claim.kind == "business" else "particulier"
@@ -848,6 +863,11 @@ def cmd_invoice(args: argparse.Namespace) -> int:
                          f"calendrier des règles, et les règles de {args.rules} sont illisibles :\n{err}\n"
                          "donnez le jour avec --on JJ/MM/AAAA, ou le dossier des règles avec --rules DOSSIER\n")
         return 1
+    if args.verb == "plan":
+        try:
+            return _invoice_plan(args, store, on)
+        except (BotoCoreError, ClientError) as err:
+            return _unreachable(runtime.settings, err)
     amount = None
     if args.verb == "paid" and args.amount:
         try:
@@ -887,6 +907,45 @@ def cmd_invoice(args: argparse.Namespace) -> int:
         for invoice_id, outcome in results.items():
             _console().print(f"{invoice_id} : {_outcome_label(str(outcome))}", markup=False)
     return 1 if failed else 0
+
+
+def _invoice_plan(args: argparse.Namespace, store: Any, on: date) -> int:
+    """``relance invoice plan``: the plan read from what was typed, checked and recorded (app.plans)."""
+    from datetime import datetime
+
+    from .app import manual
+    from .app.plans import PlanRefused, agree_plan
+    from .cliplans import InstallmentsError, installments_plan
+    from .domain.plans import AGREED_BY_STAFF, amount_due_on, plan_to_dict
+
+    invoice_id = args.ids[0]
+    try:
+        invoice = manual.usable_invoice(store, invoice_id)
+        due = amount_due_on(invoice.amount_due, invoice.payments, on)
+        plan = installments_plan(args.installments, agreed_on=on, due=due, first=args.first)
+        agree_plan(store, invoice_id, plan, AGREED_BY_STAFF, datetime.now().astimezone(), who=args.by)
+    except InstallmentsError as err:
+        subcommand(build_parser(), "invoice", "plan").error(f"argument --installments : {err}")
+    except manual.UnknownInvoice:
+        sys.stderr.write(f"facture {invoice_id} : {OUTCOME_LABELS[UNKNOWN_INVOICE]}\n")
+        return 1
+    except manual.UnusableInvoice as err:
+        sys.stderr.write(f"facture {invoice_id} : {err.unusable.problem} — rien n’a été enregistré ; corrigez la "
+                         "facture dans l’export comptable puis réimportez-la\n")
+        return 1
+    except PlanRefused as err:
+        sys.stderr.write(f"{err} — rien n’a été enregistré\n")
+        return 1
+    if args.format == "json":
+        _emit_json({"verb": "plan", "on": on.isoformat(), "results": {invoice_id: RECORDED},
+                    "plan": plan_to_dict(plan)})
+        return 0
+    lines = [f"{invoice_id} : échéancier enregistré ({len(plan.installments)} échéances, "
+             f"{money(plan.total)}) — les relances s’arrêtent tant qu’il est tenu"]
+    lines += [f"  échéance {k} : {shortdate(i.due_date)} — {money(i.amount)}"
+              for k, i in enumerate(plan.installments, 1)]
+    _console().print("\n".join(lines), markup=False)
+    return 0
 
 
 RECORDED, UNKNOWN_INVOICE = "recorded", "unknown invoice"  # the JSON's stable codes (English)

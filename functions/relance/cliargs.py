@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Iterable
 from datetime import date
-from difflib import get_close_matches
+from difflib import SequenceMatcher, get_close_matches
 from typing import Any, NoReturn
 
 DATE_METAVAR = "JJ/MM/AAAA"
@@ -36,10 +36,22 @@ def parse_day(text: str) -> date:
                          "(2026-11-23)") from None
 
 
+def _shared_start(a: str, b: str) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
 def near(word: str, choices: Iterable[str]) -> str:
     """« — vouliez-vous dire … ? » for the closest of ``choices``, or nothing."""
-    found = get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.5)
-    return f" — vouliez-vous dire « {found[0]} » ?" if found else ""
+    found = get_close_matches(word, sorted(set(choices)), n=5, cutoff=0.5)
+    if not found:
+        return ""
+    # Equally close, the one that starts as typed: « pay » → « paid » rather than « plan ».
+    best = max(found, key=lambda c: (round(SequenceMatcher(None, word, c).ratio(), 6),
+                                     _shared_start(word, c), -found.index(c)))
+    return f" — vouliez-vous dire « {best} » ?"
 
 
 def _names(listed: str) -> list[str]:

@@ -122,7 +122,7 @@ def test_a_plan_that_does_not_make_what_was_due_sets_that_invoice_aside_naming_i
     text = data(amount="1500.00")  # 3 × 400 ≠ 1 500 due on 12 Mar
     book = parse_book(text)
     assert [(u.invoice, u.reason) for u in book.unusable] == [("F1", "invalid data: payment_plan")]
-    assert "1200.00" in book.unusable[0].problem and "1500.00" in book.unusable[0].problem
+    assert "1\u202f200,00\u202f€" in book.unusable[0].problem and "1\u202f500,00\u202f€" in book.unusable[0].problem
     plan = planner().plan(book, date(2026, 3, 17))
     assert [(s.invoice, s.reason) for s in plan.skipped] == [("F1", "invalid data: payment_plan")]
 

@@ -75,7 +75,7 @@ def test_the_installments_must_make_what_was_due_on_the_day_of_the_agreement():
     assert due_then == Decimal("1200")
     assert sum_problem(PLAN, due_then) is None
     problem = sum_problem(PLAN, Decimal("1500"))
-    assert problem is not None and "1200.00" in problem and "1500.00" in problem
+    assert problem is not None and "1\u202f200,00\u202f€" in problem and "1\u202f500,00\u202f€" in problem
 
 
 def test_an_installment_is_paid_once_the_payments_since_the_agreement_reach_it():
@@ -151,5 +151,5 @@ def test_self_service_limits():
     assert "3 échéances" in self_service_problem(service, four)
     assert "31/05/2026" in self_service_problem(SelfService(3, 90, Decimal("1")), plan_from_dict(
         {"agreed_on": "2026-03-02", "installments": [{"due_date": "2026-06-01", "amount": "10"}]}))
-    assert "100,00 €" in self_service_problem(SelfService(3, 90, Decimal("100")), plan_from_dict(
+    assert "100,00\u202f€" in self_service_problem(SelfService(3, 90, Decimal("100")), plan_from_dict(
         {"agreed_on": "2026-03-02", "installments": [{"due_date": "2026-04-01", "amount": "10"}]}))

@@ -18,7 +18,8 @@ from ..domain.email import HeaderError, build_email
 from ..domain.fmt import is_french, shortdate
 from ..domain.labels import step_label
 from ..domain.model import Customer, Invoice, Unusable, on_statement, why_held
-from ..domain.policy import Rules, Step
+from ..domain.plans import installments_paid, is_plan_step, step_installment
+from ..domain.policy import Rules, Step, plan_step
 from ..domain.render import Rendered, RenderFailed, TemplateMissing, render_message
 from ..domain.terms import RecordedAfter
 from ..letters import LetterDocument, LetterLine, sender_from
@@ -122,6 +123,12 @@ class Channels:
 
     def _superseded(self, action: MessageAction, invoice: Invoice) -> str | None:
         """A message held back (a DLQ redrive days later) whose invoice has moved on to a later step is stale."""
+        k = step_installment(action.step)
+        if k is not None:  # a payment plan's reminder or default notice: stale once that installment is paid
+            plan = invoice.payment_plan
+            if plan is None or installments_paid(plan, invoice.payments, self.today()) >= k:
+                return "installment paid"
+            return None
         scenario = self.rules.scenarios.get(action.scenario)
         if scenario is None:
             return None
@@ -141,6 +148,8 @@ class Channels:
             action = next(a for a in message.actions if a.invoice == first.id)
             scenario = self.rules.scenarios.get(action.scenario)
             step = next((st for st in scenario.steps if st.id == action.step), None) if scenario else None
+            if step is None:
+                step = plan_step(action.step, self.rules.tones)
             if step is not None:
                 return step
         best: tuple[int, Step] | None = None
@@ -151,7 +160,10 @@ class Channels:
             for index, step in enumerate(scenario.steps):
                 if step.id == action.step and (best is None or index > best[0]):
                     best = (index, step)
-        if best is None:
+        if best is None:  # a payment plan's message (SPEC §2.9): its steps are no scenario's
+            step = next((found for a in message.actions if (found := plan_step(a.step, self.rules.tones))), None)
+            if step is not None:
+                return step
             raise MalformedMessage("the message names no step of the current rules")
         return best[1]
 
@@ -198,7 +210,19 @@ class Channels:
                                       tone=message.tone, step_id=step.id, at=step.at_label, template=template,
                                       today=today, others=others,
                                       portal_link=link)
-        except (TemplateMissing, RenderFailed) as err:
+        except TemplateMissing as err:
+            if not (is_plan_step(step.id) and template):
+                self._events(message, "action_failed", [i.id for i in keep], reason=str(err))
+                return Delivery("failed", reason=str(err), dropped=dropped)
+            # Rules without the plan's own template (echeance, decheance): the tone's template says it.
+            try:
+                rendered = render_message(self.rules, customer=customer, invoices=keep, channel=message.channel,
+                                          tone=message.tone, step_id=step.id, at=step.at_label, template=None,
+                                          today=today, others=others, portal_link=link)
+            except (TemplateMissing, RenderFailed) as again:
+                self._events(message, "action_failed", [i.id for i in keep], reason=str(again))
+                return Delivery("failed", reason=str(again), dropped=dropped)
+        except RenderFailed as err:
             self._events(message, "action_failed", [i.id for i in keep], reason=str(err))
             return Delivery("failed", reason=str(err), dropped=dropped)
         return ReadyMessage(message, customer, keep, step, rendered, dropped, others, link)

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..domain.model import Book, on_statement
 from ..domain.planner import Planner
+from ..domain.plans import PLAN_CHANNEL
 from ..domain.policy import Rules
 from ..ports import ActionRecord, InvoiceStore, MessageQueue, ParkedSteps
 from .contact import ContactLog, note_sent, with_contacts
@@ -150,7 +151,9 @@ def flush_outbox(*, store: InvoiceStore, queue: MessageQueue, shard: int, report
     statements = statements or {}
     recorded = store.pending_outbox(shard, with_cancelled=True)
     cancelled = [a for a in recorded if a.cancelled]  # a payment arrived meanwhile: dropped, its event written
-    pending = [a for a in recorded if not a.cancelled]
+    pending = [a for a in recorded if not a.cancelled and a.channel != PLAN_CHANNEL]
+    # ``plan_broken`` is recorded with its history entry and said to no one: nothing to queue (SPEC §2.9).
+    cancelled += [a for a in recorded if not a.cancelled and a.channel == PLAN_CHANNEL]
     # An earlier run that stopped between recording and noting its messages: noted now, on their own day.
     note_sent(contacts, rules.contact if rules else None, [a for a in pending if a.run_date < report.run_date])
     groups: dict[tuple[str, str, str, str], list[ActionRecord]] = defaultdict(list)

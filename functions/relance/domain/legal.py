@@ -24,10 +24,8 @@ def acknowledgements(invoice: Invoice, on: date | None = None) -> list[date]:
     """The days the debtor acknowledged the debt (Code civil art. 2240), up to ``on``: each part-payment, and
     the day a payment plan was agreed."""
     days = [p.date for p in invoice.payments if p.amount > 0]
-    plan = getattr(invoice, "payment_plan", None)  # SPEC §2.9: present once payment plans are modelled
-    agreed = getattr(plan, "agreed_on", None) if plan is not None else None
-    if isinstance(agreed, date):
-        days.append(agreed)
+    if invoice.payment_plan is not None:  # SPEC §2.9: an agreed plan acknowledges the debt
+        days.append(invoice.payment_plan.agreed_on)
     return sorted(day for day in days if on is None or day <= on)
 
 
@@ -49,7 +47,7 @@ def prescription_date(invoice: Invoice, customer: Customer, on: date | None = No
 
 def is_prescribed(invoice: Invoice, customer: Customer, on: date) -> bool:
     consumer = customer.kind == "consumer"
-    if not invoice.payments and getattr(invoice, "payment_plan", None) is None:
+    if not invoice.payments and invoice.payment_plan is None:
         start = invoice.work_completed_on if consumer else invoice.due_date
         years = CONSUMER_PRESCRIPTION_YEARS if consumer else BUSINESS_PRESCRIPTION_YEARS
         # The planner asks for every invoice on every run: decide on the year alone when it suffices.

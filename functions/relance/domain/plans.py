@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .bounds import AMOUNT_MAX, amount_problem, date_problem
+from .fmt import money
 
 if TYPE_CHECKING:
     from .conditions import Predicate
@@ -205,7 +206,7 @@ def sum_problem(plan: PaymentPlan, due_on_agreement: Decimal) -> str | None:
     """Why the installments do not make what was due on ``agreed_on``, in French, or ``None``."""
     if plan.total == due_on_agreement:
         return None
-    return (f"les échéances totalisent {plan.total:.2f} alors que {due_on_agreement:.2f} restait dû le "
+    return (f"les échéances totalisent {money(plan.total)} alors que {money(due_on_agreement)} restait dû le "
             f"{plan.agreed_on:%d/%m/%Y}, jour de l’accord")
 
 
@@ -265,7 +266,7 @@ def self_service_problem(service: SelfService, plan: PaymentPlan) -> str | None:
                 f"({service.max_days} jours).")
     small = [i for i in plan.installments if i.amount < service.min_installment]
     if small:
-        return f"Chaque échéance doit être d’au moins {service.min_installment:.2f} €.".replace(".", ",", 1)
+        return f"Chaque échéance doit être d’au moins {money(service.min_installment)}."
     return None
 
 
@@ -348,3 +349,27 @@ def plan_state(plan: PaymentPlan, rules: PaymentPlanRules, *, payments: Iterable
             continue
         return PlanState(HOLDING, paid, PlanStep(installment_step(j), REMINDER, j))
     return PlanState(HOLDING, paid)
+
+
+# -- what a person types -------------------------------------------------------------------------------------
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later; the 31st falls back to the month's last day."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(f"no day {day.day} in {year}-{month:02d}")
+
+
+def monthly_installments(total: Decimal, count: int, first: date) -> tuple[Installment, ...]:
+    """``count`` monthly installments of ``total`` from ``first`` (same day of each month): equal amounts to the
+    cent, the cents left on the last one."""
+    if count < 1:
+        raise ValueError("au moins une échéance")
+    share = (total / count).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+    amounts = [share] * (count - 1) + [total - share * (count - 1)]
+    return tuple(Installment(add_months(first, k), amounts[k]) for k in range(count))

@@ -21,6 +21,7 @@ from jinja2.runtime import Context
 from .fmt import days, is_french, longdate_in, money_in, percent_in, phone_in, shortdate_in
 from .mentions import identity_text
 from .model import Customer, Invoice, on_statement
+from .plans import installments_paid, is_plan_step, paid_under, step_installment
 from .sandbox import RENDER_FAILURES, BudgetedSandbox, describe_failure, template_line
 from .terms import CHANNELS_WITH_SUBJECT
 
@@ -30,7 +31,7 @@ SUBJECT_PREFIX = "Objet :"
 SUBJECT_LINE = re.compile(r"^(?:Objet|Subject)\s*:\s*")
 DEFAULT_LANGUAGE = "fr"
 CONTEXT_NAMES = ("customer", "invoices", "total", "other_invoices", "other_total", "company", "legal", "step", "today",
-                 "portal_link")
+                 "portal_link", "plan")
 # The language a template is rendered in, for its filters (« 1 234,50 € » / « €1,234.50 »): the file's language,
 # which is the customer's or a fallback one. Not a variable of the templates (not in CONTEXT_NAMES).
 LANGUAGE_KEY = "_language"
@@ -161,6 +162,47 @@ class StepView:
     tone: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class InstallmentView:
+    number: int  # 1-based
+    due_date: date
+    amount: Decimal
+    paid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    """An invoice's payment plan as a template sees it (SPEC §2.9), for a plan step's message (``echeance``,
+    ``decheance``); ``None`` in every other message. Facts from the data: the agreement, its installments, the one
+    the message is about, what was paid under the plan and what is left."""
+
+    invoice: str
+    agreed_on: date
+    installments: tuple[InstallmentView, ...]
+    installment: InstallmentView  # the one this message is about
+    paid: Decimal  # paid since the agreement
+    balance: Decimal  # still due on the invoice: what falls due at once if the plan is broken
+    deadline_days: int  # the default notice's deadline (payment_plans.broken_after_days), from its receipt
+    currency: str = "EUR"
+
+
+def plan_view(invoices: Iterable[Invoice], step_id: str, today: date, deadline_days: int) -> PlanView | None:
+    """The plan a plan step's message is about: that of the first invoice carrying one; ``None`` otherwise."""
+    k = step_installment(step_id)
+    if k is None:
+        return None
+    for invoice in invoices:
+        plan = invoice.payment_plan
+        if plan is None or k > len(plan.installments):
+            continue
+        done = installments_paid(plan, invoice.payments, today)
+        views = tuple(InstallmentView(n, i.due_date, i.amount, n <= done)
+                      for n, i in enumerate(plan.installments, 1))
+        return PlanView(invoice.id, plan.agreed_on, views, views[k - 1], paid_under(plan, invoice.payments, today),
+                        invoice.amount_due, deadline_days, invoice.currency)
+    return None
+
+
 def interest_rate_text(late_interest: str | Decimal, language: str = DEFAULT_LANGUAGE) -> str:
     """The late-payment interest rate of art. L441-10 C. com., in words, in the reader's language."""
     if not is_french(language):
@@ -176,12 +218,14 @@ def interest_rate_text(late_interest: str | Decimal, language: str = DEFAULT_LAN
 
 def message_context(*, customer: Customer, invoices: Iterable[Invoice], company: Any, legal: LegalView,
                     step: StepView, today: date, others: Iterable[Invoice] = (),
-                    portal_link: str = "", language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+                    portal_link: str = "", language: str = DEFAULT_LANGUAGE,
+                    plan: PlanView | None = None) -> dict[str, Any]:
     """What a template sees. ``others``: the customer's other open invoices, listed for information below the
     invoices the message demands (the statement of account, SPEC §2.8) — ``other_invoices``, most overdue first,
     and ``other_total``; a template that does not use them still renders.
     ``portal_link``: the debtor's personal link to the portal (short on letters), ``""`` when there is none.
-    ``language``: the template's, for its filters (not a variable of the templates)."""
+    ``language``: the template's, for its filters (not a variable of the templates).
+    ``plan``: the payment plan a plan step's message is about (:func:`plan_view`), else ``None``."""
     views = [InvoiceView.of(i, today) for i in invoices]
     listed = {v.id for v in views}
     statement = sorted((InvoiceView.of(i, today) for i in others if i.id not in listed and on_statement(i, today)),
@@ -189,7 +233,7 @@ def message_context(*, customer: Customer, invoices: Iterable[Invoice], company:
     return {"customer": customer, "invoices": views, "total": sum((v.amount_due for v in views), Decimal(0)),
             "other_invoices": statement, "other_total": sum((v.amount_due for v in statement), Decimal(0)),
             "company": company, "legal": legal, "step": step, "today": today,
-            "portal_link": portal_link, LANGUAGE_KEY: language}
+            "portal_link": portal_link, "plan": plan, LANGUAGE_KEY: language}
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,9 +300,14 @@ def render_message(rules: Any, *, customer: Customer, invoices: Iterable[Invoice
     if found is None:
         raise TemplateMissing(f"no template for {channel}/{template or tone} in {customer.language}")
     path, language = found
+    invoices = list(invoices)
+    plan = None
+    if is_plan_step(step_id):
+        section = getattr(rules, "payment_plans", None)
+        plan = plan_view(invoices, step_id, today, getattr(section, "broken_after_days", 8))
     context = message_context(customer=customer, invoices=invoices, company=rules.company,
                               legal=legal_view(rules.legal, language), step=StepView(step_id, at, channel, tone),
-                              today=today, others=others, portal_link=portal_link, language=language)
+                              today=today, others=others, portal_link=portal_link, language=language, plan=plan)
     rendered = render_file(path, context, channel, name=path.relative_to(templates_dir).as_posix())
     return replace(rendered, language=language)
 

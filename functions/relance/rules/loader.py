@@ -29,6 +29,7 @@ from ..domain.policy import (
     Scenario,
     Segment,
     Step,
+    plan_step,
 )
 from ..domain.portal import PortalPolicy
 from ..domain.terms import DEFAULT_TONES, POSTAL_CHANNELS, TEMPLATED_CHANNELS
@@ -576,6 +577,13 @@ class _Loader:
                 for step in scenario.steps:
                     if step.channel in TEMPLATED_CHANNELS:
                         uses.setdefault((step.channel, step.tone, step.template, language), step.place or Place("?"))
+        if "payment_plans" in self.section_file:  # any invoice may get a plan: its messages in every language
+            place = self.place(("payment_plans",), on_key=True)
+            for language in sorted({language for _, language in done} | {"fr"}):
+                for step_id in ("installment_1", "plan_default_1"):
+                    step = plan_step(step_id, rules.tones)
+                    assert step is not None
+                    uses.setdefault((step.channel, step.tone, step.template, language), place)
         return uses
 
 

@@ -12,7 +12,7 @@ exhaust the e-mail function (a huge text, a loop that never ends) is refused her
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,8 +22,9 @@ from typing import Any
 from jinja2 import TemplateSyntaxError, UndefinedError, nodes
 
 from ..domain.labels import file_problem
-from ..domain.model import Address, Customer, Invoice
-from ..domain.policy import Company, Place, Rules
+from ..domain.model import Address, Customer, Invoice, Payment
+from ..domain.plans import Installment, PaymentPlan, is_plan_step
+from ..domain.policy import Company, Place, Rules, plan_step
 from ..domain.render import (
     CONTEXT_NAMES,
     SUBJECT_LINE,
@@ -34,6 +35,7 @@ from ..domain.render import (
     environment,
     legal_view,
     message_context,
+    plan_view,
     resolve_template,
     template_candidates,
     template_languages,
@@ -153,6 +155,15 @@ def _steps_by_file(rules: Rules, templates_dir: Path, files: list[Path]) -> dict
                     if path is not None:
                         view = StepView(step.id, step.at_label, channel, step.tone)
                         out.setdefault(path, {}).setdefault((view.id, view.at, view.tone), view)
+    # A payment plan's messages (SPEC §2.9): any invoice may get a plan, whatever its scenario.
+    for step_id in ("installment_2", "plan_default_2"):
+        step = plan_step(step_id, rules.tones)
+        assert step is not None
+        for language in languages:
+            for name in template_candidates(step.channel, step.tone, step.template, language):
+                if (templates_dir / name).is_file():
+                    view = StepView(step.id, step.at_label, step.channel, step.tone)
+                    out.setdefault(templates_dir / name, {}).setdefault((view.id, view.at, view.tone), view)
     return {path: list(views.values()) for path, views in out.items()}
 
 
@@ -415,10 +426,23 @@ def _sample_context(rules: Rules, debtor: _Debtor, step: StepView, language: str
     ]
     # With and without a portal link (a deployment without the portal gives ""): both branches are rendered.
     link = "https://paiement.exemple.fr/l/exemple.0123456789" if debtor.full else ""
+    # A plan step's message: the first invoice under a plan of three installments agreed 40 days ago, the first
+    # one paid (SPEC §2.9).
+    plan = None
+    if is_plan_step(step.id):
+        first = invoices[0]
+        third = (first.amount_due / 3).quantize(Decimal("0.01"))
+        agreed = today - timedelta(days=40)
+        sample = PaymentPlan(agreed, (Installment(today - timedelta(days=25), third),
+                                      Installment(today - timedelta(days=5), third),
+                                      Installment(today + timedelta(days=25), first.amount_due - 2 * third)))
+        invoices[0] = replace(first, payment_plan=sample, amount_due=first.amount_due - third,
+                              payments=(*first.payments, Payment(agreed + timedelta(days=14), third)))
+        plan = plan_view(invoices[:1], step.id, today, rules.payment_plans.broken_after_days)
     return message_context(customer=customer, invoices=invoices, company=rules.company,
                            legal=legal_view(rules.legal, language),
                            step=step, today=today, others=others,
-                           portal_link=link, language=language)
+                           portal_link=link, language=language, plan=plan)
 
 
 # --- which file each message uses -----------------------------------------------------------------------------
