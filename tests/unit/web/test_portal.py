@@ -235,8 +235,10 @@ def test_a_dispute_needs_a_reason_from_the_rules_list_then_pauses_the_invoice_fo
 
 def test_a_plan_request_goes_to_the_account_manager_as_a_request(link, store, told):
     csrf = csrf_of(get(link).body)
+    # Four installments, beyond the sample rules' self-service: confirmed, the choice is a request for a person.
     answer = post(link + "/echeancier", [("csrf", csrf), ("facture", "F-1"), ("facture", "F-2"),
-                                         ("echeances", "4"), ("commentaire", "Trésorerie tendue")])
+                                         ("echeances", "4"), ("commentaire", "Trésorerie tendue"),
+                                         ("confirmer", "1")])
 
     assert answer.status == 303
     for invoice in ("F-1", "F-2"):
