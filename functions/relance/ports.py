@@ -301,7 +301,13 @@ class LitigationStore(Ledger, History, ParkedSteps, EmailConfirmations, Protocol
     def history(self, invoice_id: str) -> list[dict[str, Any]]: ...
 
 
-class PortalStore(PortalLinkStore, Ledger, History, Protocol):
+class CheckoutRecords(Protocol):
+    def checkout(self, session_id: str) -> dict[str, Any] | None:
+        """A payment session the portal started (``invoice``, ``customer``, ``link_id``), or ``None``."""
+        ...
+
+
+class PortalStore(PortalLinkStore, PlanLedger, History, CheckoutRecords, Protocol):
     """What the debtor portal reads and records (``app.portal``)."""
 
     def customer(self, customer_id: str) -> Customer | None: ...
@@ -311,10 +317,6 @@ class PortalStore(PortalLinkStore, Ledger, History, Protocol):
         ...
 
     def keep_checkout(self, session_id: str, fields: dict[str, Any], *, expires_at: int) -> None: ...
-
-    def checkout(self, session_id: str) -> dict[str, Any] | None:
-        """A payment session the portal started (``invoice``, ``customer``, ``link_id``), or ``None``."""
-        ...
 
 
 class ReportStore(EmailConfirmations, Protocol):

@@ -42,8 +42,31 @@ def stack():
         yield stack
 
 
+# The sample rules' payment plans in self-service (SPEC §2.9), added when the sample does not say them: a business
+# may agree alone up to 3 monthly installments over 90 days, each of at least 100 €.
+SELF_SERVICE = """
+payment_plans:
+  self_service:
+    when:
+      customer.kind: business
+    max_installments: 3
+    max_days: 90
+    min_installment: 100
+"""
+
+
+@pytest.fixture(scope="module")
+def rules(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("rules")
+    shutil.copytree(SAMPLE_RULES, folder, dirs_exist_ok=True)
+    main = folder / "relance.yaml"
+    if "\npayment_plans:" not in main.read_text(encoding="utf-8"):
+        main.write_text(main.read_text(encoding="utf-8") + SELF_SERVICE, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
-def portal(stack):
+def portal(stack, rules, tmp_path):
     stack.reset()
     store = DynamoStore(stack.client("dynamodb"), stack.physical["DataTable"], 16)
     store.seed(book([business("C1", name="Menuiserie Martin SARL", email="compta@martin.example",
@@ -51,8 +74,8 @@ def portal(stack):
                     [invoice("F-2026-0412", "C1", amount="1200.00", due_date="2026-10-01"),
                      invoice("F-2026-0420", "C1", amount="480.00", due_date="2026-10-20"),
                      invoice("F-2026-0431", "C1", amount="96.00", due_date="2026-11-02")]))
-    with LocalPortal(stack, today=DAY.isoformat()) as portal:
-        functions = LocalFunctions(stack, SAMPLE_RULES, portal.env)
+    with LocalPortal(stack, today=DAY.isoformat(), out_dir=tmp_path) as portal:
+        functions = LocalFunctions(stack, rules, portal.env)
         portal.attach(functions)
         portal.store = store
         yield portal
@@ -199,10 +222,55 @@ def test_a_debtor_promises_a_date_then_contests_an_invoice_then_asks_for_a_plan(
     assert portal.store.invoice("F-2026-0431")[0].status == "disputed"
     assert serious_violations(browser) == []
 
+    # Four installments: beyond what the rules let a debtor agree alone. The page shows the schedule and why, and
+    # the debtor sends it to a person (SPEC §2.9).
     fill_and_send(browser, "echelonner", echeances="4", commentaire="Trésorerie tendue ce trimestre")
+    assert "Au plus 3 échéances sans l’accord d’un conseiller." in browser.find_element(By.ID, "avis").text
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#echeances tbody tr")) == 4
+    assert serious_violations(browser) == []
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     assert "Votre demande d’échéancier est transmise" in browser.find_element(By.ID, "confirmation").text
     kinds = {e["kind"]: e for e in portal.store.history("F-2026-0412")}
     assert kinds["plan_request"]["installments"] == "4" and kinds["plan_request"]["link_id"]
+    assert portal.store.invoice("F-2026-0412")[0].payment_plan is None
+
+
+def test_a_debtor_agrees_a_plan_within_the_limits_after_seeing_its_schedule_and_receives_it_in_writing(
+        portal, browser):
+    from pypdf import PdfReader
+    from selenium.webdriver.common.by import By
+
+    browser.get(emailed_link(portal))
+    fill_and_send(browser, "echelonner", echeances="3")
+    # 1 200 + 480 + 96 = 1 776 € in three monthly installments from 16 December 2026
+    rows = [r.text.replace("\u202f", " ") for r in browser.find_elements(By.CSS_SELECTOR, "#echeances tbody tr")]
+    assert rows == ["n° 1 16/12/2026 592,00 €", "n° 2 15/01/2027 592,00 €", "n° 3 14/02/2027 592,00 €"]
+    assert portal.store.invoice("F-2026-0412")[0].payment_plan is None  # shown, not yet agreed
+    assert serious_violations(browser) == []
+    click_and_wait(browser, browser.find_element(By.XPATH, "//button[text()='Accepter cet échéancier']"))
+
+    assert "Votre échéancier est accepté" in browser.find_element(By.ID, "confirmation").text
+    plans = {i: portal.store.invoice(i)[0].payment_plan for i in ("F-2026-0412", "F-2026-0420", "F-2026-0431")}
+    assert {i: p.total for i, p in plans.items()} == {"F-2026-0412": 1200, "F-2026-0420": 480, "F-2026-0431": 96}
+    agreed = [e for e in portal.store.history("F-2026-0412") if e["kind"] == "plan_agreed"]
+    assert agreed[0]["by"] == "portal_self_service"
+    (written,) = portal.agreements  # copied under out/echeanciers/ from the documents bucket
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(written).pages)
+    assert "Échéancier de paiement" in text and f"lien n° {agreed[0]['who']}" in text
+    assert "Total des échéances 1 776,00 €" in text.replace("\u202f", " ")
+    assert serious_violations(browser) == []
+    # … and by e-mail, the same document attached
+    from email import message_from_bytes, policy
+
+    from moto.ses.models import ses_backends
+
+    mails = [message_from_bytes(m.raw_data.encode() if isinstance(m.raw_data, str) else m.raw_data,
+                                policy=policy.default)
+             for m in ses_backends["123456789012"][portal.stack.region].sent_messages]
+    (mail,) = [m for m in mails if m["To"] == "compta@martin.example" and m["Subject"].startswith("Échéancier")]
+    (attached,) = [part for part in mail.iter_attachments()]
+    assert attached.get_filename() == "echeancier-2026-11-16.pdf"
+    assert attached.get_content() == written.read_bytes()
 
 
 def test_a_promise_beyond_the_rules_limit_is_refused_on_the_page(portal, browser):

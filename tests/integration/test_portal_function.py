@@ -84,6 +84,9 @@ def test_paying_through_the_fake_checkout_marks_the_invoice_paid_through_the_rea
     assert session["amount_total"] == 120000 and session["locale"] == "fr"
     kinds = [e["kind"] for e in store.history("F1")]
     assert "checkout_started" in kinds and "payment" in " ".join(kinds)
+    # The payment is known to come through the portal: the dashboard counts what the portal recovered.
+    assert [p.source for p in store.invoice("F1")[0].payments] == ["portal"]
+    assert [e.get("source") for e in store.history("F1") if e["kind"] == "payment"] == ["portal"]
 
 
 def test_the_portal_needs_no_more_than_its_role(stack, functions, portal, seeded, store):
@@ -94,7 +97,8 @@ def test_the_portal_needs_no_more_than_its_role(stack, functions, portal, seeded
         csrf = re.search(r'name="csrf" value="([^"]+)"', page["body"]).group(1)
         for action, fields in (("promesse", {"facture": "F1", "date": "2026-11-20"}),
                                ("contestation", {"facture": "F2", "motif": "amount", "commentaire": "trop"}),
-                               ("echeancier", {"facture": "F1", "echeances": "3"}),
+                               # F2 is contested by then: a plan on it is a request, with or without self-service
+                               ("echeancier", {"facture": "F2", "echeances": "3", "confirmer": "1"}),
                                ("payer", {"facture": "F1"})):
             body = urllib.parse.urlencode({"csrf": csrf, **fields}).encode()
             answer = portal.invoke(http_event("POST", f"{path}/{action}", {
@@ -147,3 +151,49 @@ def test_without_its_link_keys_the_e_mail_still_goes_out_without_a_link(stack, f
     text = mail.get_body(("plain",)).get_content()
 
     assert "F1" in text and "Régler en ligne" not in text and "paiement.example.fr" not in text
+
+
+SELF_SERVICE = """
+payment_plans:
+  self_service:
+    when:
+      customer.kind: business
+    max_installments: 3
+    max_days: 90
+    min_installment: 100
+"""
+
+
+def test_a_plan_agreed_in_self_service_is_written_and_sent_within_the_portal_s_role(stack, portal, seeded, store,
+                                                                                     tmp_path):
+    import shutil
+
+    from relance.local.runner import LocalFunctions
+
+    from ..conftest import SAMPLE_RULES
+
+    shutil.copytree(SAMPLE_RULES, tmp_path / "rules")
+    main = tmp_path / "rules" / "relance.yaml"
+    if "\npayment_plans:" not in main.read_text(encoding="utf-8"):
+        main.write_text(main.read_text(encoding="utf-8") + SELF_SERVICE, encoding="utf-8")
+    functions = LocalFunctions(stack, tmp_path / "rules", portal.env)
+    portal.attach(functions)
+    link = emailed_link(stack, functions, portal)
+    path = link.removeprefix(portal.url)
+    with recorded_calls() as calls:
+        page = portal.invoke(http_event("GET", path, {}))
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page["body"]).group(1)
+        form = {"content-type": "application/x-www-form-urlencoded"}
+        fields = [("csrf", csrf), ("facture", "F1"), ("echeances", "3")]
+        shown = portal.invoke(http_event("POST", f"{path}/echeancier", form, urllib.parse.urlencode(fields).encode()))
+        assert shown["statusCode"] == 200 and "Accepter cet échéancier" in shown["body"]
+        confirmed = portal.invoke(http_event("POST", f"{path}/echeancier", form, urllib.parse.urlencode(
+            [*fields, ("confirmer", "1")]).encode()))
+    requests = dynamodb_requests(calls, stack.physical["DataTable"])
+
+    assert confirmed["statusCode"] == 303 and "fait=echeancier-accepte" in confirmed["headers"]["Location"]
+    assert refused("PortalFunction", requests) == []
+    written = [params["Key"] for service, operation, params in calls if (service, operation) == ("s3", "PutObject")]
+    assert len(written) == 1 and written[0].startswith("plans/C1/echeancier-2026-11-02-")
+    assert [i.amount for i in store.invoice("F1")[0].payment_plan.installments] == [Decimal("400.00")] * 3
+    assert [e["kind"] for e in store.history("F1")][-2:] == ["plan_agreed", "plan_agreement_sent"]

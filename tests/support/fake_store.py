@@ -391,7 +391,7 @@ class FakeStore:
                 self._overpaid[invoice.id] = effect.overpaid
             self._invoices[invoice.id] = (replace(
                 invoice, amount_due=effect.amount_due, status=effect.status, paid_on=effect.paid_on,
-                payments=(*invoice.payments, Payment(on, signed))), version + 1)
+                payments=(*invoice.payments, Payment(on, signed, (details or {}).get("source", "")))), version + 1)
             self._event(invoice.id, {"kind": kind, "date": on.isoformat(), "amount": str(applied),
                                      "currency": currency, "provider": provider, "provider_id": event_id,
                                      "outcome": effect.outcome, "charge": charge,

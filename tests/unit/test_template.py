@@ -339,8 +339,9 @@ def test_functions_get_only_the_dynamodb_actions_their_code_calls(template, tran
 
 # -- the PDF libraries go only to the functions that draw PDFs, without Pillow -----------------------------------
 
-# The digest attaches the PDF of a letter awaiting the account manager's approval (app.approval_digest).
-PDF_FUNCTIONS = {"LetterFunction", "LitigationFunction", "DigestFunction"}
+# The digest attaches the PDF of a letter awaiting the account manager's approval (app.approval_digest); the
+# portal writes the agreement of a payment plan a debtor agrees in self-service (SPEC §2.9).
+PDF_FUNCTIONS = {"LetterFunction", "LitigationFunction", "DigestFunction", "PortalFunction"}
 
 
 def _requirement_names(path: Path) -> set[str]:
@@ -373,7 +374,8 @@ def test_only_the_functions_that_draw_pdfs_get_the_pdf_layer(template, transform
 
 # -- Babel goes only to the functions that write messages, its locale data pruned to the templates' languages ------
 
-RENDER_FUNCTIONS = {"EmailFunction", "LetterFunction", "PhoneFunction", "DigestFunction", "LitigationFunction"}
+RENDER_FUNCTIONS = {"EmailFunction", "LetterFunction", "PhoneFunction", "DigestFunction", "LitigationFunction",
+                    "PortalFunction"}  # the portal: the English payment plan agreement
 
 
 def test_only_the_functions_that_write_messages_get_babel(template):

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from ..domain.conditions import CustomerStats, Facts
 from ..domain.model import Customer, Invoice, disputed_on
+from ..domain.plans import AGREED_BY_PORTAL, Installment, PaymentPlan, self_service_problem
 from ..domain.policy import Rules
 from ..domain.portal import (
     POSTAL,
@@ -28,6 +30,7 @@ from ..domain.portal import (
     check_dispute,
     check_plan_request,
     check_promise,
+    even_installments,
     transfer_for,
 )
 from ..ports import (
@@ -197,22 +200,77 @@ def own_invoices(store: PortalStore, access: Access, ids: Sequence[str]) -> list
 
 @dataclass(frozen=True, slots=True)
 class Done:
-    """What an action did: ``problem`` (French) when refused, else the invoices it concerned."""
+    """What an action did: ``problem`` (French) when refused, else the invoices it concerned. ``outcome``: which
+    of its results the page announces (a plan accepted at once, or a request for a person)."""
 
     invoices: tuple[str, ...] = ()
     problem: str = ""
+    outcome: str = ""
+
+
+# The schedule the portal proposes: monthly installments, the first a month after the day the debtor agrees.
+PLAN_EVERY_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class PlanProposal:
+    """The schedule a debtor's choice gives (SPEC §2.9 self-service): ``plan`` is what they pay on each date,
+    all chosen invoices together; ``per_invoice`` the plan each invoice carries (each sums to its amount due).
+    ``problem`` (French): why a person must agree it instead — empty when it is accepted at once."""
+
+    invoices: tuple[Invoice, ...]
+    plan: PaymentPlan
+    per_invoice: tuple[tuple[Invoice, PaymentPlan], ...]
+    problem: str = ""
+
+    @property
+    def accepted_at_once(self) -> bool:
+        return not self.problem
+
+
+def propose_plan(rules: Rules, customer: Customer, invoices: Sequence[Invoice], others: Sequence[Invoice],
+                 count: int, today: date) -> PlanProposal:
+    """``count`` monthly installments for ``invoices``, checked against the rules' self-service limits.
+
+    ``others``: the customer's open invoices (for the conditions' open balance and overdue count)."""
+    first = today + timedelta(days=PLAN_EVERY_DAYS)
+    per_invoice = tuple((i, PaymentPlan(today, tuple(even_installments(i.amount_due, count, first,
+                                                                       every_days=PLAN_EVERY_DAYS))))
+                        for i in invoices)
+    dates = [first + timedelta(days=PLAN_EVERY_DAYS * k) for k in range(count)]
+    combined = PaymentPlan(today, tuple(
+        Installment(day, sum((p.installments[k].amount for _, p in per_invoice), Decimal(0)))
+        for k, day in enumerate(dates)))
+    service = rules.payment_plans.self_service
+    problem = ""
+    if service is None:
+        problem = "Un conseiller étudie chaque demande d’échéancier."
+    elif any(i.status != "open" or i.payment_plan is not None for i in invoices):
+        problem = "L’une de ces factures ne peut pas être échelonnée en ligne : un conseiller étudie votre demande."
+    else:
+        stats = CustomerStats(sum((i.amount_due for i in others), Decimal(0)),
+                              sum(1 for i in others if i.due_date < today))
+        if service.when is not None and not all(service.when(Facts(i, customer, today, stats)) for i in invoices):
+            problem = "Ces factures ne peuvent pas être échelonnées en ligne : un conseiller étudie votre demande."
+        else:
+            problem = self_service_problem(service, combined) or ""
+    return PlanProposal(tuple(invoices), combined, per_invoice, problem)
 
 
 class Portal:
     """The debtor's actions, with the outside world passed in."""
 
     def __init__(self, *, store: PortalStore, rules: Rules, today: Callable[[], date], now: Callable[[], datetime],
-                 notify: Callable[[Customer, str, str], None] | None = None) -> None:
+                 notify: Callable[[Customer, str, str], None] | None = None,
+                 agreement: Callable[[Customer, Sequence[Invoice], PaymentPlan, str], str] | None = None) -> None:
+        """``agreement(customer, invoices, plan, link_id)``: the written échéancier of a plan accepted at once
+        (``app.plan_agreement``); it answers what became of it, in French, for the account manager."""
         self.store = store
         self.rules = rules
         self.today = today
         self.now = now
         self.notify = notify or (lambda customer, subject, text: None)
+        self.agreement = agreement
 
     def _event(self, access: Access, invoices: Sequence[str], kind: str, **details: str) -> None:
         at = self.now().astimezone(UTC).isoformat(timespec="seconds")
@@ -276,20 +334,77 @@ class Portal:
                        f"{(until + timedelta(days=1)).strftime('%d/%m/%Y')}.")
         return Done(tuple(done)) if done else Done(problem="Ces factures ne peuvent plus être contestées en ligne.")
 
-    def request_plan(self, access: Access, ids: Sequence[str], installments: int | None, comment: str) -> Done:
+    def proposal(self, access: Access, ids: Sequence[str], installments: int | None,
+                 comment: str = "") -> PlanProposal | Done:
+        """The schedule the debtor's choice gives, to show before they confirm; or the problem with the choice."""
         chosen = own_invoices(self.store, access, ids)
         if not chosen:
             return Done(problem="Choisissez au moins une facture.")
         verdict: Choice = check_plan_request(installments, comment)
         if not verdict.ok:
             return Done(problem=verdict.problem)
+        assert installments is not None
+        customer = self.store.customer(access.customer_id)
+        if customer is None:
+            return Done(problem="Choisissez au moins une facture.")
+        others = [i for i in self.store.customer_open_invoices(access.customer_id) if i.amount_due > 0]
+        return propose_plan(self.rules, customer, chosen, others, installments, self.today())
+
+    def request_plan(self, access: Access, ids: Sequence[str], installments: int | None, comment: str) -> Done:
+        """The debtor confirms the schedule: inside the rules' self-service limits it is agreed at once (the plan on
+        each invoice, the written échéancier sent, the account manager told); outside, a request for a person."""
+        proposed = self.proposal(access, ids, installments, comment)
+        if isinstance(proposed, Done):
+            return proposed
+        if proposed.accepted_at_once:
+            agreed = self._agree(access, proposed, comment)
+            if agreed is not None:
+                return agreed
+        chosen = proposed.invoices
         total = sum((i.amount_due for i in chosen), Decimal(0))
         self._event(access, [i.id for i in chosen], "plan_request", installments=str(installments),
                     comment=comment[:2000], amount=f"{total:.2f}", status="for_review")
         self._tell(access, "Demande d’échéancier",
                    f"Le client demande à régler {', '.join(i.id for i in chosen)} ({total:.2f} €) en "
                    f"{installments} échéances.\n\nSon commentaire :\n{comment}\n\nÀ vous de lui répondre.")
-        return Done(tuple(i.id for i in chosen))
+        return Done(tuple(i.id for i in chosen), outcome="request")
+
+    def _agree(self, access: Access, proposed: PlanProposal, comment: str) -> Done | None:
+        """Agree each invoice's plan (``app.plans.agree_plan``); ``None`` when none could be (it becomes a
+        request). An invoice that changed meanwhile is left out, and the account manager hears of it."""
+        from .manual import UnknownInvoice, UnusableInvoice
+        from .plans import PlanRefused, agree_plan
+
+        at = self.now()
+        agreed: list[tuple[Invoice, PaymentPlan]] = []
+        refused: list[str] = []
+        for invoice, plan in proposed.per_invoice:
+            try:
+                agree_plan(self.store, invoice.id, plan, AGREED_BY_PORTAL, at, who=access.link_id)
+            except (PlanRefused, UnknownInvoice, UnusableInvoice) as err:
+                refused.append(f"{invoice.id} : {err}")
+                continue
+            agreed.append((invoice, plan))
+        if not agreed:
+            return None
+        invoices = [i for i, _ in agreed]
+        plan = proposed.plan if len(agreed) == len(proposed.per_invoice) else _combined(agreed)
+        customer = self.store.customer(access.customer_id)
+        written = ""
+        if customer is not None and self.agreement is not None:
+            written = self.agreement(customer, invoices, plan, access.link_id)
+        schedule = "\n".join(f"- {i.due_date.strftime('%d/%m/%Y')} : {i.amount:.2f} €" for i in plan.installments)
+        text = (f"Le client a choisi sur son espace client (lien {access.link_id}) de régler "
+                f"{', '.join(i.id for i in invoices)} ({plan.total:.2f} €) en {len(plan.installments)} échéances, "
+                f"dans les limites de l’échéancier en libre-service : il est accepté.\n\n{schedule}\n")
+        if written:
+            text += f"\n{written}\n"
+        if refused:
+            text += "\nNon compris (à examiner) :\n" + "\n".join(f"- {r}" for r in refused) + "\n"
+        if comment:
+            text += f"\nSon commentaire :\n{comment}\n"
+        self._tell(access, "Échéancier accepté en ligne", text)
+        return Done(tuple(i.id for i in invoices), outcome="agreed")
 
     def start_payment(self, access: Access, invoice_ids: Sequence[str], checkout: CheckoutProvider, *,
                       return_url: str) -> CheckoutSession | Done:
@@ -335,6 +450,14 @@ class Portal:
         customer = self.store.customer(access.customer_id)
         if customer is not None:
             self.notify(customer, subject, text)
+
+
+def _combined(plans: Sequence[tuple[Invoice, PaymentPlan]]) -> PaymentPlan:
+    """What the debtor pays on each date, the invoices' plans (same dates) added up."""
+    first = plans[0][1]
+    return PaymentPlan(first.agreed_on, tuple(
+        Installment(i.due_date, sum((p.installments[k].amount for _, p in plans), Decimal(0)))
+        for k, i in enumerate(first.installments)))
 
 
 def manager_notifier(sender: EmailSender, *, company_email: str, company_name: str,

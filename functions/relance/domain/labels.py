@@ -30,6 +30,7 @@ CHANNEL_TITLES: Mapping[str, str] = MappingProxyType({
     Channel.EMAIL: "E-mail", Channel.LETTER: "Courrier simple", Channel.REGISTERED_LETTER: "Recommandé AR",
     Channel.PHONE: "Téléphone", Channel.LITIGATION: "Contentieux", "people": "Saisie interne",
     PLAN_CHANNEL: "Échéancier",
+    "portal": "Espace client",
 })
 # « relancé par e-mail et par courrier » (the requête's account of the amicable reminders).
 CHANNEL_WAYS: Mapping[str, str] = MappingProxyType({
@@ -126,6 +127,8 @@ EVENT_LABELS: Mapping[str, str] = MappingProxyType({
     EventKind.APPROVED: "Envoi approuvé",
     EventKind.HELD: "Envoi retenu",
     EventKind.APPROVAL_TIMEOUT: "Délai d’approbation écoulé sans réponse",
+    EventKind.PLAN_AGREEMENT_SENT: "Échéancier écrit adressé au débiteur",
+    EventKind.PLAN_AGREEMENT_KEPT: "Échéancier écrit conservé, non adressé au débiteur",
     EventKind.INVOICE_ISSUED: "Facture émise",
     EventKind.INVOICE_DUE: "Échéance de la facture",
 })
@@ -218,3 +221,20 @@ def for_templates() -> Mapping[str, Mapping[str, str]]:
     return MappingProxyType({"channels": CHANNEL_LABELS, "channel_titles": CHANNEL_TITLES,
                              "channel_ways": CHANNEL_WAYS, "sent": SENT_LABELS, "delivered": DELIVERED_LABELS,
                              "events": EVENT_LABELS, "refusals": REFUSAL_LABELS})
+
+
+# -- the dashboard's payment plans and portal ----------------------------------------------------------------
+
+# The report's section on payment plans (SPEC §2.9) and what the debtor portal recovered: the HTML page and the
+# CSV name each figure with these words; ``{days}`` is the window's length.
+PLAN_SECTION = "Échéanciers et espace client"
+PLAN_FIGURES: Mapping[str, str] = MappingProxyType({
+    "agreed": "Échéanciers convenus",
+    "agreed_amount": "Montant des échéanciers convenus",
+    "running": "Échéanciers en cours",
+    "kept": "Échéanciers respectés",
+    "broken": "Échéanciers rompus (déchéance du terme)",
+    "kept_share": "Part des échéanciers terminés qui ont été respectés",
+    "portal_recovered": "Recouvré par paiement en ligne depuis l’espace client sur {days} jours",
+    "portal_payments": "Paiements en ligne depuis l’espace client sur {days} jours",
+})

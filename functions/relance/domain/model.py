@@ -71,6 +71,7 @@ class Customer:
 class Payment:
     date: date
     amount: Decimal
+    source: str = ""  # "portal": paid through the debtor portal's Stripe Checkout (the dashboard counts it)
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,9 @@ class EventKind(StrEnum):
     APPROVED = "approved"  # a person approved it (``by``), it goes out on the next run
     HELD = "held"  # a person held it (``by``): it does not go out, the invoice is paused
     APPROVAL_TIMEOUT = "approval_timeout"  # no answer in time: the step's ``then`` (send or hold) applied
+    # the written payment plan agreement (app.plan_agreement): e-mailed to the debtor, or only kept
+    PLAN_AGREEMENT_SENT = "plan_agreement_sent"
+    PLAN_AGREEMENT_KEPT = "plan_agreement_kept"
     # not stored: the dossier's chronology adds them from the invoices themselves
     INVOICE_ISSUED = "invoice_issued"
     INVOICE_DUE = "invoice_due"

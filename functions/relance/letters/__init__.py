@@ -85,3 +85,39 @@ class LetterDocument:
     others: tuple[LetterLine, ...] = ()
     portal_link: str = ""  # the debtor's short portal link: printed with its QR code under the transfer details
     language: str = "fr"  # the language the body was written in: the PDF's own words follow it
+
+
+@dataclass(frozen=True, slots=True)
+class PlanAgreement:
+    """The written payment plan agreement (« échéancier », SPEC §2.9): everything its PDF states, from the data.
+
+    ``installments`` are ``(due date, amount)`` pairs that sum to the balance of ``invoices`` to the cent (the
+    layout refuses them otherwise). ``how``: ``"portal"`` (the debtor chose it on their portal, through the link
+    ``link_id``, and it was accepted at once) or ``"staff"`` (agreed with a person, ``agreed_by`` when known)."""
+
+    creditor: Sender
+    debtor_name: str
+    debtor_address: Address
+    invoices: tuple[LetterLine, ...]
+    installments: tuple[tuple[date, Decimal], ...]
+    agreed_on: date
+    how: str = "staff"
+    link_id: str = ""
+    agreed_by: str = ""
+    debtor_kind: str = "business"
+    debtor_legal_form: str = ""
+    debtor_siren: str = ""
+    language: str = "fr"
+    grace_days: int = 3
+    broken_after_days: int = 8
+    interest_waived: bool = False  # the agreement says interest stops; by default it keeps running (SPEC §2.9)
+    free_of_charge: bool = False  # a self-service plan always is
+    payment_reference: str = ""  # what the debtor quotes on each transfer
+
+    @property
+    def on(self) -> date:
+        return self.agreed_on
+
+    @property
+    def balance(self) -> Decimal:
+        return sum((line.amount_due for line in self.invoices), Decimal(0))

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
 from fpdf import FPDF
 from fpdf.enums import Align, TableBordersLayout, XPos, YPos
@@ -225,7 +225,7 @@ def _context(f: DossierFacts) -> dict[str, Any]:
         "payments": [SimpleNamespace(day=day_text(e.day), label=label(e), amount=e.amount) for e in events
                      if e.kind in PAYMENT_KINDS and e.amount is not None],
         "timeline": [SimpleNamespace(day=day_text(e.day), text=event_text(e), channel=channel_label(e.channel),
-                                     references=references(e, several)) for e in timeline(f.invoices, events)],
+                                     references=references(e, several)) for e in timeline(f.invoices, events, f.on)],
         "case_line": f"{c.name} c/ {f.debtor_name} – annexe à la requête en injonction de payer",
         "small_claims": f.debtor_kind == "consumer" and f.small_claims_eligible,
         **_imputation(f, sums),
@@ -248,18 +248,33 @@ def _imputation(f: DossierFacts, sums: _Sums) -> dict[str, Any]:
 HEADER_BOTTOM = TOP + 12.0
 
 
+class Parties(Protocol):
+    """What the house style's header and footer name: the dossier's facts, or the payment plan agreement's."""
+
+    @property
+    def creditor(self) -> Sender: ...
+    @property
+    def debtor_name(self) -> str: ...
+    @property
+    def on(self) -> date: ...
+
+
 class _DossierPdf(FPDF):
     """A4 in the letter's style: the creditor's letterhead on top, the case and « Page n/N » at the foot."""
 
-    def __init__(self, f: DossierFacts, title: str, short: str, numbered: int | None = None) -> None:
+    versus = " c/ "  # « Atelier Bois & Fils c/ Dupont Rénovation »: the parties as a case names them
+    lang = "fr-FR"
+
+    def __init__(self, f: Parties, title: str, short: str, numbered: int | None = None) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.facts = f
         self.short = short
         self.numbered = numbered  # the request's own page count, when an unnumbered note follows it
         self.note_page = ""  # the footer of a page outside the request's numbering
         self.set_margins(MARGIN, HEADER_BOTTOM + 4, MARGIN)
-        self.nnbsp = set_up_document(self, title=f"{title} – {f.creditor.name} c/ {f.debtor_name}",
+        self.nnbsp = set_up_document(self, title=f"{title} – {f.creditor.name}{self.versus}{f.debtor_name}",
                                      author=f.creditor.name, on=f.on)
+        self.set_lang(self.lang)
 
     def t(self, text: str) -> str:
         return text.replace(NNBSP, self.nnbsp)
@@ -294,7 +309,7 @@ class _DossierPdf(FPDF):
         if self.note_page:
             self.cell(CONTENT_W, 4, self.t(self.note_page), align=Align.L)
         else:
-            case = f"{self.short} – {self.facts.creditor.name} c/ {self.facts.debtor_name}"
+            case = f"{self.short} – {self.facts.creditor.name}{self.versus}{self.facts.debtor_name}"
             self.cell(CONTENT_W - 22, 4, self.t(fit_text(self, case, CONTENT_W - 22)), align=Align.L)
             total = str(self.numbered) if self.numbered is not None else "{nb}"
             self.cell(22, 4, f"Page {self.page_no()}/{total}", align=Align.R)
@@ -404,12 +419,12 @@ def _size(block: Block, default: float) -> float:
     return _SIZES[value] if value in _SIZES else (float(value) if value else default)
 
 
-def _lay_out(f: DossierFacts, blocks: Sequence[Block], numbered: int | None = None,
-             count_only: bool = False) -> _DossierPdf:
-    """The blocks a template wrote, laid out in the house style."""
+def _lay_out(f: Parties, blocks: Sequence[Block], numbered: int | None = None,
+             count_only: bool = False, style: type[_DossierPdf] | None = None) -> _DossierPdf:
+    """The blocks a template wrote, laid out in the house style (``style``: a variant of its header and footer)."""
     document = next(b for b in blocks if b.kind == "document")
     title, short = document.each
-    pdf = _DossierPdf(f, title, short, numbered=numbered)
+    pdf = (style or _DossierPdf)(f, title, short, numbered=numbered)
     pdf.add_page()
     for block in blocks:
         if block.kind == "notepage" and count_only:

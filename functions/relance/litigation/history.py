@@ -7,11 +7,12 @@ reaches what the court reads.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..domain.fmt import money, shortdate
@@ -34,6 +35,12 @@ class Event:
     amount: Decimal | None
     note: str
     invoices: tuple[str, ...]
+    # A payment plan's agreement (``plan_agreed``): its installments, who agreed it, through which portal link;
+    # the installment an event of the plan is about (``installment``, 1-based), when it is one.
+    plan: tuple[tuple[date, Decimal], ...] = ()
+    by: str = ""
+    link_id: str = ""
+    installment: int | None = None
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> Event:
@@ -54,10 +61,48 @@ class Event:
             except ArithmeticError:
                 amount = None
         invoice = text("invoice")
+        by = text("by")
+        channel = "portal" if text("kind") == PLAN_AGREED and by.startswith("portal") else text("channel")
         note = "" if text("note") in MACHINE_NOTES else text("note")
-        return cls(day, text("kind"), text("channel"), text("step"), text("provider_id"),
+        return cls(day, text("kind"), channel, text("step"), text("provider_id"),
                    text("tracking_number"), text("message_key"), amount, note or said(text("reason")),
-                   (invoice,) if invoice else ())
+                   (invoice,) if invoice else (), plan=_installments(raw.get("plan")), by=text("by"),
+                   link_id=text("link_id") or (text("who") if text("by").startswith("portal") else ""),
+                   installment=plan_installment(text("step")))
+
+
+def _installments(plan: Any) -> tuple[tuple[date, Decimal], ...]:
+    """The installments of a ``plan_agreed`` event's plan (``{"agreed_on", "installments": [{"due_date",
+    "amount"}]}``, as a mapping or its JSON); none when it cannot be read — the event is still told."""
+    if isinstance(plan, str):
+        try:
+            plan = json.loads(plan)
+        except ValueError:
+            return ()
+    rows = plan.get("installments") if isinstance(plan, Mapping) else None
+    if not isinstance(rows, list):
+        return ()
+    out = []
+    for row in rows:
+        try:
+            out.append((date.fromisoformat(str(row["due_date"])[:10]), Decimal(str(row["amount"]))))
+        except (KeyError, TypeError, ValueError, InvalidOperation):
+            return ()
+    return tuple(out)
+
+
+# A payment plan's own steps (SPEC §2.9): the reminder of installment k, its default notice, the plan broken.
+PLAN_AGREED = "plan_agreed"
+PLAN_BROKEN = "plan_broken"
+_PLAN_STEP = re.compile(r"(?:installment|plan_default)_(\d{1,3})")
+# Told from the payments against the plan, not stored: the chronology adds them (like an invoice's due date).
+INSTALLMENT_PAID = "installment_paid"
+INSTALLMENT_MISSED = "installment_missed"
+
+
+def plan_installment(step: str) -> int | None:
+    found = _PLAN_STEP.fullmatch(step)
+    return int(found.group(1)) if found else None
 
 
 # What relance's retries once wrote as a note, in English, before ``recorded_after`` (domain.terms.RecordedAfter)
@@ -75,7 +120,7 @@ CODE = re.compile(r"[a-z0-9_, ]*_[a-z0-9_, ]*")
 
 # Internal steps of relance's own work, not facts between the parties: never in what the court reads.
 INTERNAL_KINDS = ("action_planned", "litigation_parked", "litigation_refused", "not_eligible", "action_cancelled",
-                  "approval_requested")
+                  "approval_requested", "plan_agreement_kept")
 
 
 def events_of(chronology: Iterable[dict[str, Any]]) -> list[Event]:
@@ -92,8 +137,11 @@ class Notice:
 
 
 def formal_notice(events: Sequence[Event]) -> Notice | None:
-    """The latest registered letter sent, with its delivery, AR and return as the postal provider reported them."""
-    sent = [e for e in events if e.kind == "sent" and e.channel == "registered_letter" and e.day is not None]
+    """The latest registered letter sent, with its delivery, AR and return as the postal provider reported them.
+
+    A payment plan's default notice (``plan_default_<k>``) is not it: it demands one installment, not the debt."""
+    sent = [e for e in events if e.kind == "sent" and e.channel == "registered_letter" and e.day is not None
+            and not e.step.startswith("plan_default_")]
     if not sent:
         return None
     notice = max(sent, key=lambda e: e.day or date.min)
@@ -122,8 +170,43 @@ CALL_KINDS = ("call_task", "call", "call_done", "call_made")
 CALLS_MADE = ("call", "call_done", "call_made", "call_no_answer")
 
 
+def plan_label(e: Event) -> str | None:
+    """A payment plan's facts in words: the agreement, each installment's reminder, paid or missed, the default
+    notice and the déchéance du terme; ``None`` for any other event."""
+    k = f"{NO}{e.installment}" if e.installment is not None else ""
+    if e.kind == PLAN_AGREED:
+        how = {"portal_self_service": "choisi par le débiteur sur son espace client et accepté en ligne",
+               "portal": "choisi par le débiteur sur son espace client et accepté en ligne",
+               "staff": "convenu avec le débiteur"}.get(e.by, "convenu")
+        if e.plan:
+            total = sum((amount for _, amount in e.plan), Decimal(0))
+            count = len(e.plan)
+            terms = (f" : {money(total)} en {count} échéance{'s' if count > 1 else ''}, du "
+                     f"{shortdate(e.plan[0][0])} au {shortdate(e.plan[-1][0])}")
+        else:
+            terms = ""
+        link = f" (lien {NO}{e.link_id})" if e.link_id and e.by.startswith("portal") else ""
+        return f"Échéancier {how}{link}{terms}"
+    if e.kind == INSTALLMENT_PAID:
+        return f"Échéance {k} de l’échéancier réglée ({money(e.amount or 0)})"
+    if e.kind == INSTALLMENT_MISSED:
+        due = f" du {shortdate(e.day - timedelta(days=1))}" if e.day is not None else ""
+        return f"Échéance {k}{due} de l’échéancier non réglée à sa date ({money(e.amount or 0)})"
+    if e.kind == PLAN_BROKEN or e.step == PLAN_BROKEN:
+        return "Déchéance du terme : échéancier rompu, le solde restant dû devient exigible"
+    if e.kind == "sent" and e.step.startswith("installment_") and e.installment is not None:
+        return f"Rappel de l’échéance {k} de l’échéancier envoyé{' par e-mail' if e.channel == 'email' else ''}"
+    if e.kind == "sent" and e.step.startswith("plan_default_") and e.installment is not None:
+        return (f"Mise en demeure de régler l’échéance {k} de l’échéancier, sous peine de déchéance du terme, "
+                "envoyée en recommandé AR")
+    return None
+
+
 def label(e: Event) -> str:
     invoice = ", ".join(e.invoices)
+    told = plan_label(e)
+    if told is not None:
+        return told
     if e.kind == "invoice_issued":
         return f"Facture {NO}{invoice} émise : {money(e.amount or 0)} TTC"
     if e.kind == "invoice_due":
@@ -162,17 +245,51 @@ def references(e: Event, several_invoices: bool) -> str:
 
 # Within one day, the order things happen in (sent, then delivered, then the AR); others keep the history's order.
 SAME_DAY_ORDER = {"invoice_issued": 0, "invoice_due": 1, "action_planned": 2, "approved": 2, "approval_timeout": 2,
-                  "sent": 3, "delivered": 5, "ar_signed": 6, "returned": 6}
+                  "sent": 3, "delivered": 5, "ar_signed": 6, "returned": 6, INSTALLMENT_PAID: 7}
 
 
-def timeline(invoices: Sequence[LetterLine], events: Sequence[Event]) -> list[Event]:
-    """The history by date, each invoice's issue and due date included.
+def plan_adherence(events: Sequence[Event], on: date | None = None) -> list[Event]:
+    """Each installment of each invoice's plan, paid or missed, from the payments in the history (SPEC §2.9):
+    installment k is paid on the day the payments dated after the agreement add up to the first k amounts;
+    missed when its due date passed (before ``on``) with it unpaid. The latest agreement of an invoice counts."""
+    out: list[Event] = []
+    agreements = {}
+    for e in events:
+        if e.kind == PLAN_AGREED and e.plan and e.day is not None and len(e.invoices) == 1:
+            agreements[e.invoices[0]] = e  # in the history's order: a later agreement replaces an earlier one
+    for invoice, agreed in agreements.items():
+        assert agreed.day is not None
+        payments = sorted((e.day, -(e.amount or 0) if e.kind == "refund" else (e.amount or 0)) for e in events
+                          if e.kind in PAYMENT_KINDS and e.kind != "payment_unmatched" and e.day is not None
+                          and e.day > agreed.day and invoice in e.invoices and e.amount is not None)
+        owed = Decimal(0)
+        for k, (due, amount) in enumerate(agreed.plan, start=1):
+            owed += amount
+            paid, running = None, Decimal(0)
+            for day, value in payments:
+                running += value
+                if running >= owed:
+                    paid = day
+                    break
+            if paid is not None:
+                out.append(Event(paid, INSTALLMENT_PAID, "", "", "", "", "", amount, "", (invoice,),
+                                 installment=k))
+            if (paid is None or paid > due) and (on is None or due < on):
+                out.append(Event(due + timedelta(days=1), INSTALLMENT_MISSED, "", "", "", "", "", amount, "",
+                                 (invoice,), installment=k))
+    return out
+
+
+def timeline(invoices: Sequence[LetterLine], events: Sequence[Event],
+             on: date | None = None) -> list[Event]:
+    """The history by date, each invoice's issue and due date included, and a payment plan's installments paid
+    or missed (:func:`plan_adherence`).
 
     One message about several invoices is one event per invoice in the history: shown once, with its
     invoices. A planned action shows only when nothing records it as carried out.
     """
     several = len(invoices) > 1
-    synthetic = []
+    synthetic = plan_adherence(events, on)
     for line in invoices:
         synthetic.append(Event(line.issue_date, "invoice_issued", "", "", "", "", "", line.amount, "",
                                 (line.invoice,)))
@@ -182,14 +299,14 @@ def timeline(invoices: Sequence[LetterLine], events: Sequence[Event]) -> list[Ev
     for e in (*synthetic, *events):
         if e.kind in INTERNAL_KINDS:
             continue
-        key = (e.day, e.kind, e.channel, e.step, e.provider_id, e.tracking, e.message_key, e.amount, e.note)
+        key = (e.day, e.kind, e.channel, e.step, e.provider_id, e.tracking, e.message_key, e.amount, e.note,
+               e.installment, e.plan)
         if e.kind.startswith("invoice_") or not several:
             key = (*key, e.invoices)
         if key in merged:
             before = merged[key]
             invoices = tuple(dict.fromkeys((*before.invoices, *e.invoices)))
-            merged[key] = Event(before.day, before.kind, before.channel, before.step, before.provider_id,
-                                 before.tracking, before.message_key, before.amount, before.note, invoices)
+            merged[key] = replace(before, invoices=invoices)
         else:
             merged[key] = e
     return sorted(merged.values(), key=lambda e: (e.day is None, e.day or date.min, SAME_DAY_ORDER.get(e.kind, 4)))

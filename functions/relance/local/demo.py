@@ -378,7 +378,7 @@ def run_day(stack: LocalStack, functions: LocalFunctions, day: date, outputs: Ou
     return result
 
 
-DEMO_FOLDERS = ("emails", "courriers", "appels", "dossiers", "imports")  # under out/, the demo's own
+DEMO_FOLDERS = ("emails", "courriers", "appels", "dossiers", "imports", "echeanciers")  # under out/, the demo's own
 HISTORIES = "historique.json"  # under out/: what the store holds of each invoice at the end of the run
 
 
@@ -429,7 +429,8 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
             local_portal = None
             env = dict(function_env or {})
             if portal is not None and portal_server is not None:
-                local_portal = cleanup.enter_context(portal_server(stack, port=portal_port, today=end.isoformat()))
+                local_portal = cleanup.enter_context(portal_server(stack, port=portal_port, today=end.isoformat(),
+                                                                   out_dir=out_dir))
                 env.update(local_portal.env)
             functions = LocalFunctions(stack, rules_dir, env)
             if local_portal is not None:

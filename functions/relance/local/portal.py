@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from ..signing import sign
@@ -49,10 +50,12 @@ class LocalPortal:
     ``portal.env`` is what every function needs to make and serve links; ``portal.attach(functions)`` then
     serves through those functions."""
 
-    def __init__(self, stack: LocalStack, *, port: int = 0, today: str = "") -> None:
+    def __init__(self, stack: LocalStack, *, port: int = 0, today: str = "", out_dir: Path | None = None) -> None:
         self.stack = stack
         self.port = port
         self.today = today  # RELANCE_TODAY for the portal's pages ("" : the real day)
+        self.out_dir = out_dir  # where the written agreements of plans agreed on the pages are copied (échéanciers/)
+        self.agreements: list[Path] = []
         self.functions: LocalFunctions | None = None
         self.lock = threading.RLock()
         self.webhook_answers: list[dict[str, Any]] = []
@@ -130,6 +133,21 @@ class LocalPortal:
         request.end_headers()
         if method != "HEAD":
             request.wfile.write(data)
+        if method == "POST":
+            self._keep_agreements()
+
+    def _keep_agreements(self) -> None:
+        """The written agreements the portal kept in the documents bucket, as files under ``out/echeanciers/``."""
+        if self.out_dir is None:
+            return
+        s3 = self.stack.client("s3")
+        bucket = self.stack.physical["DocumentsBucket"]
+        for obj in s3.list_objects_v2(Bucket=bucket, Prefix="plans/").get("Contents", []):
+            path = self.out_dir / "echeanciers" / obj["Key"].removeprefix("plans/").replace("/", "_")
+            if path not in self.agreements:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+                self.agreements.append(path)
 
     def _webhook(self, event: dict[str, Any]) -> None:
         """The fake's completed session, signed as Stripe signs it, to the real webhook function."""

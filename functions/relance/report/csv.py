@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from ..csvsafe import french_csv, neutralise
 from ..domain.fmt import cents
+from ..domain.labels import PLAN_FIGURES, PLAN_SECTION
 from .kpis import Kpis
 
 HEADER = ("section", "indicateur", "valeur", "unité")
@@ -24,6 +25,8 @@ STAGES = "Encours par étape"
 DEBTORS = "Principaux débiteurs"
 EFFECT = "Efficacité des relances"
 TONES = "Efficacité par ton"
+PLANS = PLAN_SECTION
+PAYMENTS = "paiements"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,16 @@ def figures(kpis: Kpis) -> tuple[Figure, ...]:
     add(SUMMARY, f"Factures tombées en retard sur {rec.window_days} jours", number_cell(rec.count), INVOICES)
     if kpis.other_currency_count:
         add(SUMMARY, "Factures hors euros non comptées", number_cell(kpis.other_currency_count), INVOICES)
+    plans = kpis.plans
+    names = {key: label.format(days=plans.window_days) for key, label in PLAN_FIGURES.items()}
+    add(PLANS, names["agreed"], number_cell(plans.agreed), INVOICES)
+    add(PLANS, names["agreed_amount"], money_cell(plans.agreed_amount), EURO)
+    add(PLANS, names["running"], number_cell(plans.running), INVOICES)
+    add(PLANS, names["kept"], number_cell(plans.kept), INVOICES)
+    add(PLANS, names["broken"], number_cell(plans.broken), INVOICES)
+    add(PLANS, names["kept_share"], number_cell(plans.kept_share), PERCENT)
+    add(PLANS, names["portal_recovered"], money_cell(plans.portal_recovered), EURO)
+    add(PLANS, names["portal_payments"], number_cell(plans.portal_payments), PAYMENTS)
     for bucket in kpis.aged:
         add(AGED, f"{bucket.label} — montant", money_cell(bucket.amount), EURO)
         add(AGED, f"{bucket.label} — factures", number_cell(bucket.count), INVOICES)

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from ..domain.fmt import NNBSP, money, percent
+from ..domain.labels import PLAN_FIGURES, PLAN_SECTION
 from ..texts import render_text
 from .csv import money_cell, number_cell
 from .kpis import Kpis, StepEffect
@@ -32,7 +33,7 @@ OTHER_TONE_COLOURS = ("#7b68ae", "#b5651d", "#2f8f9d", "#a23b72")
 NO_TONE_COLOUR = "#7f8c8d"
 
 # Footnote anchors and numbers, in the order the notes are listed.
-NOTES = ("encours", "age", "dso", "retard", "recouvrement", "etapes", "efficacite")
+NOTES = ("encours", "age", "dso", "retard", "recouvrement", "etapes", "efficacite", "echeanciers")
 
 
 def render_html(kpis: Kpis, *, company_name: str, on: date, rules_dir: Path | None = None) -> str:
@@ -68,7 +69,18 @@ def render_html(kpis: Kpis, *, company_name: str, on: date, rules_dir: Path | No
         "dso_from": on - timedelta(days=k.dso_period_days - 1),
         "rec_from": on - timedelta(days=rec.window_days), "rec_to": on - timedelta(days=1),
         "other_currency": _count(k.other_currency_count) if k.other_currency_count else None,
+        "plans": _plans(k),
     }, rules_dir)
+
+
+def _plans(k: Kpis) -> SimpleNamespace:
+    p = k.plans
+    values = {"agreed": _count(p.agreed), "agreed_amount": _money(p.agreed_amount), "running": _count(p.running),
+              "kept": _count(p.kept), "broken": _count(p.broken), "kept_share": _share(p.kept_share),
+              "portal_recovered": _money(p.portal_recovered), "portal_payments": _count(p.portal_payments)}
+    return SimpleNamespace(title=PLAN_SECTION, since=k.on - timedelta(days=p.window_days - 1), rows=[
+        SimpleNamespace(label=PLAN_FIGURES[key].format(days=p.window_days), value=value)
+        for key, value in values.items()])
 
 
 # --- pieces ---------------------------------------------------------------------------------------------

@@ -17,6 +17,10 @@ Definitions (the report's footnotes say the same in French):
   whose ``when`` held at the step date, on the invoice and customer figures rebuilt for that day (amount then
   due, open balance and overdue invoices from the payments' dates); the tone is that step's in the segment's
   scenario.
+- *Payment plans* (SPEC §2.9), one per invoice that carries one agreed on or before D: *kept* when every
+  installment is paid by D (or the invoice settled), *broken* when ``plan_broken`` is in its history by D, else
+  *running*. *Recovered through the portal*: the payments dated in the 90 days up to D that came through a
+  Checkout Session the debtor portal opened (``Payment.source == "portal"``).
 
 Only euro invoices are counted; the others are reported as a number.
 """
@@ -33,6 +37,7 @@ from ..domain.labels import NO_SEGMENT, channel_label, tone_label
 from ..domain.legal import is_prescribed
 from ..domain.model import Book, Customer, HistoryEntry, Invoice
 from ..domain.planner import segment_for
+from ..domain.plans import PLAN_BROKEN, installments_paid
 from ..domain.policy import Rules, Step
 
 CURRENCY = "EUR"
@@ -153,6 +158,25 @@ class ToneEffect:
 
 
 @dataclass(frozen=True, slots=True)
+class Plans:
+    """Payment plans (one per invoice carrying one) and what the debtor portal recovered."""
+
+    agreed: int
+    agreed_amount: Decimal  # what the plans' installments add up to
+    running: int
+    kept: int
+    broken: int
+    portal_recovered: Decimal  # paid through the portal's Checkout over ``window_days`` up to the report date
+    portal_payments: int
+    window_days: int = RECOVERY_WINDOW_DAYS
+
+    @property
+    def kept_share(self) -> Decimal | None:
+        """Of the plans that have ended (kept or broken), the share kept."""
+        return _percentage(self.kept, self.kept + self.broken)
+
+
+@dataclass(frozen=True, slots=True)
 class Kpis:
     on: date
     open_total: Decimal
@@ -171,6 +195,7 @@ class Kpis:
     effectiveness: tuple[StepEffect, ...]
     by_tone: tuple[ToneEffect, ...]
     other_currency_count: int  # invoices left out because they are not in euros
+    plans: Plans
     effect_window_days: int = EFFECT_WINDOW_DAYS
     dso_period_days: int = DSO_PERIOD_DAYS
 
@@ -218,6 +243,7 @@ def compute_kpis(book: Book, rules: Rules, on: date) -> Kpis:
         effectiveness=effects,
         by_tone=_by_tone(effects, rules.tones),
         other_currency_count=len(invoices) - len(euro),
+        plans=_plans(euro, on),
     )
 
 
@@ -329,6 +355,29 @@ def _top_debtors(overdue: list[tuple[Invoice, Decimal]], book: Book, on: date) -
     ranked = sorted(amounts, key=lambda cid: (-amounts[cid], book.customers[cid].name, cid))[:TOP_DEBTORS]
     return tuple(Debtor(cid, book.customers[cid].name, amounts[cid], counts[cid], oldest[cid], open_amounts[cid])
                  for cid in ranked)
+
+
+def _plans(invoices: list[Invoice], on: date) -> Plans:
+    agreed = running = kept = broken = portal_payments = 0
+    amount = portal = ZERO
+    since = on - timedelta(days=RECOVERY_WINDOW_DAYS)
+    for inv in invoices:
+        for payment in inv.payments:
+            if payment.source == "portal" and since < payment.date <= on:
+                portal += payment.amount
+                portal_payments += 1
+        plan = inv.payment_plan
+        if plan is None or plan.agreed_on > on:
+            continue
+        agreed += 1
+        amount += plan.total
+        if any(h.step == PLAN_BROKEN and h.date <= on for h in inv.history):
+            broken += 1
+        elif installments_paid(plan, inv.payments, on) >= len(plan.installments) or settled_by(inv, on):
+            kept += 1
+        else:
+            running += 1
+    return Plans(agreed, amount, running, kept, broken, portal, portal_payments)
 
 
 # --- step effectiveness ---------------------------------------------------------------------------------

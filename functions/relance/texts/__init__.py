@@ -1,5 +1,5 @@
-"""The prose of the documents as templates: the requête, the décompte, the chronology, the filing guide, the call
-digest and the report page.
+"""The prose of the documents as templates: the requête, the décompte, the chronology, the payment plan agreement
+(échéancier, French and English), the filing guide, the call digest and the report page.
 
 Each ships in the package (``texts/templates/``) and may be overridden by a file of the same name in the rules
 directory's ``templates/documents/``, as a lawyer or a rule editor changes a sentence without touching code.
@@ -21,7 +21,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefine
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from ..domain.fmt import days, longdate, money, percent, shortdate, weekday
+from ..domain.fmt import days, longdate, longdate_in, money, money_in, percent, shortdate, shortdate_in, weekday
 from . import french
 from .blocks import Block, escape, parse
 
@@ -31,7 +31,7 @@ OVERRIDES = Path("templates") / "documents"  # under the rules directory
 PACKAGED = Path(__file__).parent / "templates"
 
 FILTERS = {"days": days, "money": money, "longdate": longdate, "shortdate": shortdate, "percent": percent,
-           "weekday": weekday,
+           "weekday": weekday, "money_in": money_in, "longdate_in": longdate_in, "shortdate_in": shortdate_in,
            "of": french.of, "at": french.at, "listing": french.join, "plural": french.plural,
            "capitalised": french.capitalised, "address": french.address_text, "form": french.form_text}
 GLOBALS = {"cite": french.cite, "piece_ref": french.piece_ref, "designation": french.designation, "NO": french.NO}

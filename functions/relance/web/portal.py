@@ -19,7 +19,7 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..app.portal import Access, Done, Links, Overview, Portal, overview
+from ..app.portal import Access, Done, Links, Overview, PlanProposal, Portal, overview
 from ..domain.fmt import money, shortdate
 from ..domain.policy import Rules
 from ..domain.portal import MAX_REQUESTED_INSTALLMENTS, grouped
@@ -35,6 +35,8 @@ DONE_MESSAGES = {
     "contestation": "Votre contestation est enregistrée : nos relances sont suspendues le temps de l’examiner, "
                     "et nous revenons vers vous.",
     "echeancier": "Votre demande d’échéancier est transmise : nous vous répondons rapidement.",
+    "echeancier-accepte": "Votre échéancier est accepté : nos relances sont suspendues tant que ses échéances sont "
+                          "réglées à leur date.",
     "annule": "Le paiement en ligne a été abandonné : rien n’a été prélevé.",
 }
 
@@ -90,7 +92,15 @@ def _from_environment() -> Services:
     company = rt.rules.company
     notify = manager_notifier(rt.email_sender, company_email=company.email, company_name=company.name,
                               now=now_utc) if company.email else None
-    portal = Portal(store=store, rules=rt.rules, today=rt.clock.today, now=now_utc, notify=notify)
+    agreement = None
+    if settings.documents_bucket:
+        from ..app.plan_agreement import portal_agreement
+
+        agreement = portal_agreement(rules=rt.rules, documents=rt.documents, history=store,
+                                     sender=rt.email_sender if company.email else None, today=rt.clock.today,
+                                     now=now_utc)
+    portal = Portal(store=store, rules=rt.rules, today=rt.clock.today, now=now_utc, notify=notify,
+                    agreement=agreement)
     checkout = None
     origin = ""
     if settings.stripe_api_key_parameter:
@@ -170,7 +180,8 @@ def _overview_page(svc: Services, access: Access, token: str, *, status: int = 2
                  grouped=grouped, reasons=policy.dispute_reasons, today=today.isoformat(), pdfs=pdfs,
                  promise_max_days=policy.promise_max_days,
                  latest_date=date.fromordinal(today.toordinal() + policy.promise_max_days).isoformat(),
-                 max_installments=MAX_REQUESTED_INSTALLMENTS, form=form or {})
+                 max_installments=MAX_REQUESTED_INSTALLMENTS, form=form or {},
+                 self_service=svc.rules.payment_plans.self_service)
 
 
 def _epc_svg(payload: str) -> str:
@@ -216,7 +227,8 @@ def _acted(svc: Services, request: Request, token: str, what: str,
         return _overview_page(svc, access, token, status=400, problem=done.problem,
                               form={k: v for k, v in form.items() if k != "csrf"})
     _log(what, "recorded")
-    return _redirect(f"/p/{token}?fait={what}#confirmation")
+    outcome = {"agreed": "-accepte"}.get(done.outcome, "")
+    return _redirect(f"/p/{token}?fait={what}{outcome}#confirmation")
 
 
 # -- routes -----------------------------------------------------------------------------------------------------
@@ -255,9 +267,7 @@ def _dispute(svc: Services, access: Access, form: dict[str, list[str]]) -> Done:
 
 
 def _plan(svc: Services, access: Access, form: dict[str, list[str]]) -> Done:
-    raw = _one(form, "echeances")
-    count = int(raw) if raw.isdigit() and len(raw) < 4 else None
-    return svc.portal.request_plan(access, _chosen(form), count, _one(form, "commentaire"))
+    return svc.portal.request_plan(access, _chosen(form), _installments(form), _one(form, "commentaire"))
 
 
 @ROUTES.route("POST", "/p/{token}/promesse")
@@ -270,9 +280,37 @@ def dispute(request: Request, token: str) -> Response:
     return _acted(services(), request, token, "contestation", _dispute)
 
 
+def _installments(form: dict[str, list[str]]) -> int | None:
+    raw = _one(form, "echeances")
+    return int(raw) if raw.isdigit() and len(raw) < 4 else None
+
+
 @ROUTES.route("POST", "/p/{token}/echeancier")
 def plan(request: Request, token: str) -> Response:
-    return _acted(services(), request, token, "echeancier", _plan)
+    """With the rules' self-service (SPEC §2.9), a first post shows the schedule the choice gives; the debtor's
+    confirmation (``confirmer``) agrees it at once inside the limits, or sends it to a person outside them.
+    Without self-service, the post is the request itself."""
+    posted = _posted(request, token, "echeancier")
+    if not isinstance(posted, tuple):
+        return posted
+    svc, access, form = posted
+    if _one(form, "confirmer") or svc.rules.payment_plans.self_service is None:
+        return _acted(svc, request, token, "echeancier", _plan)
+    proposed = svc.portal.proposal(access, _chosen(form), _installments(form), _one(form, "commentaire"))
+    if isinstance(proposed, Done):
+        _log("echeancier", "refused")
+        return _overview_page(svc, access, token, status=400, problem=proposed.problem,
+                              form={k: v for k, v in form.items() if k != "csrf"})
+    _log("echeancier", "proposed" if proposed.accepted_at_once else "proposed_for_review")
+    return _plan_page(svc, access, token, proposed, _one(form, "commentaire"))
+
+
+def _plan_page(svc: Services, access: Access, token: str, proposed: PlanProposal, comment: str) -> Response:
+    customer = svc.portal.store.customer(access.customer_id)
+    policy = svc.rules.payment_plans
+    return _page(svc, "portal/plan.html", proposal=proposed, customer=customer, company=svc.rules.company,
+                 base=f"/p/{token}", csrf=svc.links.csrf(access), comment=comment[:2000], money=money,
+                 shortdate=shortdate, grace_days=policy.grace_days, broken_after_days=policy.broken_after_days)
 
 
 @ROUTES.route("POST", "/p/{token}/payer")

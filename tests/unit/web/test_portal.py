@@ -277,8 +277,10 @@ def test_a_portal_dispute_pauses_reminders_dispute_pause_days_then_they_resume_u
 
 def test_a_plan_request_goes_to_the_account_manager_as_a_request(link, store, told):
     csrf = csrf_of(get(link).body)
+    # Four installments, beyond the sample rules' self-service: confirmed, the choice is a request for a person.
     answer = post(link + "/echeancier", [("csrf", csrf), ("facture", "F-1"), ("facture", "F-2"),
-                                         ("echeances", "4"), ("commentaire", "Trésorerie tendue")])
+                                         ("echeances", "4"), ("commentaire", "Trésorerie tendue"),
+                                         ("confirmer", "1")])
 
     assert answer.status == 303
     for invoice in ("F-1", "F-2"):
@@ -409,3 +411,93 @@ def test_the_http_api_throttles_the_portal_s_forms_and_logs_routes_not_paths():
     assert "/p/{token}/{action}" in routes and "/p/{token}" in routes
     assert "$context.path" not in api["AccessLogSettings"]["Format"]  # a portal path holds a link's token
     assert "$context.routeKey" in api["AccessLogSettings"]["Format"]
+
+
+# -- payment plans in self-service (SPEC §2.9) ----------------------------------------------------------------
+
+@pytest.fixture
+def self_service(rules, store, links, told):
+    """The rules' self-service: up to 3 monthly installments, the last within 100 days, each at least 150 €; the
+    written agreement kept in fake documents and e-mailed through a fake sender."""
+    from dataclasses import replace
+
+    from relance.app.plan_agreement import portal_agreement
+    from relance.domain.plans import PaymentPlanRules, SelfService
+    from tests.support.fake_store import FakeDocuments, FakeSender
+
+    limited = replace(rules, payment_plans=PaymentPlanRules(self_service=SelfService(
+        max_installments=3, max_days=100, min_installment=Decimal("150"))))
+    documents, sender = FakeDocuments(), FakeSender()
+    agreement = portal_agreement(rules=limited, documents=documents, history=store, sender=sender,
+                                 today=lambda: TODAY, now=lambda: NOW)
+    portal = Portal(store=store, rules=limited, today=lambda: TODAY, now=lambda: NOW, agreement=agreement,
+                    notify=lambda customer, subject, text: told.append((customer.id, subject, text)))
+    web.use(web.Services(rules=limited, links=links, portal=portal, today=lambda: TODAY, now=lambda: NOW,
+                         base_url=BASE))
+    return documents, sender
+
+
+def test_the_page_shows_the_proposed_schedule_before_the_debtor_confirms(self_service, link, store):
+    page = get(link)
+    assert "Voir l’échéancier proposé" in page.body and "Jusqu’à 3 mensualités" in text_of(page.body)
+    answer = post(link + "/echeancier", [("csrf", csrf_of(page.body)), ("facture", "F-1"), ("facture", "F-2"),
+                                         ("echeances", "3")])
+
+    assert answer.status == 200
+    text = text_of(answer.body)
+    # 1 500,50 € in three: 400,00 + 100,16 twice, then 400,00 + 100,18 (each invoice's cents on its last one)
+    assert "n° 1 16/12/2026 500,16 €" in text and "n° 2 15/01/2027 500,16 €" in text
+    assert "n° 3 14/02/2027 500,18 €" in text and "Total 1 500,50 €" in text
+    assert "Accepter cet échéancier" in text
+    assert all(store.invoice(i)[0].payment_plan is None for i in ("F-1", "F-2"))  # nothing agreed yet
+    assert not [e for e in store.history("F-1") if e["kind"].startswith("plan")]
+
+
+def test_a_plan_inside_the_limits_is_agreed_at_once_written_sent_and_the_manager_told(self_service, link, store,
+                                                                                      told):
+    documents, sender = self_service
+    page = get(link)
+    proposal = post(link + "/echeancier", [("csrf", csrf_of(page.body)), ("facture", "F-1"), ("facture", "F-2"),
+                                           ("echeances", "3")])
+    confirmed = post(link + "/echeancier", re.findall(r'name="([a-z]+)" value="([^"]*)"', proposal.body))
+
+    assert confirmed.status == 303
+    assert confirmed.headers["Location"].endswith("?fait=echeancier-accepte#confirmation")
+    plan = store.invoice("F-1")[0].payment_plan
+    assert plan is not None and plan.agreed_on == TODAY and [i.amount for i in plan.installments] == [
+        Decimal("400.00")] * 3
+    assert store.invoice("F-2")[0].payment_plan.total == Decimal("300.50")
+    agreed = [e for e in store.history("F-1") if e["kind"] == "plan_agreed"]
+    assert agreed[0]["by"] == "portal_self_service" and agreed[0]["who"]  # the link's id, as evidence
+    assert [key for key in documents.objects if key.startswith("plans/C1/echeancier-2026-11-16-")]
+    assert sender.sent[0]["to"] == ["compta@martin.example"]
+    assert [e["kind"] for e in store.history("F-2")][-1] == "plan_agreement_sent"
+    (text,) = [t for _, s, t in told if s == "Échéancier accepté en ligne"]
+    assert "F-1, F-2 (1500.50 €) en 3 échéances" in text and "14/02/2027 : 500.18 €" in text
+    assert "envoyé par e-mail" in text
+    back = confirmed.headers["Location"].removesuffix("#confirmation")
+    assert "Votre échéancier est accepté" in text_of(get(back).body)
+
+
+def test_a_plan_outside_the_limits_shows_why_and_stays_a_request_for_a_person(self_service, link, store, told):
+    documents, sender = self_service
+    page = get(link)
+    proposal = post(link + "/echeancier", [("csrf", csrf_of(page.body)), ("facture", "F-1"), ("echeances", "4"),
+                                           ("commentaire", "Trésorerie tendue")])
+
+    assert proposal.status == 200
+    assert "Au plus 3 échéances sans l’accord d’un conseiller." in text_of(proposal.body)
+    assert "Envoyer ma demande" in proposal.body and "Accepter cet échéancier" not in proposal.body
+    confirmed = post(link + "/echeancier", re.findall(r'name="([a-z]+)" value="([^"]*)"', proposal.body))
+
+    assert confirmed.status == 303 and confirmed.headers["Location"].endswith("?fait=echeancier#confirmation")
+    assert store.invoice("F-1")[0].payment_plan is None
+    assert store.history("F-1")[-1]["kind"] == "plan_request" and store.history("F-1")[-1]["installments"] == "4"
+    assert documents.objects == {} and sender.sent == []
+    assert told[-1][1] == "Demande d’échéancier" and "Trésorerie tendue" in told[-1][2]
+
+
+def test_an_installment_below_the_minimum_is_outside_the_limits(self_service, link):
+    page = get(link)
+    proposal = post(link + "/echeancier", [("csrf", csrf_of(page.body)), ("facture", "F-2"), ("echeances", "3")])
+    assert "Chaque échéance doit être d’au moins 150,00 €." in text_of(proposal.body)

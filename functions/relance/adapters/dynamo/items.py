@@ -121,7 +121,8 @@ def invoice_from_item(item: dict[str, Any]) -> Invoice:
                      channel=s["M"].get("channel", {}).get("S", ""),
                      delivered_on=_opt_date(s["M"], "delivered_on"), tone=s["M"].get("tone", {}).get("S") or None)
         for s in item.get("steps", {}).get("L", []))
-    payments = tuple(Payment(date.fromisoformat(p["M"]["date"]["S"]), Decimal(p["M"]["amount"]["S"]))
+    payments = tuple(Payment(date.fromisoformat(p["M"]["date"]["S"]), Decimal(p["M"]["amount"]["S"]),
+                             p["M"].get("source", {}).get("S", ""))
                      for p in item.get("payments", {}).get("L", []))
     return Invoice(
         id=item["id"]["S"], customer_id=item["customer_id"]["S"],
@@ -233,7 +234,8 @@ def invoice_item(invoice: Invoice, shards: int) -> dict[str, Any]:
         "customer_id": _s(invoice.customer_id), "issue_date": _s(invoice.issue_date.isoformat()),
         "due_date": _s(invoice.due_date.isoformat()), "amount": _s(str(invoice.amount)),
         "amount_due": _s(str(invoice.amount_due)), "currency": _s(invoice.currency), "status": _s(invoice.status),
-        "payments": {"L": [{"M": {"date": _s(p.date.isoformat()), "amount": _s(str(p.amount))}}
+        "payments": {"L": [{"M": {"date": _s(p.date.isoformat()), "amount": _s(str(p.amount)),
+                                  **({"source": _s(p.source)} if p.source else {})}}
                            for p in invoice.payments]},
         "steps": {"L": [{"M": {"step": _s(h.step), "date": _s(h.date.isoformat()), "channel": _s(h.channel),
                                **({"delivered_on": _s(h.delivered_on.isoformat())} if h.delivered_on else {}),

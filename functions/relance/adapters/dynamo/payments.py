@@ -84,7 +84,9 @@ class PaymentTable(Table):
                 ":due": _s(str(effect.amount_due)), ":status": _s(effect.status), ":one": {"N": "1"},
                 ":v": {"N": str(version)}, ":empty": {"L": []},
                 ":payment": {"L": [{"M": {"date": _s(on.isoformat()), "amount": _s(str(signed)),
-                                          "provider": _s(provider), "event_id": _s(event_id)}}]}}
+                                          "provider": _s(provider), "event_id": _s(event_id),
+                                          **({"source": _s(source)} if (source := (details or {}).get("source"))
+                                             else {})}}]}}
             if effect.paid_on is not None:
                 sets.append("paid_on = :paid_on")
                 values[":paid_on"] = _s(effect.paid_on.isoformat())
