@@ -894,7 +894,7 @@ def cmd_invoice(args: argparse.Namespace) -> int:
         return 1
     if args.verb == "plan":
         try:
-            return _invoice_plan(args, store, on)
+            return _invoice_plan(args, store, on, runtime)
         except (BotoCoreError, ClientError) as err:
             return _unreachable(runtime.settings, err)
     amount = None
@@ -945,8 +945,26 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _invoice_plan(args: argparse.Namespace, store: Any, on: date) -> int:
-    """``relance invoice plan``: the plan read from what was typed, checked and recorded (app.plans)."""
+def _staff_agreement(args: argparse.Namespace, store: Any, on: date, runtime: Any) -> Any:
+    """The échéancier's hook for a plan staff agree (app.plan_agreement), or None without a documents bucket."""
+    if not runtime.settings.documents_bucket:
+        return None
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from .app.plan_agreement import staff_agreement
+    from .app.runtime import Runtime
+
+    rt = Runtime(replace(runtime.settings, rules_dir=Path(args.rules)))
+    company = rt.rules.company
+    return staff_agreement(rules=rt.rules, customer_of=store.customer, documents=rt.documents, history=store,
+                           sender=rt.email_sender if company.email else None, today=lambda: on,
+                           now=lambda: datetime.now(UTC), agreed_by=args.by)
+
+
+def _invoice_plan(args: argparse.Namespace, store: Any, on: date, runtime: Any) -> int:
+    """``relance invoice plan``: the plan read from what was typed, checked and recorded (app.plans); with a
+    documents bucket, its written agreement (the échéancier PDF) kept there and e-mailed to the debtor."""
     from datetime import datetime
 
     from .app import manual
@@ -959,7 +977,8 @@ def _invoice_plan(args: argparse.Namespace, store: Any, on: date) -> int:
         invoice = manual.usable_invoice(store, invoice_id)
         due = amount_due_on(invoice.amount_due, invoice.payments, on)
         plan = installments_plan(args.installments, agreed_on=on, due=due, first=args.first)
-        agree_plan(store, invoice_id, plan, AGREED_BY_STAFF, datetime.now().astimezone(), who=args.by)
+        agree_plan(store, invoice_id, plan, AGREED_BY_STAFF, datetime.now().astimezone(),
+                   _staff_agreement(args, store, on, runtime), who=args.by)
     except InstallmentsError as err:
         subcommand(build_parser(), "invoice", "plan").error(f"argument --installments : {err}")
     except manual.UnknownInvoice:

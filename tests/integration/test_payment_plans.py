@@ -88,9 +88,11 @@ def test_unpaid_the_default_notice_goes_by_registered_letter_then_the_plan_break
     for queue in ("EmailQueue", "LetterQueue", "RegisteredLetterQueue", "PhoneQueue"):
         assert queued(stack, queue) == []
     # on_broken: formal_notice — the scenario's next registered letter, min_gap_days (3) after the break: Fri 20.
+    # The sample rules ask a person's approval of the mise en demeure: it is asked, not queued, that day.
     run_day(functions, date(2026, 11, 20))
-    steps = [[a["step"] for a in m["actions"]] for m in queued(stack, "RegisteredLetterQueue")]
-    assert steps == [["mise_en_demeure"]]
+    assert queued(stack, "RegisteredLetterQueue") == []
+    asked = [e for e in planned.history("F1") if e["kind"] == "approval_requested"]
+    assert [(e["date"], e.get("step")) for e in asked] == [("2026-11-20", "mise_en_demeure")]
 
 
 def test_a_payment_of_the_installment_stops_its_default_notice(stack, functions, planned):
@@ -122,6 +124,22 @@ def test_staff_record_a_plan_as_typed_dates_and_amounts_the_french_way(cli_store
     assert stored.payment_plan is not None and len(stored.payment_plan.installments) == 2
     event = cli_store.history("F7")[-1]
     assert (event["kind"], event["by"], event["who"]) == ("plan_agreed", "staff", "julie")
+
+
+def test_a_plan_staff_agree_is_written_kept_in_the_documents_bucket_and_e_mailed_to_the_debtor(
+        stack, cli_store, monkeypatch, capsys):
+    from relance.cli import main
+
+    monkeypatch.setenv("DOCUMENTS_BUCKET", stack.function_environment("LetterFunction")["DOCUMENTS_BUCKET"])
+    assert main(["invoice", "plan", "F7", "--installments", "15/12/2026:400,50 ; 15/01/2027:599,50",
+                 "--on", "20/11/2026", "--by", "Julie Martin"]) == 0
+    bucket = stack.function_environment("LetterFunction")["DOCUMENTS_BUCKET"]
+    keys = [o["Key"] for o in stack.client("s3").list_objects_v2(Bucket=bucket, Prefix="plans/").get("Contents", [])]
+    assert len(keys) == 1 and keys[0].endswith(".pdf")
+    kinds = [e["kind"] for e in cli_store.history("F7")]
+    assert kinds[-2:] == ["plan_agreed", "plan_agreement_sent"]
+    sent = ses_backends["123456789012"][stack.region].sent_messages
+    assert len(sent) == 1
 
 
 def test_staff_record_three_monthly_installments_from_a_first_date(cli_store, capsys):
