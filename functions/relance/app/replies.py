@@ -135,10 +135,9 @@ def match_reply(store: ReplyStore, message: InboundMessage, domain: str) -> Matc
         if domain and host == domain.lower() and _TOKEN.fullmatch(local):
             if found := _by_token(store, local, "in_reply_to"):
                 return found
-        elif _SES_HOST.fullmatch(host) and local:
-            # SES gives a raw e-mail its own Message-ID (<id@eu-west-3.amazonses.com>): the id it answered with.
-            if found := _by_ses_id(store, ref.rpartition("@")[0]):
-                return found
+        # SES gives a raw e-mail its own Message-ID (<id@eu-west-3.amazonses.com>): the id it answered with.
+        elif _SES_HOST.fullmatch(host) and local and (found := _by_ses_id(store, ref.rpartition("@")[0])):
+            return found
     if message.sender:
         customers = store.customers_by_email(message.sender)
         if len(customers) == 1:
@@ -277,16 +276,23 @@ def _keep_for_review(reply_id: str, raw_key: str, message: InboundMessage | None
     return outcome
 
 
-def _last_messages(store: ReplyStore, invoices: Sequence[Invoice], count: int = 5) -> list[dict[str, str]]:
-    seen: dict[tuple[str, str], dict[str, str]] = {}
+def _last_messages(store: ReplyStore, invoices: Sequence[Invoice], this_reply: str,
+                   count: int = 5) -> list[dict[str, Any]]:
+    """The customer's last exchanges (messages sent, calls made, earlier replies), newest first, one per message."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
     for invoice in invoices:
         for event in store.history(invoice.id):
-            if event.get("kind") in (EventKind.SENT, EventKind.CALL_MADE, EventKind.REPLY_RECEIVED):
-                key = (str(event.get("date", "")), str(event.get("message_key") or event.get("reply") or ""))
-                entry = seen.setdefault(key, {"date": str(event.get("date", "")),
-                                              "label": event_label(str(event["kind"]), str(event.get("channel", ""))),
-                                              "invoices": ""})
-                entry["invoices"] = " ".join(filter(None, (entry["invoices"], invoice.id)))
+            if event.get("kind") not in (EventKind.SENT, EventKind.CALL_MADE, EventKind.REPLY_RECEIVED) \
+                    or event.get("reply") == this_reply:
+                continue
+            try:
+                day = date.fromisoformat(str(event.get("date", "")))
+            except ValueError:
+                continue
+            key = (day.isoformat(), str(event.get("message_key") or event.get("reply") or event["kind"]))
+            entry = seen.setdefault(key, {"date": day, "invoices": [],
+                                          "label": event_label(str(event["kind"]), str(event.get("channel", "")))})
+            entry["invoices"].append(invoice.id)
     return sorted(seen.values(), key=lambda e: e["date"], reverse=True)[:count]
 
 
@@ -305,7 +311,7 @@ def _tell_account_manager(reply_id: str, message: InboundMessage, customer: Cust
         "invoices": [{"id": i.id, "due_date": i.due_date, "amount_due": i.amount_due,
                       "days_late": (today - i.due_date).days, "status": i.status} for i in open_invoices],
         "total": sum((i.amount_due for i in open_invoices), Decimal(0)),
-        "last_messages": _last_messages(store, open_invoices),
+        "last_messages": _last_messages(store, open_invoices, reply_id),
         "suggestions": [{"label": SUGGESTION_LABELS[s.kind], "on": s.on, "excerpt": s.excerpt,
                          "until": intents.promise_until(s, today) if s.kind != intents.DISPUTE else None,
                          "kind": s.kind} for s in suggested],
