@@ -102,7 +102,7 @@ def test_a_message_keeps_one_reply_address_across_its_sending_attempts(store):
     assert first == again
     assert other.token != first.token
     assert re.fullmatch(rf"r\+[a-z2-7]{{20}}@{re.escape(DOMAIN)}", first.reply_to)
-    assert first.message_id == f"{first.token}@{DOMAIN}"
+    assert first.message_id == f"m1.{first.token}@{DOMAIN}"
     assert "C1" not in first.reply_to and "F1" not in first.reply_to  # no personal data, nothing to guess
 
 
@@ -124,7 +124,8 @@ def test_a_reply_to_the_reply_address_is_recorded_on_the_message_s_invoices(stor
 
 def test_a_reply_is_matched_by_in_reply_to_when_the_client_dropped_the_reply_address(store, rules):
     token = token_for(store, ["F2"])
-    raw = addressed(sample("talon-gmail.eml"), To="compta@atelier.example", In_Reply_To=f"<{token}@{DOMAIN}>")
+    raw = addressed(sample("talon-gmail.eml"), To="compta@atelier.example",
+                    In_Reply_To=f"<{'k' * 40}.{token}@{DOMAIN}>")
 
     outcome = receive(store, rules, raw)
 
@@ -351,3 +352,38 @@ def test_dismissing_a_reply_reviews_it_once(store, rules):
     assert review_reply(store, reply_id, by="julie@atelier.example", now=NOW) == ["F1"]
     assert review_reply(store, reply_id, by="julie@atelier.example", now=NOW) == []
     assert store.invoice("F1")[0].reply_pending == ""
+
+
+# -- the dossier --------------------------------------------------------------------------------------------
+
+
+def test_the_dossier_s_chronology_shows_the_reply_with_its_sender_and_first_lines_and_not_its_review():
+    from relance.litigation.documents import render_chronologie
+
+    from .test_dossier_pdf import CHRONOLOGY, text_of
+    from .test_dossier_pdf import business as facts
+
+    received = {"date": "2025-04-24", "kind": "reply_received", "channel": "people", "reply": "r1",
+                "sender": "compta@martin.example", "first_lines": "Bonjour,\nNous contestons le montant.",
+                "raw_key": "inbound/abc", "matched_by": "reply_address", "suggestions": "dispute"}
+    reviewed = {"date": "2025-04-25", "kind": "reply_reviewed", "channel": "people", "reply": "r1",
+                "by": "julie@atelier.example", "decision": "dismissed"}
+    text = " ".join(text_of(render_chronologie(facts(chronology=(*CHRONOLOGY, received, reviewed)))).split())
+
+    assert "24/04/2025 Réponse reçue du débiteur Message de compta@martin.example : « Bonjour, / Nous contestons " \
+           "le montant. »" in text
+    assert "examinée" not in text and "julie@" not in text and "inbound/abc" not in text
+
+
+def test_no_dossier_is_built_while_a_reply_waits_for_review(store, rules):
+    from relance.domain.claim import eligibility, rates_of
+
+    reply_id = _pending(store, rules, "Je regarde avec mon comptable.")
+    invoice_f1 = store.invoice("F1")[0]
+    customer = store.customer("C1")
+
+    verdict = eligibility(invoice_f1, customer, rules.legal, [], TODAY, rates_of(rules))
+    assert "reply_pending" in verdict.reasons
+    review_reply(store, reply_id, by="julie@atelier.example", now=NOW)
+    verdict = eligibility(store.invoice("F1")[0], customer, rules.legal, [], TODAY, rates_of(rules))
+    assert "reply_pending" not in verdict.reasons

@@ -1,8 +1,8 @@
 """A debtor's reply by e-mail: the address each reminder carries, what an inbound message is matched to, what it
 changes, and what a person decides about it.
 
-**Outgoing.** Every e-mail carries a Reply-To ``r+<token>@<reply domain>`` and a Message-ID ``<token@<reply
-domain>>``: the token is random (no personal data, not guessable), kept with the message it was given to, and the
+**Outgoing.** Every e-mail carries a Reply-To ``r+<token>@<reply domain>`` and a Message-ID ``<<message key>.<token>@
+<reply domain>>``: the token is random (no personal data, not guessable), kept with the message it was given to, and the
 same for every attempt at sending that message (:func:`reply_address`).
 
 **Incoming** (:func:`receive_reply`, the ``InboundFunction``): SES stores the raw message in the documents bucket;
@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain import replies as intents
-from ..domain.email import build_email
+from ..domain.email import address_problem, build_email
 from ..domain.labels import event_label
 from ..domain.model import Customer, Invoice, Unusable
 from ..domain.policy import Rules
@@ -70,7 +70,7 @@ def new_token() -> str:
 class ReplyAddress:
     token: str
     reply_to: str  # r+<token>@<domain>
-    message_id: str  # <token>@<domain>, without angle brackets (build_email adds them)
+    message_id: str  # <message key>.<token>@<domain>, without angle brackets (build_email adds them)
 
 
 def reply_address(store: ReplyTokens, *, message_key: str, customer: str, invoices: Sequence[str], domain: str,
@@ -79,7 +79,7 @@ def reply_address(store: ReplyTokens, *, message_key: str, customer: str, invoic
     kept = store.claim_reply_token(message_key, token(), {
         "message_key": message_key, "customer": customer, "invoices": list(invoices), "sent_on": today.isoformat()},
         expires_at=int(now.timestamp()) + TOKEN_DAYS * 86400)
-    return ReplyAddress(kept, f"{TOKEN_PREFIX}{kept}@{domain}", f"{kept}@{domain}")
+    return ReplyAddress(kept, f"{TOKEN_PREFIX}{kept}@{domain}", f"{message_key}.{kept}@{domain}")
 
 
 # -- matching ---------------------------------------------------------------------------------------------
@@ -132,8 +132,9 @@ def match_reply(store: ReplyStore, message: InboundMessage, domain: str) -> Matc
                 return found
     for ref in (*message.in_reply_to, *reversed(message.references)):
         local, _, host = ref.lower().rpartition("@")
-        if domain and host == domain.lower() and _TOKEN.fullmatch(local):
-            if found := _by_token(store, local, "in_reply_to"):
+        token = local.rpartition(".")[2]  # <message key>.<token>: the key says which, only the token proves it
+        if domain and host == domain.lower() and _TOKEN.fullmatch(token):
+            if found := _by_token(store, token, "in_reply_to"):
                 return found
         # SES gives a raw e-mail its own Message-ID (<id@eu-west-3.amazonses.com>): the id it answered with.
         elif _SES_HOST.fullmatch(host) and local and (found := _by_ses_id(store, ref.rpartition("@")[0])):
@@ -318,10 +319,11 @@ def _tell_account_manager(reply_id: str, message: InboundMessage, customer: Cust
         "reply_id": reply_id}, rules.directory)
     subject, _, body = text.partition("\n")
     key = f"reply-{reply_id}"
+    # Answering this e-mail answers the debtor, when their address can be written in a header.
+    answer_to = message.sender if message.sender and address_problem(message.sender) is None else company.email
     raw = build_email(sender_name=company.name, sender=company.email, to=[manager], subject=subject,
-                      text=body.strip("\n"), message_id=key, sent_at=now)
-    send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[manager],
-              reply_to=message.sender or company.email)
+                      text=body.strip("\n"), message_id=key, sent_at=now, reply_to=answer_to)
+    send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[manager], reply_to=answer_to)
     return manager
 
 
