@@ -462,8 +462,7 @@ def _run(stack: LocalStack, store: DynamoStore, functions: LocalFunctions, *, bo
             from ..rules.loader import load_rules_or_raise
             from .reply import send_demo_reply
 
-            company_email = load_rules_or_raise(functions.rules_dir).company.email
-            replies.append(send_demo_reply(stack, functions, customer, day, company_email))
+            replies.append(send_demo_reply(stack, functions, customer, day, load_rules_or_raise(functions.rules_dir)))
             if on_reply is not None:
                 on_reply(replies[-1])
         paying = [("stripe", payment[1], "")] if payment is not None and day == payment[0] else []

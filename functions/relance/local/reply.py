@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 from ..domain.fmt import shortdate
 from ..domain.model import Customer
+from ..domain.policy import Rules
 from .runner import LocalFunctions
 from .stack import LocalStack
 
 DEMO_REPLY_DOMAIN = "reponses.atelier-bois-fils.example"
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def last_reminder(stack: LocalStack, address: str) -> Any:
@@ -38,9 +38,10 @@ def last_reminder(stack: LocalStack, address: str) -> Any:
     return None
 
 
-def reply_message(customer: Customer, reminder: Any, day: date, company_email: str) -> bytes:
-    """The customer's answer, written on ``day`` at 9:12 in Paris, quoting the reminder as Apple Mail does."""
-    sent_at = datetime.combine(day, time(9, 12), PARIS)
+def reply_message(customer: Customer, reminder: Any, day: date, company_email: str, timezone: str) -> bytes:
+    """The customer's answer, written on ``day`` at 9:12 (the rules' time zone), quoting the reminder as Apple
+    Mail does."""
+    sent_at = datetime.combine(day, time(9, 12), ZoneInfo(timezone))
     transfer_day = day - timedelta(days=1)
     contact = str(customer.extra.get("contact", "") or "").split(",")[0].strip()
     signature = f"{contact}\n{customer.name}" if contact else customer.name
@@ -70,10 +71,10 @@ def reply_message(customer: Customer, reminder: Any, day: date, company_email: s
 
 
 def send_demo_reply(stack: LocalStack, functions: LocalFunctions, customer: Customer, day: date,
-                    company_email: str) -> dict[str, Any]:
+                    rules: Rules) -> dict[str, Any]:
     """Drop the reply under inbound/ and run InboundFunction on it, as SES's receipt rule does; its outcome."""
     reminder = last_reminder(stack, customer.email)
-    raw = reply_message(customer, reminder, day, company_email)
+    raw = reply_message(customer, reminder, day, rules.company.email, rules.calendar.timezone)
     key = f"inbound/demo-{customer.id}-{day.isoformat()}"
     bucket = stack.physical["DocumentsBucket"]
     stack.client("s3").put_object(Bucket=bucket, Key=key, Body=raw)
