@@ -14,6 +14,8 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from relance.app import replies
 from relance.app.replies import NotApplicable, apply_suggestion, receive_reply, reply_address, review_reply
@@ -387,3 +389,45 @@ def test_no_dossier_is_built_while_a_reply_waits_for_review(store, rules):
     review_reply(store, reply_id, by="julie@atelier.example", now=NOW)
     verdict = eligibility(store.invoice("F1")[0], customer, rules.legal, [], TODAY, rates_of(rules))
     assert "reply_pending" not in verdict.reasons
+
+
+# -- the rule key -------------------------------------------------------------------------------------------
+
+
+def test_replies_pause_days_is_a_rule_key_check_knows(rules_dir):
+    from relance.rules.loader import load_rules
+
+    from ..conftest import MINIMAL_RULES
+
+    assert load_rules(rules_dir(MINIMAL_RULES + "replies:\n  pause_days: 10\n")).rules.replies.pause_days == 10
+    assert load_rules(rules_dir(MINIMAL_RULES)).rules.replies.pause_days == 7
+    wrong = load_rules(rules_dir(MINIMAL_RULES + "replies:\n  pause_day: 10\n"))
+    assert not wrong.ok
+    assert any("pause_days" in str(d) for d in wrong.diagnostics)
+
+
+def test_no_pause_when_pause_days_is_zero(store, rules):
+    from dataclasses import replace as replaced
+
+    from relance.domain.policy import Replies
+
+    token = token_for(store, ["F1"])
+    outcome = receive(store, replaced(rules, replies=Replies(pause_days=0)),
+                      addressed(sample("talon-gmail.eml"), To=f"r+{token}@{DOMAIN}"))
+
+    assert outcome.paused_until is None and store.invoice("F1")[0].reply_paused_until is None
+    assert store.invoice("F1")[0].reply_pending == outcome.reply_id  # still read by a person before any dossier
+
+
+# -- hostile input ------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=3000) | st.builds(lambda head, body: head + b"\r\n\r\n" + body,
+                                            st.sampled_from([b"From: \"", b"From: <>", b"Content-Type: ;*",
+                                                             b"Content-Type: multipart/mixed; boundary=\"x\"",
+                                                             b"Subject: =?x-unknown?q?=FF?=", b"To: r+@"]),
+                                            st.binary(max_size=500)))
+def test_whatever_arrives_is_recorded_or_kept_never_a_traceback(store, rules, raw):
+    outcome = receive(store, rules, raw, key=f"inbound/{hash(raw)}")
+    assert outcome.outcome in ("matched", "automatic", "unmatched", "duplicate", "refused")

@@ -167,6 +167,12 @@ class ReplyOutcome:
                 "matched_by": self.matched_by, "suggestions": self.suggestions, "notified": self.notified}
 
 
+def _subject_text(subject: str) -> str:
+    """The debtor's subject as our own e-mails repeat it: « =? » spaced out (Python's header folding fails on an
+    encoded-word look-alike next to accented letters), at most 300 characters."""
+    return subject.replace("=?", "= ?")[:300]
+
+
 def reply_id_of(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode("utf-8")).hexdigest()[:24]
 
@@ -207,7 +213,7 @@ def receive_reply(raw_key: str, *, store: ReplyStore, documents: Documents, send
     record = {
         "type": "reply", "raw_key": raw_key, "received_at": now.isoformat(timespec="seconds"),
         "received_on": today.isoformat(), "sender": message.sender, "sender_name": message.sender_name,
-        "subject": message.subject, "automatic": automatic, "customer": match.customer,
+        "subject": _subject_text(message.subject), "automatic": automatic, "customer": match.customer,
         "invoices": concerned, "matched_by": match.by, "message_key": match.message_key,
         "suggestions": [s.as_dict() for s in suggested], "first_lines": intents.first_lines(message.text),
         "status": "recorded" if automatic else "pending",
@@ -253,7 +259,8 @@ def _keep_for_review(reply_id: str, raw_key: str, message: InboundMessage | None
                      sender: EmailSender, rules: Rules, now: datetime, automatic: bool = False) -> ReplyOutcome:
     record = {"type": "reply", "raw_key": raw_key, "received_at": now.isoformat(timespec="seconds"),
               "received_on": now.date().isoformat(), "sender": message.sender if message else "",
-              "sender_name": message.sender_name if message else "", "subject": message.subject if message else "",
+              "sender_name": message.sender_name if message else "",
+              "subject": _subject_text(message.subject) if message else "",
               "automatic": automatic, "customer": "", "invoices": [], "matched_by": "", "suggestions": [],
               "first_lines": intents.first_lines(message.text) if message else "", "status": "unmatched",
               "why": why}
@@ -307,7 +314,7 @@ def _tell_account_manager(reply_id: str, message: InboundMessage, customer: Cust
     today = now.date()
     text = render_text("reponse-client.fr.txt.j2", {
         "company_name": company.name, "customer": customer, "sender": message.sender,
-        "sender_name": message.sender_name, "subject": message.subject,
+        "sender_name": message.sender_name, "subject": _subject_text(message.subject),
         "own_text": intents.own_text(message.text)[:6000], "paused_until": paused_until,
         "invoices": [{"id": i.id, "due_date": i.due_date, "amount_due": i.amount_due,
                       "days_late": (today - i.due_date).days, "status": i.status} for i in open_invoices],

@@ -9,6 +9,7 @@ reports the Message-ID of what it sent.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes
@@ -97,7 +98,9 @@ def _header(message: Message, name: str) -> str:
                        if isinstance(chunk, bytes) else chunk for chunk, charset in _chunks(value))
     else:
         text = _decoded_words(str(value))
-    return " ".join(text.split())
+    # Bytes the parser could not decode come as lone surrogates: read them as UTF-8, the rest as U+FFFD.
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return " ".join("".join(c for c in text if unicodedata.category(c) != "Cc" or c in "\t").split())
 
 
 def _chunks(header: Header) -> list[tuple[bytes | str, str | None]]:
