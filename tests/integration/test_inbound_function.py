@@ -102,9 +102,12 @@ def test_an_s3_notification_of_the_stored_reply_is_handled_the_same(stack, funct
     drop(stack, "inbound/by-s3", message_from_bytes(SAMPLE.read_bytes(), policy=policy.compat32).as_bytes()
          .replace(b"From: Megan One <xxx@gmail.com>", b"From: Jeanne <compta@martin.example>"))
 
-    answer = functions.invoke("InboundFunction", s3_event(stack.physical["DocumentsBucket"], "inbound/by-s3"), **DAY)
+    with recorded_calls() as calls:
+        answer = functions.invoke("InboundFunction", s3_event(stack.physical["DocumentsBucket"], "inbound/by-s3"),
+                                  **DAY)
 
     assert [r["matched_by"] for r in answer["replies"]] == ["sender"]
+    assert refused("InboundFunction", dynamodb_requests(calls, stack.physical["DataTable"])) == []
 
 
 def test_an_object_elsewhere_in_the_bucket_is_ignored(stack, functions, seeded):

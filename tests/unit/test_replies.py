@@ -199,6 +199,15 @@ def test_a_person_s_reply_pauses_all_the_customer_s_reminders_for_pause_days(sto
     assert "F3" not in skipped
 
 
+def test_a_reminder_already_queued_for_a_paused_customer_is_not_sent(store, rules):
+    from relance.app.deliver import why_not_due
+
+    token = token_for(store, ["F1"])
+    receive(store, rules, addressed(sample("talon-gmail.eml"), To=f"r+{token}@{DOMAIN}"))
+
+    assert why_not_due(store.invoice("F2")[0], TODAY + timedelta(days=1)) == "reply"
+
+
 def test_the_pause_ends_after_pause_days(store, rules):
     token = token_for(store, ["F1"])
     receive(store, rules, addressed(sample("talon-gmail.eml"), To=f"r+{token}@{DOMAIN}"))
