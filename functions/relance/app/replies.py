@@ -192,7 +192,8 @@ def receive_reply(raw_key: str, *, store: ReplyStore, documents: Documents, send
     else:
         message, problem = parse_message(raw), ""
     if message is None:
-        return _keep_for_review(reply_id, raw_key, None, problem, store=store, sender=sender, rules=rules, now=now)
+        return _keep_for_review(reply_id, raw_key, None, problem, store=store, sender=sender, rules=rules,
+                                today=today, now=now)
     automatic = intents.is_automatic(auto_submitted=message.auto_submitted, auto_headers=message.auto_headers,
                                      subject=message.subject, text=message.text)
     match = match_reply(store, message, reply_domain)
@@ -201,8 +202,8 @@ def receive_reply(raw_key: str, *, store: ReplyStore, documents: Documents, send
             "" if not message.sender else ", et l’adresse de l’expéditeur n’est pas celle d’un seul client")
         if not message.sender:
             why = "message sans expéditeur (pas d’en-tête From) ni référence reconnue"
-        return _keep_for_review(reply_id, raw_key, message, why, store=store, sender=sender, rules=rules, now=now,
-                                automatic=automatic)
+        return _keep_for_review(reply_id, raw_key, message, why, store=store, sender=sender, rules=rules,
+                                today=today, now=now, automatic=automatic)
     found = _read_invoices(store, match.invoices)
     customer = store.customer(match.customer)
     open_invoices = store.customer_open_invoices(match.customer) if customer is not None else []
@@ -256,9 +257,10 @@ def _read_invoices(store: ReplyStore, ids: Sequence[str]) -> list[Invoice]:
 
 
 def _keep_for_review(reply_id: str, raw_key: str, message: InboundMessage | None, why: str, *, store: ReplyStore,
-                     sender: EmailSender, rules: Rules, now: datetime, automatic: bool = False) -> ReplyOutcome:
+                     sender: EmailSender, rules: Rules, today: date, now: datetime,
+                     automatic: bool = False) -> ReplyOutcome:
     record = {"type": "reply", "raw_key": raw_key, "received_at": now.isoformat(timespec="seconds"),
-              "received_on": now.date().isoformat(), "sender": message.sender if message else "",
+              "received_on": today.isoformat(), "sender": message.sender if message else "",
               "sender_name": message.sender_name if message else "",
               "subject": _subject_text(message.subject) if message else "",
               "automatic": automatic, "customer": "", "invoices": [], "matched_by": "", "suggestions": [],
@@ -273,7 +275,7 @@ def _keep_for_review(reply_id: str, raw_key: str, message: InboundMessage | None
 
     company = rules.company
     text = render_text("reponse-a-classer.fr.txt.j2", {
-        "company_name": company.name, "reply": record, "why": why, "received": now}, rules.directory)
+        "company_name": company.name, "reply": record, "why": why, "received": today}, rules.directory)
     subject, _, body = text.partition("\n")
     key = f"reply-review-{reply_id}"
     raw = build_email(sender_name=company.name, sender=company.email, to=[company.email], subject=subject,
