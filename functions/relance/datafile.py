@@ -281,7 +281,7 @@ class _Reader:
                        "account_manager", "extra", "legal_form", "activity")
     INVOICE_FIELDS = ("id", "customer_id", "issue_date", "due_date", "amount", "amount_due", "currency", "status",
                       "paid_on", "promise_to_pay_until", "completed_on", "dispute_until", "payments", "history",
-                      "extra", "approval", "payment_plan")
+                      "extra", "approval", "payment_plan", "reply_paused_until")
 
     def customer(self, where: str, raw: dict[str, Any]) -> Customer:
         self.unknown(where, raw, self.CUSTOMER_FIELDS)
@@ -365,6 +365,7 @@ class _Reader:
             payments=tuple(payments), history=tuple(sorted(history, key=lambda h: h.date)),
             extra=self.mapping(where, raw, "extra"), payment_plan=plan,
             approval=self._approval(f"{where}.approval", raw.get("approval")),
+            reply_paused_until=self.day(where, raw, "reply_paused_until"),
         )
 
     def _approval(self, where: str, raw: Any) -> ApprovalState | None:

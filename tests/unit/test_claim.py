@@ -421,7 +421,7 @@ def test_incomplete_company_is_not_eligible():
 
 def test_every_applicable_reason_is_listed_in_spec_order():
     inv = invoice(due=date(2020, 3, 15), status="disputed", amount_due="0.00",
-                  history=(registered(date(2025, 9, 28)),))
+                  history=(registered(date(2025, 9, 28)),), reply_pending="r1")
 
     result = eligible_on(inv, legal=Legal(litigation_min_amount=Decimal("100000")), missing=["iban"])
 

@@ -122,6 +122,13 @@ class Legal:
 
 
 @dataclass(frozen=True, slots=True)
+class Replies:
+    """The ``replies`` section: what a debtor's reply by e-mail changes (``app.replies``)."""
+
+    pause_days: int = 7  # a reply written by a person pauses the customer's reminders this many days
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
     directory: Path
     segments: tuple[Segment, ...]
@@ -141,6 +148,8 @@ class Rules:
     einvoicing: EInvoicingPolicy = field(default_factory=EInvoicingPolicy)
     fallback_language: str = "fr"  # the templates' language for a customer whose own language has none
     payment_plans: PaymentPlanRules = field(default_factory=PaymentPlanRules)  # the ``payment_plans`` section (§2.9)
+    replies: Replies = field(default_factory=Replies)  # the ``replies`` section: the pause a reply causes
+
 
 
 def plan_step(step_id: str, tones: tuple[str, ...]) -> Step | None:

@@ -9,11 +9,12 @@ reports the Message-ID of what it sent.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.errors import HeaderParseError
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses
@@ -35,6 +36,10 @@ class InboundMessage:
     references: tuple[str, ...]  # oldest first, as written
     auto_submitted: str  # RFC 3834: "no" when absent, else "auto-replied", "auto-generated"…
     text: str  # the message's own text (not an attached message's), line ends as "\n"
+    # Cc, Delivered-To and X-Original-To: where else the reply address may be (a reply-all, a forwarding server)
+    cc: tuple[str, ...] = ()
+    # The headers autoresponders set besides Auto-Submitted, present here ("x-autoreply", "precedence"…)
+    auto_headers: tuple[str, ...] = ()
 
     @property
     def automatic(self) -> bool:
@@ -57,7 +62,23 @@ def parse_message(raw: bytes) -> InboundMessage:
         references=_ids(_header(message, "References")),
         auto_submitted=(_header(message, "Auto-Submitted").split(";")[0].strip().lower() or "no"),
         text=_text(message),
+        cc=tuple(dict.fromkeys(address for header in ("Cc", "Delivered-To", "X-Original-To")
+                               for _, address in _addresses(message, header))),
+        auto_headers=_auto_headers(message),
     )
+
+
+# Headers that only autoresponders write (``Precedence`` only with these values: mailing lists use "list").
+_AUTO_PRECEDENCE = ("auto_reply", "junk")
+_AUTO_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Auto-Reply")
+
+
+def _auto_headers(message: Message) -> tuple[str, ...]:
+    found = [name.lower() for name in _AUTO_HEADERS
+             if _header(message, name) and _header(message, name).lower() not in ("no", "false", "0")]
+    if _header(message, "Precedence").lower() in _AUTO_PRECEDENCE:
+        found.append("precedence")
+    return tuple(found)
 
 
 def _decoded_words(value: str) -> str:
@@ -70,7 +91,23 @@ def _decoded_words(value: str) -> str:
 
 def _header(message: Message, name: str) -> str:
     value = message.get(name)
-    return " ".join(_decoded_words(str(value)).split()) if value is not None else ""
+    if value is None:
+        return ""
+    if isinstance(value, Header):  # raw 8-bit bytes in a header (no encoded word): most often UTF-8
+        text = "".join(chunk.decode("utf-8" if charset in (None, "unknown-8bit") else charset, errors="replace")
+                       if isinstance(chunk, bytes) else chunk for chunk, charset in _chunks(value))
+    else:
+        text = _decoded_words(str(value))
+    # Bytes the parser could not decode come as lone surrogates: read them as UTF-8, the rest as U+FFFD.
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return " ".join("".join(c for c in text if unicodedata.category(c) != "Cc" or c in "\t").split())
+
+
+def _chunks(header: Header) -> list[tuple[bytes | str, str | None]]:
+    try:
+        return decode_header(header)
+    except (HeaderParseError, LookupError, UnicodeError):
+        return [(str(header), None)]
 
 
 def _addresses(message: Message, name: str) -> list[tuple[str, str]]:

@@ -64,9 +64,12 @@ class Event:
         by = text("by")
         channel = "portal" if text("kind") == PLAN_AGREED and by.startswith("portal") else text("channel")
         note = "" if text("note") in MACHINE_NOTES else text("note")
+        if text("kind") == "reply_received":  # the debtor's own words, as received: who wrote, how it starts
+            channel, note = "email", reply_note(text("sender"), text("first_lines"), automatic=bool(text("automatic")))
         return cls(day, text("kind"), channel, text("step"), text("provider_id"),
-                   text("tracking_number"), text("message_key"), amount, note or said(text("reason")),
-                   (invoice,) if invoice else (), plan=_installments(raw.get("plan")), by=text("by"),
+                   text("tracking_number"), text("message_key") or text("reply"), amount,
+                   note or said(text("reason")),
+                   (invoice,) if invoice else (), plan=_installments(raw.get("plan")), by=by,
                    link_id=text("link_id") or (text("who") if text("by").startswith("portal") else ""),
                    installment=plan_installment(text("step")))
 
@@ -105,6 +108,14 @@ def plan_installment(step: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
+def reply_note(sender: str, first_lines: str, *, automatic: bool) -> str:
+    """A reply in the chronology: its sender and its first lines, quoted; an automatic one said to be so."""
+    who = f"de {sender}" if sender else "d’un expéditeur inconnu"
+    words = " / ".join(line.strip() for line in first_lines.splitlines() if line.strip())
+    head = f"Réponse automatique {who}" if automatic else f"Message {who}"
+    return f"{head} : « {words} »" if words else head
+
+
 # What relance's retries once wrote as a note, in English, before ``recorded_after`` (domain.terms.RecordedAfter)
 # said it: how relance learnt of a sending, not a fact the court reads. Histories recorded then still hold them.
 MACHINE_NOTES = frozenset({"already posted (retry)", "confirmed by SES after a lost answer"})
@@ -120,7 +131,7 @@ CODE = re.compile(r"[a-z0-9_, ]*_[a-z0-9_, ]*")
 
 # Internal steps of relance's own work, not facts between the parties: never in what the court reads.
 INTERNAL_KINDS = ("action_planned", "litigation_parked", "litigation_refused", "not_eligible", "action_cancelled",
-                  "approval_requested", "plan_agreement_kept")
+                  "approval_requested", "plan_agreement_kept", "reply_reviewed")
 
 
 def events_of(chronology: Iterable[dict[str, Any]]) -> list[Event]:

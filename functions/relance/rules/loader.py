@@ -33,6 +33,7 @@ from ..domain.policy import (
     Legal,
     Pause,
     Place,
+    Replies,
     Rules,
     Scenario,
     Segment,
@@ -273,6 +274,7 @@ class _Loader:
         portal = self._portal(data.get("portal") or {})
         einvoicing = self._einvoicing(data.get("einvoicing") or {})
         payment_plans = self._payment_plans(data.get("payment_plans") or {})
+        replies = Replies(**{k: v for k, v in (data.get("replies") or {}).items() if k == "pause_days"})
         used = {s.scenario for s in segments}
         for name in scenarios:
             if name not in used:
@@ -290,7 +292,8 @@ class _Loader:
         return Rules(directory=self.directory, segments=tuple(segments), scenarios=scenarios, calendar=calendar,
                      pauses=tuple(pauses), tones=tones, company=company, legal=legal, version=data["version"],
                      digest=digest, rates=rates, courts=courts, contact=contact, portal=portal, einvoicing=einvoicing,
-                     fallback_language=data.get("fallback_language", "fr"), payment_plans=payment_plans)
+                     fallback_language=data.get("fallback_language", "fr"), payment_plans=payment_plans,
+                     replies=replies)
 
     def _condition(self, node: Any, path: JsonPath) -> Predicate | None:
         try:

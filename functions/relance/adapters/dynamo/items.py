@@ -136,6 +136,8 @@ def invoice_from_item(item: dict[str, Any]) -> Invoice:
         booked_due=Decimal(item["booked_due"]["S"]) if "booked_due" in item else None,
         approval=_approval(item),
         payment_plan=_plan_attr(item),
+        reply_paused_until=_opt_date(item, "reply_paused_until"),
+        reply_pending=item.get("reply_pending", {}).get("S", ""),
     )
 
 
@@ -170,7 +172,7 @@ def _invoice_checks(item: dict[str, Any]) -> Iterable[tuple[str, Any]]:
     yield "due_date", day(item, "due_date")
     yield "amount", lambda: Decimal(item["amount"]["S"])
     yield "amount_due", lambda: Decimal(item["amount_due"]["S"])
-    for key in ("paid_on", "promise_to_pay_until", "completed_on", "dispute_until"):
+    for key in ("paid_on", "promise_to_pay_until", "completed_on", "dispute_until", "reply_paused_until"):
         yield key, day(item, key, optional=True)
     for i, payment in enumerate(item.get("payments", {}).get("L", [])):
         yield f"payments[{i}].date", day(payment["M"], "date")
@@ -255,7 +257,10 @@ def invoice_item(invoice: Invoice, shards: int) -> dict[str, Any]:
                                   **({"scenario": _s(a.scenario)} if a.scenario else {})}}
     if invoice.payment_plan is not None:
         item["payment_plan"] = plan_attr(invoice.payment_plan)
-    for name in ("paid_on", "promise_to_pay_until", "completed_on", "dispute_until"):
+    if invoice.reply_pending:
+        item["reply_pending"] = _s(invoice.reply_pending)
+    for name in ("paid_on", "promise_to_pay_until", "completed_on", "dispute_until",
+                 "reply_paused_until"):
         value = getattr(invoice, name)
         if value is not None:
             item[name] = _s(value.isoformat())
