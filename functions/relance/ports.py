@@ -123,6 +123,20 @@ class PortalLinkStore(Protocol):
         ...
 
 
+class StaffLinkStore(Protocol):
+    """The account managers' signed links (``app.staff``): the record a link opens, with its expiry (TTL)."""
+
+    def keep_staff_link(self, link_id: str, fields: dict[str, Any], *, expires_at: int) -> None: ...
+
+    def staff_link(self, link_id: str) -> dict[str, Any] | None:
+        """The link's record (manager, action, customer, invoices, token, expires), or ``None``."""
+        ...
+
+    def revoke_staff_link(self, link_id: str) -> bool:
+        """Mark the link revoked (its pages then answer as for an unknown link); ``False`` if unknown."""
+        ...
+
+
 class ChannelStore(MessageActions, History, EmailConfirmations, PortalLinkStore, Protocol):
     """What the channel functions read and keep about a message (``app.deliver``)."""
 
@@ -267,6 +281,14 @@ class PortalStore(PortalLinkStore, Ledger, History, Protocol):
     def checkout(self, session_id: str) -> dict[str, Any] | None:
         """A payment session the portal started (``invoice``, ``customer``, ``link_id``), or ``None``."""
         ...
+
+
+class StaffStore(StaffLinkStore, Ledger, History, Protocol):
+    """What the staff pages read and record: the link, the customer and invoices it names, their history."""
+
+    def customer(self, customer_id: str) -> Customer | None: ...
+
+    def history(self, invoice_id: str) -> list[dict[str, Any]]: ...
 
 
 class ReportStore(EmailConfirmations, Protocol):

@@ -1,0 +1,289 @@
+"""The account managers' one-click links and what they do through them, without a terminal.
+
+A staff link is ``<portal url>/s/<token>``: a token signed by :mod:`relance.signing` with keys of its own
+(SSM ``/relance/staff/link-keys``, never the debtors' portal keys). Its claims are a random link id, the action
+(``appel``, ``approbation``, ``suggestion``), a keyed hash of the account manager's address (never the address)
+and the expiry: no personal data in the URL. What the link is about — the manager, the customer, the invoices,
+the approval or the reply — is its record, server-side (``STAFF#<link id>``), so a link is revoked by its record,
+every link at once by dropping the key.
+
+A link opens only when its signature, its expiry, its record, the action and the manager's hash all agree, and
+the customer's account manager is still the one the link was made for (a customer handed to a colleague takes
+its links with it). Anything else — forged, expired, revoked, another manager's — is answered alike, as an
+unknown address: nothing tells who holds a link whether it was real.
+
+Every action is recorded through the same functions as the command line (``app.manual``), with who did it
+(``by``: the account manager), how (``source``: ``staff``, the link's id) and when (the event's time): the
+history, and so the dossier's chronology, says who did what and when.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ..domain.model import Customer, Invoice
+from ..domain.policy import Rules
+from ..domain.terms import EventKind
+from ..ports import StaffLinkStore, StaffStore
+from ..signing import InvalidSignature, SigningKey, sign_token, verify_token
+from . import manual
+
+STAFF_PATH = "/s/"
+LINK_DAYS = 7  # a digest's or a notice's link: the week it is read in
+CALL = "appel"
+APPROVAL = "approbation"
+SUGGESTION = "suggestion"
+ACTIONS = (CALL, APPROVAL, SUGGESTION)
+PROMISE_MAX_DAYS = 366  # a promise taken by phone: any date within the year (the debtor's own portal is tighter)
+
+
+def keys_from_secret(text: str) -> list[SigningKey]:
+    """The staff link keys kept in SSM: ``id:secret`` pairs, comma-separated, the signing one first (as the
+    portal's, rotated the same way)."""
+    keys = []
+    for part in text.split(","):
+        key_id, sep, secret = part.strip().partition(":")
+        if sep and key_id and secret:
+            keys.append(SigningKey(key_id, secret))
+    if not keys:
+        raise ValueError("the staff link parameter holds no id:secret pair")
+    return keys
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAccess:
+    """What a valid staff link opens: one action, for one account manager, on one customer's invoices."""
+
+    link_id: str
+    manager: str
+    action: str
+    customer_id: str
+    invoices: tuple[str, ...]
+    subject: str = ""  # the approval's or the reply's key, for those actions
+
+    def by(self) -> dict[str, str]:
+        """Who recorded an event through this link: on every history event it causes."""
+        return {"by": self.manager, "source": "staff", "link_id": self.link_id}
+
+
+def _mac(key: SigningKey, message: bytes) -> str:
+    digest = hmac.new(key.secret.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def manager_tag(key: SigningKey, manager: str) -> str:
+    """A keyed hash of the manager's address: binds a token to a person without writing who in the URL."""
+    return _mac(key, b"manager." + manager.strip().lower().encode())[:22]
+
+
+class StaffLinks:
+    """Mint, open and revoke staff links. ``keys[0]`` signs; every key in ``keys`` is accepted (rotation)."""
+
+    def __init__(self, *, keys: Sequence[SigningKey], base_url: str, store: StaffLinkStore,
+                 now: Callable[[], datetime], new_id: Callable[[], str] = lambda: secrets.token_urlsafe(12)) -> None:
+        if not keys:
+            raise ValueError("no staff link key configured")
+        self.keys = list(keys)
+        self.base_url = base_url.rstrip("/")
+        self.store = store
+        self.now = now
+        self.new_id = new_id
+
+    def mint(self, *, manager: str, action: str, customer_id: str, invoices: Sequence[str] = (), subject: str = "",
+             ttl_s: int = LINK_DAYS * 86400) -> str:
+        """A new link (its full URL) for ``manager`` to do ``action`` on ``customer_id``'s ``invoices``."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown staff action {action!r}")
+        if not manager.strip():
+            raise ValueError("a staff link is for one account manager")
+        now = self.now()
+        link_id = self.new_id()
+        token = sign_token({"l": link_id, "a": action, "m": manager_tag(self.keys[0], manager)}, self.keys[0],
+                           now=now, ttl_s=ttl_s)
+        expires = int(now.timestamp()) + ttl_s
+        self.store.keep_staff_link(link_id, {
+            "manager": manager.strip().lower(), "action": action, "customer": customer_id,
+            "invoices": list(dict.fromkeys(invoices)), "subject": subject, "token": token,
+            "issued": now.isoformat(timespec="seconds"), "expires": expires}, expires_at=expires)
+        return f"{self.base_url}{STAFF_PATH}{token}"
+
+    def open(self, token: str) -> StaffAccess | None:
+        """The access a token gives, or ``None`` — forged, expired, revoked, unknown, altered: all alike."""
+        try:
+            claims = verify_token(token, self.keys, now=self.now())
+        except (InvalidSignature, ValueError):
+            return None
+        link_id, action, tag = claims.get("l"), claims.get("a"), claims.get("m")
+        if not (isinstance(link_id, str) and isinstance(action, str) and isinstance(tag, str)):
+            return None
+        record = self.store.staff_link(link_id)
+        if not record or record.get("revoked") or record.get("token") != token or record.get("action") != action:
+            return None
+        manager = str(record.get("manager") or "")
+        if not manager or not any(hmac.compare_digest(manager_tag(key, manager), tag) for key in self.keys):
+            return None
+        invoices = record.get("invoices") or []
+        return StaffAccess(link_id, manager, action, str(record.get("customer") or ""),
+                           tuple(str(i) for i in invoices if isinstance(i, str)), str(record.get("subject") or ""))
+
+    def revoke(self, link_id: str) -> bool:
+        return self.store.revoke_staff_link(link_id)
+
+    def csrf(self, access: StaffAccess) -> str:
+        """The form token of a link's page: bound to the link, unknowable without the signing key."""
+        return _mac(self.keys[0], b"staff-csrf." + access.link_id.encode())
+
+    def csrf_ok(self, access: StaffAccess, offered: str) -> bool:
+        return any(hmac.compare_digest(_mac(key, b"staff-csrf." + access.link_id.encode()), offered or "")
+                   for key in self.keys)
+
+
+def manager_of(customer: Customer, rules: Rules) -> str:
+    """Who handles ``customer``: its account manager, else the company's address (as the call tasks say)."""
+    return (customer.account_manager or rules.company.email or "").strip().lower()
+
+
+# -- what the pages show -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class CallLine:
+    invoice: Invoice
+    days_late: int
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """An event recorded on the invoices of the page, as the page lists it: when, what, who."""
+
+    at: str
+    day: date | None
+    note: str
+    by: str
+    invoices: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CallView:
+    customer: Customer
+    lines: list[CallLine]
+    recorded: list[Recorded]
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """What an action did: ``problem`` (French) when refused, else the invoices it concerned."""
+
+    invoices: tuple[str, ...] = ()
+    problem: str = ""
+
+
+class StaffDesk:
+    """The account manager's actions through a link, with the outside world passed in."""
+
+    def __init__(self, *, store: StaffStore, rules: Rules, links: StaffLinks, today: Callable[[], date]) -> None:
+        self.store = store
+        self.rules = rules
+        self.links = links
+        self.today = today
+
+    def open(self, token: str) -> tuple[StaffAccess, Customer] | None:
+        """The link's access and customer, when the link is valid and still its customer's manager's."""
+        access = self.links.open(token)
+        if access is None:
+            return None
+        customer = self.store.customer(access.customer_id)
+        if customer is None or manager_of(customer, self.rules) != access.manager:
+            return None
+        return access, customer
+
+    def _invoices(self, access: StaffAccess) -> list[Invoice]:
+        found = []
+        for invoice_id in access.invoices:
+            invoice = self.store.checked_invoice(invoice_id)
+            if isinstance(invoice, Invoice) and invoice.customer_id == access.customer_id:
+                found.append(invoice)
+        return found
+
+    def call_view(self, access: StaffAccess, customer: Customer) -> CallView:
+        today = self.today()
+        invoices = self._invoices(access)
+        lines = [CallLine(i, max(0, (today - i.due_date).days)) for i in invoices]
+        merged: dict[tuple[str, str, str], list[str]] = {}
+        notes: dict[tuple[str, str, str], str] = {}
+        for invoice in invoices:
+            for event in self.store.history(invoice.id):
+                if event.get("kind") != EventKind.CALL_MADE:
+                    continue
+                key = (str(event.get("at", "")), str(event.get("date", "")), str(event.get("by", "")))
+                merged.setdefault(key, []).append(invoice.id)
+                notes[key] = str(event.get("note", ""))
+        recorded = [Recorded(at, _day(day), notes[(at, day, by)], by, tuple(ids))
+                    for (at, day, by), ids in sorted(merged.items(), reverse=True)]
+        return CallView(customer, lines, recorded)
+
+    def record_call(self, access: StaffAccess, chosen: Sequence[str], result: str, *, note: str = "",
+                    until: str = "", reason: str = "") -> Done:
+        """What a call gave, on the chosen invoices of the link: through :func:`app.manual.record_call`, the
+        function ``relance invoice call`` records a call with."""
+        if access.action != CALL:
+            return Done(problem="Ce lien ne sert pas à noter un appel.")
+        mine = {i.id: i for i in self._invoices(access)}
+        picked = [mine[i] for i in dict.fromkeys(chosen) if i in mine]
+        if not picked:
+            return Done(problem="Choisissez au moins une facture.")
+        if result not in manual.CALL_RESULTS:
+            return Done(problem="Choisissez ce que l’appel a donné.")
+        note = note.strip()[:2000]
+        today = self.today()
+        promised: date | None = None
+        reason_label = ""
+        if result == "promise":
+            try:
+                promised = date.fromisoformat(until.strip())
+            except ValueError:
+                return Done(problem="Indiquez la date promise par le client.")
+            if promised < today:
+                return Done(problem="La date promise ne peut pas être passée.")
+            if promised > today + timedelta(days=PROMISE_MAX_DAYS):
+                return Done(problem="La date promise doit tomber dans l’année qui vient.")
+        if result == "dispute":
+            reason_label = self.rules.portal.reason_label(reason) or ""
+            if not reason_label:
+                return Done(problem="Choisissez le motif de la contestation.")
+            if reason == "other" and not note:
+                return Done(problem="Précisez la contestation dans la note.")
+        outcome = manual.CallOutcome(result, note, promised, reason_label)
+        done = []
+        for invoice in picked:
+            try:
+                if manual.record_call(self.store, invoice.id, today, outcome, access.by()):
+                    done.append(invoice.id)
+            except (manual.UnknownInvoice, manual.UnusableInvoice):
+                continue  # one unreadable invoice never costs the others their record
+        if not done:
+            return Done(problem="Rien n’a pu être enregistré sur ces factures.")
+        return Done(tuple(done))
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def reasons(rules: Rules) -> tuple[tuple[str, str], ...]:
+    """The dispute reasons a person picks from: the rules' list (``portal.dispute_reasons``)."""
+    return rules.portal.dispute_reasons
+
+
+def describe(access: StaffAccess) -> dict[str, Any]:
+    """What a log line may say of a link: its action, never the token, the manager or the customer."""
+    return {"action": access.action}
