@@ -12,6 +12,7 @@ from ..ports import EmailSender, NoticeStore
 from .deliver import send_call_digests
 from .einvoicing import notify_platform_statuses
 from .review_notice import notify_payments_kept_for_review
+from .staff import StaffLinks
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +27,9 @@ class DailyNotices:
 
 
 def send_daily_notices(*, store: NoticeStore, sender: EmailSender, rules: Rules, day: date,
-                       now: datetime) -> DailyNotices:
-    digests = send_call_digests(store=store, sender=sender, rules=rules, day=day, now=now)
+                       now: datetime, links: StaffLinks | None = None) -> DailyNotices:
+    """``links``: the account managers' links, on each call of their digest (``None``: the commands instead)."""
+    digests = send_call_digests(store=store, sender=sender, rules=rules, day=day, now=now, links=links)
     review = notify_payments_kept_for_review(store=store, sender=sender, company=rules.company, day=day, now=now)
     platform = notify_platform_statuses(store=store, sender=sender, company=rules.company, day=day, now=now)
     return DailyNotices(digests, review, platform)

@@ -38,6 +38,7 @@ from ..ports import (
 from .messages import ChannelMessage, MalformedMessage, MessageAction, reroute_to_letter
 from .notifications import confirmed_send, send_once
 from .portal import Links
+from .staff import CALL, StaffLinks
 
 # How long a retry waits for SES's « Send » event after a lost answer before sending again. The queue's backoff
 # hands the message over at +30 s, +90 s, +210 s: the third attempt sends, two are left before the DLQ.
@@ -399,8 +400,9 @@ def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], c
 
 
 def send_call_digests(*, store: DigestStore, sender: EmailSender, rules: Rules, day: date,
-                      now: datetime) -> dict[str, str]:
-    """One e-mail per account manager with the day's call tasks; a manager already sent today is skipped."""
+                      now: datetime, links: StaffLinks | None = None) -> dict[str, str]:
+    """One e-mail per account manager with the day's call tasks; a manager already sent today is skipped. With
+    ``links``, each task carries the manager's own link to record what the call gave (``app.staff``)."""
     tasks = store.call_tasks(day)
     done = {r["account_manager"] for r in store.digests_sent(day)}
     by_manager: dict[str, list[dict[str, Any]]] = {}
@@ -412,6 +414,10 @@ def send_call_digests(*, store: DigestStore, sender: EmailSender, rules: Rules, 
         if manager in done:
             continue
         key = f"digest-{day.isoformat()}-{manager}"
+        if links is not None:
+            own = [{**task, "staff_link": links.mint(manager=manager, action=CALL, customer_id=task["customer"],
+                                                      invoices=[i["id"] for i in task["invoices"]])}
+                   if task.get("customer") else task for task in own]
         subject, text = call_digest_text(manager, day, own, company.name, rules.directory)
         raw = build_email(sender_name=company.name, sender=company.email, to=[manager], subject=subject,
                           text=text, message_id=key, sent_at=now)

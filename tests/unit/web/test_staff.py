@@ -286,3 +286,45 @@ def test_the_logs_name_no_token_no_manager_and_no_customer(link, caplog):
     logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     for secret in (link.removeprefix("/s/"), JULIE, "Martin", "C1", "F-1"):
         assert secret not in logged
+
+
+# -- the call digest carries the links -----------------------------------------------------------------------
+
+def test_each_call_of_the_digest_carries_its_manager_s_link_which_opens_that_call_s_page(store, links, rules):
+    from email import message_from_bytes, policy
+
+    from relance.app.deliver import send_call_digests
+    from tests.support.fake_store import FakeSender
+
+    for customer, manager, ids in (("C1", JULIE, ["F-1", "F-2"]), ("C2", "marc@atelier.example", ["F-9"])):
+        store.add_call_task(TODAY, {"message_key": f"m-{customer}", "account_manager": manager, "customer": customer,
+                                    "customer_name": customer, "phone": "", "tone": "ferme", "step": "appel",
+                                    "script": "Bonjour", "total": "10.00",
+                                    "invoices": [{"id": i, "amount_due": "5.00", "days_late": 3, "already": []}
+                                                 for i in ids]})
+    sender = FakeSender()
+    send_call_digests(store=store, sender=sender, rules=rules, day=TODAY, now=NOW, links=links)
+
+    found = {}
+    for raw in sender.sent:
+        mail = message_from_bytes(raw["raw"], policy=policy.default)
+        text = mail.get_body(("plain",)).get_content()
+        (url,) = re.findall(re.escape(BASE) + r"/s/\S+", text)
+        assert "relance invoice promise" not in text and "lien personnel" in text
+        found[str(mail["To"])] = path_of(url)
+    julies = text_of(get(found[JULIE]).body)
+    assert "Facture n° F-1" in julies and "Facture n° F-2" in julies and "F-9" not in julies
+    assert "Facture n° F-9" in text_of(get(found["marc@atelier.example"]).body)
+
+
+def test_without_staff_links_the_digest_still_gives_the_commands(store, rules):
+    from relance.app.deliver import send_call_digests
+    from tests.support.fake_store import FakeSender
+
+    store.add_call_task(TODAY, {"message_key": "m", "account_manager": JULIE, "customer": "C1", "customer_name": "C1",
+                                "phone": "", "tone": "ferme", "step": "appel", "script": "Bonjour", "total": "1.00",
+                                "invoices": [{"id": "F-1", "amount_due": "1.00", "days_late": 3, "already": []}]})
+    sender = FakeSender()
+    send_call_digests(store=store, sender=sender, rules=rules, day=TODAY, now=NOW)
+
+    assert b"relance invoice promise F-1" in sender.sent[0]["raw"] and b"/s/" not in sender.sent[0]["raw"]
