@@ -128,7 +128,18 @@ class Runtime:
 
         if not self.settings.portal_url or not self.settings.staff_keys_parameter:
             return None
-        keys = keys_from_secret(self.secret(self.settings.staff_keys_parameter))
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+        try:
+            keys = keys_from_secret(self.secret(self.settings.staff_keys_parameter))
+        except (GetParameterError, ValueError):
+            # No key yet (the parameter is not created, or holds no pair): the digest still goes, with the
+            # commands instead of the links, and says so in its log; the staff pages refuse every link.
+            import logging
+
+            logging.getLogger("relance.staff").warning("no staff link key: the digest carries the commands",
+                                                       extra={"parameter": self.settings.staff_keys_parameter})
+            return None
         return StaffLinks(keys=keys, base_url=self.settings.portal_url, store=self.store, now=now_utc)
 
     @cached_property

@@ -1,5 +1,6 @@
 """The debtor portal on 127.0.0.1, through the real handler: each browser request becomes the HTTP API event the
-PortalFunction gets (payload 2.0) and is invoked by the local runner; payments go to the loopback fake of
+PortalFunction gets (payload 2.0) — the StaffFunction for the account managers' pages under /s/ — and is invoked
+by the local runner; payments go to the loopback fake of
 Stripe, whose completed sessions come back signed to the real WebhookFunction — as in production.
 
 One request at a time (the runner sets each function's environment in the process): a lock serialises the portal
@@ -26,6 +27,7 @@ from .runner import LocalFunctions
 from .stack import LocalStack
 
 PORTAL_SECRETS = {"/relance/portal/link-keys": "demo1:portal_demo_local_only",
+                  "/relance/staff/link-keys": "staffdemo1:staff_demo_local_only",
                   "/relance/stripe/api-key": "sk_test_demo_local_only"}
 
 
@@ -111,8 +113,10 @@ class LocalPortal:
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         assert self.functions is not None, "attach the functions first"
         extra = {"RELANCE_TODAY": self.today} if self.today else {}
+        # The HTTP API's routes: the account managers' pages go to their own function, as in template.yaml.
+        function = "StaffFunction" if str(event.get("rawPath", "")).startswith("/s/") else "PortalFunction"
         with self.lock:
-            return self.functions.invoke("PortalFunction", event, **extra)
+            return self.functions.invoke(function, event, **extra)
 
     def _serve(self, request: BaseHTTPRequestHandler, method: str) -> None:
         length = int(request.headers.get("Content-Length") or 0)
