@@ -277,7 +277,8 @@ class _Reader:
     CUSTOMER_FIELDS = ("id", "name", "kind", "email", "phone", "tags", "language", "siren", "since", "address",
                        "account_manager", "extra", "legal_form", "activity")
     INVOICE_FIELDS = ("id", "customer_id", "issue_date", "due_date", "amount", "amount_due", "currency", "status",
-                      "paid_on", "promise_to_pay_until", "completed_on", "payments", "history", "extra")
+                      "paid_on", "promise_to_pay_until", "completed_on", "payments", "history", "extra",
+                      "reply_paused_until")
 
     def customer(self, where: str, raw: dict[str, Any]) -> Customer:
         self.unknown(where, raw, self.CUSTOMER_FIELDS)
@@ -358,6 +359,7 @@ class _Reader:
             completed_on=self.day(where, raw, "completed_on"),
             payments=tuple(payments), history=tuple(sorted(history, key=lambda h: h.date)),
             extra=self.mapping(where, raw, "extra"),
+            reply_paused_until=self.day(where, raw, "reply_paused_until"),
         )
 
     def _records(self, where: str, raw: dict[str, Any], key: str,

@@ -291,6 +291,47 @@ class StaffStore(StaffLinkStore, Ledger, History, Protocol):
     def history(self, invoice_id: str) -> list[dict[str, Any]]: ...
 
 
+class ReplyTokens(Protocol):
+    """The reply address each e-mail carries (``app.replies``): an opaque random token → the message it answers."""
+
+    def claim_reply_token(self, message_key: str, token: str, fields: dict[str, Any], *, expires_at: int) -> str:
+        """Keep ``token`` for the message ``message_key`` (``fields``: ``customer``, ``invoices``, ``sent_on``)
+        unless the message has one already (a retry): the token that holds, so a message keeps one address."""
+        ...
+
+    def reply_token(self, token: str) -> dict[str, Any] | None:
+        """The message a token was given to (``message_key``, ``customer``, ``invoices``), ``None`` if unknown."""
+        ...
+
+
+class ReplyStore(ReplyTokens, Ledger, History, MessageActions, EmailConfirmations, Protocol):
+    """What an inbound reply reads and records (``app.replies``)."""
+
+    def customer(self, customer_id: str) -> Customer | None: ...
+
+    def customers_by_email(self, address: str) -> list[Customer]:
+        """The customers whose e-mail address is ``address`` (compared without case)."""
+        ...
+
+    def customer_open_invoices(self, customer_id: str) -> list[Invoice]: ...
+
+    def email_message(self, ses_message_id: str) -> str | None:
+        """The body of the message SES sent under ``ses_message_id`` (its actions), ``None`` if unknown."""
+        ...
+
+    def history(self, invoice_id: str) -> list[dict[str, Any]]: ...
+
+    def keep_reply(self, reply_id: str, fields: dict[str, Any]) -> bool:
+        """Keep a reply's record once: ``False`` when it was already kept (the same object notified twice)."""
+        ...
+
+    def reply(self, reply_id: str) -> dict[str, Any] | None: ...
+
+    def update_reply(self, reply_id: str, fields: dict[str, Any]) -> None:
+        """Replace the reply's record (its review: who, when, what)."""
+        ...
+
+
 class ReportStore(EmailConfirmations, Protocol):
     def whole_book(self) -> Book:
         """Every customer and invoice, paid ones included: the weekly report (never the daily path)."""

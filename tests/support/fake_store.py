@@ -227,7 +227,7 @@ class FakeStore:
             if found is None or (when_status and found[0].status not in when_status):
                 return False
             invoice, version = found
-            changes: dict[str, Any] = {name: None for name in removes}
+            changes: dict[str, Any] = {name: "" if name == "reply_pending" else None for name in removes}
             for name, value in sets.items():
                 changes[name] = date.fromisoformat(value) if name.endswith(("_until", "_on")) else value
             self._invoices[invoice_id] = (replace(invoice, **changes), version + 1)
@@ -447,6 +447,38 @@ class FakeStore:
     def customer_open_invoices(self, customer_id: str) -> list[Invoice]:
         with self._lock:
             return [i for i, _ in self._invoices.values() if i.customer_id == customer_id and _is_open(i)]
+
+    # -- replies ---------------------------------------------------------------------------------------
+    def claim_reply_token(self, message_key: str, token: str, fields: dict[str, Any], *, expires_at: int) -> str:
+        with self._lock:
+            held = self._sendings.get(("reply_key", message_key))
+            if held is not None:
+                return str(held["token"])
+            self._sendings[("reply_key", message_key)] = {"token": token}
+            self._sendings[("reply_token", token)] = _stored({"type": "reply_token", **fields})
+            return token
+
+    def reply_token(self, token: str) -> dict[str, Any] | None:
+        return self._kept_record("reply_token", token)
+
+    def customers_by_email(self, address: str) -> list[Customer]:
+        wanted = address.strip().lower()
+        with self._lock:
+            return [self._customer_as_read(c) for c in self.customers_by_id.values()
+                    if c.email and c.email.strip().lower() == wanted]
+
+    def keep_reply(self, reply_id: str, fields: dict[str, Any]) -> bool:
+        with self._lock:
+            if ("reply", reply_id) in self._sendings:
+                return False
+            self._sendings[("reply", reply_id)] = _stored(fields)
+            return True
+
+    def reply(self, reply_id: str) -> dict[str, Any] | None:
+        return self._kept_record("reply", reply_id)
+
+    def update_reply(self, reply_id: str, fields: dict[str, Any]) -> None:
+        self._keep("reply", reply_id, fields)
 
     def keep_checkout(self, session_id: str, fields: dict[str, Any], *, expires_at: int) -> None:
         self._keep("checkout", session_id, {"type": "checkout", **fields})

@@ -97,6 +97,8 @@ EVENT_LABELS: Mapping[str, str] = MappingProxyType({
     EventKind.REROUTED: "Relance réorientée vers un courrier postal",
     EventKind.CALL_TASK: "Appel téléphonique prévu",
     EventKind.CALL_MADE: "Appel téléphonique passé",
+    EventKind.REPLY_RECEIVED: "Réponse reçue du débiteur",
+    EventKind.REPLY_REVIEWED: "Réponse du débiteur examinée",
     EventKind.EMAIL_BOUNCED: "E-mail non distribué (adresse en échec)",
     EventKind.DELIVERED: DELIVERED_OTHERWISE,
     EventKind.AR_SIGNED: "Accusé de réception signé",
@@ -138,6 +140,7 @@ def event_label(kind: str, channel: str = "") -> str:
 SKIP_LABELS: Mapping[str, str] = MappingProxyType({
     "paused: disputed": "en pause : facture contestée (litige)",
     "paused: promise to pay": "en pause : promesse de paiement en cours",
+    "paused: reply": "en pause : le client a répondu, une personne lit sa réponse",
     "in litigation": "au contentieux : plus de relance amiable",
     "prescribed": "créance prescrite : plus de relance",
     "no segment": "aucun segment ne la prend : ajoutez un segment sans condition en dernier",
@@ -199,6 +202,7 @@ REFUSAL_LABELS: Mapping[str, str] = MappingProxyType({
     "notice_deadline_pending": "le délai laissé par la mise en demeure n’est pas encore écoulé",
     "below_minimum": "montant inférieur au minimum fixé (legal.litigation_min_amount)",
     "company_incomplete": "informations de l’entreprise incomplètes (section company des règles)",
+    "reply_pending": "une réponse du client attend d’être examinée",
 })
 
 

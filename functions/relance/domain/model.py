@@ -101,6 +101,10 @@ class Invoice:
     # The accounting export's own remaining figure, when the invoice came from one: amount_due is then
     # min(booked_due, amount − payments recorded), so a payment both sides saw counts once (domain.reconcile).
     booked_due: Decimal | None = None
+    # The debtor wrote back (app.replies): reminders wait until this day while a person reads the reply …
+    reply_paused_until: date | None = None
+    # … and, while the id of a reply about this invoice is here, unreviewed, no dossier is built for it.
+    reply_pending: str = ""
 
     @property
     def work_completed_on(self) -> date:
@@ -116,13 +120,14 @@ class Invoice:
         )
 
 
-HELD_PAID, HELD_CANCELLED, HELD_LITIGATION, HELD_DISPUTED, HELD_PROMISE = (
-    "paid", "cancelled", "litigation", "disputed", "promise to pay")
+HELD_PAID, HELD_CANCELLED, HELD_LITIGATION, HELD_DISPUTED, HELD_PROMISE, HELD_REPLY = (
+    "paid", "cancelled", "litigation", "disputed", "promise to pay", "reply")
 
 
 def why_held(invoice: Invoice, day: date) -> str | None:
     """Why no reminder may go out for ``invoice`` on ``day``, whatever the rules say — settled (``paid``,
-    ``cancelled``: SPEC §2 rule 1), in ``litigation``, ``disputed``, under a ``promise to pay`` — or ``None``.
+    ``cancelled``: SPEC §2 rule 1), in ``litigation``, ``disputed``, under a ``promise to pay``, paused by the
+    debtor's ``reply`` (``replies.pause_days``) — or ``None``.
     The planner skips on it, and the channels re-check it before they send."""
     if invoice.is_settled_on(day):
         return HELD_CANCELLED if invoice.status == "cancelled" else HELD_PAID
@@ -132,6 +137,8 @@ def why_held(invoice: Invoice, day: date) -> str | None:
         return HELD_DISPUTED
     if invoice.promise_to_pay_until is not None and invoice.promise_to_pay_until >= day:
         return HELD_PROMISE
+    if invoice.reply_paused_until is not None and invoice.reply_paused_until >= day:
+        return HELD_REPLY
     return None
 
 
@@ -190,6 +197,7 @@ def invoice_problems(invoice: Invoice) -> list[tuple[str, str]]:
     day("paid_on", invoice.paid_on)
     day("promise_to_pay_until", invoice.promise_to_pay_until)
     day("completed_on", invoice.completed_on)
+    day("reply_paused_until", invoice.reply_paused_until)
     for i, payment in enumerate(invoice.payments):
         day(f"payments[{i}].date", payment.date)
         amount(f"payments[{i}].amount", payment.amount)

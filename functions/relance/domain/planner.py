@@ -21,6 +21,7 @@ from .model import (
     HELD_LITIGATION,
     HELD_PAID,
     HELD_PROMISE,
+    HELD_REPLY,
     PLANNING_ERROR,
     Action,
     Book,
@@ -35,10 +36,12 @@ from .policy import Rules, Scenario, Segment, Step
 
 REASON_DISPUTED = "paused: disputed"
 REASON_PROMISE = "paused: promise to pay"
+REASON_REPLY = "paused: reply"  # the debtor wrote back: replies.pause_days while a person reads it
 REASON_LITIGATION = "in litigation"
 REASON_PRESCRIBED = "prescribed"
 REASON_NO_SEGMENT = "no segment"
-HELD_REASONS = {HELD_LITIGATION: REASON_LITIGATION, HELD_DISPUTED: REASON_DISPUTED, HELD_PROMISE: REASON_PROMISE}
+HELD_REASONS = {HELD_LITIGATION: REASON_LITIGATION, HELD_DISPUTED: REASON_DISPUTED, HELD_PROMISE: REASON_PROMISE,
+                HELD_REPLY: REASON_REPLY}
 
 # What data can make a computation on one invoice fail: calendar arithmetic past year 9999 (OverflowError),
 # Decimal overflow (ArithmeticError), a date out of range (ValueError), a record pointing nowhere (LookupError).

@@ -110,6 +110,13 @@ class Legal:
 
 
 @dataclass(frozen=True, slots=True)
+class Replies:
+    """The ``replies`` section: what a debtor's reply by e-mail changes (``app.replies``)."""
+
+    pause_days: int = 7  # a reply written by a person pauses the customer's reminders this many days
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
     directory: Path
     segments: tuple[Segment, ...]
@@ -126,3 +133,4 @@ class Rules:
     contact: ContactPolicy | None = None  # the ``contact`` section (SPEC §2.8); None: each message as in §2.7
     portal: PortalPolicy = field(default_factory=PortalPolicy)  # the ``portal`` section: the debtor's links and choices
     fallback_language: str = "fr"  # the templates' language for a customer whose own language has none
+    replies: Replies = field(default_factory=Replies)  # the ``replies`` section: the pause a reply causes

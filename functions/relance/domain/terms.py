@@ -57,6 +57,8 @@ class EventKind(StrEnum):
     REROUTED = "rerouted"
     CALL_TASK = "call_task"  # a call planned: on the account manager's list, not made
     CALL_MADE = "call_made"  # a call made, its outcome in ``note`` (``relance invoice call``)
+    REPLY_RECEIVED = "reply_received"  # the debtor wrote back (app.replies): sender, subject, first lines
+    REPLY_REVIEWED = "reply_reviewed"  # a person read that reply and decided (who, what)
     EMAIL_BOUNCED = "email_bounced"
     DELIVERED = "delivered"
     AR_SIGNED = "ar_signed"

@@ -35,6 +35,10 @@ class InboundMessage:
     references: tuple[str, ...]  # oldest first, as written
     auto_submitted: str  # RFC 3834: "no" when absent, else "auto-replied", "auto-generated"…
     text: str  # the message's own text (not an attached message's), line ends as "\n"
+    # Cc, Delivered-To and X-Original-To: where else the reply address may be (a reply-all, a forwarding server)
+    cc: tuple[str, ...] = ()
+    # The headers autoresponders set besides Auto-Submitted, present here ("x-autoreply", "precedence"…)
+    auto_headers: tuple[str, ...] = ()
 
     @property
     def automatic(self) -> bool:
@@ -57,7 +61,23 @@ def parse_message(raw: bytes) -> InboundMessage:
         references=_ids(_header(message, "References")),
         auto_submitted=(_header(message, "Auto-Submitted").split(";")[0].strip().lower() or "no"),
         text=_text(message),
+        cc=tuple(address for header in ("Cc", "Delivered-To", "X-Original-To")
+                 for _, address in _addresses(message, header)),
+        auto_headers=_auto_headers(message),
     )
+
+
+# Headers that only autoresponders write (``Precedence`` only with these values: mailing lists use "list").
+_AUTO_PRECEDENCE = ("auto_reply", "junk")
+_AUTO_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Auto-Reply")
+
+
+def _auto_headers(message: Message) -> tuple[str, ...]:
+    found = [name.lower() for name in _AUTO_HEADERS
+             if _header(message, name) and _header(message, name).lower() not in ("no", "false", "0")]
+    if _header(message, "Precedence").lower() in _AUTO_PRECEDENCE:
+        found.append("precedence")
+    return tuple(found)
 
 
 def _decoded_words(value: str) -> str:

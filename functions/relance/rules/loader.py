@@ -24,6 +24,7 @@ from ..domain.policy import (
     Legal,
     Pause,
     Place,
+    Replies,
     Rules,
     Scenario,
     Segment,
@@ -261,6 +262,7 @@ class _Loader:
         courts = self._courts(data["courts"]) if "courts" in data else None
         contact = self._contact(data["contact"] or {}) if "contact" in data else None
         portal = self._portal(data.get("portal") or {})
+        replies = Replies(**{k: v for k, v in (data.get("replies") or {}).items() if k == "pause_days"})
         used = {s.scenario for s in segments}
         for name in scenarios:
             if name not in used:
@@ -278,7 +280,7 @@ class _Loader:
         return Rules(directory=self.directory, segments=tuple(segments), scenarios=scenarios, calendar=calendar,
                      pauses=tuple(pauses), tones=tones, company=company, legal=legal, version=data["version"],
                      digest=digest, rates=rates, courts=courts, contact=contact, portal=portal,
-                     fallback_language=data.get("fallback_language", "fr"))
+                     fallback_language=data.get("fallback_language", "fr"), replies=replies)
 
     def _condition(self, node: Any, path: JsonPath) -> Predicate | None:
         try:

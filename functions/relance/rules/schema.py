@@ -20,7 +20,7 @@ JsonPath = tuple[str | int, ...]
 MAX_AT_DAYS = 3650
 _FAR_DELAY = re.compile(r"J[+-][0-9]+")
 SECTIONS = ("version", "segments", "scenarios", "calendar", "pause", "tones", "company", "legal", "contact", "rates",
-            "courts", "portal", "fallback_language")
+            "courts", "portal", "fallback_language", "replies")
 _TYPE_NAMES = {"string": "un texte", "integer": "un nombre entier", "number": "un nombre", "boolean": "true ou false",
                "object": "un bloc de clés (« clé: valeur »)", "array": "une liste (lignes commençant par « - »)",
                "null": "vide"}

@@ -120,6 +120,8 @@ def invoice_from_item(item: dict[str, Any]) -> Invoice:
         completed_on=_opt_date(item, "completed_on"), payments=payments, history=steps,
         extra=_from_json_attr(item, "extra"),
         booked_due=Decimal(item["booked_due"]["S"]) if "booked_due" in item else None,
+        reply_paused_until=_opt_date(item, "reply_paused_until"),
+        reply_pending=item.get("reply_pending", {}).get("S", ""),
     )
 
 
@@ -143,7 +145,7 @@ def _invoice_checks(item: dict[str, Any]) -> Iterable[tuple[str, Any]]:
     yield "due_date", day(item, "due_date")
     yield "amount", lambda: Decimal(item["amount"]["S"])
     yield "amount_due", lambda: Decimal(item["amount_due"]["S"])
-    for key in ("paid_on", "promise_to_pay_until", "completed_on"):
+    for key in ("paid_on", "promise_to_pay_until", "completed_on", "reply_paused_until"):
         yield key, day(item, key, optional=True)
     for i, payment in enumerate(item.get("payments", {}).get("L", [])):
         yield f"payments[{i}].date", day(payment["M"], "date")
@@ -216,7 +218,9 @@ def invoice_item(invoice: Invoice, shards: int) -> dict[str, Any]:
     }
     if invoice.booked_due is not None:
         item["booked_due"] = _s(str(invoice.booked_due))
-    for name in ("paid_on", "promise_to_pay_until", "completed_on"):
+    if invoice.reply_pending:
+        item["reply_pending"] = _s(invoice.reply_pending)
+    for name in ("paid_on", "promise_to_pay_until", "completed_on", "reply_paused_until"):
         value = getattr(invoice, name)
         if value is not None:
             item[name] = _s(value.isoformat())
