@@ -283,14 +283,6 @@ class PortalStore(PortalLinkStore, Ledger, History, Protocol):
         ...
 
 
-class StaffStore(StaffLinkStore, Ledger, History, Protocol):
-    """What the staff pages read and record: the link, the customer and invoices it names, their history."""
-
-    def customer(self, customer_id: str) -> Customer | None: ...
-
-    def history(self, invoice_id: str) -> list[dict[str, Any]]: ...
-
-
 class ReplyTokens(Protocol):
     """The reply address each e-mail carries (``app.replies``): an opaque random token → the message it answers."""
 
@@ -330,6 +322,15 @@ class ReplyStore(ReplyTokens, Ledger, History, MessageActions, EmailConfirmation
     def update_reply(self, reply_id: str, fields: dict[str, Any]) -> None:
         """Replace the reply's record (its review: who, when, what)."""
         ...
+
+
+class StaffStore(StaffLinkStore, ReplyStore, Ledger, History, Protocol):
+    """What the staff pages read and record: the link, the customer and invoices it names, their history, the
+    reply a suggestion is about."""
+
+    def customer(self, customer_id: str) -> Customer | None: ...
+
+    def history(self, invoice_id: str) -> list[dict[str, Any]]: ...
 
 
 class ReportStore(EmailConfirmations, Protocol):

@@ -72,8 +72,8 @@ def record_promise(store: Ledger, invoice_id: str, on: date, until: date,
 # What a call gave, as the staff page offers it (``relance invoice call --result`` too); "" : told in words only.
 CALL_RESULTS = ("reached", "not_reached", "promise", "dispute", "wrong_number")
 CALL_RESULT_WORDS = {"reached": "Client joint", "not_reached": "Client injoignable (pas de réponse, message laissé "
-                     "ou non)", "promise": "Client joint : promesse de paiement", "dispute": "Client joint : "
-                     "il conteste", "wrong_number": "Numéro erroné : ce n’est pas le client"}
+                     "ou non)", "promise": "Client joint : promesse de paiement", "dispute": "Client joint : "
+                     "il conteste", "wrong_number": "Numéro erroné : ce n’est pas le client"}
 
 
 @dataclass(frozen=True, slots=True)

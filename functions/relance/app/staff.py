@@ -187,11 +187,13 @@ class Done:
 class StaffDesk:
     """The account manager's actions through a link, with the outside world passed in."""
 
-    def __init__(self, *, store: StaffStore, rules: Rules, links: StaffLinks, today: Callable[[], date]) -> None:
+    def __init__(self, *, store: StaffStore, rules: Rules, links: StaffLinks, today: Callable[[], date],
+                 now: Callable[[], datetime]) -> None:
         self.store = store
         self.rules = rules
         self.links = links
         self.today = today
+        self.now = now
 
     def open(self, token: str) -> tuple[StaffAccess, Customer] | None:
         """The link's access and customer, when the link is valid and still its customer's manager's."""
@@ -270,6 +272,95 @@ class StaffDesk:
         if not done:
             return Done(problem="Rien n’a pu être enregistré sur ces factures.")
         return Done(tuple(done))
+
+
+    # -- a reply's suggestions (app.replies) ------------------------------------------------------------------
+
+    def reply_view(self, access: StaffAccess, customer: Customer) -> ReplyView | None:
+        """The reply a suggestion link is about, with what relance read in it; ``None`` when it is not (or no
+        longer) this customer's."""
+        from . import replies
+
+        if access.action != SUGGESTION:
+            return None
+        reply = self.store.reply(access.subject)
+        if not reply or str(reply.get("customer") or "") != access.customer_id:
+            return None
+        today = self.today()
+        suggestions = []
+        for raw in reply.get("suggestions") or []:
+            kind = str(raw.get("kind", ""))
+            if kind not in replies.SUGGESTION_LABELS:
+                continue
+            read = _day(str(raw.get("on") or ""))
+            suggestions.append(SuggestionLine(kind, replies.SUGGESTION_LABELS[kind], read, str(raw.get("excerpt", "")),
+                                              _promise_until(kind, read, today)))
+        invoices = self._invoices(access)
+        return ReplyView(customer, reply, suggestions,
+                         [CallLine(i, max(0, (today - i.due_date).days)) for i in invoices],
+                         reviewed=str(reply.get("status", "")) == "reviewed")
+
+    def act_on_reply(self, access: StaffAccess, kind: str, *, on: str = "", reason: str = "") -> Done:
+        """Apply one of the reply's suggestions (``app.replies.apply_suggestion``), or close it without one
+        (``dismissed``): the history says who (the link's manager) and when."""
+        from . import replies
+
+        if access.action != SUGGESTION:
+            return Done(problem="Ce lien ne sert pas à traiter une réponse.")
+        reply = self.store.reply(access.subject)
+        if not reply or str(reply.get("customer") or "") != access.customer_id:
+            return Done(problem="Cette réponse n’est plus disponible.")
+        if str(reply.get("status", "")) == "reviewed":
+            return Done(problem="Cette réponse a déjà été examinée.")
+        reason = " ".join(reason.split())[:500]
+        if kind == "dismissed":
+            done = replies.review_reply(self.store, access.subject, by=access.manager, now=self.now(),
+                                        decision="dismissed", note=reason)
+            return Done(tuple(done)) if done else Done(problem="Cette réponse a déjà été examinée.")
+        if kind not in replies.SUGGESTION_LABELS:
+            return Done(problem="Choisissez une suggestion de la liste.")
+        day: date | None = None
+        if on.strip():
+            try:
+                day = date.fromisoformat(on.strip())
+            except ValueError:
+                return Done(problem="La date n’est pas lisible : choisissez-la dans le calendrier.")
+            if kind == replies.intents.PROMISE and day < self.today():
+                return Done(problem="La date promise ne peut pas être passée.")
+        try:
+            changed = replies.apply_suggestion(self.store, access.subject, kind, by=access.manager, now=self.now(),
+                                               on=day, reason=reason)
+        except replies.NotApplicable as err:
+            return Done(problem=f"{str(err)[:1].upper()}{str(err)[1:]}.")
+        except replies.UnknownReply:
+            return Done(problem="Cette réponse n’est plus disponible.")
+        return Done(tuple(changed))
+
+
+def _promise_until(kind: str, read: date | None, today: date) -> date | None:
+    from ..domain import replies as intents
+
+    if kind == intents.DISPUTE:
+        return None
+    return intents.promise_until(intents.Suggestion(kind, read), today)
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionLine:
+    kind: str
+    label: str
+    read_on: date | None  # the day read in the reply
+    excerpt: str
+    until: date | None  # what reminders would wait for, if applied
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyView:
+    customer: Customer
+    reply: dict[str, Any]
+    suggestions: list[SuggestionLine]
+    lines: list[CallLine]
+    reviewed: bool
 
 
 def _day(text: str) -> date | None:

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..app.staff import CALL, StaffAccess, StaffDesk, StaffLinks, reasons
+from ..app.staff import CALL, SUGGESTION, StaffAccess, StaffDesk, StaffLinks, reasons
 from ..domain.fmt import money, shortdate
 from ..domain.model import Customer
 from ..domain.policy import Rules
@@ -33,6 +33,7 @@ ROUTES = Router(not_found)
 
 DONE_MESSAGES = {
     "appel": "L’issue de l’appel est enregistrée dans l’historique des factures.",
+    "suggestion": "Votre décision est enregistrée dans l’historique des factures.",
 }
 RESULT_LABELS = (
     ("reached", "Client joint"),
@@ -84,7 +85,7 @@ def _from_environment() -> Services:
     store = rt.single_item_store
     links = StaffLinks(keys=keys_from_secret(rt.secret(rt.settings.staff_keys_parameter)),
                        base_url=rt.settings.portal_url, store=store, now=now_utc)
-    desk = StaffDesk(store=store, rules=rt.rules, links=links, today=rt.clock.today)
+    desk = StaffDesk(store=store, rules=rt.rules, links=links, today=rt.clock.today, now=now_utc)
     return Services(rules=rt.rules, links=links, desk=desk, today=rt.clock.today, now=now_utc,
                     base_url=rt.settings.portal_url)
 
@@ -129,6 +130,34 @@ def _call_page(svc: Services, access: StaffAccess, customer: Customer, token: st
                  shortdate=shortdate, form=form or {}, manager=access.manager)
 
 
+def _reply_page(svc: Services, access: StaffAccess, customer: Customer, token: str, *, status: int = 200,
+                problem: str = "", done: str = "") -> Response:
+    view = svc.desk.reply_view(access, customer)
+    if view is None:
+        return not_found(Request("GET", "/"))
+    return _page("staff/reply.html", status, view=view, company=svc.rules.company, base=f"/s/{token}",
+                 csrf=svc.links.csrf(access), problem=problem, done=DONE_MESSAGES.get(done, ""),
+                 today=svc.today().isoformat(), money=money, shortdate=shortdate, manager=access.manager)
+
+
+def _posted(request: Request, token: str, action: str, route: str) -> tuple[Services, StaffAccess, Customer,
+                                                                              dict[str, list[str]]] | Response:
+    """A form posted on a link: its services, access, customer and form — or the page that refuses it (the same
+    404 as an unknown address for a bad link or another action's, « expired » for a cross-site post or a stale
+    form token)."""
+    svc = services()
+    opened = svc.desk.open(token)
+    if opened is None or opened[0].action != action:
+        _log(route, "not_found")
+        return not_found(request)
+    access, customer = opened
+    form = request.form()
+    if not _same_site(svc, request) or not svc.links.csrf_ok(access, _one(form, "csrf")):
+        _log(route, "csrf")
+        return _page("staff/expired.html", 403)
+    return svc, access, customer, form
+
+
 # -- routes -----------------------------------------------------------------------------------------------------
 
 @ROUTES.route("GET", "/s/{token}")
@@ -142,21 +171,17 @@ def home(request: Request, token: str) -> Response:
     _log("home", f"shown:{access.action}")
     if access.action == CALL:
         return _call_page(svc, access, customer, token, done=request.query.get("fait", ""))
-    return not_found(request)  # the approval and suggestion pages come with their actions
+    if access.action == SUGGESTION:
+        return _reply_page(svc, access, customer, token, done=request.query.get("fait", ""))
+    return not_found(request)
 
 
 @ROUTES.route("POST", "/s/{token}/appel")
 def call(request: Request, token: str) -> Response:
-    svc = services()
-    opened = svc.desk.open(token)
-    if opened is None or opened[0].action != CALL:
-        _log("appel", "not_found")
-        return not_found(request)
-    access, customer = opened
-    form = request.form()
-    if not _same_site(svc, request) or not svc.links.csrf_ok(access, _one(form, "csrf")):
-        _log("appel", "csrf")
-        return _page("staff/expired.html", 403)
+    posted = _posted(request, token, CALL, "appel")
+    if not isinstance(posted, tuple):
+        return posted
+    svc, access, customer, form = posted
     done = svc.desk.record_call(access, [v for v in form.get("facture", []) if v][:200], _one(form, "issue"),
                                 note=_one(form, "note"), until=_one(form, "date"), reason=_one(form, "motif"))
     if done.problem:
@@ -165,6 +190,20 @@ def call(request: Request, token: str) -> Response:
                           form={k: v for k, v in form.items() if k != "csrf"})
     _log("appel", "recorded")
     return _redirect(f"/s/{token}?fait=appel#confirmation")
+
+
+@ROUTES.route("POST", "/s/{token}/suggestion")
+def suggestion(request: Request, token: str) -> Response:
+    posted = _posted(request, token, SUGGESTION, "suggestion")
+    if not isinstance(posted, tuple):
+        return posted
+    svc, access, customer, form = posted
+    done = svc.desk.act_on_reply(access, _one(form, "suggestion"), on=_one(form, "date"), reason=_one(form, "note"))
+    if done.problem:
+        _log("suggestion", "refused")
+        return _reply_page(svc, access, customer, token, status=400, problem=done.problem)
+    _log("suggestion", "recorded")
+    return _redirect(f"/s/{token}?fait=suggestion#confirmation")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

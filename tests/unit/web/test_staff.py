@@ -58,7 +58,7 @@ def links(store):
 
 @pytest.fixture(autouse=True)
 def services(rules, store, links):
-    desk = StaffDesk(store=store, rules=rules, links=links, today=lambda: TODAY)
+    desk = StaffDesk(store=store, rules=rules, links=links, today=lambda: TODAY, now=lambda: NOW)
     web.use(web.Services(rules=rules, links=links, desk=desk, today=lambda: TODAY, now=lambda: NOW, base_url=BASE))
     yield
     web.use(None)
@@ -186,7 +186,8 @@ def test_a_call_that_gave_a_promise_records_the_call_and_the_promise_with_who_an
     assert answer.status == 303 and answer.headers["Location"] == f"{link}?fait=appel#confirmation"
     call, = calls_of(store, "F-1")
     assert call["by"] == JULIE and call["source"] == "staff" and call["at"]
-    assert call["note"] == "Client joint : promesse de paiement au plus tard le 10/12/2026. virement en fin de mois"
+    assert call["note"] == ("Client joint\u00a0: promesse de paiement au plus tard le 10/12/2026. "
+                            "virement en fin de mois")
     promise, = [e for e in store.history("F-1") if e["kind"] == "promise"]
     assert promise["until"] == "2026-12-10" and promise["by"] == JULIE
     invoice = store.checked_invoice("F-1")
@@ -328,3 +329,73 @@ def test_without_staff_links_the_digest_still_gives_the_commands(store, rules):
     send_call_digests(store=store, sender=sender, rules=rules, day=TODAY, now=NOW)
 
     assert b"relance invoice promise F-1" in sender.sent[0]["raw"] and b"/s/" not in sender.sent[0]["raw"]
+
+
+# -- a reply's suggestions -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def reply_link(store, links):
+    store.keep_reply("R1", {"type": "reply", "raw_key": "inbound/r1", "received_at": "2026-11-16T08:12:00+00:00",
+                            "received_on": "2026-11-16", "sender": "compta@martin.example",
+                            "sender_name": "Compta Martin", "subject": "RE: Facture F-1", "automatic": False,
+                            "customer": "C1", "invoices": ["F-1", "F-2"], "matched_by": "reply_address",
+                            "message_key": "k1", "first_lines": "Bonjour,\nje réglerai le 4 décembre.\nCordialement",
+                            "suggestions": [{"kind": "promise", "on": "2026-12-04", "excerpt": "je réglerai le 4 "
+                                                                                              "décembre"}],
+                            "status": "pending"})
+    return path_of(links.mint(manager=JULIE, action="suggestion", customer_id="C1", invoices=["F-1", "F-2"],
+                              subject="R1"))
+
+
+def test_a_reply_link_shows_the_reply_and_what_relance_read_in_it(reply_link):
+    page = get(reply_link)
+    text = text_of(page.body)
+
+    assert page.status == 200
+    assert "Réponse d’un client" in text and "RE: Facture F-1" in text and "je réglerai le 4 décembre." in text
+    assert "Le client promet de payer" in text and "Les relances attendront jusqu’au 04/12/2026" in text
+    assert 'value="2026-12-04"' in page.body and "Classer sans suite" in text
+
+
+def test_accepting_a_suggested_promise_applies_it_and_marks_the_reply_reviewed_by_the_manager(reply_link, store):
+    csrf = csrf_of(get(reply_link).body)
+    answer = post(f"{reply_link}/suggestion", [("csrf", csrf), ("suggestion", "promise"), ("date", "2026-12-04")])
+
+    assert answer.status == 303 and answer.headers["Location"] == f"{reply_link}?fait=suggestion#confirmation"
+    for invoice_id in ("F-1", "F-2"):
+        assert store.checked_invoice(invoice_id).promise_to_pay_until == date(2026, 12, 4)
+        reviewed, = [e for e in store.history(invoice_id) if e["kind"] == "reply_reviewed"]
+        assert reviewed["by"] == JULIE and reviewed["decision"] == "promise" and reviewed["at"]
+    text = text_of(get(f"{reply_link}?fait=suggestion").body)
+    assert "Votre décision est enregistrée" in text and f"Réponse examinée par {JULIE}" in text
+    assert "promesse acceptée" in text and "Accepter" not in text
+    again = post(f"{reply_link}/suggestion", [("csrf", csrf), ("suggestion", "dispute"), ("note", "x")])
+    assert again.status == 400 and "déjà été examinée" in text_of(again.body)
+
+
+def test_dismissing_a_reply_records_the_review_and_changes_no_invoice(reply_link, store):
+    csrf = csrf_of(get(reply_link).body)
+    assert post(f"{reply_link}/suggestion", [("csrf", csrf), ("suggestion", "dismissed"),
+                                             ("note", "simple accusé de réception")]).status == 303
+
+    reviewed, = [e for e in store.history("F-1") if e["kind"] == "reply_reviewed"]
+    assert reviewed["decision"] == "dismissed" and reviewed["by"] == JULIE
+    assert store.checked_invoice("F-1").promise_to_pay_until is None and store.checked_invoice("F-1").status == "open"
+
+
+def test_a_suggestion_form_is_refused_on_a_call_link_and_a_call_form_on_a_reply_link(link, reply_link, store):
+    assert post(f"{link}/suggestion", [("csrf", csrf_of(get(link).body)), ("suggestion", "dismissed")]).status == 404
+    assert post(f"{reply_link}/appel", [("csrf", csrf_of(get(reply_link).body)), ("facture", "F-1"),
+                                        ("issue", "reached")]).status == 404
+    assert calls_of(store, "F-1") == [] and store.reply("R1")["status"] == "pending"
+
+
+def test_a_reply_link_about_another_customer_s_reply_opens_nothing(store, links, reply_link):
+    wrong = path_of(links.mint(manager="marc@atelier.example", action="suggestion", customer_id="C2",
+                               invoices=["F-9"], subject="R1"))
+
+    csrf = links.csrf(links.open(wrong.removeprefix("/s/")))  # its own form token, as if the page had opened
+
+    assert get(wrong).status == 404
+    assert post(f"{wrong}/suggestion", [("csrf", csrf), ("suggestion", "dismissed")]).status == 404
+    assert store.reply("R1")["status"] == "pending"
