@@ -255,6 +255,8 @@ def plan_json(plan: Plan) -> dict[str, Any]:
                      for m in plan.messages],
         "skipped": [{"invoice": s.invoice, "reason": s.reason} for s in plan.skipped],
         "deferred": [{"invoice": d.invoice, "step": d.step, "reason": d.reason} for d in plan.deferred],
+        # Due today, but their step requires approval: asked for, not sent (domain.approval).
+        "awaiting_approval": [action_json(a) for a in plan.awaiting],
     }
 
 
@@ -279,7 +281,8 @@ def simulate_json(start: date, end: date, actions: Sequence[DatedAction],
     computation (SPEC §3)."""
     said = sorted(messages, key=lambda d: (d.date, d.message.customer, d.message.channel, d.message.tone or ""))
     return {"from": start.isoformat(), "to": end.isoformat(),
-            "actions": [{"date": d.date.isoformat(), **action_json(d.action)} for d in actions],
+            "actions": [{"date": d.date.isoformat(), **action_json(d.action),
+                         **({"approval": "required"} if d.approval else {})} for d in actions],
             "messages": [{"date": d.date.isoformat(), "customer": d.message.customer, "channel": d.message.channel,
                           "tone": d.message.tone, "invoices": list(d.message.invoices)} for d in said],
             "skipped": [{"invoice": u.invoice, "reason": u.reason} for u in unusable]}
@@ -402,6 +405,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
                              ("Facture", "Client", "Étape", "Pourquoi"),
                              [(d.invoice, customer_of.get(d.invoice, ""), d.step,
                                deferred_label(d.reason)) for d in plan.deferred]))
+    if plan.awaiting:
+        console.print(_table(f"En attente d’approbation — {len(plan.awaiting)} (rien ne part avant qu’une personne "
+                             "approuve : relance invoice approve FACTURE --step ÉTAPE)",
+                             ("Facture", "Client", "Étape", "Canal", "Ton"),
+                             [(a.invoice, a.customer, a.step, CHANNEL_LABELS[a.channel], a.tone)
+                              for a in plan.awaiting]))
     if plan.skipped:
         console.print(_table(f"Factures non relancées — {len(plan.skipped)}", ("Facture", "Raison"),
                              [(s.invoice, skip_label(s.reason)) for s in plan.skipped]))
@@ -420,7 +429,8 @@ def _show_simulation(rules: Rules, book: Book, start: date, end: date, fmt: str)
     if fmt == "json":
         _emit_json(simulate_json(start, end, actions, run.unusable, run.messages))
         return 0
-    rows = [(f"{d.date:%d/%m/%Y}", d.action.invoice, d.action.customer, d.action.segment, d.action.step,
+    rows = [(f"{d.date:%d/%m/%Y}", d.action.invoice, d.action.customer, d.action.segment,
+             d.action.step + (" (approbation requise)" if d.approval else ""),
              CHANNEL_LABELS[d.action.channel], d.action.tone) for d in actions]
     console = _console()
     console.print(_table(f"Simulation du {start:%d/%m/%Y} au {end:%d/%m/%Y} — {_count(len(actions), 'action')}",

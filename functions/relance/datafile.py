@@ -19,6 +19,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from .domain.approval import STATES as APPROVAL_STATES
+from .domain.approval import ApprovalState
 from .domain.bounds import amount_problem, date_problem
 from .domain.labels import file_problem
 from .domain.model import (
@@ -278,7 +280,7 @@ class _Reader:
                        "account_manager", "extra", "legal_form", "activity")
     INVOICE_FIELDS = ("id", "customer_id", "issue_date", "due_date", "amount", "amount_due", "currency", "status",
                       "paid_on", "promise_to_pay_until", "completed_on", "payments", "history", "extra",
-                      "reply_paused_until")
+                      "reply_paused_until", "approval")
 
     def customer(self, where: str, raw: dict[str, Any]) -> Customer:
         self.unknown(where, raw, self.CUSTOMER_FIELDS)
@@ -360,7 +362,28 @@ class _Reader:
             payments=tuple(payments), history=tuple(sorted(history, key=lambda h: h.date)),
             extra=self.mapping(where, raw, "extra"),
             reply_paused_until=self.day(where, raw, "reply_paused_until"),
+            approval=self._approval(f"{where}.approval", raw.get("approval")),
         )
+
+    def _approval(self, where: str, raw: Any) -> ApprovalState | None:
+        """Where the invoice's approval stands (``domain.approval``), as ``out/historique.json`` writes it."""
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            self.fail(where, "un objet avec step, state, requested_on est attendu")
+            return None
+        self.unknown(where, raw, ("step", "state", "requested_on", "decided_on", "by", "channel", "scenario"))
+        state = raw.get("state")
+        if state not in APPROVAL_STATES:
+            self.fail(f"{where}.state", f"{_show(state)} n’est pas un état d’approbation (valeurs possibles : "
+                                        f"{', '.join(APPROVAL_STATES)})")
+            return None
+        step = self.text(where, raw, "step", required=True)
+        requested = self.day(where, raw, "requested_on", required=True)
+        if not step or requested is None:
+            return None
+        return ApprovalState(step, state, requested, self.day(where, raw, "decided_on"), self.text(where, raw, "by"),
+                             self.text(where, raw, "channel"), self.text(where, raw, "scenario"))
 
     def _records(self, where: str, raw: dict[str, Any], key: str,
                  build: Callable[[str, dict[str, Any]], T | None]) -> list[T]:

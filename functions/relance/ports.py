@@ -49,7 +49,28 @@ class ActionRecord(Action):
         return (self.run_date.isoformat(), self.customer, self.channel, self.tone or "")
 
 
-class InvoiceStore(Protocol):
+class Approvals(Protocol):
+    """Actions awaiting a person's approval (``app.approvals``)."""
+
+    def request_approval(self, action: ActionRecord, read_version: int) -> bool:
+        """Record atomically that ``action`` awaits approval: the invoice's approval (pending), the history event
+        ``approval_requested`` and the request listed for the digest. ``False`` when this step was already asked
+        for or the invoice changed since it was read."""
+        ...
+
+    def decide_approval(self, invoice_id: str, step: str, *, state: str, kind: str, on: date, by: str,
+                        from_states: tuple[str, ...], details: dict[str, str] | None = None) -> bool:
+        """Set the invoice's approval of ``step`` to ``state`` (approved, held) with the history event ``kind``,
+        only from ``from_states``, and take the request off the digest's list. ``False`` if not."""
+        ...
+
+    def awaiting_approvals(self) -> list[dict[str, Any]]:
+        """The requests still awaiting an answer: each ``invoice``, ``customer``, ``step``, ``channel``, ``tone``,
+        ``scenario``, ``requested_on``."""
+        ...
+
+
+class InvoiceStore(Approvals, Protocol):
     def open_invoices(self, shard: int) -> ShardSnapshot: ...
 
     def record_action(self, action: ActionRecord, read_version: int) -> bool:
@@ -256,9 +277,17 @@ class PlatformReviewStore(ReviewNoticeStore, Protocol):
     def mark_einvoicing_reviews_notified(self, kept: list[dict[str, str]], on: date) -> None: ...
 
 
-class NoticeStore(DigestStore, PlatformReviewStore, Protocol):
+class ApprovalStore(Approvals, Ledger, Protocol):
+    """What approving or holding an action reads and records (``app.approvals``)."""
+
+    def customer(self, customer_id: str) -> Customer | None: ...
+
+    def invoices(self, ids: Iterable[str]) -> dict[str, Invoice | Unusable]: ...
+
+
+class NoticeStore(DigestStore, PlatformReviewStore, ApprovalStore, Protocol):
     """What the day's notices read and record (``app.daily_notices``): call tasks, digests sent, what is kept
-    for review."""
+    for review, the actions awaiting approval."""
 
 
 class LitigationStore(Ledger, History, ParkedSteps, EmailConfirmations, Protocol):

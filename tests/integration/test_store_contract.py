@@ -313,3 +313,54 @@ def test_a_checkout_session_is_kept_and_read_back(any_store):
     assert any_store.checkout("cs_1") == {"type": "checkout", "invoice": "F1", "customer": "C1", "link_id": "L1",
                                           "amount": "12.00"}
     assert any_store.checkout("cs_2") is None
+
+
+# -- approval before a step ------------------------------------------------------------------------------------
+def notice(invoice_id: str = "F1", day: date = date(2026, 11, 4)) -> ActionRecord:
+    return ActionRecord(run_date=day, shard=SHARD, invoice=invoice_id, customer="C1", segment="standard",
+                        scenario="standard", step="mise_en_demeure", channel="registered_letter", tone="formel")
+
+
+def test_an_approval_is_asked_once_and_nothing_is_queued(any_store):
+    any_store.seed(book([business()], [invoice("F1")]))
+    version = any_store.open_invoices(SHARD).versions["F1"]
+    assert any_store.request_approval(notice(), version) is True
+    assert any_store.request_approval(notice(), version + 1) is False  # the same step again
+    stored, _ = any_store.invoice("F1")
+    assert (stored.approval.step, stored.approval.state, stored.approval.requested_on, stored.approval.channel,
+            stored.approval.scenario) == ("mise_en_demeure", "pending", date(2026, 11, 4), "registered_letter",
+                                          "standard")
+    assert stored.history == ()
+    assert any_store.pending_outbox(SHARD) == []
+    assert [e["kind"] for e in any_store.history("F1")] == ["approval_requested"]
+    (awaiting,) = any_store.awaiting_approvals()
+    assert (awaiting["invoice"], awaiting["step"], awaiting["customer"], awaiting["requested_on"]) == (
+        "F1", "mise_en_demeure", "C1", "2026-11-04")
+
+
+def test_an_approval_is_not_asked_for_an_invoice_changed_since_it_was_read(any_store):
+    any_store.seed(book([business()], [invoice("F1")]))
+    version = any_store.open_invoices(SHARD).versions["F1"]
+    pay(any_store, "evt_1", "100.00")
+    assert any_store.request_approval(notice(), version) is False
+    assert any_store.awaiting_approvals() == []
+
+
+def test_a_decision_is_recorded_once_from_the_states_allowed(any_store):
+    any_store.seed(book([business()], [invoice("F1")]))
+    any_store.request_approval(notice(), any_store.open_invoices(SHARD).versions["F1"])
+    decide = dict(kind="held", on=ON, by="julie@atelier.example", from_states=("pending",))
+    assert any_store.decide_approval("F1", "relance_1", state="held", **decide) is False  # another step
+    assert any_store.decide_approval("F1", "mise_en_demeure", state="held", **decide) is True
+    assert any_store.decide_approval("F1", "mise_en_demeure", state="held", **decide) is False
+    assert any_store.awaiting_approvals() == []
+    assert any_store.decide_approval("F1", "mise_en_demeure", state="approved", kind="approved", on=ON,
+                                     by="paul@atelier.example", from_states=("pending", "held"),
+                                     details={"note": "Mise en demeure ; par paul@atelier.example"}) is True
+    stored, _ = any_store.invoice("F1")
+    assert (stored.approval.state, stored.approval.by, stored.approval.decided_on) == (
+        "approved", "paul@atelier.example", ON)
+    events = [(e["kind"], e.get("by")) for e in any_store.history("F1")]
+    assert events == [("approval_requested", None), ("held", "julie@atelier.example"),
+                      ("approved", "paul@atelier.example")]
+    assert any_store.history("F1")[-1]["note"] == "Mise en demeure ; par paul@atelier.example"

@@ -20,6 +20,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from relance.domain.approval import ApprovalState
 from relance.domain.model import Book, Customer, HistoryEntry, Invoice, Payment, Unusable
 from relance.domain.payments import apply_payment, apply_refund, currency_problem
 from relance.domain.reconcile import Upserted, merge_export
@@ -67,6 +68,7 @@ class FakeStore:
         self._charges: dict[tuple[str, str], tuple[Decimal, list[str]]] = {}
         self._kept: list[dict[str, str]] = []
         self._imports: dict[str, dict[str, Any]] = {}
+        self._awaiting: dict[tuple[str, str], dict[str, Any]] = {}
 
     # -- setting up ------------------------------------------------------------------------------------
     def seed(self, book: Book) -> None:
@@ -130,6 +132,50 @@ class FakeStore:
                                          "invoice": action.invoice})
             self._outbox.setdefault(action.shard, {})[_outbox_key(action)] = action
             return True
+
+    # -- approvals ---------------------------------------------------------------------------------------
+    def request_approval(self, action: ActionRecord, read_version: int) -> bool:
+        with self._lock:
+            found = self._invoices.get(action.invoice)
+            if found is None:
+                return False
+            invoice, version = found
+            if (version != read_version or invoice.status != "open" or not _is_open(invoice)
+                    or (invoice.approval is not None and invoice.approval.step == action.step)):
+                return False
+            approval = ApprovalState(action.step, "pending", action.run_date, channel=action.channel,
+                                     scenario=action.scenario)
+            self._invoices[action.invoice] = (replace(invoice, approval=approval), version + 1)
+            details = {"run_date": action.run_date.isoformat(), "customer": action.customer,
+                       "segment": action.segment, "scenario": action.scenario, "step": action.step,
+                       "channel": action.channel, "tone": action.tone or "", "rules_digest": action.rules_digest,
+                       "shard": str(action.shard), "invoice": action.invoice}
+            self._event(action.invoice, {"kind": "approval_requested", "date": action.run_date.isoformat(),
+                                         **details})
+            self._awaiting[(action.invoice, action.step)] = _stored(
+                {k: v for k, v in {**details, "requested_on": action.run_date.isoformat()}.items()})
+            return True
+
+    def decide_approval(self, invoice_id: str, step: str, *, state: str, kind: str, on: date, by: str,
+                        from_states: tuple[str, ...], details: dict[str, str] | None = None) -> bool:
+        with self._lock:
+            found = self._invoices.get(invoice_id)
+            if found is None:
+                return False
+            invoice, version = found
+            approval = invoice.approval
+            if approval is None or approval.step != step or approval.state not in from_states:
+                return False
+            decided = replace(approval, state=state, decided_on=on, by=by)
+            self._invoices[invoice_id] = (replace(invoice, approval=decided), version + 1)
+            self._event(invoice_id, {"kind": kind, "date": on.isoformat(), "invoice": invoice_id, "step": step,
+                                     "by": by, "channel": "people", **{k: v for k, v in (details or {}).items() if v}})
+            self._awaiting.pop((invoice_id, step), None)
+            return True
+
+    def awaiting_approvals(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(self._awaiting[k]) for k in sorted(self._awaiting)]
 
     def pending_outbox(self, shard: int, *, with_cancelled: bool = False) -> list[ActionRecord]:
         with self._lock:

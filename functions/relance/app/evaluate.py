@@ -19,6 +19,7 @@ from ..domain.model import Book, on_statement
 from ..domain.planner import Planner
 from ..domain.policy import Rules
 from ..ports import ActionRecord, InvoiceStore, MessageQueue, ParkedSteps
+from .approvals import apply_timeouts, request_approvals
 from .contact import ContactLog, note_sent, with_contacts
 from .messages import (
     INLINE_ACTIONS_MAX_BYTES,
@@ -72,6 +73,8 @@ class ShardReport:
     already_recorded: int = 0
     skipped: int = 0
     deferred: int = 0  # held back by the contact policy (SPEC §2.8): candidates again on a later run
+    awaiting_approval: int = 0  # steps newly recorded as awaiting a person's approval (app.approvals)
+    approval_timeouts: int = 0  # requests whose timeout applied their step's ``then`` before planning
     queued_messages: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     queued_actions: int = 0
     not_queued: int = 0
@@ -81,7 +84,8 @@ class ShardReport:
     def as_dict(self) -> dict[str, object]:
         return {"run_date": self.run_date.isoformat(), "shard": self.shard, "invoices": self.invoices,
                 "planned": self.planned, "recorded": self.recorded, "already_recorded": self.already_recorded,
-                "skipped": self.skipped, "deferred": self.deferred, "queued_messages": dict(self.queued_messages),
+                "skipped": self.skipped, "deferred": self.deferred, "awaiting_approval": self.awaiting_approval,
+                "approval_timeouts": self.approval_timeouts, "queued_messages": dict(self.queued_messages),
                 "queued_actions": self.queued_actions, "not_queued": self.not_queued, "in_error": self.in_error,
                 "set_aside": self.set_aside}
 
@@ -111,6 +115,10 @@ def evaluate_shard(*, rules: Rules, store: InvoiceStore, queue: MessageQueue, ru
                    contacts: ContactLog | None = None) -> ShardReport:
     report = ShardReport(run_date, shard)
     snapshot = store.open_invoices(shard)
+    # Requests that waited their step's timeout take its ``then`` first, so this very run sends what it approves.
+    report.approval_timeouts = apply_timeouts(store, rules, snapshot.book, run_date)
+    if report.approval_timeouts:
+        snapshot = store.open_invoices(shard)
     report.invoices = len(snapshot.book.invoices)
     # The contact policy counts what the shard's customers were sent, the invoices settled since included.
     book = with_contacts(snapshot.book, contacts, rules.contact, shard, run_date)
@@ -124,6 +132,10 @@ def evaluate_shard(*, rules: Rules, store: InvoiceStore, queue: MessageQueue, ru
         store.record_unusable(aside, run_date)
     records = [ActionRecord.planned(a, run_date=run_date, shard=shard, rules_digest=rules.digest)
                for a in plan.actions]
+    # A step that requires approval is recorded as awaiting it, never queued (app.approvals).
+    report.awaiting_approval = request_approvals(store, [
+        ActionRecord.planned(a, run_date=run_date, shard=shard, rules_digest=rules.digest) for a in plan.awaiting],
+        snapshot.versions)
 
     def record(action: ActionRecord) -> bool:
         return store.record_action(action, snapshot.versions.get(action.invoice, 0))

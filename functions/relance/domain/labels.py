@@ -120,6 +120,10 @@ EVENT_LABELS: Mapping[str, str] = MappingProxyType({
     EventKind.LITIGATION: "Passage au contentieux",
     EventKind.LITIGATION_REFUSED: "Dossier contentieux non constitué",
     EventKind.LITIGATION_PARKED: "Dossier contentieux reporté à l’expiration du délai de la mise en demeure",
+    EventKind.APPROVAL_REQUESTED: "Envoi soumis à approbation",
+    EventKind.APPROVED: "Envoi approuvé",
+    EventKind.HELD: "Envoi retenu",
+    EventKind.APPROVAL_TIMEOUT: "Délai d’approbation écoulé sans réponse",
     EventKind.INVOICE_ISSUED: "Facture émise",
     EventKind.INVOICE_DUE: "Échéance de la facture",
 })
@@ -144,6 +148,8 @@ SKIP_LABELS: Mapping[str, str] = MappingProxyType({
     "in litigation": "au contentieux : plus de relance amiable",
     "prescribed": "créance prescrite : plus de relance",
     "no segment": "aucun segment ne la prend : ajoutez un segment sans condition en dernier",
+    "awaiting approval": "en attente d’approbation : l’envoi part quand une personne l’approuve",
+    "paused: held": "en pause : envoi retenu par une personne (jusqu’à son approbation)",
 })
 # Reasons with a detail after « : » (the pause's name, the field, the computation that failed).
 SKIP_PREFIXES: Mapping[str, str] = MappingProxyType({

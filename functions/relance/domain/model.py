@@ -16,6 +16,7 @@ from .bounds import amount_problem, date_problem
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from .approval import ApprovalState
     from .contact import SentMessage
 
 CustomerKind = Literal["business", "consumer"]
@@ -105,6 +106,8 @@ class Invoice:
     reply_paused_until: date | None = None
     # … and, while the id of a reply about this invoice is here, unreviewed, no dossier is built for it.
     reply_pending: str = ""
+    # The approval its current step awaits or received (``approval: required`` on a step; domain.approval).
+    approval: ApprovalState | None = None
 
     @property
     def work_completed_on(self) -> date:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import NamedTuple
 
+from .approval import APPROVED, PENDING, REASON_AWAITING, REASON_HELD, effective_state
 from .calendar import ONE_DAY, BusinessCalendar
 from .conditions import CustomerStats, Facts
 from .contact import LITIGATION, Candidate, ContactPolicy, decide, decide_one
@@ -79,12 +80,16 @@ class Plan:
     skipped: tuple[Skipped, ...]
     unusable: tuple[Unusable, ...] = ()  # the skipped invoices set aside by their data or a failed computation
     deferred: tuple[Deferred, ...] = ()  # held back by the contact policy (SPEC §2.8)
+    # Due today but their step requires approval (``approval: required``): asked for, not sent (domain.approval).
+    # Without ``assume_approved`` they are not in ``actions``; with it, they are there too (simulate).
+    awaiting: tuple[Action, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class DatedAction:
     date: date
     action: Action
+    approval: bool = False  # its step requires approval: simulate assumes it was given that day
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,20 +181,20 @@ class Planner:
         stats = customer_stats(book, on).get(customer.id, _NO_STATS)
         return segment_for(self.rules.segments, Facts(invoice, customer, on, stats))
 
-    def plan(self, book: Book, on: date) -> Plan:
+    def plan(self, book: Book, on: date, *, assume_approved: bool = False) -> Plan:
         # A run allocates a few hundred thousand small tuples that all live until it returns and make no cycle:
         # reference counting frees them. The cyclic collector, left on, would rescan the whole book every few
         # thousand allocations — a third of the run at 100 000 invoices, more as the book grows. Paused for the
         # run only, and left as the caller had it.
         if not gc.isenabled():
-            return self._plan(book, on)
+            return self._plan(book, on, assume_approved)
         gc.disable()
         try:
-            return self._plan(book, on)
+            return self._plan(book, on, assume_approved)
         finally:
             gc.enable()
 
-    def _plan(self, book: Book, on: date) -> Plan:
+    def _plan(self, book: Book, on: date, assume_approved: bool = False) -> Plan:
         rules = self.rules
         failed: dict[str, Exception] = {}
         stats = customer_stats(book, on, failed)
@@ -200,6 +205,7 @@ class Planner:
         step_days, step_day = self._step_day, self.step_day
         candidate = self._candidate
         actions: list[Action] = []
+        awaiting: list[Action] = []
         skipped: list[Skipped] = []
         aside: list[Unusable] = list(book.unusable)
         contact = rules.contact
@@ -240,6 +246,19 @@ class Planner:
                 else:
                     skipped.append(Skipped(invoice.id, REASON_NO_SEGMENT))
                     continue
+                approval = invoice.approval
+                approved_step = None
+                if approval is not None:
+                    asked = self._steps[segment.scenario].get(approval.step)
+                    state = effective_state(approval, asked.approval if asked else None, on)
+                    if state == PENDING:
+                        skipped.append(Skipped(invoice.id, REASON_AWAITING))
+                        continue
+                    if state == APPROVED:
+                        approved_step = approval.step
+                    else:
+                        skipped.append(Skipped(invoice.id, REASON_HELD))
+                        continue
                 if not can_act:
                     continue
                 scenario = scenarios[segment.scenario]
@@ -257,8 +276,12 @@ class Planner:
             except PLANNING_FAULTS as err:
                 aside.append(set_aside(invoice, err))
                 continue
-            actions.append(Action(invoice.id, customer.id, segment.name, scenario.name, step.id, step.channel,
-                                  step.tone))
+            action = Action(invoice.id, customer.id, segment.name, scenario.name, step.id, step.channel, step.tone)
+            if step.approval is not None and step.id != approved_step:
+                awaiting.append(action)
+                if not assume_approved:
+                    continue
+            actions.append(action)
             if contact is not None:
                 scenario_of[invoice.id] = scenario
                 candidates.append((step.channel, step.tone, on > invoice.due_date))
@@ -270,11 +293,12 @@ class Planner:
         skipped.sort(key=_FIRST)
         aside.sort(key=_INVOICE)
         deferred.sort()
+        awaiting.sort(key=_FIRST)
         if contact is None:
             messages = group_messages(actions)
         else:  # a litigation step hands a dossier over: it speaks to no one (SPEC §2.8)
             messages = group_messages([a for a in actions if a.channel != LITIGATION])
-        return Plan(on, tuple(actions), messages, tuple(skipped), tuple(aside), tuple(deferred))
+        return Plan(on, tuple(actions), messages, tuple(skipped), tuple(aside), tuple(deferred), tuple(awaiting))
 
     def _contact(self, policy: ContactPolicy, book: Book, on: date, actions: list[Action],
                  candidates: list[Candidate], stats: dict[str, CustomerStats],
@@ -418,7 +442,10 @@ class Planner:
         return list(self.simulate_run(book, start, end).actions)
 
     def simulate_run(self, book: Book, start: date, end: date) -> Simulation:
-        """:meth:`simulate`, with the invoices set aside on the way (by their data or a failed computation)."""
+        """:meth:`simulate`, with the invoices set aside on the way (by their data or a failed computation).
+
+        An action whose step requires approval is assumed approved the day it is asked for (``DatedAction.approval``
+        says which): the timeline shows when it goes out if the account manager answers at once."""
         invoices = list(book.invoices)
         where = {inv.id: i for i, inv in enumerate(invoices)}
         out: list[DatedAction] = []
@@ -427,14 +454,16 @@ class Planner:
         aside: dict[str, Unusable] = {}
         day = start
         while day <= end:
-            plan = self.plan(Book(book.customers, tuple(invoices), book.unusable, book.contacts), day)
+            plan = self.plan(Book(book.customers, tuple(invoices), book.unusable, book.contacts), day,
+                             assume_approved=True)
+            asked = {(a.invoice, a.step) for a in plan.awaiting}
             for unusable in plan.unusable:
                 aside.setdefault(unusable.invoice, unusable)
             for action in plan.actions:
                 i = where[action.invoice]
                 entry = HistoryEntry(step=action.step, date=day, channel=action.channel, tone=action.tone)
                 invoices[i] = replace(invoices[i], history=(*invoices[i].history, entry))
-                out.append(DatedAction(day, action))
+                out.append(DatedAction(day, action, (action.invoice, action.step) in asked))
             said.extend(DatedMessage(day, m) for m in plan.messages)
             held.extend((day, d) for d in plan.deferred)
             day += ONE_DAY

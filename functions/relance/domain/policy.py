@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .approval import StepApproval
 from .calendar import CalendarSettings
 from .conditions import Predicate
 from .contact import ContactPolicy
@@ -44,6 +45,7 @@ class Step:
     template: str | None = None
     when: Predicate | None = None
     place: Place | None = field(default=None, compare=False)
+    approval: StepApproval | None = None  # ``approval: required``: a person approves before it goes (domain.approval)
 
     @property
     def at_label(self) -> str:

@@ -83,6 +83,11 @@ class EventKind(StrEnum):
     LITIGATION = "litigation"
     LITIGATION_REFUSED = "litigation_refused"
     LITIGATION_PARKED = "litigation_parked"
+    # approval before a step (``approval: required``; app.approvals)
+    APPROVAL_REQUESTED = "approval_requested"  # awaiting a person: relance's bookkeeping, not a fact
+    APPROVED = "approved"  # a person approved it (``by``), it goes out on the next run
+    HELD = "held"  # a person held it (``by``): it does not go out, the invoice is paused
+    APPROVAL_TIMEOUT = "approval_timeout"  # no answer in time: the step's ``then`` (send or hold) applied
     # not stored: the dossier's chronology adds them from the invoices themselves
     INVOICE_ISSUED = "invoice_issued"
     INVOICE_DUE = "invoice_due"

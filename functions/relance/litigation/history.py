@@ -74,7 +74,8 @@ CODE = re.compile(r"[a-z0-9_, ]*_[a-z0-9_, ]*")
 
 
 # Internal steps of relance's own work, not facts between the parties: never in what the court reads.
-INTERNAL_KINDS = ("action_planned", "litigation_parked", "litigation_refused", "not_eligible", "action_cancelled")
+INTERNAL_KINDS = ("action_planned", "litigation_parked", "litigation_refused", "not_eligible", "action_cancelled",
+                  "approval_requested")
 
 
 def events_of(chronology: Iterable[dict[str, Any]]) -> list[Event]:
@@ -160,8 +161,8 @@ def references(e: Event, several_invoices: bool) -> str:
 
 
 # Within one day, the order things happen in (sent, then delivered, then the AR); others keep the history's order.
-SAME_DAY_ORDER = {"invoice_issued": 0, "invoice_due": 1, "action_planned": 2, "sent": 3, "delivered": 5,
-                  "ar_signed": 6, "returned": 6}
+SAME_DAY_ORDER = {"invoice_issued": 0, "invoice_due": 1, "action_planned": 2, "approved": 2, "approval_timeout": 2,
+                  "sent": 3, "delivered": 5, "ar_signed": 6, "returned": 6}
 
 
 def timeline(invoices: Sequence[LetterLine], events: Sequence[Event]) -> list[Event]:

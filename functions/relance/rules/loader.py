@@ -15,6 +15,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..domain.approval import StepApproval
 from ..domain.calendar import CalendarSettings
 from ..domain.conditions import Predicate
 from ..domain.contact import LIMIT_KEYS, ContactLimits, ContactPolicy
@@ -338,10 +339,32 @@ class _Loader:
                                            "demeure enregistrée, le dossier sera refusé", on_key=True)
                 when = self._condition(raw["when"], (*path, "when")) if "when" in raw else None
                 steps.append(Step(id=step_id, at=at, channel=channel, tone=tone,
-                                  template=raw.get("template"), when=when, place=self.place(path)))
+                                  template=raw.get("template"), when=when, place=self.place(path),
+                                  approval=self._approval(raw, path, step_id)))
             scenarios[name] = Scenario(name=name, steps=tuple(steps), place=self.place(("scenarios", name),
                                                                                     on_key=True))
         return scenarios
+
+    def _approval(self, raw: dict[str, Any], path: JsonPath, step_id: str) -> StepApproval | None:
+        """``approval: required`` with its optional ``approval_timeout_days`` and ``then`` (domain.approval)."""
+        timeout, then = raw.get("approval_timeout_days"), raw.get("then")
+        if raw.get("approval") != "required":
+            for key in ("approval_timeout_days", "then"):
+                if key in raw:
+                    self.error((*path, key), f"« {key} » ne sert qu’avec « approval: required » : ajoutez-la à "
+                                             f"l’étape « {step_id} » ou retirez cette ligne", on_key=True)
+            return None
+        if timeout is not None and then is None:
+            self.error((*path, "approval_timeout_days"), f"après {timeout} jours sans réponse, que faire de l’étape "
+                                                         f"« {step_id} » ? Ajoutez « then: send » (elle part) ou "
+                                                         "« then: hold » (elle ne part pas)", on_key=True)
+        elif then is not None and timeout is None:
+            self.error((*path, "then"), f"« then: {then} » s’applique après un délai sans réponse : ajoutez "
+                                        f"« approval_timeout_days: 5 » (par exemple) à l’étape « {step_id} »",
+                       on_key=True)
+        if timeout is None or then is None:
+            return StepApproval()
+        return StepApproval(timeout_days=int(timeout), then=str(then))
 
     def _segments(self, data: list[dict[str, Any]], scenarios: dict[str, Scenario]) -> list[Segment]:
         segments: list[Segment] = []

@@ -10,6 +10,7 @@
 | outbox entry      | OUTBOX#<shard>    | <run date>#<customer>#<channel>#…  | Query pk (next run)         | outbox   |
 | message's actions | MSGACTIONS#<key>  | ACTIONS (+ parts, as side records) | Query pk (channel, by ref.) | outbox   |
 | parked step       | PARKED            | <ready day>#<key>                  | Query pk, sk ≤ day          | outbox   |
+| awaiting approval | APPROVALS         | <invoice>#<step>                   | Query pk (the digest)       | approvals|
 | payment event     | PAYEVT#<provider> | <event id>                         | condition on apply          | payments |
 | e-invoice status  | EISTATUS#<msg id> | MARK (and EIREVIEW#einvoicing)     | condition on apply          | einvoicing
 | portal records    | PORTAL#<link id>, CHECKOUT#<session id>: see ``portal``                                          |
@@ -26,6 +27,7 @@ No code outside this package builds a key: every access pattern is a named metho
 
 from __future__ import annotations
 
+from .approvals import ApprovalTable
 from .einvoicing import EInvoicingTable
 from .imports import ImportTable
 from .invoices import InvoiceTable
@@ -55,5 +57,5 @@ __all__ = ["ITEM_FAULTS", "OPEN_INDEX", "OPEN_STATUSES", "DynamoStore", "custome
 
 
 class DynamoStore(InvoiceTable, ImportTable, OutboxTable, SendingTable, PaymentTable, EInvoicingTable,
-                  PortalTable, StaffTable):
+                  PortalTable, StaffTable, ApprovalTable):
     """Every port of :mod:`relance.ports` the application uses, on one DynamoDB table."""

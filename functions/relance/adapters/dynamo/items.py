@@ -12,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ...domain.approval import ApprovalState
 from ...domain.model import (
     Address,
     Customer,
@@ -122,7 +123,19 @@ def invoice_from_item(item: dict[str, Any]) -> Invoice:
         booked_due=Decimal(item["booked_due"]["S"]) if "booked_due" in item else None,
         reply_paused_until=_opt_date(item, "reply_paused_until"),
         reply_pending=item.get("reply_pending", {}).get("S", ""),
+        approval=_approval(item),
     )
+
+
+def _approval(item: dict[str, Any]) -> ApprovalState | None:
+    found = item.get("approval", {}).get("M")
+    if not found:
+        return None
+    return ApprovalState(step=found["step"]["S"], state=found["state"]["S"],
+                         requested_on=date.fromisoformat(found["requested_on"]["S"]),
+                         decided_on=_opt_date(found, "decided_on"), by=found.get("by", {}).get("S", ""),
+                         channel=found.get("channel", {}).get("S", ""),
+                         scenario=found.get("scenario", {}).get("S", ""))
 
 
 def _first_unreadable(checks: Iterable[tuple[str, Any]]) -> str | None:
@@ -220,6 +233,14 @@ def invoice_item(invoice: Invoice, shards: int) -> dict[str, Any]:
         item["booked_due"] = _s(str(invoice.booked_due))
     if invoice.reply_pending:
         item["reply_pending"] = _s(invoice.reply_pending)
+    if invoice.approval is not None:
+        a = invoice.approval
+        item["approval"] = {"M": {"step": _s(a.step), "state": _s(a.state),
+                                  "requested_on": _s(a.requested_on.isoformat()),
+                                  **({"decided_on": _s(a.decided_on.isoformat())} if a.decided_on else {}),
+                                  **({"by": _s(a.by)} if a.by else {}),
+                                  **({"channel": _s(a.channel)} if a.channel else {}),
+                                  **({"scenario": _s(a.scenario)} if a.scenario else {})}}
     for name in ("paid_on", "promise_to_pay_until", "completed_on", "reply_paused_until"):
         value = getattr(invoice, name)
         if value is not None:
