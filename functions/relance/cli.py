@@ -33,6 +33,9 @@ DEMO_FROM, DEMO_TO = date(2026, 10, 1), date(2026, 12, 31)  # the sample's whole
 DEMO_RUN_FROM, DEMO_RUN_TO = date(2026, 11, 1), date(2026, 11, 30)  # a month of daily runs on the local stack
 DEMO_RERUN = date(2026, 11, 23)
 DEMO_PAYMENT = (date(2026, 11, 16), "F-2026-0412")  # halfway: a signed Stripe event pays this invoice
+DEMO_REPLY = (date(2026, 11, 12), "C003")  # that morning, this customer answers its last reminder e-mail
+REPLY_SUGGESTIONS = {"already_paid": "« déjà réglé »", "transfer_sent": "virement annoncé",
+                     "dispute": "contestation", "promise": "promesse de paiement"}
 # The sample's debtors behave like real ones: some pay a few days after the first reminder, some after the call,
 # some after the formal notice (their bank line reported through the signed generic payment notice), the others
 # never (C014 pays on 5 November, as its paid_on in the data file says). Customer id → (the reminder that makes
@@ -741,6 +744,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
             console.print("Pas de terminal interactif : le portail s’arrête avec la démonstration "
                           "(lancez « make demo » dans un terminal pour le garder ouvert).")
 
+    def show_reply(reply: dict[str, object]) -> None:
+        how = {"reply_address": "par l’adresse de réponse de la relance", "in_reply_to": "par sa référence",
+               "ses_message_id": "par sa référence", "sender": "par l’adresse de l’expéditeur"}
+        if reply.get("outcome") != "matched":
+            console.print(f"[bold]{_fr_date(reply['date'])} : réponse reçue ({reply.get('outcome')}), gardée pour "
+                          "examen.[/bold]")
+            return
+        until = reply.get("paused_until")
+        console.print(f"[bold]{_fr_date(reply['date'])} : réponse de {reply['customer']} "
+                      f"{names.get(str(reply['customer']), '')} reçue par e-mail (InboundFunction), rattachée "
+                      f"{how.get(str(reply.get('matched_by')), '')} à {', '.join(reply['invoices'])} — relances du "
+                      f"client suspendues jusqu’au {_fr_date(until) if until else '—'} inclus ; "
+                      f"{reply.get('notified') or 'personne'} prévenu(e) avec le contexte du client"
+                      + (", suggestion : " + ", ".join(REPLY_SUGGESTIONS.get(str(s["kind"]), str(s["kind"]))
+                                                       for s in reply["suggestions"])
+                         + " (appliquée seulement par une personne)" if reply.get("suggestions") else "")
+                      + ".[/bold]")
+
     serve_portal = args.portal or args.serve
     result = run_demo(book=people, rules_dir=Path(args.rules).resolve(), start=args.start, end=args.end,
                       rerun=DEMO_RERUN if args.start <= DEMO_RERUN <= args.end else None, out_dir=args.out,
@@ -753,7 +774,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                       statuses=tuple((d, b) for d, b in DEMO_STATUSES if args.start <= d <= args.end),
                       on_status=show_status if not json_mode else None,
                       portal=visit_portal if serve_portal else None,
-                      portal_server=_local_portal() if serve_portal else None, portal_port=args.port)
+                      portal_server=_local_portal() if serve_portal else None, portal_port=args.port,
+                      reply=DEMO_REPLY if args.start <= DEMO_REPLY[0] <= args.end else None,
+                      on_reply=show_reply if not json_mode else None)
     paid_effect = []
     for paid in result.payments:
         invoice_id, day = paid["invoice"], paid["date"]
@@ -773,7 +796,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     "rerun": ({"date": result.rerun.day.isoformat(), "messages": result.rerun.messages}
                               if result.rerun else None),
                     "dead_letters": result.dead_letters, "imports": result.imports, "payments": paid_effect,
-                    "statuses": result.statuses,
+                    "statuses": result.statuses, "replies": result.replies,
                     **({"portal": portal_visit} if serve_portal else {})})
         return 0
     console.print(f"\nTotal : {_count(total_messages, 'message')} pour {_count(total_actions, 'relance')} de "

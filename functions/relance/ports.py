@@ -158,7 +158,20 @@ class StaffLinkStore(Protocol):
         ...
 
 
-class ChannelStore(MessageActions, History, EmailConfirmations, PortalLinkStore, Protocol):
+class ReplyTokens(Protocol):
+    """The reply address each e-mail carries (``app.replies``): an opaque random token → the message it answers."""
+
+    def claim_reply_token(self, message_key: str, token: str, fields: dict[str, Any], *, expires_at: int) -> str:
+        """Keep ``token`` for the message ``message_key`` (``fields``: ``customer``, ``invoices``, ``sent_on``)
+        unless the message has one already (a retry): the token that holds, so a message keeps one address."""
+        ...
+
+    def reply_token(self, token: str) -> dict[str, Any] | None:
+        """The message a token was given to (``message_key``, ``customer``, ``invoices``), ``None`` if unknown."""
+        ...
+
+
+class ChannelStore(MessageActions, History, EmailConfirmations, PortalLinkStore, ReplyTokens, Protocol):
     """What the channel functions read and keep about a message (``app.deliver``)."""
 
     def invoices(self, ids: Iterable[str]) -> dict[str, Invoice | Unusable]:
@@ -309,19 +322,6 @@ class PortalStore(PortalLinkStore, Ledger, History, Protocol):
 
     def checkout(self, session_id: str) -> dict[str, Any] | None:
         """A payment session the portal started (``invoice``, ``customer``, ``link_id``), or ``None``."""
-        ...
-
-
-class ReplyTokens(Protocol):
-    """The reply address each e-mail carries (``app.replies``): an opaque random token → the message it answers."""
-
-    def claim_reply_token(self, message_key: str, token: str, fields: dict[str, Any], *, expires_at: int) -> str:
-        """Keep ``token`` for the message ``message_key`` (``fields``: ``customer``, ``invoices``, ``sent_on``)
-        unless the message has one already (a retry): the token that holds, so a message keeps one address."""
-        ...
-
-    def reply_token(self, token: str) -> dict[str, Any] | None:
-        """The message a token was given to (``message_key``, ``customer``, ``invoices``), ``None`` if unknown."""
         ...
 
 

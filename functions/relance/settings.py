@@ -6,6 +6,7 @@ This is the only module that reads ``os.environ``. A missing variable fails loud
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +17,7 @@ from .domain.terms import CHANNELS
 # One queue per channel: EMAIL_QUEUE_URL, LETTER_QUEUE_URL, REGISTERED_LETTER_QUEUE_URL…
 CHANNEL_QUEUE_VARIABLES = {channel: f"{channel.upper()}_QUEUE_URL" for channel in CHANNELS}
 DEFAULT_SHARDS = 16
+_DOMAIN = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 def _date_or_none(text: str) -> date | None:
@@ -77,6 +79,10 @@ class Settings:
     stripe_api_key_parameter: str = ""  # SSM SecureString: the Stripe secret key the portal creates sessions with
     staff_keys_parameter: str = ""  # SSM SecureString: the staff link keys ("id:secret" pairs); "": no staff links
     stripe_api_url: str = "https://api.stripe.com"  # STRIPE_API_URL: the loopback fake locally
+    # REPLY_DOMAIN: the domain SES receives debtors' replies on (replies.example.fr); "": e-mails carry no reply
+    # address of their own, a reply goes to the account manager's mailbox and relance never sees it
+    reply_domain: str = ""
+    inbound_prefix: str = "inbound/"  # INBOUND_PREFIX: where SES stores them in the documents bucket
     today_override: date | None = None  # RELANCE_TODAY: act as if it were that day (the local demo, a replay)
 
     @classmethod
@@ -131,7 +137,12 @@ class Settings:
             stripe_api_key_parameter=env.get("STRIPE_API_KEY_PARAMETER", "").strip(),
             staff_keys_parameter=env.get("STAFF_KEYS_PARAMETER", "").strip(),
             stripe_api_url=env.get("STRIPE_API_URL", "").strip() or "https://api.stripe.com",
+            reply_domain=env.get("REPLY_DOMAIN", "").strip().lower().rstrip("."),
+            inbound_prefix=env.get("INBOUND_PREFIX", "").strip() or "inbound/",
         )
+        if settings.reply_domain and not _DOMAIN.fullmatch(settings.reply_domain):
+            raise SettingsError(f"REPLY_DOMAIN must be a domain name such as replies.example.fr, "
+                                f"not {settings.reply_domain!r}")
         if settings.email_fallback not in ("letter", "none"):
             raise SettingsError(f"EMAIL_FALLBACK must be letter or none, not {settings.email_fallback!r}")
         if settings.portal_url and not settings.portal_url.startswith(("https://", "http://127.0.0.1",

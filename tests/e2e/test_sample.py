@@ -342,3 +342,19 @@ def test_a_formal_notice_sent_before_relance_took_over_is_in_every_part_of_its_d
     assert "piece-02-mise-en-demeure.pdf" in to_attach and "piece-03-avis-de-reception.pdf" in to_attach
     assert "25/09/2026 Mise en demeure envoyée en recommandé AR" in chronologie
     assert "28/09/2026 Accusé de réception signé" in chronologie
+
+
+def test_the_demo_debtor_s_reply_pauses_that_customer_and_reaches_its_account_manager(demo):
+    """12 November: C003 answers by e-mail (a real-looking Apple Mail message, through InboundFunction)."""
+    payload, out = demo
+    (reply,) = payload["replies"]
+    assert (reply["outcome"], reply["customer"], reply["paused_until"]) == ("matched", "C003", "2026-11-19")
+    assert [s["kind"] for s in reply["suggestions"]] == ["transfer_sent"]
+    assert reply["notified"] == "julie.perrin@atelier-bois-fils.example"
+    paused = [(d["date"], m["channel"]) for d in payload["days"] for m in d["messages"]
+              if m["customer"] == "C003" and "2026-11-12" <= d["date"] <= "2026-11-19"]
+    assert paused == []
+    histories = json.loads((out / "historique.json").read_text(encoding="utf-8"))
+    received = [e for i in reply["invoices"] for e in histories[i]["events"] if e["kind"] == "reply_received"]
+    assert received and all(e["raw_key"] == reply["key"] for e in received)
+    assert list((out / "reponses").glob("2026-11-12_reply-*.eml"))

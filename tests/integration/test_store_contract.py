@@ -364,3 +364,46 @@ def test_a_decision_is_recorded_once_from_the_states_allowed(any_store):
     assert events == [("approval_requested", None), ("held", "julie@atelier.example"),
                       ("approved", "paul@atelier.example")]
     assert any_store.history("F1")[-1]["note"] == "Mise en demeure ; par paul@atelier.example"
+
+
+# -- replies --------------------------------------------------------------------------------------------------
+def test_a_message_keeps_the_first_reply_token_it_was_given(any_store):
+    fields = {"message_key": "m1", "customer": "C1", "invoices": ["F1"], "sent_on": "2026-11-20"}
+    assert any_store.claim_reply_token("m1", "a" * 20, fields, expires_at=1799999999) == "a" * 20
+    assert any_store.claim_reply_token("m1", "b" * 20, fields, expires_at=1799999999) == "a" * 20
+    assert any_store.reply_token("a" * 20) == {"type": "reply_token", **fields}
+    assert any_store.reply_token("b" * 20) is None
+
+
+def test_customers_are_found_by_their_address_in_any_case_and_only_while_it_is_theirs(any_store):
+    any_store.seed(book([business("C1", email="compta@martin.example"), business("C2", email="a@groupe.example"),
+                         business("C3", email="A@Groupe.example")], []))
+    assert [c.id for c in any_store.customers_by_email("Compta@Martin.EXAMPLE")] == ["C1"]
+    assert sorted(c.id for c in any_store.customers_by_email("a@groupe.example")) == ["C2", "C3"]
+    any_store.upsert_customers(book([business("C1", email="nouvelle@martin.example")], []).customers.values())
+    assert any_store.customers_by_email("compta@martin.example") == []
+    assert [c.id for c in any_store.customers_by_email("nouvelle@martin.example")] == ["C1"]
+    assert any_store.customers_by_email("") == []
+
+
+def test_a_reply_is_kept_once_and_updated(any_store):
+    assert any_store.keep_reply("r1", {"type": "reply", "status": "pending", "invoices": ["F1"]}) is True
+    assert any_store.keep_reply("r1", {"type": "reply", "status": "pending", "invoices": ["F2"]}) is False
+    assert any_store.reply("r1")["invoices"] == ["F1"]
+    any_store.update_reply("r1", {"type": "reply", "status": "reviewed", "invoices": ["F1"]})
+    assert any_store.reply("r1")["status"] == "reviewed"
+    assert any_store.reply("r2") is None
+
+
+def test_a_reply_pauses_and_holds_an_invoice_until_reviewed(any_store):
+    any_store.seed(book([business("C1")], [invoice("F1")]))
+    any_store.update_invoice_state("F1", kind="reply_received", on=ON,
+                                   sets={"reply_paused_until": "2026-11-27", "reply_pending": "r1"},
+                                   details={"reply": "r1", "sender": "compta@c1.example"})
+    read = any_store.invoice("F1")[0]
+    assert (read.reply_paused_until, read.reply_pending) == (date(2026, 11, 27), "r1")
+    any_store.update_invoice_state("F1", kind="reply_reviewed", on=ON, sets={}, removes=("reply_pending",),
+                                   details={"reply": "r1", "by": "julie@atelier.example"})
+    read = any_store.invoice("F1")[0]
+    assert (read.reply_paused_until, read.reply_pending) == (date(2026, 11, 27), "")
+    assert [e["kind"] for e in any_store.history("F1")] == ["reply_received", "reply_reviewed"]

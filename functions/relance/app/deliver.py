@@ -38,6 +38,7 @@ from ..ports import (
 from .messages import ChannelMessage, MalformedMessage, MessageAction, reroute_to_letter
 from .notifications import confirmed_send, send_once
 from .portal import Links
+from .replies import reply_address
 from .staff import CALL, StaffLinks
 
 # How long a retry waits for SES's « Send » event after a lost answer before sending again. The queue's backoff
@@ -103,8 +104,10 @@ class Channels:
 
     def __init__(self, *, rules: Rules, store: ChannelStore, now: Callable[[], datetime],
                  today: Callable[[], date], attempt: int = 1, confirmation_wait_s: float = CONFIRMATION_WAIT_S,
-                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC), links: Links | None = None) -> None:
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC), links: Links | None = None,
+                 reply_domain: str = "") -> None:
         self.rules = rules
+        self.reply_domain = reply_domain  # debtors' replies come back to r+<token>@ it (app.replies); "": no
         self.links = links  # the debtor portal's links: each message carries a new one (None: no portal)
         self.store = store
         self.now = now
@@ -224,18 +227,24 @@ class Channels:
             pdf = documents.get(f"invoices/{invoice.id}.pdf") if documents is not None else None
             if pdf:
                 attachments.append((f"{attachment_word(prepared.rendered.language)}-{invoice.id}.pdf", pdf))
+        reply_to, message_id = prepared.customer.account_manager or company.email, message.key
+        if self.reply_domain:
+            # The reply comes back to relance (app.replies), which forwards it to the account manager.
+            address = reply_address(self.store, message_key=message.key, customer=message.customer, invoices=ids,
+                                    domain=self.reply_domain, today=self.today(), now=self.wall_clock())
+            reply_to, message_id = address.reply_to, address.message_id
         try:
             raw = build_email(sender_name=company.name, sender=company.email, to=[prepared.customer.email],
                               subject=prepared.rendered.subject, text=prepared.rendered.body,
-                              reply_to=prepared.customer.account_manager or company.email, attachments=attachments,
-                              message_id=message.key, sent_at=self.now(), language=prepared.rendered.language)
+                              reply_to=reply_to, attachments=attachments,
+                              message_id=message_id, sent_at=self.now(), language=prepared.rendered.language)
         except HeaderError as err:
             # An address no e-mail can carry: the same on every attempt, so recorded, not retried.
             self._events(message, "action_failed", ids, reason=str(err))
             return Delivery("failed", reason=str(err), dropped=prepared.dropped)
         try:
             provider_id = sender.send(raw=raw, sender=company.email, to=[prepared.customer.email],
-                                      reply_to=prepared.customer.account_manager or company.email,
+                                      reply_to=reply_to,
                                       tags={"message_key": message.key, "customer": message.customer})
         except OutcomeUnknown:
             # SES may have sent it: the retry first looks for SES's « Send » event (handlers.ses_events).

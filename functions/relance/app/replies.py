@@ -1,8 +1,8 @@
 """A debtor's reply by e-mail: the address each reminder carries, what an inbound message is matched to, what it
 changes, and what a person decides about it.
 
-**Outgoing.** Every e-mail carries a Reply-To ``r+<token>@<reply domain>`` and a Message-ID ``<token@<reply
-domain>>``: the token is random (no personal data, not guessable), kept with the message it was given to, and the
+**Outgoing.** Every e-mail carries a Reply-To ``r+<token>@<reply domain>`` and a Message-ID ``<<message key>.<token>@
+<reply domain>>``: the token is random (no personal data, not guessable), kept with the message it was given to, and the
 same for every attempt at sending that message (:func:`reply_address`).
 
 **Incoming** (:func:`receive_reply`, the ``InboundFunction``): SES stores the raw message in the documents bucket;
@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain import replies as intents
-from ..domain.email import build_email
+from ..domain.email import address_problem, build_email
 from ..domain.labels import event_label
 from ..domain.model import Customer, Invoice, Unusable
 from ..domain.policy import Rules
@@ -70,7 +70,7 @@ def new_token() -> str:
 class ReplyAddress:
     token: str
     reply_to: str  # r+<token>@<domain>
-    message_id: str  # <token>@<domain>, without angle brackets (build_email adds them)
+    message_id: str  # <message key>.<token>@<domain>, without angle brackets (build_email adds them)
 
 
 def reply_address(store: ReplyTokens, *, message_key: str, customer: str, invoices: Sequence[str], domain: str,
@@ -79,7 +79,7 @@ def reply_address(store: ReplyTokens, *, message_key: str, customer: str, invoic
     kept = store.claim_reply_token(message_key, token(), {
         "message_key": message_key, "customer": customer, "invoices": list(invoices), "sent_on": today.isoformat()},
         expires_at=int(now.timestamp()) + TOKEN_DAYS * 86400)
-    return ReplyAddress(kept, f"{TOKEN_PREFIX}{kept}@{domain}", f"{kept}@{domain}")
+    return ReplyAddress(kept, f"{TOKEN_PREFIX}{kept}@{domain}", f"{message_key}.{kept}@{domain}")
 
 
 # -- matching ---------------------------------------------------------------------------------------------
@@ -132,13 +132,13 @@ def match_reply(store: ReplyStore, message: InboundMessage, domain: str) -> Matc
                 return found
     for ref in (*message.in_reply_to, *reversed(message.references)):
         local, _, host = ref.lower().rpartition("@")
-        if domain and host == domain.lower() and _TOKEN.fullmatch(local):
-            if found := _by_token(store, local, "in_reply_to"):
+        token = local.rpartition(".")[2]  # <message key>.<token>: the key says which, only the token proves it
+        if domain and host == domain.lower() and _TOKEN.fullmatch(token):
+            if found := _by_token(store, token, "in_reply_to"):
                 return found
-        elif _SES_HOST.fullmatch(host) and local:
-            # SES gives a raw e-mail its own Message-ID (<id@eu-west-3.amazonses.com>): the id it answered with.
-            if found := _by_ses_id(store, ref.rpartition("@")[0]):
-                return found
+        # SES gives a raw e-mail its own Message-ID (<id@eu-west-3.amazonses.com>): the id it answered with.
+        elif _SES_HOST.fullmatch(host) and local and (found := _by_ses_id(store, ref.rpartition("@")[0])):
+            return found
     if message.sender:
         customers = store.customers_by_email(message.sender)
         if len(customers) == 1:
@@ -277,16 +277,23 @@ def _keep_for_review(reply_id: str, raw_key: str, message: InboundMessage | None
     return outcome
 
 
-def _last_messages(store: ReplyStore, invoices: Sequence[Invoice], count: int = 5) -> list[dict[str, str]]:
-    seen: dict[tuple[str, str], dict[str, str]] = {}
+def _last_messages(store: ReplyStore, invoices: Sequence[Invoice], this_reply: str,
+                   count: int = 5) -> list[dict[str, Any]]:
+    """The customer's last exchanges (messages sent, calls made, earlier replies), newest first, one per message."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
     for invoice in invoices:
         for event in store.history(invoice.id):
-            if event.get("kind") in (EventKind.SENT, EventKind.CALL_MADE, EventKind.REPLY_RECEIVED):
-                key = (str(event.get("date", "")), str(event.get("message_key") or event.get("reply") or ""))
-                entry = seen.setdefault(key, {"date": str(event.get("date", "")),
-                                              "label": event_label(str(event["kind"]), str(event.get("channel", ""))),
-                                              "invoices": ""})
-                entry["invoices"] = " ".join(filter(None, (entry["invoices"], invoice.id)))
+            if event.get("kind") not in (EventKind.SENT, EventKind.CALL_MADE, EventKind.REPLY_RECEIVED) \
+                    or event.get("reply") == this_reply:
+                continue
+            try:
+                day = date.fromisoformat(str(event.get("date", "")))
+            except ValueError:
+                continue
+            key = (day.isoformat(), str(event.get("message_key") or event.get("reply") or event["kind"]))
+            entry = seen.setdefault(key, {"date": day, "invoices": [],
+                                          "label": event_label(str(event["kind"]), str(event.get("channel", "")))})
+            entry["invoices"].append(invoice.id)
     return sorted(seen.values(), key=lambda e: e["date"], reverse=True)[:count]
 
 
@@ -305,17 +312,18 @@ def _tell_account_manager(reply_id: str, message: InboundMessage, customer: Cust
         "invoices": [{"id": i.id, "due_date": i.due_date, "amount_due": i.amount_due,
                       "days_late": (today - i.due_date).days, "status": i.status} for i in open_invoices],
         "total": sum((i.amount_due for i in open_invoices), Decimal(0)),
-        "last_messages": _last_messages(store, open_invoices),
+        "last_messages": _last_messages(store, open_invoices, reply_id),
         "suggestions": [{"label": SUGGESTION_LABELS[s.kind], "on": s.on, "excerpt": s.excerpt,
                          "until": intents.promise_until(s, today) if s.kind != intents.DISPUTE else None,
                          "kind": s.kind} for s in suggested],
         "reply_id": reply_id}, rules.directory)
     subject, _, body = text.partition("\n")
     key = f"reply-{reply_id}"
+    # Answering this e-mail answers the debtor, when their address can be written in a header.
+    answer_to = message.sender if message.sender and address_problem(message.sender) is None else company.email
     raw = build_email(sender_name=company.name, sender=company.email, to=[manager], subject=subject,
-                      text=body.strip("\n"), message_id=key, sent_at=now)
-    send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[manager],
-              reply_to=message.sender or company.email)
+                      text=body.strip("\n"), message_id=key, sent_at=now, reply_to=answer_to)
+    send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[manager], reply_to=answer_to)
     return manager
 
 

@@ -97,8 +97,8 @@ PAYMENT_ORDERS = ("principal_first", "interest_first")
 FORMAL_NOTICE_CHANNEL = "registered_letter"
 DEFAULT_RATE_MARGIN = Decimal(10)  # L441-10: ECB rate + 10 points
 SMALL_CLAIMS_CEILING = Decimal(5000)
-REASONS = ("closed", "disputed", "prescribed", "no_formal_notice", "notice_deadline_pending", "below_minimum",
-           "company_incomplete")
+REASONS = ("closed", "disputed", "reply_pending", "prescribed", "no_formal_notice", "notice_deadline_pending",
+           "below_minimum", "company_incomplete")
 
 _ZERO = Decimal(0)
 _HALF_YEAR = re.compile(r"(\d{4})-H([12])")
@@ -505,6 +505,8 @@ def eligibility(invoice: Invoice, customer: Customer, legal: Legal, company_miss
     applies = {
         "closed": invoice.is_settled_on(on),
         "disputed": invoice.status == "disputed",
+        # The debtor wrote back and nobody has read it yet: it may be a dispute or a payment (app.replies).
+        "reply_pending": bool(invoice.reply_pending),
         "prescribed": is_prescribed(invoice, customer, on),
         "no_formal_notice": notice is None,
         "notice_deadline_pending": notice is not None and on <= notice_deadline(notice, customer, legal),

@@ -88,8 +88,9 @@ def build_email(*, sender_name: str, sender: str, to: Sequence[str], subject: st
     if sent_at is not None:
         message["Date"] = format_datetime(sent_at)
     if message_id:
+        # ``id@domain`` as given (a reply address's token on the reply domain), else on relance.invalid.
         # Stable per message: a receiving server that sees it twice knows it is the same e-mail.
-        message["Message-ID"] = f"<{message_id}@relance.invalid>"
+        message["Message-ID"] = f"<{message_id}>" if "@" in message_id else f"<{message_id}@relance.invalid>"
     language = language if re.fullmatch(r"[a-z]{2,3}", language or "") else "fr"
     message.set_content(text, charset="utf-8")
     message.add_alternative(text_to_html(text, language), subtype="html", charset="utf-8")

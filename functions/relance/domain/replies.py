@@ -106,11 +106,15 @@ def plain(text: str) -> str:
 
 def own_text(text: str) -> str:
     """The reply without what it quotes (« > » lines, « Le … a écrit : » and everything after, Outlook's block)."""
+    lines = text.split("\n")
     kept: list[str] = []
-    for line in text.split("\n"):
+    for n, line in enumerate(lines):
         if line.lstrip().startswith(">"):
             continue
         if any(header.match(plain(line)) for header in _QUOTE_HEADERS):
+            following = next((rest for rest in lines[n + 1:] if rest.strip()), "")
+            if _QUOTE_HEADERS[0].match(plain(line)) and following.lstrip().startswith(">"):
+                continue  # « On … wrote: » over « > » lines: an answer may follow them (bottom posting)
             break
         kept.append(line)
     return "\n".join(kept).strip()

@@ -62,7 +62,7 @@ class ChannelFunction:
     def channels(self, rt: Runtime) -> Channels:
         return Channels(rules=rt.rules, store=rt.store, attempt=self._attempt,
                         confirmation_wait_s=rt.settings.ses_confirmation_wait_s, now=rt.clock.now,
-                        today=rt.clock.today, links=self._links(rt))
+                        today=rt.clock.today, links=self._links(rt), reply_domain=rt.settings.reply_domain)
 
     def _links(self, rt: Runtime) -> Any:
         """The portal's links; when they cannot be had (the key parameter missing or unreadable), the reminders

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.errors import HeaderParseError
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses
@@ -61,8 +61,8 @@ def parse_message(raw: bytes) -> InboundMessage:
         references=_ids(_header(message, "References")),
         auto_submitted=(_header(message, "Auto-Submitted").split(";")[0].strip().lower() or "no"),
         text=_text(message),
-        cc=tuple(address for header in ("Cc", "Delivered-To", "X-Original-To")
-                 for _, address in _addresses(message, header)),
+        cc=tuple(dict.fromkeys(address for header in ("Cc", "Delivered-To", "X-Original-To")
+                               for _, address in _addresses(message, header))),
         auto_headers=_auto_headers(message),
     )
 
@@ -90,7 +90,21 @@ def _decoded_words(value: str) -> str:
 
 def _header(message: Message, name: str) -> str:
     value = message.get(name)
-    return " ".join(_decoded_words(str(value)).split()) if value is not None else ""
+    if value is None:
+        return ""
+    if isinstance(value, Header):  # raw 8-bit bytes in a header (no encoded word): most often UTF-8
+        text = "".join(chunk.decode("utf-8" if charset in (None, "unknown-8bit") else charset, errors="replace")
+                       if isinstance(chunk, bytes) else chunk for chunk, charset in _chunks(value))
+    else:
+        text = _decoded_words(str(value))
+    return " ".join(text.split())
+
+
+def _chunks(header: Header) -> list[tuple[bytes | str, str | None]]:
+    try:
+        return decode_header(header)
+    except (HeaderParseError, LookupError, UnicodeError):
+        return [(str(header), None)]
 
 
 def _addresses(message: Message, name: str) -> list[tuple[str, str]]:

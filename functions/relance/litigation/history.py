@@ -55,9 +55,20 @@ class Event:
                 amount = None
         invoice = text("invoice")
         note = "" if text("note") in MACHINE_NOTES else text("note")
-        return cls(day, text("kind"), text("channel"), text("step"), text("provider_id"),
-                   text("tracking_number"), text("message_key"), amount, note or said(text("reason")),
-                   (invoice,) if invoice else ())
+        channel = text("channel")
+        if text("kind") == "reply_received":  # the debtor's own words, as received: who wrote, how it starts
+            channel, note = "email", reply_note(text("sender"), text("first_lines"), automatic=bool(text("automatic")))
+        return cls(day, text("kind"), channel, text("step"), text("provider_id"),
+                   text("tracking_number"), text("message_key") or text("reply"), amount,
+                   note or said(text("reason")), (invoice,) if invoice else ())
+
+
+def reply_note(sender: str, first_lines: str, *, automatic: bool) -> str:
+    """A reply in the chronology: its sender and its first lines, quoted; an automatic one said to be so."""
+    who = f"de {sender}" if sender else "d’un expéditeur inconnu"
+    words = " / ".join(line.strip() for line in first_lines.splitlines() if line.strip())
+    head = f"Réponse automatique {who}" if automatic else f"Message {who}"
+    return f"{head} : « {words} »" if words else head
 
 
 # What relance's retries once wrote as a note, in English, before ``recorded_after`` (domain.terms.RecordedAfter)
@@ -75,7 +86,7 @@ CODE = re.compile(r"[a-z0-9_, ]*_[a-z0-9_, ]*")
 
 # Internal steps of relance's own work, not facts between the parties: never in what the court reads.
 INTERNAL_KINDS = ("action_planned", "litigation_parked", "litigation_refused", "not_eligible", "action_cancelled",
-                  "approval_requested")
+                  "approval_requested", "reply_reviewed")
 
 
 def events_of(chronology: Iterable[dict[str, Any]]) -> list[Event]:

@@ -56,6 +56,7 @@ class DemoResult:
     imports: list[dict[str, Any]] = field(default_factory=list)
     payments: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)  # the PA's statuses posted, with the answers
+    replies: list[dict[str, Any]] = field(default_factory=list)  # debtors' e-mail replies, InboundFunction's answers
 
 
 DEMO_SECRETS = {"/relance/stripe/webhook-secrets": "whsec_demo_local_only",
@@ -255,10 +256,13 @@ class Outputs:
         for raw in sent:
             data = raw.raw_data.encode() if isinstance(raw.raw_data, str) else raw.raw_data
             found = re.search(r"<([^@>\s]+)@", " ".join(str(message_from_bytes(data).get("Message-ID", "")).split()))
-            key = found.group(1) if found else ""
+            key = found.group(1).split(".")[0] if found else ""  # <key>.<reply token>@ with a reply domain
             if key.startswith("digest-"):
                 if path := self._write("appels", f"{key}.eml", data):
                     result.digests.append(path)
+                continue
+            if key.startswith("reply-"):  # a debtor's reply, sent on to the account manager (app.replies)
+                self._write("reponses", f"{day.isoformat()}_{key}.eml", data)
                 continue
             if key.startswith("dossier-"):
                 self._write("dossiers", f"{day.isoformat()}_{key[:40]}.eml", data)
@@ -363,7 +367,7 @@ def run_day(stack: LocalStack, functions: LocalFunctions, day: date, outputs: Ou
     return result
 
 
-DEMO_FOLDERS = ("emails", "courriers", "appels", "dossiers", "imports")  # under out/, the demo's own
+DEMO_FOLDERS = ("emails", "courriers", "appels", "dossiers", "imports", "reponses")  # under out/, the demo's own
 HISTORIES = "historique.json"  # under out/: what the store holds of each invoice at the end of the run
 
 
@@ -394,13 +398,16 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
              statuses: tuple[tuple[date, dict[str, Any]], ...] = (),
              on_status: Callable[[dict[str, Any]], None] | None = None,
              portal: Callable[[Any, LocalFunctions, DynamoStore], None] | None = None,
-             portal_server: Callable[..., Any] | None = None, portal_port: int = 0) -> DemoResult:
+             portal_server: Callable[..., Any] | None = None, portal_port: int = 0,
+             reply: tuple[date, str] | None = None,
+             on_reply: Callable[[dict[str, Any]], None] | None = None) -> DemoResult:
     """``payment``: (day, invoice) paid by a signed Stripe event; ``payers``: debtors (by customer id) who pay
     after a given reminder, through the generic payment webhook, on their day; ``einvoices``: e-invoice files
     dropped in the import bucket; ``statuses``: (day, body) platform statuses posted to the signed route.
     ``portal``: serve the debtor portal during the run with ``portal_server`` (``local.portal.LocalPortal``, handed
     in: it builds on this module) — every message then carries a link — and call ``portal(local_portal, functions,
-    store)`` after the last day, the stack still up."""
+    store)`` after the last day, the stack still up. ``reply``: (day, customer) — that customer answers its last
+    reminder e-mail that morning (``local.reply``); the e-mails then carry reply addresses on the demo's domain."""
     if out_dir is not None:  # what an earlier run wrote would read as this run's (a dossier since merged…)
         for folder in DEMO_FOLDERS:
             shutil.rmtree(out_dir / folder, ignore_errors=True)
@@ -412,6 +419,10 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
         with ExitStack() as cleanup:
             local_portal = None
             env = dict(function_env or {})
+            if reply is not None:
+                from .reply import DEMO_REPLY_DOMAIN
+
+                env.setdefault("REPLY_DOMAIN", DEMO_REPLY_DOMAIN)
             if portal is not None and portal_server is not None:
                 local_portal = cleanup.enter_context(portal_server(stack, port=portal_port, today=end.isoformat()))
                 env.update(local_portal.env)
@@ -421,7 +432,7 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
             result = _run(stack, store, functions, book=book, start=start, end=end, rerun=rerun,
                           out_dir=out_dir, exports=exports, on_day=on_day, on_imports=on_imports, payment=payment,
                           on_payment=on_payment, payers=payers, einvoices=einvoices, statuses=statuses,
-                          on_status=on_status)
+                          on_status=on_status, reply=reply, on_reply=on_reply)
             if portal is not None and local_portal is not None:
                 portal(local_portal, functions, store)
     if out_dir is not None:
@@ -438,13 +449,23 @@ def _run(stack: LocalStack, store: DynamoStore, functions: LocalFunctions, *, bo
          payment: tuple[date, str] | None, on_payment: Callable[[dict[str, Any]], None] | None,
          payers: Mapping[str, Payer] | None, einvoices: list[tuple[str, bytes]],
          statuses: tuple[tuple[date, dict[str, Any]], ...],
-         on_status: Callable[[dict[str, Any]], None] | None) -> DemoResult:
+         on_status: Callable[[dict[str, Any]], None] | None, reply: tuple[date, str] | None = None,
+         on_reply: Callable[[dict[str, Any]], None] | None = None) -> DemoResult:
     payments: list[dict[str, Any]] = []
     promised: dict[date, list[tuple[str, str]]] = {}  # day → (invoice, payer's name) a debtor pays then
     names = {c.id: c.name for c in book.customers.values()}
     posted: list[dict[str, Any]] = []
+    replies: list[dict[str, Any]] = []
 
     def before_day(day: date) -> None:
+        if reply is not None and day == reply[0] and (customer := store.customer(reply[1])) is not None:
+            from ..rules.loader import load_rules_or_raise
+            from .reply import send_demo_reply
+
+            company_email = load_rules_or_raise(functions.rules_dir).company.email
+            replies.append(send_demo_reply(stack, functions, customer, day, company_email))
+            if on_reply is not None:
+                on_reply(replies[-1])
         paying = [("stripe", payment[1], "")] if payment is not None and day == payment[0] else []
         paying += [("generic", invoice_id, name) for invoice_id, name in promised.pop(day, [])]
         for provider, invoice_id, name in paying:
@@ -491,4 +512,4 @@ def _run(stack: LocalStack, store: DynamoStore, functions: LocalFunctions, *, bo
     dead = sum(int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
                    ["Attributes"]["ApproximateNumberOfMessages"])
                for logical, url in stack.physical.items() if logical.endswith("DLQ"))
-    return DemoResult(days, again, dead, imports, payments, posted)
+    return DemoResult(days, again, dead, imports, payments, posted, replies)

@@ -16,6 +16,7 @@
 | portal records    | PORTAL#<link id>, CHECKOUT#<session id>: see ``portal``                                          |
 | staff links       | STAFF#<link id>: see ``staff``                                                                   |
 | sending records   | SENDING#, SES#, SESKEY#, LETTER#, LETTERREF#, POSTAL#, CALLS#, DIGEST#: see ``sendings`` |
+| replies           | REPLYKEY#, REPLYTOKEN#, ADDR#, REPLY#: see ``replies``                                       |
 
 Open, unpaid invoices carry ``open_shard``/``open_due``: the sparse GSI ``OpenByShard`` lists exactly them,
 one partition per shard, so N workers read disjoint shards and nothing scans the table. Customers carry
@@ -48,6 +49,7 @@ from .items import (
 from .outbox import OutboxTable
 from .payments import PaymentTable
 from .portal import PortalTable
+from .replies import ReplyTable
 from .sendings import SendingTable
 from .staff import StaffTable
 
@@ -57,5 +59,5 @@ __all__ = ["ITEM_FAULTS", "OPEN_INDEX", "OPEN_STATUSES", "DynamoStore", "custome
 
 
 class DynamoStore(InvoiceTable, ImportTable, OutboxTable, SendingTable, PaymentTable, EInvoicingTable,
-                  PortalTable, StaffTable, ApprovalTable):
+                  PortalTable, StaffTable, ApprovalTable, ReplyTable):
     """Every port of :mod:`relance.ports` the application uses, on one DynamoDB table."""

@@ -25,6 +25,7 @@ from .items import (
     is_conditional_failure,
     now_utc,
 )
+from .replies import address_item
 from .table import Table
 
 
@@ -49,6 +50,8 @@ class ImportTable(Table):
             if is_conditional_failure(err):
                 return "unchanged"
             raise
+        if (address := address_item(customer)) is not None:  # a reply from this address finds the customer
+            self.client.put_item(TableName=self.table, Item=address)
         return "updated" if answer.get("Attributes") else "created"
 
     def upsert_invoice(self, invoice: Invoice) -> str:

@@ -31,6 +31,7 @@ from .items import (
     read_customer,
     read_invoice,
 )
+from .replies import address_item
 from .table import Table
 
 
@@ -131,6 +132,7 @@ class InvoiceTable(Table):
     def seed(self, book: Book) -> None:
         """Write a whole book as it stands, dunning state included (the demo and tests start from it)."""
         items = [customer_item(c, self.shards) for c in book.customers.values()]
+        items += [a for c in book.customers.values() if (a := address_item(c)) is not None]
         items += [invoice_item(i, self.shards) for i in book.invoices]
         requests = [{"PutRequest": {"Item": item}} for item in items]
         for start in range(0, len(requests), 25):
