@@ -337,6 +337,74 @@ class StaffDesk:
         return Done(tuple(changed))
 
 
+    # -- an action awaiting approval (app.approvals) -------------------------------------------------------------
+
+    def approval_view(self, access: StaffAccess, customer: Customer) -> ApprovalView | None:
+        """The action an approval link is about, where it stands now; ``None`` when the link is not one."""
+        from .approvals import step_of, what
+
+        if access.action != APPROVAL or not access.invoices:
+            return None
+        invoice = self.store.checked_invoice(access.invoices[0])
+        if not isinstance(invoice, Invoice) or invoice.customer_id != access.customer_id:
+            return None
+        approval = invoice.approval
+        if approval is None or approval.step != access.subject:
+            return ApprovalView(customer, CallLine(invoice, max(0, (self.today() - invoice.due_date).days)),
+                                access.subject, "", "gone", None, "", "", None)
+        step = step_of(self.rules, approval.scenario, approval.step) if approval.scenario else None
+        rule = step.approval if step is not None else None
+        deadline = rule.deadline(approval.requested_on) if rule is not None else None
+        then = rule.then if rule is not None and rule.timeout_days is not None else ""
+        return ApprovalView(customer, CallLine(invoice, max(0, (self.today() - invoice.due_date).days)),
+                            approval.step, what(approval.channel), approval.state, approval.requested_on,
+                            approval.by, then, deadline, approval.decided_on)
+
+    def decide(self, access: StaffAccess, decision: str) -> Done:
+        """Approve (it goes out on the next run) or hold (it does not, and the invoice waits for a person) the
+        action the link is about: ``app.approvals.approve``/``hold``, as the command line, by the link's
+        manager."""
+        from . import approvals
+
+        if access.action != APPROVAL or not access.invoices:
+            return Done(problem="Ce lien ne sert pas à approuver un envoi.")
+        invoice_id, step = access.invoices[0], access.subject
+        decide = {"approve": approvals.approve, "hold": approvals.hold}.get(decision)
+        if decide is None:
+            return Done(problem="Choisissez d’approuver ou de retenir l’envoi.")
+        made = decide(self.store, invoice_id, step, by=access.manager, on=self.today())
+        if made.done:
+            return Done((invoice_id,))
+        if made.outcome == approvals.ALREADY:
+            return Done(problem="C’est déjà fait : cette décision était enregistrée.")
+        if made.state:
+            state = STATE_WORDS.get(made.state, made.state)
+            return Done(problem=f"Cet envoi n’attend plus de décision (il est {state}).")
+        return Done(problem="Cet envoi n’attend plus de décision (facture réglée, étape passée ou décision prise).")
+
+
+STATE_WORDS = {"pending": "en attente", "approved": "approuvé", "held": "retenu"}
+
+
+def approval_link(links: StaffLinks, *, manager: str, customer_id: str, invoice_id: str, step: str) -> str:
+    """The approve / hold link of one action awaiting approval, for the digest (``app.approvals.Awaiting``)."""
+    return links.mint(manager=manager, action=APPROVAL, customer_id=customer_id, invoices=[invoice_id], subject=step)
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalView:
+    customer: Customer
+    line: CallLine
+    step: str
+    what: str  # « Mise en demeure en recommandé AR »
+    state: str  # pending, approved, held; "gone": the invoice awaits no approval for this step any more
+    requested_on: date | None
+    by: str
+    then: str  # what the timeout does: send, hold ("" : it waits for a person)
+    deadline: date | None
+    decided_on: date | None = None
+
+
 def _promise_until(kind: str, read: date | None, today: date) -> date | None:
     from ..domain import replies as intents
 

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..app.staff import CALL, SUGGESTION, StaffAccess, StaffDesk, StaffLinks, reasons
+from ..app.staff import APPROVAL, CALL, SUGGESTION, StaffAccess, StaffDesk, StaffLinks, reasons
 from ..domain.fmt import money, shortdate
 from ..domain.model import Customer
 from ..domain.policy import Rules
@@ -34,6 +34,9 @@ ROUTES = Router(not_found)
 DONE_MESSAGES = {
     "appel": "L’issue de l’appel est enregistrée dans l’historique des factures.",
     "suggestion": "Votre décision est enregistrée dans l’historique des factures.",
+    "approuve": "Envoi approuvé : il part au prochain passage de relance (demain matin), si la facture est toujours "
+                "due.",
+    "retenu": "Envoi retenu : il ne part pas, et les relances de cette facture attendent votre décision.",
 }
 RESULT_LABELS = (
     ("reached", "Client joint"),
@@ -140,6 +143,16 @@ def _reply_page(svc: Services, access: StaffAccess, customer: Customer, token: s
                  today=svc.today().isoformat(), money=money, shortdate=shortdate, manager=access.manager)
 
 
+def _approval_page(svc: Services, access: StaffAccess, customer: Customer, token: str, *, status: int = 200,
+                   problem: str = "", done: str = "") -> Response:
+    view = svc.desk.approval_view(access, customer)
+    if view is None:
+        return not_found(Request("GET", "/"))
+    return _page("staff/approval.html", status, view=view, company=svc.rules.company, base=f"/s/{token}",
+                 csrf=svc.links.csrf(access), problem=problem, done=DONE_MESSAGES.get(done, ""), money=money,
+                 shortdate=shortdate, manager=access.manager)
+
+
 def _posted(request: Request, token: str, action: str, route: str) -> tuple[Services, StaffAccess, Customer,
                                                                               dict[str, list[str]]] | Response:
     """A form posted on a link: its services, access, customer and form — or the page that refuses it (the same
@@ -173,6 +186,8 @@ def home(request: Request, token: str) -> Response:
         return _call_page(svc, access, customer, token, done=request.query.get("fait", ""))
     if access.action == SUGGESTION:
         return _reply_page(svc, access, customer, token, done=request.query.get("fait", ""))
+    if access.action == APPROVAL:
+        return _approval_page(svc, access, customer, token, done=request.query.get("fait", ""))
     return not_found(request)
 
 
@@ -204,6 +219,29 @@ def suggestion(request: Request, token: str) -> Response:
         return _reply_page(svc, access, customer, token, status=400, problem=done.problem)
     _log("suggestion", "recorded")
     return _redirect(f"/s/{token}?fait=suggestion#confirmation")
+
+
+def _decided(request: Request, token: str, decision: str, route: str) -> Response:
+    posted = _posted(request, token, APPROVAL, route)
+    if not isinstance(posted, tuple):
+        return posted
+    svc, access, customer, _ = posted
+    done = svc.desk.decide(access, decision)
+    if done.problem:
+        _log(route, "refused")
+        return _approval_page(svc, access, customer, token, status=409, problem=done.problem)
+    _log(route, "recorded")
+    return _redirect(f"/s/{token}?fait={'approuve' if decision == 'approve' else 'retenu'}#confirmation")
+
+
+@ROUTES.route("POST", "/s/{token}/approuver")
+def approve(request: Request, token: str) -> Response:
+    return _decided(request, token, "approve", "approuver")
+
+
+@ROUTES.route("POST", "/s/{token}/retenir")
+def hold(request: Request, token: str) -> Response:
+    return _decided(request, token, "hold", "retenir")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
