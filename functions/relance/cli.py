@@ -157,7 +157,18 @@ def build_parser() -> argparse.ArgumentParser:
                       help="ce que l’appel a donné, en français (« promet un virement… »)")
     verbs.add_parser("review", parents=[common],
                      help="les paiements gardés pour vérification : facture inconnue ou autre devise (jamais imputés)")
-    for verb in (paid, dispute, promise, resume, call):
+    approve = verbs.add_parser("approve", parents=[common],
+                               help="approuver un envoi en attente d’approbation : il part à la prochaine évaluation")
+    hold = verbs.add_parser("hold", parents=[common],
+                            help="retenir un envoi en attente d’approbation : il ne part pas, la facture reste en "
+                                 "pause jusqu’à ce qu’une personne l’approuve")
+    for verb in (approve, hold):
+        verb.add_argument("ids", nargs="+", metavar="FACTURE", help="une ou plusieurs factures")
+        verb.add_argument("--step", required=True, metavar="ÉTAPE",
+                          help="l’étape en attente (son identifiant dans les règles : mise_en_demeure…)")
+        verb.add_argument("--by", default="", metavar="QUI",
+                          help="qui décide, pour l’historique (par défaut : « ligne de commande »)")
+    for verb in (paid, dispute, promise, resume, call, approve, hold):
         verb.add_argument("--on", type=_date, metavar=DAY,
                           help="le jour où c’est arrivé (par défaut : aujourd’hui, dans le fuseau horaire du "
                                "calendrier des règles)")
@@ -251,15 +262,17 @@ def action_json(action: Any) -> dict[str, Any]:
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
+    """SPEC §4. An action whose step requires approval is listed in ``actions`` with ``"approval": "required"``:
+    asked for today, not sent (it is in no message) until a person approves it (domain.approval)."""
+    actions = sorted([*plan.actions, *plan.awaiting], key=lambda a: (a.invoice, a.step))
+    awaiting = set(plan.awaiting)
     return {
         "date": plan.date.isoformat(),
-        "actions": [action_json(a) for a in plan.actions],
+        "actions": [{**action_json(a), **({"approval": "required"} if a in awaiting else {})} for a in actions],
         "messages": [{"customer": m.customer, "channel": m.channel, "tone": m.tone, "invoices": list(m.invoices)}
                      for m in plan.messages],
         "skipped": [{"invoice": s.invoice, "reason": s.reason} for s in plan.skipped],
         "deferred": [{"invoice": d.invoice, "step": d.step, "reason": d.reason} for d in plan.deferred],
-        # Due today, but their step requires approval: asked for, not sent (domain.approval).
-        "awaiting_approval": [action_json(a) for a in plan.awaiting],
     }
 
 
@@ -718,6 +731,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
                       f"la plateforme pour {posted['invoice']}, requête signée vérifiée — "
                       f"{STATUS_OUTCOMES.get(str(posted.get('outcome')), str(posted.get('outcome')))}.[/bold]")
 
+    def show_approval(done: dict[str, object]) -> None:
+        console.print(f"[bold]{_fr_date(done['date'])} : {done['by']} approuve depuis son récapitulatif la mise en "
+                      f"demeure de {done['invoice']} — elle part à l’évaluation suivante ; les autres envois soumis à "
+                      "approbation attendent une décision, ou le délai que leur donnent les règles.[/bold]")
+
     portal_visit: dict[str, object] = {}
 
     def visit_portal(local_portal, functions, store) -> None:  # local.portal's types, imported lazily
@@ -773,6 +791,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                       einvoices=[("F-2026-0452.pdf", demo_facturx())],
                       statuses=tuple((d, b) for d, b in DEMO_STATUSES if args.start <= d <= args.end),
                       on_status=show_status if not json_mode else None,
+                      on_approval=show_approval if not json_mode else None,
                       portal=visit_portal if serve_portal else None,
                       portal_server=_local_portal() if serve_portal else None, portal_port=args.port,
                       reply=DEMO_REPLY if args.start <= DEMO_REPLY[0] <= args.end else None,
@@ -796,7 +815,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     "rerun": ({"date": result.rerun.day.isoformat(), "messages": result.rerun.messages}
                               if result.rerun else None),
                     "dead_letters": result.dead_letters, "imports": result.imports, "payments": paid_effect,
-                    "statuses": result.statuses, "replies": result.replies,
+                    "statuses": result.statuses, "replies": result.replies, "approvals": result.approvals,
                     **({"portal": portal_visit} if serve_portal else {})})
         return 0
     console.print(f"\nTotal : {_count(total_messages, 'message')} pour {_count(total_actions, 'relance')} de "
@@ -863,7 +882,7 @@ def cmd_invoice(args: argparse.Namespace) -> int:
 
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from .app import manual
+    from .app import approvals, manual
     from .app.runtime import Runtime
     from .settings import Settings, SettingsError
 
@@ -899,6 +918,11 @@ def cmd_invoice(args: argparse.Namespace) -> int:
                 outcome = manual.record_promise(store, invoice_id, on, args.until)
             elif args.verb == "call":
                 outcome = manual.record_call(store, invoice_id, on, args.outcome)
+            elif args.verb in ("approve", "hold"):
+                decide = approvals.approve if args.verb == "approve" else approvals.hold
+                decision = decide(store, invoice_id, args.step, by=args.by or "ligne de commande", on=on)
+                outcome = True if decision.done else decision.outcome
+                failed = failed or (not decision.done and decision.outcome != approvals.ALREADY)
             else:
                 outcome = manual.resume(store, invoice_id, on)
         except manual.UnknownInvoice:
@@ -927,7 +951,10 @@ NOT_CHANGED = "not changed (unknown invoice, or its status does not allow it)"
 OUTCOME_LABELS = {RECORDED: "enregistré", UNKNOWN_INVOICE: "facture inconnue dans la table : rien n’a été enregistré",
                   NOT_CHANGED: "rien n’a changé (facture inconnue, ou son état ne le permet pas : une facture "
                                "soldée ne peut être contestée)",
-                  "nothing due": "rien n’est dû sur cette facture : aucun paiement enregistré"}
+                  "nothing due": "rien n’est dû sur cette facture : aucun paiement enregistré",
+                  "already decided": "déjà décidé ainsi : rien de plus n’a été enregistré",
+                  "not awaiting": "rien n’attend d’approbation pour cette étape de cette facture (envoi déjà "
+                                  "parti, déjà décidé autrement, ou autre étape)"}
 
 
 def _outcome_label(outcome: str) -> str:

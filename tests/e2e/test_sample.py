@@ -239,7 +239,11 @@ ROW_FACTS = (("Facture n°", {("issued", "")}), ("Échéance de la facture", {("
              ("Appel téléphonique prévu", {("call_task", "phone")}),
              ("Appel téléphonique passé", {("call_made", "phone")}),
              ("Accusé de réception signé", RECEIVED), ("Lettre recommandée distribuée", RECEIVED),
-             ("Paiement reçu", {("payment", "")}))
+             ("Paiement reçu", {("payment", "")}),
+             # Approval before a step (the sample asks it for the formal notice and the injonction): a person's
+             # decision, or the timeout's.
+             ("Envoi approuvé", {("approved", "people")}), ("Envoi retenu", {("held", "people")}),
+             ("Délai d’approbation écoulé", {("approval_timeout", "people")}))
 INTERNAL = (re.compile(r"\b[a-z]+_[a-z_]+\b"),  # a code: notice_deadline_pending, mise_en_demeure, call_task
             re.compile(r"\b(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}\b"),  # a hash, an id, an ungrouped number
             re.compile(r"F-\d{4}-\d{4}/|\bSES\b|\bmessage[- ]key\b"),  # a message key, SES

@@ -36,8 +36,13 @@ def test_a_formal_notice_and_a_first_reminder_of_one_day_go_as_one_registered_le
     history = [{"step": "relance_1", "date": "2026-10-07", "channel": "email"},
                {"step": "relance_2", "date": "2026-10-19", "channel": "phone"},
                {"step": "relance_3", "date": "2026-10-26", "channel": "email"}]
+    # The sample rules ask the account manager's approval for the formal notice: given already (the notice goes
+    # that day as any action; approval itself is tests/integration/test_approvals.py's).
+    approved = {"step": "mise_en_demeure", "state": "approved", "requested_on": "2026-10-30",
+                "decided_on": "2026-10-30", "by": "julie@atelier.example"}
     store.seed(book([business("C1", address={"line1": "3 rue des Lilas", "postal_code": "69003", "city": "Lyon"})],
-                    [invoice("F1", due="2026-10-02", history=history), invoice("F2", due="2026-10-28")]))
+                    [invoice("F1", due="2026-10-02", history=history, approval=approved),
+                     invoice("F2", due="2026-10-28")]))
     run_day(functions, date(2026, 11, 2))
     assert queued(stack, "EmailQueue") == []
     letters = queued(stack, "RegisteredLetterQueue")

@@ -98,15 +98,15 @@ def data_file(tmp_path):
     return path
 
 
-def test_plan_lists_an_action_awaiting_approval_apart_from_what_goes_out(rules_dir, tmp_path, capsys):
+def test_plan_lists_an_action_awaiting_approval_but_no_message_for_it(rules_dir, tmp_path, capsys):
     rules = rules_dir(with_notice("        approval: required\n"))
     code = main(["plan", "--rules", str(rules), "--data", str(data_file(tmp_path)), "--on", "2026-11-04",
                  "--format", "json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert out["actions"] == [] and out["messages"] == []
-    assert [(a["invoice"], a["step"], a["channel"]) for a in out["awaiting_approval"]] == [
-        ("F1", "mise_en_demeure", "registered_letter")]
+    assert out["messages"] == []  # nothing goes out today
+    assert [(a["invoice"], a["step"], a["channel"], a["approval"]) for a in out["actions"]] == [
+        ("F1", "mise_en_demeure", "registered_letter", "required")]
 
 
 def test_plan_table_says_awaiting_approval_in_french(rules_dir, tmp_path, capsys):
@@ -115,14 +115,23 @@ def test_plan_table_says_awaiting_approval_in_french(rules_dir, tmp_path, capsys
     assert "attente d’approbation" in capsys.readouterr().out
 
 
-def test_simulate_assumes_the_approval_is_given_the_day_it_is_asked(rules_dir, tmp_path, capsys):
-    rules = rules_dir(with_notice("        approval: required\n"))
+def test_simulate_shows_what_goes_when_nobody_answers(rules_dir, tmp_path, capsys):
+    # Asked Wed 4 Nov; 3 days without an answer: Sat 7 Nov, then the next business day.
+    rules = rules_dir(with_notice("        approval: required\n        approval_timeout_days: 3\n        then: send\n"))
     code = main(["simulate", "--rules", str(rules), "--data", str(data_file(tmp_path)), "--from", "2026-11-02",
                  "--to", "2026-11-10", "--format", "json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
     (notice,) = out["actions"]
-    assert (notice["date"], notice["step"], notice["approval"]) == ("2026-11-04", "mise_en_demeure", "required")
+    assert (notice["date"], notice["step"], notice["approval"]) == ("2026-11-09", "mise_en_demeure", "required")
+
+
+def test_simulate_sends_nothing_that_waits_for_a_person_or_is_held_by_its_timeout(rules_dir, tmp_path, capsys):
+    for extra in ("", "        approval_timeout_days: 3\n        then: hold\n"):
+        rules = rules_dir(with_notice("        approval: required\n" + extra))
+        assert main(["simulate", "--rules", str(rules), "--data", str(data_file(tmp_path)), "--from", "2026-11-02",
+                     "--to", "2026-12-31", "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["actions"] == []
 
 
 def test_the_planner_skips_an_invoice_awaiting_approval_and_one_held(rules_dir):

@@ -339,7 +339,8 @@ def test_functions_get_only_the_dynamodb_actions_their_code_calls(template, tran
 
 # -- the PDF libraries go only to the functions that draw PDFs, without Pillow -----------------------------------
 
-PDF_FUNCTIONS = {"LetterFunction", "LitigationFunction"}
+# The digest attaches the PDF of a letter awaiting the account manager's approval (app.approval_digest).
+PDF_FUNCTIONS = {"LetterFunction", "LitigationFunction", "DigestFunction"}
 
 
 def _requirement_names(path: Path) -> set[str]:

@@ -7,7 +7,7 @@ with backoff, then the DLQ); permanent ones are recorded on the history and fall
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -395,26 +395,32 @@ def letter_document(rules: Rules, prepared: ReadyMessage, registered: bool, toda
 
 
 def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], company_name: str,
-                     rules_dir: Path | None = None) -> tuple[str, str]:
+                     rules_dir: Path | None = None,
+                     approvals: Sequence[dict[str, Any]] = ()) -> tuple[str, str]:
     """The account manager's daily digest: whom to call, how much, how late, what was sent, the script (the
-    template ``appels.fr.txt.j2``, its first line the subject; the rules directory may override it)."""
+    template ``appels.fr.txt.j2``, its first line the subject; the rules directory may override it); then the
+    actions awaiting his approval (``app.approval_digest.Preview.as_context``)."""
     from ..texts import render_text
 
     total = sum((Decimal(t["total"]) for t in tasks), Decimal(0))
     text = render_text("appels.fr.txt.j2", {
         "day": day, "total": total, "company_name": company_name, "manager": manager,
-        "tasks": sorted(tasks, key=lambda t: -Decimal(t["total"]))}, rules_dir)
+        "tasks": sorted(tasks, key=lambda t: -Decimal(t["total"])), "approvals": list(approvals)}, rules_dir)
     subject, _, body = text.partition("\n")
     return subject, body.rstrip("\n")
 
 
 def send_call_digests(*, store: DigestStore, sender: EmailSender, rules: Rules, day: date,
-                      now: datetime, links: StaffLinks | None = None) -> dict[str, str]:
-    """One e-mail per account manager with the day's call tasks; a manager already sent today is skipped. With
-    ``links``, each task carries the manager's own link to record what the call gave (``app.staff``)."""
+                      now: datetime, links: StaffLinks | None = None,
+                      approvals: Mapping[str, Sequence[Any]] | None = None) -> dict[str, str]:
+    """One e-mail per account manager with the day's call tasks and the actions awaiting his approval
+    (``approvals``: ``app.approval_digest.Preview`` by manager, a letter's PDF attached); a manager already sent
+    today is skipped. With ``links``, each call carries the manager's own link to record what it gave
+    (``app.staff``)."""
     tasks = store.call_tasks(day)
+    approvals = approvals or {}
     done = {r["account_manager"] for r in store.digests_sent(day)}
-    by_manager: dict[str, list[dict[str, Any]]] = {}
+    by_manager: dict[str, list[dict[str, Any]]] = {manager: [] for manager in approvals if approvals[manager]}
     for task in tasks:
         by_manager.setdefault(task["account_manager"], []).append(task)
     sent: dict[str, str] = {}
@@ -427,10 +433,14 @@ def send_call_digests(*, store: DigestStore, sender: EmailSender, rules: Rules, 
             own = [{**task, "staff_link": links.mint(manager=manager, action=CALL, customer_id=task["customer"],
                                                       invoices=[i["id"] for i in task["invoices"]])}
                    if task.get("customer") else task for task in own]
-        subject, text = call_digest_text(manager, day, own, company.name, rules.directory)
+        awaiting = approvals.get(manager, ())
+        subject, text = call_digest_text(manager, day, own, company.name, rules.directory,
+                                         [p.as_context() for p in awaiting])
         raw = build_email(sender_name=company.name, sender=company.email, to=[manager], subject=subject,
-                          text=text, message_id=key, sent_at=now)
+                          text=text, message_id=key, sent_at=now,
+                          attachments=[p.attachment for p in awaiting if p.attachment])
         sent[manager] = send_once(store, sender, key=key, raw=raw, sender_address=company.email, to=[manager],
                                   reply_to=company.email)
-        store.note_digest_sent(day, manager, {"provider_id": sent[manager], "tasks": len(own)})
+        store.note_digest_sent(day, manager, {"provider_id": sent[manager], "tasks": len(own),
+                                              "approvals": len(awaiting)})
     return sent

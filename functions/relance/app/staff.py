@@ -391,6 +391,18 @@ def approval_link(links: StaffLinks, *, manager: str, customer_id: str, invoice_
     return links.mint(manager=manager, action=APPROVAL, customer_id=customer_id, invoices=[invoice_id], subject=step)
 
 
+def approval_links_of(links: StaffLinks) -> Callable[[Any], tuple[str, str]]:
+    """The digest's hook (``app.approval_digest.ApprovalLinks``): one link per action awaiting approval, whose
+    page asks to confirm the choice (a GET never decides: mail scanners open links) — approve, or hold."""
+
+    def of(awaiting: Any) -> tuple[str, str]:
+        url = approval_link(links, manager=awaiting.account_manager, customer_id=awaiting.customer,
+                            invoice_id=awaiting.invoice, step=awaiting.step)
+        return f"{url}?choix=approuver#decision", f"{url}?choix=retenir#decision"
+
+    return of
+
+
 @dataclass(frozen=True, slots=True)
 class ApprovalView:
     customer: Customer

@@ -6,8 +6,9 @@ awaiting approval (``approval_requested``) and the invoice waits — skipped wit
 until a person approves it (it goes out on the next run, as any action planned that day) or holds it (the invoice
 is paused, reason ``paused: held``, until a person approves it after all). With ``approval_timeout_days``, an
 action still awaiting after that many days gets the step's ``then``: ``send`` (approved by the timeout) or
-``hold``. ``relance plan`` lists such an action under ``awaiting_approval``; ``relance simulate`` assumes each is
-approved the day it is asked (the timeline shows when it would go out if the account manager answers at once).
+``hold``. ``relance plan`` lists such an action among its actions with ``"approval": "required"`` but in no message
+(nothing goes out that day); ``relance simulate`` shows what relance does by itself when nobody answers: the action
+goes after its timeout with ``then: send`` (marked ``"approval": "required"``), never otherwise.
 """
 
 from __future__ import annotations

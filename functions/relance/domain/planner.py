@@ -11,7 +11,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import NamedTuple
 
-from .approval import APPROVED, PENDING, REASON_AWAITING, REASON_HELD, effective_state
+from .approval import APPROVED, PENDING, REASON_AWAITING, REASON_HELD, ApprovalState, effective_state
 from .calendar import ONE_DAY, BusinessCalendar
 from .conditions import CustomerStats, Facts
 from .contact import LITIGATION, Candidate, ContactPolicy, decide, decide_one
@@ -80,8 +80,8 @@ class Plan:
     skipped: tuple[Skipped, ...]
     unusable: tuple[Unusable, ...] = ()  # the skipped invoices set aside by their data or a failed computation
     deferred: tuple[Deferred, ...] = ()  # held back by the contact policy (SPEC §2.8)
-    # Due today but their step requires approval (``approval: required``): asked for, not sent (domain.approval).
-    # Without ``assume_approved`` they are not in ``actions``; with it, they are there too (simulate).
+    # Due today but their step requires approval (``approval: required``): asked for, not sent (domain.approval);
+    # not in ``actions`` nor in ``messages``.
     awaiting: tuple[Action, ...] = ()
 
 
@@ -181,20 +181,20 @@ class Planner:
         stats = customer_stats(book, on).get(customer.id, _NO_STATS)
         return segment_for(self.rules.segments, Facts(invoice, customer, on, stats))
 
-    def plan(self, book: Book, on: date, *, assume_approved: bool = False) -> Plan:
+    def plan(self, book: Book, on: date) -> Plan:
         # A run allocates a few hundred thousand small tuples that all live until it returns and make no cycle:
         # reference counting frees them. The cyclic collector, left on, would rescan the whole book every few
         # thousand allocations — a third of the run at 100 000 invoices, more as the book grows. Paused for the
         # run only, and left as the caller had it.
         if not gc.isenabled():
-            return self._plan(book, on, assume_approved)
+            return self._plan(book, on)
         gc.disable()
         try:
-            return self._plan(book, on, assume_approved)
+            return self._plan(book, on)
         finally:
             gc.enable()
 
-    def _plan(self, book: Book, on: date, assume_approved: bool = False) -> Plan:
+    def _plan(self, book: Book, on: date) -> Plan:
         rules = self.rules
         failed: dict[str, Exception] = {}
         stats = customer_stats(book, on, failed)
@@ -279,8 +279,7 @@ class Planner:
             action = Action(invoice.id, customer.id, segment.name, scenario.name, step.id, step.channel, step.tone)
             if step.approval is not None and step.id != approved_step:
                 awaiting.append(action)
-                if not assume_approved:
-                    continue
+                continue
             actions.append(action)
             if contact is not None:
                 scenario_of[invoice.id] = scenario
@@ -444,8 +443,9 @@ class Planner:
     def simulate_run(self, book: Book, start: date, end: date) -> Simulation:
         """:meth:`simulate`, with the invoices set aside on the way (by their data or a failed computation).
 
-        An action whose step requires approval is assumed approved the day it is asked for (``DatedAction.approval``
-        says which): the timeline shows when it goes out if the account manager answers at once."""
+        An action whose step requires approval is asked for, and nobody answers: it goes when its step's
+        ``approval_timeout_days`` have passed with ``then: send`` (``DatedAction.approval`` says so), never with
+        ``then: hold`` or without a timeout — what relance does by itself, as the evaluator would."""
         invoices = list(book.invoices)
         where = {inv.id: i for i, inv in enumerate(invoices)}
         out: list[DatedAction] = []
@@ -454,16 +454,19 @@ class Planner:
         aside: dict[str, Unusable] = {}
         day = start
         while day <= end:
-            plan = self.plan(Book(book.customers, tuple(invoices), book.unusable, book.contacts), day,
-                             assume_approved=True)
-            asked = {(a.invoice, a.step) for a in plan.awaiting}
+            plan = self.plan(Book(book.customers, tuple(invoices), book.unusable, book.contacts), day)
+            for asked in plan.awaiting:
+                i = where[asked.invoice]
+                invoices[i] = replace(invoices[i], approval=ApprovalState(
+                    asked.step, PENDING, day, channel=asked.channel, scenario=asked.scenario))
             for unusable in plan.unusable:
                 aside.setdefault(unusable.invoice, unusable)
             for action in plan.actions:
                 i = where[action.invoice]
                 entry = HistoryEntry(step=action.step, date=day, channel=action.channel, tone=action.tone)
                 invoices[i] = replace(invoices[i], history=(*invoices[i].history, entry))
-                out.append(DatedAction(day, action, (action.invoice, action.step) in asked))
+                approval = invoices[i].approval
+                out.append(DatedAction(day, action, approval is not None and approval.step == action.step))
             said.extend(DatedMessage(day, m) for m in plan.messages)
             held.extend((day, d) for d in plan.deferred)
             day += ONE_DAY

@@ -57,6 +57,23 @@ class DemoResult:
     payments: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)  # the PA's statuses posted, with the answers
     replies: list[dict[str, Any]] = field(default_factory=list)  # debtors' e-mail replies, InboundFunction's answers
+    approvals: list[dict[str, Any]] = field(default_factory=list)  # what the account manager approved from his digest
+
+
+def approve_first_formal_notice(store: DynamoStore, day: date) -> dict[str, Any] | None:
+    """The account manager, reading his digest, approves the first formal notice awaiting his approval (through
+    ``app.approvals``, as his staff page will); ``None`` when none awaits. The others wait for their timeout."""
+    from ..app import approvals
+
+    waiting = sorted((r for r in store.awaiting_approvals() if r.get("channel") == "registered_letter"),
+                     key=lambda r: (str(r["requested_on"]), str(r["invoice"])))
+    for request in waiting:
+        customer = store.customer(str(request["customer"]))
+        by = customer.account_manager if customer is not None and customer.account_manager else "demo"
+        decision = approvals.approve(store, str(request["invoice"]), str(request["step"]), by=by, on=day)
+        if decision.done:
+            return {"date": day.isoformat(), "invoice": request["invoice"], "step": request["step"], "by": by}
+    return None
 
 
 DEMO_SECRETS = {"/relance/stripe/webhook-secrets": "whsec_demo_local_only",
@@ -397,6 +414,7 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
              einvoices: list[tuple[str, bytes]] = (),
              statuses: tuple[tuple[date, dict[str, Any]], ...] = (),
              on_status: Callable[[dict[str, Any]], None] | None = None,
+             on_approval: Callable[[dict[str, Any]], None] | None = None,
              portal: Callable[[Any, LocalFunctions, DynamoStore], None] | None = None,
              portal_server: Callable[..., Any] | None = None, portal_port: int = 0,
              reply: tuple[date, str] | None = None,
@@ -432,7 +450,7 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
             result = _run(stack, store, functions, book=book, start=start, end=end, rerun=rerun,
                           out_dir=out_dir, exports=exports, on_day=on_day, on_imports=on_imports, payment=payment,
                           on_payment=on_payment, payers=payers, einvoices=einvoices, statuses=statuses,
-                          on_status=on_status, reply=reply, on_reply=on_reply)
+                          on_status=on_status, reply=reply, on_reply=on_reply, on_approval=on_approval)
             if portal is not None and local_portal is not None:
                 portal(local_portal, functions, store)
     if out_dir is not None:
@@ -450,8 +468,10 @@ def _run(stack: LocalStack, store: DynamoStore, functions: LocalFunctions, *, bo
          payers: Mapping[str, Payer] | None, einvoices: list[tuple[str, bytes]],
          statuses: tuple[tuple[date, dict[str, Any]], ...],
          on_status: Callable[[dict[str, Any]], None] | None, reply: tuple[date, str] | None = None,
-         on_reply: Callable[[dict[str, Any]], None] | None = None) -> DemoResult:
+         on_reply: Callable[[dict[str, Any]], None] | None = None,
+         on_approval: Callable[[dict[str, Any]], None] | None = None) -> DemoResult:
     payments: list[dict[str, Any]] = []
+    approved: list[dict[str, Any]] = []
     promised: dict[date, list[tuple[str, str]]] = {}  # day → (invoice, payer's name) a debtor pays then
     names = {c.id: c.name for c in book.customers.values()}
     posted: list[dict[str, Any]] = []
@@ -484,6 +504,12 @@ def _run(stack: LocalStack, store: DynamoStore, functions: LocalFunctions, *, bo
                     on_status(posted[-1])
 
     def after_day(result: DayResult) -> None:
+        if not approved:  # once over the run: one formal notice approved from the digest, the rest by timeout
+            done = approve_first_formal_notice(store, result.day)
+            if done is not None:
+                approved.append(done)
+                if on_approval is not None:
+                    on_approval(done)
         for message in result.messages:
             payer = (payers or {}).get(message["customer"])
             if payer is not None and payer.wakes_on(message):
@@ -512,4 +538,4 @@ def _run(stack: LocalStack, store: DynamoStore, functions: LocalFunctions, *, bo
     dead = sum(int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
                    ["Attributes"]["ApproximateNumberOfMessages"])
                for logical, url in stack.physical.items() if logical.endswith("DLQ"))
-    return DemoResult(days, again, dead, imports, payments, posted, replies)
+    return DemoResult(days, again, dead, imports, payments, posted, replies, approved)
