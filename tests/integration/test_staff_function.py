@@ -91,3 +91,38 @@ def test_the_staff_pages_need_no_more_than_their_role(stack, functions, portal, 
     assert refused("StaffFunction", requests) == []
     assert {service for service, _, _ in calls} <= {"dynamodb", "ssm"}
     assert seeded.invoice("F1")[0].status == "disputed"
+
+
+def test_approving_and_a_reply_s_suggestion_need_no_more_than_the_role(stack, functions, portal, seeded):
+    from datetime import UTC, date, datetime
+
+    from relance.app.staff import SUGGESTION, StaffLinks, approval_link, keys_from_secret
+    from relance.local.portal import PORTAL_SECRETS
+    from relance.ports import ActionRecord
+
+    links = StaffLinks(keys=keys_from_secret(PORTAL_SECRETS["/relance/staff/link-keys"]), base_url=portal.url,
+                       store=seeded, now=lambda: datetime.now(UTC))
+    action = ActionRecord(run_date=date(2026, 11, 2), shard=0, invoice="F1", customer="C1", segment="standard",
+                          scenario="standard", step="mise_en_demeure", channel="registered_letter", tone="formel")
+    assert seeded.request_approval(action, seeded.invoice("F1")[1])
+    approve = approval_link(links, manager="julie@atelier.example", customer_id="C1", invoice_id="F1",
+                            step="mise_en_demeure").removeprefix(portal.url)
+    seeded.keep_reply("R1", {"type": "reply", "customer": "C1", "invoices": ["F2"], "status": "pending",
+                             "subject": "RE: relance", "first_lines": "je conteste", "received_on": "2026-11-02",
+                             "suggestions": [{"kind": "dispute", "excerpt": "je conteste"}]})
+    reply = links.mint(manager="julie@atelier.example", action=SUGGESTION, customer_id="C1", invoices=["F2"],
+                       subject="R1").removeprefix(portal.url)
+    with recorded_calls() as calls:
+        for path, action_path, fields in ((approve, "approuver", []),
+                                          (reply, "suggestion", [("suggestion", "dispute"), ("note", "prix")])):
+            page = portal.invoke(http_event("GET", path, {}))
+            assert page["statusCode"] == 200, page["body"][:300]
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page["body"]).group(1)
+            body = urllib.parse.urlencode([("csrf", csrf), *fields]).encode()
+            answer = portal.invoke(http_event("POST", f"{path}/{action_path}", FORM, body))
+            assert answer["statusCode"] == 303, answer["body"][:500]
+    requests = dynamodb_requests(calls, stack.physical["DataTable"])
+
+    assert refused("StaffFunction", requests) == []
+    assert seeded.invoice("F1")[0].approval.state == "approved"
+    assert seeded.invoice("F2")[0].status == "disputed" and seeded.reply("R1")["status"] == "reviewed"

@@ -399,3 +399,80 @@ def test_a_reply_link_about_another_customer_s_reply_opens_nothing(store, links,
     assert get(wrong).status == 404
     assert post(f"{wrong}/suggestion", [("csrf", csrf), ("suggestion", "dismissed")]).status == 404
     assert store.reply("R1")["status"] == "pending"
+
+
+# -- an action awaiting approval -----------------------------------------------------------------------------
+
+@pytest.fixture
+def approval_link(store, links):
+    from relance.app.staff import approval_link
+    from relance.ports import ActionRecord
+
+    action = ActionRecord(run_date=TODAY, shard=0, invoice="F-1", customer="C1", segment="standard",
+                          scenario="standard", step="mise_en_demeure", channel="registered_letter", tone="formel")
+    assert store.request_approval(action, store.invoice("F-1")[1])
+    return path_of(approval_link(links, manager=JULIE, customer_id="C1", invoice_id="F-1", step="mise_en_demeure"))
+
+
+def test_an_approval_link_shows_the_action_awaiting_and_both_choices(approval_link):
+    page = get(approval_link)
+    text = text_of(page.body)
+
+    assert page.status == 200
+    assert "Envoi à approuver" in text and "Mise en demeure" in text and "n° F-1" in text
+    assert "Demandé le 16/11/2026" in text
+    assert "Approuver l’envoi" in text and "Retenir l’envoi" in text
+
+
+def test_approving_from_the_link_records_who_and_when_and_a_second_click_changes_nothing(approval_link, store):
+    csrf = csrf_of(get(approval_link).body)
+    answer = post(f"{approval_link}/approuver", [("csrf", csrf)])
+
+    assert answer.status == 303 and answer.headers["Location"] == f"{approval_link}?fait=approuve#confirmation"
+    invoice = store.invoice("F-1")[0]
+    assert (invoice.approval.state, invoice.approval.by, invoice.approval.decided_on) == ("approved", JULIE, TODAY)
+    approved, = [e for e in store.history("F-1") if e["kind"] == "approved"]
+    assert approved["by"] == JULIE and approved["at"]
+    text = text_of(get(f"{approval_link}?fait=approuve").body)
+    assert "Envoi approuvé : il part au prochain passage" in text and f"Envoi approuvé par {JULIE}" in text
+    again = post(f"{approval_link}/approuver", [("csrf", csrf)])
+    assert again.status == 409 and "déjà fait" in text_of(again.body)
+    assert len([e for e in store.history("F-1") if e["kind"] == "approved"]) == 1
+
+
+def test_holding_from_the_link_keeps_it_from_going_and_it_may_be_approved_later(approval_link, store):
+    csrf = csrf_of(get(approval_link).body)
+    assert post(f"{approval_link}/retenir", [("csrf", csrf)]).status == 303
+    assert store.invoice("F-1")[0].approval.state == "held"
+    assert "Envoi retenu par" in text_of(get(approval_link).body)
+
+    assert post(f"{approval_link}/approuver", [("csrf", csrf)]).status == 303
+    assert store.invoice("F-1")[0].approval.state == "approved"
+
+
+def test_an_approval_form_without_its_token_or_from_another_site_decides_nothing(approval_link, store):
+    csrf = csrf_of(get(approval_link).body)
+
+    assert post(f"{approval_link}/approuver", [("csrf", "forged")]).status == 403
+    assert post(f"{approval_link}/approuver", [("csrf", csrf)], **{"sec-fetch-site": "cross-site"}).status == 403
+    assert post(f"{approval_link}/retenir", [("csrf", csrf)], origin="https://evil.example").status == 403
+    assert store.invoice("F-1")[0].approval.state == "pending"
+
+
+def test_a_call_link_cannot_approve_and_an_approval_link_cannot_record_a_call(link, approval_link, store):
+    assert post(f"{link}/approuver", [("csrf", csrf_of(get(link).body))]).status == 404
+    assert post(f"{approval_link}/appel", [("csrf", csrf_of(get(approval_link).body)), ("facture", "F-1"),
+                                           ("issue", "reached")]).status == 404
+    assert store.invoice("F-1")[0].approval.state == "pending" and calls_of(store, "F-1") == []
+
+
+def test_the_digest_hook_gives_approve_and_hold_addresses_that_open_the_same_confirming_page(links, store,
+                                                                                             approval_link):
+    from relance.app.approvals import Awaiting
+    from relance.app.staff import approval_links_of
+
+    approve, hold = approval_links_of(links)(Awaiting("F-1", "C1", "mise_en_demeure", "registered_letter", "formel",
+                                                      "standard", TODAY, JULIE))
+    assert approve.endswith("?choix=approuver#decision") and hold.endswith("?choix=retenir#decision")
+    assert get(path_of(approve.split("#")[0])).status == 200  # a GET shows, never decides
+    assert store.invoice("F-1")[0].approval.state == "pending"
