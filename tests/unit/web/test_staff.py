@@ -476,3 +476,29 @@ def test_the_digest_hook_gives_approve_and_hold_addresses_that_open_the_same_con
     assert approve.endswith("?choix=approuver#decision") and hold.endswith("?choix=retenir#decision")
     assert get(path_of(approve.split("#")[0])).status == 200  # a GET shows, never decides
     assert store.invoice("F-1")[0].approval.state == "pending"
+
+
+def test_the_reply_notice_carries_the_link_whose_page_applies_the_suggestion(store, links, rules):
+    from email import message_from_bytes, policy
+
+    from relance.app.replies import receive_reply
+    from tests.support.fake_store import FakeDocuments, FakeSender
+    from tests.unit.test_replies import DOMAIN, french_reply, token_for
+
+    token = token_for(store, ["F-1"])
+    documents, sender = FakeDocuments(), FakeSender()
+    documents.put("inbound/m1", french_reply("Bonjour, je réglerai le 4 décembre.", To=f"<r+{token}@{DOMAIN}>"),
+                  "message/rfc822")
+    outcome = receive_reply("inbound/m1", store=store, documents=documents, sender=sender, rules=rules,
+                            reply_domain=DOMAIN, today=TODAY, now=NOW, links=links)
+
+    assert outcome.outcome == "matched" and outcome.notified == JULIE
+    notice = message_from_bytes(sender.sent[-1]["raw"], policy=policy.default).get_body(("plain",)).get_content()
+    (url,) = re.findall(re.escape(BASE) + r"/s/\S+", notice)
+    page = get(path_of(url))
+    assert page.status == 200 and "je réglerai le 4 décembre" in text_of(page.body)
+    answer = post(f"{path_of(url)}/suggestion", [("csrf", csrf_of(page.body)), ("suggestion", "promise"),
+                                                 ("date", "2026-12-04")])
+    assert answer.status == 303
+    assert store.checked_invoice("F-1").promise_to_pay_until == date(2026, 12, 4)
+    assert store.reply(outcome.reply_id)["reviewed_by"] == JULIE
