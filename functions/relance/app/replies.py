@@ -306,12 +306,11 @@ def _tell_account_manager(reply_id: str, message: InboundMessage, customer: Cust
                           suggested: Sequence[intents.Suggestion], paused_until: date | None, *, store: ReplyStore,
                           sender: EmailSender, rules: Rules, now: datetime, links: StaffLinks | None = None) -> str:
     from ..texts import render_text
-    from .staff import SUGGESTION
 
     company = rules.company
     manager = customer.account_manager or company.email
-    staff_link = links.mint(manager=manager, action=SUGGESTION, customer_id=customer.id,
-                            invoices=[i.id for i in open_invoices], subject=reply_id) if links and manager else ""
+    staff_link = links.reply_link(manager=manager, customer_id=customer.id, invoices=[i.id for i in open_invoices],
+                                  reply_id=reply_id) if links and manager else ""
     today = now.date()
     text = render_text("reponse-client.fr.txt.j2", {
         "company_name": company.name, "customer": customer, "sender": message.sender,

@@ -114,6 +114,11 @@ class StaffLinks:
             "issued": now.isoformat(timespec="seconds"), "expires": expires}, expires_at=expires)
         return f"{self.base_url}{STAFF_PATH}{token}"
 
+    def reply_link(self, *, manager: str, customer_id: str, invoices: Sequence[str], reply_id: str) -> str:
+        """The link of a debtor's reply, for the account manager's notice (``app.replies``)."""
+        return self.mint(manager=manager, action=SUGGESTION, customer_id=customer_id, invoices=invoices,
+                         subject=reply_id)
+
     def open(self, token: str) -> StaffAccess | None:
         """The access a token gives, or ``None`` — forged, expired, revoked, unknown, altered: all alike."""
         try:

@@ -65,9 +65,7 @@ def _approver(local_portal: Any) -> Callable[[DynamoStore, date], dict[str, Any]
     StaffFunction through the real handler); else through ``app.approvals``, as the page would."""
     if local_portal is None:
         return approve_first_formal_notice
-    from .portal import approve_by_link
-
-    return lambda store, day: approve_by_link(local_portal, day)
+    return lambda store, day: local_portal.approve_by_link(day)
 
 
 def approve_first_formal_notice(store: DynamoStore, day: date) -> dict[str, Any] | None:

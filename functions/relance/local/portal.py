@@ -102,6 +102,10 @@ class LocalPortal:
     def attach(self, functions: LocalFunctions) -> None:
         self.functions = functions
 
+    def approve_by_link(self, day: Any) -> dict[str, Any] | None:
+        """The account manager approves a formal notice from his digest's link (``approve_by_link``)."""
+        return approve_by_link(self, day)
+
     def serve_forever(self, until: Callable[[], bool] = lambda: False) -> None:
         try:
             while not until():
