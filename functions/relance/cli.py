@@ -747,7 +747,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                       f"{STATUS_OUTCOMES.get(str(posted.get('outcome')), str(posted.get('outcome')))}.[/bold]")
 
     def show_approval(done: dict[str, object]) -> None:
-        console.print(f"[bold]{_fr_date(done['date'])} : {done['by']} approuve depuis son récapitulatif la mise en "
+        how = "par le lien de" if done.get("through") == "staff link" else "depuis"
+        console.print(f"[bold]{_fr_date(done['date'])} : {done['by']} approuve {how} son récapitulatif la mise en "
                       f"demeure de {done['invoice']} — elle part à l’évaluation suivante ; les autres envois soumis à "
                       "approbation attendent une décision, ou le délai que leur donnent les règles.[/bold]")
 
@@ -761,6 +762,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
             portal_visit["error"] = "aucun e-mail de la période ne porte de lien"
             return
         portal_visit.update(link=link, **pay_first_invoice(link))
+        from .local.portal import record_call_by_link
+
+        portal_visit["call"] = call = record_call_by_link(local_portal)
+        if not json_mode and call.get("recorded"):
+            console.print(f"[bold]Appel : {call['by']} note depuis le lien de son récapitulatif que le client promet "
+                          f"de régler {', '.join(call['invoices'])} d’ici le {_fr_date(call['until'])} — promesse "
+                          "et appel dans l’historique, à son nom.[/bold]")
+        elif not json_mode:
+            console.print(f"[red]Appel : l’issue n’a pas pu être notée par le lien ({call}).[/red]")
         if json_mode:
             return
         if portal_visit.get("paid"):

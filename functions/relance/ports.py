@@ -145,6 +145,20 @@ class PortalLinkStore(Protocol):
         ...
 
 
+class StaffLinkStore(Protocol):
+    """The account managers' signed links (``app.staff``): the record a link opens, with its expiry (TTL)."""
+
+    def keep_staff_link(self, link_id: str, fields: dict[str, Any], *, expires_at: int) -> None: ...
+
+    def staff_link(self, link_id: str) -> dict[str, Any] | None:
+        """The link's record (manager, action, customer, invoices, token, expires), or ``None``."""
+        ...
+
+    def revoke_staff_link(self, link_id: str) -> bool:
+        """Mark the link revoked (its pages then answer as for an unknown link); ``False`` if unknown."""
+        ...
+
+
 class ReplyTokens(Protocol):
     """The reply address each e-mail carries (``app.replies``): an opaque random token → the message it answers."""
 
@@ -358,6 +372,15 @@ class ReplyStore(ReplyTokens, Ledger, History, MessageActions, EmailConfirmation
     def update_reply(self, reply_id: str, fields: dict[str, Any]) -> None:
         """Replace the reply's record (its review: who, when, what)."""
         ...
+
+
+class StaffStore(StaffLinkStore, ReplyStore, Ledger, History, Protocol):
+    """What the staff pages read and record: the link, the customer and invoices it names, their history, the
+    reply a suggestion is about."""
+
+    def customer(self, customer_id: str) -> Customer | None: ...
+
+    def history(self, invoice_id: str) -> list[dict[str, Any]]: ...
 
 
 class ReportStore(EmailConfirmations, Protocol):

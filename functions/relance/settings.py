@@ -77,6 +77,7 @@ class Settings:
     portal_url: str = ""  # PORTAL_URL: the debtor portal's base URL (its custom domain); "" → messages carry no link
     portal_keys_parameter: str = ""  # SSM SecureString: the portal link keys, "id:secret" pairs, the signing one first
     stripe_api_key_parameter: str = ""  # SSM SecureString: the Stripe secret key the portal creates sessions with
+    staff_keys_parameter: str = ""  # SSM SecureString: the staff link keys ("id:secret" pairs); "": no staff links
     stripe_api_url: str = "https://api.stripe.com"  # STRIPE_API_URL: the loopback fake locally
     # REPLY_DOMAIN: the domain SES receives debtors' replies on (replies.example.fr); "": e-mails carry no reply
     # address of their own, a reply goes to the account manager's mailbox and relance never sees it
@@ -134,6 +135,7 @@ class Settings:
             portal_url=env.get("PORTAL_URL", "").strip().rstrip("/"),
             portal_keys_parameter=env.get("PORTAL_KEYS_PARAMETER", "").strip(),
             stripe_api_key_parameter=env.get("STRIPE_API_KEY_PARAMETER", "").strip(),
+            staff_keys_parameter=env.get("STAFF_KEYS_PARAMETER", "").strip(),
             stripe_api_url=env.get("STRIPE_API_URL", "").strip() or "https://api.stripe.com",
             reply_domain=env.get("REPLY_DOMAIN", "").strip().lower().rstrip("."),
             inbound_prefix=env.get("INBOUND_PREFIX", "").strip() or "inbound/",

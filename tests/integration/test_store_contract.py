@@ -285,6 +285,18 @@ def test_parked_steps_come_back_on_their_day(any_store):
 
 
 # -- the debtor portal --------------------------------------------------------------------------------------------
+def test_a_staff_link_is_kept_read_back_and_revoked_apart_from_the_portal_links(any_store):
+    any_store.keep_staff_link("S1", {"manager": "julie@atelier.example", "action": "appel", "customer": "C1",
+                                     "invoices": ["F1", "F2"], "token": "v1.k.x.y", "expires": 1799999999},
+                              expires_at=1799999999)
+    assert any_store.staff_link("S1")["invoices"] == ["F1", "F2"]
+    assert any_store.portal_link("S1") is None
+    assert not any_store.staff_link("S1").get("revoked")
+    assert any_store.revoke_staff_link("S1") is True and any_store.staff_link("S1")["revoked"] is True
+    assert any_store.staff_link("S1")["manager"] == "julie@atelier.example"
+    assert any_store.revoke_staff_link("nope") is False and any_store.staff_link("nope") is None
+
+
 def test_a_portal_link_is_kept_read_back_and_revoked(any_store):
     any_store.keep_portal_link("L1", {"customer": "C1", "channel": "email", "token": "v1.k.x.y", "expires": 1799999999},
                                expires_at=1799999999)

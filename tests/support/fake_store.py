@@ -491,6 +491,20 @@ class FakeStore:
         self._keep("portal_link", link_id, {**found, "revoked": True})
         return True
 
+    # -- the staff links ------------------------------------------------------------------------------
+    def keep_staff_link(self, link_id: str, fields: dict[str, Any], *, expires_at: int) -> None:
+        self._keep("staff_link", link_id, {"type": "staff_link", **fields})
+
+    def staff_link(self, link_id: str) -> dict[str, Any] | None:
+        return self._kept_record("staff_link", link_id)
+
+    def revoke_staff_link(self, link_id: str) -> bool:
+        found = self.staff_link(link_id)
+        if found is None:
+            return False
+        self._keep("staff_link", link_id, {**found, "revoked": True})
+        return True
+
     def customer_open_invoices(self, customer_id: str) -> list[Invoice]:
         with self._lock:
             return [i for i, _ in self._invoices.values() if i.customer_id == customer_id and _is_open(i)]

@@ -14,6 +14,7 @@ from .approval_digest import ApprovalLinks, letter_preview_pdf, previews
 from .deliver import send_call_digests
 from .einvoicing import notify_platform_statuses
 from .review_notice import notify_payments_kept_for_review
+from .staff import StaffLinks, approval_links_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +29,16 @@ class DailyNotices:
 
 
 def send_daily_notices(*, store: NoticeStore, sender: EmailSender, rules: Rules, day: date,
-                       now: datetime, approval_links: ApprovalLinks | None = None) -> DailyNotices:
-    """``approval_links``: the staff pages' approve / hold links of an action awaiting approval; without them the
-    digest gives the commands."""
+                       now: datetime, links: StaffLinks | None = None,
+                       approval_links: ApprovalLinks | None = None) -> DailyNotices:
+    """``links``: the account managers' staff links — on each call of their digest, and the approve / hold links
+    of each action awaiting approval (unless ``approval_links`` is given); without them the digest gives the
+    commands."""
+    if approval_links is None and links is not None:
+        approval_links = approval_links_of(links)
     awaiting = previews(store, rules, day, links=approval_links, letter_pdf=letter_preview_pdf)
-    digests = send_call_digests(store=store, sender=sender, rules=rules, day=day, now=now, approvals=awaiting)
+    digests = send_call_digests(store=store, sender=sender, rules=rules, day=day, now=now, links=links,
+                                approvals=awaiting)
     review = notify_payments_kept_for_review(store=store, sender=sender, company=rules.company, day=day, now=now)
     platform = notify_platform_statuses(store=store, sender=sender, company=rules.company, day=day, now=now)
     return DailyNotices(digests, review, platform)

@@ -41,6 +41,7 @@ from .messages import ChannelMessage, MalformedMessage, MessageAction, reroute_t
 from .notifications import confirmed_send, send_once
 from .portal import Links
 from .replies import reply_address
+from .staff import CALL, StaffLinks
 
 # How long a retry waits for SES's « Send » event after a lost answer before sending again. The queue's backoff
 # hands the message over at +30 s, +90 s, +210 s: the third attempt sends, two are left before the DLQ.
@@ -433,10 +434,12 @@ def call_digest_text(manager: str, day: date, tasks: Sequence[dict[str, Any]], c
 
 
 def send_call_digests(*, store: DigestStore, sender: EmailSender, rules: Rules, day: date,
-                      now: datetime, approvals: Mapping[str, Sequence[Any]] | None = None) -> dict[str, str]:
+                      now: datetime, links: StaffLinks | None = None,
+                      approvals: Mapping[str, Sequence[Any]] | None = None) -> dict[str, str]:
     """One e-mail per account manager with the day's call tasks and the actions awaiting his approval
     (``approvals``: ``app.approval_digest.Preview`` by manager, a letter's PDF attached); a manager already sent
-    today is skipped."""
+    today is skipped. With ``links``, each call carries the manager's own link to record what it gave
+    (``app.staff``)."""
     tasks = store.call_tasks(day)
     approvals = approvals or {}
     done = {r["account_manager"] for r in store.digests_sent(day)}
@@ -449,6 +452,10 @@ def send_call_digests(*, store: DigestStore, sender: EmailSender, rules: Rules, 
         if manager in done:
             continue
         key = f"digest-{day.isoformat()}-{manager}"
+        if links is not None:
+            own = [{**task, "staff_link": links.mint(manager=manager, action=CALL, customer_id=task["customer"],
+                                                      invoices=[i["id"] for i in task["invoices"]])}
+                   if task.get("customer") else task for task in own]
         awaiting = approvals.get(manager, ())
         subject, text = call_digest_text(manager, day, own, company.name, rules.directory,
                                          [p.as_context() for p in awaiting])

@@ -4,7 +4,8 @@ bank statement, through the same store paths as the machines use."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -60,31 +61,83 @@ def record_payment(store: Ledger, invoice_id: str, on: date, amount: Decimal | N
     return outcome
 
 
-def record_dispute(store: Ledger, invoice_id: str, on: date, reason: str) -> bool:
+def record_dispute(store: Ledger, invoice_id: str, on: date, reason: str,
+                   by: Mapping[str, str] | None = None) -> bool:
     """The customer contests the invoice: reminders pause until ``resume``. A dispute made on the portal (paused
-    for review until its ``dispute_until``) is thereby confirmed: it holds until ``resume`` too."""
+    for review until its ``dispute_until``) is thereby confirmed: it holds until ``resume`` too. ``by``: who
+    recorded it (the staff pages: the account manager, the time, the link), on the history event."""
     invoice = usable_invoice(store, invoice_id)
     if invoice.status == "disputed" and invoice.dispute_until is None:
         return False  # already disputed for good
     return store.update_invoice_state(invoice_id, kind="dispute", on=on, sets={"status": "disputed"},
                                       removes=("dispute_until",), when_status=("open", "disputed"),
-                                      details={"reason": reason})
+                                      details={"reason": reason, **(by or {})})
 
 
-def record_promise(store: Ledger, invoice_id: str, on: date, until: date) -> bool:
+def record_promise(store: Ledger, invoice_id: str, on: date, until: date,
+                   by: Mapping[str, str] | None = None) -> bool:
     """The customer promises to pay by ``until``: reminders pause until then."""
     usable_invoice(store, invoice_id)
     return store.update_invoice_state(invoice_id, kind="promise", on=on,
                                       sets={"promise_to_pay_until": until.isoformat()},
-                                      when_status=("open", "disputed"), details={"until": until.isoformat()})
+                                      when_status=("open", "disputed"),
+                                      details={"until": until.isoformat(), **(by or {})})
 
 
-def record_call(store: Ledger, invoice_id: str, on: date, outcome: str) -> bool:
+# What a call gave, as the staff page offers it (``relance invoice call --result`` too); "" : told in words only.
+CALL_RESULTS = ("reached", "not_reached", "promise", "dispute", "wrong_number")
+CALL_RESULT_WORDS = {"reached": "Client joint", "not_reached": "Client injoignable (pas de réponse, message laissé "
+                     "ou non)", "promise": "Client joint : promesse de paiement", "dispute": "Client joint : "
+                     "il conteste", "wrong_number": "Numéro erroné : ce n’est pas le client"}
+
+
+@dataclass(frozen=True, slots=True)
+class CallOutcome:
+    """What a call gave. ``result`` one of :data:`CALL_RESULTS` ("" : the words of ``note`` only, as the CLI's
+    ``--outcome`` alone); a promise has its date ``until``, a dispute its ``reason`` (words a court may read)."""
+
+    result: str = ""
+    note: str = ""
+    until: date | None = None
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.result and self.result not in CALL_RESULTS:
+            raise ValueError(f"unknown call result {self.result!r}")
+        if self.result == "promise" and self.until is None:
+            raise ValueError("a promise needs its date")
+        if self.result == "dispute" and not self.reason.strip():
+            raise ValueError("a dispute needs its reason")
+
+    def text(self) -> str:
+        """The history's note, in French: what the chronology of a dossier shows under « Appel passé »."""
+        note = " ".join(self.note.split())
+        if not self.result:
+            return note
+        words = CALL_RESULT_WORDS[self.result]
+        if self.result == "promise" and self.until is not None:
+            words += f" au plus tard le {self.until.strftime('%d/%m/%Y')}"
+        if self.result == "dispute":
+            words += f" ({' '.join(self.reason.split())})"
+        return f"{words}. {note}" if note else f"{words}."
+
+
+def record_call(store: Ledger, invoice_id: str, on: date, outcome: str | CallOutcome,
+                by: Mapping[str, str] | None = None) -> bool:
     """A reminder call made, with what it gave: a fact the dossier's chronology tells as done (a call only planned,
-    ``call_task``, is told as planned). The invoice's state is unchanged (a promise is recorded as one)."""
+    ``call_task``, is told as planned). ``relance invoice call`` and the account manager's staff page both record
+    a call here. A promise or a dispute the call gave is recorded as one too (reminders pause); otherwise the
+    invoice's state is unchanged. ``by``: who recorded it, on each history event."""
+    call = outcome if isinstance(outcome, CallOutcome) else CallOutcome(note=outcome)
     usable_invoice(store, invoice_id)
-    return store.update_invoice_state(invoice_id, kind=EventKind.CALL_MADE, on=on, sets={},
-                                      details={"channel": Channel.PHONE, "note": " ".join(outcome.split())})
+    details = {"channel": Channel.PHONE, "note": call.text(), **({"result": call.result} if call.result else {}),
+               **(by or {})}
+    made = store.update_invoice_state(invoice_id, kind=EventKind.CALL_MADE, on=on, sets={}, details=details)
+    if made and call.result == "promise" and call.until is not None:
+        record_promise(store, invoice_id, on, call.until, by)
+    elif made and call.result == "dispute":
+        record_dispute(store, invoice_id, on, " ".join(call.reason.split()), by)
+    return made
 
 
 def resume(store: Ledger, invoice_id: str, on: date) -> bool:

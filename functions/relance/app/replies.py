@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain import replies as intents
 from ..domain.email import address_problem, build_email
@@ -38,6 +38,9 @@ from ..domain.terms import EventKind
 from ..inbound.mime import InboundMessage, parse_message
 from ..ports import Documents, EmailSender, ReplyStore, ReplyTokens
 from .notifications import send_once
+
+if TYPE_CHECKING:
+    from .staff import StaffLinks
 
 TOKEN_PREFIX = "r+"
 MAX_RAW_BYTES = 10 * 1024 * 1024  # SES accepts up to 40 MB; a reply larger than this is kept, not read
@@ -178,9 +181,10 @@ def reply_id_of(raw_key: str) -> str:
 
 
 def receive_reply(raw_key: str, *, store: ReplyStore, documents: Documents, sender: EmailSender, rules: Rules,
-                  reply_domain: str, today: date, now: datetime) -> ReplyOutcome:
+                  reply_domain: str, today: date, now: datetime, links: StaffLinks | None = None) -> ReplyOutcome:
     """One inbound message, stored by SES under ``raw_key`` in the documents bucket. Never raises on what the
-    message holds: an unreadable one is kept for a person like an unmatched one."""
+    message holds: an unreadable one is kept for a person like an unmatched one. ``links``: the account manager's
+    notice carries the staff link to act on the reply (``app.staff``), else its reference only."""
     reply_id = reply_id_of(raw_key)
     raw = documents.get(raw_key)
     if raw is None:
@@ -243,7 +247,8 @@ def receive_reply(raw_key: str, *, store: ReplyStore, documents: Documents, send
                            paused_until, match.by, [s.as_dict() for s in suggested])
     if not automatic and customer is not None:
         outcome.notified = _tell_account_manager(reply_id, message, customer, open_invoices, suggested,
-                                                 paused_until, store=store, sender=sender, rules=rules, now=now)
+                                                 paused_until, store=store, sender=sender, rules=rules, now=now,
+                                                 links=links)
     return outcome
 
 
@@ -308,11 +313,13 @@ def _last_messages(store: ReplyStore, invoices: Sequence[Invoice], this_reply: s
 
 def _tell_account_manager(reply_id: str, message: InboundMessage, customer: Customer, open_invoices: list[Invoice],
                           suggested: Sequence[intents.Suggestion], paused_until: date | None, *, store: ReplyStore,
-                          sender: EmailSender, rules: Rules, now: datetime) -> str:
+                          sender: EmailSender, rules: Rules, now: datetime, links: StaffLinks | None = None) -> str:
     from ..texts import render_text
 
     company = rules.company
     manager = customer.account_manager or company.email
+    staff_link = links.reply_link(manager=manager, customer_id=customer.id, invoices=[i.id for i in open_invoices],
+                                  reply_id=reply_id) if links and manager else ""
     today = now.date()
     text = render_text("reponse-client.fr.txt.j2", {
         "company_name": company.name, "customer": customer, "sender": message.sender,
@@ -325,7 +332,7 @@ def _tell_account_manager(reply_id: str, message: InboundMessage, customer: Cust
         "suggestions": [{"label": SUGGESTION_LABELS[s.kind], "on": s.on, "excerpt": s.excerpt,
                          "until": intents.promise_until(s, today) if s.kind != intents.DISPUTE else None,
                          "kind": s.kind} for s in suggested],
-        "reply_id": reply_id}, rules.directory)
+        "reply_id": reply_id, "staff_link": staff_link}, rules.directory)
     subject, _, body = text.partition("\n")
     key = f"reply-{reply_id}"
     # Answering this e-mail answers the debtor, when their address can be written in a header.

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ..ports import LetterProvider, PlatformReporter
     from .clock import Clock
     from .portal import Links
+    from .staff import StaffLinks
 
 
 @dataclass
@@ -118,6 +119,28 @@ class Runtime:
             return None
         keys = keys_from_secret(self.secret(self.settings.portal_keys_parameter))
         return Links(keys=keys, base_url=self.settings.portal_url, store=self.store, now=now_utc)
+
+    @cached_property
+    def staff_links(self) -> StaffLinks | None:
+        """The account managers' links (None without PORTAL_URL or STAFF_KEYS_PARAMETER: the digest and the
+        notices then carry the commands instead). Served on the portal's address, under /s/."""
+        from .staff import StaffLinks, keys_from_secret
+
+        if not self.settings.portal_url or not self.settings.staff_keys_parameter:
+            return None
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+        try:
+            keys = keys_from_secret(self.secret(self.settings.staff_keys_parameter))
+        except (GetParameterError, ValueError):
+            # No key yet (the parameter is not created, or holds no pair): the digest still goes, with the
+            # commands instead of the links, and says so in its log; the staff pages refuse every link.
+            import logging
+
+            logging.getLogger("relance.staff").warning("no staff link key: the digest carries the commands",
+                                                       extra={"parameter": self.settings.staff_keys_parameter})
+            return None
+        return StaffLinks(keys=keys, base_url=self.settings.portal_url, store=self.store, now=now_utc)
 
     @cached_property
     def letter_provider(self) -> LetterProvider:

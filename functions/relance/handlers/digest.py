@@ -25,7 +25,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     rt = runtime()
     now = rt.clock.now()
     day = scheduled_day(event, rt.clock.timezone, now)
-    notices = send_daily_notices(store=rt.store, sender=rt.email_sender, rules=rt.rules, day=day, now=now)
+    notices = send_daily_notices(store=rt.store, sender=rt.email_sender, rules=rt.rules, day=day, now=now,
+                                 links=rt.staff_links)
     metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=len(notices.digests))
     metrics.add_metric(name="ReviewNoticesSent", unit=MetricUnit.Count, value=int(notices.review_notice is not None))
     metrics.add_metric(name="PlatformNoticesSent", unit=MetricUnit.Count,

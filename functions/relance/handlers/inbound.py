@@ -51,7 +51,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     for key in stored_keys(event, settings.documents_bucket, settings.inbound_prefix):
         outcome = receive_reply(key, store=rt.single_item_store, documents=rt.documents, sender=rt.email_sender,
                                 rules=rt.rules, reply_domain=settings.reply_domain, today=rt.clock.today(),
-                                now=rt.clock.now())
+                                now=rt.clock.now(), links=rt.staff_links)
         metrics.add_metric(name=f"Replies_{outcome.outcome}", unit=MetricUnit.Count, value=1)
         logger.info("reply handled", extra={"reply": {k: v for k, v in outcome.as_dict().items()
                                                       if k in ("outcome", "reply", "customer", "matched_by",

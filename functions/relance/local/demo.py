@@ -60,6 +60,14 @@ class DemoResult:
     replies: list[dict[str, Any]] = field(default_factory=list)  # debtors' e-mail replies, InboundFunction's answers
 
 
+def _approver(local_portal: Any) -> Callable[[DynamoStore, date], dict[str, Any] | None]:
+    """With the portal served, the account manager approves from his digest's staff link, as in production (the
+    StaffFunction through the real handler); else through ``app.approvals``, as the page would."""
+    if local_portal is None:
+        return approve_first_formal_notice
+    return lambda store, day: local_portal.approve_by_link(day)
+
+
 def approve_first_formal_notice(store: DynamoStore, day: date) -> dict[str, Any] | None:
     """The account manager, reading his digest, approves the first formal notice awaiting his approval (through
     ``app.approvals``, as his staff page will); ``None`` when none awaits. The others wait for their timeout."""
@@ -450,7 +458,8 @@ def run_demo(*, book: Book, rules_dir: Path, start: date, end: date, rerun: date
             result = _run(stack, store, functions, book=book, start=start, end=end, rerun=rerun,
                           out_dir=out_dir, exports=exports, on_day=on_day, on_imports=on_imports, payment=payment,
                           on_payment=on_payment, payers=payers, einvoices=einvoices, statuses=statuses,
-                          on_status=on_status, on_approval=on_approval, reply=reply, on_reply=on_reply)
+                          on_status=on_status, on_approval=on_approval, reply=reply, on_reply=on_reply,
+                          approver=_approver(local_portal))
             if portal is not None and local_portal is not None:
                 portal(local_portal, functions, store)
     if out_dir is not None:
@@ -469,7 +478,8 @@ def _run(stack: LocalStack, store: DynamoStore, functions: LocalFunctions, *, bo
          statuses: tuple[tuple[date, dict[str, Any]], ...],
          on_status: Callable[[dict[str, Any]], None] | None,
          on_approval: Callable[[dict[str, Any]], None] | None = None, reply: tuple[date, str] | None = None,
-         on_reply: Callable[[dict[str, Any]], None] | None = None) -> DemoResult:
+         on_reply: Callable[[dict[str, Any]], None] | None = None,
+         approver: Callable[[DynamoStore, date], dict[str, Any] | None] = approve_first_formal_notice) -> DemoResult:
     payments: list[dict[str, Any]] = []
     approved: list[dict[str, Any]] = []
     promised: dict[date, list[tuple[str, str]]] = {}  # day → (invoice, payer's name) a debtor pays then
@@ -504,7 +514,7 @@ def _run(stack: LocalStack, store: DynamoStore, functions: LocalFunctions, *, bo
 
     def after_day(result: DayResult) -> None:
         if not approved:  # once over the run: one formal notice approved from the digest, the rest by timeout
-            done = approve_first_formal_notice(store, result.day)
+            done = approver(store, result.day)
             if done is not None:
                 approved.append(done)
                 if on_approval is not None:

@@ -1,5 +1,6 @@
 """The debtor portal on 127.0.0.1, through the real handler: each browser request becomes the HTTP API event the
-PortalFunction gets (payload 2.0) and is invoked by the local runner; payments go to the loopback fake of
+PortalFunction gets (payload 2.0) — the StaffFunction for the account managers' pages under /s/ — and is invoked
+by the local runner; payments go to the loopback fake of
 Stripe, whose completed sessions come back signed to the real WebhookFunction — as in production.
 
 One request at a time (the runner sets each function's environment in the process): a lock serialises the portal
@@ -27,6 +28,7 @@ from .runner import LocalFunctions
 from .stack import LocalStack
 
 PORTAL_SECRETS = {"/relance/portal/link-keys": "demo1:portal_demo_local_only",
+                  "/relance/staff/link-keys": "staffdemo1:staff_demo_local_only",
                   "/relance/stripe/api-key": "sk_test_demo_local_only"}
 
 
@@ -103,6 +105,10 @@ class LocalPortal:
     def attach(self, functions: LocalFunctions) -> None:
         self.functions = functions
 
+    def approve_by_link(self, day: Any) -> dict[str, Any] | None:
+        """The account manager approves a formal notice from his digest's link (``approve_by_link``)."""
+        return approve_by_link(self, day)
+
     def serve_forever(self, until: Callable[[], bool] = lambda: False) -> None:
         try:
             while not until():
@@ -114,8 +120,10 @@ class LocalPortal:
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         assert self.functions is not None, "attach the functions first"
         extra = {"RELANCE_TODAY": self.today} if self.today else {}
+        # The HTTP API's routes: the account managers' pages go to their own function, as in template.yaml.
+        function = "StaffFunction" if str(event.get("rawPath", "")).startswith("/s/") else "PortalFunction"
         with self.lock:
-            return self.functions.invoke("PortalFunction", event, **extra)
+            return self.functions.invoke(function, event, **extra)
 
     def _serve(self, request: BaseHTTPRequestHandler, method: str) -> None:
         length = int(request.headers.get("Content-Length") or 0)
@@ -219,3 +227,75 @@ def pay_first_invoice(link: str) -> dict[str, Any]:
     status, _, page = _open(back)
     return {"paid": "est payée" in page, "invoice": invoice, "return_status": status,
             "return_url": back.split("?")[0]}
+
+
+# -- the account manager, from his digest ----------------------------------------------------------------------
+
+def _digest_links(portal: LocalPortal, pattern: str) -> list[str]:
+    """The staff links of the digests sent so far (moto keeps them all), oldest first."""
+    from email import message_from_bytes, policy
+
+    from moto.ses.models import ses_backends
+
+    found: list[str] = []
+    for raw in ses_backends["123456789012"][portal.stack.region].sent_messages:
+        data = raw.raw_data.encode() if isinstance(raw.raw_data, str) else raw.raw_data
+        mail = message_from_bytes(data, policy=policy.default)
+        if not str(mail["Subject"] or "").startswith("Appels de relance"):
+            continue
+        part = mail.get_body(("plain",))
+        text = part.get_content() if part is not None else ""
+        found += [u for u in re.findall(re.escape(portal.url) + r"/s/\S+", text) if re.search(pattern, u)]
+    return list(dict.fromkeys(found))
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    return found.group(1) if found else ""
+
+
+def approve_by_link(portal: LocalPortal, day: Any) -> dict[str, Any] | None:
+    """The account manager follows the approve link of a formal notice in his digest and confirms on the page (a
+    GET shows, the POST decides): the first one still awaiting; ``None`` when no digest carries one."""
+    before, portal.today = portal.today, str(day)  # the page acts on the run's day, as the evaluator's clock
+    try:
+        return _approve_by_link(portal, day)
+    finally:
+        portal.today = before
+
+
+def _approve_by_link(portal: LocalPortal, day: Any) -> dict[str, Any] | None:
+    for url in _digest_links(portal, r"choix=approuver"):
+        page_url = url.split("?")[0]
+        status, _, page = _open(page_url)
+        if status != 200 or "Mise en demeure" not in page or "/approuver" not in page:
+            continue
+        invoice = re.search(r"<dt>Facture</dt><dd>n° ([^<]+)</dd>", page)
+        manager = re.search(r"Lien personnel de ([^\s<]+)", page)
+        status, _, _ = _open(f"{page_url}/approuver", urllib.parse.urlencode({"csrf": _csrf(page)}).encode())
+        if status == 303:
+            return {"date": str(day), "invoice": invoice.group(1) if invoice else "", "step": "mise_en_demeure",
+                    "by": manager.group(1) if manager else "", "through": "staff link"}
+    return None
+
+
+def record_call_by_link(portal: LocalPortal) -> dict[str, Any]:
+    """The account manager, after a call of his digest, notes on its page that the customer promised to pay in ten
+    days (the last call link of the run). What the page answered."""
+    from datetime import date, timedelta
+
+    links = _digest_links(portal, r"/s/[^?]+$")
+    for url in reversed(links):
+        status, _, page = _open(url)
+        if status != 200 or "Noter l’issue d’un appel" not in page or "/appel" not in page:
+            continue
+        invoices = re.findall(r'name="facture" value="([^"]+)"', page)
+        earliest = re.search(r'name="date" min="([0-9-]+)"', page)
+        until = date.fromisoformat(earliest.group(1)) + timedelta(days=10) if earliest else None
+        fields = [("csrf", _csrf(page)), *(("facture", i) for i in invoices), ("issue", "promise"),
+                  ("date", until.isoformat() if until else ""), ("note", "Promet un virement (démonstration)")]
+        status, _, _ = _open(f"{url}/appel", urllib.parse.urlencode(fields).encode())
+        manager = re.search(r"Lien personnel de ([^\s<]+)", page)
+        return {"recorded": status == 303, "invoices": invoices, "until": until.isoformat() if until else "",
+                "by": manager.group(1) if manager else "", "link": url}
+    return {"recorded": False, "error": "aucun récapitulatif d’appels ne porte de lien"}

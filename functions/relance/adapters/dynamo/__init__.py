@@ -14,6 +14,7 @@
 | payment event     | PAYEVT#<provider> | <event id>                         | condition on apply          | payments |
 | e-invoice status  | EISTATUS#<msg id> | MARK (and EIREVIEW#einvoicing)     | condition on apply          | einvoicing
 | portal records    | PORTAL#<link id>, CHECKOUT#<session id>: see ``portal``                                          |
+| staff links       | STAFF#<link id>: see ``staff``                                                                   |
 | sending records   | SENDING#, SES#, SESKEY#, LETTER#, LETTERREF#, POSTAL#, CALLS#, DIGEST#: see ``sendings`` |
 | replies           | REPLYKEY#, REPLYTOKEN#, ADDR#, REPLY#: see ``replies``                                       |
 
@@ -50,6 +51,7 @@ from .payments import PaymentTable
 from .portal import PortalTable
 from .replies import ReplyTable
 from .sendings import SendingTable
+from .staff import StaffTable
 
 __all__ = ["ITEM_FAULTS", "OPEN_INDEX", "OPEN_STATUSES", "DynamoStore", "customer_from_item", "customer_item",
            "invoice_from_item", "invoice_item", "is_conditional_failure", "is_open", "outbox_key", "read_customer",
@@ -57,5 +59,5 @@ __all__ = ["ITEM_FAULTS", "OPEN_INDEX", "OPEN_STATUSES", "DynamoStore", "custome
 
 
 class DynamoStore(InvoiceTable, ImportTable, OutboxTable, SendingTable, PaymentTable, EInvoicingTable,
-                  PortalTable, ApprovalTable, ReplyTable):
+                  PortalTable, StaffTable, ApprovalTable, ReplyTable):
     """Every port of :mod:`relance.ports` the application uses, on one DynamoDB table."""

@@ -8,6 +8,8 @@ each one transaction with the history event, so a decision taken twice is record
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import date
 from typing import Any
 
@@ -16,6 +18,7 @@ from .items import _json_attr, _s, now_utc
 from .table import Table
 
 AWAITING = "APPROVALS"
+DECIDED_KEPT_S = 30 * 86400
 
 
 def approval_attribute(step: str, state: str, requested_on: str, decided_on: str = "", by: str = "",
@@ -81,8 +84,14 @@ class ApprovalTable(Table):
                         "ExpressionAttributeNames": {"#state": "state", "#by": "by"},
                         "ExpressionAttributeValues": values}},
             {"Put": {"TableName": self.table, "Item": event}},
-            {"Delete": {"TableName": self.table, "Key": {"pk": _s(AWAITING), "sk": _s(f"{invoice_id}#{step}")}}},
+            # Marked decided, never deleted: the staff pages face the internet and hold no DeleteItem (they cannot
+            # erase); the mark expires with the table's TTL a month later.
+            {"Update": {"TableName": self.table, "Key": {"pk": _s(AWAITING), "sk": _s(f"{invoice_id}#{step}")},
+                        "UpdateExpression": "SET payload = :decided, expiration = :expires",
+                        "ExpressionAttributeValues": {
+                            ":decided": _s(json.dumps({"decided": state, "invoice": invoice_id, "step": step})),
+                            ":expires": {"N": str(int(time.time()) + DECIDED_KEPT_S)}}}},
         ])
 
     def awaiting_approvals(self) -> list[dict[str, Any]]:
-        return self._records(AWAITING)
+        return [record for record in self._records(AWAITING) if not record.get("decided")]
