@@ -122,8 +122,8 @@ def test_staff_record_a_plan_as_typed_dates_and_amounts_the_french_way(cli_store
         {"due_date": "2026-12-15", "amount": "400.50"}, {"due_date": "2027-01-15", "amount": "599.50"}]}
     stored, _ = cli_store.invoice("F7")
     assert stored.payment_plan is not None and len(stored.payment_plan.installments) == 2
-    event = cli_store.history("F7")[-1]
-    assert (event["kind"], event["by"], event["who"]) == ("plan_agreed", "staff", "julie")
+    (event,) = [e for e in cli_store.history("F7") if e["kind"] == "plan_agreed"]
+    assert (event["by"], event["who"]) == ("staff", "julie")
 
 
 def test_a_plan_staff_agree_is_written_kept_in_the_documents_bucket_and_e_mailed_to_the_debtor(
@@ -137,7 +137,7 @@ def test_a_plan_staff_agree_is_written_kept_in_the_documents_bucket_and_e_mailed
     keys = [o["Key"] for o in stack.client("s3").list_objects_v2(Bucket=bucket, Prefix="plans/").get("Contents", [])]
     assert len(keys) == 1 and keys[0].endswith(".pdf")
     kinds = [e["kind"] for e in cli_store.history("F7")]
-    assert kinds[-2:] == ["plan_agreed", "plan_agreement_sent"]
+    assert kinds.count("plan_agreed") == 1 and kinds.count("plan_agreement_sent") == 1
     sent = ses_backends["123456789012"][stack.region].sent_messages
     assert len(sent) == 1
 

@@ -196,4 +196,5 @@ def test_a_plan_agreed_in_self_service_is_written_and_sent_within_the_portal_s_r
     written = [params["Key"] for service, operation, params in calls if (service, operation) == ("s3", "PutObject")]
     assert len(written) == 1 and written[0].startswith("plans/C1/echeancier-2026-11-02-")
     assert [i.amount for i in store.invoice("F1")[0].payment_plan.installments] == [Decimal("400.00")] * 3
-    assert [e["kind"] for e in store.history("F1")][-2:] == ["plan_agreed", "plan_agreement_sent"]
+    kinds = [e["kind"] for e in store.history("F1")]
+    assert kinds.count("plan_agreed") == 1 and kinds.count("plan_agreement_sent") == 1
