@@ -166,6 +166,20 @@ class SigningKey:
             raise ValueError("a signing key needs a secret")
 
 
+def keys_from_text(text: str, what: str) -> list[SigningKey]:
+    """Link keys as one SSM parameter keeps them: ``id:secret`` pairs, comma-separated, the signing one first —
+    to rotate, put the new pair first and keep the old one after it for as long as its links must live.
+    ``what`` names the parameter in the error (« the portal link parameter »)."""
+    keys = []
+    for part in text.split(","):
+        key_id, sep, secret = part.strip().partition(":")
+        if sep and key_id and secret:
+            keys.append(SigningKey(key_id, secret))
+    if not keys:
+        raise ValueError(f"{what} holds no id:secret pair")
+    return keys
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 

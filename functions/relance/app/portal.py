@@ -42,22 +42,14 @@ from ..ports import (
     PortalLinkStore,
     PortalStore,
 )
-from ..signing import InvalidSignature, SigningKey, keyed_mac, sign_token, verify_token
+from ..signing import InvalidSignature, SigningKey, keyed_mac, keys_from_text, sign_token, verify_token
 
 LINK_PATH = "/p/"
 
 
 def keys_from_secret(text: str) -> list[SigningKey]:
-    """The link keys kept in one SSM parameter: ``id:secret`` pairs, comma-separated, the signing one first —
-    to rotate, put the new pair first and keep the old one after it for as long as its links must live."""
-    keys = []
-    for part in text.split(","):
-        key_id, sep, secret = part.strip().partition(":")
-        if sep and key_id and secret:
-            keys.append(SigningKey(key_id, secret))
-    if not keys:
-        raise ValueError("the portal link parameter holds no id:secret pair")
-    return keys
+    """The portal's link keys kept in SSM (:func:`relance.signing.keys_from_text`)."""
+    return keys_from_text(text, "the portal link parameter")
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from ..domain.model import Customer, Invoice
 from ..domain.policy import Rules
 from ..domain.terms import EventKind
 from ..ports import StaffLinkStore, StaffStore
-from ..signing import InvalidSignature, SigningKey, sign_token, verify_token
+from ..signing import InvalidSignature, SigningKey, keys_from_text, sign_token, verify_token
 from . import manual
 
 STAFF_PATH = "/s/"
@@ -45,16 +45,8 @@ PROMISE_MAX_DAYS = 366  # a promise taken by phone: any date within the year (th
 
 
 def keys_from_secret(text: str) -> list[SigningKey]:
-    """The staff link keys kept in SSM: ``id:secret`` pairs, comma-separated, the signing one first (as the
-    portal's, rotated the same way)."""
-    keys = []
-    for part in text.split(","):
-        key_id, sep, secret = part.strip().partition(":")
-        if sep and key_id and secret:
-            keys.append(SigningKey(key_id, secret))
-    if not keys:
-        raise ValueError("the staff link parameter holds no id:secret pair")
-    return keys
+    """The staff link keys kept in SSM, rotated as the portal's (:func:`relance.signing.keys_from_text`)."""
+    return keys_from_text(text, "the staff link parameter")
 
 
 @dataclass(frozen=True, slots=True)
